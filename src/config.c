@@ -1,0 +1,448 @@
+/*
+ * NAME
+ *	config 3
+ * SUMMARY
+ *	the authfold.conf file
+ * SYNOPSIS
+ *	#include "config.h"
+ *
+ *	struct config *config_new(void)
+ *	int	config_load(c, path, err, errlen)
+ *	int	config_set(c, key, value, err, errlen)
+ *	int	parse_duration(text, ret_seconds)
+ * DESCRIPTION
+ *	config_new() returns the built-in defaults (see authfold.conf(5));
+ *	config_free() releases a configuration and accepts NULL.
+ *
+ *	config_load() reads "key = value" lines; blank lines and lines whose
+ *	first non-blank character is '#' are ignored. Keys are fail2ban's
+ *	where they mean the same thing. Each value is validated at once; the
+ *	first bad line stops the load.
+ *
+ *	parse_duration() reads "90", "90s", "10m", "12h", "1d", "2w", and
+ *	sums such as "1d12h".
+ * DIAGNOSTICS
+ *	config_load() returns 0, -ENOENT for a missing file, -errno when the
+ *	file cannot be read, or -EINVAL with "FILE:LINE: message" in err.
+ *	config_set() returns -EINVAL with "key 'K': message" in err.
+ * SECURITY
+ *	The file is trusted (root-owned) but still parsed defensively:
+ *	lines longer than 4096 bytes and lists longer than CONFIG_MAX_LIST
+ *	entries are errors, not truncations.
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *reason_name(enum reason r)
+{
+	return r == REASON_NOAUTH ? "noauth" : r == REASON_SASLFAIL ? "saslfail" : "?";
+}
+
+static int set_string(char **slot, const char *value)
+{
+	char *copy = strdup(value);
+
+	if (copy == NULL)
+		return -ENOMEM;
+	free(*slot);
+	*slot = copy;
+	return 0;
+}
+
+int parse_duration(const char *text, int64_t *ret_seconds)
+{
+	int64_t total = 0;
+	const char *p = text;
+
+	if (*p == 0)
+		return -EINVAL;
+	while (*p) {
+		int64_t v = 0;
+		const char *d0 = p;
+
+		while (*p >= '0' && *p <= '9') {
+			if (v > INT64_C(1000000000000))
+				return -ERANGE;
+			v = v * 10 + (*p++ - '0');
+		}
+		if (p == d0)
+			return -EINVAL;
+		int64_t unit = 1;
+
+		switch (*p) {
+		case 's': unit = 1; p++; break;
+		case 'm': unit = 60; p++; break;
+		case 'h': unit = 3600; p++; break;
+		case 'd': unit = 86400; p++; break;
+		case 'w': unit = 604800; p++; break;
+		case 0: if (d0 != text) return -EINVAL; break;
+		default: return -EINVAL;
+		}
+		total += v * unit;
+		if (total > INT64_C(1000000000000))
+			return -ERANGE;
+	}
+	*ret_seconds = total;
+	return 0;
+}
+
+void format_duration(int64_t seconds, char *buf, size_t len)
+{
+	static const struct { int64_t n; char u; } units[] = {
+		{604800, 'w'}, {86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'},
+	};
+	size_t used = 0;
+
+	if (seconds <= 0) {
+		snprintf(buf, len, "0s");
+		return;
+	}
+	buf[0] = 0;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]) && used < len; i++) {
+		if (seconds >= units[i].n) {
+			int w = snprintf(buf + used, len - used, "%lld%c",
+					 (long long) (seconds / units[i].n), units[i].u);
+
+			if (w < 0)
+				return;
+			used += (size_t) w;
+			seconds %= units[i].n;
+		}
+	}
+}
+
+static int parse_uint(const char *v, unsigned long long max, unsigned long long *ret)
+{
+	char *end;
+	unsigned long long n;
+
+	if (*v < '0' || *v > '9')
+		return -EINVAL;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno || *end || n > max)
+		return -EINVAL;
+	*ret = n;
+	return 0;
+}
+
+/* Splits a list on blanks and commas into words; calls fn per word. */
+static int each_word(const char *value, int (*fn)(struct config *, const char *, char *, size_t),
+		     struct config *c, char *err, size_t errlen)
+{
+	char *copy = strdup(value), *save = NULL;
+	int r = 0;
+
+	if (copy == NULL)
+		return -ENOMEM;
+	for (char *w = strtok_r(copy, " \t,", &save); w; w = strtok_r(NULL, " \t,", &save))
+		if ((r = fn(c, w, err, errlen)) < 0)
+			break;
+	free(copy);
+	return r;
+}
+
+static int add_ignoreip(struct config *c, const char *w, char *err, size_t errlen)
+{
+	if (c->n_ignoreip >= CONFIG_MAX_LIST) {
+		snprintf(err, errlen, "more than %d entries", CONFIG_MAX_LIST);
+		return -EINVAL;
+	}
+	if (cidr_parse(w, strlen(w), &c->ignoreip[c->n_ignoreip]) < 0) {
+		snprintf(err, errlen, "'%s' is not an address or CIDR prefix", w);
+		return -EINVAL;
+	}
+	c->n_ignoreip++;
+	return 0;
+}
+
+static int add_reason(struct config *c, const char *w, char *err, size_t errlen)
+{
+	for (int r = 0; r < REASON_COUNT; r++)
+		if (strcmp(w, reason_name(r)) == 0) {
+			c->reasons[r] = true;
+			return 0;
+		}
+	snprintf(err, errlen, "unknown reason '%s' (known: noauth saslfail)", w);
+	return -EINVAL;
+}
+
+static int add_tag(struct config *c, const char *w, char *err, size_t errlen)
+{
+	if (c->n_smtpd_tags >= CONFIG_MAX_LIST) {
+		snprintf(err, errlen, "more than %d entries", CONFIG_MAX_LIST);
+		return -EINVAL;
+	}
+	if ((c->smtpd_tags[c->n_smtpd_tags] = strdup(w)) == NULL)
+		return -ENOMEM;
+	c->n_smtpd_tags++;
+	return 0;
+}
+
+static void clear_tags(struct config *c)
+{
+	for (size_t i = 0; i < c->n_smtpd_tags; i++)
+		free(c->smtpd_tags[i]);
+	c->n_smtpd_tags = 0;
+}
+
+struct config *config_new(void)
+{
+	struct config *c = calloc(1, sizeof(*c));
+	char err[128];
+
+	if (c == NULL)
+		return NULL;
+	if (set_string(&c->summary_log, "/var/log/mail.summary.log") < 0 ||
+	    set_string(&c->state_dir, LOCALSTATEDIR "/lib/authfold") < 0 ||
+	    set_string(&c->ipset4, "authfold4") < 0 || set_string(&c->ipset6, "authfold6") < 0)
+		goto fail;
+	c->summary_format = SUMMARY_AS_INPUT;
+	c->backend = BACKEND_IPSET;
+	c->maxretry = 2;
+	c->findtime = 86400;
+	c->bantime = 86400;
+	c->bantime_factor = 2;
+	c->bantime_max = 24 * 86400;
+	c->ipv6_prefix = 64;
+	c->reasons[REASON_NOAUTH] = c->reasons[REASON_SASLFAIL] = true;
+	c->session_idle = 3600;
+	c->max_sessions = 65536;
+	c->max_addresses = 65536;
+	if (each_word("127.0.0.0/8 ::1", add_ignoreip, c, err, sizeof(err)) < 0 ||
+	    each_word("postfix/smtpd postfix/*/smtpd postfix-*/smtpd", add_tag, c, err, sizeof(err)) < 0)
+		goto fail;
+	return c;
+fail:
+	config_free(c);
+	return NULL;
+}
+
+void config_free(struct config *c)
+{
+	if (c == NULL)
+		return;
+	free(c->summary_log);
+	free(c->events_log);
+	free(c->state_dir);
+	free(c->ipset4);
+	free(c->ipset6);
+	clear_tags(c);
+	free(c);
+}
+
+static int bad(char *err, size_t errlen, const char *key, const char *why, const char *value)
+{
+	snprintf(err, errlen, "key '%s': %s '%s'", key, why, value);
+	return -EINVAL;
+}
+
+static int set_duration(int64_t *slot, const char *key, const char *value, int64_t min, char *err, size_t errlen)
+{
+	int64_t s;
+
+	if (parse_duration(value, &s) < 0)
+		return bad(err, errlen, key, "not a duration (like 90s 10m 12h 1d 2w):", value);
+	if (s < min)
+		return bad(err, errlen, key, "too short:", value);
+	*slot = s;
+	return 0;
+}
+
+int config_set(struct config *c, const char *key, const char *value, char *err, size_t errlen)
+{
+	unsigned long long n;
+	char why[256];
+	int r;
+
+	if (strcmp(key, "summary_log") == 0)
+		return *value ? set_string(&c->summary_log, value) : bad(err, errlen, key, "empty:", value);
+	if (strcmp(key, "events_log") == 0) {
+		if (strcmp(value, "none") == 0 || *value == 0) {
+			free(c->events_log);
+			c->events_log = NULL;
+			return 0;
+		}
+		return set_string(&c->events_log, value);
+	}
+	if (strcmp(key, "state_dir") == 0)
+		return *value == '/' ? set_string(&c->state_dir, value) : bad(err, errlen, key, "not an absolute path:", value);
+	if (strcmp(key, "summary_format") == 0) {
+		if (strcmp(value, "input") == 0 || strcmp(value, "as-input") == 0)
+			c->summary_format = SUMMARY_AS_INPUT;
+		else if (strcmp(value, "rfc3339") == 0)
+			c->summary_format = SUMMARY_RFC3339;
+		else if (strcmp(value, "traditional") == 0)
+			c->summary_format = SUMMARY_TRADITIONAL;
+		else
+			return bad(err, errlen, key, "expected input, rfc3339 or traditional, not", value);
+		return 0;
+	}
+	if (strcmp(key, "backend") == 0) {
+		if (strcmp(value, "ipset") == 0)
+			c->backend = BACKEND_IPSET;
+		else if (strcmp(value, "none") == 0)
+			c->backend = BACKEND_NONE;
+		else
+			return bad(err, errlen, key, "expected ipset or none, not", value);
+		return 0;
+	}
+	if (strcmp(key, "ipset4") == 0 || strcmp(key, "ipset6") == 0) {
+		size_t len = strlen(value);
+
+		if (len == 0 || len > 31 || strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != len)
+			return bad(err, errlen, key, "not a set name (1..31 of A-Z a-z 0-9 _ - .):", value);
+		return set_string(key[5] == '4' ? &c->ipset4 : &c->ipset6, value);
+	}
+	if (strcmp(key, "maxretry") == 0) {
+		if (parse_uint(value, 64, &n) < 0 || n < 1)
+			return bad(err, errlen, key, "expected a number from 1 to 64, not", value);
+		c->maxretry = (unsigned) n;
+		return 0;
+	}
+	if (strcmp(key, "findtime") == 0)
+		return set_duration(&c->findtime, key, value, 1, err, errlen);
+	if (strcmp(key, "bantime") == 0)
+		return set_duration(&c->bantime, key, value, 1, err, errlen);
+	if (strcmp(key, "bantime_max") == 0) {
+		if ((r = set_duration(&c->bantime_max, key, value, 1, err, errlen)) < 0)
+			return r;
+		if (c->bantime_max > IPSET_TIMEOUT_MAX)
+			return bad(err, errlen, key, "longer than ipset's limit of 2147483s (24d20h31m23s):", value);
+		return 0;
+	}
+	if (strcmp(key, "bantime_factor") == 0) {
+		char *end;
+		double f;
+
+		errno = 0;
+		f = strtod(value, &end);
+		if (errno || end == value || *end || !(f >= 1 && f <= 1000))
+			return bad(err, errlen, key, "expected a number from 1 to 1000, not", value);
+		c->bantime_factor = f;
+		return 0;
+	}
+	if (strcmp(key, "ignoreip") == 0) {
+		c->n_ignoreip = 0;
+		if ((r = each_word(value, add_ignoreip, c, why, sizeof(why))) < 0)
+			snprintf(err, errlen, "key '%s': %s", key, why);
+		return r;
+	}
+	if (strcmp(key, "ipv6_prefix") == 0) {
+		if (parse_uint(value, 128, &n) < 0 || n < 16)
+			return bad(err, errlen, key, "expected a prefix length from 16 to 128, not", value);
+		c->ipv6_prefix = (unsigned) n;
+		return 0;
+	}
+	if (strcmp(key, "reasons") == 0) {
+		for (int i = 0; i < REASON_COUNT; i++)
+			c->reasons[i] = false;
+		if ((r = each_word(value, add_reason, c, why, sizeof(why))) < 0)
+			snprintf(err, errlen, "key '%s': %s", key, why);
+		return r;
+	}
+	if (strcmp(key, "session_idle") == 0)
+		return set_duration(&c->session_idle, key, value, 1, err, errlen);
+	if (strcmp(key, "max_sessions") == 0 || strcmp(key, "max_addresses") == 0) {
+		if (parse_uint(value, 16777216, &n) < 0 || n < 16)
+			return bad(err, errlen, key, "expected a number from 16 to 16777216, not", value);
+		*(key[4] == 's' ? &c->max_sessions : &c->max_addresses) = (size_t) n;
+		return 0;
+	}
+	if (strcmp(key, "smtpd_tags") == 0) {
+		clear_tags(c);
+		if ((r = each_word(value, add_tag, c, why, sizeof(why))) < 0)
+			snprintf(err, errlen, "key '%s': %s", key, why);
+		if (r == 0 && c->n_smtpd_tags == 0)
+			return bad(err, errlen, key, "needs at least one tag:", value);
+		return r;
+	}
+	snprintf(err, errlen, "unknown key '%s'", key);
+	return -EINVAL;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
+		*--e = 0;
+	return s;
+}
+
+int config_load(struct config *c, const char *path, char *err, size_t errlen)
+{
+	FILE *fp = fopen(path, "re");
+	char buf[4098], why[512];
+	unsigned lineno = 0;
+	int r = 0;
+
+	if (fp == NULL) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return r;
+	}
+	while (fgets(buf, sizeof(buf), fp)) {
+		lineno++;
+		if (strlen(buf) == sizeof(buf) - 1 && buf[sizeof(buf) - 2] != '\n') {
+			snprintf(err, errlen, "%s:%u: line longer than 4096 bytes", path, lineno);
+			r = -EINVAL;
+			break;
+		}
+		char *line = trim(buf);
+
+		if (*line == 0 || *line == '#')
+			continue;
+		char *eq = strchr(line, '=');
+
+		if (eq == NULL) {
+			snprintf(err, errlen, "%s:%u: expected 'key = value'", path, lineno);
+			r = -EINVAL;
+			break;
+		}
+		*eq = 0;
+		char *key = trim(line), *value = trim(eq + 1);
+
+		if ((r = config_set(c, key, value, why, sizeof(why))) < 0) {
+			snprintf(err, errlen, "%s:%u: %s", path, lineno, why);
+			break;
+		}
+	}
+	if (r == 0 && ferror(fp)) {
+		r = -EIO;
+		snprintf(err, errlen, "%s: read error", path);
+	}
+	fclose(fp);
+	return r;
+}
+
+bool config_ignored(const struct config *c, const struct addr *a)
+{
+	for (size_t i = 0; i < c->n_ignoreip; i++)
+		if (cidr_contains(&c->ignoreip[i], a))
+			return true;
+	return false;
+}
+
+bool config_smtpd_tag(const struct config *c, const char *tag, size_t len)
+{
+	char buf[128];
+
+	if (len >= sizeof(buf))
+		return false;
+	memcpy(buf, tag, len);
+	buf[len] = 0;
+	for (size_t i = 0; i < c->n_smtpd_tags; i++)
+		if (fnmatch(c->smtpd_tags[i], buf, FNM_PATHNAME) == 0)
+			return true;
+	return false;
+}

@@ -1,0 +1,159 @@
+/*
+ * NAME
+ *	events 3
+ * SUMMARY
+ *	the JSON Lines events log
+ * SYNOPSIS
+ *	#include "events.h"
+ *
+ *	int	events_strike(o, s)
+ *	int	events_ban(o, b)
+ *	int	json_string(o, p, n)
+ * DESCRIPTION
+ *	One JSON object per line, append-only, as DESIGN.md specifies:
+ *
+ *	{"ts":"...","event":"strike","reason":"noauth","addr":"192.0.2.7",
+ *	 "client":"unknown[192.0.2.7]","host":"mx1","tag":"postfix/smtpd","pid":32591}
+ *	{"ts":"...","event":"ban","addr":"192.0.2.7","prefix":32,"seconds":86400,
+ *	 "strikes":2,"set":"authfold4"}
+ *
+ *	ts is the record's RFC 3339 timestamp as written, or one formatted
+ *	from its time. A ban in a dry run adds "dry_run":true and no "set";
+ *	a ban applied later than it was decided (replay of old logs) adds
+ *	"applied_seconds", the time the kernel was given.
+ *
+ *	json_string() writes a JSON string of n arbitrary bytes: valid UTF-8
+ *	is kept, quotes, backslashes and control bytes are escaped, and each
+ *	byte of an invalid sequence becomes \u00XX, so the output is valid
+ *	JSON whatever a client put in the log.
+ * DIAGNOSTICS
+ *	Returns 0 or the -errno of output_write().
+ */
+
+#include "events.h"
+
+#include "summary.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Length of the valid UTF-8 sequence at p, or 0. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+	size_t len;
+	unsigned cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+int json_string(struct output *o, const char *p, size_t n)
+{
+	const unsigned char *u = (const unsigned char *) p;
+	size_t i = 0, run = 0;
+	char esc[8];
+	int r;
+
+	if ((r = output_write(o, "\"", 1)) < 0)
+		return r;
+	while (i < n) {
+		size_t len = u[i] >= 0x20 && u[i] != '"' && u[i] != '\\' && u[i] != 0x7f ? utf8_len(u + i, n - i) : 0;
+
+		if (len > 0) {
+			i += len;
+			run += len;
+			continue;
+		}
+		if (run && (r = output_write(o, p + i - run, run)) < 0)
+			return r;
+		run = 0;
+		if (u[i] == '"' || u[i] == '\\')
+			snprintf(esc, sizeof(esc), "\\%c", u[i]);
+		else
+			snprintf(esc, sizeof(esc), "\\u%04x", u[i]);
+		if ((r = output_write(o, esc, strlen(esc))) < 0)
+			return r;
+		i++;
+	}
+	if (run && (r = output_write(o, p + n - run, run)) < 0)
+		return r;
+	return output_write(o, "\"", 1);
+}
+
+static int write_ts(struct output *o, const struct record *r)
+{
+	char buf[64];
+	size_t n;
+
+	if (r->format == RECORD_RFC3339)
+		return json_string(o, r->ts.p, r->ts.len);
+	if (r->usec < 0)
+		return output_write(o, "null", 4);
+	n = format_rfc3339(r->usec, buf, sizeof(buf));
+	return json_string(o, buf, n);
+}
+
+static int write_lit(struct output *o, const char *s)
+{
+	return output_write(o, s, strlen(s));
+}
+
+int events_strike(struct output *o, const struct events_strike *s)
+{
+	char a[ADDR_STRLEN], pid[32];
+	int r;
+
+	addr_format(s->addr, a);
+	snprintf(pid, sizeof(pid), "%ld", s->r->pid);
+	if ((r = write_lit(o, "{\"ts\":")) < 0 || (r = write_ts(o, s->r)) < 0 ||
+	    (r = write_lit(o, ",\"event\":\"strike\",\"reason\":\"")) < 0 ||
+	    (r = write_lit(o, reason_name(s->reason))) < 0 || (r = write_lit(o, "\",\"addr\":\"")) < 0 ||
+	    (r = write_lit(o, a)) < 0 || (r = write_lit(o, "\",\"client\":")) < 0 ||
+	    (r = json_string(o, s->client, s->client_len)) < 0 || (r = write_lit(o, ",\"host\":")) < 0 ||
+	    (r = json_string(o, s->r->host.p, s->r->host.len)) < 0 || (r = write_lit(o, ",\"tag\":")) < 0 ||
+	    (r = json_string(o, s->r->tag.p, s->r->tag.len)) < 0 || (r = write_lit(o, ",\"pid\":")) < 0 ||
+	    (r = write_lit(o, s->r->pid >= 0 ? pid : "null")) < 0)
+		return r;
+	return write_lit(o, "}\n");
+}
+
+int events_ban(struct output *o, const struct events_ban *b)
+{
+	char a[ADDR_STRLEN], nums[128];
+	int r;
+
+	addr_format(b->net, a);
+	snprintf(nums, sizeof(nums), "\",\"prefix\":%u,\"seconds\":%lld,\"strikes\":%u", b->prefix,
+		 (long long) b->seconds, b->strikes);
+	if ((r = write_lit(o, "{\"ts\":")) < 0 || (r = write_ts(o, b->r)) < 0 ||
+	    (r = write_lit(o, ",\"event\":\"ban\",\"addr\":\"")) < 0 || (r = write_lit(o, a)) < 0 ||
+	    (r = write_lit(o, nums)) < 0)
+		return r;
+	if (b->set && (r = write_lit(o, ",\"set\":")) == 0)
+		r = json_string(o, b->set, strlen(b->set));
+	if (r == 0 && b->dry_run)
+		r = write_lit(o, ",\"dry_run\":true");
+	if (r == 0 && b->applied_seconds >= 0 && b->applied_seconds != b->seconds) {
+		snprintf(nums, sizeof(nums), ",\"applied_seconds\":%lld", (long long) b->applied_seconds);
+		r = write_lit(o, nums);
+	}
+	return r < 0 ? r : write_lit(o, "}\n");
+}

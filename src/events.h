@@ -1,0 +1,34 @@
+#ifndef AUTHFOLD_EVENTS_H
+#define AUTHFOLD_EVENTS_H
+
+/* events - the JSON Lines events log; see events.c */
+
+#include "addr.h"
+#include "config.h"
+#include "output.h"
+#include "record.h"
+
+struct events_strike {
+	const struct record *r;
+	enum reason reason;
+	const struct addr *addr;
+	const char *client;
+	size_t client_len;
+};
+
+struct events_ban {
+	const struct record *r;
+	const struct addr *net;
+	unsigned prefix;
+	int64_t seconds;		/* the decided duration */
+	unsigned strikes;
+	const char *set;		/* NULL: backend none */
+	bool dry_run;
+	int64_t applied_seconds;	/* what the kernel got; -1 none (dry run), 0 expired already */
+};
+
+int events_strike(struct output *o, const struct events_strike *s);
+int events_ban(struct output *o, const struct events_ban *b);
+int json_string(struct output *o, const char *p, size_t n);
+
+#endif

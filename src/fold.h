@@ -1,0 +1,49 @@
+#ifndef AUTHFOLD_FOLD_H
+#define AUTHFOLD_FOLD_H
+
+/* fold - what becomes of one log line: kept, dropped, synthetic, strike; see fold.c */
+
+#include "config.h"
+#include "record.h"
+#include "session.h"
+#include "smtpd.h"
+
+enum fold_action {
+	FOLD_PASS,			/* not an smtpd line we judge: written as is */
+	FOLD_KEEP,			/* an smtpd line a non-verbose Postfix writes */
+	FOLD_DROP,			/* -v chatter */
+};
+
+struct fold_result {
+	enum fold_action action;
+	enum smtpd_kind kind;
+	const char *rule;		/* the rule that decided (static) */
+	bool synthetic;			/* write "warning: CLIENT: authentication not enabled" */
+	bool synthetic_before;		/* before the line (disconnect) or in its place (reply) */
+	bool strike;
+	enum reason reason;
+	struct addr addr;		/* the struck client's address */
+	size_t client_len;
+	char client[SESSION_CLIENT_MAX];	/* NAME[ADDR] as Postfix wrote it */
+};
+
+struct fold_counters {
+	uint64_t lines, other, smtpd, kept, dropped, passed, untrusted, synthetic;
+	uint64_t strikes[REASON_COUNT];
+	uint64_t evidence_ignored;	/* evidence of a reason not in `reasons` */
+	uint64_t foreign_client;	/* trace lines naming another client than the session's */
+	uint64_t no_session;		/* session lines with no open session */
+};
+
+struct fold;
+
+struct fold *fold_new(const struct config *c);
+void fold_free(struct fold *f);
+int fold_line(struct fold *f, const struct record *r, struct fold_result *ret_result);
+void fold_expire(struct fold *f, int64_t now_usec);
+const struct fold_counters *fold_counters(const struct fold *f);
+struct session_table *fold_sessions(struct fold *f);
+
+#define SYNTHETIC_SUFFIX ": authentication not enabled"
+
+#endif

@@ -1,0 +1,67 @@
+#ifndef AUTHFOLD_POLICY_H
+#define AUTHFOLD_POLICY_H
+
+/* policy - count strikes per address, decide bans; see policy.c */
+
+#include "addr.h"
+#include "config.h"
+#include "lru.h"
+
+#include <stdint.h>
+
+#define POLICY_MAXRETRY_MAX	64
+
+enum policy_verdict {
+	POLICY_IGNORED,			/* ignoreip */
+	POLICY_COUNTED,			/* below maxretry */
+	POLICY_ALREADY_BANNED,		/* a ban is still running: counted only */
+	POLICY_BAN,			/* ban now */
+	POLICY_UNTRACKED,		/* table full of running bans: not counted */
+};
+
+struct policy_entry {
+	struct policy_entry *hnext;
+	struct lru_node lru;
+	struct addr net;		/* the key: address, IPv6 masked to ipv6_prefix */
+	unsigned prefix;
+	unsigned times_banned;
+	int64_t ban_until_usec;		/* 0: never banned */
+	int64_t last_ban_seconds;
+	int64_t last_strike_usec;
+	enum reason last_reason;
+	unsigned nstrikes;		/* valid entries of strikes[] */
+	int64_t strikes[];		/* ring of the last maxretry strike times */
+};
+
+struct policy_decision {
+	enum policy_verdict verdict;
+	struct addr net;
+	unsigned prefix;
+	unsigned strikes;		/* strikes within findtime, this one included */
+	unsigned times_banned;		/* POLICY_BAN: including this ban */
+	int64_t seconds;		/* POLICY_BAN: the ban's duration */
+	int64_t until_usec;		/* POLICY_BAN / ALREADY_BANNED: its end */
+};
+
+struct policy_counters {
+	uint64_t strikes, ignored, bans, already_banned, untracked, evicted;
+};
+
+struct policy;
+
+struct policy *policy_new(const struct config *c);
+void policy_free(struct policy *p);
+int policy_strike(struct policy *p, const struct addr *client, enum reason reason, int64_t now_usec,
+		  struct policy_decision *ret_decision);
+void policy_key(const struct policy *p, const struct addr *client, struct addr *ret_net, unsigned *ret_prefix);
+struct policy_entry *policy_find(struct policy *p, const struct addr *net);
+int policy_forget(struct policy *p, const struct addr *net);
+const struct policy_counters *policy_counters(const struct policy *p);
+/* Oldest first; NULL at the end. */
+struct policy_entry *policy_first(struct policy *p);
+struct policy_entry *policy_next(struct policy_entry *e);
+/* Adds or replaces an entry from saved state. */
+int policy_restore(struct policy *p, const struct policy_entry *saved, const int64_t *strikes, unsigned nstrikes);
+unsigned policy_strikes_within(const struct policy *p, const struct policy_entry *e, int64_t now_usec);
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * NAME
+ *	report 3
+ * SUMMARY
+ *	the human summary of a run
+ * SYNOPSIS
+ *	#include "report.h"
+ *
+ *	void	report_write(fp, e, c, dry_run, bytes, seconds)
+ * DESCRIPTION
+ *	report_write() prints what a run did, for a human, the way
+ *	fail2ban-regex ends: lines read, lines folded away and kept,
+ *	sessions, strikes by reason, and every address that was (or, in a
+ *	dry run, would have been) banned, with the duration of its last ban.
+ */
+
+#include "report.h"
+
+#include "summary.h"
+
+#include <inttypes.h>
+
+void report_write(FILE *fp, struct engine *e, const struct config *c, bool dry_run, uint64_t bytes, double seconds)
+{
+	const struct fold_counters *f = fold_counters(engine_fold(e));
+	const struct session_counters *s = session_counters(fold_sessions(engine_fold(e)));
+	const struct policy_counters *p = policy_counters(engine_policy(e));
+	const struct engine_counters *ec = engine_counters(e);
+	uint64_t disconnected = s->closed - s->replaced - s->expired - s->evicted;
+	char dur[64], ts[64], a[ADDR_STRLEN];
+	unsigned nbans = 0;
+
+	fprintf(fp, "\nResults\n=======\n\n");
+	fprintf(fp, "Lines: %" PRIu64 " read (%" PRIu64 " bytes", f->lines, bytes);
+	if (seconds > 0)
+		fprintf(fp, " in %.3f s, %.0f lines/s", seconds, (double) f->lines / seconds);
+	fprintf(fp, ")\n");
+	fprintf(fp, "  smtpd lines: %" PRIu64 ", other programs: %" PRIu64 ", not syslog: %" PRIu64 "\n",
+		f->smtpd, f->passed - f->other - f->untrusted, f->other);
+	fprintf(fp, "  folded away: %" PRIu64 ", kept: %" PRIu64 ", passed through: %" PRIu64
+		", synthetic added: %" PRIu64 "\n", f->dropped, f->kept, f->passed, f->synthetic);
+	fprintf(fp, "Sessions: %" PRIu64 " opened, %" PRIu64 " disconnected, %zu still open\n",
+		s->opened, disconnected, session_count(fold_sessions(engine_fold(e))));
+	fprintf(fp, "  replaced by a new connect: %" PRIu64 ", idle expired: %" PRIu64 ", evicted (table full): %"
+		PRIu64 "\n", s->replaced, s->expired, s->evicted);
+	fprintf(fp, "Strikes: %" PRIu64 " noauth, %" PRIu64 " saslfail", f->strikes[REASON_NOAUTH],
+		f->strikes[REASON_SASLFAIL]);
+	fprintf(fp, " (ignoreip: %" PRIu64 ", during a running ban: %" PRIu64 ")\n", p->ignored, p->already_banned);
+
+	for (struct policy_entry *pe = policy_first(engine_policy(e)); pe; pe = policy_next(pe))
+		nbans += pe->times_banned > 0;
+	fprintf(fp, "%s: %" PRIu64 " bans of %u addresses (maxretry %u, findtime ", dry_run ? "Would ban" : "Banned",
+		p->bans, nbans, c->maxretry);
+	format_duration(c->findtime, dur, sizeof(dur));
+	fprintf(fp, "%s, bantime ", dur);
+	format_duration(c->bantime, dur, sizeof(dur));
+	fprintf(fp, "%s)\n", dur);
+	for (struct policy_entry *pe = policy_first(engine_policy(e)); pe; pe = policy_next(pe)) {
+		if (pe->times_banned == 0)
+			continue;
+		addr_format(&pe->net, a);
+		format_duration(pe->last_ban_seconds, dur, sizeof(dur));
+		format_rfc3339(pe->ban_until_usec, ts, sizeof(ts));
+		fprintf(fp, "  %s/%u  banned %u time%s, last for %s, until %s\n", a, pe->prefix, pe->times_banned,
+			pe->times_banned == 1 ? "" : "s", dur, ts);
+	}
+	if (!dry_run)
+		fprintf(fp, "  given to the kernel: %" PRIu64 ", already over: %" PRIu64 ", failed: %" PRIu64 "\n",
+			ec->bans_applied, ec->bans_expired, ec->ban_errors);
+	fprintf(fp, "Diagnostics: %" PRIu64 " overlong lines, %" PRIu64 " trace lines of another client, %" PRIu64
+		" session lines without a session, %" PRIu64 " untrusted smtpd lines, %" PRIu64
+		" host+tag pairs over the limit, %" PRIu64 " addresses evicted\n",
+		ec->overlong, f->foreign_client, f->no_session, f->untrusted, s->origins_full, p->evicted);
+}

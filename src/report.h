@@ -1,0 +1,12 @@
+#ifndef AUTHFOLD_REPORT_H
+#define AUTHFOLD_REPORT_H
+
+/* report - the human summary of a run, like fail2ban-regex's; see report.c */
+
+#include "engine.h"
+
+#include <stdio.h>
+
+void report_write(FILE *fp, struct engine *e, const struct config *c, bool dry_run, uint64_t bytes, double seconds);
+
+#endif

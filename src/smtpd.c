@@ -1,0 +1,333 @@
+/*
+ * NAME
+ *	smtpd 3
+ * SUMMARY
+ *	tell the lines of a non-verbose Postfix smtpd from -v chatter
+ * SYNOPSIS
+ *	#include "smtpd.h"
+ *
+ *	int	smtpd_classify(msg, ret_line)
+ *	int	smtpd_parse_client(p, len, ret_client, ret_addr)
+ * DESCRIPTION
+ *	smtpd_classify() decides what one message of a Postfix smtpd process
+ *	is. The decision is made from what a Postfix smtpd WITHOUT -v can
+ *	write, an allowlist of message shapes taken from the smtpd, tls and
+ *	xsasl sources of Postfix 3.7: connect/disconnect, lost connection,
+ *	timeout, too many errors, improper pipelining, NOQUEUE and queue-id
+ *	lines, warning/error/fatal/panic, the TLS lines of smtpd_tls_loglevel
+ *	1..4, discarded EHLO keywords, backwards-compatibility notices and
+ *	table-change restarts. Every other message is chatter: the -v
+ *	vocabulary is open-ended, and a line is dropped only because a
+ *	non-verbose smtpd never writes it, not because it was seen before.
+ *
+ *	The -v protocol trace ("< client: command", "> client: reply") is
+ *	chatter too, but is returned as COMMAND/REPLY so that the fold can
+ *	see AUTH commands and their replies.
+ *
+ *	smtpd_parse_client() parses a "NAME[ADDR]" token at p: NAME is a
+ *	host name as Postfix validated it (letters, digits, '.', '-', '_')
+ *	or "unknown"; ADDR must pass inet_pton(3). It returns the token's
+ *	length, or -EINVAL.
+ * DIAGNOSTICS
+ *	smtpd_classify() always succeeds (returns 0).
+ * SECURITY
+ *	Clients control text in many smtpd lines (EHLO names, addresses,
+ *	AUTH arguments, unknown commands). Only tokens at positions that
+ *	Postfix itself fills are interpreted: the message must START with
+ *	the fixed text ("connect from ", "warning: NAME[ADDR]: SASL ") and
+ *	the client token must be complete and valid. Text after it is never
+ *	parsed for addresses. A client command that looks like a reply
+ *	("< x: > y: 503 ...") is a command of its own session.
+ */
+
+#include "smtpd.h"
+
+#include <errno.h>
+#include <string.h>
+
+const char *smtpd_kind_name(enum smtpd_kind kind)
+{
+	static const char *const names[] = {
+		[SMTPD_CHATTER] = "chatter", [SMTPD_KEEP] = "keep",
+		[SMTPD_CONNECT] = "connect", [SMTPD_DISCONNECT] = "disconnect",
+		[SMTPD_SASL_FAIL] = "saslfail", [SMTPD_COMMAND] = "command",
+		[SMTPD_REPLY] = "reply",
+	};
+	return names[kind];
+}
+
+static bool name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
+}
+
+int smtpd_parse_client(const char *p, size_t len, struct span *ret_client, struct addr *ret_addr)
+{
+	size_t i = 0;
+
+	while (i < len && name_char(p[i]))
+		i++;
+	if (i == 0 || i >= len || p[i] != '[')
+		return -EINVAL;
+	size_t a0 = ++i;
+
+	while (i < len && p[i] != ']' && i - a0 < ADDR_STRLEN)
+		i++;
+	if (i >= len || p[i] != ']')
+		return -EINVAL;
+	if (addr_parse(p + a0, i - a0, ret_addr) < 0)
+		return -EINVAL;
+	i++;
+	*ret_client = (struct span) {p, i};
+	return (int) i;
+}
+
+static bool starts(struct span s, const char *lit, size_t n)
+{
+	return s.len >= n && memcmp(s.p, lit, n) == 0;
+}
+#define STARTS(s, lit) starts((s), (lit), sizeof(lit) - 1)
+
+static struct span after(struct span s, size_t n)
+{
+	return (struct span) {s.p + n, s.len - n};
+}
+
+/* "NAME[ADDR]" that ends s exactly, or is followed by a space when tail_ok. */
+static bool client_at(struct span s, bool tail_ok, struct smtpd_line *l, size_t *ret_len)
+{
+	int n = smtpd_parse_client(s.p, s.len, &l->client, &l->addr);
+
+	if (n < 0)
+		return false;
+	if ((size_t) n != s.len && !(tail_ok && s.p[n] == ' '))
+		return false;
+	*ret_len = (size_t) n;
+	return true;
+}
+
+/* Disconnect statistics: "ehlo=1 auth=0/1 quit=1 commands=2/3", tolerant of new fields. */
+static void parse_stats(struct span s, struct smtpd_line *l)
+{
+	size_t i = 0;
+
+	while (i < s.len) {
+		while (i < s.len && s.p[i] == ' ')
+			i++;
+		size_t t0 = i;
+
+		while (i < s.len && s.p[i] != ' ')
+			i++;
+		struct span tok = {s.p + t0, i - t0};
+
+		if (STARTS(tok, "starttls="))
+			l->starttls = true;
+		else if (STARTS(tok, "ehlo=") || STARTS(tok, "helo="))
+			l->helo = true;
+		else if (STARTS(tok, "auth=")) {
+			long ok = 0, total = 0;
+			size_t j = 5;
+			bool slash = false;
+
+			for (; j < tok.len && tok.p[j] >= '0' && tok.p[j] <= '9' && ok < 1000000; j++)
+				ok = ok * 10 + (tok.p[j] - '0');
+			if (j < tok.len && tok.p[j] == '/') {
+				slash = true;
+				for (j++; j < tok.len && tok.p[j] >= '0' && tok.p[j] <= '9' && total < 1000000; j++)
+					total = total * 10 + (tok.p[j] - '0');
+			}
+			if (slash && j == tok.len && total > ok)
+				l->auth_failed = (int) (total - ok);
+		}
+	}
+}
+
+static bool is_upper_word(struct span s, size_t *ret_len)
+{
+	size_t i = 0;
+
+	while (i < s.len && ((s.p[i] >= 'A' && s.p[i] <= 'Z') || (s.p[i] >= '0' && s.p[i] <= '9') ||
+			     s.p[i] == '-' || s.p[i] == '_'))
+		i++;
+	*ret_len = i;
+	return i > 0;
+}
+
+/* Queue ids: short (hex, >= 6) or long (base-52 digits, >= 10, with 'z'). */
+static bool queue_id(struct span s, size_t *ret_len)
+{
+	size_t i = 0;
+	bool hex = true;
+
+	while (i < s.len && i < 24) {
+		char c = s.p[i];
+
+		if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'))
+			;
+		else if ((c >= 'a' && c <= 'z') || (c >= 'G' && c <= 'Z'))
+			hex = false;
+		else
+			break;
+		i++;
+	}
+	if (i >= s.len || s.p[i] != ':')
+		return false;
+	*ret_len = i;
+	return hex ? i >= 6 : i >= 10;
+}
+
+/* What follows "QUEUEID: " or "NOQUEUE: " in a non-verbose smtpd line. */
+static const char *const queue_actions[] = {
+	"client=", "reject: ", "reject_warning: ", "milter-reject: ", "milter-discard: ",
+	"milter-hold: ", "milter-redirect: ", "milter-header-", "milter-body-", "filter: ",
+	"hold: ", "discard: ", "redirect: ", "prepend: ", "replace: ", "warning: ",
+	"info: ", "proxy-accept: ", "proxy-reject: ", "lost connection", "enabling",
+	"uid=", "sasl_", "bcc: ", "dunno", "permit: ", "ignore: ", "defer: ", "defer_if_",
+	"abort: ", "trace: ",
+};
+
+static bool queue_line(struct span s)
+{
+	size_t n;
+
+	if (STARTS(s, "NOQUEUE: "))
+		n = 7;
+	else if (!queue_id(s, &n))
+		return false;
+	if (n + 2 > s.len || s.p[n + 1] != ' ')
+		return false;
+	struct span rest = after(s, n + 2);
+
+	for (size_t i = 0; i < sizeof(queue_actions) / sizeof(queue_actions[0]); i++)
+		if (starts(rest, queue_actions[i], strlen(queue_actions[i])))
+			return true;
+	return false;
+}
+
+/* Messages that a non-verbose smtpd writes, by their fixed beginning. */
+static const struct {
+	const char *prefix;
+	const char *rule;
+} keep_prefixes[] = {
+	{"warning: ", "warning"}, {"error: ", "error"}, {"fatal: ", "fatal"},
+	{"panic: ", "panic"}, {"lost connection after ", "lost-connection"},
+	{"timeout after ", "timeout"}, {"too many errors after ", "too-many-errors"},
+	{"improper command pipelining after ", "improper-pipelining"},
+	{"Anonymous TLS connection established from ", "tls-established"},
+	{"Untrusted TLS connection established from ", "tls-established"},
+	{"Trusted TLS connection established from ", "tls-established"},
+	{"Verified TLS connection established from ", "tls-established"},
+	{"setting up TLS connection from ", "tls-loglevel"},
+	{"SSL_accept error from ", "tls-error"},
+	{"SSL_accept:", "tls-loglevel"},
+	{"TLS_accept:", "tls-loglevel"},
+	{"discarding EHLO keywords: ", "discard-ehlo"},
+	{"using backwards-compatible default setting ", "compat"},
+	{"table ", "table-changed"},
+};
+
+static bool keep_message(struct span s, struct smtpd_line *l)
+{
+	for (size_t i = 0; i < sizeof(keep_prefixes) / sizeof(keep_prefixes[0]); i++) {
+		if (starts(s, keep_prefixes[i].prefix, strlen(keep_prefixes[i].prefix))) {
+			if (strcmp(keep_prefixes[i].rule, "table-changed") == 0) {
+				static const char tail[] = " has changed -- restarting";
+				size_t n = sizeof(tail) - 1;
+
+				if (s.len < n || memcmp(s.p + s.len - n, tail, n) != 0)
+					return false;
+			}
+			l->rule = keep_prefixes[i].rule;
+			return true;
+		}
+	}
+	if (queue_line(s)) {
+		l->rule = "queue-id";
+		return true;
+	}
+	/* smtpd_tls_loglevel >= 2: "NAME[ADDR]: TLS cipher list ...", "...: Issuing session ticket" */
+	struct span c;
+	struct addr a;
+	int n = smtpd_parse_client(s.p, s.len, &c, &a);
+
+	if (n > 0 && (size_t) n + 2 <= s.len && s.p[n] == ':' && s.p[n + 1] == ' ') {
+		l->rule = "tls-client";
+		return true;
+	}
+	return false;
+}
+
+int smtpd_classify(struct span msg, struct smtpd_line *ret_line)
+{
+	struct smtpd_line l;
+	size_t n;
+
+	memset(&l, 0, sizeof(l));
+	l.kind = SMTPD_CHATTER;
+	l.rule = "not-written-without-v";
+
+	if (msg.len >= 2 && (msg.p[0] == '<' || msg.p[0] == '>') && msg.p[1] == ' ') {
+		bool command = msg.p[0] == '<';
+		struct span s = after(msg, 2);
+		int c = smtpd_parse_client(s.p, s.len, &l.client, &l.addr);
+
+		if (c > 0 && (size_t) c + 2 <= s.len && s.p[c] == ':' && s.p[c + 1] == ' ') {
+			struct span text = after(s, (size_t) c + 2);
+
+			if (command) {
+				l.kind = SMTPD_COMMAND;
+				l.rule = "trace-command";
+				l.auth_command = text.len >= 4 && strncasecmp(text.p, "AUTH", 4) == 0 &&
+				    (text.len == 4 || text.p[4] == ' ');
+			} else {
+				static const char noauth[] = "503 5.5.1 Error: authentication not enabled";
+
+				l.kind = SMTPD_REPLY;
+				l.rule = "trace-reply";
+				l.noauth_reply = text.len == sizeof(noauth) - 1 &&
+				    memcmp(text.p, noauth, text.len) == 0;
+			}
+		} else {
+			l.rule = "trace";
+		}
+	} else if (STARTS(msg, "connect from ")) {
+		if (client_at(after(msg, 13), false, &l, &n)) {
+			l.kind = SMTPD_CONNECT;
+			l.rule = "connect";
+		} else {
+			l.kind = SMTPD_KEEP;
+			l.rule = "connect-unparsed";
+		}
+	} else if (STARTS(msg, "disconnect from ")) {
+		struct span s = after(msg, 16);
+
+		if (client_at(s, true, &l, &n)) {
+			l.kind = SMTPD_DISCONNECT;
+			l.rule = "disconnect";
+			parse_stats(after(s, n), &l);
+		} else {
+			l.kind = SMTPD_KEEP;
+			l.rule = "disconnect-unparsed";
+		}
+	} else if (STARTS(msg, "warning: ") && smtpd_parse_client(msg.p + 9, msg.len - 9, &l.client, &l.addr) > 0) {
+		struct span s = after(msg, 9 + l.client.len);
+
+		l.kind = SMTPD_KEEP;
+		l.rule = "warning";
+		if (STARTS(s, ": SASL ")) {
+			struct span m = after(s, 7);
+
+			if (is_upper_word(m, &n) && STARTS(after(m, n), " authentication failed")) {
+				l.kind = SMTPD_SASL_FAIL;
+				l.rule = "sasl-failed";
+			}
+		}
+	} else if (keep_message(msg, &l)) {
+		l.kind = SMTPD_KEEP;
+	}
+	if (l.kind == SMTPD_KEEP || l.kind == SMTPD_CHATTER)
+		l.client = (struct span) {NULL, 0};
+	*ret_line = l;
+	return 0;
+}
