@@ -48,12 +48,6 @@
 #include <string.h>
 #include <time.h>
 
-struct pending_ban {
-	struct addr net;
-	unsigned prefix;
-	int64_t until_usec;
-};
-
 struct engine {
 	const struct config *c;
 	struct engine_options o;
@@ -61,7 +55,7 @@ struct engine {
 	struct policy *policy;
 	struct engine_counters counters;
 	bool tail_written;		/* the current overlong line is being written */
-	struct pending_ban *pending;
+	struct engine_ban *pending;
 	size_t npending;
 	char error[512];
 };
@@ -129,6 +123,11 @@ size_t engine_pending_bans(const struct engine *e)
 	return e->npending;
 }
 
+const struct engine_ban *engine_pending_ban(const struct engine *e, size_t i)
+{
+	return i < e->npending ? &e->pending[i] : NULL;
+}
+
 static int output_failed(struct engine *e, struct output *o, int r)
 {
 	e->counters.write_errors++;
@@ -137,7 +136,7 @@ static int output_failed(struct engine *e, struct output *o, int r)
 }
 
 /* Gives one ban to the kernel; 0, or <0 with e->error set. */
-static int apply_ban(struct engine *e, const struct pending_ban *b)
+static int apply_ban(struct engine *e, const struct engine_ban *b)
 {
 	char err[256] = "";
 	int64_t left = (b->until_usec - wall_usec(e) + 999999) / 1000000;
@@ -162,7 +161,7 @@ static int apply_ban(struct engine *e, const struct pending_ban *b)
 	return 0;
 }
 
-static void queue_ban(struct engine *e, const struct pending_ban *b)
+void engine_queue_ban(struct engine *e, const struct engine_ban *b)
 {
 	if (e->npending == ENGINE_PENDING_MAX) {
 		memmove(e->pending, e->pending + 1, (ENGINE_PENDING_MAX - 1) * sizeof(*e->pending));
@@ -189,7 +188,7 @@ static int strike(struct engine *e, const struct record *r, const struct fold_re
 	if (d.verdict != POLICY_BAN)
 		return 0;
 
-	struct pending_ban b = {d.net, d.prefix, d.until_usec};
+	struct engine_ban b = {d.net, d.prefix, d.until_usec};
 	int64_t applied = -1;
 	int bret = 0;
 
@@ -198,7 +197,7 @@ static int strike(struct engine *e, const struct record *r, const struct fold_re
 
 		bret = apply_ban(e, &b);
 		if (bret < 0)
-			queue_ban(e, &b);
+			engine_queue_ban(e, &b);
 		else if (e->counters.bans_applied > before)
 			applied = (d.until_usec - wall_usec(e) + 999999) / 1000000;
 		else

@@ -49,4 +49,13 @@ struct policy *engine_policy(struct engine *e);
 const struct engine_counters *engine_counters(const struct engine *e);
 size_t engine_pending_bans(const struct engine *e);
 
+/* Bans waiting for the backend, for the state file. */
+struct engine_ban {
+	struct addr net;
+	unsigned prefix;
+	int64_t until_usec;
+};
+const struct engine_ban *engine_pending_ban(const struct engine *e, size_t i);
+void engine_queue_ban(struct engine *e, const struct engine_ban *b);
+
 #endif

@@ -1,0 +1,382 @@
+/*
+ * NAME
+ *	state 3
+ * SUMMARY
+ *	save and restore an engine's sessions, strikes and ban history
+ * SYNOPSIS
+ *	#include "state.h"
+ *
+ *	int	state_save(e, path, x, err, errlen)
+ *	int	state_load(e, path, x, err, errlen)
+ * DESCRIPTION
+ *	The state file lets a restarted authfold go on where it stopped: a
+ *	session cut in half by a restart still folds and strikes, strikes
+ *	keep counting toward maxretry, and bantime_factor remembers earlier
+ *	bans. It is a text file, one record per line, fields separated by
+ *	single spaces, bytes outside '!'..'~' and '%' written as %XX:
+ *
+ *	  authfold-state 1
+ *	  extra cursor CURSOR | extra summary_size N | extra events_size N
+ *	  session HOST TAG PID LAST_USEC FLAGS CLIENT
+ *	  addr NET PREFIX TIMES_BANNED BAN_UNTIL_USEC LAST_BAN_SECONDS LAST_STRIKE_USEC REASON N T1..TN
+ *	  pending NET PREFIX UNTIL_USEC
+ *	  end COUNT
+ *
+ *	FLAGS is a bit set: 1 verbose, 2 last command AUTH, 4 synthetic
+ *	written, 8 SASL failure, 16 struck. COUNT is the number of lines
+ *	before "end": a file without a matching end line is corrupt.
+ *	Sessions are written oldest first, so a restore keeps their order.
+ *
+ *	state_save() writes PATH.tmp, fsyncs it, renames it over path and
+ *	fsyncs the directory: a crash leaves the old or the new file.
+ *	state_load() adds what it reads to e, which should be new. After
+ *	-EBADMSG e holds whatever came before the fault: discard it and
+ *	start a new engine.
+ * DIAGNOSTICS
+ *	Both return 0 or -errno with a message naming the file in err.
+ *	state_load() returns -ENOENT when there is no file, and -EBADMSG for
+ *	a corrupt one, which it renames to PATH.corrupt.
+ * SECURITY
+ *	The file is written by authfold (mode 0600) and still parsed
+ *	defensively: every field is checked, a line is at most 8 KiB, and the
+ *	counts are bounded by the engine's own limits.
+ */
+
+#include "state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define STATE_MAGIC	"authfold-state 1"
+#define STATE_LINE_MAX	8192
+
+enum {
+	F_VERBOSE = 1, F_AUTH = 2, F_NOAUTH = 4, F_SASLFAIL = 8, F_STRUCK = 16,
+};
+
+static void put_escaped(FILE *fp, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char) p[i];
+
+		if (c > ' ' && c <= '~' && c != '%')
+			putc(c, fp);
+		else
+			fprintf(fp, "%%%02X", c);
+	}
+	if (n == 0)
+		fputs("%", fp);		/* an empty field is a lone % */
+}
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Decodes an escaped field in place; returns its length or -1. */
+static ssize_t unescape(char *s)
+{
+	size_t o = 0;
+
+	if (strcmp(s, "%") == 0) {
+		*s = 0;
+		return 0;
+	}
+	for (size_t i = 0; s[i]; i++) {
+		if (s[i] == '%') {
+			int h = hexval(s[i + 1]), l = h < 0 ? -1 : hexval(s[i + 2]);
+
+			if (h < 0 || l < 0)
+				return -1;
+			s[o++] = (char) (h * 16 + l);
+			i += 2;
+		} else {
+			s[o++] = s[i];
+		}
+	}
+	s[o] = 0;
+	return (ssize_t) o;
+}
+
+static void put_addr(FILE *fp, const struct addr *a)
+{
+	char buf[ADDR_STRLEN];
+
+	addr_format(a, buf);
+	fputs(buf, fp);
+}
+
+int state_save(struct engine *e, const char *path, const struct state_extra *x, char *err, size_t errlen)
+{
+	struct session_table *t = fold_sessions(engine_fold(e));
+	char tmp[4096];
+	unsigned lines = 1;
+	int fd, r = 0;
+	FILE *fp;
+
+	if ((size_t) snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
+		snprintf(err, errlen, "state file name too long: '%s'", path);
+		return -ENAMETOOLONG;
+	}
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0 ||
+	    (fp = fdopen(fd, "w")) == NULL) {
+		r = -errno;
+		if (fd >= 0)
+			close(fd);
+		snprintf(err, errlen, "cannot write state '%s': %s", tmp, strerror(-r));
+		return r;
+	}
+	fprintf(fp, "%s\n", STATE_MAGIC);
+	if (x) {
+		fputs("extra cursor ", fp);
+		put_escaped(fp, x->cursor, strnlen(x->cursor, sizeof(x->cursor)));
+		fprintf(fp, "\nextra summary_size %" PRId64 "\nextra events_size %" PRId64 "\n", x->summary_size,
+			x->events_size);
+		lines += 3;
+	}
+	for (struct session *s = session_oldest(t); s; s = session_newer(s)) {
+		struct span host, tag;
+
+		if (session_origin(t, s->origin, &host, &tag) < 0)
+			continue;
+		fputs("session ", fp);
+		put_escaped(fp, host.p, host.len);
+		putc(' ', fp);
+		put_escaped(fp, tag.p, tag.len);
+		fprintf(fp, " %ld %" PRId64 " %d ", s->pid, s->last_usec,
+			(s->verbose ? F_VERBOSE : 0) | (s->last_command_auth ? F_AUTH : 0) | (s->noauth ? F_NOAUTH : 0) |
+			(s->saslfail ? F_SASLFAIL : 0) | (s->struck ? F_STRUCK : 0));
+		put_escaped(fp, s->client, s->client_len);
+		putc('\n', fp);
+		lines++;
+	}
+	for (struct policy_entry *p = policy_first(engine_policy(e)); p; p = policy_next(p)) {
+		fputs("addr ", fp);
+		put_addr(fp, &p->net);
+		fprintf(fp, " %u %u %" PRId64 " %" PRId64 " %" PRId64 " %d %u", p->prefix, p->times_banned,
+			p->ban_until_usec, p->last_ban_seconds, p->last_strike_usec, (int) p->last_reason, p->nstrikes);
+		for (unsigned i = 0; i < p->nstrikes; i++)
+			fprintf(fp, " %" PRId64, p->strikes[i]);
+		putc('\n', fp);
+		lines++;
+	}
+	for (size_t i = 0; i < engine_pending_bans(e); i++) {
+		const struct engine_ban *b = engine_pending_ban(e, i);
+
+		fputs("pending ", fp);
+		put_addr(fp, &b->net);
+		fprintf(fp, " %u %" PRId64 "\n", b->prefix, b->until_usec);
+		lines++;
+	}
+	fprintf(fp, "end %u\n", lines);
+	if (fflush(fp) != 0 || fsync(fd) != 0)
+		r = -errno;
+	if (fclose(fp) != 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) != 0)
+		r = -errno;
+	if (r < 0) {
+		snprintf(err, errlen, "cannot write state '%s': %s", path, strerror(-r));
+		unlink(tmp);
+		return r;
+	}
+	char dir[4096];
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dfd >= 0) {
+		(void) fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+}
+
+/* Splits s on single spaces into at most max fields. */
+static int split(char *s, char **f, int max)
+{
+	int n = 0;
+
+	while (*s && n < max) {
+		f[n++] = s;
+		char *sp = strchr(s, ' ');
+
+		if (sp == NULL)
+			break;
+		*sp = 0;
+		s = sp + 1;
+	}
+	return n;
+}
+
+static int parse_i64(const char *s, int64_t *ret)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || *end)
+		return -1;
+	*ret = v;
+	return 0;
+}
+
+static int load_line(struct engine *e, char *line, struct state_extra *x, const char **why)
+{
+	char *f[4 + 10 + POLICY_MAXRETRY_MAX];
+	int n = split(line, f, (int) (sizeof(f) / sizeof(f[0])));
+	int64_t v[8];
+
+	if (n == 3 && strcmp(f[0], "extra") == 0) {
+		if (strcmp(f[1], "cursor") == 0) {
+			ssize_t len = unescape(f[2]);
+
+			if (len < 0 || (size_t) len >= STATE_CURSOR_MAX)
+				return *why = "bad cursor", -1;
+			if (x)
+				memcpy(x->cursor, f[2], (size_t) len + 1);
+			return 0;
+		}
+		if (parse_i64(f[2], &v[0]) < 0)
+			return *why = "bad number", -1;
+		if (x && strcmp(f[1], "summary_size") == 0)
+			x->summary_size = v[0];
+		else if (x && strcmp(f[1], "events_size") == 0)
+			x->events_size = v[0];
+		return 0;
+	}
+	if (n == 7 && strcmp(f[0], "session") == 0) {
+		ssize_t hl = unescape(f[1]), tl = unescape(f[2]), cl = unescape(f[6]);
+		struct span client;
+		struct addr a;
+		struct session *s;
+
+		if (hl <= 0 || tl <= 0 || cl <= 0 || parse_i64(f[3], &v[0]) < 0 || parse_i64(f[4], &v[1]) < 0 ||
+		    parse_i64(f[5], &v[2]) < 0 || smtpd_parse_client(f[6], (size_t) cl, &client, &a) != cl)
+			return *why = "bad session", -1;
+		if (session_open(fold_sessions(engine_fold(e)), (struct span) {f[1], (size_t) hl},
+				 (struct span) {f[2], (size_t) tl}, (long) v[0], client, &a, v[1], &s) < 0)
+			return *why = "session table refused a session", -1;
+		s->verbose = v[2] & F_VERBOSE;
+		s->last_command_auth = v[2] & F_AUTH;
+		s->noauth = v[2] & F_NOAUTH;
+		s->saslfail = v[2] & F_SASLFAIL;
+		s->struck = v[2] & F_STRUCK;
+		return 0;
+	}
+	if (n >= 9 && strcmp(f[0], "addr") == 0) {
+		struct policy_entry pe;
+		int64_t strikes[POLICY_MAXRETRY_MAX];
+
+		memset(&pe, 0, sizeof(pe));
+		if (addr_parse(f[1], strlen(f[1]), &pe.net) < 0)
+			return *why = "bad address", -1;
+		for (int i = 0; i < 7; i++)
+			if (parse_i64(f[2 + i], &v[i]) < 0)
+				return *why = "bad number", -1;
+		if (v[0] < 0 || v[0] > addr_bits(&pe.net) || v[1] < 0 || v[6] < 0 || v[6] > POLICY_MAXRETRY_MAX ||
+		    n != 9 + v[6] || v[5] < 0 || v[5] >= REASON_COUNT)
+			return *why = "bad addr record", -1;
+		pe.prefix = (unsigned) v[0];
+		pe.times_banned = (unsigned) v[1];
+		pe.ban_until_usec = v[2];
+		pe.last_ban_seconds = v[3];
+		pe.last_strike_usec = v[4];
+		pe.last_reason = (enum reason) v[5];
+		for (int i = 0; i < v[6]; i++)
+			if (parse_i64(f[9 + i], &strikes[i]) < 0)
+				return *why = "bad strike time", -1;
+		if (policy_restore(engine_policy(e), &pe, strikes, (unsigned) v[6]) < 0)
+			return *why = "address table refused an entry", -1;
+		return 0;
+	}
+	if (n == 4 && strcmp(f[0], "pending") == 0) {
+		struct engine_ban b;
+
+		if (addr_parse(f[1], strlen(f[1]), &b.net) < 0 || parse_i64(f[2], &v[0]) < 0 ||
+		    parse_i64(f[3], &b.until_usec) < 0 || v[0] < 0 || v[0] > addr_bits(&b.net))
+			return *why = "bad pending ban", -1;
+		b.prefix = (unsigned) v[0];
+		engine_queue_ban(e, &b);
+		return 0;
+	}
+	return *why = "unknown record", -1;
+}
+
+int state_load(struct engine *e, const char *path, struct state_extra *x, char *err, size_t errlen)
+{
+	FILE *fp = fopen(path, "re");
+	char *line = NULL;
+	unsigned lineno = 0;
+	bool ended = false;
+	const char *why = NULL;
+	int r = 0;
+
+	if (fp == NULL) {
+		r = -errno;
+		snprintf(err, errlen, "cannot read state '%s': %s", path, strerror(errno));
+		return r;
+	}
+	if (x) {
+		memset(x, 0, sizeof(*x));
+		x->summary_size = x->events_size = -1;
+	}
+	if ((line = malloc(STATE_LINE_MAX + 2)) == NULL) {
+		fclose(fp);
+		return -ENOMEM;
+	}
+	while (fgets(line, STATE_LINE_MAX + 2, fp)) {
+		size_t len = strlen(line);
+
+		lineno++;
+		if (len == 0 || line[len - 1] != '\n') {
+			why = "line too long or unterminated";
+			break;
+		}
+		line[len - 1] = 0;
+		if (ended) {
+			why = "data after the end line";
+			break;
+		}
+		if (lineno == 1) {
+			if (strcmp(line, STATE_MAGIC) != 0) {
+				why = "not an authfold state file of version 1";
+				break;
+			}
+			continue;
+		}
+		if (strncmp(line, "end ", 4) == 0) {
+			int64_t count;
+
+			if (parse_i64(line + 4, &count) < 0 || count != lineno - 1) {
+				why = "the end line does not count the lines";
+				break;
+			}
+			ended = true;
+			continue;
+		}
+		if (load_line(e, line, x, &why) < 0)
+			break;
+	}
+	free(line);
+	fclose(fp);
+	if (why == NULL && !ended)
+		why = lineno == 0 ? "empty file" : "no end line (cut short)";
+	if (why) {
+		char aside[4200];
+
+		snprintf(aside, sizeof(aside), "%s.corrupt", path);
+		(void) rename(path, aside);
+		snprintf(err, errlen, "state '%s' line %u: %s; set aside as '%s', starting with an empty state",
+			 path, lineno, why, aside);
+		return -EBADMSG;
+	}
+	return 0;
+}
