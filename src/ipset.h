@@ -1,0 +1,27 @@
+#ifndef AUTHFOLD_IPSET_H
+#define AUTHFOLD_IPSET_H
+
+/* ipset - ban backend on kernel ipsets through libipset 7, see ipset.c */
+
+#include <stddef.h>
+
+#include "addr.h"
+
+#define IPSET_BACKEND_TIMEOUT_MAX 2147483u	/* the kernel's limit, seconds */
+
+struct ipset_backend;
+
+int ipset_backend_open(const char *set4, const char *set6,
+		       struct ipset_backend **ret, char *err, size_t errlen);
+int ipset_backend_add(struct ipset_backend *b, const struct addr *net,
+		      unsigned prefix, unsigned seconds, char *err, size_t errlen);
+int ipset_backend_del(struct ipset_backend *b, const struct addr *net,
+		      unsigned prefix, char *err, size_t errlen);
+int ipset_backend_test(struct ipset_backend *b, const struct addr *net,
+		       unsigned prefix, char *err, size_t errlen);
+int ipset_backend_timeout(struct ipset_backend *b, const struct addr *net,
+			  unsigned prefix, unsigned *ret_seconds,
+			  char *err, size_t errlen);
+void ipset_backend_free(struct ipset_backend *b);
+
+#endif
