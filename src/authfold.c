@@ -14,6 +14,7 @@
  *	configuration. Every message names the file, line or option at fault.
  */
 
+#include "backend.h"
 #include "config.h"
 #include "engine.h"
 #include "linereader.h"
@@ -144,12 +145,6 @@ static int replay_fd(struct engine *e, int fd, const char *name, uint64_t *bytes
 	return r < 0 ? r : 0;
 }
 
-static int null_add(void *data, const struct addr *net, unsigned prefix, unsigned seconds, char *err, size_t errlen)
-{
-	(void) data, (void) net, (void) prefix, (void) seconds, (void) err, (void) errlen;
-	return 0;
-}
-
 static int cmd_replay(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -182,7 +177,8 @@ static int cmd_replay(int argc, char **argv)
 
 	struct output *summary = NULL, *events = NULL;
 	struct engine *e = NULL;
-	struct ban_backend none = {NULL, null_add, NULL, NULL};
+	struct backend backend = {0};
+	char err[512];
 	int r;
 
 	if ((r = output_open(summary_path, &summary)) < 0) {
@@ -195,14 +191,13 @@ static int cmd_replay(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
-	if (ban && c->backend == BACKEND_IPSET) {
-		fprintf(stderr, "authfold: replay --ban with backend = ipset is not built yet; "
-			"use backend = none or leave out --ban\n");
+	if (ban && (r = backend_open(c, &backend, err, sizeof(err))) < 0) {
+		fprintf(stderr, "authfold: backend %s: %s\n", c->backend == BACKEND_IPSET ? "ipset" : "none", err);
 		status = 1;
 		goto out;
 	}
 
-	struct engine_options eo = {summary, events, ban ? &none : NULL, NULL, explain};
+	struct engine_options eo = {summary, events, ban ? &backend.ops : NULL, NULL, explain};
 
 	if ((e = engine_new(c, &eo)) == NULL) {
 		fprintf(stderr, "authfold: out of memory\n");
@@ -244,6 +239,7 @@ static int cmd_replay(int argc, char **argv)
 	report_write(stderr, e, c, !ban, bytes, now_seconds() - t0);
 out:
 	engine_free(e);
+	backend_close(&backend);
 	output_free(summary);
 	output_free(events);
 	config_free(c);
