@@ -143,17 +143,6 @@ static void parse_stats(struct span s, struct smtpd_line *l)
 	}
 }
 
-static bool is_upper_word(struct span s, size_t *ret_len)
-{
-	size_t i = 0;
-
-	while (i < s.len && ((s.p[i] >= 'A' && s.p[i] <= 'Z') || (s.p[i] >= '0' && s.p[i] <= '9') ||
-			     s.p[i] == '-' || s.p[i] == '_'))
-		i++;
-	*ret_len = i;
-	return i > 0;
-}
-
 /* Queue ids: short (hex, >= 6) or long (base-52 digits, >= 10, with 'z'). */
 static bool queue_id(struct span s, size_t *ret_len)
 {
@@ -315,13 +304,12 @@ int smtpd_classify(struct span msg, struct smtpd_line *ret_line)
 
 		l.kind = SMTPD_KEEP;
 		l.rule = "warning";
-		if (STARTS(s, ": SASL ")) {
-			struct span m = after(s, 7);
-
-			if (is_upper_word(m, &n) && STARTS(after(m, n), " authentication failed")) {
-				l.kind = SMTPD_SASL_FAIL;
-				l.rule = "sasl-failed";
-			}
+		/* The mechanism is the client's word (even "x]: y"), but the line
+		   starts with Postfix's own "warning: CLIENT: SASL ": only
+		   smtpd_sasl_glue writes that, for a failed AUTH. */
+		if (STARTS(s, ": SASL ") && memmem(s.p + 7, s.len - 7, " authentication failed", 22)) {
+			l.kind = SMTPD_SASL_FAIL;
+			l.rule = "sasl-failed";
 		}
 	} else if (keep_message(msg, &l)) {
 		l.kind = SMTPD_KEEP;
