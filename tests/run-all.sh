@@ -1,0 +1,61 @@
+#!/bin/bash
+# tests/run-all.sh - set up and run every test of authfold on Debian 12, as root.
+#
+#   sudo tests/run-all.sh
+#
+# 1. installs missing packages (tests/deps.sh),
+# 2. builds with -Werror and runs `make check` (unit tests, the plain-log oracle,
+#    hostile input, rsyslog/journal/ipset integration: each starts the real
+#    services it needs, privately, and stops them),
+# 3. builds again with AddressSanitizer + UndefinedBehaviorSanitizer and runs
+#    the same tests,
+# 4. runs the libFuzzer target briefly (FUZZ_SECONDS, default 30) - part of 2,
+# 5. `make distcheck` (build, install, uninstall and dist from a tarball).
+# It ends with one line "N passed, N failed, N skipped".
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+jobs=$(nproc 2>/dev/null || echo 2)
+
+bash tests/deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+
+passed=0 failed=0 skipped=0
+count() {	# count the .trs results of one build directory
+	local dir=$1 label=$2 t r
+	while IFS= read -r t; do
+		r=$(sed -n 's/^:test-result: //p' "$t" | head -n1)
+		case "$r" in
+		PASS|XFAIL) passed=$((passed + 1)) ;;
+		SKIP) skipped=$((skipped + 1)) ;;
+		*) failed=$((failed + 1)); echo "FAILED ($label): ${t%.trs}" ;;
+		esac
+	done < <(find "$dir" -name '*.trs' | sort)
+}
+step() {	# a step that is not a test of its own but must work
+	local what=$1; shift
+	if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $what"; fi
+}
+
+[ -x configure ] || autoreconf -fi >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
+
+run_build() {	# run_build DIR LABEL CONFIGURE-FLAGS...
+	local dir=$1 label=$2; shift 2
+	rm -rf "$dir"; mkdir -p "$dir"
+	( cd "$dir" && "$top/configure" -q "$@" >/dev/null && make -s -j"$jobs" >/dev/null ) ||
+		{ failed=$((failed + 1)); echo "FAILED ($label): build"; return 1; }
+	( cd "$dir" && make -s -j1 check >/dev/null 2>&1 )
+	count "$dir" "$label"
+	if [ -f "$dir/test-suite.log" ] && grep -q '^FAIL' "$dir/test-suite.log" 2>/dev/null; then
+		sed -n '/^FAIL/,/^$/p' "$dir/test-suite.log" | head -n 60
+	fi
+}
+
+# A VPATH build needs an unconfigured source tree.
+[ -f config.status ] && make -s distclean >/dev/null 2>&1
+run_build "$top/build-ci" "werror" --enable-werror
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	FUZZ_SECONDS=0 run_build "$top/build-asan" "asan+ubsan" --enable-werror --enable-sanitizers
+step "make distcheck" bash -c "cd '$top/build-ci' && make -s distcheck TESTS= >/dev/null 2>&1"
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
