@@ -55,6 +55,8 @@ struct engine {
 	struct policy *policy;
 	struct engine_counters counters;
 	bool tail_written;		/* the current overlong line is being written */
+	int64_t parse_now;		/* wall clock for year inference, refreshed */
+	unsigned parse_now_age;		/* lines since parse_now was read */
 	struct engine_ban *pending;
 	size_t npending;
 	char error[512];
@@ -267,7 +269,11 @@ int engine_line(struct engine *e, const char *line, size_t len, bool complete)
 
 	if (!complete)
 		e->counters.overlong++;
-	record_parse(line, len, wall_usec(e), &r);
+	/* The reference only picks the year of traditional timestamps: a
+	   clock read per 4096 lines is exact enough and cheaper. */
+	if (e->parse_now_age++ % 4096 == 0)
+		e->parse_now = wall_usec(e);
+	record_parse(line, len, e->parse_now, &r);
 	return judge(e, &r, complete);
 }
 

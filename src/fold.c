@@ -149,33 +149,37 @@ static void synthetic(struct fold *f, struct session *s, bool before, struct fol
 
 int fold_line(struct fold *f, const struct record *r, struct fold_result *ret_result)
 {
-	struct fold_result res;
+	struct fold_result *res = ret_result;
 	struct smtpd_line l;
 	struct session *s = NULL;
 	int ret = 0;
 
-	memset(&res, 0, sizeof(res));
-	res.action = FOLD_PASS;
-	res.rule = "not-smtpd";
+	/* Not memset: client[] is large and only valid up to client_len. */
+	res->action = FOLD_PASS;
+	res->kind = SMTPD_CHATTER;
+	res->rule = "not-smtpd";
+	res->synthetic = res->synthetic_before = res->strike = false;
+	res->reason = REASON_NOAUTH;
+	res->client_len = 0;
 	f->counters.lines++;
 
 	if (r->format == RECORD_OTHER) {
 		f->counters.other++;
-		res.rule = "not-syslog";
+		res->rule = "not-syslog";
 		goto done;
 	}
 	if (!smtpd_tag(f, r->tag))
 		goto done;
 	if (!r->trusted) {
 		f->counters.untrusted++;
-		res.rule = "untrusted";
+		res->rule = "untrusted";
 		goto done;
 	}
 	f->counters.smtpd++;
 	smtpd_classify(r->msg, &l);
-	res.kind = l.kind;
-	res.rule = l.rule;
-	res.action = l.kind == SMTPD_CHATTER || l.kind == SMTPD_COMMAND || l.kind == SMTPD_REPLY
+	res->kind = l.kind;
+	res->rule = l.rule;
+	res->action = l.kind == SMTPD_CHATTER || l.kind == SMTPD_COMMAND || l.kind == SMTPD_REPLY
 	    ? FOLD_DROP : FOLD_KEEP;
 	if (r->usec >= 0)
 		session_expire(f->sessions, r->usec);
@@ -210,24 +214,24 @@ int fold_line(struct fold *f, const struct record *r, struct fold_result *ret_re
 	case SMTPD_REPLY:
 		s->verbose = true;
 		if (l.noauth_reply && s->last_command_auth && !s->noauth) {
-			synthetic(f, s, false, &res);
-			set_client(&res, s->client, s->client_len, &s->addr);
-			evidence(f, s, REASON_NOAUTH, &res);
+			synthetic(f, s, false, res);
+			set_client(res, s->client, s->client_len, &s->addr);
+			evidence(f, s, REASON_NOAUTH, res);
 		}
 		s->last_command_auth = false;
 		break;
 	case SMTPD_SASL_FAIL:
 		s->saslfail = true;
-		evidence(f, s, REASON_SASLFAIL, &res);
+		evidence(f, s, REASON_SASLFAIL, res);
 		break;
 	case SMTPD_DISCONNECT:
 		if (s == NULL)
 			f->counters.no_session++;
 		if ((s == NULL || (!s->verbose && !s->noauth && !s->saslfail)) &&
 		    l.auth_failed > 0 && !l.starttls && l.helo) {
-			set_client(&res, l.client.p, l.client.len, &l.addr);
-			synthetic(f, s, true, &res);
-			evidence(f, s, REASON_NOAUTH, &res);
+			set_client(res, l.client.p, l.client.len, &l.addr);
+			synthetic(f, s, true, res);
+			evidence(f, s, REASON_NOAUTH, res);
 		}
 		if (s)
 			session_close(f->sessions, s);
@@ -236,12 +240,11 @@ int fold_line(struct fold *f, const struct record *r, struct fold_result *ret_re
 		break;
 	}
 done:
-	if (res.action == FOLD_DROP)
+	if (res->action == FOLD_DROP)
 		f->counters.dropped++;
-	else if (res.action == FOLD_KEEP)
+	else if (res->action == FOLD_KEEP)
 		f->counters.kept++;
 	else
 		f->counters.passed++;
-	*ret_result = res;
 	return ret;
 }

@@ -25,6 +25,8 @@
  *	and decides nothing.
  * DIAGNOSTICS
  *	Always returns 0: an unparsable line is not an error.
+ * BUGS
+ *	Timestamp conversions are cached in static storage: one thread.
  * SECURITY
  *	The scan is linear and bounded by len; no byte value (NUL,
  *	invalid UTF-8) is special. Client text can only appear in the
@@ -82,16 +84,28 @@ static int64_t days_from_civil(int64_t y, int m, int d)
 /* 2026-11-26T18:46:35[.frac](Z|+hh:mm|-hh:mm): returns its length or 0. */
 static size_t parse_rfc3339(const char *p, size_t len, int64_t *ret_usec)
 {
+	/* Consecutive lines share their minute: cache "YYYY-MM-DDTHH:MM". */
+	static char cache_key[16];
+	static int64_t cache_secs = -1;
 	int y, mo, d, h, mi, s;
 	size_t i = 19;
-	int64_t frac = 0;
+	int64_t frac = 0, base;
 	int fdigits = 0;
 
 	if (len < 20 || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' || p[16] != ':')
 		return 0;
-	if ((y = digits(p, 4)) < 0 || (mo = digits(p + 5, 2)) < 1 || mo > 12 ||
-	    (d = digits(p + 8, 2)) < 1 || d > 31 || (h = digits(p + 11, 2)) < 0 || h > 23 ||
-	    (mi = digits(p + 14, 2)) < 0 || mi > 59 || (s = digits(p + 17, 2)) < 0 || s > 60)
+	if (cache_secs >= 0 && memcmp(p, cache_key, 16) == 0) {
+		base = cache_secs;
+	} else {
+		if ((y = digits(p, 4)) < 0 || (mo = digits(p + 5, 2)) < 1 || mo > 12 ||
+		    (d = digits(p + 8, 2)) < 1 || d > 31 || (h = digits(p + 11, 2)) < 0 || h > 23 ||
+		    (mi = digits(p + 14, 2)) < 0 || mi > 59)
+			return 0;
+		base = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60;
+		memcpy(cache_key, p, 16);
+		cache_secs = base;
+	}
+	if ((s = digits(p + 17, 2)) < 0 || s > 60)
 		return 0;
 	if (p[i] == '.') {
 		for (i++; i < len && p[i] >= '0' && p[i] <= '9'; i++)
@@ -118,9 +132,7 @@ static size_t parse_rfc3339(const char *p, size_t len, int64_t *ret_usec)
 	} else {
 		return 0;
 	}
-	int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - off;
-
-	*ret_usec = secs * 1000000 + frac;
+	*ret_usec = (base + s - off) * 1000000 + frac;
 	return i;
 }
 
@@ -205,38 +217,41 @@ int record_parse(const char *line, size_t len, int64_t now_usec, struct record *
 	r.ts = (struct span) {line, tslen};
 
 	/* host: one word */
-	i = tslen + 1;
-	size_t h0 = i;
+	size_t h0 = tslen + 1;
+	const char *sp = memchr(line + h0, ' ', len - h0);
 
-	while (i < len && line[i] != ' ')
-		i++;
-	if (i == h0 || i >= len)
+	if (sp == NULL || sp == line + h0)
 		goto other;
+	i = (size_t) (sp - line);
 	r.host = (struct span) {line + h0, i - h0};
 	i++;
 
-	/* tag[pid]: or tag: */
+	/* "tag[pid]:" or "tag:", then a space or the end of the line */
 	size_t t0 = i;
+	const char *end = memchr(line + t0, ' ', len - t0);
+	size_t e = end ? (size_t) (end - line) : len;	/* the block is line[t0..e) */
 
-	while (i < len && line[i] != '[' && line[i] != ':' && line[i] != ' ')
-		i++;
-	if (i == t0 || i >= len || line[i] == ' ')
+	if (e - t0 < 2 || line[e - 1] != ':')
 		goto other;
-	r.tag = (struct span) {line + t0, i - t0};
-	if (line[i] == '[') {
-		long pid = 0;
-		size_t p0 = ++i;
+	size_t tag_end = e - 1;
 
-		while (i < len && line[i] >= '0' && line[i] <= '9' && i - p0 < 10)
-			pid = pid * 10 + (line[i++] - '0');
-		if (i == p0 || i + 1 >= len || line[i] != ']' || line[i + 1] != ':')
+	if (line[e - 2] == ']') {
+		size_t p0 = e - 2;
+		long pid = 0;
+
+		while (p0 > t0 && line[p0 - 1] >= '0' && line[p0 - 1] <= '9')
+			p0--;
+		if (p0 == e - 2 || e - 2 - p0 > 10 || p0 <= t0 + 1 || line[p0 - 1] != '[')
 			goto other;
+		for (size_t k = p0; k < e - 2; k++)
+			pid = pid * 10 + (line[k] - '0');
 		r.pid = pid;
-		i++;
+		tag_end = p0 - 1;
 	}
-	i++;				/* the ':' */
-	if (i < len && line[i] == ' ')
-		i++;
+	if (tag_end == t0 || memchr(line + t0, '[', tag_end - t0) || memchr(line + t0, ':', tag_end - t0))
+		goto other;
+	r.tag = (struct span) {line + t0, tag_end - t0};
+	i = e < len ? e + 1 : e;
 	r.prefix_len = i;
 	r.msg = (struct span) {line + i, len - i};
 	*ret_record = r;

@@ -56,10 +56,25 @@ const char *smtpd_kind_name(enum smtpd_kind kind)
 	return names[kind];
 }
 
+/* Character classes: 1 host name, 2 hex digit (upper case), 4 other queue-id letter. */
+#define CC_NAME 1
+#define CC_HEX 2
+#define CC_QID 4
+static const unsigned char cclass[256] = {
+	['-'] = CC_NAME, ['.'] = CC_NAME, ['_'] = CC_NAME,
+	['0'] = 3, ['1'] = 3, ['2'] = 3, ['3'] = 3, ['4'] = 3, ['5'] = 3, ['6'] = 3, ['7'] = 3, ['8'] = 3, ['9'] = 3,
+	['A'] = 3, ['B'] = 3, ['C'] = 3, ['D'] = 3, ['E'] = 3, ['F'] = 3,
+	['G'] = 5, ['H'] = 5, ['I'] = 5, ['J'] = 5, ['K'] = 5, ['L'] = 5, ['M'] = 5, ['N'] = 5, ['O'] = 5,
+	['P'] = 5, ['Q'] = 5, ['R'] = 5, ['S'] = 5, ['T'] = 5, ['U'] = 5, ['V'] = 5, ['W'] = 5, ['X'] = 5,
+	['Y'] = 5, ['Z'] = 5,
+	['a'] = 5, ['b'] = 5, ['c'] = 5, ['d'] = 5, ['e'] = 5, ['f'] = 5, ['g'] = 5, ['h'] = 5, ['i'] = 5,
+	['j'] = 5, ['k'] = 5, ['l'] = 5, ['m'] = 5, ['n'] = 5, ['o'] = 5, ['p'] = 5, ['q'] = 5, ['r'] = 5,
+	['s'] = 5, ['t'] = 5, ['u'] = 5, ['v'] = 5, ['w'] = 5, ['x'] = 5, ['y'] = 5, ['z'] = 5,
+};
+
 static bool name_char(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
+	return cclass[(unsigned char) c] & CC_NAME;
 }
 
 int smtpd_parse_client(const char *p, size_t len, struct span *ret_client, struct addr *ret_addr)
@@ -150,14 +165,12 @@ static bool queue_id(struct span s, size_t *ret_len)
 	bool hex = true;
 
 	while (i < s.len && i < 24) {
-		char c = s.p[i];
+		unsigned char c = cclass[(unsigned char) s.p[i]];
 
-		if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'))
-			;
-		else if ((c >= 'a' && c <= 'z') || (c >= 'G' && c <= 'Z'))
-			hex = false;
-		else
+		if (!(c & (CC_HEX | CC_QID)))
 			break;
+		if (!(c & CC_HEX))
+			hex = false;
 		i++;
 	}
 	if (i >= s.len || s.p[i] != ':')
@@ -195,41 +208,60 @@ static bool queue_line(struct span s)
 }
 
 /* Messages that a non-verbose smtpd writes, by their fixed beginning. */
+#define P(text, rule) {text, sizeof(text) - 1, rule}
 static const struct {
 	const char *prefix;
+	size_t len;
 	const char *rule;
 } keep_prefixes[] = {
-	{"warning: ", "warning"}, {"error: ", "error"}, {"fatal: ", "fatal"},
-	{"panic: ", "panic"}, {"lost connection after ", "lost-connection"},
-	{"timeout after ", "timeout"}, {"too many errors after ", "too-many-errors"},
-	{"improper command pipelining after ", "improper-pipelining"},
-	{"Anonymous TLS connection established from ", "tls-established"},
-	{"Untrusted TLS connection established from ", "tls-established"},
-	{"Trusted TLS connection established from ", "tls-established"},
-	{"Verified TLS connection established from ", "tls-established"},
-	{"setting up TLS connection from ", "tls-loglevel"},
-	{"SSL_accept error from ", "tls-error"},
-	{"SSL_accept:", "tls-loglevel"},
-	{"TLS_accept:", "tls-loglevel"},
-	{"discarding EHLO keywords: ", "discard-ehlo"},
-	{"using backwards-compatible default setting ", "compat"},
-	{"table ", "table-changed"},
+	P("warning: ", "warning"), P("error: ", "error"), P("fatal: ", "fatal"),
+	P("panic: ", "panic"), P("lost connection after ", "lost-connection"),
+	P("timeout after ", "timeout"), P("too many errors after ", "too-many-errors"),
+	P("improper command pipelining after ", "improper-pipelining"),
+	P("Anonymous TLS connection established from ", "tls-established"),
+	P("Untrusted TLS connection established from ", "tls-established"),
+	P("Trusted TLS connection established from ", "tls-established"),
+	P("Verified TLS connection established from ", "tls-established"),
+	P("setting up TLS connection from ", "tls-loglevel"),
+	P("SSL_accept error from ", "tls-error"),
+	P("SSL_accept:", "tls-loglevel"),
+	P("TLS_accept:", "tls-loglevel"),
+	P("discarding EHLO keywords: ", "discard-ehlo"),
+	P("using backwards-compatible default setting ", "compat"),
+	P("table ", "table-changed"),
 };
+#undef P
+_Static_assert(sizeof(keep_prefixes) / sizeof(keep_prefixes[0]) <= 32, "by_first holds 32 prefixes");
+
+#define NKEEP (sizeof(keep_prefixes) / sizeof(keep_prefixes[0]))
 
 static bool keep_message(struct span s, struct smtpd_line *l)
 {
-	for (size_t i = 0; i < sizeof(keep_prefixes) / sizeof(keep_prefixes[0]); i++) {
-		if (starts(s, keep_prefixes[i].prefix, strlen(keep_prefixes[i].prefix))) {
-			if (strcmp(keep_prefixes[i].rule, "table-changed") == 0) {
-				static const char tail[] = " has changed -- restarting";
-				size_t n = sizeof(tail) - 1;
+	/* By first byte, the prefixes that can match: most chatter has none. */
+	static uint32_t by_first[256];
+	static bool indexed;
 
-				if (s.len < n || memcmp(s.p + s.len - n, tail, n) != 0)
-					return false;
-			}
-			l->rule = keep_prefixes[i].rule;
-			return true;
+	if (!indexed) {
+		for (size_t i = 0; i < NKEEP; i++)
+			by_first[(unsigned char) keep_prefixes[i].prefix[0]] |= UINT32_C(1) << i;
+		indexed = true;
+	}
+	if (s.len == 0)
+		return false;
+	for (uint32_t set = by_first[(unsigned char) s.p[0]]; set; set &= set - 1) {
+		size_t i = (size_t) __builtin_ctz(set);
+
+		if (!starts(s, keep_prefixes[i].prefix, keep_prefixes[i].len))
+			continue;
+		if (strcmp(keep_prefixes[i].rule, "table-changed") == 0) {
+			static const char tail[] = " has changed -- restarting";
+			size_t n = sizeof(tail) - 1;
+
+			if (s.len < n || memcmp(s.p + s.len - n, tail, n) != 0)
+				return false;
 		}
+		l->rule = keep_prefixes[i].rule;
+		return true;
 	}
 	if (queue_line(s)) {
 		l->rule = "queue-id";
