@@ -225,12 +225,12 @@ static int cmd_replay(int argc, char **argv)
 			status = 1;
 			break;
 		}
-		if (replay_fd(e, fd, name, &bytes, tty && total > (64u << 20), total, t0) < 0)
+		if (replay_fd(e, fd, name, &bytes, tty, total, t0) < 0)
 			status = 1;
 		if (fd != STDIN_FILENO)
 			close(fd);
 	}
-	if (tty && total > (64u << 20))
+	if (tty && fold_counters(engine_fold(e))->lines >= 1000000)
 		fputc('\n', stderr);
 	if ((r = engine_flush(e)) < 0) {
 		fprintf(stderr, "authfold: %s\n", engine_error(e));
