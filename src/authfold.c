@@ -197,7 +197,8 @@ static int cmd_replay(int argc, char **argv)
 		goto out;
 	}
 
-	struct engine_options eo = {summary, events, ban ? &backend.ops : NULL, NULL, explain};
+	struct engine_options eo = {.summary = summary, .events = events, .backend = ban ? &backend.ops : NULL,
+				    .explain = explain};
 
 	if ((e = engine_new(c, &eo)) == NULL) {
 		fprintf(stderr, "authfold: out of memory\n");

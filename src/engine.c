@@ -28,6 +28,11 @@
  *	caller that acknowledges lines (omprog) acknowledges only after
  *	engine_flush() returned 0.
  *
+ *	With a WAL output, every line that changes the state (connect,
+ *	disconnect, -v trace, SASL failure) is copied there before the
+ *	summary is flushed, so a program killed between two checkpoints can
+ *	feed those lines back, quietly, and have the state it had.
+ *
  *	engine_line() parses with the wall clock as the reference for
  *	timestamps without a year. Lines longer than ENGINE_LINE_MAX are
  *	judged by their head; the tail is written only when the line is
@@ -55,6 +60,7 @@ struct engine {
 	struct policy *policy;
 	struct engine_counters counters;
 	bool tail_written;		/* the current overlong line is being written */
+	bool quiet;			/* state only: see engine_set_quiet() */
 	int64_t parse_now;		/* wall clock for year inference, refreshed */
 	unsigned parse_now_age;		/* lines since parse_now was read */
 	struct engine_ban *pending;
@@ -173,11 +179,19 @@ void engine_queue_ban(struct engine *e, const struct engine_ban *b)
 	e->pending[e->npending++] = *b;
 }
 
+void engine_set_quiet(struct engine *e, bool quiet)
+{
+	e->quiet = quiet;
+}
+
 static int strike(struct engine *e, const struct record *r, const struct fold_result *res)
 {
 	struct policy_decision d;
 	int ret;
 	int64_t now = r->usec >= 0 ? r->usec : wall_usec(e);
+
+	if (e->quiet)
+		return policy_strike(e->policy, &res->addr, res->reason, now, &d);
 
 	if (e->o.events) {
 		struct events_strike s = {r, res->reason, &res->addr, res->client, res->client_len};
@@ -236,6 +250,14 @@ static int judge(struct engine *e, const struct record *r, bool complete)
 
 	if ((ret = fold_line(e->fold, r, &res)) < 0)
 		return ret;
+	if (e->quiet) {
+		e->tail_written = false;
+		return res.strike ? strike(e, r, &res) : 0;
+	}
+	if (e->o.wal && res.action != FOLD_PASS && res.kind != SMTPD_CHATTER && res.kind != SMTPD_KEEP &&
+	    r->format != RECORD_JOURNAL &&
+	    ((ret = output_write(e->o.wal, r->line.p, r->line.len)) < 0 || (ret = output_write(e->o.wal, "\n", 1)) < 0))
+		return output_failed(e, e->o.wal, ret);
 	if (res.synthetic && res.synthetic_before &&
 	    (ret = summary_synthetic(sum, r, e->c->summary_format, res.client, res.client_len)) < 0)
 		return output_failed(e, sum, ret);
@@ -292,6 +314,8 @@ int engine_flush(struct engine *e)
 {
 	int r;
 
+	if (e->o.wal && (r = output_flush(e->o.wal)) < 0)
+		return output_failed(e, e->o.wal, r);
 	if ((r = output_flush(e->o.summary)) < 0)
 		return output_failed(e, e->o.summary, r);
 	if (e->o.events && (r = output_flush(e->o.events)) < 0)

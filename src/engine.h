@@ -25,6 +25,7 @@ struct engine_options {
 	struct ban_backend *backend;	/* NULL: dry run */
 	int64_t (*clock)(void);		/* wall clock in µs; NULL: CLOCK_REALTIME */
 	bool explain;			/* write the deciding rule before each line (replay --explain) */
+	struct output *wal;		/* NULL, or where the lines that change state are copied */
 };
 
 struct engine_counters {
@@ -41,6 +42,9 @@ void engine_free(struct engine *e);
 int engine_line(struct engine *e, const char *line, size_t len, bool complete);
 int engine_tail(struct engine *e, const char *p, size_t n, bool last);
 int engine_record(struct engine *e, const struct record *r);
+/* Quiet: lines change the state only (no summary, events, WAL or bans):
+   for feeding a line journal back after a restart. */
+void engine_set_quiet(struct engine *e, bool quiet);
 /* Writes out the summary and events, retries bans that failed. */
 int engine_flush(struct engine *e);
 const char *engine_error(const struct engine *e);	/* the last failure, for diagnostics */

@@ -32,6 +32,10 @@
  *	at its first evidence of a reason listed in `reasons`, and at most one
  *	synthetic line.
  *
+ *	A trace or SASL line of a session whose "connect from" was not seen
+ *	(authfold started, or was killed, in the middle of it) adopts the
+ *	session from its own client token, so its evidence still counts once.
+ *
  *	The result is self-contained (it copies the client token): it stays
  *	valid after the session closes.
  * DIAGNOSTICS
@@ -199,11 +203,15 @@ int fold_line(struct fold *f, const struct record *r, struct fold_result *ret_re
 			goto done;
 		s = NULL;	/* a disconnect of another client: the old session was lost */
 	}
-	if (s)
+	if (s) {
 		session_touch(f->sessions, s, r->usec);
-	else if (l.kind != SMTPD_DISCONNECT) {
+	} else if (l.kind != SMTPD_DISCONNECT) {
+		/* A session whose connect we did not see (authfold started, or was
+		   killed, in its middle): adopt it from the client token in
+		   Postfix's own position, so that its evidence still counts once. */
 		f->counters.no_session++;
-		goto done;
+		if (session_open(f->sessions, r->host, r->tag, r->pid, l.client, &l.addr, r->usec, &s) < 0)
+			goto done;
 	}
 
 	switch (l.kind) {

@@ -32,7 +32,7 @@ struct fold_counters {
 	uint64_t strikes[REASON_COUNT];
 	uint64_t evidence_ignored;	/* evidence of a reason not in `reasons` */
 	uint64_t foreign_client;	/* trace lines naming another client than the session's */
-	uint64_t no_session;		/* session lines with no open session */
+	uint64_t no_session;		/* session lines with no open session (adopted) */
 };
 
 struct fold;

@@ -22,6 +22,9 @@
  *
  *	output_reopen() flushes what it can and opens the path again (after
  *	logrotate renamed it); standard output is left alone.
+ *
+ *	output_truncate() drops the buffer and empties the file (a journal
+ *	whose content is now in a checkpoint).
  * DIAGNOSTICS
  *	Functions return 0 or -errno of the failed call.
  * SECURITY
@@ -158,6 +161,14 @@ int output_reopen(struct output *o)
 		return r;
 	}
 	return output_flush(o);
+}
+
+int output_truncate(struct output *o)
+{
+	o->len = 0;
+	if (o->fd < 0 || o->path == NULL)
+		return -EBADF;
+	return ftruncate(o->fd, 0) < 0 ? -errno : 0;
 }
 
 size_t output_pending(const struct output *o)

@@ -68,7 +68,7 @@ void report_write(FILE *fp, struct engine *e, const struct config *c, bool dry_r
 		fprintf(fp, "  given to the kernel: %" PRIu64 ", already over: %" PRIu64 ", failed: %" PRIu64 "\n",
 			ec->bans_applied, ec->bans_expired, ec->ban_errors);
 	fprintf(fp, "Diagnostics: %" PRIu64 " overlong lines, %" PRIu64 " trace lines of another client, %" PRIu64
-		" session lines without a session, %" PRIu64 " untrusted smtpd lines, %" PRIu64
+		" sessions adopted mid-way, %" PRIu64 " untrusted smtpd lines, %" PRIu64
 		" host+tag pairs over the limit, %" PRIu64 " addresses evicted\n",
 		ec->overlong, f->foreign_client, f->no_session, f->untrusted, s->origins_full, p->evicted);
 }

@@ -16,7 +16,7 @@
  *	single spaces, bytes outside '!'..'~' and '%' written as %XX:
  *
  *	  authfold-state 1
- *	  extra cursor CURSOR | extra summary_size N | extra events_size N
+ *	  extra cursor CURSOR | extra summary_size N | extra events_size N | extra wal_gen N
  *	  session HOST TAG PID LAST_USEC FLAGS CLIENT
  *	  addr NET PREFIX TIMES_BANNED BAN_UNTIL_USEC LAST_BAN_SECONDS LAST_STRIKE_USEC REASON N T1..TN
  *	  pending NET PREFIX UNTIL_USEC
@@ -136,9 +136,9 @@ int state_save(struct engine *e, const char *path, const struct state_extra *x, 
 	if (x) {
 		fputs("extra cursor ", fp);
 		put_escaped(fp, x->cursor, strnlen(x->cursor, sizeof(x->cursor)));
-		fprintf(fp, "\nextra summary_size %" PRId64 "\nextra events_size %" PRId64 "\n", x->summary_size,
-			x->events_size);
-		lines += 3;
+		fprintf(fp, "\nextra summary_size %" PRId64 "\nextra events_size %" PRId64 "\nextra wal_gen %" PRId64 "\n",
+			x->summary_size, x->events_size, x->wal_gen);
+		lines += 4;
 	}
 	for (struct session *s = session_oldest(t); s; s = session_newer(s)) {
 		struct span host, tag;
@@ -250,6 +250,8 @@ static int load_line(struct engine *e, char *line, struct state_extra *x, const 
 			x->summary_size = v[0];
 		else if (x && strcmp(f[1], "events_size") == 0)
 			x->events_size = v[0];
+		else if (x && strcmp(f[1], "wal_gen") == 0)
+			x->wal_gen = v[0];
 		return 0;
 	}
 	if (n == 7 && strcmp(f[0], "session") == 0) {

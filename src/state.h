@@ -13,6 +13,7 @@ struct state_extra {
 	char cursor[STATE_CURSOR_MAX];	/* "" when none */
 	int64_t summary_size;		/* size of the summary file at the save; -1 unknown */
 	int64_t events_size;		/* size of the events file at the save; -1 unknown */
+	int64_t wal_gen;		/* generation of the line journal (omprog); 0 none */
 };
 
 /* Writes path atomically (PATH.tmp, fsync, rename, fsync of the directory).
