@@ -118,8 +118,10 @@ int output_flush(struct output *o)
 		}
 		done += (size_t) w;
 	}
-	memmove(o->buf, o->buf + done, o->len - done);
-	o->len -= done;
+	if (done > 0) {		/* o->buf is NULL until the first write */
+		memmove(o->buf, o->buf + done, o->len - done);
+		o->len -= done;
+	}
 	return r;
 }
 

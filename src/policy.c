@@ -159,7 +159,9 @@ static bool make_room(struct policy *p, int64_t now_usec)
 
 	if (p->count < p->c->max_addresses)
 		return true;
-	for (e = entry_of(p->lru.oldest); e; e = next) {
+	/* The list is ordered by last strike: stop at the first entry struck
+	   within findtime, or a full table costs a scan of it per strike. */
+	for (e = entry_of(p->lru.oldest); e && e->last_strike_usec < now_usec - p->c->findtime * 1000000; e = next) {
 		next = entry_of(e->lru.newer);
 		if (!entry_matters(p, e, now_usec)) {
 			entry_remove(p, e);

@@ -1,0 +1,318 @@
+/*
+ * test_record - record_parse(): syslog lines to fields.
+ *
+ * Tables: one line and the fields it must give. The clock is a
+ * parameter (now_usec), TZ is UTC, so the year of a traditional
+ * timestamp is checked without depending on today's date.
+ */
+
+#include "record.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+/* µs since the epoch of a UTC date and time. */
+static int64_t utc(int y, int mo, int d, int h, int mi, int s)
+{
+	struct tm tm = {0};
+
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = s;
+	return (int64_t) timegm(&tm) * 1000000;
+}
+
+static void assert_span(struct span s, const char *want)
+{
+	if (want == NULL) {
+		assert_int_equal(s.len, 0);
+		return;
+	}
+	char buf[256];
+	size_t n = s.len < sizeof(buf) - 1 ? s.len : sizeof(buf) - 1;
+
+	memcpy(buf, s.p, n);
+	buf[n] = 0;
+	assert_string_equal(buf, want);
+	assert_int_equal(s.len, strlen(want));
+}
+
+struct row {
+	const char *line;
+	enum record_format format;
+	const char *ts, *host, *tag, *msg;	/* NULL: empty span */
+	long pid;
+	int64_t usec;
+};
+
+#define NOW_2026 utc(2026, 11, 26, 20, 0, 0)
+
+static void check_row(const struct row *t, int64_t now)
+{
+	struct record r;
+
+	print_message("line: %s\n", t->line);
+	assert_int_equal(record_parse(t->line, strlen(t->line), now, &r), 0);
+	assert_int_equal(r.format, t->format);
+	assert_ptr_equal(r.line.p, t->line);
+	assert_int_equal(r.line.len, strlen(t->line));
+	assert_int_equal(r.pid, t->pid);
+	assert_true(r.usec == t->usec);
+	if (t->format == RECORD_OTHER) {
+		/* the only span is the line; it decides nothing */
+		assert_ptr_equal(r.msg.p, t->line);
+		assert_int_equal(r.msg.len, strlen(t->line));
+		assert_int_equal(r.host.len, 0);
+		assert_int_equal(r.tag.len, 0);
+		return;
+	}
+	assert_span(r.ts, t->ts);
+	assert_span(r.host, t->host);
+	assert_span(r.tag, t->tag);
+	assert_span(r.msg, t->msg);
+	/* the prefix and the message make the line, byte for byte */
+	assert_int_equal(r.prefix_len + r.msg.len, r.line.len);
+	assert_ptr_equal(r.msg.p, t->line + r.prefix_len);
+}
+
+static void test_rfc3339(void **state)
+{
+	(void) state;
+	int64_t t0 = utc(2026, 11, 26, 18, 46, 35);
+	struct row rows[] = {
+		{"2026-11-26T18:46:35.318738+00:00 mx1 postfix/smtpd[32591]: connect from unknown[192.0.2.7]",
+		 RECORD_RFC3339, "2026-11-26T18:46:35.318738+00:00", "mx1", "postfix/smtpd",
+		 "connect from unknown[192.0.2.7]", 32591, t0 + 318738},
+		{"2026-11-26T18:46:35Z mx1 postfix/smtpd[1]: x", RECORD_RFC3339, "2026-11-26T18:46:35Z", "mx1",
+		 "postfix/smtpd", "x", 1, t0},
+		{"2026-11-26T19:46:35.5+01:00 mx1 postfix/submission/smtpd[77]: lost connection after AUTH from x[192.0.2.1]",
+		 RECORD_RFC3339, "2026-11-26T19:46:35.5+01:00", "mx1", "postfix/submission/smtpd",
+		 "lost connection after AUTH from x[192.0.2.1]", 77, t0 + 500000},
+		{"2026-11-26T13:46:35.318738-05:00 mx1 postfix/smtpd[2]: y", RECORD_RFC3339,
+		 "2026-11-26T13:46:35.318738-05:00", "mx1", "postfix/smtpd", "y", 2, t0 + 318738},
+		/* more than 6 digits of fraction: the rest are ignored */
+		{"2026-11-26T18:46:35.3187389999+00:00 h t[3]: z", RECORD_RFC3339,
+		 "2026-11-26T18:46:35.3187389999+00:00", "h", "t", "z", 3, t0 + 318738},
+		/* a tag without pid */
+		{"2026-11-26T18:46:35.318738+00:00 mx1 kernel: [123.4] boom", RECORD_RFC3339,
+		 "2026-11-26T18:46:35.318738+00:00", "mx1", "kernel", "[123.4] boom", -1, t0 + 318738},
+		/* empty message */
+		{"2026-11-26T18:46:35Z mx1 postfix/smtpd[9]:", RECORD_RFC3339, "2026-11-26T18:46:35Z", "mx1",
+		 "postfix/smtpd", NULL, 9, t0},
+		/* pid 0 and a 10-digit pid */
+		{"2026-11-26T18:46:35Z mx1 postfix/smtpd[0]: x", RECORD_RFC3339, "2026-11-26T18:46:35Z", "mx1",
+		 "postfix/smtpd", "x", 0, t0},
+		{"2026-11-26T18:46:35Z mx1 postfix/smtpd[4294967295]: x", RECORD_RFC3339, "2026-11-26T18:46:35Z", "mx1",
+		 "postfix/smtpd", "x", 4294967295L, t0},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		check_row(&rows[i], NOW_2026);
+}
+
+static void test_traditional(void **state)
+{
+	(void) state;
+	struct row rows[] = {
+		{"Nov 26 18:46:35 mx1 postfix/smtpd[32591]: connect from unknown[192.0.2.7]", RECORD_TRADITIONAL,
+		 "Nov 26 18:46:35", "mx1", "postfix/smtpd", "connect from unknown[192.0.2.7]", 32591,
+		 utc(2026, 11, 26, 18, 46, 35)},
+		{"Nov  6 08:00:01 mx1 postfix/smtpd[5]: x", RECORD_TRADITIONAL, "Nov  6 08:00:01", "mx1",
+		 "postfix/smtpd", "x", 5, utc(2026, 11, 6, 8, 0, 1)},
+		/* less than a day in the future: this year */
+		{"Nov 27 10:00:00 mx1 postfix/smtpd[5]: x", RECORD_TRADITIONAL, "Nov 27 10:00:00", "mx1",
+		 "postfix/smtpd", "x", 5, utc(2026, 11, 27, 10, 0, 0)},
+		/* more than a day in the future: last year */
+		{"Dec 24 10:00:00 mx1 postfix/smtpd[5]: x", RECORD_TRADITIONAL, "Dec 24 10:00:00", "mx1",
+		 "postfix/smtpd", "x", 5, utc(2025, 12, 24, 10, 0, 0)},
+		{"Jan  1 00:00:00 mx1 postfix/smtpd[5]: x", RECORD_TRADITIONAL, "Jan  1 00:00:00", "mx1",
+		 "postfix/smtpd", "x", 5, utc(2026, 1, 1, 0, 0, 0)},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		check_row(&rows[i], NOW_2026);
+}
+
+/* A log written in December, replayed in January. */
+static void test_year_rollover(void **state)
+{
+	(void) state;
+	int64_t jan2 = utc(2027, 1, 2, 12, 0, 0);
+	struct row rows[] = {
+		{"Dec 31 23:59:59 h postfix/smtpd[1]: x", RECORD_TRADITIONAL, "Dec 31 23:59:59", "h",
+		 "postfix/smtpd", "x", 1, utc(2026, 12, 31, 23, 59, 59)},
+		{"Jan  2 11:00:00 h postfix/smtpd[1]: x", RECORD_TRADITIONAL, "Jan  2 11:00:00", "h",
+		 "postfix/smtpd", "x", 1, utc(2027, 1, 2, 11, 0, 0)},
+		{"Jan  3 11:00:00 h postfix/smtpd[1]: x", RECORD_TRADITIONAL, "Jan  3 11:00:00", "h",
+		 "postfix/smtpd", "x", 1, utc(2027, 1, 3, 11, 0, 0)},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		check_row(&rows[i], jan2);
+	/* the same text against another clock gives another year (no stale cache) */
+	struct row again = rows[0];
+
+	again.usec = utc(2026, 12, 31, 23, 59, 59);
+	check_row(&again, utc(2027, 3, 1, 0, 0, 0));
+	again.usec = utc(2025, 12, 31, 23, 59, 59);
+	check_row(&again, utc(2026, 6, 1, 0, 0, 0));
+}
+
+static void test_garbage(void **state)
+{
+	(void) state;
+	static const char *const lines[] = {
+		"",
+		" ",
+		"hello world",
+		"2026-11-26T18:46:35",				/* truncated timestamp */
+		"2026-11-26T18:46:35.318738+00:0",		/* truncated zone */
+		"2026-11-26T18:46:35.318738+00:00",		/* timestamp only */
+		"2026-11-26T18:46:35.318738+00:00 ",		/* no host */
+		"2026-11-26T18:46:35.318738+00:00 mx1",		/* no tag */
+		"2026-11-26T18:46:35.318738+00:00 mx1 ",	/* empty tag */
+		"2026-11-26T18:46:35.318738+00:00 mx1 postfix/smtpd",	/* no colon */
+		"2026-11-26T18:46:35.318738+00:00 mx1 postfix/smtpd[",
+		"2026-11-26T18:46:35.318738+00:00 mx1 postfix/smtpd[32591",
+		"2026-11-26T18:46:35.318738+00:00 mx1 postfix/smtpd[32591]",
+		"2026-11-26T18:46:35.318738+00:00 mx1 postfix/smtpd[]: x",
+		"2026-11-26T18:46:35.318738+00:00 mx1 postfix/smtpd[12a]: x",
+		"2026-11-26T18:46:35.318738+00:00 mx1 postfix/smtpd[99999999999]: x",	/* 11 digits */
+		"2026-11-26T18:46:35.318738+00:00 mx1 postfix smtpd[1]: x",	/* space in tag */
+		"2026-11-26T18:46:35.318738+00:00  postfix/smtpd[1]: x",	/* empty host */
+		"2026-13-26T18:46:35Z mx1 postfix/smtpd[1]: x",	/* month 13 */
+		"2026-11-32T18:46:35Z mx1 postfix/smtpd[1]: x",
+		"2026-11-26T24:46:35Z mx1 postfix/smtpd[1]: x",
+		"2026-11-26T18:60:35Z mx1 postfix/smtpd[1]: x",
+		"2026-11-26T18:46:35.Z mx1 postfix/smtpd[1]: x",	/* empty fraction */
+		"2026-11-26T18:46:35+24:00 mx1 postfix/smtpd[1]: x",
+		"2026-11-26 18:46:35Z mx1 postfix/smtpd[1]: x",
+		"2026-11-26T18:46:35Zmx1 postfix/smtpd[1]: x",
+		"Nov 26 18:46:35",
+		"Nov 26 18:46:35 ",
+		"Nov 26 18:46:35 mx1",
+		"Nov 26 18:46:3",
+		"Now 26 18:46:35 mx1 postfix/smtpd[1]: x",
+		"nov 26 18:46:35 mx1 postfix/smtpd[1]: x",
+		"Nov 00 18:46:35 mx1 postfix/smtpd[1]: x",
+		"Nov 32 18:46:35 mx1 postfix/smtpd[1]: x",
+		"Nov 26 25:46:35 mx1 postfix/smtpd[1]: x",
+		"Nov 26 18:46:35:mx1 postfix/smtpd[1]: x",
+		"Nov2618:46:35 mx1 postfix/smtpd[1]: x",
+		/* rsyslog always puts a space after "tag[pid]:" */
+		"2026-11-26T18:46:35Z mx1 postfix/smtpd[9]:x",
+		"2026-11-26T18:46:35Z mx1 postfix/smtpd[9]x: y",
+		"2026-11-26T18:46:35Z mx1 postfix/smtpd[[9]: y",
+		"2026-11-26T18:46:35Z mx1 [9]: y",
+		"2026-11-26T18:46:35Z mx1 : y",
+		"2026-11-26T18:46:35Z mx1 post:fix[9]: y",
+		"\xff\xfe\x80 binary",
+	};
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		struct row t = {lines[i], RECORD_OTHER, NULL, NULL, NULL, NULL, -1, -1};
+
+		check_row(&t, NOW_2026);
+	}
+}
+
+/* NUL and other bytes are data: the parse is bounded by len, not by NUL. */
+static void test_binary(void **state)
+{
+	(void) state;
+	static const char line[] = "2026-11-26T18:46:35Z mx1 postfix/smtpd[7]: con\0nect \xff\x01 from";
+	size_t len = sizeof(line) - 1;
+	struct record r;
+
+	assert_int_equal(record_parse(line, len, NOW_2026, &r), 0);
+	assert_int_equal(r.format, RECORD_RFC3339);
+	assert_int_equal(r.pid, 7);
+	assert_int_equal(r.line.len, len);
+	assert_int_equal(r.msg.len, len - r.prefix_len);
+	assert_memory_equal(r.msg.p, "con\0nect \xff\x01 from", r.msg.len);
+
+	/* NUL inside the prefix: not a syslog line */
+	static const char nul_host[] = "2026-11-26T18:46:35Z m\0x postfix/smtpd[7]: x";
+	assert_int_equal(record_parse(nul_host, sizeof(nul_host) - 1, NOW_2026, &r), 0);
+	assert_int_equal(r.format, RECORD_RFC3339);	/* a host is any run of non-space bytes */
+	assert_int_equal(r.host.len, 3);
+
+	static const char nul_ts[] = "2026-11-26T18:4\0:35Z mx1 postfix/smtpd[7]: x";
+	assert_int_equal(record_parse(nul_ts, sizeof(nul_ts) - 1, NOW_2026, &r), 0);
+	assert_int_equal(r.format, RECORD_OTHER);
+}
+
+/* Every prefix of a good line parses without reading past len. The copies
+   live in exactly-sized heap blocks so that ASan sees an over-read. */
+static void test_truncated_prefixes(void **state)
+{
+	(void) state;
+	static const char *const lines[] = {
+		"2026-11-26T18:46:35.318738+00:00 mx1 postfix/smtpd[32591]: connect from unknown[192.0.2.7]",
+		"Nov 26 18:46:35 mx1 postfix/smtpd[32591]: connect from unknown[192.0.2.7]",
+		"2026-11-26T18:46:35Z mx1 postfix/smtpd: x",
+	};
+
+	for (size_t k = 0; k < sizeof(lines) / sizeof(lines[0]); k++) {
+		size_t full = strlen(lines[k]);
+
+		for (size_t n = 0; n <= full; n++) {
+			char *copy = malloc(n ? n : 1);
+			struct record r;
+
+			assert_non_null(copy);
+			memcpy(copy, lines[k], n);
+			assert_int_equal(record_parse(copy, n, NOW_2026, &r), 0);
+			assert_int_equal(r.line.len, n);
+			if (r.format != RECORD_OTHER) {
+				assert_true(r.prefix_len <= n);
+				assert_int_equal(r.prefix_len + r.msg.len, n);
+				assert_true(r.ts.len > 0 && r.host.len > 0 && r.tag.len > 0);
+			}
+			free(copy);
+		}
+	}
+}
+
+static void test_span_helpers(void **state)
+{
+	(void) state;
+	struct span s = {"postfix/smtpd", 13};
+
+	assert_true(span_eq(s, "postfix/smtpd"));
+	assert_false(span_eq(s, "postfix/smtp"));
+	assert_false(span_eq(s, "postfix/smtpdx"));
+	assert_true(span_startswith(s, "postfix/"));
+	assert_true(span_startswith(s, ""));
+	assert_false(span_startswith(s, "postfix/smtpd/"));
+	assert_true(span_eq_span(s, (struct span) {"postfix/smtpd!", 13}));
+	assert_false(span_eq_span(s, (struct span) {"postfix/smtpd", 12}));
+}
+
+int main(void)
+{
+	setenv("TZ", "UTC", 1);
+	tzset();
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rfc3339),
+		cmocka_unit_test(test_traditional),
+		cmocka_unit_test(test_year_rollover),
+		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_binary),
+		cmocka_unit_test(test_truncated_prefixes),
+		cmocka_unit_test(test_span_helpers),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
