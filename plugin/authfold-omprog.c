@@ -50,6 +50,7 @@
 #include "config.h"
 #include "engine.h"
 #include "backend.h"
+#include "bans.h"
 #include "linereader.h"
 #include "omprog.h"
 #include "privs.h"
@@ -123,6 +124,8 @@ struct omprog {
 	struct engine *e;
 	struct output *summary, *events;
 	struct output *wal;		/* lines since the last save: see wal_reset() */
+	struct backend *backend;
+	int lock_fd;			/* bans_lock(): one daemon per state_dir */
 	char *wal_path;
 	int64_t wal_gen;
 	struct omprog_resend *resend;
@@ -198,8 +201,37 @@ static int wal_replay(struct omprog *op, int64_t gen)
 	return r;
 }
 
+static int64_t wall_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Unban requests (authfold unban), and at start the bans a reboot lost. */
+static void take_bans(struct omprog *op, bool start)
+{
+	struct bans_requests rq;
+	struct bans_restored rs;
+	char err[512] = "";
+
+	if (bans_daemon_step(op->e, op->backend, op->c->state_dir, start, wall_usec(), &rq, &rs, err, sizeof(err)) < 0)
+		say("%s", err);
+	if (rq.taken) {
+		say("%u unban request%s taken, %u entr%s forgotten", rq.taken, rq.taken == 1 ? "" : "s", rq.forgotten,
+		    rq.forgotten == 1 ? "y" : "ies");
+		op->dirty = true;
+	}
+	if (rs.restored || rs.failed)
+		say("%u running ban%s put back into the kernel, %u queued", rs.restored, rs.restored == 1 ? "" : "s",
+		    rs.failed);
+}
+
 static void save_state(struct omprog *op)
 {
+	take_bans(op, false);
+
 	struct state_extra x = {"", file_size(op->summary), file_size(op->events), op->wal_gen + 1};
 	char err[512] = "";
 	int r = state_save(op->e, op->state_path, &x, err, sizeof(err));
@@ -317,7 +349,8 @@ static int run(struct omprog *op)
 		if (got_term && term_at == 0)
 			term_at = now_ms();
 		if (!in_long && !linereader_buffered(lr)) {
-			int64_t left = op->dirty ? SAVE_EVERY_MS - (now_ms() - op->last_save) : -1;
+			/* Idle, wake up every second all the same: unban requests. */
+			int64_t left = op->dirty ? SAVE_EVERY_MS - (now_ms() - op->last_save) : SAVE_EVERY_MS;
 			struct pollfd pfd = {STDIN_FILENO, POLLIN, 0};
 
 			if (term_at) {
@@ -344,8 +377,11 @@ static int run(struct omprog *op)
 			}
 			if (pr == 0 && term_at)
 				break;
-			if (pr == 0)
+			if (pr == 0) {
+				if (!op->dirty)
+					take_bans(op, false);
 				continue;	/* idle: the next turn saves */
+			}
 		}
 
 		const char *p;
@@ -449,7 +485,7 @@ int main(int argc, char **argv)
 		{"no-confirm", no_argument, NULL, 'N'}, {"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0},
 	};
-	struct omprog op = {.confirm = true};
+	struct omprog op = {.confirm = true, .lock_fd = -1};
 	const char *conf_path = NULL;
 	struct config *c = NULL;
 	struct backend backend = {0};
@@ -510,6 +546,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	op.backend = &backend;
+	if ((r = bans_lock(c->state_dir, &op.lock_fd)) < 0) {
+		say("state_dir '%s' is in use by another authfold (%s)", c->state_dir, strerror(-r));
+		goto out;
+	}
 	if ((r = output_open(op.wal_path, &op.wal)) < 0) {
 		say("cannot open '%s': %s", op.wal_path, strerror(-r));
 		goto out;
@@ -543,6 +584,7 @@ int main(int argc, char **argv)
 	}
 	op.wal_gen = r == 0 ? x.wal_gen : 0;
 	op.loaded = true;
+	take_bans(&op, true);
 	save_state(&op);	/* the journal is in the state now: start a new one */
 	if (op.save_failing)
 		goto out;
@@ -561,6 +603,7 @@ out:
 	}
 	engine_free(op.e);
 	backend_close(&backend);
+	bans_unlock(op.lock_fd);
 	output_free(op.summary);
 	output_free(op.events);
 	output_free(op.wal);

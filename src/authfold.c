@@ -5,6 +5,7 @@
  *	fold Postfix smtpd -v logs and ban the clients that probe AUTH
  * SYNOPSIS
  *	authfold replay [-c CONF] [--summary FILE] [--events FILE] [--ban] [--explain] [FILE...]
+ *	authfold journal [-c CONF] [--directory DIR] [--once] [--summary FILE] [--events FILE]
  *	authfold --help | --version
  * DESCRIPTION
  *	See authfold(8). This file holds the command line; the work is done
@@ -15,19 +16,28 @@
  */
 
 #include "backend.h"
+#include "bans.h"
 #include "config.h"
 #include "engine.h"
+#include "journal.h"
 #include "linereader.h"
+#include "privs.h"
 #include "report.h"
+#include "state.h"
+#include "status.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,6 +52,11 @@ static const char usage_text[] =
 	"\n"
 	"Commands:\n"
 	"  replay [FILE...]     fold the given logs in order ('-' or none: stdin)\n"
+	"  journal              fold the systemd journal's mail entries, following it from\n"
+	"                       the saved cursor (the service's command)\n"
+	"  status               the running bans and the addresses with strikes, from the\n"
+	"                       state files and the kernel sets\n"
+	"  unban ADDR[/PREFIX]  remove a ban from the kernel and forget the address\n"
 	"\n"
 	"Options of replay:\n"
 	"  -c, --config FILE    configuration (default " CONFIG_DEFAULT_PATH ";\n"
@@ -53,6 +68,34 @@ static const char usage_text[] =
 	"                       without it, a dry run: nothing reaches the kernel\n"
 	"  -x, --explain        write '# ACTION RULE: ' before every line, and keep the\n"
 	"                       folded lines, to see which rule decided what\n"
+	"\n"
+	"Options of journal:\n"
+	"  -c, --config FILE    as for replay\n"
+	"  -D, --directory DIR  read the journal files in DIR, not the system journal\n"
+	"  -o, --once           stop at the end of the journal instead of following it\n"
+	"  -s, --summary FILE   default: summary_log of the configuration\n"
+	"  -e, --events FILE    default: events_log of the configuration\n"
+	"  Entries matching journal_match are folded; bans go to the configured backend\n"
+	"  (backend = none: everything but the kernel call). The cursor, the sessions and\n"
+	"  strikes, and the output sizes are saved together in STATE_DIR/journal.state\n"
+	"  (journal-directory.state with --directory). Without a usable cursor it starts\n"
+	"  at the head with --directory or --once, else at the tail. SIGTERM ends it\n"
+	"  cleanly, SIGHUP reopens the outputs.\n"
+	"\n"
+	"Options of status:\n"
+	"  -c, --config FILE    as for replay\n"
+	"  -j, --json           one JSON document instead of tables\n"
+	"  Reads STATE_DIR/*.state (never changes them) and, with backend = ipset and\n"
+	"  CAP_NET_ADMIN, checks each ban in the kernel; without it, a note says so.\n"
+	"\n"
+	"Options of unban:\n"
+	"  -c, --config FILE    as for replay\n"
+	"  -w, --wait SECONDS   wait this long for a running daemon to take the request\n"
+	"                       (default 10)\n"
+	"  A bare IPv4 address means /32, a bare IPv6 address its ipv6_prefix network;\n"
+	"  every remembered entry inside or around ADDR/PREFIX is forgotten. With a\n"
+	"  daemon running (it holds STATE_DIR/lock) the unban goes through it, as the\n"
+	"  request STATE_DIR/unban.d/ADDR-PREFIX; see authfold(8).\n"
 	"\n"
 	"  -h, --help           this text\n"
 	"  -V, --version        the version\n"
@@ -247,6 +290,549 @@ out:
 	return status;
 }
 
+/* --- authfold journal (issue 5) ------------------------------------------ */
+
+#define JR_CHECKPOINT_USEC	1000000	/* and at most this long */
+#define JR_PROCESS_ENTRIES	1024	/* sd_journal_process() during a catch-up */
+
+struct jr {
+	const struct config *c;
+	const char *summary_path, *events_path;
+	char state_path[4096];
+	struct engine *e;
+	struct journal *j;
+	struct output *summary, *events;
+	struct state_extra x;
+	int sfd;			/* signalfd: TERM, INT, HUP */
+	bool stop;
+	uint64_t dirty;			/* entries since the last checkpoint */
+	uint64_t last_checkpoint, wd_usec, last_watchdog;
+	struct backend *backend;
+	int lock_fd;			/* bans_lock(): one daemon per state_dir */
+};
+
+static int64_t jr_wall_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Unban requests (authfold unban), and at start the bans a reboot lost. */
+static void jr_bans(struct jr *s, bool start)
+{
+	struct bans_requests rq;
+	struct bans_restored rs;
+	char err[512] = "";
+
+	if (bans_daemon_step(s->e, s->backend, s->c->state_dir, start, jr_wall_usec(), &rq, &rs, err, sizeof(err)) < 0)
+		fprintf(stderr, "authfold: journal: %s\n", err);
+	if (rq.taken)
+		fprintf(stderr, "authfold: journal: %u unban request%s taken, %u entr%s forgotten\n", rq.taken,
+			rq.taken == 1 ? "" : "s", rq.forgotten, rq.forgotten == 1 ? "y" : "ies");
+	if (rs.restored || rs.failed)
+		fprintf(stderr, "authfold: journal: %u running ban%s put back into the kernel, %u queued\n", rs.restored,
+			rs.restored == 1 ? "" : "s", rs.failed);
+}
+
+static uint64_t jr_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+/* Size of an output file after a flush, synced to disk; -1 for stdout. */
+static int64_t jr_synced_size(const char *path)
+{
+	struct stat st;
+	int fd;
+
+	if (path == NULL || strcmp(path, "-") == 0 || (fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+		return -1;
+	(void) fdatasync(fd);
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return (int64_t) st.st_size;
+}
+
+static void jr_status(struct jr *s, const char *what)
+{
+	const struct journal_counters *jc = journal_counters(s->j);
+	const struct fold_counters *f = fold_counters(engine_fold(s->e));
+	const struct policy_counters *p = policy_counters(engine_policy(s->e));
+
+	sd_notifyf(0, "STATUS=%s: %" PRIu64 " entries (%" PRIu64 " untrusted, %" PRIu64 " cut), %" PRIu64
+		   " kept, %" PRIu64 " folded away, %" PRIu64 " strikes, %" PRIu64 " bans", what, jc->entries,
+		   jc->untrusted, jc->truncated, f->kept, f->dropped, f->strikes[REASON_NOAUTH] + f->strikes[REASON_SASLFAIL],
+		   p->bans);
+}
+
+/* Flush, then save {cursor, engine state, output sizes} in one file. */
+static int jr_checkpoint(struct jr *s)
+{
+	char err[1024];
+	int r;
+
+	uint64_t write_errors = engine_counters(s->e)->write_errors;
+
+	if ((r = engine_flush(s->e)) < 0) {
+		fprintf(stderr, "authfold: journal: %s\n", engine_error(s->e));
+		/* A refused ban stays queued and is retried; a failed write is fatal. */
+		if (engine_counters(s->e)->write_errors != write_errors)
+			return r;
+	}
+	r = journal_cursor(s->j, s->x.cursor, sizeof(s->x.cursor));
+	if (r < 0 && r != -ENODATA) {
+		fprintf(stderr, "authfold: journal: cannot read the cursor: %s\n", strerror(-r));
+		return r;
+	}
+	jr_bans(s, false);
+	s->x.summary_size = jr_synced_size(s->summary_path);
+	s->x.events_size = jr_synced_size(s->events_path);
+	if ((r = state_save(s->e, s->state_path, &s->x, err, sizeof(err))) < 0) {
+		fprintf(stderr, "authfold: journal: %s\n", err);
+		return r;
+	}
+	s->dirty = 0;
+	s->last_checkpoint = jr_now();
+	return 0;
+}
+
+/* Cut an output file back to its size at the last checkpoint. */
+static int jr_cut_back(const char *path, int64_t saved, const char *what)
+{
+	struct stat st;
+
+	if (path == NULL || strcmp(path, "-") == 0 || saved < 0 || stat(path, &st) < 0 || st.st_size <= saved)
+		return 0;
+	if (truncate(path, saved) < 0) {
+		fprintf(stderr, "authfold: journal: cannot cut %s '%s' back to %" PRId64 " bytes: %s\n", what, path,
+			saved, strerror(errno));
+		return -errno;
+	}
+	fprintf(stderr, "authfold: journal: %s '%s': %" PRId64 " bytes after the last checkpoint removed; "
+		"they are written again\n", what, path, (int64_t) st.st_size - saved);
+	return 0;
+}
+
+static void jr_watchdog(struct jr *s, uint64_t now)
+{
+	if (s->wd_usec && now - s->last_watchdog >= s->wd_usec / 2) {
+		sd_notify(0, "WATCHDOG=1");
+		s->last_watchdog = now;
+	}
+}
+
+/* Reads pending signals; returns <0 on a fatal error. */
+static int jr_signals(struct jr *s)
+{
+	struct signalfd_siginfo si;
+
+	while (read(s->sfd, &si, sizeof(si)) == (ssize_t) sizeof(si)) {
+		if (si.ssi_signo != SIGHUP) {
+			s->stop = true;
+			continue;
+		}
+		/* logrotate: everything up to here goes to the old files */
+		int r = jr_checkpoint(s);
+
+		if (r < 0)
+			return r;
+		if ((r = output_reopen(s->summary)) < 0 || (s->events && (r = output_reopen(s->events)) < 0)) {
+			fprintf(stderr, "authfold: journal: cannot reopen the outputs: %s\n", strerror(-r));
+			return r;
+		}
+		if ((r = jr_checkpoint(s)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int jr_wait(struct jr *s, bool *ret_woke)
+{
+	struct pollfd p[2] = {{.fd = s->sfd, .events = POLLIN}, {.fd = -1}};
+	uint64_t timeout = UINT64_MAX, now = jr_now(), until = now + JR_CHECKPOINT_USEC;
+	int r;
+
+	if ((r = journal_poll_params(s->j, &p[1].fd, &p[1].events, &timeout)) < 0)
+		return r;
+	if (timeout < until)
+		until = timeout;
+	if (s->wd_usec && s->last_watchdog + s->wd_usec / 2 < until)
+		until = s->last_watchdog + s->wd_usec / 2;
+	r = poll(p, 2, until <= now ? 0 : (int) ((until - now + 999) / 1000));
+	if (r < 0 && errno != EINTR)
+		return -errno;
+	*ret_woke = r > 0;
+	return 0;
+}
+
+static int cmd_journal(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'}, {"directory", required_argument, NULL, 'D'},
+		{"once", no_argument, NULL, 'o'}, {"summary", required_argument, NULL, 's'},
+		{"events", required_argument, NULL, 'e'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+	};
+	const char *conf_path = NULL, *directory = NULL;
+	struct jr s = {.sfd = -1, .lock_fd = -1};
+	bool once = false;
+	int opt, r, status = 1;
+
+	s.summary_path = s.events_path = NULL;
+	while ((opt = getopt_long(argc, argv, "c:D:os:e:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': conf_path = optarg; break;
+		case 'D': directory = optarg; break;
+		case 'o': once = true; break;
+		case 's': s.summary_path = optarg; break;
+		case 'e': s.events_path = optarg; break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		default: return usage_error("bad option for journal", NULL);
+		}
+	}
+	if (optind < argc)
+		return usage_error("journal takes no arguments, not", argv[optind]);
+
+	struct config *c = load_config(conf_path);
+	struct backend backend = {0};
+	char err[1024];
+
+	if (c == NULL)
+		return EXIT_USAGE;
+	s.c = c;
+	if (s.summary_path == NULL)
+		s.summary_path = c->summary_log;
+	if (s.events_path == NULL)
+		s.events_path = c->events_log;
+	if (snprintf(s.state_path, sizeof(s.state_path), "%s/%s", c->state_dir,
+		     directory ? "journal-directory.state" : "journal.state") >= (int) sizeof(s.state_path)) {
+		fprintf(stderr, "authfold: state_dir '%s' is too long\n", c->state_dir);
+		goto out;
+	}
+
+	/* Bans: the kernel's ipsets, or (backend = none) everything but the
+	   kernel call. With ipset, keep CAP_NET_ADMIN only, at once. */
+	if ((r = backend_open(c, &backend, err, sizeof(err))) < 0) {
+		fprintf(stderr, "authfold: journal: backend %s: %s\n", c->backend == BACKEND_IPSET ? "ipset" : "none", err);
+		goto out;
+	}
+	if (c->backend == BACKEND_IPSET && (r = privs_keep_net_admin(err, sizeof(err))) < 0) {
+		fprintf(stderr, "authfold: journal: %s\n", err);
+		goto out;
+	}
+	s.backend = &backend;
+	if (mkdir(c->state_dir, 0750) < 0 && errno != EEXIST) {
+		fprintf(stderr, "authfold: journal: cannot create state_dir '%s': %s\n", c->state_dir, strerror(errno));
+		goto out;
+	}
+	if ((r = bans_lock(c->state_dir, &s.lock_fd)) < 0) {
+		fprintf(stderr, "authfold: journal: state_dir '%s' is in use by another authfold (%s)\n", c->state_dir,
+			strerror(-r));
+		goto out;
+	}
+
+	/* SIGTERM/SIGINT end cleanly, SIGHUP reopens the outputs. */
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 || (s.sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+		fprintf(stderr, "authfold: journal: signalfd: %s\n", strerror(errno));
+		goto out;
+	}
+
+	if ((r = output_open(s.summary_path, &s.summary)) < 0) {
+		fprintf(stderr, "authfold: cannot open summary '%s': %s\n", s.summary_path, strerror(-r));
+		goto out;
+	}
+	if (s.events_path && (r = output_open(s.events_path, &s.events)) < 0) {
+		fprintf(stderr, "authfold: cannot open events log '%s': %s\n", s.events_path, strerror(-r));
+		goto out;
+	}
+
+	struct engine_options eo = {.summary = s.summary, .events = s.events, .backend = &backend.ops};
+
+	if ((s.e = engine_new(c, &eo)) == NULL) {
+		fprintf(stderr, "authfold: out of memory\n");
+		goto out;
+	}
+	s.x.summary_size = s.x.events_size = -1;
+	r = state_load(s.e, s.state_path, &s.x, err, sizeof(err));
+	if (r == -EBADMSG || (r < 0 && r != -ENOENT)) {
+		fprintf(stderr, "authfold: journal: %s; starting without state\n", err);
+		engine_free(s.e);
+		memset(&s.x, 0, sizeof(s.x));
+		s.x.summary_size = s.x.events_size = -1;
+		if ((s.e = engine_new(c, &eo)) == NULL) {
+			fprintf(stderr, "authfold: out of memory\n");
+			goto out;
+		}
+	}
+	jr_bans(&s, true);
+	/* Lines written after the last checkpoint are written again below. */
+	if (jr_cut_back(s.summary_path, s.x.summary_size, "summary") < 0 ||
+	    jr_cut_back(s.events_path, s.x.events_size, "events log") < 0)
+		goto out;
+
+	if ((r = journal_open(directory, c->journal_match, c->journal_trusted_comm, c->n_journal_trusted_comm, &s.j,
+			      err, sizeof(err))) < 0) {
+		fprintf(stderr, "authfold: %s\n", err);
+		goto out;
+	}
+
+	/* No usable cursor: a directory or a single pass reads everything; following
+	   the system journal starts at its tail (the history is not ours to fold). */
+	enum journal_start start = directory || once ? JOURNAL_START_HEAD : JOURNAL_START_TAIL;
+	enum journal_position pos;
+
+	if ((r = journal_seek(s.j, s.x.cursor, start, &pos)) < 0) {
+		fprintf(stderr, "authfold: journal: cannot seek: %s\n", strerror(-r));
+		goto out;
+	}
+	if (pos == JOURNAL_CURSOR_BAD || pos == JOURNAL_CURSOR_BEYOND)
+		s.x.cursor[0] = 0;	/* the start or the tail entry from now on */
+	if (pos == JOURNAL_CURSOR_BAD)
+		fprintf(stderr, "authfold: journal: warning: the cursor saved in '%s' is not usable; starting at the %s\n",
+			s.state_path, start == JOURNAL_START_HEAD ? "head" : "tail");
+	else if (pos == JOURNAL_RESUMED_VACUUMED)
+		fprintf(stderr, "authfold: journal: warning: the entry of the saved cursor was vacuumed; "
+			"going on with the next one\n");
+	else if (pos == JOURNAL_CURSOR_BEYOND)
+		fprintf(stderr, "authfold: journal: warning: nothing at or after the saved cursor; starting at the tail\n");
+
+	if (sd_watchdog_enabled(0, &s.wd_usec) <= 0)
+		s.wd_usec = 0;
+	/* A first checkpoint, so that a kill before the next one finds the
+	   outputs' sizes and the starting point (the tail entry, or none: the
+	   head) and cuts back what it wrote. */
+	if (jr_checkpoint(&s) < 0)
+		goto out;
+	s.last_watchdog = jr_now();
+	sd_notify(0, "READY=1");
+	jr_status(&s, "reading");
+
+	double t0 = now_seconds();
+	uint64_t n = 0;
+
+	while (!s.stop) {
+		struct record rec;
+
+		r = journal_next(s.j, &rec);
+		if (r < 0) {
+			fprintf(stderr, "authfold: journal: cannot read the next entry: %s\n", strerror(-r));
+			break;
+		}
+		if (r > 0) {
+			uint64_t write_errors = engine_counters(s.e)->write_errors;
+
+			if ((r = engine_record(s.e, &rec)) < 0) {
+				fprintf(stderr, "authfold: journal: %s\n", engine_error(s.e)[0] ? engine_error(s.e) : strerror(-r));
+				/* A refused ban is queued and retried; after a failed
+				   write stop: the last checkpoint stands. */
+				if (engine_counters(s.e)->write_errors != write_errors || r == -ENOMEM)
+					break;
+			}
+			s.dirty++;
+			bool due = s.dirty >= c->journal_checkpoint_entries;
+
+			if (++n % 256 != 0 && !due)
+				continue;
+			uint64_t now = jr_now();
+
+			jr_watchdog(&s, now);
+			if (due || now - s.last_checkpoint >= JR_CHECKPOINT_USEC) {
+				if (jr_checkpoint(&s) < 0)
+					break;
+				jr_status(&s, "reading");
+			}
+			if (n % JR_PROCESS_ENTRIES == 0 && (r = journal_process(s.j)) < 0) {
+				fprintf(stderr, "authfold: journal: %s\n", strerror(-r));
+				break;
+			}
+			if (jr_signals(&s) < 0)
+				break;
+			continue;
+		}
+		/* The end of the journal, for now. */
+		if (s.dirty && jr_checkpoint(&s) < 0)
+			break;
+		if (once) {
+			status = 0;
+			break;
+		}
+		jr_status(&s, "following");
+		bool woke = false;
+
+		if ((r = jr_wait(&s, &woke)) < 0) {
+			fprintf(stderr, "authfold: journal: poll: %s\n", strerror(-r));
+			break;
+		}
+		jr_watchdog(&s, jr_now());
+		if (jr_signals(&s) < 0)
+			break;
+		if ((r = journal_process(s.j)) < 0) {
+			fprintf(stderr, "authfold: journal: %s\n", strerror(-r));
+			break;
+		}
+	}
+	if (s.stop) {
+		sd_notify(0, "STOPPING=1");
+		status = 0;
+	}
+	/* Save what was done; after a failed write the last checkpoint stands. */
+	if (status == 0 && jr_checkpoint(&s) < 0)
+		status = 1;
+	if (once)
+		report_write(stderr, s.e, c, false, 0, now_seconds() - t0);
+	else
+		fprintf(stderr, "authfold: journal: %s after %" PRIu64 " entries\n", status ? "failed" : "stopped", n);
+out:
+	journal_free(s.j);
+	engine_free(s.e);
+	output_free(s.summary);
+	output_free(s.events);
+	backend_close(&backend);
+	bans_unlock(s.lock_fd);
+	if (s.sfd >= 0)
+		close(s.sfd);
+	config_free(c);
+	return status;
+}
+
+/* --- end authfold journal ------------------------------------------------ */
+
+/* --- authfold status and unban (issue 4) ---------------------------------- */
+
+static int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'}, {"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+	};
+	const char *conf_path = NULL;
+	struct status_options so = {false, true, 0};
+	struct timespec ts;
+	int opt, r;
+
+	while ((opt = getopt_long(argc, argv, "c:jh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': conf_path = optarg; break;
+		case 'j': so.json = true; break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		default: return usage_error("bad option for status", NULL);
+		}
+	}
+	if (optind < argc)
+		return usage_error("status takes no arguments, not", argv[optind]);
+
+	struct config *c = load_config(conf_path);
+
+	if (c == NULL)
+		return EXIT_USAGE;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	so.now_usec = (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	if ((r = status_write(stdout, c, &so)) < 0)
+		fprintf(stderr, "authfold: status: %s\n", strerror(-r));
+	config_free(c);
+	return r < 0 ? 1 : 0;
+}
+
+static int cmd_unban(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'}, {"wait", required_argument, NULL, 'w'},
+		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+	};
+	const char *conf_path = NULL;
+	long wait_s = 10;
+	char *end;
+	int opt, r, status = 1, lock = -1;
+
+	while ((opt = getopt_long(argc, argv, "c:w:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': conf_path = optarg; break;
+		case 'w':
+			errno = 0;
+			wait_s = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || wait_s < 0 || wait_s > 3600)
+				return usage_error("--wait takes 0 to 3600 seconds, not", optarg);
+			break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		default: return usage_error("bad option for unban", NULL);
+		}
+	}
+	if (argc - optind != 1)
+		return usage_error("unban takes one ADDR[/PREFIX]", NULL);
+
+	struct config *c = load_config(conf_path);
+	struct backend backend = {0};
+	struct cidr t;
+	char err[1024], name[ADDR_STRLEN + 8], req[4200];
+	unsigned forgotten = 0, files = 0;
+
+	if (c == NULL)
+		return EXIT_USAGE;
+	if (bans_parse_target(c, argv[optind], &t, err, sizeof(err)) < 0) {
+		config_free(c);
+		return usage_error(err, NULL);
+	}
+	bans_target_name(&t, name);
+	*strrchr(name, '-') = '/';	/* shown as ADDR/PREFIX */
+	/* The kernel at once, whoever holds the history. */
+	if ((r = backend_open(c, &backend, err, sizeof(err))) < 0) {
+		fprintf(stderr, "authfold: unban: backend %s: %s\n", c->backend == BACKEND_IPSET ? "ipset" : "none", err);
+		goto out;
+	}
+	if ((t.net.family == AF_INET6 || t.prefix == 32) &&
+	    (r = backend_del(&backend, &t.net, t.prefix, err, sizeof(err))) < 0) {
+		fprintf(stderr, "authfold: unban: %s\n", err);
+		goto out;
+	}
+	r = bans_trylock(c->state_dir, &lock);
+	if (r == -ENOENT) {		/* no state_dir: no history */
+		fprintf(stderr, "authfold: unban %s: removed from the kernel; no state_dir '%s'\n", name, c->state_dir);
+		status = 0;
+	} else if (r == 0) {		/* no daemon runs: edit the state files ourselves */
+		if ((r = bans_unban_all(c, &backend, &t, &forgotten, &files, err, sizeof(err))) < 0)
+			fprintf(stderr, "authfold: unban: %s\n", err);
+		else
+			fprintf(stderr, "authfold: unban %s: removed from the kernel; %u entr%s forgotten in %u state file%s\n",
+				name, forgotten, forgotten == 1 ? "y" : "ies", files, files == 1 ? "" : "s");
+		status = r < 0 ? 1 : 0;
+	} else if (r == -EWOULDBLOCK) {	/* a daemon runs: through it */
+		if ((r = bans_request_unban(c->state_dir, &t, req, sizeof(req), err, sizeof(err))) < 0) {
+			fprintf(stderr, "authfold: unban: %s\n", err);
+			goto out;
+		}
+		for (long i = 0; i < wait_s * 100 && access(req, F_OK) == 0; i++)
+			usleep(10000);
+		if (access(req, F_OK) == 0)
+			fprintf(stderr, "authfold: unban %s: the running daemon has not taken '%s' yet; it will at its "
+				"next checkpoint or start\n", name, req);
+		else
+			fprintf(stderr, "authfold: unban %s: done by the running daemon\n", name);
+		status = 0;
+	} else {
+		fprintf(stderr, "authfold: unban: cannot lock '%s/%s': %s\n", c->state_dir, BANS_LOCK_FILE, strerror(-r));
+	}
+out:
+	bans_unlock(lock);
+	backend_close(&backend);
+	config_free(c);
+	return status;
+}
+
+/* --- end authfold status and unban --------------------------------------- */
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -261,5 +847,11 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "replay") == 0)
 		return cmd_replay(argc - 1, argv + 1);
+	if (strcmp(argv[1], "journal") == 0)
+		return cmd_journal(argc - 1, argv + 1);
+	if (strcmp(argv[1], "status") == 0)
+		return cmd_status(argc - 1, argv + 1);
+	if (strcmp(argv[1], "unban") == 0)
+		return cmd_unban(argc - 1, argv + 1);
 	return usage_error("unknown command", argv[1]);
 }

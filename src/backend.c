@@ -7,6 +7,8 @@
  *	#include "backend.h"
  *
  *	int	backend_open(c, ret_backend, err, errlen)
+ *	int	backend_del(b, net, prefix, err, errlen)
+ *	int	backend_test(b, net, prefix, err, errlen)
  *	void	backend_close(b)
  * DESCRIPTION
  *	backend_open() sets up what `backend` in the configuration names and
@@ -18,6 +20,10 @@
  *	none	runs everything but the kernel call: a ban "succeeds" and is
  *		counted, as SSHGuard's null backend does, so that the decision
  *		logic runs without privileges.
+ *
+ *	backend_del() and backend_test() (for bans(3): restore after a
+ *	reboot, unban) are ipset_backend_del() and ipset_backend_test() for
+ *	ipset; for none, a removal succeeds and a test says "not there".
  * DIAGNOSTICS
  *	backend_open() returns 0, or -errno with libipset's message in err
  *	(no CAP_NET_ADMIN, a set of another type under the same name).
@@ -65,6 +71,16 @@ int backend_open(const struct config *c, struct backend *ret_backend, char *err,
 	ret_backend->ops.set4 = c->ipset4;
 	ret_backend->ops.set6 = c->ipset6;
 	return 0;
+}
+
+int backend_del(struct backend *b, const struct addr *net, unsigned prefix, char *err, size_t errlen)
+{
+	return b->ipset ? ipset_backend_del(b->ipset, net, prefix, err, errlen) : 0;
+}
+
+int backend_test(struct backend *b, const struct addr *net, unsigned prefix, char *err, size_t errlen)
+{
+	return b->ipset ? ipset_backend_test(b->ipset, net, prefix, err, errlen) : 0;
 }
 
 void backend_close(struct backend *b)

@@ -15,6 +15,10 @@ struct backend {
 };
 
 int backend_open(const struct config *c, struct backend *ret_backend, char *err, size_t errlen);
+/* bans(3): remove net/prefix (absent is not an error); 1 present / 0 absent.
+   backend = none: 0 for both. */
+int backend_del(struct backend *b, const struct addr *net, unsigned prefix, char *err, size_t errlen);
+int backend_test(struct backend *b, const struct addr *net, unsigned prefix, char *err, size_t errlen);
 void backend_close(struct backend *b);	/* accepts a zeroed or closed backend */
 
 #endif

@@ -33,16 +33,52 @@
 
 #include "config.h"
 
+#include "rules.h"
+
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* --- site rules (issue 6) ----------------------------------------------
+   Reason names live in one table per process, not per configuration, so
+   that a reason's number means the same thing in every configuration,
+   state file and event of the process and reason_name() needs none. The
+   table only grows, to REASON_COUNT names; "reasons" and the strike rules
+   of each configuration say which of them it gives. */
+static char reason_names[REASON_COUNT][REASON_NAME_MAX + 1] = {"noauth", "saslfail"};
+static int n_reason_names = REASON_BUILTIN;
+
 const char *reason_name(enum reason r)
 {
-	return r == REASON_NOAUTH ? "noauth" : r == REASON_SASLFAIL ? "saslfail" : "?";
+	return (int) r >= 0 && (int) r < n_reason_names ? reason_names[r] : "?";
 }
+
+int reason_lookup(const char *name)
+{
+	for (int i = 0; i < n_reason_names; i++)
+		if (strcmp(reason_names[i], name) == 0)
+			return i;
+	return -ENOENT;
+}
+
+int reason_intern(const char *name)
+{
+	size_t len = strlen(name);
+	int r = reason_lookup(name);
+
+	if (r >= 0)
+		return r;
+	if (len == 0 || len > REASON_NAME_MAX || *name < 'a' || *name > 'z' ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-") != len)
+		return -EINVAL;
+	if (n_reason_names == REASON_COUNT)
+		return -ENOSPC;
+	memcpy(reason_names[n_reason_names], name, len + 1);
+	return n_reason_names++;
+}
+/* --- end site rules --- */
 
 static int set_string(char **slot, const char *value)
 {
@@ -164,12 +200,20 @@ static int add_ignoreip(struct config *c, const char *w, char *err, size_t errle
 
 static int add_reason(struct config *c, const char *w, char *err, size_t errlen)
 {
-	for (int r = 0; r < REASON_COUNT; r++)
-		if (strcmp(w, reason_name(r)) == 0) {
-			c->reasons[r] = true;
-			return 0;
-		}
-	snprintf(err, errlen, "unknown reason '%s' (known: noauth saslfail)", w);
+	int r = reason_lookup(w);
+	size_t used;
+
+	/* site rules (issue 6): the reasons of this configuration's strike rules too */
+	if (r >= 0 && (c->reasons_defined & UINT32_C(1) << r)) {
+		c->reasons[r] = true;
+		return 0;
+	}
+	used = (size_t) snprintf(err, errlen, "unknown reason '%s' (known:", w);
+	for (int i = 0; i < REASON_COUNT && used < errlen; i++)
+		if (c->reasons_defined & UINT32_C(1) << i)
+			used += (size_t) snprintf(err + used, errlen - used, " %s", reason_name(i));
+	if (used < errlen)
+		snprintf(err + used, errlen - used, "%s)", c->rules ? "" : "; a strike rule before 'reasons' defines one");
 	return -EINVAL;
 }
 
@@ -212,9 +256,17 @@ struct config *config_new(void)
 	c->bantime_max = 24 * 86400;
 	c->ipv6_prefix = 64;
 	c->reasons[REASON_NOAUTH] = c->reasons[REASON_SASLFAIL] = true;
+	c->reasons_defined = UINT32_C(1) << REASON_NOAUTH | UINT32_C(1) << REASON_SASLFAIL;	/* issue 6 */
 	c->session_idle = 3600;
 	c->max_sessions = 65536;
 	c->max_addresses = 65536;
+	/* --- journal source (issue 5) --- */
+	if (set_string(&c->journal_match, "SYSLOG_FACILITY=2") < 0 ||
+	    (c->journal_trusted_comm[0] = strdup("smtpd")) == NULL)
+		goto fail;
+	c->n_journal_trusted_comm = 1;
+	c->journal_checkpoint_entries = 10000;
+	/* --- end journal source --- */
 	if (each_word("127.0.0.0/8 ::1", add_ignoreip, c, err, sizeof(err)) < 0 ||
 	    each_word("postfix/smtpd postfix/*/smtpd postfix-*/smtpd", add_tag, c, err, sizeof(err)) < 0)
 		goto fail;
@@ -234,6 +286,12 @@ void config_free(struct config *c)
 	free(c->ipset4);
 	free(c->ipset6);
 	clear_tags(c);
+	rules_free(c->rules);	/* site rules (issue 6) */
+	/* --- journal source (issue 5) --- */
+	free(c->journal_match);
+	for (size_t i = 0; i < c->n_journal_trusted_comm; i++)
+		free(c->journal_trusted_comm[i]);
+	/* --- end journal source --- */
 	free(c);
 }
 
@@ -242,6 +300,129 @@ static int bad(char *err, size_t errlen, const char *key, const char *why, const
 	snprintf(err, errlen, "key '%s': %s '%s'", key, why, value);
 	return -EINVAL;
 }
+
+/* --- journal source (issue 5) ------------------------------------------- */
+#define JOURNAL_MATCH_TERMS_MAX	64	/* as JOURNAL_MATCH_MAX in journal.h */
+
+/* journal_match: "+" or FIELD=VALUE, FIELD of A-Z 0-9 _ not starting with
+   a digit, as sd_journal_add_match() accepts. */
+static int check_journal_match(const char *value, char *err, size_t errlen)
+{
+	char *copy = strdup(value), *save = NULL;
+	int n = 0, r = 0;
+
+	if (copy == NULL)
+		return -ENOMEM;
+	for (char *w = strtok_r(copy, " \t", &save); w && r == 0; w = strtok_r(NULL, " \t", &save)) {
+		char *eq = strchr(w, '=');
+
+		if (++n > JOURNAL_MATCH_TERMS_MAX)
+			r = bad(err, errlen, "journal_match", "more than 64 terms in", value);
+		else if (strcmp(w, "+") == 0)
+			continue;
+		else if (eq == NULL || eq == w || (*w >= '0' && *w <= '9') ||
+			 strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != (size_t) (eq - w) || eq - w > 64)
+			r = bad(err, errlen, "journal_match", "expected FIELD=VALUE or '+', not", w);
+	}
+	free(copy);
+	return r;
+}
+
+static int add_journal_comm(struct config *c, const char *w, char *err, size_t errlen)
+{
+	if (c->n_journal_trusted_comm >= CONFIG_MAX_LIST) {
+		snprintf(err, errlen, "more than %d entries", CONFIG_MAX_LIST);
+		return -EINVAL;
+	}
+	if (strlen(w) > 15) {
+		snprintf(err, errlen, "'%s' is longer than _COMM can be (15 bytes)", w);
+		return -EINVAL;
+	}
+	if ((c->journal_trusted_comm[c->n_journal_trusted_comm] = strdup(w)) == NULL)
+		return -ENOMEM;
+	c->n_journal_trusted_comm++;
+	return 0;
+}
+
+static int set_journal(struct config *c, const char *key, const char *value, char *err, size_t errlen)
+{
+	char why[256];
+	int r;
+
+	if (strcmp(key, "journal_checkpoint_entries") == 0) {
+		unsigned long long n;
+
+		if (parse_uint(value, 10000000, &n) < 0 || n < 1)
+			return bad(err, errlen, key, "expected a number from 1 to 10000000, not", value);
+		c->journal_checkpoint_entries = (unsigned) n;
+		return 0;
+	}
+	if (strcmp(key, "journal_match") == 0) {
+		if ((r = check_journal_match(value, err, errlen)) < 0)
+			return r;
+		return set_string(&c->journal_match, value);
+	}
+	/* journal_trusted_comm */
+	for (size_t i = 0; i < c->n_journal_trusted_comm; i++)
+		free(c->journal_trusted_comm[i]);
+	c->n_journal_trusted_comm = 0;
+	if ((r = each_word(value, add_journal_comm, c, why, sizeof(why))) < 0)
+		snprintf(err, errlen, "key '%s': %s", key, why);
+	return r;
+}
+/* --- end journal source ---------------------------------------------------- */
+
+/* --- site rules (issue 6) ------------------------------------------------
+   fold = [TAG] /REGEX/[i], keep = ..., strike = REASON [TAG] /REGEX/[i] [keep|fold]:
+   each line adds a rule (see rules(3)); its name is site:FILE:LINE. A
+   strike rule defines its reason; one first defined after `reasons` was
+   set could never strike, which is taken as a mistake in the file. */
+static int set_rule(struct config *c, const char *key, const char *value, char *err, size_t errlen)
+{
+	enum rules_kind kind = key[0] == 'f' ? RULES_FOLD : key[0] == 'k' ? RULES_KEEP : RULES_STRIKE;
+	char name[RULES_NAME_MAX], word[REASON_NAME_MAX + 2], why[384];
+	int reason = -1, r;
+	bool is_new = false;
+
+	if (kind == RULES_STRIKE) {
+		size_t n = strcspn(value, " \t");
+
+		if (n == 0 || n >= sizeof(word) || value[n] == 0)
+			return bad(err, errlen, key, "expected REASON [TAG] /REGEX/, not", value);
+		memcpy(word, value, n);
+		word[n] = 0;
+		if ((reason = reason_intern(word)) == -EINVAL)
+			return bad(err, errlen, key, "a reason is 1..31 of a-z 0-9 _ - starting with a letter, not", word);
+		if (reason == -ENOSPC) {
+			snprintf(err, errlen, "key '%s': more than %d reasons", key, REASON_COUNT);
+			return -EINVAL;
+		}
+		if (!(c->reasons_defined & UINT32_C(1) << reason)) {
+			if (c->reasons_given)
+				return bad(err, errlen, key, "define strike rules before 'reasons'; new reason", word);
+			is_new = true;
+		}
+		value += n;
+	}
+	if (c->rules == NULL && (c->rules = rules_new()) == NULL)
+		return -ENOMEM;
+	if (c->load_file)
+		snprintf(name, sizeof(name), "site:%s:%u", c->load_file, c->load_line);
+	else
+		snprintf(name, sizeof(name), "site:-:%zu", rules_count(c->rules) + 1);
+	if ((r = rules_add(c->rules, kind, reason, value, name, why, sizeof(why))) < 0) {
+		if (r == -ENOMEM)
+			return r;
+		snprintf(err, errlen, "key '%s': %s", key, why);
+		return -EINVAL;
+	}
+	if (is_new) {
+		c->reasons_defined |= UINT32_C(1) << reason;
+		c->reasons[reason] = true;
+	}
+	return 0;
+}
+/* --- end site rules ------------------------------------------------------ */
 
 static int set_duration(int64_t *slot, const char *key, const char *value, int64_t min, char *err, size_t errlen)
 {
@@ -341,6 +522,7 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
 		return 0;
 	}
 	if (strcmp(key, "reasons") == 0) {
+		c->reasons_given = true;	/* site rules (issue 6) */
 		for (int i = 0; i < REASON_COUNT; i++)
 			c->reasons[i] = false;
 		if ((r = each_word(value, add_reason, c, why, sizeof(why))) < 0)
@@ -363,6 +545,14 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
 			return bad(err, errlen, key, "needs at least one tag:", value);
 		return r;
 	}
+	/* --- site rules (issue 6) --- */
+	if (strcmp(key, "fold") == 0 || strcmp(key, "keep") == 0 || strcmp(key, "strike") == 0)
+		return set_rule(c, key, value, err, errlen);
+	/* --- journal source (issue 5) --- */
+	if (strncmp(key, "journal_", 8) == 0 && (strcmp(key + 8, "match") == 0 || strcmp(key + 8, "trusted_comm") == 0 ||
+						  strcmp(key + 8, "checkpoint_entries") == 0))
+		return set_journal(c, key, value, err, errlen);
+	/* --- end journal source --- */
 	snprintf(err, errlen, "unknown key '%s'", key);
 	return -EINVAL;
 }
@@ -412,7 +602,11 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen)
 		*eq = 0;
 		char *key = trim(line), *value = trim(eq + 1);
 
-		if ((r = config_set(c, key, value, why, sizeof(why))) < 0) {
+		c->load_file = path;	/* site rules (issue 6): site:FILE:LINE */
+		c->load_line = lineno;
+		r = config_set(c, key, value, why, sizeof(why));
+		c->load_file = NULL;
+		if (r < 0) {
 			snprintf(err, errlen, "%s:%u: %s", path, lineno, why);
 			break;
 		}

@@ -16,7 +16,13 @@
 enum summary_format { SUMMARY_AS_INPUT, SUMMARY_RFC3339, SUMMARY_TRADITIONAL };
 enum backend_kind { BACKEND_IPSET, BACKEND_NONE };
 
-enum reason { REASON_NOAUTH, REASON_SASLFAIL, REASON_COUNT };
+/* --- site rules (issue 6): reasons are NOAUTH, SASLFAIL and the names
+   strike rules define, numbered in order of first use in the process;
+   REASON_COUNT bounds them all (arrays indexed by reason). --- */
+enum reason { REASON_NOAUTH, REASON_SASLFAIL, REASON_BUILTIN, REASON_COUNT = 32 };
+#define REASON_NAME_MAX		31	/* [a-z][a-z0-9_-]* */
+
+struct rules;
 
 struct config {
 	char *summary_log;
@@ -37,6 +43,17 @@ struct config {
 	size_t max_addresses;
 	char *smtpd_tags[CONFIG_MAX_LIST];
 	size_t n_smtpd_tags;
+	/* --- journal source (issue 5) --- */
+	char *journal_match;		/* journalctl-style terms; "" everything */
+	char *journal_trusted_comm[CONFIG_MAX_LIST];	/* _COMM values that may decide */
+	size_t n_journal_trusted_comm;
+	unsigned journal_checkpoint_entries;	/* entries between checkpoints while busy */
+	/* --- site rules (issue 6) --- */
+	struct rules *rules;		/* fold/keep/strike lines in order; NULL: none */
+	uint32_t reasons_defined;	/* bit per reason this configuration can give */
+	bool reasons_given;		/* the `reasons` key was set */
+	const char *load_file;		/* while config_load() runs: names site rules */
+	unsigned load_line;
 };
 
 struct config *config_new(void);	/* built-in defaults */
@@ -48,6 +65,9 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
 int parse_duration(const char *text, int64_t *ret_seconds);
 void format_duration(int64_t seconds, char *buf, size_t len);
 const char *reason_name(enum reason r);
+/* --- site rules (issue 6) --- */
+int reason_lookup(const char *name);	/* the reason's number, or -ENOENT */
+int reason_intern(const char *name);	/* the number, a new one if need be; -EINVAL, -ENOSPC */
 bool config_ignored(const struct config *c, const struct addr *a);
 bool config_smtpd_tag(const struct config *c, const char *tag, size_t len);
 

@@ -26,7 +26,9 @@
  *	A ban the backend refused is kept (at most ENGINE_PENDING_MAX) and
  *	retried by engine_flush(), which also writes out the outputs: a
  *	caller that acknowledges lines (omprog) acknowledges only after
- *	engine_flush() returned 0.
+ *	engine_flush() returned 0. engine_unqueue_bans() drops the waiting
+ *	bans that overlap a network, so that an unban (bans(3)) is not
+ *	undone by the next retry.
  *
  *	With a WAL output, every line that changes the state (connect,
  *	disconnect, -v trace, SASL failure) is copied there before the
@@ -179,6 +181,23 @@ void engine_queue_ban(struct engine *e, const struct engine_ban *b)
 	e->pending[e->npending++] = *b;
 }
 
+size_t engine_unqueue_bans(struct engine *e, const struct cidr *net)
+{
+	size_t kept = 0, n = e->npending;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct engine_ban *b = &e->pending[i];
+		struct cidr c = {b->net, b->prefix};
+		bool overlap = b->net.family == net->net.family &&
+			       (b->prefix >= net->prefix ? cidr_contains(net, &b->net) : cidr_contains(&c, &net->net));
+
+		if (!overlap)
+			e->pending[kept++] = *b;
+	}
+	e->npending = kept;
+	return n - kept;
+}
+
 void engine_set_quiet(struct engine *e, bool quiet)
 {
 	e->quiet = quiet;
@@ -232,7 +251,7 @@ static int strike(struct engine *e, const struct record *r, const struct fold_re
 
 static void explain(struct engine *e, const struct fold_result *res)
 {
-	char buf[160];
+	char buf[512];		/* site rules (issue 6): rule names carry a file name */
 	const char *what = res->action == FOLD_DROP ? "drop" : res->action == FOLD_KEEP ? "keep" : "pass";
 	int n = snprintf(buf, sizeof(buf), "# %s %s%s%s%s: ", what, res->rule,
 			 res->synthetic ? " +synthetic" : "", res->strike ? " +strike=" : "",

@@ -61,5 +61,7 @@ struct engine_ban {
 };
 const struct engine_ban *engine_pending_ban(const struct engine *e, size_t i);
 void engine_queue_ban(struct engine *e, const struct engine_ban *b);
+/* Drops the waiting bans that overlap net/prefix (unban); returns how many. */
+size_t engine_unqueue_bans(struct engine *e, const struct cidr *net);
 
 #endif

@@ -36,6 +36,14 @@
  *	(authfold started, or was killed, in the middle of it) adopts the
  *	session from its own client token, so its evidence still counts once.
  *
+ *	Site rules (rules(3), authfold.conf(5) SITE RULES) come after the
+ *	built-in rules: connect, disconnect, the -v trace and SASL failures
+ *	always keep their built-in meaning; any other smtpd line, and a line
+ *	of another program whose tag a rule names, goes to the site rules in
+ *	order, and the first that matches decides: fold (drop), keep, or
+ *	strike the line's session with the rule's reason (and keep or fold
+ *	the line). result.rule is then the rule's name, site:FILE:LINE.
+ *
  *	The result is self-contained (it copies the client token): it stays
  *	valid after the session closes.
  * DIAGNOSTICS
@@ -52,6 +60,8 @@
  */
 
 #include "fold.h"
+
+#include "rules.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -142,6 +152,33 @@ static void evidence(struct fold *f, struct session *s, enum reason reason, stru
 	f->counters.strikes[reason]++;
 }
 
+/* --- site rules (issue 6) ------------------------------------------------
+   A site rule decides a line the built-in rules leave to it (see
+   fold_line) and overrides their keep/chatter verdict. A strike rule
+   strikes the session the line belongs to by (host, tag, pid), with the
+   client of its "connect from" line: text of the line is never read for
+   an address. Outside a session it strikes nothing (counted). */
+static bool site_rule(struct fold *f, const struct record *r, bool smtpd, struct fold_result *res)
+{
+	struct rules_hit hit;
+	struct session *s;
+
+	if (!rules_match(f->c->rules, r->tag, smtpd, r->msg, &hit))
+		return false;
+	res->rule = hit.name;
+	res->action = hit.drop ? FOLD_DROP : smtpd ? FOLD_KEEP : FOLD_PASS;
+	if (hit.kind != RULES_STRIKE)
+		return true;
+	if ((s = session_find(f->sessions, r->host, r->tag, r->pid)) == NULL) {
+		rules_counters(f->c->rules)->strike_no_session++;
+		return true;
+	}
+	session_touch(f->sessions, s, r->usec);
+	evidence(f, s, (enum reason) hit.reason, res);
+	return true;
+}
+/* --- end site rules --- */
+
 static void synthetic(struct fold *f, struct session *s, bool before, struct fold_result *res)
 {
 	if (s)
@@ -172,8 +209,12 @@ int fold_line(struct fold *f, const struct record *r, struct fold_result *ret_re
 		res->rule = "not-syslog";
 		goto done;
 	}
-	if (!smtpd_tag(f, r->tag))
+	if (!smtpd_tag(f, r->tag)) {
+		/* site rules (issue 6): rules with a tag see other programs' lines */
+		if (r->trusted && rules_tagged(f->c->rules))
+			site_rule(f, r, false, res);
 		goto done;
+	}
 	if (!r->trusted) {
 		f->counters.untrusted++;
 		res->rule = "untrusted";
@@ -187,8 +228,12 @@ int fold_line(struct fold *f, const struct record *r, struct fold_result *ret_re
 	    ? FOLD_DROP : FOLD_KEEP;
 	if (r->usec >= 0)
 		session_expire(f->sessions, r->usec);
-	if (l.kind == SMTPD_CHATTER || l.kind == SMTPD_KEEP)
+	if (l.kind == SMTPD_CHATTER || l.kind == SMTPD_KEEP) {
+		/* site rules (issue 6): only these; structural lines keep their meaning */
+		if (f->c->rules)
+			site_rule(f, r, true, res);
 		goto done;
+	}
 
 	if (l.kind == SMTPD_CONNECT) {
 		ret = session_open(f->sessions, r->host, r->tag, r->pid, l.client, &l.addr, r->usec, &s);

@@ -12,10 +12,13 @@
  *	fail2ban-regex ends: lines read, lines folded away and kept,
  *	sessions, strikes by reason, and every address that was (or, in a
  *	dry run, would have been) banned, with the duration of its last ban.
+ *	With site rules, their matches per rule and the matches that hit a
+ *	limit (rules(3)).
  */
 
 #include "report.h"
 
+#include "rules.h"
 #include "summary.h"
 
 #include <inttypes.h>
@@ -45,6 +48,10 @@ void report_write(FILE *fp, struct engine *e, const struct config *c, bool dry_r
 		PRIu64 "\n", s->replaced, s->expired, s->evicted);
 	fprintf(fp, "Strikes: %" PRIu64 " noauth, %" PRIu64 " saslfail", f->strikes[REASON_NOAUTH],
 		f->strikes[REASON_SASLFAIL]);
+	/* site rules (issue 6): the reasons this configuration's strike rules define */
+	for (int i = REASON_BUILTIN; i < REASON_COUNT; i++)
+		if (c->reasons_defined & UINT32_C(1) << i)
+			fprintf(fp, ", %" PRIu64 " %s", f->strikes[i], reason_name(i));
 	fprintf(fp, " (ignoreip: %" PRIu64 ", during a running ban: %" PRIu64 ")\n", p->ignored, p->already_banned);
 
 	for (struct policy_entry *pe = policy_first(engine_policy(e)); pe; pe = policy_next(pe))
@@ -67,6 +74,20 @@ void report_write(FILE *fp, struct engine *e, const struct config *c, bool dry_r
 	if (!dry_run)
 		fprintf(fp, "  given to the kernel: %" PRIu64 ", already over: %" PRIu64 ", failed: %" PRIu64 "\n",
 			ec->bans_applied, ec->bans_expired, ec->ban_errors);
+	/* --- site rules (issue 6) --- */
+	if (c->rules) {
+		struct rules_counters *rc = rules_counters(c->rules);
+		uint64_t hits;
+		const char *name;
+
+		fprintf(fp, "Site rules: %zu (%s), tried on %" PRIu64 " lines; %" PRIu64
+			" matches over the match limits (taken as no match), %" PRIu64 " match errors, %" PRIu64
+			" strike matches outside a session\n", rules_count(c->rules),
+			rules_jit(c->rules) ? "JIT" : "interpreter", rc->lines, rc->limit, rc->errors,
+			rc->strike_no_session);
+		for (size_t i = 0; (name = rules_name(c->rules, i, &hits)) != NULL; i++)
+			fprintf(fp, "  %s  %" PRIu64 " match%s\n", name, hits, hits == 1 ? "" : "es");
+	}
 	fprintf(fp, "Diagnostics: %" PRIu64 " overlong lines, %" PRIu64 " trace lines of another client, %" PRIu64
 		" sessions adopted mid-way, %" PRIu64 " untrusted smtpd lines, %" PRIu64
 		" host+tag pairs over the limit, %" PRIu64 " addresses evicted\n",

@@ -22,6 +22,8 @@
  *	  pending NET PREFIX UNTIL_USEC
  *	  end COUNT
  *
+ *	REASON is 0 (noauth) or 1 (saslfail), or the name of a reason a
+ *	strike rule defines (site rules).
  *	FLAGS is a bit set: 1 verbose, 2 last command AUTH, 4 synthetic
  *	written, 8 SASL failure, 16 struck. COUNT is the number of lines
  *	before "end": a file without a matching end line is corrupt.
@@ -159,8 +161,14 @@ int state_save(struct engine *e, const char *path, const struct state_extra *x, 
 	for (struct policy_entry *p = policy_first(engine_policy(e)); p; p = policy_next(p)) {
 		fputs("addr ", fp);
 		put_addr(fp, &p->net);
-		fprintf(fp, " %u %u %" PRId64 " %" PRId64 " %" PRId64 " %d %u", p->prefix, p->times_banned,
-			p->ban_until_usec, p->last_ban_seconds, p->last_strike_usec, (int) p->last_reason, p->nstrikes);
+		fprintf(fp, " %u %u %" PRId64 " %" PRId64 " %" PRId64 " ", p->prefix, p->times_banned,
+			p->ban_until_usec, p->last_ban_seconds, p->last_strike_usec);
+		/* site rules (issue 6): a rule-defined reason by name, its number is the process's */
+		if (p->last_reason < REASON_BUILTIN)
+			fprintf(fp, "%d", (int) p->last_reason);
+		else
+			fputs(reason_name(p->last_reason), fp);
+		fprintf(fp, " %u", p->nstrikes);
 		for (unsigned i = 0; i < p->nstrikes; i++)
 			fprintf(fp, " %" PRId64, p->strikes[i]);
 		putc('\n', fp);
@@ -280,11 +288,23 @@ static int load_line(struct engine *e, char *line, struct state_extra *x, const 
 		memset(&pe, 0, sizeof(pe));
 		if (addr_parse(f[1], strlen(f[1]), &pe.net) < 0)
 			return *why = "bad address", -1;
-		for (int i = 0; i < 7; i++)
+		bool named = *f[7] >= 'a' && *f[7] <= 'z';
+
+		for (int i = 0; i < 7; i++) {
+			/* site rules (issue 6): REASON is a built-in's number or a name */
+			if (i == 5 && named) {
+				int rn = reason_intern(f[7]);
+
+				if (rn == -EINVAL)
+					return *why = "bad reason", -1;
+				v[5] = rn >= 0 ? rn : REASON_NOAUTH;	/* table full: the name is lost */
+				continue;
+			}
 			if (parse_i64(f[2 + i], &v[i]) < 0)
 				return *why = "bad number", -1;
+		}
 		if (v[0] < 0 || v[0] > addr_bits(&pe.net) || v[1] < 0 || v[6] < 0 || v[6] > POLICY_MAXRETRY_MAX ||
-		    n != 9 + v[6] || v[5] < 0 || v[5] >= REASON_COUNT)
+		    n != 9 + v[6] || v[5] < 0 || v[5] >= (named ? REASON_COUNT : REASON_BUILTIN))
 			return *why = "bad addr record", -1;
 		pe.prefix = (unsigned) v[0];
 		pe.times_banned = (unsigned) v[1];

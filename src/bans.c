@@ -1,0 +1,556 @@
+/*
+ * NAME
+ *	bans 3
+ * SUMMARY
+ *	bans after a restart, unban, the daemon lock and unban requests
+ * SYNOPSIS
+ *	#include "bans.h"
+ *
+ *	int	bans_restore(e, b, now_usec, ret, err, errlen)
+ *	int	bans_parse_target(c, text, ret_target, err, errlen)
+ *	int	bans_unban(e, b, target, err, errlen)
+ *	int	bans_lock(state_dir, ret_fd)
+ *	int	bans_trylock(state_dir, ret_fd)
+ *	void	bans_unlock(fd)
+ *	int	bans_request_unban(state_dir, target, ret_path, pathlen, err, errlen)
+ *	int	bans_take_requests(e, b, state_dir, ret, err, errlen)
+ *	int	bans_scratch_load(c, path, ret, x, err, errlen)
+ *	int	bans_unban_state(c, path, b, target, ret_forgotten, err, errlen)
+ *	int	bans_unban_all(c, b, target, ret_forgotten, ret_files, err, errlen)
+ * DESCRIPTION
+ *	The kernel's ipsets do not survive a reboot; the state file does.
+ *	bans_restore() is called by a daemon after state_load(): for every
+ *	policy entry whose ban_until lies after now_usec it asks the kernel
+ *	(backend_test()) whether the entry is there. A present entry is left alone
+ *	(its kernel timeout already runs toward the same end); a missing one
+ *	is added for what is left, rounded up to whole seconds and capped at
+ *	ipset's limit. Testing first, rather than adding every ban with
+ *	-exist, keeps a timeout an admin changed by hand and tells the
+ *	caller how many bans came back. A refused add is queued in the
+ *	engine (engine_queue_ban()) and retried by engine_flush(); bans that
+ *	the state file held as pending are already queued by state_load().
+ *	authfold replay --ban does not restore: it reads no state and applies
+ *	only the decisions of the logs it is given.
+ *
+ *	A daemon (authfold-omprog, authfold journal) owns its state file in
+ *	memory and rewrites it at every checkpoint, so an unban that edited
+ *	the file behind its back would be lost. The protocol:
+ *
+ *	1. A daemon takes bans_lock(state_dir) before it reads its state and
+ *	   keeps the descriptor open until it has saved for the last time.
+ *	   The lock is flock(2) LOCK_EX on state_dir/lock: the kernel drops it
+ *	   when the process dies, so there is never a stale lock.
+ *	2. authfold unban takes bans_trylock(). If it gets the lock, no daemon
+ *	   runs: it edits every state file itself (bans_unban_state()) and
+ *	   releases the lock; a daemon starting meanwhile waits in
+ *	   bans_lock() and reads the edited file.
+ *	3. If the lock is held, unban writes a request with
+ *	   bans_request_unban(): state_dir/unban.d/ADDR-PREFIX (e.g.
+ *	   192.0.2.10-32, 2001:db8::-64), written under a dot name, fsynced
+ *	   and renamed into place, so a reader never sees half a request.
+ *	4. The daemon calls bans_take_requests() after state_load() (before
+ *	   bans_restore(), so that an unbanned address is not restored) and
+ *	   at every checkpoint. Each request forgets the overlapping entries
+ *	   (bans_unban()) and is then deleted; the daemon saves its state
+ *	   when the call returned > 0. unban waits for the request to go.
+ *
+ *	bans_unban() forgets every policy entry that overlaps target (the
+ *	entry inside target, or the entry target lies in: "unban
+ *	2001:db8::6" with ipv6_prefix 64 forgets 2001:db8::/64), drops the
+ *	waiting bans that overlap it, and removes from the kernel each
+ *	forgotten entry and target itself when it can be a set entry (an
+ *	IPv4 /32 or any IPv6 prefix).
+ *
+ *	bans_scratch_load() reads a state file for a reader (status, unban)
+ *	through a private copy, so a corrupt file is reported but stays
+ *	where it is for its daemon to set aside.
+ * DIAGNOSTICS
+ *	Functions return 0 (or a count) or a negative errno with a message
+ *	naming the file or address in err: -EWOULDBLOCK the lock is held;
+ *	-EBADMSG a corrupt state.
+ * SECURITY
+ *	Requests are names in a directory only root (state_dir is 0700)
+ *	writes to; still, a request is taken only when it is a regular file
+ *	owned by the daemon's own user and its name parses as ADDR-PREFIX
+ *	with inet_pton(); anything else is deleted and counted as rejected.
+ *	At most BANS_REQUESTS_MAX requests are taken per call. The lock file
+ *	is opened with O_NOFOLLOW.
+ * BUGS
+ *	One daemon per state_dir: the lock is exclusive. A kernel entry that
+ *	no state file knows (e.g. made by replay --ban) is removed by unban
+ *	only when target names it exactly.
+ */
+
+#include "bans.h"
+
+#include "output.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int bans_restore(struct engine *e, struct backend *b, int64_t now_usec, struct bans_restored *ret,
+		 char *err, size_t errlen)
+{
+	struct bans_restored n = {0, 0, 0, 0};
+	int first = 0;
+
+	for (struct policy_entry *p = policy_first(engine_policy(e)); p; p = policy_next(p)) {
+		char why[256] = "", a[ADDR_STRLEN];
+		int64_t left;
+		int r;
+
+		if (p->ban_until_usec <= now_usec)
+			continue;
+		n.active++;
+		if ((r = backend_test(b, &p->net, p->prefix, why, sizeof(why))) == 1) {
+			n.present++;
+			continue;
+		}
+		/* not there, or the test failed (a destroyed set): add, which
+		   recreates the set */
+		left = (p->ban_until_usec - now_usec + 999999) / 1000000;
+		if (left > IPSET_TIMEOUT_MAX)
+			left = IPSET_TIMEOUT_MAX;
+		why[0] = 0;
+		if ((r = b->ops.add(b->ops.data, &p->net, p->prefix, (unsigned) left, why, sizeof(why))) == 0) {
+			n.restored++;
+			continue;
+		}
+		struct engine_ban q = {p->net, p->prefix, p->ban_until_usec};
+
+		engine_queue_ban(e, &q);
+		n.failed++;
+		if (first == 0) {
+			first = r;
+			addr_format(&p->net, a);
+			snprintf(err, errlen, "cannot restore the ban of %s/%u: %s", a, p->prefix,
+				 why[0] ? why : strerror(-r));
+		}
+	}
+	if (ret)
+		*ret = n;
+	return first;
+}
+
+int bans_parse_target(const struct config *c, const char *text, struct cidr *ret_target, char *err, size_t errlen)
+{
+	struct cidr t;
+
+	if (cidr_parse(text, strlen(text), &t) < 0) {
+		snprintf(err, errlen, "'%s' is not an address or ADDR/PREFIX", text);
+		return -EINVAL;
+	}
+	if (strchr(text, '/') == NULL) {
+		t.prefix = t.net.family == AF_INET6 ? c->ipv6_prefix : 32;
+		addr_mask(&t.net, t.prefix);
+	}
+	if (t.prefix == 0) {
+		snprintf(err, errlen, "'%s': a prefix of 0 would unban everything", text);
+		return -EINVAL;
+	}
+	*ret_target = t;
+	return 0;
+}
+
+void bans_target_name(const struct cidr *t, char ret_buf[ADDR_STRLEN + 8])
+{
+	char a[ADDR_STRLEN];
+
+	addr_format(&t->net, a);
+	snprintf(ret_buf, ADDR_STRLEN + 8, "%s-%u", a, t->prefix);
+}
+
+static bool overlaps(const struct cidr *t, const struct addr *net, unsigned prefix)
+{
+	struct cidr c = {*net, prefix};
+
+	if (net->family != t->net.family)
+		return false;
+	return prefix >= t->prefix ? cidr_contains(t, net) : cidr_contains(&c, &t->net);
+}
+
+static bool kernel_entry(const struct cidr *t)
+{
+	return t->net.family == AF_INET ? t->prefix == 32 : t->prefix >= 1;
+}
+
+int bans_unban(struct engine *e, struct backend *b, const struct cidr *target, char *err, size_t errlen)
+{
+	struct policy *pol = engine_policy(e);
+	struct policy_entry *p, *next;
+	int forgotten = 0, first = 0;
+	char why[256], a[ADDR_STRLEN];
+
+	engine_unqueue_bans(e, target);
+	for (p = policy_first(pol); p; p = next) {
+		next = policy_next(p);
+		if (!overlaps(target, &p->net, p->prefix))
+			continue;
+		struct addr net = p->net;
+		unsigned prefix = p->prefix;
+		int r;
+
+		(void) policy_forget(pol, &net);
+		forgotten++;
+		if (b == NULL || (prefix == target->prefix && addr_equal(&net, &target->net)))
+			continue;
+		why[0] = 0;
+		if ((r = backend_del(b, &net, prefix, why, sizeof(why))) < 0 && first == 0) {
+			first = r;
+			addr_format(&net, a);
+			snprintf(err, errlen, "cannot remove %s/%u from the kernel: %s", a, prefix,
+				 why[0] ? why : strerror(-r));
+		}
+	}
+	if (b && kernel_entry(target)) {
+		int r;
+
+		why[0] = 0;
+		if ((r = backend_del(b, &target->net, target->prefix, why, sizeof(why))) < 0 && first == 0) {
+			first = r;
+			addr_format(&target->net, a);
+			snprintf(err, errlen, "cannot remove %s/%u from the kernel: %s", a, target->prefix,
+				 why[0] ? why : strerror(-r));
+		}
+	}
+	return first < 0 ? first : forgotten;
+}
+
+static int lock_open(const char *state_dir, int *ret_fd)
+{
+	char path[4096];
+	int fd;
+
+	if ((size_t) snprintf(path, sizeof(path), "%s/%s", state_dir, BANS_LOCK_FILE) >= sizeof(path))
+		return -ENAMETOOLONG;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600)) < 0)
+		return -errno;
+	*ret_fd = fd;
+	return 0;
+}
+
+int bans_trylock(const char *state_dir, int *ret_fd)
+{
+	int fd, r;
+
+	if ((r = lock_open(state_dir, &fd)) < 0)
+		return r;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		r = errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
+		close(fd);
+		return r;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+int bans_lock(const char *state_dir, int *ret_fd)
+{
+	struct timespec tick = {0, 10 * 1000000};
+	int r;
+
+	for (int waited = 0;; waited += 10) {
+		if ((r = bans_trylock(state_dir, ret_fd)) != -EWOULDBLOCK || waited >= BANS_LOCK_WAIT_MS)
+			return r;
+		nanosleep(&tick, NULL);
+	}
+}
+
+void bans_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);	/* drops the flock */
+}
+
+static int sync_dir(int dfd)
+{
+	return fsync(dfd) < 0 ? -errno : 0;
+}
+
+int bans_request_unban(const char *state_dir, const struct cidr *target, char *ret_path, size_t pathlen,
+		       char *err, size_t errlen)
+{
+	char dir[4096], name[ADDR_STRLEN + 8], tmp[ADDR_STRLEN + 32], a[ADDR_STRLEN];
+	int dfd = -1, fd = -1, r = 0;
+
+	bans_target_name(target, name);
+	if ((size_t) snprintf(dir, sizeof(dir), "%s/%s", state_dir, BANS_REQUEST_DIR) >= sizeof(dir)) {
+		snprintf(err, errlen, "state_dir '%s' is too long", state_dir);
+		return -ENAMETOOLONG;
+	}
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		r = -errno;
+		snprintf(err, errlen, "cannot create '%s': %s", dir, strerror(errno));
+		return r;
+	}
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "cannot open '%s': %s", dir, strerror(errno));
+		return r;
+	}
+	snprintf(tmp, sizeof(tmp), ".%s.%ld", name, (long) getpid());
+	addr_format(&target->net, a);
+	if ((fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0 ||
+	    dprintf(fd, "%s/%u\n", a, target->prefix) < 0 || fsync(fd) < 0 || close(fd) < 0 ||
+	    renameat(dfd, tmp, dfd, name) < 0 || sync_dir(dfd) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "cannot write the request '%s/%s': %s", dir, name, strerror(errno));
+		(void) unlinkat(dfd, tmp, 0);
+		close(dfd);
+		return r;
+	}
+	close(dfd);
+	if (ret_path)
+		snprintf(ret_path, pathlen, "%s/%s", dir, name);
+	return 0;
+}
+
+/* "ADDR-PREFIX" → target; -1 when it is not one. */
+static int parse_request_name(const char *name, struct cidr *ret)
+{
+	char buf[ADDR_STRLEN + 8];
+	char *dash;
+	size_t len = strlen(name);
+
+	if (len >= sizeof(buf))
+		return -1;
+	memcpy(buf, name, len + 1);
+	if ((dash = strrchr(buf, '-')) == NULL)
+		return -1;
+	*dash = '/';
+	if (cidr_parse(buf, len, ret) < 0 || ret->prefix == 0)
+		return -1;
+	return 0;
+}
+
+int bans_take_requests(struct engine *e, struct backend *b, const char *state_dir, struct bans_requests *ret,
+		       char *err, size_t errlen)
+{
+	struct bans_requests n = {0, 0, 0};
+	char dir[4096];
+	struct dirent *d;
+	DIR *dp;
+	int dfd, first = 0;
+
+	if ((size_t) snprintf(dir, sizeof(dir), "%s/%s", state_dir, BANS_REQUEST_DIR) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		if (errno == ENOENT) {
+			if (ret)
+				*ret = n;
+			return 0;
+		}
+		first = -errno;
+		snprintf(err, errlen, "cannot read unban requests '%s': %s", dir, strerror(errno));
+		return first;
+	}
+	if ((dp = fdopendir(dfd)) == NULL) {
+		first = -errno;
+		close(dfd);
+		return first;
+	}
+	while ((d = readdir(dp)) != NULL && n.taken + n.rejected < BANS_REQUESTS_MAX) {
+		struct stat st;
+		struct cidr t;
+		int r;
+
+		if (d->d_name[0] == '.')
+			continue;	/* . .. and requests being written */
+		if (fstatat(dfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;	/* gone meanwhile */
+		if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || parse_request_name(d->d_name, &t) < 0) {
+			(void) unlinkat(dfd, d->d_name, 0);
+			n.rejected++;
+			continue;
+		}
+		if ((r = bans_unban(e, b, &t, err, errlen)) < 0) {
+			if (first == 0)
+				first = r;	/* the request stays and is tried again */
+			continue;
+		}
+		n.forgotten += (unsigned) r;
+		n.taken++;
+		(void) unlinkat(dfd, d->d_name, 0);
+	}
+	closedir(dp);
+	if (ret)
+		*ret = n;
+	return first < 0 ? first : (int) n.taken;
+}
+
+void bans_scratch_free(struct bans_scratch *s)
+{
+	engine_free(s->e);
+	output_free(s->null);
+	s->e = NULL;
+	s->null = NULL;
+}
+
+/* Copies path to a private temporary file; its name in ret_tmp. */
+static int copy_private(const char *path, char *ret_tmp, size_t tmplen)
+{
+	const char *tmpdir = getenv("TMPDIR");
+	char buf[65536];
+	ssize_t n;
+	int in, out, r = 0;
+
+	snprintf(ret_tmp, tmplen, "%s/authfold-state.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+	if ((in = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+		return -errno;
+	if ((out = mkostemp(ret_tmp, O_CLOEXEC)) < 0) {
+		r = -errno;
+		close(in);
+		return r;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t) n) != n) {
+			r = -EIO;
+			break;
+		}
+	if (n < 0)
+		r = -errno;
+	close(in);
+	if (close(out) < 0 && r == 0)
+		r = -errno;
+	if (r < 0)
+		unlink(ret_tmp);
+	return r;
+}
+
+int bans_scratch_load(const struct config *c, const char *path, struct bans_scratch *ret, struct state_extra *x,
+		      char *err, size_t errlen)
+{
+	char tmp[4096], aside[4200], why[1024];
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	if ((r = output_open("/dev/null", &ret->null)) < 0) {
+		snprintf(err, errlen, "cannot open /dev/null: %s", strerror(-r));
+		return r;
+	}
+	struct engine_options eo = {.summary = ret->null};
+
+	if ((ret->e = engine_new(c, &eo)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if ((r = copy_private(path, tmp, sizeof(tmp))) < 0) {
+		snprintf(err, errlen, "cannot read state '%s': %s", path, strerror(-r));
+		return r;
+	}
+	r = state_load(ret->e, tmp, x, why, sizeof(why));
+	unlink(tmp);
+	snprintf(aside, sizeof(aside), "%s.corrupt", tmp);
+	unlink(aside);
+	if (r == -EBADMSG) {
+		/* "state 'TMP' line N: WHY; set aside as ..." → "line N: WHY" */
+		const char *l = strstr(why, "' line ");
+		const char *semi = l ? strstr(l, "; set aside") : NULL;
+
+		snprintf(err, errlen, "state '%s' is corrupt (%.*s)", path, l && semi ? (int) (semi - l - 2) : 7,
+			 l && semi ? l + 2 : "unknown");
+	} else if (r < 0) {
+		snprintf(err, errlen, "cannot read state '%s': %s", path, strerror(-r));
+	}
+	return r;
+}
+
+int bans_unban_state(const struct config *c, const char *path, struct backend *b, const struct cidr *target,
+		     unsigned *ret_forgotten, char *err, size_t errlen)
+{
+	struct bans_scratch s;
+	struct state_extra x;
+	size_t pending;
+	int r;
+
+	if ((r = bans_scratch_load(c, path, &s, &x, err, errlen)) < 0) {
+		bans_scratch_free(&s);
+		return r;
+	}
+	pending = engine_pending_bans(s.e);
+	r = bans_unban(s.e, b, target, err, errlen);
+	if (r >= 0 && ret_forgotten)
+		*ret_forgotten = (unsigned) r;
+	if (r != 0 || engine_pending_bans(s.e) != pending) {
+		/* changed (or a kernel removal failed: the history is forgotten anyway) */
+		int sr = state_save(s.e, path, &x, err, errlen);
+
+		if (sr < 0)
+			r = sr;
+	}
+	bans_scratch_free(&s);
+	return r < 0 ? r : 0;
+}
+
+static int is_state(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return d->d_name[0] != '.' && n > 6 && strcmp(d->d_name + n - 6, ".state") == 0;
+}
+
+int bans_unban_all(const struct config *c, struct backend *b, const struct cidr *target,
+		   unsigned *ret_forgotten, unsigned *ret_files, char *err, size_t errlen)
+{
+	struct dirent **list = NULL;
+	unsigned forgotten = 0, files = 0;
+	int n, first = 0;
+
+	if ((n = scandir(c->state_dir, &list, is_state, alphasort)) < 0) {
+		if (errno == ENOENT)
+			n = 0;
+		else {
+			first = -errno;
+			snprintf(err, errlen, "cannot read state_dir '%s': %s", c->state_dir, strerror(errno));
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		char path[4096], why[1024];
+		unsigned f = 0;
+		int r;
+
+		snprintf(path, sizeof(path), "%s/%s", c->state_dir, list[i]->d_name);
+		free(list[i]);
+		if ((r = bans_unban_state(c, path, b, target, &f, why, sizeof(why))) < 0) {
+			if (first == 0) {
+				first = r;
+				snprintf(err, errlen, "%s", why);
+			}
+			continue;
+		}
+		forgotten += f;
+		files++;
+	}
+	free(list);
+	if (ret_forgotten)
+		*ret_forgotten = forgotten;
+	if (ret_files)
+		*ret_files = files;
+	return first;
+}
+
+int bans_daemon_step(struct engine *e, struct backend *b, const char *state_dir, bool restore, int64_t now_usec,
+		     struct bans_requests *ret_req, struct bans_restored *ret_rest, char *err, size_t errlen)
+{
+	int r = bans_take_requests(e, b, state_dir, ret_req, err, errlen);
+
+	memset(ret_rest, 0, sizeof(*ret_rest));
+	if (restore && b->ipset) {
+		char why[512] = "";
+		int rr = bans_restore(e, b, now_usec, ret_rest, why, sizeof(why));
+
+		if (rr < 0 && r >= 0) {
+			snprintf(err, errlen, "%s", why);
+			r = rr;
+		}
+	}
+	return r;
+}

@@ -1,0 +1,90 @@
+#ifndef AUTHFOLD_BANS_H
+#define AUTHFOLD_BANS_H
+
+/* bans - restore bans after a reboot, unban, the daemon lock and unban requests; see bans.c */
+
+#include "backend.h"
+#include "engine.h"
+#include "state.h"
+
+#include <stdint.h>
+
+#define BANS_LOCK_FILE		"lock"		/* in state_dir */
+#define BANS_REQUEST_DIR	"unban.d"	/* in state_dir */
+#define BANS_REQUESTS_MAX	256		/* requests taken per call */
+#define BANS_LOCK_WAIT_MS	5000		/* bans_lock() waits this long */
+
+struct bans_restored {
+	unsigned active;	/* running bans in the engine's policy */
+	unsigned present;	/* of those, already in the kernel: left alone */
+	unsigned restored;	/* put back with their remaining time */
+	unsigned failed;	/* refused by the backend: queued for engine_flush() */
+};
+
+/* After state_load(): puts every running ban that is missing from the kernel back. */
+int bans_restore(struct engine *e, struct backend *b, int64_t now_usec, struct bans_restored *ret,
+		 char *err, size_t errlen);
+
+/* ADDR or ADDR/PREFIX as unban takes it: a bare IPv4 address is /32, a bare
+   IPv6 address its ipv6_prefix network. */
+int bans_parse_target(const struct config *c, const char *text, struct cidr *ret_target, char *err, size_t errlen);
+/* Text form of a request name: "ADDR-PREFIX". */
+void bans_target_name(const struct cidr *t, char ret_buf[ADDR_STRLEN + 8]);
+
+/* Forgets the entries overlapping target, drops their waiting bans and
+   removes them (and target itself) from the kernel; b may be NULL (no
+   kernel). Returns the number of entries forgotten, or <0 when a kernel
+   removal failed (the history is forgotten all the same). */
+int bans_unban(struct engine *e, struct backend *b, const struct cidr *target, char *err, size_t errlen);
+
+/* The daemon lock, state_dir/lock (flock LOCK_EX). bans_lock() waits up to
+   BANS_LOCK_WAIT_MS; both return -EWOULDBLOCK while another process holds it. */
+int bans_lock(const char *state_dir, int *ret_fd);
+int bans_trylock(const char *state_dir, int *ret_fd);
+void bans_unlock(int fd);			/* accepts -1 */
+
+/* unban while a daemon runs: state_dir/unban.d/ADDR-PREFIX, created atomically. */
+int bans_request_unban(const char *state_dir, const struct cidr *target, char *ret_path, size_t pathlen,
+		       char *err, size_t errlen);
+
+struct bans_requests {
+	unsigned taken;		/* requests applied and deleted */
+	unsigned forgotten;	/* entries forgotten by them */
+	unsigned rejected;	/* bad name, not a regular file, foreign owner: deleted */
+};
+
+/* The daemon side: applies and deletes the waiting requests. Returns the
+   number taken (>0: save the state soon), or <0 (a failed request stays). */
+int bans_take_requests(struct engine *e, struct backend *b, const char *state_dir, struct bans_requests *ret,
+		       char *err, size_t errlen);
+
+/* What a daemon does with bans after state_load(), and at each checkpoint
+   (restore false): takes the waiting unban requests and, at start, puts
+   running bans back into the kernel. Fills ret_* and err; <0 only when an
+   unban request failed (it stays for the next call). */
+int bans_daemon_step(struct engine *e, struct backend *b, const char *state_dir, bool restore, int64_t now_usec,
+		     struct bans_requests *ret_req, struct bans_restored *ret_rest, char *err, size_t errlen);
+
+/* Read-only load of a state file through a private copy, so that a
+   corrupt file is reported (-EBADMSG) but neither renamed nor changed.
+   The engine is a scratch one (no backend, summary to /dev/null); free it
+   with bans_scratch_free(), also after a failure. */
+struct bans_scratch {
+	struct engine *e;
+	struct output *null;
+};
+int bans_scratch_load(const struct config *c, const char *path, struct bans_scratch *ret, struct state_extra *x,
+		      char *err, size_t errlen);
+void bans_scratch_free(struct bans_scratch *s);
+
+/* unban without a daemon (the caller holds the lock): forgets target in
+   the state file path and saves it if anything changed. */
+int bans_unban_state(const struct config *c, const char *path, struct backend *b, const struct cidr *target,
+		     unsigned *ret_forgotten, char *err, size_t errlen);
+
+/* The same for every STATE_DIR/ *.state file; goes on after a failure and
+   returns the first. A missing state_dir is no state (0). */
+int bans_unban_all(const struct config *c, struct backend *b, const struct cidr *target,
+		   unsigned *ret_forgotten, unsigned *ret_files, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,72 @@
+#ifndef AUTHFOLD_JOURNAL_H
+#define AUTHFOLD_JOURNAL_H
+
+/* journal - the systemd journal as a source of records; see journal.c */
+
+#include "record.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define JOURNAL_MESSAGE_MAX	(64 * 1024)	/* MESSAGE bytes kept, after escaping */
+#define JOURNAL_NAME_MAX	255		/* _HOSTNAME, SYSLOG_IDENTIFIER, _COMM bytes kept */
+#define JOURNAL_MATCH_MAX	64		/* terms of journal_match */
+
+enum journal_start {
+	JOURNAL_START_HEAD,			/* the oldest entry */
+	JOURNAL_START_TAIL,			/* entries written from now on */
+};
+
+enum journal_position {
+	JOURNAL_RESUMED,			/* right after the cursor's entry */
+	JOURNAL_RESUMED_VACUUMED,		/* the cursor's entry is gone: at the next one */
+	JOURNAL_AT_START,			/* no cursor: at the start asked for */
+	JOURNAL_CURSOR_BAD,			/* unusable cursor: at the start asked for */
+	JOURNAL_CURSOR_BEYOND,			/* nothing at or after the cursor: at the tail */
+};
+
+struct journal_counters {
+	uint64_t entries;			/* records yielded */
+	uint64_t untrusted;			/* of which _COMM was not trusted */
+	uint64_t truncated;			/* MESSAGE cut at JOURNAL_MESSAGE_MAX */
+	uint64_t escaped;			/* MESSAGE with control bytes written as #ooo */
+	uint64_t names_cut;			/* host, tag or _COMM cut or sanitized */
+	uint64_t no_message;			/* entries without MESSAGE: skipped */
+	uint64_t bad_pid;			/* SYSLOG_PID/_PID that is not a number */
+};
+
+struct journal;
+
+/* Opens the local journal (directory NULL) or the journal files in
+   directory. match: "FIELD=VALUE ..." terms, '+' between alternatives as
+   in journalctl(1); NULL or "" matches everything. trusted_comm: the
+   _COMM values whose entries may decide (record.trusted). The strings are
+   copied. */
+int journal_open(const char *directory, const char *match, char *const *trusted_comm, size_t n_trusted_comm,
+		 struct journal **ret_journal, char *err, size_t errlen);
+void journal_free(struct journal *j);	/* accepts NULL */
+/* Puts the reader right after cursor (NULL or "": none), or at start. */
+int journal_seek(struct journal *j, const char *cursor, enum journal_start start,
+		 enum journal_position *ret_position);
+/* The next entry as a record whose spans are borrowed until the next call.
+   1: a record; 0: no more entries for now; <0: -errno. */
+int journal_next(struct journal *j, struct record *ret_record);
+/* The cursor of the last entry journal_next() yielded (after a seek: of the
+   handled entry the reader stands on), copied into buf; -ENODATA when there
+   is none (a seek to the head), -ENOBUFS when buf is too short. */
+int journal_cursor(struct journal *j, char *buf, size_t len);
+/* For poll(2): the journal's fd, its events, and when to call
+   journal_process() anyway: CLOCK_MONOTONIC µs, UINT64_MAX for never. */
+int journal_poll_params(struct journal *j, int *ret_fd, short *ret_events, uint64_t *ret_timeout_usec);
+/* After the fd woke or the timeout passed, and every ~1000 entries during a
+   long catch-up. Returns sd_journal_process()'s value or -errno. */
+int journal_process(struct journal *j);
+const struct journal_counters *journal_counters(const struct journal *j);
+/* Copies a MESSAGE value as the summary may hold it: one trailing run of
+   newlines dropped, control bytes written as #ooo (as rsyslog does), cut at
+   cap bytes. Returns the bytes written to out (cap bytes long); *ret_cut
+   and *ret_escaped tell what happened. */
+size_t journal_escape(const char *in, size_t n, char *out, size_t cap, bool *ret_cut, bool *ret_escaped);
+
+#endif

@@ -1,0 +1,370 @@
+/*
+ * NAME
+ *	status 3
+ * SUMMARY
+ *	the bans and strikes authfold status prints
+ * SYNOPSIS
+ *	#include "status.h"
+ *
+ *	int	status_write(fp, c, o)
+ * DESCRIPTION
+ *	status_write() reads every STATE_DIR/ *.state file (at most
+ *	STATUS_STATE_FILES_MAX, in name order) through bans_scratch_load(),
+ *	which never changes them, and writes to fp:
+ *
+ *	- the running bans: address or prefix, remaining time, end, times
+ *	  banned, the last ban's length, the last reason and strike, the state
+ *	  file, and with o->kernel and backend = ipset whether the kernel set
+ *	  holds the entry (and, for up to STATUS_KERNEL_TIMEOUTS_MAX bans, the
+ *	  kernel's own remaining timeout);
+ *	- the addresses with strikes within findtime and no running ban (at
+ *	  most maxretry - 1 of them, or they would be banned).
+ *
+ *	Tables for people, or with o->json one JSON document:
+ *
+ *	  {"now":"…","state_dir":"…","maxretry":2,"findtime":86400,
+ *	   "states":[{"file":"omprog.state","ok":true}],
+ *	   "kernel":{"checked":true,"set4":"authfold4","set6":"authfold6"},
+ *	   "bans":[{"addr":"192.0.2.10","prefix":32,"remaining":86213,
+ *	     "until":"2026-11-27T19:27:50Z","times_banned":1,"last_ban_seconds":86400,
+ *	     "last_reason":"noauth","last_strike":"2026-11-26T19:27:50Z",
+ *	     "state":"omprog.state","in_kernel":true,"kernel_timeout":86212}],
+ *	   "strikes":[{"addr":"…","prefix":32,"strikes":1,"last_reason":"noauth",
+ *	     "last_strike":"…","state":"…"}],"notes":["…"]}
+ *
+ *	in_kernel is null and kernel_timeout absent when the kernel was not
+ *	asked. Problems (no state_dir, a corrupt state file, no permission
+ *	for the kernel) are notes in the output, not failures: the state part
+ *	works without root.
+ * DIAGNOSTICS
+ *	0, or a negative errno when fp cannot be written or memory runs out.
+ * BUGS
+ *	Opening the ipset backend creates the sets when they are missing, as
+ *	every ban-capable authfold run does. Kernel entries that no state file
+ *	knows (made by replay --ban) are not listed.
+ */
+
+#include "status.h"
+
+#include "backend.h"
+#include "bans.h"
+#include "ipset.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct row {
+	struct addr net;
+	unsigned prefix, times_banned, strikes;
+	int64_t until_usec, last_ban_seconds, last_strike_usec;
+	enum reason reason;
+	int state;			/* index into the file names */
+	int in_kernel;			/* -1 not asked, 0, 1 */
+	int64_t kernel_timeout;		/* -1 unknown */
+};
+
+struct rows {
+	struct row *v;
+	size_t n, cap;
+};
+
+struct notes {
+	char *v[STATUS_STATE_FILES_MAX + 4];
+	size_t n;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void note(struct notes *ns, const char *fmt, ...)
+{
+	char buf[1200];
+	va_list ap;
+
+	if (ns->n >= sizeof(ns->v) / sizeof(ns->v[0]))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if ((ns->v[ns->n] = strdup(buf)) != NULL)
+		ns->n++;
+}
+
+static int push(struct rows *r, const struct row *x)
+{
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		struct row *v = realloc(r->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -ENOMEM;
+		r->v = v;
+		r->cap = cap;
+	}
+	r->v[r->n++] = *x;
+	return 0;
+}
+
+static int is_state(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+
+	return d->d_name[0] != '.' && n > 6 && strcmp(d->d_name + n - 6, ".state") == 0;
+}
+
+static void utc(int64_t usec, char *buf, size_t len)
+{
+	time_t t = (time_t) (usec / 1000000);
+	struct tm tm;
+
+	if (usec <= 0 || gmtime_r(&t, &tm) == NULL)
+		snprintf(buf, len, "-");
+	else
+		strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void json_str(FILE *fp, const char *s)
+{
+	putc('"', fp);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char) *s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(fp, "\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			fprintf(fp, "\\u%04x", ch);
+		else
+			putc(ch, fp);
+	}
+	putc('"', fp);
+}
+
+/* Reads one state file into rows; a problem becomes a note. */
+static int collect(const struct config *c, const char *dir, const char *name, int idx, int64_t now,
+		   struct rows *bans, struct rows *strikes, struct notes *ns)
+{
+	char path[4096], err[1024];
+	struct bans_scratch s;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((r = bans_scratch_load(c, path, &s, NULL, err, sizeof(err))) < 0) {
+		bans_scratch_free(&s);
+		note(ns, "%s%s", err, r == -EBADMSG ? "; its daemon sets it aside when it next starts" : "");
+		return r == -ENOMEM ? r : 1;
+	}
+	for (struct policy_entry *p = policy_first(engine_policy(s.e)); p; p = policy_next(p)) {
+		struct row x = {p->net, p->prefix, p->times_banned, policy_strikes_within(engine_policy(s.e), p, now),
+				p->ban_until_usec, p->last_ban_seconds, p->last_strike_usec, p->last_reason, idx, -1, -1};
+
+		if (p->ban_until_usec > now)
+			r = push(bans, &x);
+		else if (x.strikes > 0)
+			r = push(strikes, &x);
+		if (r < 0)
+			break;
+	}
+	bans_scratch_free(&s);
+	return r < 0 ? r : 0;
+}
+
+static void kernel_lookup(const struct config *c, struct rows *bans, struct notes *ns, bool *ret_checked)
+{
+	struct backend b;
+	char err[512];
+	int r;
+
+	*ret_checked = false;
+	if ((r = backend_open(c, &b, err, sizeof(err))) < 0) {
+		note(ns, "kernel sets not read (%s): %s", c->ipset4, err);
+		backend_close(&b);
+		return;
+	}
+	*ret_checked = true;
+	for (size_t i = 0; i < bans->n; i++) {
+		struct row *x = &bans->v[i];
+		unsigned left;
+
+		err[0] = 0;
+		r = backend_test(&b, &x->net, x->prefix, err, sizeof(err));
+		x->in_kernel = r < 0 ? -1 : r;
+		if (r < 0) {
+			note(ns, "kernel test failed: %s", err);
+			continue;
+		}
+		if (r == 1 && bans->n <= STATUS_KERNEL_TIMEOUTS_MAX &&
+		    ipset_backend_timeout(b.ipset, &x->net, x->prefix, &left, err, sizeof(err)) == 0)
+			x->kernel_timeout = left;
+	}
+	backend_close(&b);
+}
+
+static void print_table(FILE *fp, const struct config *c, char **files, const struct rows *bans,
+			const struct rows *strikes, int64_t now, bool checked)
+{
+	char a[ADDR_STRLEN + 8], until[40], last[40], left[40], len[40], k[48];
+
+	if (bans->n == 0) {
+		fprintf(fp, "No running bans.\n");
+	} else {
+		fprintf(fp, "%-28s %-12s %-20s %5s %-10s %-8s %-20s %-12s %s\n", "BANNED", "REMAINING", "UNTIL",
+			"TIMES", "LAST BAN", "REASON", "LAST STRIKE", "KERNEL", "STATE");
+		for (size_t i = 0; i < bans->n; i++) {
+			const struct row *x = &bans->v[i];
+			char t[ADDR_STRLEN];
+
+			addr_format(&x->net, t);
+			snprintf(a, sizeof(a), "%s/%u", t, x->prefix);
+			format_duration((x->until_usec - now + 999999) / 1000000, left, sizeof(left));
+			format_duration(x->last_ban_seconds, len, sizeof(len));
+			utc(x->until_usec, until, sizeof(until));
+			utc(x->last_strike_usec, last, sizeof(last));
+			if (!checked || x->in_kernel < 0)
+				snprintf(k, sizeof(k), "?");
+			else if (x->in_kernel == 0)
+				snprintf(k, sizeof(k), "MISSING");
+			else if (x->kernel_timeout >= 0)
+				snprintf(k, sizeof(k), "yes %" PRId64 "s", x->kernel_timeout);
+			else
+				snprintf(k, sizeof(k), "yes");
+			fprintf(fp, "%-28s %-12s %-20s %5u %-10s %-8s %-20s %-12s %s\n", a, left, until, x->times_banned,
+				len, reason_name(x->reason), last, k, files[x->state]);
+		}
+	}
+	format_duration(c->findtime, len, sizeof(len));
+	if (strikes->n == 0) {
+		fprintf(fp, "No addresses with strikes within findtime (%s).\n", len);
+		return;
+	}
+	fprintf(fp, "\nStrikes within findtime (%s), below maxretry (%u):\n", len, c->maxretry);
+	fprintf(fp, "%-28s %7s %-8s %-20s %5s %s\n", "ADDRESS", "STRIKES", "REASON", "LAST STRIKE", "TIMES", "STATE");
+	for (size_t i = 0; i < strikes->n; i++) {
+		const struct row *x = &strikes->v[i];
+		char t[ADDR_STRLEN];
+
+		addr_format(&x->net, t);
+		snprintf(a, sizeof(a), "%s/%u", t, x->prefix);
+		utc(x->last_strike_usec, last, sizeof(last));
+		fprintf(fp, "%-28s %7u %-8s %-20s %5u %s\n", a, x->strikes, reason_name(x->reason), last, x->times_banned,
+			files[x->state]);
+	}
+}
+
+static void print_json(FILE *fp, const struct config *c, char **files, const int *file_ok, int nfiles,
+		       const struct rows *bans, const struct rows *strikes, const struct notes *ns, int64_t now,
+		       bool checked)
+{
+	char t[ADDR_STRLEN], buf[40];
+
+	utc(now, buf, sizeof(buf));
+	fputs("{\"now\":", fp);
+	json_str(fp, buf);
+	fputs(",\"state_dir\":", fp);
+	json_str(fp, c->state_dir);
+	fprintf(fp, ",\"maxretry\":%u,\"findtime\":%" PRId64 ",\"states\":[", c->maxretry, c->findtime);
+	for (int i = 0; i < nfiles; i++) {
+		fputs(i ? ",{\"file\":" : "{\"file\":", fp);
+		json_str(fp, files[i]);
+		fprintf(fp, ",\"ok\":%s}", file_ok[i] ? "true" : "false");
+	}
+	fprintf(fp, "],\"kernel\":{\"checked\":%s", checked ? "true" : "false");
+	if (c->backend == BACKEND_IPSET) {
+		fputs(",\"set4\":", fp);
+		json_str(fp, c->ipset4);
+		fputs(",\"set6\":", fp);
+		json_str(fp, c->ipset6);
+	}
+	fputs("},\"bans\":[", fp);
+	for (size_t i = 0; i < bans->n; i++) {
+		const struct row *x = &bans->v[i];
+
+		addr_format(&x->net, t);
+		fprintf(fp, "%s{\"addr\":\"%s\",\"prefix\":%u,\"remaining\":%" PRId64 ",\"until\":", i ? "," : "", t,
+			x->prefix, (x->until_usec - now + 999999) / 1000000);
+		utc(x->until_usec, buf, sizeof(buf));
+		json_str(fp, buf);
+		fprintf(fp, ",\"times_banned\":%u,\"last_ban_seconds\":%" PRId64 ",\"last_reason\":\"%s\",\"last_strike\":",
+			x->times_banned, x->last_ban_seconds, reason_name(x->reason));
+		utc(x->last_strike_usec, buf, sizeof(buf));
+		json_str(fp, buf);
+		fputs(",\"state\":", fp);
+		json_str(fp, files[x->state]);
+		fprintf(fp, ",\"in_kernel\":%s", !checked || x->in_kernel < 0 ? "null" : x->in_kernel ? "true" : "false");
+		if (x->kernel_timeout >= 0)
+			fprintf(fp, ",\"kernel_timeout\":%" PRId64, x->kernel_timeout);
+		putc('}', fp);
+	}
+	fputs("],\"strikes\":[", fp);
+	for (size_t i = 0; i < strikes->n; i++) {
+		const struct row *x = &strikes->v[i];
+
+		addr_format(&x->net, t);
+		fprintf(fp, "%s{\"addr\":\"%s\",\"prefix\":%u,\"strikes\":%u,\"times_banned\":%u,\"last_reason\":\"%s\","
+			"\"last_strike\":", i ? "," : "", t, x->prefix, x->strikes, x->times_banned, reason_name(x->reason));
+		utc(x->last_strike_usec, buf, sizeof(buf));
+		json_str(fp, buf);
+		fputs(",\"state\":", fp);
+		json_str(fp, files[x->state]);
+		putc('}', fp);
+	}
+	fputs("],\"notes\":[", fp);
+	for (size_t i = 0; i < ns->n; i++) {
+		if (i)
+			putc(',', fp);
+		json_str(fp, ns->v[i]);
+	}
+	fputs("]}\n", fp);
+}
+
+int status_write(FILE *fp, const struct config *c, const struct status_options *o)
+{
+	struct dirent **list = NULL;
+	struct rows bans = {0}, strikes = {0};
+	struct notes ns = {.n = 0};
+	char *files[STATUS_STATE_FILES_MAX];
+	int file_ok[STATUS_STATE_FILES_MAX];
+	int n, nfiles = 0, r = 0;
+	bool checked = false;
+
+	n = scandir(c->state_dir, &list, is_state, alphasort);
+	if (n < 0)
+		note(&ns, "no state read from '%s': %s", c->state_dir, strerror(errno));
+	for (int i = 0; i < n; i++) {
+		if (nfiles < STATUS_STATE_FILES_MAX && r >= 0) {
+			files[nfiles] = list[i]->d_name;
+			r = collect(c, c->state_dir, list[i]->d_name, nfiles, o->now_usec, &bans, &strikes, &ns);
+			file_ok[nfiles] = r == 0;
+			nfiles++;
+		} else if (r >= 0) {
+			note(&ns, "'%s' not read: more than %d state files", list[i]->d_name, STATUS_STATE_FILES_MAX);
+		}
+	}
+	if (n == 0)
+		note(&ns, "no *.state file in '%s'", c->state_dir);
+	if (r >= 0 && o->kernel && c->backend == BACKEND_IPSET)
+		kernel_lookup(c, &bans, &ns, &checked);
+	else if (r >= 0 && c->backend != BACKEND_IPSET)
+		note(&ns, "backend = none: no kernel sets");
+	if (r >= 0) {
+		if (o->json) {
+			print_json(fp, c, files, file_ok, nfiles, &bans, &strikes, &ns, o->now_usec, checked);
+		} else {
+			print_table(fp, c, files, &bans, &strikes, o->now_usec, checked);
+			for (size_t i = 0; i < ns.n; i++)
+				fprintf(fp, "note: %s\n", ns.v[i]);
+		}
+		if (fflush(fp) != 0 || ferror(fp))
+			r = -EIO;
+	}
+	for (int i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+	for (size_t i = 0; i < ns.n; i++)
+		free(ns.v[i]);
+	free(bans.v);
+	free(strikes.v);
+	return r < 0 ? r : 0;
+}

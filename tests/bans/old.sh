@@ -1,0 +1,44 @@
+#!/bin/sh
+# tests/bans/old.sh - replay --ban of old logs: the recording with every
+# timestamp moved 3 days back. bantime 1d: every ban is over on the wall
+# clock, so nothing reaches the kernel and each ban event says
+# "applied_seconds":0. bantime 4d: every ban is still running with about 1d
+# left (ts + 4d - now, within 2 s).
+
+. "${top_srcdir:-.}/tests/bans/lib.sh"
+
+python3 - "$data/verbose.rfc3339.log" >"$tmp/old.log" <<'PY'
+import datetime, sys
+for line in open(sys.argv[1], encoding="utf-8", errors="surrogateescape"):
+    ts, sep, rest = line.partition(" ")
+    t = datetime.datetime.fromisoformat(ts) - datetime.timedelta(days=3)
+    sys.stdout.write(t.isoformat(timespec="microseconds") + sep + rest)
+PY
+conf "$tmp/d1.conf" "bantime = 1d"
+conf "$tmp/d4.conf" "bantime = 4d"
+
+"$af" replay -c "$tmp/d1.conf" --ban --events "$tmp/d1.events" "$tmp/old.log" >/dev/null 2>"$tmp/d1.err"
+check "replay --ban of 3-day-old logs (bantime 1d) exits 0" test $? = 0
+check "five ban events" test "$(grep -c '"event":"ban"' "$tmp/d1.events")" = 5
+check "all five say applied_seconds 0" test "$(grep -c '"applied_seconds":0' "$tmp/d1.events")" = 5
+check "authfold4 is empty" test -z "$(members authfold4)"
+check "authfold6 is empty" test -z "$(members authfold6)"
+check "the report says 5 already over" grep -q "already over: 5" "$tmp/d1.err"
+
+"$af" replay -c "$tmp/d4.conf" --ban --events "$tmp/d4.events" "$tmp/old.log" >/dev/null 2>"$tmp/d4.err"
+check "replay --ban of 3-day-old logs (bantime 4d) exits 0" test $? = 0
+check "four IPv4 entries and one /64" test "$(members authfold4 | wc -l) $(members authfold6 | wc -l)" = "4 1"
+python3 - "$tmp/d4.events" >"$tmp/d4.timeouts" <<'PY'
+import datetime, json, sys, time
+now = time.time()
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e["event"] == "ban":
+        left = datetime.datetime.fromisoformat(e["ts"]).timestamp() + e["seconds"] - now
+        print(e["set"], e["addr"] if e["prefix"] == 32 else f'{e["addr"]}/{e["prefix"]}', round(left))
+PY
+while read -r set addr secs; do
+	check "$addr: ~1d left (${secs}s)" sh -c "[ $secs -gt 80000 ] && [ $secs -le 86400 ]"
+	check "$addr: kernel timeout ${secs}s within 2 s" expect_timeout "$set" "$addr" "$secs"
+done <"$tmp/d4.timeouts"
+finish

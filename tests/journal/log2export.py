@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""Convert syslog lines (rsyslog's RSYSLOG_FileFormat: RFC 3339 timestamp,
+host, tag[pid]: msg) into the journal export format that
+systemd-journal-remote reads, one entry per line, with the fields journald
+would set for a program that logs through syslog(3):
+
+  MESSAGE, SYSLOG_IDENTIFIER, SYSLOG_PID, _PID, _COMM (the program name after
+  the last '/', cut to 15 bytes as the kernel does), _HOSTNAME,
+  __REALTIME_TIMESTAMP (the line's timestamp), SYSLOG_FACILITY=2, PRIORITY.
+
+Usage: log2export.py [--accepted FILE] [--comm NAME] [--pid-offset N]
+                     [--facility N] [--from N] [--to N] < LOG > EXPORT
+
+--accepted FILE  also write the lines that were converted (lines that are
+                 not syslog lines are skipped), to replay the same lines
+--comm NAME      _COMM for every entry (forged entries: --comm logger)
+--pid-offset N   add N to every pid (a repeated recording with distinct pids)
+--usec-offset N  add N to every timestamp
+--from/--to N    convert only lines N..M-1 (0-based) of the input
+--repeat N       convert the input N times; repetition k adds k*PID_STEP to
+                 every pid and k*USEC_STEP to every timestamp (--pid-step,
+                 default the largest pid + 1; --usec-step, default 1 h); --accepted then holds the rewritten lines
+A message that export's text form cannot hold (a newline) is written in the
+binary form.
+"""
+import argparse
+import datetime
+import re
+import struct
+import sys
+
+LINE = re.compile(rb'^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) (\S+) ([^\s\[:]+)(?:\[(\d+)\])?: (.*)$', re.S)
+
+
+def usec_of(ts):
+    t = ts.decode()
+    if t.endswith('Z'):
+        t = t[:-1] + '+00:00'
+    frac = 0
+    m = re.match(r'^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?([+-]\d\d:\d\d)$', t)
+    base, f, off = m.group(1), m.group(2), m.group(3)
+    if f:
+        frac = int((f + '000000')[:6])
+    dt = datetime.datetime.fromisoformat(base + off)
+    return int(dt.timestamp()) * 1000000 + frac
+
+
+def field(out, name, value):
+    if b'\n' in value:
+        out.write(name + b'\n' + struct.pack('<Q', len(value)) + value + b'\n')
+    else:
+        out.write(name + b'=' + value + b'\n')
+
+
+def priority(msg):
+    for word, p in ((b'panic:', b'2'), (b'fatal:', b'2'), (b'error:', b'3'), (b'warning:', b'4')):
+        if msg.startswith(word):
+            return p
+    return b'6'
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--accepted')
+    ap.add_argument('--comm')
+    ap.add_argument('--pid-offset', type=int, default=0)
+    ap.add_argument('--usec-offset', type=int, default=0)
+    ap.add_argument('--from', dest='start', type=int, default=0)
+    ap.add_argument('--to', type=int, default=-1)
+    ap.add_argument('--repeat', type=int, default=1)
+    ap.add_argument('--pid-step', type=int, default=0)
+    ap.add_argument('--usec-step', type=int, default=3600 * 1000000)
+    a = ap.parse_args()
+    out = sys.stdout.buffer
+    acc = open(a.accepted, 'wb') if a.accepted else None
+    skipped = 0
+    parsed = []
+    for i, raw in enumerate(sys.stdin.buffer):
+        if i < a.start or (a.to >= 0 and i >= a.to):
+            continue
+        line = raw[:-1] if raw.endswith(b'\n') else raw
+        m = LINE.match(line)
+        if not m:
+            skipped += 1
+            continue
+        parsed.append((line, m.groups(), usec_of(m.group(1))))
+    if not a.pid_step:
+        a.pid_step = 1 + max([int(g[3]) for _, g, _ in parsed if g[3] is not None] + [0])
+    for k in range(a.repeat):
+        for line, g, usec in parsed:
+            entry(out, acc, a, line, g, usec, a.pid_offset + k * a.pid_step, a.usec_offset + k * a.usec_step)
+    if acc:
+        acc.close()
+    if skipped:
+        print('log2export: %d lines are not syslog lines: skipped' % skipped, file=sys.stderr)
+
+
+def rfc3339(usec):
+    dt = datetime.datetime.fromtimestamp(usec // 1000000, datetime.timezone.utc)
+    return (dt.strftime('%Y-%m-%dT%H:%M:%S') + '.%06d+00:00' % (usec % 1000000)).encode()
+
+
+def entry(out, acc, a, line, g, usec, pid_offset, usec_offset):
+        ts, host, tag, pid, msg = g
+        if acc and not pid_offset and not usec_offset:
+            acc.write(line + b'\n')
+        elif acc:
+            acc.write(rfc3339(usec + usec_offset) + b' ' + host + b' ' + tag +
+                      (b'[%d]' % (int(pid) + pid_offset) if pid is not None else b'') + b': ' + msg + b'\n')
+        out.write(b'__REALTIME_TIMESTAMP=%d\n' % (usec + usec_offset))
+        field(out, b'MESSAGE', msg)
+        field(out, b'SYSLOG_IDENTIFIER', tag)
+        if pid is not None:
+            p = b'%d' % (int(pid) + pid_offset)
+            field(out, b'SYSLOG_PID', p)
+            field(out, b'_PID', p)
+        comm = a.comm.encode() if a.comm else tag.rsplit(b'/', 1)[-1][:15]
+        field(out, b'_COMM', comm)
+        field(out, b'_HOSTNAME', host)
+        field(out, b'SYSLOG_FACILITY', b'2')
+        field(out, b'PRIORITY', priority(msg))
+        out.write(b'\n')
+
+
+if __name__ == '__main__':
+    main()
