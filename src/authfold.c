@@ -328,9 +328,11 @@ static void jr_bans(struct jr *s, bool start)
 
 	if (bans_daemon_step(s->e, s->backend, s->c->state_dir, start, jr_wall_usec(), &rq, &rs, err, sizeof(err)) < 0)
 		fprintf(stderr, "authfold: journal: %s\n", err);
-	if (rq.taken)
+	if (rq.taken) {
 		fprintf(stderr, "authfold: journal: %u unban request%s taken, %u entr%s forgotten\n", rq.taken,
 			rq.taken == 1 ? "" : "s", rq.forgotten, rq.forgotten == 1 ? "y" : "ies");
+		s->dirty++;	/* saved at the next checkpoint */
+	}
 	if (rs.restored || rs.failed)
 		fprintf(stderr, "authfold: journal: %u running ban%s put back into the kernel, %u queued\n", rs.restored,
 			rs.restored == 1 ? "" : "s", rs.failed);
@@ -677,6 +679,8 @@ static int cmd_journal(int argc, char **argv)
 			break;
 		}
 		jr_watchdog(&s, jr_now());
+		if (!woke)
+			jr_bans(&s, false);	/* a quiet journal still takes unban requests */
 		if (jr_signals(&s) < 0)
 			break;
 		if ((r = journal_process(s.j)) < 0) {

@@ -69,9 +69,11 @@
  *	naming the file or address in err: -EWOULDBLOCK the lock is held;
  *	-EBADMSG a corrupt state.
  * SECURITY
- *	Requests are names in a directory only root (state_dir is 0700)
- *	writes to; still, a request is taken only when it is a regular file
- *	owned by the daemon's own user and its name parses as ADDR-PREFIX
+ *	Requests are names in a directory only root and the daemon's user
+ *	write to (state_dir/unban.d, mode 0700, owned like state_dir, made
+ *	by whichever side comes first); still, a request is taken only when
+ *	it is a regular file owned by root or the daemon's own user and its
+ *	name parses as ADDR-PREFIX
  *	with inet_pton(); anything else is deleted and counted as rejected.
  *	At most BANS_REQUESTS_MAX requests are taken per call. The lock file
  *	is opened with O_NOFOLLOW.
@@ -275,6 +277,18 @@ static int sync_dir(int dfd)
 	return fsync(dfd) < 0 ? -errno : 0;
 }
 
+/* Makes state_dir/unban.d (mode 0700) owned like state_dir, whoever makes it. */
+static int request_dir(const char *state_dir, const char *dir)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0700) < 0)
+		return errno == EEXIST ? 0 : -errno;
+	if (stat(state_dir, &st) == 0 && chown(dir, st.st_uid, st.st_gid) < 0 && geteuid() == 0)
+		return -errno;
+	return 0;
+}
+
 int bans_request_unban(const char *state_dir, const struct cidr *target, char *ret_path, size_t pathlen,
 		       char *err, size_t errlen)
 {
@@ -286,9 +300,8 @@ int bans_request_unban(const char *state_dir, const struct cidr *target, char *r
 		snprintf(err, errlen, "state_dir '%s' is too long", state_dir);
 		return -ENAMETOOLONG;
 	}
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		r = -errno;
-		snprintf(err, errlen, "cannot create '%s': %s", dir, strerror(errno));
+	if ((r = request_dir(state_dir, dir)) < 0) {
+		snprintf(err, errlen, "cannot create '%s': %s", dir, strerror(-r));
 		return r;
 	}
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
@@ -366,7 +379,8 @@ int bans_take_requests(struct engine *e, struct backend *b, const char *state_di
 			continue;	/* . .. and requests being written */
 		if (fstatat(dfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;	/* gone meanwhile */
-		if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || parse_request_name(d->d_name, &t) < 0) {
+		if (!S_ISREG(st.st_mode) || (st.st_uid != geteuid() && st.st_uid != 0) ||
+		    parse_request_name(d->d_name, &t) < 0) {
 			(void) unlinkat(dfd, d->d_name, 0);
 			n.rejected++;
 			continue;
@@ -540,6 +554,12 @@ int bans_unban_all(const struct config *c, struct backend *b, const struct cidr 
 int bans_daemon_step(struct engine *e, struct backend *b, const char *state_dir, bool restore, int64_t now_usec,
 		     struct bans_requests *ret_req, struct bans_restored *ret_rest, char *err, size_t errlen)
 {
+	char dir[4096];
+
+	/* At start, make unban.d ours, so that a daemon that is not root can read it. */
+	if (restore && (size_t) snprintf(dir, sizeof(dir), "%s/%s", state_dir, BANS_REQUEST_DIR) < sizeof(dir))
+		(void) request_dir(state_dir, dir);
+
 	int r = bans_take_requests(e, b, state_dir, ret_req, err, errlen);
 
 	memset(ret_rest, 0, sizeof(*ret_rest));

@@ -273,7 +273,7 @@ static int judge(struct engine *e, const struct record *r, bool complete)
 		e->tail_written = false;
 		return res.strike ? strike(e, r, &res) : 0;
 	}
-	if (e->o.wal && res.action != FOLD_PASS && res.kind != SMTPD_CHATTER && res.kind != SMTPD_KEEP &&
+	if (e->o.wal && res.action != FOLD_PASS && (res.strike || (res.kind != SMTPD_CHATTER && res.kind != SMTPD_KEEP)) &&
 	    r->format != RECORD_JOURNAL &&
 	    ((ret = output_write(e->o.wal, r->line.p, r->line.len)) < 0 || (ret = output_write(e->o.wal, "\n", 1)) < 0))
 		return output_failed(e, e->o.wal, ret);
