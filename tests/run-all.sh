@@ -54,7 +54,7 @@ run_build() {	# run_build DIR LABEL CONFIGURE-FLAGS...
 [ -f config.status ] && make -s distclean >/dev/null 2>&1
 run_build "$top/build-ci" "werror" --enable-werror
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	FUZZ_SECONDS=0 run_build "$top/build-asan" "asan+ubsan" --enable-werror --enable-sanitizers
+	FUZZ_SECONDS=15 run_build "$top/build-asan" "asan+ubsan" --enable-werror --enable-sanitizers
 step "make distcheck" bash -c "cd '$top/build-ci' && make -s distcheck TESTS= >/dev/null 2>&1"
 
 echo "$passed passed, $failed failed, $skipped skipped"

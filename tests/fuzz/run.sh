@@ -10,6 +10,8 @@ set -u
 : "${top_srcdir:=.}"
 : "${top_builddir:=.}"
 : "${FUZZ_SECONDS:=30}"
+# libFuzzer reads -max_total_time=0 as "forever": never pass it 0
+[ "$FUZZ_SECONDS" -ge 1 ] 2>/dev/null || FUZZ_SECONDS=1
 : "${FUZZ_JOBS:=1}"
 : "${CLANG:=clang}"
 
