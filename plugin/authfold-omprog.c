@@ -201,31 +201,15 @@ static int wal_replay(struct omprog *op, int64_t gen)
 	return r;
 }
 
-static int64_t wall_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* Unban requests (authfold unban), and at start the bans a reboot lost. */
 static void take_bans(struct omprog *op, bool start)
 {
-	struct bans_requests rq;
-	struct bans_restored rs;
-	char err[512] = "";
+	char msg[1024];
 
-	if (bans_daemon_step(op->e, op->backend, op->c->state_dir, start, wall_usec(), &rq, &rs, err, sizeof(err)) < 0)
-		say("%s", err);
-	if (rq.taken) {
-		say("%u unban request%s taken, %u entr%s forgotten", rq.taken, rq.taken == 1 ? "" : "s", rq.forgotten,
-		    rq.forgotten == 1 ? "y" : "ies");
+	if (bans_daemon_step(op->e, op->backend, op->c->state_dir, start, msg, sizeof(msg)) > 0)
 		op->dirty = true;
-	}
-	if (rs.restored || rs.failed)
-		say("%u running ban%s put back into the kernel, %u queued", rs.restored, rs.restored == 1 ? "" : "s",
-		    rs.failed);
+	if (msg[0])
+		say("%s", msg);
 }
 
 static void save_state(struct omprog *op)
@@ -443,22 +427,11 @@ out:
 /* Loads -c FILE, or the default file when it exists. */
 static struct config *load_config(const char *path)
 {
-	struct config *c = config_new();
 	char err[1024];
-	int r;
+	struct config *c = config_read(path, err, sizeof(err));
 
-	if (c == NULL) {
-		say("out of memory");
-		return NULL;
-	}
-	r = config_load(c, path ? path : CONFIG_DEFAULT_PATH, err, sizeof(err));
-	if (r == -ENOENT && path == NULL)
-		return c;
-	if (r < 0) {
+	if (c == NULL)
 		say("%s", err);
-		config_free(c);
-		return NULL;
-	}
 	return c;
 }
 

@@ -123,22 +123,11 @@ static double now_seconds(void)
 /* Loads -c FILE, or the default file when it exists. */
 static struct config *load_config(const char *path)
 {
-	struct config *c = config_new();
 	char err[1024];
-	int r;
+	struct config *c = config_read(path, err, sizeof(err));
 
-	if (c == NULL) {
-		fprintf(stderr, "authfold: out of memory\n");
-		return NULL;
-	}
-	r = config_load(c, path ? path : CONFIG_DEFAULT_PATH, err, sizeof(err));
-	if (r == -ENOENT && path == NULL)
-		return c;
-	if (r < 0) {
+	if (c == NULL)
 		fprintf(stderr, "authfold: %s\n", err);
-		config_free(c);
-		return NULL;
-	}
 	return c;
 }
 
@@ -311,31 +300,15 @@ struct jr {
 	int lock_fd;			/* bans_lock(): one daemon per state_dir */
 };
 
-static int64_t jr_wall_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* Unban requests (authfold unban), and at start the bans a reboot lost. */
 static void jr_bans(struct jr *s, bool start)
 {
-	struct bans_requests rq;
-	struct bans_restored rs;
-	char err[512] = "";
+	char msg[1024];
 
-	if (bans_daemon_step(s->e, s->backend, s->c->state_dir, start, jr_wall_usec(), &rq, &rs, err, sizeof(err)) < 0)
-		fprintf(stderr, "authfold: journal: %s\n", err);
-	if (rq.taken) {
-		fprintf(stderr, "authfold: journal: %u unban request%s taken, %u entr%s forgotten\n", rq.taken,
-			rq.taken == 1 ? "" : "s", rq.forgotten, rq.forgotten == 1 ? "y" : "ies");
+	if (bans_daemon_step(s->e, s->backend, s->c->state_dir, start, msg, sizeof(msg)) > 0)
 		s->dirty++;	/* saved at the next checkpoint */
-	}
-	if (rs.restored || rs.failed)
-		fprintf(stderr, "authfold: journal: %u running ban%s put back into the kernel, %u queued\n", rs.restored,
-			rs.restored == 1 ? "" : "s", rs.failed);
+	if (msg[0])
+		fprintf(stderr, "authfold: journal: %s\n", msg);
 }
 
 static uint64_t jr_now(void)

@@ -551,26 +551,34 @@ int bans_unban_all(const struct config *c, struct backend *b, const struct cidr 
 	return first;
 }
 
-int bans_daemon_step(struct engine *e, struct backend *b, const char *state_dir, bool restore, int64_t now_usec,
-		     struct bans_requests *ret_req, struct bans_restored *ret_rest, char *err, size_t errlen)
+int bans_daemon_step(struct engine *e, struct backend *b, const char *state_dir, bool restore, char *ret_msg,
+		     size_t msglen)
 {
-	char dir[4096];
+	struct bans_requests rq = {0, 0, 0};
+	struct bans_restored rs = {0, 0, 0, 0};
+	struct timespec now;
+	char dir[4096], err[512] = "";
+	size_t used = 0;
+	int r, rr = 0;
 
+	ret_msg[0] = 0;
 	/* At start, make unban.d ours, so that a daemon that is not root can read it. */
 	if (restore && (size_t) snprintf(dir, sizeof(dir), "%s/%s", state_dir, BANS_REQUEST_DIR) < sizeof(dir))
 		(void) request_dir(state_dir, dir);
-
-	int r = bans_take_requests(e, b, state_dir, ret_req, err, errlen);
-
-	memset(ret_rest, 0, sizeof(*ret_rest));
-	if (restore && b->ipset) {
-		char why[512] = "";
-		int rr = bans_restore(e, b, now_usec, ret_rest, why, sizeof(why));
-
-		if (rr < 0 && r >= 0) {
-			snprintf(err, errlen, "%s", why);
-			r = rr;
-		}
-	}
-	return r;
+	if ((r = bans_take_requests(e, b, state_dir, &rq, err, sizeof(err))) < 0)
+		used += (size_t) snprintf(ret_msg, msglen, "%s; ", err);
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (restore && b->ipset &&
+	    (rr = bans_restore(e, b, (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000, &rs, err, sizeof(err))) < 0 &&
+	    used < msglen)
+		used += (size_t) snprintf(ret_msg + used, msglen - used, "%s; ", err);
+	if (rq.taken && used < msglen)
+		used += (size_t) snprintf(ret_msg + used, msglen - used, "%u unban request%s taken, %u entr%s forgotten; ",
+					  rq.taken, rq.taken == 1 ? "" : "s", rq.forgotten, rq.forgotten == 1 ? "y" : "ies");
+	if ((rs.restored || rs.failed) && used < msglen)
+		used += (size_t) snprintf(ret_msg + used, msglen - used, "%u running ban%s put back into the kernel, %u queued; ",
+					  rs.restored, rs.restored == 1 ? "" : "s", rs.failed);
+	if (used >= 2 && used < msglen)
+		ret_msg[used - 2] = 0;	/* the last "; " */
+	return r < 0 ? r : rr < 0 ? rr : (int) rq.taken;
 }

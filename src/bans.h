@@ -58,12 +58,14 @@ struct bans_requests {
 int bans_take_requests(struct engine *e, struct backend *b, const char *state_dir, struct bans_requests *ret,
 		       char *err, size_t errlen);
 
-/* What a daemon does with bans after state_load(), and at each checkpoint
-   (restore false): takes the waiting unban requests and, at start, puts
-   running bans back into the kernel. Fills ret_* and err; <0 only when an
-   unban request failed (it stays for the next call). */
-int bans_daemon_step(struct engine *e, struct backend *b, const char *state_dir, bool restore, int64_t now_usec,
-		     struct bans_requests *ret_req, struct bans_restored *ret_rest, char *err, size_t errlen);
+/* What a daemon does with bans after state_load() (restore true) and about
+   once a second (restore false): takes the waiting unban requests and, at
+   start, puts running bans back into the kernel. Returns the number of
+   requests taken (>0: save the state), or <0 when one failed (it stays for
+   the next call). ret_msg says what was done or what failed, for the
+   daemon's log; "" when there is nothing to say. */
+int bans_daemon_step(struct engine *e, struct backend *b, const char *state_dir, bool restore, char *ret_msg,
+		     size_t msglen);
 
 /* Read-only load of a state file through a private copy, so that a
    corrupt file is reported (-EBADMSG) but neither renamed nor changed.

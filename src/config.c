@@ -14,6 +14,9 @@
  *	config_new() returns the built-in defaults (see authfold.conf(5));
  *	config_free() releases a configuration and accepts NULL.
  *
+ *	config_read() is what the programs call: config_new(), then
+ *	config_load() of -c FILE, or of the default file if there is one.
+ *
  *	config_load() reads "key = value" lines; blank lines and lines whose
  *	first non-blank character is '#' are ignored. Keys are fail2ban's
  *	where they mean the same thing. Each value is validated at once; the
@@ -617,6 +620,22 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen)
 	}
 	fclose(fp);
 	return r;
+}
+
+struct config *config_read(const char *path, char *err, size_t errlen)
+{
+	struct config *c = config_new();
+	int r;
+
+	if (c == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	r = config_load(c, path ? path : CONFIG_DEFAULT_PATH, err, errlen);
+	if (r == 0 || (r == -ENOENT && path == NULL))
+		return c;
+	config_free(c);
+	return NULL;
 }
 
 bool config_ignored(const struct config *c, const struct addr *a)

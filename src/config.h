@@ -61,6 +61,9 @@ void config_free(struct config *c);
 /* Reads path over the defaults. A missing file is -ENOENT (the caller
    decides whether that is fine); a bad line fills err with "FILE:LINE: why". */
 int config_load(struct config *c, const char *path, char *err, size_t errlen);
+/* -c FILE, or the default file when it exists (built-in defaults when it
+   does not). NULL with the reason in err. */
+struct config *config_read(const char *path, char *err, size_t errlen);
 int config_set(struct config *c, const char *key, const char *value, char *err, size_t errlen);
 int parse_duration(const char *text, int64_t *ret_seconds);
 void format_duration(int64_t seconds, char *buf, size_t len);
