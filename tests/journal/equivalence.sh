@@ -24,7 +24,7 @@ grep -q "^Lines: $n read" "$T/journal.err" || fail "journal report does not coun
 # The default journal_match (SYSLOG_FACILITY=2) leaves out other facilities.
 printf '__REALTIME_TIMESTAMP=1795718800000000\nMESSAGE=not mail\nSYSLOG_IDENTIFIER=cron\n_COMM=cron\n_HOSTNAME=mx\nSYSLOG_FACILITY=3\n\n' |
 	"$REMOTE" -o "$T/j/x.journal" - 2>/dev/null
-rm -f "$T/state"/*
+rm -rf "$T/state"/*
 "$AUTHFOLD" journal -c "$T/c.conf" --once --directory "$T/j" --summary "$T/j2.sum" 2>/dev/null
 cmp -s "$T/j.sum" "$T/j2.sum" || fail "an entry of facility 3 reached the summary"
 
