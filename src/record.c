@@ -193,18 +193,24 @@ static size_t parse_traditional(const char *p, size_t len, int64_t now_usec, int
 	return 0;
 }
 
+/* A line that is not syslog: passed through, decides nothing. */
+static void record_other(const char *line, size_t len, struct record *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->format = RECORD_OTHER;
+	r->line = (struct span) {line, len};
+	r->msg = r->line;
+	r->pid = -1;
+	r->usec = -1;
+	r->trusted = true;
+}
+
 int record_parse(const char *line, size_t len, int64_t now_usec, struct record *ret_record)
 {
 	struct record r;
 	size_t i, tslen;
 
-	memset(&r, 0, sizeof(r));
-	r.format = RECORD_OTHER;
-	r.line = (struct span) {line, len};
-	r.msg = r.line;
-	r.pid = -1;
-	r.usec = -1;
-	r.trusted = true;
+	record_other(line, len, &r);
 
 	if ((tslen = parse_rfc3339(line, len, &r.usec)) > 0)
 		r.format = RECORD_RFC3339;
@@ -258,13 +264,6 @@ int record_parse(const char *line, size_t len, int64_t now_usec, struct record *
 	return 0;
 
 other:
-	memset(&r, 0, sizeof(r));
-	r.format = RECORD_OTHER;
-	r.line = (struct span) {line, len};
-	r.msg = r.line;
-	r.pid = -1;
-	r.usec = -1;
-	r.trusted = true;
-	*ret_record = r;
+	record_other(line, len, ret_record);
 	return 0;
 }
