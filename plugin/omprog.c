@@ -26,7 +26,9 @@
  *	sends that message again; the caller has folded it already (its
  *	output waits in the output buffer) and must only retry the flush:
  *	omprog_resend_match() tells it so. For a line longer than the
- *	engine's limit, the head is compared.
+ *	engine's limit, the head is compared. A head longer than the memory
+ *	(max bytes; authfold-omprog gives the line limit, so never) is not
+ *	remembered: its resend is folded again, doubled rather than lost.
  * DIAGNOSTICS
  *	omprog_reply() returns 0 or -errno of write(2).
  * SECURITY
@@ -117,8 +119,12 @@ void omprog_resend_free(struct omprog_resend *rs)
 
 void omprog_resend_set(struct omprog_resend *rs, const char *p, size_t n, bool overlong)
 {
-	if (n > rs->max)
-		n = rs->max;
+	if (n > rs->max) {
+		/* A cut copy would match another message equal to the cut
+		   (never folded): remember nothing, the resend is folded again. */
+		rs->valid = false;
+		return;
+	}
 	memcpy(rs->buf, p, n);
 	rs->len = n;
 	rs->overlong = overlong;

@@ -23,7 +23,8 @@ struct omprog_resend;
 
 struct omprog_resend *omprog_resend_new(size_t max);
 void omprog_resend_free(struct omprog_resend *rs);	/* accepts NULL */
-/* Remembers the (head of the) message; a head longer than max is cut. */
+/* Remembers the (head of the) message; a head longer than max is not
+   remembered (forgets the last one too): its resend is folded again. */
 void omprog_resend_set(struct omprog_resend *rs, const char *p, size_t n, bool overlong);
 void omprog_resend_clear(struct omprog_resend *rs);
 /* true when p/n is the head of the remembered message. */

@@ -13,6 +13,9 @@
  *	int	journal_poll_params(j, ret_fd, ret_events, ret_timeout_usec)
  *	int	journal_process(j)
  *	size_t	journal_escape(in, n, out, cap, ret_cut, ret_escaped)
+ *	void	journal_fields_start(f)
+ *	void	journal_fields_add(f, data, n)
+ *	int	journal_fields_record(f, realtime_usec, ret_record)
  * DESCRIPTION
  *	journal_open() opens the local journal (SD_JOURNAL_LOCAL_ONLY) or,
  *	for tests and offline runs, the journal files of a directory, and
@@ -47,6 +50,13 @@
  *	cursor's own entry, or the last one at the tail). It is taken before
  *	journal_process() runs, so a journal file vacuumed under the reader
  *	does not lose it.
+ *
+ *	journal_fields_start(), journal_fields_add() and
+ *	journal_fields_record() are journal_next()'s conversion of one
+ *	entry's fields into a record, without sd-journal: the field data as
+ *	sd_journal_enumerate_available_data() gives them, one by one, then the
+ *	entry's realtime timestamp. journal_next() feeds them; so does the
+ *	fuzz target tests/fuzz/fuzz_journal.c.
  *
  *	journal_escape() is the MESSAGE copy: trailing newlines dropped,
  *	every other byte below 0x20 and 0x7f written as '#' and three octal
@@ -89,10 +99,7 @@ struct journal {
 	struct journal_counters counters;
 	char cursor[JOURNAL_CURSOR_MAX];
 	char localhost[JOURNAL_NAME_MAX + 1];
-	char host[JOURNAL_NAME_MAX + 1];
-	char tag[JOURNAL_NAME_MAX + 1];
-	char comm[JOURNAL_NAME_MAX + 1];
-	char msg[JOURNAL_MESSAGE_MAX];
+	struct journal_fields fields;	/* the current entry; its record's spans point here */
 };
 
 size_t journal_escape(const char *in, size_t n, char *out, size_t cap, bool *ret_cut, bool *ret_escaped)
@@ -209,6 +216,10 @@ int journal_open(const char *directory, const char *match, char *const *trusted_
 	if (gethostname(j->localhost, sizeof(j->localhost) - 1) < 0 || j->localhost[0] == 0)
 		strcpy(j->localhost, "localhost");
 	copy_name(j->localhost, j->localhost, strlen(j->localhost));
+	j->fields.trusted = j->trusted;
+	j->fields.n_trusted = j->n_trusted;
+	j->fields.localhost = j->localhost;
+	j->fields.counters = &j->counters;
 
 	r = directory ? sd_journal_open_directory(&j->j, directory, 0) : sd_journal_open(&j->j, SD_JOURNAL_LOCAL_ONLY);
 	if (r < 0) {
@@ -293,10 +304,10 @@ int journal_seek(struct journal *j, const char *cursor, enum journal_start start
 	return 0;
 }
 
-static bool trusted(const struct journal *j, const char *comm)
+static bool trusted(const struct journal_fields *f, const char *comm)
 {
-	for (size_t i = 0; i < j->n_trusted; i++)
-		if (strcmp(j->trusted[i], comm) == 0)
+	for (size_t i = 0; i < f->n_trusted; i++)
+		if (strcmp(f->trusted[i], comm) == 0)
 			return true;
 	return false;
 }
@@ -317,85 +328,102 @@ static long parse_pid(const char *p, size_t n)
 
 #define FIELD_IS(d, n, name) ((n) >= sizeof(name) && memcmp((d), name, sizeof(name) - 1) == 0)
 
+void journal_fields_start(struct journal_fields *f)
+{
+	f->have_msg = f->have_tag = f->have_host = f->have_comm = false;
+	f->spid = f->pid = -2;		/* -2: not seen; -1: not a number */
+	f->msg_len = 0;
+	f->comm[0] = 0;
+}
+
+void journal_fields_add(struct journal_fields *f, const void *data, size_t n)
+{
+	const char *d = data;
+
+	if (n == 0)
+		return;
+	switch (d[0]) {
+	case 'M':
+		if (FIELD_IS(d, n, "MESSAGE=") && !f->have_msg) {
+			bool cut, escaped;
+
+			f->msg_len = journal_escape(d + 8, n - 8, f->msg, sizeof(f->msg), &cut, &escaped);
+			f->counters->truncated += cut;
+			f->counters->escaped += escaped;
+			f->have_msg = true;
+		}
+		break;
+	case 'S':
+		if (FIELD_IS(d, n, "SYSLOG_IDENTIFIER=") && !f->have_tag) {
+			f->counters->names_cut += copy_name(f->tag, d + 18, n - 18);
+			f->have_tag = true;
+		} else if (FIELD_IS(d, n, "SYSLOG_PID=") && f->spid == -2) {
+			f->spid = parse_pid(d + 11, n - 11);
+			f->counters->bad_pid += f->spid < 0;
+		}
+		break;
+	case '_':
+		if (FIELD_IS(d, n, "_COMM=") && !f->have_comm) {
+			f->counters->names_cut += copy_name(f->comm, d + 6, n - 6);
+			f->have_comm = true;
+		} else if (FIELD_IS(d, n, "_PID=") && f->pid == -2) {
+			f->pid = parse_pid(d + 5, n - 5);
+		} else if (FIELD_IS(d, n, "_HOSTNAME=") && !f->have_host) {
+			f->counters->names_cut += copy_name(f->host, d + 10, n - 10);
+			f->have_host = true;
+		}
+		break;
+	}
+}
+
+int journal_fields_record(struct journal_fields *f, uint64_t realtime_usec, struct record *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (!f->have_msg) {
+		f->counters->no_message++;
+		return 0;
+	}
+	/* SYSLOG_PID when it parses, else _PID, else none. */
+	r->pid = f->spid >= 0 ? f->spid : f->pid >= 0 ? f->pid : -1;
+	if (!f->have_tag) {
+		strcpy(f->tag, f->comm);
+		if (!f->have_comm)
+			f->tag[0] = 0;
+	}
+	r->format = RECORD_JOURNAL;
+	r->line.p = r->ts.p = "";
+	r->host.p = f->have_host ? f->host : f->localhost;
+	r->host.len = strlen(r->host.p);
+	r->tag.p = f->tag;
+	r->tag.len = strlen(f->tag);
+	r->msg.p = f->msg;
+	r->msg.len = f->msg_len;
+	r->usec = realtime_usec > (uint64_t) INT64_MAX ? -1 : (int64_t) realtime_usec;
+	r->trusted = f->have_comm && trusted(f, f->comm);
+	return 1;
+}
+
 /* Fills r from the current entry. 1: done; 0: no MESSAGE (skip). */
 static int build(struct journal *j, struct record *r)
 {
 	const void *data;
 	size_t n;
-	bool have_msg = false, have_tag = false, have_host = false, have_comm = false;
-	long spid = -2, pid = -2;	/* -2: not seen; -1: not a number */
-	size_t msg_len = 0;
 	uint64_t usec = 0;
 	int ret;
 
-	memset(r, 0, sizeof(*r));
-	j->comm[0] = 0;
+	journal_fields_start(&j->fields);
 	sd_journal_restart_data(j->j);
-	while ((ret = sd_journal_enumerate_available_data(j->j, &data, &n)) > 0) {
-		const char *d = data;
-
-		if (n == 0)
-			continue;
-		switch (d[0]) {
-		case 'M':
-			if (FIELD_IS(d, n, "MESSAGE=") && !have_msg) {
-				bool cut, escaped;
-
-				msg_len = journal_escape(d + 8, n - 8, j->msg, sizeof(j->msg), &cut, &escaped);
-				j->counters.truncated += cut;
-				j->counters.escaped += escaped;
-				have_msg = true;
-			}
-			break;
-		case 'S':
-			if (FIELD_IS(d, n, "SYSLOG_IDENTIFIER=") && !have_tag) {
-				j->counters.names_cut += copy_name(j->tag, d + 18, n - 18);
-				have_tag = true;
-			} else if (FIELD_IS(d, n, "SYSLOG_PID=") && spid == -2) {
-				spid = parse_pid(d + 11, n - 11);
-				j->counters.bad_pid += spid < 0;
-			}
-			break;
-		case '_':
-			if (FIELD_IS(d, n, "_COMM=") && !have_comm) {
-				j->counters.names_cut += copy_name(j->comm, d + 6, n - 6);
-				have_comm = true;
-			} else if (FIELD_IS(d, n, "_PID=") && pid == -2) {
-				pid = parse_pid(d + 5, n - 5);
-			} else if (FIELD_IS(d, n, "_HOSTNAME=") && !have_host) {
-				j->counters.names_cut += copy_name(j->host, d + 10, n - 10);
-				have_host = true;
-			}
-			break;
-		}
-	}
-	if (ret < 0)
+	while ((ret = sd_journal_enumerate_available_data(j->j, &data, &n)) > 0)
+		journal_fields_add(&j->fields, data, n);
+	if (ret < 0) {
+		memset(r, 0, sizeof(*r));
 		return ret;
-	if (!have_msg) {
-		j->counters.no_message++;
-		return 0;
 	}
-	/* SYSLOG_PID when it parses, else _PID, else none. */
-	r->pid = spid >= 0 ? spid : pid >= 0 ? pid : -1;
-	if ((ret = sd_journal_get_realtime_usec(j->j, &usec)) < 0)
+	if (j->fields.have_msg && (ret = sd_journal_get_realtime_usec(j->j, &usec)) < 0) {
+		memset(r, 0, sizeof(*r));
 		return ret;
-
-	if (!have_tag) {
-		strcpy(j->tag, j->comm);
-		if (!have_comm)
-			j->tag[0] = 0;
 	}
-	r->format = RECORD_JOURNAL;
-	r->line.p = r->ts.p = "";
-	r->host.p = have_host ? j->host : j->localhost;
-	r->host.len = strlen(r->host.p);
-	r->tag.p = j->tag;
-	r->tag.len = strlen(j->tag);
-	r->msg.p = j->msg;
-	r->msg.len = msg_len;
-	r->usec = usec > (uint64_t) INT64_MAX ? -1 : (int64_t) usec;
-	r->trusted = have_comm && trusted(j, j->comm);
-	return 1;
+	return journal_fields_record(&j->fields, usec, r);
 }
 
 int journal_next(struct journal *j, struct record *ret_record)

@@ -69,4 +69,35 @@ const struct journal_counters *journal_counters(const struct journal *j);
    and *ret_escaped tell what happened. */
 size_t journal_escape(const char *in, size_t n, char *out, size_t cap, bool *ret_cut, bool *ret_escaped);
 
+/* The pure part of journal_next(): the fields of one entry to a record, no
+   sd_journal involved (journal_next() uses it; so does tests/fuzz).
+   The caller sets trusted, n_trusted, localhost and counters (all
+   borrowed, and kept alive while the struct is used); the rest is private.
+   Per entry: journal_fields_start(), journal_fields_add() for each
+   "NAME=value" field datum (value bytes arbitrary, not NUL-terminated;
+   the first MESSAGE, SYSLOG_IDENTIFIER, SYSLOG_PID, _COMM, _PID and
+   _HOSTNAME count, other fields are ignored), then journal_fields_record()
+   with the entry's __REALTIME_TIMESTAMP: 1 and a record whose spans point
+   into f (valid until the next journal_fields_start()), or 0 when the entry
+   had no MESSAGE (counted in no_message; *r is zeroed). Memory is fixed:
+   the struct holds the buffers. */
+struct journal_fields {
+	char *const *trusted;			/* _COMM values whose entries may decide */
+	size_t n_trusted;
+	const char *localhost;			/* host of entries without _HOSTNAME */
+	struct journal_counters *counters;	/* truncated, escaped, names_cut, no_message, bad_pid */
+	/* private: the entry being read */
+	bool have_msg, have_tag, have_host, have_comm;
+	long spid, pid;				/* -2: not seen; -1: not a number */
+	size_t msg_len;
+	char host[JOURNAL_NAME_MAX + 1];
+	char tag[JOURNAL_NAME_MAX + 1];
+	char comm[JOURNAL_NAME_MAX + 1];
+	char msg[JOURNAL_MESSAGE_MAX];
+};
+
+void journal_fields_start(struct journal_fields *f);
+void journal_fields_add(struct journal_fields *f, const void *data, size_t n);
+int journal_fields_record(struct journal_fields *f, uint64_t realtime_usec, struct record *r);
+
 #endif

@@ -127,6 +127,8 @@ int output_flush(struct output *o)
 
 int output_write(struct output *o, const void *p, size_t n)
 {
+	if (n == 0)
+		return 0;	/* o->buf may still be NULL: no memcpy(NULL, p, 0) */
 	if (o->len + n > o->cap) {
 		if (o->len + n > OUTPUT_MAX_PENDING)
 			return -ENOBUFS;
