@@ -84,6 +84,8 @@
 
 #include "ipset.h"
 
+#include "errmsg.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -139,18 +141,6 @@ struct ipset_backend {
 static bool types_loaded;
 
 /* Error messages. */
-
-static void __attribute__((format(printf, 3, 4)))
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* Report libipset's message about set, without its trailing newline. */
 static int lib_err(struct ipset_backend *b, const char *setname,
@@ -404,6 +394,21 @@ static int set_header(struct ipset_backend *b, const struct set_spec *sp,
 	return 0;
 }
 
+/* A LIST of one set, its output read by the scanner in mode. */
+static int list_begin(struct ipset_backend *b, const struct set_spec *sp, enum ipset_output_mode output,
+		      enum scan_mode mode, char *err, size_t errlen)
+{
+	struct ipset_session *s = b->session;
+
+	ipset_session_report_reset(s);
+	ipset_data_reset(ipset_session_data(s));
+	if (ipset_session_data_set(s, IPSET_SETNAME, sp->name) < 0)
+		return lib_err(b, sp->name, "set name", err, errlen);
+	ipset_session_output(s, output);
+	scan_begin(&b->scan, mode, sp->name);
+	return 0;
+}
+
 /* Does the existing set support per-entry timeouts? LIST its header. */
 static int set_has_timeout(struct ipset_backend *b, const struct set_spec *sp,
 			   char *err, size_t errlen)
@@ -413,14 +418,10 @@ static int set_has_timeout(struct ipset_backend *b, const struct set_spec *sp,
 
 	if (r < 0)
 		return r;
+	if ((r = list_begin(b, sp, IPSET_LIST_PLAIN, SCAN_HEADER, err, errlen)) < 0)
+		return r;
 	s = b->session;
-	ipset_session_report_reset(s);
-	ipset_data_reset(ipset_session_data(s));
-	if (ipset_session_data_set(s, IPSET_SETNAME, sp->name) < 0)
-		return lib_err(b, sp->name, "set name", err, errlen);
-	ipset_session_output(s, IPSET_LIST_PLAIN);
 	ipset_envopt_set(s, IPSET_ENV_LIST_HEADER);
-	scan_begin(&b->scan, SCAN_HEADER, sp->name);
 	r = ipset_cmd(s, IPSET_CMD_LIST, 0);
 	scan_feed(&b->scan, "\n", 1);
 	b->scan.mode = SCAN_NONE;
@@ -644,13 +645,9 @@ int ipset_backend_timeout(struct ipset_backend *b, const struct addr *net, unsig
 	r = set_header(b, sp, IPSET_CMD_ADD, err, errlen);
 	if (r < 0)
 		return r;
+	if ((r = list_begin(b, sp, IPSET_LIST_SAVE, SCAN_ENTRY, err, errlen)) < 0)
+		return r;
 	s = b->session;
-	ipset_session_report_reset(s);
-	ipset_data_reset(ipset_session_data(s));
-	if (ipset_session_data_set(s, IPSET_SETNAME, sp->name) < 0)
-		return lib_err(b, sp->name, "set name", err, errlen);
-	ipset_session_output(s, IPSET_LIST_SAVE);
-	scan_begin(&b->scan, SCAN_ENTRY, sp->name);
 	b->scan.want = c;
 	r = ipset_cmd(s, IPSET_CMD_LIST, 0);
 	scan_feed(&b->scan, "\n", 1);

@@ -44,6 +44,8 @@
 
 #include "privs.h"
 
+#include "errmsg.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -55,18 +57,6 @@
 #include <linux/capability.h>
 
 #include <cap-ng.h>
-
-static void __attribute__((format(printf, 3, 4)))
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 int privs_no_new_privs(void)
 {
