@@ -81,6 +81,22 @@ members() {	# members SET: "ADDR TIMEOUT" per entry, sorted
 	ipset list "$1" 2>/dev/null | awk '/^Members:/ { m = 1; next } m && NF { print $1, $3 }' | sort
 }
 
+# recording_aged OUT SECONDS: tests/data/verbose.rfc3339.log with every
+# timestamp moved so that its last line is SECONDS old now. The recording
+# is a fixed day in the past; bans are judged on the wall clock, so a test
+# that wants running bans must not depend on when it runs.
+recording_aged() {
+	python3 - "$data/verbose.rfc3339.log" "$2" >"$1" <<'PY'
+import datetime, sys, time
+lines = open(sys.argv[1], encoding="utf-8", errors="surrogateescape").readlines()
+last = datetime.datetime.fromisoformat(lines[-1].split(" ", 1)[0])
+shift = datetime.datetime.fromtimestamp(time.time() - float(sys.argv[2]), datetime.timezone.utc) - last
+for line in lines:
+    ts, sep, rest = line.partition(" ")
+    sys.stdout.write((datetime.datetime.fromisoformat(ts) + shift).isoformat(timespec="microseconds") + sep + rest)
+PY
+}
+
 rfc3339() {
 	date -u -d "@$1" +%Y-%m-%dT%H:%M:%S.000000+00:00
 }

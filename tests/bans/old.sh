@@ -1,19 +1,13 @@
 #!/bin/sh
 # tests/bans/old.sh - replay --ban of old logs: the recording with every
-# timestamp moved 3 days back. bantime 1d: every ban is over on the wall
+# timestamp moved so that it ends 3 days before now. bantime 1d: every ban is over on the wall
 # clock, so nothing reaches the kernel and each ban event says
 # "applied_seconds":0. bantime 4d: every ban is still running with about 1d
 # left (ts + 4d - now, within 2 s).
 
 . "${top_srcdir:-.}/tests/bans/lib.sh"
 
-python3 - "$data/verbose.rfc3339.log" >"$tmp/old.log" <<'PY'
-import datetime, sys
-for line in open(sys.argv[1], encoding="utf-8", errors="surrogateescape"):
-    ts, sep, rest = line.partition(" ")
-    t = datetime.datetime.fromisoformat(ts) - datetime.timedelta(days=3)
-    sys.stdout.write(t.isoformat(timespec="microseconds") + sep + rest)
-PY
+recording_aged "$tmp/old.log" $((3 * 86400))
 conf "$tmp/d1.conf" "bantime = 1d"
 conf "$tmp/d4.conf" "bantime = 4d"
 

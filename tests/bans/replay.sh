@@ -9,7 +9,8 @@
 
 . "${top_srcdir:-.}/tests/bans/lib.sh"
 
-log=$data/verbose.rfc3339.log
+log=$tmp/recent.log
+recording_aged "$log" 60	# its 1d bans run whenever the test runs
 conf "$tmp/a.conf"
 conf "$tmp/b.conf" "ignoreip = 127.0.0.0/8 ::1 192.0.2.10/32"
 

@@ -16,15 +16,7 @@
 
 conf "$tmp/a.conf"
 st=$tmp/state/omprog.state
-python3 - "$data/verbose.rfc3339.log" >"$tmp/recent.log" <<'PY'
-import datetime, sys, time
-lines = open(sys.argv[1], encoding="utf-8", errors="surrogateescape").readlines()
-last = datetime.datetime.fromisoformat(lines[-1].split(" ", 1)[0])
-shift = datetime.datetime.fromtimestamp(time.time() - 60, datetime.timezone.utc) - last
-for line in lines:
-    ts, sep, rest = line.partition(" ")
-    sys.stdout.write((datetime.datetime.fromisoformat(ts) + shift).isoformat(timespec="microseconds") + sep + rest)
-PY
+recording_aged "$tmp/recent.log" 60
 "$bc" feed "$tmp/a.conf" "$st" - "$tmp/recent.log"
 check "a daemon run wrote the state" test -s "$st"
 
