@@ -25,7 +25,10 @@ while :; do
 		2>>"$T/journal.err" &
 	pid=$!
 	PIDS=$pid
-	sleep "0.$(printf '%03d' $((5 + RANDOM % 60)))"
+	# 5..65 ms at first, wider with each kill: a slow build (ASan, a busy
+	# machine) must still get kills that land after a checkpoint
+	ms=$((5 + RANDOM % (60 + kills * 15)))
+	sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
 	if kill -9 "$pid" 2>/dev/null; then
 		wait "$pid" 2>/dev/null || true
 		kills=$((kills + 1))
