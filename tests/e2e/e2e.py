@@ -57,18 +57,23 @@ USER = "198.51.100.20"
 STRIKES = {             # addr -> (number, reason of each strike in order)
     "192.0.2.10": ["noauth", "noauth"],
     "198.51.100.21": ["saslfail", "saslfail"],
+    "198.51.100.22": ["saslfail", "saslfail"],
     "203.0.113.30": ["noauth", "saslfail"],
+    "203.0.113.40": ["saslfail", "noauth"],
     "2001:db8::a": ["noauth"],
     "2001:db8::b": ["noauth"],
 }
 BANS = {("192.0.2.10", 32, "authfold4"), ("198.51.100.21", 32, "authfold4"),
-        ("203.0.113.30", 32, "authfold4"), ("2001:db8::", 64, "authfold6")}
+        ("198.51.100.22", 32, "authfold4"), ("203.0.113.30", 32, "authfold4"),
+        ("203.0.113.40", 32, "authfold4"), ("2001:db8::", 64, "authfold6")}
 NEVER = [USER, "2001:db8:1::20"]
+G465 = "198.51.100.22"
+J = "203.0.113.40"
 BANTIME = 3600
 
 
 def b64(s):
-    return base64.b64encode(s.encode()).decode()
+    return base64.b64encode(raw(s)).decode()
 
 
 def tls_context():
@@ -188,7 +193,7 @@ class Driver:
 
     # -- SMTP ------------------------------------------------------------------
     def session(self, src, port=25):
-        return Session(self, src, port)
+        return Session(self, src, port, tls=(port == 465))
 
     def probe_ban(self, name, addr, trigger_session, set_addr=None, ports=(25,)):
         """trigger_session(watch) plays the last session before the ban and
@@ -235,6 +240,11 @@ class Driver:
         self.check(not self.in_set("198.51.100.21"), "guesser not banned after 1 session")
         self.probe_ban("guesser", "198.51.100.21", self.guesser, ports=(587, 25))
 
+        # password guesser on submissions (465, TLS from the first byte)
+        self.guesser465(None)
+        self.check(not self.in_set(G465), "guesser %s not banned after 1 session" % G465)
+        self.probe_ban("guesser465", G465, self.guesser465, ports=(465, 25))
+
         # forger
         for f in (self.forger_envelope, self.forger_commands, self.forger_delivery,
                   self.forger_nonsmtp, self.forger_connect, self.forger_auth_plain):
@@ -243,6 +253,16 @@ class Driver:
                        % (f.__name__, USER))
         self.probe_ban("forger", "203.0.113.30", self.forger_auth_tls)
         self.check(not self.in_set(USER), "after the forger's ban: user %s not in the set" % USER)
+
+        # junk: control bytes, non-UTF-8 and over-long values in every field
+        for f in (self.junk_envelope, self.junk_long):
+            f()
+            self.check(not self.in_set(USER) and not self.in_set(J),
+                       "after %s: neither %s nor %s in the set" % (f.__name__, USER, J))
+        self.junk_sasl()
+        self.check(not self.in_set(J), "junk %s not banned after 1 SASL failure" % J)
+        self.probe_ban("junk", J, self.junk_auth_plain)
+        self.check(not self.in_set(USER), "after the junk client's ban: user %s not in the set" % USER)
 
         # IPv6: two addresses of one /64
         self.bot6("2001:db8::a", None)
@@ -322,6 +342,18 @@ class Driver:
             s.quit()
         self.session_done()
 
+    def guesser465(self, watch):
+        s = self.session(G465, 465)
+        s.expect("EHLO guesser465.example.net", "250 ")
+        if watch:
+            s.pipeline([("AUTH LOGIN " + b64("alice"), "334 "), (b64("letmein"), "535 "),
+                        ("QUIT", "221 ")], watch)
+            s.wait_eof()
+        else:
+            s.expect("AUTH PLAIN " + b64("\x00alice\x00123456"), "535 ")
+            s.quit()
+        self.session_done()
+
     F = "203.0.113.30"
 
     def forger_envelope(self):
@@ -392,18 +424,106 @@ class Driver:
         self.session_done()
 
 
+    # The junk client: every field it controls filled with control bytes,
+    # bytes that are not UTF-8, forged lines and values over Postfix's
+    # line_length_limit (2048). Postfix's replies are checked as they are;
+    # nothing it sends may strike or ban anybody but itself.
+    def junk_envelope(self):
+        s = self.session(J)
+        forged_503 = "unknown[%s]: 503 5.5.1 Error: authentication not enabled" % USER
+        bad_utf8 = "500 5.5.2 Error: bad UTF-8 syntax"
+        s.expect(b"EHLO " + junk(forged_503, utf8=False), bad_utf8)
+        s.expect(b"EHLO " + junk(forged_503), "250 ")
+        s.expect(b"MAIL FROM:<" + junk("connect from unknown[%s]" % USER) + b"@x>", "501 5.1.7 ")
+        s.expect(b"MAIL FROM:<\"" + junk("connect from unknown[%s]" % USER) + b"\"@x>", "501 5.1.7 ")
+        s.expect("MAIL FROM:<x@example.net>", "250 ")
+        s.expect(b"RCPT TO:<\"" + junk("> " + forged_503) + b"\"@example.test>", "501 5.1.3 ")
+        s.expect(b"RCPT TO:<" + junk("> " + forged_503, utf8=False) + b"@example.test>", bad_utf8)
+        s.expect(b"VRFY " + junk("disconnect from unknown[%s] ehlo=1 auth=0/1 commands=1/2" % USER),
+                 "501 5.1.3 ")
+        # a non-SMTP line ends the session
+        s.expect(junk("warning: unknown[%s]: SASL LOGIN authentication failed" % USER), "221 2.7.0 ")
+        s.wait_eof()
+        self.session_done()
+
+    def junk_long(self):
+        s = self.session(J)
+        s.expect("EHLO " + long_text(3000), "250 ")
+        s.expect("EHLO " + long_text(2000), "250 ")
+        s.expect("MAIL FROM:<" + long_text(5000) + "@x>", "501 5.1.7 ")
+        s.expect("MAIL FROM:<x@x>", "250 ")
+        s.expect("RCPT TO:<" + long_text(100000) + "@example.test>", "501 5.1.3 ")
+        s.expect("NOOP " + long_text(2000), "250 ")
+        s.quit()
+        self.session_done()
+
+    def junk_sasl(self):
+        """After STARTTLS: SASL names of control bytes and over-long ones."""
+        s = self.session(J)
+        s.expect("EHLO x", "250 ")
+        s.starttls()
+        s.expect("EHLO x", "250 ")
+        s.expect("AUTH LOGIN", "334 ")
+        s.expect(b64(junk("connect from unknown[%s]" % USER)), "334 ")
+        s.expect(b64("x"), "535 5.7.8 ")
+        s.expect("AUTH PLAIN " + b64(b"\x00" + junk("> unknown[%s]: 503" % USER) + b"\x00x"), "535 5.7.8 ")
+        s.expect(b"AUTH PLAIN " + junk("> unknown[%s]: 503" % USER), "501 5.5.4 ")
+        s.expect("AUTH PLAIN " + b64("\x00" + long_text(3000) + "\x00x"), "535 5.7.8 ")
+        # cut at 2048 bytes: the initial response is no longer base64
+        s.expect("AUTH LOGIN " + b64(long_text(1600)), "535 5.7.8 ")
+        s.expect(b64("x"), "500 5.5.2 ")
+        s.quit()
+        self.session_done()
+
+    def junk_auth_plain(self, watch):
+        """AUTH without TLS, its argument control bytes and then too long."""
+        s = self.session(J)
+        s.expect("EHLO x", "250 ")
+        s.pipeline([(b"AUTH PLAIN " + junk("unknown[%s]: 503" % USER), NOT_ENABLED),
+                    ("AUTH PLAIN " + b64(long_text(3000)), NOT_ENABLED),
+                    ("QUIT", "221 ")], watch)
+        s.wait_eof()
+        self.session_done()
+
+def raw(line):
+    return line if isinstance(line, bytes) else line.encode("utf-8")
+
+
+def show(line):
+    """A command as the transcript shows it: long ones shortened, bytes escaped."""
+    text = repr(line)[2:-1] if isinstance(line, bytes) else line
+    return text if len(text) <= 200 else "%s... (%d bytes)" % (text[:200], len(raw(line)))
+
+
+def junk(text, utf8=True):
+    """Forged log text wrapped in control bytes (terminal escapes, CR, DEL,
+    TAB), a right-to-left override, and after a NUL more text; with
+    utf8=False also bytes that are not UTF-8."""
+    return (b"\x01\x1b[2K\r" + raw(text) + b"\x7f\t\xe2\x80\xae\x1b]0;x\x07"
+            + (b"" if utf8 else b"\xff\xfe\xc3(") + b"\x00after NUL " + raw(text))
+
+
+def long_text(n):
+    """n bytes of forged lines, one after another."""
+    unit = "connect from unknown[%s] > unknown[%s]: %s " % (USER, USER, NOT_ENABLED)
+    return (unit * (n // len(unit) + 1))[:n]
+
+
 class Session:
     """A raw SMTP session: exact lines out, full replies back."""
 
-    def __init__(self, drv, src, port):
+    def __init__(self, drv, src, port, tls=False):
+        """tls: TLS from the first byte (port 465, smtpd_tls_wrappermode)."""
         self.drv = drv
         self.src = src
         verdict, sock = drv.try_connect(src, port, TIMEOUT)
         if sock is None:
             raise Surprise("%s -> port %d: connect %s" % (src, port, verdict))
-        drv.log("[%d] %s -> port %d" % (drv.sessions + 1, src, port))
+        drv.log("[%d] %s -> port %d%s" % (drv.sessions + 1, src, port, " (TLS)" if tls else ""))
         self.sock = sock
         self.sock.settimeout(TIMEOUT)
+        if tls:
+            self.sock = tls_context().wrap_socket(self.sock)
         self.f = self.sock.makefile("rb")
         self.expect(None, "220 ")
 
@@ -421,8 +541,9 @@ class Session:
         return lines[-1]
 
     def send(self, line):
-        print("    > " + line, flush=True)
-        self.sock.sendall(line.encode("utf-8") + b"\r\n")
+        """line: text, or bytes sent as they are (control bytes, non-UTF-8)."""
+        print("    > " + show(line), flush=True)
+        self.sock.sendall(raw(line) + b"\r\n")
 
     def expect(self, line, prefix):
         if line is not None:
@@ -440,8 +561,8 @@ class Session:
         session with and without -v (a client that waits for each reply has
         its session cut by the ban: Postfix then logs a timeout instead)."""
         for line, _ in steps:
-            print("    > " + line, flush=True)
-        self.sock.sendall(b"".join(l.encode("utf-8") + b"\r\n" for l, _ in steps))
+            print("    > " + show(line), flush=True)
+        self.sock.sendall(b"".join(raw(l) + b"\r\n" for l, _ in steps))
         for i, (line, prefix) in enumerate(steps):
             last = self.reply()
             if not last.startswith(prefix):
@@ -562,6 +683,25 @@ def smtpd_masked(lines, synthetic=True):
     return out
 
 
+def synth_at_disconnect(masked):
+    """masked (smtpd_masked) with each synthetic line moved to just before
+    the next disconnect line of its client."""
+    out, pending = [], {}
+    for l in masked:
+        msg = l.split(": ", 1)[1]
+        m = SYNTH.match(msg)
+        if m:
+            pending.setdefault("%s[%s]" % m.groups(), []).append(l)
+            continue
+        d = re.match(r"^disconnect from (\S+\[[^\]]+\])", msg)
+        if d:
+            out.extend(pending.pop(d.group(1), []))
+        out.append(l)
+    for rest in pending.values():
+        out.extend(rest)
+    return out
+
+
 def diff(a, b, na="expected", nb="got"):
     return "\n".join(list(difflib.unified_diff(a, b, na, nb, lineterm="", n=2))[:60])
 
@@ -600,13 +740,29 @@ def check_pass(top, mode, authfold):
     if verbose:
         ok(any(re.search(r"postfix/smtpd\[\d+\]: > unknown\[192\.0\.2\.10\]: " + NOT_ENABLED + "$", l)
                for l in all_log), "%s: Postfix logged the -v 503 trace line" % mode)
-        ok(any(re.search(r"postfix/submission/smtpd\[\d+\]: < unknown\[", l) for l in all_log),
-           "%s: submission (587) runs smtpd -v too (postfix/submission/smtpd)" % mode)
+        for svc, port in (("submission", 587), ("smtps", 465)):
+            ok(any(re.search(r"postfix/%s/smtpd\[\d+\]: < unknown\[" % svc, l) for l in all_log),
+               "%s: %s (%d) runs smtpd -v too (postfix/%s/smtpd)" % (mode, svc, port, svc))
         ok(len(summary) < len(all_log) / 3, "%s: the summary folds (%d -> %d lines)"
            % (mode, len(all_log), len(summary)))
     else:
         ok(not any(re.search(r"/smtpd\[\d+\]: [<>] ", l) for l in all_log),
            "plain: Postfix logged no -v trace line")
+
+    # the junk client's values reached Postfix and its log; what Postfix
+    # made of them is kept in the summary, and struck nobody but the client
+    def kept(pattern):
+        return any(re.search(pattern, l) for l in summary)
+    ok(kept(r"/smtpd\[\d+\]: warning: unknown\[%s\]: request longer than 2048: " % re.escape(J)),
+       "%s: Postfix warned of the junk client's over-long commands; the summary keeps it" % mode)
+    ok(kept(r"/smtpd\[\d+\]: warning: unknown\[%s\]: SASL LOGIN authentication failed: .*"
+            r"sasl_username=.*connect from unknown\[%s\]" % (re.escape(J), re.escape(USER))),
+       "%s: the forged SASL user name (control bytes, 'connect from unknown[%s]') is kept" % (mode, USER))
+    ok(kept(r"/smtpd\[\d+\]: warning: non-SMTP command from unknown\[%s\]: \\001\\033\[2K\\r"
+            % re.escape(J)), "%s: Postfix's own \\ooo escape of the junk's non-SMTP line is kept" % mode)
+    ctl = [l for l in all_log if re.search(r"[\x00-\x08\x0a-\x1f\x7f]", l)]
+    ok(not ctl, "%s: no raw control byte in Postfix's log (it writes them as '?' or \\ooo)" % mode,
+       "\n".join(repr(l) for l in ctl[:5]))
 
     # 1. oracle: authfold replay of the same lines Postfix wrote
     rdir = os.path.join(top, mode, "replay")
@@ -641,7 +797,7 @@ def check_pass(top, mode, authfold):
        "%s: every non-smtpd line passes through byte for byte (%d)" % (mode, len(others)))
     synth = [SYNTH.match(parse(l)["msg"]).group(2) for l in summary
              if is_smtpd(parse(l)) and SYNTH.match(parse(l)["msg"])]
-    want = ["192.0.2.10", "192.0.2.10", "203.0.113.30", "2001:db8::a", "2001:db8::b"]
+    want = ["192.0.2.10", "192.0.2.10", "203.0.113.30", "203.0.113.40", "2001:db8::a", "2001:db8::b"]
     ok(synth == want, "%s: one synthetic 'authentication not enabled' per probing session: %s"
        % (mode, " ".join(synth)), "want " + " ".join(want))
 
@@ -672,8 +828,9 @@ def check_pass(top, mode, authfold):
         m = re.match(r"^(\S+) timeout (\d+)", l)
         if m and cur:
             members[cur][m.group(1)] = int(m.group(2))
-    ok(set(members.get("authfold4", {})) == {"192.0.2.10", "198.51.100.21", "203.0.113.30"},
-       "%s: authfold4 holds exactly 192.0.2.10 198.51.100.21 203.0.113.30" % mode,
+    v4 = sorted(a for a, _, s in BANS if s == "authfold4")
+    ok(sorted(members.get("authfold4", {})) == v4,
+       "%s: authfold4 holds exactly %s" % (mode, " ".join(v4)),
        "got %s" % sorted(members.get("authfold4", {})))
     ok(set(members.get("authfold6", {})) == {"2001:db8::/64"},
        "%s: authfold6 holds exactly 2001:db8::/64" % mode,
@@ -716,12 +873,22 @@ def check(top, modes, authfold):
            "(%d lines, masked: time, pid, queue id, delays)" % len(want), diff(want, got, "plain", "fold(-v)"))
         # and without -v the summary only adds the same synthetic lines
     if "verbose" in res:
+        # The synthetic line follows the line that proved it: with -v the
+        # 503 reply, without -v the disconnect statistics. Where Postfix
+        # logs a plain line in between (the junk client's "request longer
+        # than 2048" after its first 503), the plain pass has it one line
+        # later, so plain is compared with its synthetic lines at the end of
+        # their sessions; journal and verbose must agree exactly.
         for m in ("plain", "journal"):
             if m in res:
-                ok(smtpd_masked(res[m][0]) == smtpd_masked(res["verbose"][0]),
+                norm = synth_at_disconnect if m == "plain" else (lambda x: x)
+                want = norm(smtpd_masked(res["verbose"][0]))
+                got = norm(smtpd_masked(res[m][0]))
+                ok(want == got and len(want) > 0,
                    "smtpd lines of the %s pass's summary == those of the verbose pass's summary "
-                   "(masked, synthetic lines included)" % m,
-                   diff(smtpd_masked(res["verbose"][0]), smtpd_masked(res[m][0]), "verbose", m))
+                   "(masked, synthetic lines included%s)"
+                   % (m, ", placed before their session's disconnect" if m == "plain" else ""),
+                   diff(want, got, "verbose", m))
     print("1..%d" % tests)
     return 1 if failures else 0
 

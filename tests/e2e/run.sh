@@ -15,8 +15,9 @@
 # namespace: "verbose" (smtpd -v on 25 and on submission 587, rsyslog),
 # "plain" (Postfix without -v, rsyslog) and "journal" (smtpd -v, no rsyslog:
 # systemd-journald started by hand on the private /dev/log, a private /run
-# and volatile storage, and `authfold journal --directory` following its
-# files; skipped with a note when journald cannot run). Each pass:
+# and volatile storage, and `authfold journal` following that namespace's
+# system journal from its READY=1; skipped with a note when journald cannot
+# run). Each pass:
 #   - rsyslogd (journal pass: journald, and journalctl -f for all.log):
 #     imuxsock on the private /dev/log, an omfile writing every
 #     postfix line (all.log), and the shipped snippet with only its paths
@@ -176,7 +177,9 @@ EOF
     postconf -F "smtp/inet/command = smtpd$v"
     postconf -M "submission/inet = submission inet n - n - - smtpd$v"
     postconf -P "submission/inet/syslog_name = postfix/submission"
-    postconf -M -f smtp/inet submission/inet >"$D/out/master.txt"
+    postconf -M "smtps/inet = smtps inet n - n - - smtpd$v"
+    postconf -P "smtps/inet/syslog_name = postfix/smtps" "smtps/inet/smtpd_tls_wrappermode = yes"
+    postconf -M -f smtp/inet submission/inet smtps/inet >"$D/out/master.txt"
 
     # --- authfold, the sets and the README's firewall rules ---------------------
     mkdir -m 0700 "$D/state" "$D/state0"
@@ -211,8 +214,8 @@ EOF
     # --- Postfix ----------------------------------------------------------------
     postfix check || die "postfix check failed"
     postfix start 2>"$D/postfix-start.err" || { cat "$D/postfix-start.err" >&2; die "postfix start failed"; }
-    listening() { ss -Hltn "( sport = :25 or sport = :587 )" | wc -l | grep -qx 4; }
-    wait_until 30 "Postfix does not listen on 25 and 587 (v4 and v6)" listening
+    listening() { ss -Hltn "( sport = :25 or sport = :465 or sport = :587 )" | wc -l | grep -qx 6; }
+    wait_until 30 "Postfix does not listen on 25, 465 and 587 (v4 and v6)" listening
 
     # --- clients ----------------------------------------------------------------
     local rc=0
@@ -268,8 +271,11 @@ EOF
 }
 
 # journald started by hand (private /run, volatile storage, no rate limit),
-# /dev/log its syslog socket; `authfold journal --directory` follows its
-# files from the head; journalctl -f writes the all-lines log (e2e.py
+# /dev/log its syslog socket. `authfold journal` reads the SYSTEM journal as
+# it does under systemd (no --directory: sd_journal_open() of the private
+# /run/log/journal and /var/log/journal), starting at the tail like the
+# shipped unit, and Postfix starts only after its READY=1 (a NOTIFY_SOCKET
+# of the test's own). journalctl -f writes the all-lines log (e2e.py
 # journal2log) for the comparison and for the clients' pacing.
 start_journal() {
     # journald needs the cgroup file system, which the sysfs that
@@ -292,11 +298,24 @@ start_journal() {
     mid=$(cat /etc/machine-id)
     wait_until 20 "no journal file in /run/log/journal/$mid" test -s "/run/log/journal/$mid/system.journal"
     echo "summary_format = rfc3339" >>"$D/authfold.conf"
-    "$AUTHFOLD" journal -c "$D/authfold.conf" --directory "/run/log/journal/$mid" 2>"$D/out/journal.err" &
+    python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+while True:
+    d = s.recv(65536).decode(errors="replace")
+    with open(sys.argv[2], "a") as f:
+        f.write(d.replace("\n", "|") + "\n")
+' "$D/notify.sock" "$D/out/notify.txt" &
+    NOTIFY_PID=$!
+    wait_until 20 "the test's notify socket did not appear" test -S "$D/notify.sock"
+    NOTIFY_SOCKET=$D/notify.sock "$AUTHFOLD" journal -c "$D/authfold.conf" 2>"$D/out/journal.err" &
     AFJ_PID=$!
+    ready() { grep -q '^READY=1' "$D/out/notify.txt" 2>/dev/null; }
+    wait_until 30 "authfold journal sent no READY=1" ready
     { echo "$BASHPID" >"$D/journalctl.pid"
-      exec journalctl --directory="/run/log/journal/$mid" -f -n all -o json SYSLOG_FACILITY=2 \
-          2>"$D/journalctl.err"; } | python3 "$E2E" journal2log >"$D/out/all.log" &
+      exec journalctl -f -n all -o json SYSLOG_FACILITY=2 2>"$D/journalctl.err"; } |
+        python3 "$E2E" journal2log >"$D/out/all.log" &
     JCTL_PID=$!
 }
 
@@ -337,6 +356,7 @@ stop_logging() {
         stop_pid "$JCTL_PID"; JCTL_PID=
     fi
     stop_pid "${JOURNALD_PID:-}"; JOURNALD_PID=
+    stop_pid "${NOTIFY_PID:-}"; NOTIFY_PID=
 }
 
 if [ "${1:-}" = --inner ]; then
