@@ -19,10 +19,19 @@ and 2001:db8::/32 to lo):
                           dropped by the kernel
   guesser 198.51.100.21   2 sessions on 587: STARTTLS, 2 wrong passwords; then
                           dropped on 587 and 25
+  guesser465 198.51.100.22  2 sessions on 465 (TLS from the first byte), wrong
+                          passwords; then dropped on 465 and 25
   forger  203.0.113.30    EHLO / MAIL FROM / RCPT / VRFY / NOOP / non-SMTP /
                           AUTH text forging log lines that name the user's
                           address; its own AUTH probe and SASL failure get it
                           banned, never the user
+  junk    203.0.113.40    control bytes (escape sequences, CR, DEL, a
+                          right-to-left override, text after a NUL), invalid
+                          UTF-8 and values over Postfix's 2048-byte
+                          line_length_limit (up to 100 kB) in EHLO, MAIL,
+                          RCPT, VRFY, AUTH arguments, SASL names and a
+                          non-SMTP line; one SASL failure and one AUTH probe
+                          get it banned, never the user it names
   v6a/v6b 2001:db8::a/::b one AUTH probe each: the /64 is banned, 2001:db8::c
                           cannot connect
   v6user  2001:db8:1::20  another /64: plain delivery, never banned

@@ -12,7 +12,8 @@
 # configuration, /dev, ipsets and firewall are never touched.
 #
 # Three passes of the same clients (tests/e2e/e2e.py), each in a fresh
-# namespace: "verbose" (smtpd -v on 25 and on submission 587, rsyslog),
+# namespace: "verbose" (smtpd -v on 25, on submission 587 and on smtps 465
+# with smtpd_tls_wrappermode, rsyslog),
 # "plain" (Postfix without -v, rsyslog) and "journal" (smtpd -v, no rsyslog:
 # systemd-journald started by hand on the private /dev/log, a private /run
 # and volatile storage, and `authfold journal` following that namespace's
