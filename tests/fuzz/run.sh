@@ -61,7 +61,7 @@ build() {
 	rebuild=yes
 	if [ -x "$bin" ]; then
 		rebuild=no
-		for f in $srcs $extra "$src"/src/*.h "$src"/plugin/*.h "$here/$t.c" "$0"; do
+		for f in $srcs $extra "$src"/src/*.h "$src"/plugin/*.h "$here/$t.c" "$here/fuzz_common.h" "$0"; do
 			[ "$f" -nt "$bin" ] && rebuild=yes
 		done
 	fi
