@@ -7,10 +7,12 @@
  *	#include "ipset.h"
  *
  *	int	ipset_backend_open(set4, set6, ret, err, errlen)
+ *	int	ipset_backend_attach(set4, set6, ret, err, errlen)
  *	int	ipset_backend_add(b, net, prefix, seconds, err, errlen)
  *	int	ipset_backend_del(b, net, prefix, err, errlen)
  *	int	ipset_backend_test(b, net, prefix, err, errlen)
  *	int	ipset_backend_timeout(b, net, prefix, ret_seconds, err, errlen)
+ *	int	ipset_backend_list(b, family, each, data, err, errlen)
  *	void	ipset_backend_free(b)
  * DESCRIPTION
  *	The backend talks to the kernel with libipset's session API only
@@ -24,7 +26,9 @@
  *	opens a netlink session and makes sure both sets exist: a missing
  *	set is created, an existing one must have the right type, family
  *	and timeout support. On success *ret owns the session; release it
- *	with ipset_backend_free(), which accepts NULL.
+ *	with ipset_backend_free(), which accepts NULL. ipset_backend_attach()
+ *	is the same for readers (authfold status): it never creates a set,
+ *	and fails with libipset's message when one is missing.
  *
  *	ipset_backend_add() adds net/prefix with a timeout of seconds
  *	(1 or more; larger than 2147483 is clamped to 2147483, the kernel's
@@ -45,6 +49,10 @@
  *	lines; ELEM is parsed with cidr_parse() and compared with net/prefix.
  *	The cost is one pass over the whole set. An entry without a timeout
  *	(added by hand without one) reads as 0.
+ *
+ *	ipset_backend_list() LISTs the set of family (AF_INET or AF_INET6)
+ *	the same way and calls each(data, entry, seconds) for every entry,
+ *	in the kernel's order; seconds is its remaining timeout (0: none).
  *
  *	prefix must be 32 for IPv4 (set4 holds hosts) and 1..128 for IPv6;
  *	host bits of net are cleared before use.
@@ -108,6 +116,7 @@ enum scan_mode {
 	SCAN_NONE,		/* output not expected: discard */
 	SCAN_HEADER,		/* plain header listing: look for timeout */
 	SCAN_ENTRY,		/* save listing: look for one entry */
+	SCAN_ALL,		/* save listing: every entry to a callback */
 };
 
 struct scan {
@@ -123,6 +132,9 @@ struct scan {
 	struct cidr want;
 	bool found;
 	unsigned seconds;
+	/* SCAN_ALL */
+	ipset_entry_fn *each;
+	void *each_data;
 };
 
 struct set_spec {
@@ -225,6 +237,18 @@ static void scan_line(struct scan *sc, char *line)
 		for (unsigned i = 3; i + 1 < n; i++)
 			if (strcmp(tok[i], "timeout") == 0 && parse_seconds(tok[i + 1], &sc->seconds))
 				break;
+		return;
+	case SCAN_ALL:
+		n = scan_tokens(line, tok, 64);
+		if (n < 3 || strcmp(tok[0], "add") != 0 || strcmp(tok[1], sc->setname) != 0)
+			return;
+		if (cidr_parse(tok[2], strlen(tok[2]), &c) < 0)
+			return;
+		sc->seconds = 0;
+		for (unsigned i = 3; i + 1 < n; i++)
+			if (strcmp(tok[i], "timeout") == 0 && parse_seconds(tok[i + 1], &sc->seconds))
+				break;
+		sc->each(sc->each_data, &c, sc->seconds);
 		return;
 	case SCAN_NONE:
 		return;
@@ -666,6 +690,33 @@ int ipset_backend_timeout(struct ipset_backend *b, const struct addr *net, unsig
 	return 0;
 }
 
+int ipset_backend_list(struct ipset_backend *b, int family, ipset_entry_fn *each, void *data,
+		       char *err, size_t errlen)
+{
+	const struct set_spec *sp;
+	int r;
+
+	if (family != AF_INET && family != AF_INET6) {
+		set_err(err, errlen, "ipset: address family %d is neither IPv4 nor IPv6", family);
+		return -EINVAL;
+	}
+	sp = &b->set[family == AF_INET ? 0 : 1];
+	/* HEADER first: a failing LIST desynchronizes the session (BUGS). */
+	if ((r = set_header(b, sp, IPSET_CMD_ADD, err, errlen)) < 0)
+		return r;
+	if ((r = list_begin(b, sp, IPSET_LIST_SAVE, SCAN_ALL, err, errlen)) < 0)
+		return r;
+	b->scan.each = each;
+	b->scan.each_data = data;
+	r = ipset_cmd(b->session, IPSET_CMD_LIST, 0);
+	scan_feed(&b->scan, "\n", 1);
+	b->scan.mode = SCAN_NONE;
+	if (r < 0)
+		return lib_err(b, sp->name, "list", err, errlen);
+	ipset_session_report_reset(b->session);
+	return 0;
+}
+
 /* Open and free. */
 
 static int spec_init(struct set_spec *sp, const char *name, int i, char *err, size_t errlen)
@@ -684,8 +735,9 @@ static int spec_init(struct set_spec *sp, const char *name, int i, char *err, si
 	return 0;
 }
 
-int ipset_backend_open(const char *set4, const char *set6, struct ipset_backend **ret,
-		       char *err, size_t errlen)
+/* Both sets: made when missing (create), or required to exist. */
+static int open_sets(const char *set4, const char *set6, bool create, struct ipset_backend **ret,
+		     char *err, size_t errlen)
 {
 	struct ipset_backend *b;
 	bool created;
@@ -711,14 +763,31 @@ int ipset_backend_open(const char *set4, const char *set6, struct ipset_backend 
 	}
 	if ((r = session_open(b, err, errlen)) < 0)
 		goto fail;
-	for (int i = 0; i < 2; i++)
-		if ((r = set_ensure(b, &b->set[i], &created, err, errlen)) < 0)
+	for (int i = 0; i < 2; i++) {
+		if (create)
+			r = set_ensure(b, &b->set[i], &created, err, errlen);
+		else if ((r = set_header(b, &b->set[i], IPSET_CMD_ADD, err, errlen)) == 0)
+			r = set_has_timeout(b, &b->set[i], err, errlen);
+		if (r < 0)
 			goto fail;
+	}
 	*ret = b;
 	return 0;
 fail:
 	ipset_backend_free(b);
 	return r;
+}
+
+int ipset_backend_open(const char *set4, const char *set6, struct ipset_backend **ret,
+		       char *err, size_t errlen)
+{
+	return open_sets(set4, set6, true, ret, err, errlen);
+}
+
+int ipset_backend_attach(const char *set4, const char *set6, struct ipset_backend **ret,
+			 char *err, size_t errlen)
+{
+	return open_sets(set4, set6, false, ret, err, errlen);
 }
 
 void ipset_backend_free(struct ipset_backend *b)

@@ -11,8 +11,13 @@
 
 struct ipset_backend;
 
+/* ipset_backend_list(): called for each entry of a set */
+typedef void ipset_entry_fn(void *data, const struct cidr *entry, unsigned seconds);
+
 int ipset_backend_open(const char *set4, const char *set6,
 		       struct ipset_backend **ret, char *err, size_t errlen);
+int ipset_backend_attach(const char *set4, const char *set6,
+			 struct ipset_backend **ret, char *err, size_t errlen);
 int ipset_backend_add(struct ipset_backend *b, const struct addr *net,
 		      unsigned prefix, unsigned seconds, char *err, size_t errlen);
 int ipset_backend_del(struct ipset_backend *b, const struct addr *net,
@@ -22,6 +27,8 @@ int ipset_backend_test(struct ipset_backend *b, const struct addr *net,
 int ipset_backend_timeout(struct ipset_backend *b, const struct addr *net,
 			  unsigned prefix, unsigned *ret_seconds,
 			  char *err, size_t errlen);
+int ipset_backend_list(struct ipset_backend *b, int family,
+		       ipset_entry_fn *each, void *data, char *err, size_t errlen);
 void ipset_backend_free(struct ipset_backend *b);
 
 #endif

@@ -15,10 +15,17 @@
  *	- the running bans: address or prefix, remaining time, end, times
  *	  banned, the last ban's length, the last reason and strike, the state
  *	  file, and with o->kernel and backend = ipset whether the kernel set
- *	  holds the entry (and, for up to STATUS_KERNEL_TIMEOUTS_MAX bans, the
- *	  kernel's own remaining timeout);
+ *	  holds the entry and the kernel's own remaining timeout;
+ *	- with o->kernel, the entries of the kernel sets that no running ban
+ *	  of a state file accounts for (made by replay --ban, by hand, or by
+ *	  a daemon with another state_dir);
  *	- the addresses with strikes within findtime and no running ban (at
  *	  most maxretry - 1 of them, or they would be banned).
+ *
+ *	The kernel is read by one save listing of each set, attached to
+ *	without creating a missing set (ipset_backend_attach()); at most
+ *	STATUS_KERNEL_ENTRIES_MAX entries, or a note says the sets were not
+ *	read.
  *
  *	Tables for people, or with o->json one JSON document:
  *
@@ -30,7 +37,9 @@
  *	     "last_reason":"noauth","last_strike":"2026-11-26T19:27:50Z",
  *	     "state":"omprog.state","in_kernel":true,"kernel_timeout":86212}],
  *	   "strikes":[{"addr":"…","prefix":32,"strikes":1,"last_reason":"noauth",
- *	     "last_strike":"…","state":"…"}],"notes":["…"]}
+ *	     "last_strike":"…","state":"…"}],
+ *	   "kernel_only":[{"addr":"198.51.100.7","prefix":32,"set":"authfold4",
+ *	     "kernel_timeout":3000}],"notes":["…"]}
  *
  *	in_kernel is null and kernel_timeout absent when the kernel was not
  *	asked. Problems (no state_dir, a corrupt state file, no permission
@@ -38,15 +47,10 @@
  *	works without root.
  * DIAGNOSTICS
  *	0, or a negative errno when fp cannot be written or memory runs out.
- * BUGS
- *	Opening the ipset backend creates the sets when they are missing, as
- *	every ban-capable authfold run does. Kernel entries that no state file
- *	knows (made by replay --ban) are not listed.
  */
 
 #include "status.h"
 
-#include "backend.h"
 #include "bans.h"
 #include "ipset.h"
 
@@ -71,6 +75,20 @@ struct row {
 struct rows {
 	struct row *v;
 	size_t n, cap;
+};
+
+/* An entry of a kernel set: a ban's, or one no state file knows. */
+struct kentry {
+	struct cidr c;
+	unsigned seconds;		/* remaining timeout, 0: none */
+	bool matched;			/* a running ban of a state file */
+};
+
+struct kentries {
+	struct kentry *v;
+	size_t n, cap;
+	bool full;			/* more than STATUS_KERNEL_ENTRIES_MAX */
+	bool nomem;
 };
 
 struct notes {
@@ -171,41 +189,102 @@ static int collect(const struct config *c, const char *dir, const char *name, in
 	return r < 0 ? r : 0;
 }
 
-static void kernel_lookup(const struct config *c, struct rows *bans, struct notes *ns, bool *ret_checked)
+static void kentry_add(void *data, const struct cidr *c, unsigned seconds)
 {
-	struct backend b;
+	struct kentries *k = data;
+
+	if (k->n == STATUS_KERNEL_ENTRIES_MAX) {
+		k->full = true;
+		return;
+	}
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? k->cap * 2 : 256;
+		struct kentry *v = realloc(k->v, cap * sizeof(*v));
+
+		if (v == NULL) {
+			k->nomem = true;
+			return;
+		}
+		k->v = v;
+		k->cap = cap;
+	}
+	k->v[k->n++] = (struct kentry) {*c, seconds, false};
+}
+
+static int cidr_cmp(const struct cidr *a, const struct cidr *b)
+{
+	if (a->net.family != b->net.family)
+		return a->net.family < b->net.family ? -1 : 1;
+	int r = memcmp(a->net.bytes, b->net.bytes, a->net.family == AF_INET ? 4 : 16);
+
+	return r ? r : a->prefix < b->prefix ? -1 : a->prefix > b->prefix;
+}
+
+static int kentry_cmp(const void *a, const void *b)
+{
+	return cidr_cmp(&((const struct kentry *) a)->c, &((const struct kentry *) b)->c);
+}
+
+/*
+ * Lists both kernel sets once (libipset's save listing) and looks every ban
+ * up in it: in_kernel and the kernel's remaining timeout. The entries no
+ * running ban accounts for are left unmatched in *k, in address order.
+ * Attaches to the sets only: a missing set is a note, never created.
+ */
+static void kernel_lookup(const struct config *c, struct rows *bans, struct kentries *k, struct notes *ns,
+			  bool *ret_checked)
+{
+	struct ipset_backend *b = NULL;
 	char err[512];
 	int r;
 
 	*ret_checked = false;
-	if ((r = backend_open(c, &b, err, sizeof(err))) < 0) {
-		note(ns, "kernel sets not read (%s): %s", c->ipset4, err);
-		backend_close(&b);
+	if ((r = ipset_backend_attach(c->ipset4, c->ipset6, &b, err, sizeof(err))) < 0) {
+		note(ns, "kernel sets not read: %s", err);
+		return;
+	}
+	if ((r = ipset_backend_list(b, AF_INET, kentry_add, k, err, sizeof(err))) < 0 ||
+	    (r = ipset_backend_list(b, AF_INET6, kentry_add, k, err, sizeof(err))) < 0) {
+		note(ns, "kernel sets not read: %s", err);
+		ipset_backend_free(b);
+		k->n = 0;
+		return;
+	}
+	ipset_backend_free(b);
+	if (k->nomem || k->full) {
+		note(ns, "kernel sets not read: %s", k->nomem ? "out of memory" :
+		     "more than " STATUS_KERNEL_ENTRIES_MAX_TEXT " entries");
+		k->n = 0;
 		return;
 	}
 	*ret_checked = true;
+	qsort(k->v, k->n, sizeof(*k->v), kentry_cmp);
 	for (size_t i = 0; i < bans->n; i++) {
 		struct row *x = &bans->v[i];
-		unsigned left;
+		struct kentry key = {.c = {x->net, x->prefix}};
+		struct kentry *e = bsearch(&key, k->v, k->n, sizeof(*k->v), kentry_cmp);
 
-		err[0] = 0;
-		r = backend_test(&b, &x->net, x->prefix, err, sizeof(err));
-		x->in_kernel = r < 0 ? -1 : r;
-		if (r < 0) {
-			note(ns, "kernel test failed: %s", err);
-			continue;
+		x->in_kernel = e != NULL;
+		if (e != NULL) {
+			x->kernel_timeout = e->seconds;
+			e->matched = true;
 		}
-		if (r == 1 && bans->n <= STATUS_KERNEL_TIMEOUTS_MAX &&
-		    ipset_backend_timeout(b.ipset, &x->net, x->prefix, &left, err, sizeof(err)) == 0)
-			x->kernel_timeout = left;
 	}
-	backend_close(&b);
+}
+
+static size_t unmatched(const struct kentries *k)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < k->n; i++)
+		n += !k->v[i].matched;
+	return n;
 }
 
 static void print_table(FILE *fp, const struct config *c, char **files, const struct rows *bans,
-			const struct rows *strikes, int64_t now, bool checked)
+			const struct rows *strikes, const struct kentries *k, int64_t now, bool checked)
 {
-	char a[ADDR_STRLEN + 8], until[40], last[40], left[40], len[40], k[48];
+	char a[ADDR_STRLEN + 8], until[40], last[40], left[40], len[40], kern[48];
 
 	if (bans->n == 0) {
 		fprintf(fp, "No running bans.\n");
@@ -223,15 +302,30 @@ static void print_table(FILE *fp, const struct config *c, char **files, const st
 			utc(x->until_usec, until, sizeof(until));
 			utc(x->last_strike_usec, last, sizeof(last));
 			if (!checked || x->in_kernel < 0)
-				snprintf(k, sizeof(k), "?");
+				snprintf(kern, sizeof(kern), "?");
 			else if (x->in_kernel == 0)
-				snprintf(k, sizeof(k), "MISSING");
+				snprintf(kern, sizeof(kern), "MISSING");
 			else if (x->kernel_timeout >= 0)
-				snprintf(k, sizeof(k), "yes %" PRId64 "s", x->kernel_timeout);
+				snprintf(kern, sizeof(kern), "yes %" PRId64 "s", x->kernel_timeout);
 			else
-				snprintf(k, sizeof(k), "yes");
+				snprintf(kern, sizeof(kern), "yes");
 			fprintf(fp, "%-28s %-12s %-20s %5u %-10s %-8s %-20s %-12s %s\n", a, left, until, x->times_banned,
-				len, reason_name(x->reason), last, k, files[x->state]);
+				len, reason_name(x->reason), last, kern, files[x->state]);
+		}
+	}
+	if (unmatched(k) > 0) {
+		fprintf(fp, "\nIn the kernel sets, in no state file (replay --ban, by hand, or another state_dir):\n");
+		fprintf(fp, "%-28s %-12s %s\n", "ENTRY", "KERNEL", "SET");
+		for (size_t i = 0; i < k->n; i++) {
+			const struct kentry *e = &k->v[i];
+			char t[ADDR_STRLEN], kt[32];
+
+			if (e->matched)
+				continue;
+			addr_format(&e->c.net, t);
+			snprintf(a, sizeof(a), "%s/%u", t, e->c.prefix);
+			snprintf(kt, sizeof(kt), e->seconds ? "%us" : "no timeout", e->seconds);
+			fprintf(fp, "%-28s %-12s %s\n", a, kt, e->c.net.family == AF_INET ? c->ipset4 : c->ipset6);
 		}
 	}
 	format_duration(c->findtime, len, sizeof(len));
@@ -254,8 +348,8 @@ static void print_table(FILE *fp, const struct config *c, char **files, const st
 }
 
 static void print_json(FILE *fp, const struct config *c, char **files, const int *file_ok, int nfiles,
-		       const struct rows *bans, const struct rows *strikes, const struct notes *ns, int64_t now,
-		       bool checked)
+		       const struct rows *bans, const struct rows *strikes, const struct kentries *k,
+		       const struct notes *ns, int64_t now, bool checked)
 {
 	char t[ADDR_STRLEN], buf[40];
 
@@ -310,6 +404,18 @@ static void print_json(FILE *fp, const struct config *c, char **files, const int
 		json_str(fp, files[x->state]);
 		putc('}', fp);
 	}
+	fputs("],\"kernel_only\":[", fp);
+	for (size_t i = 0, first = 1; i < k->n; i++) {
+		const struct kentry *e = &k->v[i];
+
+		if (e->matched)
+			continue;
+		addr_format(&e->c.net, t);
+		fprintf(fp, "%s{\"addr\":\"%s\",\"prefix\":%u,\"set\":", first ? "" : ",", t, e->c.prefix);
+		json_str(fp, e->c.net.family == AF_INET ? c->ipset4 : c->ipset6);
+		fprintf(fp, ",\"kernel_timeout\":%u}", e->seconds);
+		first = 0;
+	}
 	fputs("],\"notes\":[", fp);
 	for (size_t i = 0; i < ns->n; i++) {
 		if (i)
@@ -324,6 +430,7 @@ int status_write(FILE *fp, const struct config *c, const struct status_options *
 	struct dirent **list = NULL;
 	struct rows bans = {0}, strikes = {0};
 	struct notes ns = {.n = 0};
+	struct kentries k = {0};
 	char *files[STATUS_STATE_FILES_MAX];
 	int file_ok[STATUS_STATE_FILES_MAX];
 	int n, nfiles = 0, r = 0;
@@ -345,14 +452,14 @@ int status_write(FILE *fp, const struct config *c, const struct status_options *
 	if (n == 0)
 		note(&ns, "no *.state file in '%s'", c->state_dir);
 	if (r >= 0 && o->kernel && c->backend == BACKEND_IPSET)
-		kernel_lookup(c, &bans, &ns, &checked);
+		kernel_lookup(c, &bans, &k, &ns, &checked);
 	else if (r >= 0 && c->backend != BACKEND_IPSET)
 		note(&ns, "backend = none: no kernel sets");
 	if (r >= 0) {
 		if (o->json) {
-			print_json(fp, c, files, file_ok, nfiles, &bans, &strikes, &ns, o->now_usec, checked);
+			print_json(fp, c, files, file_ok, nfiles, &bans, &strikes, &k, &ns, o->now_usec, checked);
 		} else {
-			print_table(fp, c, files, &bans, &strikes, o->now_usec, checked);
+			print_table(fp, c, files, &bans, &strikes, &k, o->now_usec, checked);
 			for (size_t i = 0; i < ns.n; i++)
 				fprintf(fp, "note: %s\n", ns.v[i]);
 		}
@@ -366,5 +473,6 @@ int status_write(FILE *fp, const struct config *c, const struct status_options *
 		free(ns.v[i]);
 	free(bans.v);
 	free(strikes.v);
+	free(k.v);
 	return r < 0 ? r : 0;
 }

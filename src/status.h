@@ -9,7 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define STATUS_KERNEL_TIMEOUTS_MAX	64	/* bans whose kernel timeout is read (one set LIST each) */
+#define STATUS_KERNEL_ENTRIES_MAX	(1u << 20)	/* kernel set entries read, both sets */
+#define STATUS_KERNEL_ENTRIES_MAX_TEXT	"1048576"
 #define STATUS_STATE_FILES_MAX		16	/* *.state files read from state_dir */
 
 struct status_options {

@@ -3,7 +3,9 @@
 # file written by a daemon run (tests/bans/bans_check feed of the real
 # recording, timestamps moved to end a minute ago so the bans are running):
 # - status shows the five bans (table and --json), the two addresses with
-#   one strike, and works without root (the kernel part becomes a note);
+#   one strike, kernel entries that no state file knows (added here by
+#   hand), never creates a missing set, and works without root (the kernel
+#   part becomes a note);
 # - unban with no daemon running: the kernel entry and the history go,
 #   through the lock; a bare IPv6 address unbans its /64;
 # - unban while a daemon runs (bans_check daemon holds STATE_DIR/lock and
@@ -34,6 +36,31 @@ d = json.load(open(sys.argv[1]))
 ok = len(d["bans"]) == 5 and len(d["strikes"]) == 2 and d["kernel"]["checked"] and all(b["in_kernel"] for b in d["bans"])
 ok = ok and all(85000 < b["remaining"] <= 86400 and abs(b["kernel_timeout"] - b["remaining"]) <= 2 for b in d["bans"])
 sys.exit(not ok)' "$tmp/s1.json"
+# kernel entries that no state file knows: listed apart, with their timeouts
+ipset add authfold4 198.51.100.77 timeout 500
+ipset add authfold6 2001:db8:77::/64 timeout 600
+"$af" status -c "$tmp/a.conf" >"$tmp/k.txt"
+sed 's/^/# /' "$tmp/k.txt"
+check "status lists the two entries no state knows, apart from the bans" sh -c "
+	sed -n '/^In the kernel sets, in no state file/,/^\$/p' '$tmp/k.txt' >'$tmp/k.only'
+	test \$(grep -cE '^(198.51.100.77/32 +(49[0-9]|500)s +authfold4|2001:db8:77::/64 +(59[0-9]|600)s +authfold6)\$' '$tmp/k.only') = 2 &&
+	test \$(grep -c '/' '$tmp/k.only') = 2"
+"$af" status -c "$tmp/a.conf" --json >"$tmp/k.json"
+check "...and in --json as kernel_only" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+k = sorted((e["addr"], e["prefix"], e["set"]) for e in d["kernel_only"])
+sys.exit(not (k == [("198.51.100.77", 32, "authfold4"), ("2001:db8:77::", 64, "authfold6")]
+              and all(400 < e["kernel_timeout"] <= 600 for e in d["kernel_only"]) and len(d["bans"]) == 5))' "$tmp/k.json"
+ipset del authfold4 198.51.100.77
+ipset del authfold6 2001:db8:77::/64
+# status never creates a set
+conf "$tmp/other.conf" "ipset4 = authfold_other4" "ipset6 = authfold_other6"
+"$af" status -c "$tmp/other.conf" >"$tmp/o.txt" 2>&1
+check "status with sets that do not exist exits 0 and says so" \
+	sh -c "grep -q '^note: kernel sets not read: ' '$tmp/o.txt' && test \$(grep -c ' ? *omprog.state' '$tmp/o.txt') = 5"
+check "...and creates neither set" sh -c "! ipset list -n | grep -q authfold_other"
+
 # without root: a readable copy of the state, a user without capabilities
 mkdir -m 0755 "$tmp/pub" && cp "$st" "$tmp/pub/" && chmod 0644 "$tmp/pub/omprog.state" && chmod 0755 "$tmp"
 sed "s|^state_dir = .*|state_dir = $tmp/pub|" "$tmp/a.conf" >"$tmp/pub.conf" && chmod 0644 "$tmp/pub.conf"

@@ -208,6 +208,23 @@ static bool within(long v, long lo, long hi)
 	return v >= lo && v <= hi;
 }
 
+struct listed {
+	unsigned n;
+	struct cidr c[4];
+	unsigned secs[4];
+};
+
+static void listed_add(void *data, const struct cidr *c, unsigned seconds)
+{
+	struct listed *l = data;
+
+	if (l->n < 4) {
+		l->c[l->n] = *c;
+		l->secs[l->n] = seconds;
+	}
+	l->n++;
+}
+
 static int suite(void)
 {
 	struct ipset_backend *b = NULL, *b2 = NULL;
@@ -276,6 +293,28 @@ static int suite(void)
 	ok(ipset_backend_test(b, &v6other, 64, err, sizeof(err)) == 0, "test 2001:db8:1:3::/64 -> not a member");
 	r = ipset_backend_timeout(b, &v6, 64, &secs, err, sizeof(err));
 	ok(r == 0 && within(secs, 390, 400), "timeout() of the /64 reads ~400 (r=%d secs=%u %s)", r, secs, err);
+
+	/* list: every entry of one set, with its timeout */
+	struct listed l4 = {0}, l6 = {0};
+
+	r = ipset_backend_list(b, AF_INET, listed_add, &l4, err, sizeof(err));
+	ok(r == 0 && l4.n == 1 && l4.c[0].prefix == 32 && addr_equal(&l4.c[0].net, &v4) &&
+	   within(l4.secs[0], 580, 600), "list(AF_INET): 192.0.2.50/32 ~600 s only (r=%d n=%u %s)", r, l4.n, err);
+	r = ipset_backend_list(b, AF_INET6, listed_add, &l6, err, sizeof(err));
+	ok(r == 0 && l6.n == 1 && l6.c[0].prefix == 64 && addr_equal(&l6.c[0].net, &v6) &&
+	   within(l6.secs[0], 380, 400), "list(AF_INET6): 2001:db8:1:2::/64 ~400 s only (r=%d n=%u %s)", r, l6.n, err);
+	ok(ipset_backend_list(b, AF_UNSPEC, listed_add, &l6, err, sizeof(err)) == -EINVAL,
+	   "list(AF_UNSPEC) is -EINVAL");
+
+	/* attach: existing sets only, never a create */
+	r = ipset_backend_attach(set4, set6, &b2, err, sizeof(err));
+	ok(r == 0, "attach to the existing sets (r=%d %s)", r, err);
+	ipset_backend_free(b2);
+	b2 = NULL;
+	err[0] = 0;
+	r = ipset_backend_attach("authfold_nope4", set6, &b2, err, sizeof(err));
+	ok(r < 0 && b2 == NULL && strstr(err, "authfold_nope4") != NULL && cli_entries("authfold_nope4") == -1,
+	   "attach to a missing set fails, names it, creates nothing (r=%d %s)", r, err);
 
 	/* del */
 	r = ipset_backend_del(b, &v4, 32, err, sizeof(err));
