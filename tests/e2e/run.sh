@@ -8,8 +8,8 @@
 # private mount and UTS namespace, with private copies of /etc/postfix,
 # /var/spool/postfix, /var/lib/postfix, /var/mail, /etc/ssl, /etc/hosts,
 # /etc/resolv.conf and a private /dev (so /dev/log is our own rsyslogd's
-# socket); the setup is that of tests/fixtures/record.sh. The host's Postfix
-# configuration, /dev, ipsets and firewall are never touched.
+# socket): tests/lib/mxns.sh, shared with tests/fixtures/record.sh. The
+# host's Postfix configuration, /dev, ipsets and firewall are never touched.
 #
 # Three passes of the same clients (tests/e2e/e2e.py), each in a fresh
 # namespace: "verbose" (smtpd -v on 25, on submission 587 and on smtps 465
@@ -50,6 +50,8 @@ AUTHFOLD=$top_builddir/authfold
 OMPROG=$top_builddir/authfold-omprog
 SNIPPET=$top_srcdir/rsyslog.d/authfold.conf
 E2E=$top_srcdir/tests/e2e/e2e.py
+# shellcheck source=../lib/mxns.sh
+. "$top_srcdir/tests/lib/mxns.sh"
 
 say() { printf 'e2e: %s\n' "$*" >&2; }
 die() { say "FAIL: $*"; exit 1; }
@@ -72,107 +74,9 @@ wait_until() {
 inner() {
     local mode=$1 D=$2 n
     mkdir -p "$D/out"
-    mount --make-rprivate /
-
-    # --- private /dev (record.sh) ---------------------------------------------
-    mkdir -p "$D/dev"
-    mount -t tmpfs -o mode=0755,size=1m authfold-e2e-dev "$D/dev"
-    for n in null zero random urandom full tty; do
-        touch "$D/dev/$n"
-        mount --bind "/dev/$n" "$D/dev/$n"
-    done
-    ln -s /proc/self/fd "$D/dev/fd"
-    ln -s /proc/self/fd/0 "$D/dev/stdin"
-    ln -s /proc/self/fd/1 "$D/dev/stdout"
-    ln -s /proc/self/fd/2 "$D/dev/stderr"
-    mkdir "$D/dev/shm"
-    mount --rbind "$D/dev" /dev
-
-    # --- private /etc bits ------------------------------------------------------
-    hostname mx
-    printf '127.0.0.1\tlocalhost\n127.0.1.1\tmx.example.test mx\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$D/hosts"
-    mount --bind "$D/hosts" /etc/hosts
-    # No DNS: every client is "unknown[addr]", at once.
-    printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"$D/resolv.conf"
-    [ -e /etc/resolv.conf ] && mount --bind "$D/resolv.conf" /etc/resolv.conf
-    cp -a /etc/ssl "$D/ssl"
-    mount --bind "$D/ssl" /etc/ssl
-    if [ ! -s /etc/ssl/certs/ssl-cert-snakeoil.pem ] ||
-       [ ! -s /etc/ssl/private/ssl-cert-snakeoil.key ]; then
-        make-ssl-cert generate-default-snakeoil --force-overwrite >/dev/null ||
-            die "cannot make a snakeoil certificate"
-    fi
-    cp -a /etc/postfix "$D/postfix"
-    mount --bind "$D/postfix" /etc/postfix
-    mkdir -m 0755 "$D/spool"
-    mount --bind "$D/spool" /var/spool/postfix
-    mkdir -m 0755 "$D/lib"
-    chown postfix:postfix "$D/lib"
-    mount --bind "$D/lib" /var/lib/postfix
-    mkdir -m 1777 "$D/mail"
-    mount --bind "$D/mail" /var/mail
-
-    # --- Postfix (private /etc/postfix) -------------------------------------------
-    rm -f /etc/postfix/main.cf /etc/postfix/master.cf
-    rm -rf /etc/postfix/sasl
-    mkdir -m 0755 /etc/postfix/sasl
-    cp /usr/share/postfix/master.cf.dist /etc/postfix/master.cf
-    cat >/etc/postfix/main.cf <<'EOF'
-# authfold end-to-end test (tests/e2e/run.sh); private copy only.
-compatibility_level = 3.6
-smtpd_banner = $myhostname ESMTP $mail_name (Debian/GNU)
-biff = no
-append_dot_mydomain = no
-readme_directory = no
-myhostname = mx.example.test
-mydomain = example.test
-myorigin = $myhostname
-mydestination = $myhostname, example.test, localhost
-mynetworks = 127.0.0.0/8 [::1]/128
-inet_interfaces = all
-inet_protocols = all
-relayhost =
-alias_maps = hash:/etc/postfix/aliases
-alias_database = hash:/etc/postfix/aliases
-mailbox_size_limit = 0
-recipient_delimiter = +
-maillog_file =
-
-smtpd_tls_cert_file = /etc/ssl/certs/ssl-cert-snakeoil.pem
-smtpd_tls_key_file = /etc/ssl/private/ssl-cert-snakeoil.key
-smtpd_tls_security_level = may
-smtpd_tls_auth_only = yes
-smtp_tls_security_level = may
-
-smtpd_sasl_auth_enable = yes
-smtpd_sasl_type = cyrus
-smtpd_sasl_path = smtpd
-cyrus_sasl_config_path = /etc/postfix/sasl
-
-smtpd_relay_restrictions = permit_mynetworks permit_sasl_authenticated reject_unauth_destination
-smtpd_recipient_restrictions = permit_mynetworks permit_sasl_authenticated reject_unauth_destination
-smtpd_timeout = 30s
-smtpd_helo_required = yes
-EOF
-    cat >/etc/postfix/aliases <<'EOF'
-postmaster: alice
-root: alice
-MAILER-DAEMON: alice
-alice: /var/mail/alice
-EOF
-    postalias /etc/postfix/aliases
-    cat >/etc/postfix/sasl/smtpd.conf <<'EOF'
-pwcheck_method: auxprop
-auxprop_plugin: sasldb
-mech_list: PLAIN LOGIN
-sasldb_path: /etc/postfix/sasl/sasldb2
-EOF
-    printf 'correct horse' |
-        saslpasswd2 -p -c -f /etc/postfix/sasl/sasldb2 -u mx.example.test alice
-    chown root:postfix /etc/postfix/sasl/sasldb2
-    chmod 0640 /etc/postfix/sasl/sasldb2
-
-    postconf -F '*/*/chroot = n'
+    mx_private_root "$D" || die "cannot set up the private mail server root"
+    mx_postfix_config "authfold end-to-end test (tests/e2e/run.sh)" 30s /usr/share/postfix/master.cf.dist ||
+        die "cannot configure Postfix"
     local v=""
     [ "$mode" = plain ] || v=" -v"
     postconf -F "smtp/inet/command = smtpd$v"
@@ -390,7 +294,7 @@ fingerprint() {
     ipset list -n 2>&1 | sort
     iptables -S 2>&1
     ip6tables -S 2>&1
-    grep -c authfold-e2e /proc/self/mountinfo
+    grep -c -e authfold-e2e -e authfold-mx /proc/self/mountinfo
     true
 }
 BEFORE=$(fingerprint)
@@ -399,17 +303,8 @@ NS=authfold-e2e-$$
 START=$SECONDS
 
 cleanup() {
-    local rc=$? pids p
-    if ip netns list 2>/dev/null | grep -q "^$NS\b"; then
-        pids=$(ip netns pids "$NS" 2>/dev/null)
-        if [ -n "$pids" ]; then
-            say "killing leftover processes in $NS: $(echo $pids)"
-            for p in $pids; do kill -TERM "$p" 2>/dev/null; done
-            sleep 1
-            for p in $(ip netns pids "$NS" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-        fi
-        ip netns del "$NS" 2>/dev/null
-    fi
+    local rc=$?
+    mx_netns_del "$NS"
     if [ -n "${KEEP:-}" ] || { [ "$rc" != 0 ] && [ "$rc" != 77 ]; }; then
         say "kept $T"
     else
@@ -421,15 +316,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 new_ns() {
-    ip netns add "$NS" || skip "ip netns add is not possible here"
+    mx_netns_new "$NS" || skip "ip netns add is not possible here"
     nsx() { ip netns exec "$NS" "$@"; }
-    nsx ip link set lo up
-    nsx ip route add local 192.0.2.0/24 dev lo
-    nsx ip route add local 198.51.100.0/24 dev lo
-    nsx ip route add local 203.0.113.0/24 dev lo
-    nsx ip -6 route add local 2001:db8::/32 dev lo
-    nsx sysctl -qw net.ipv4.ip_nonlocal_bind=1
-    nsx sysctl -qw net.ipv6.ip_nonlocal_bind=1
     nsx ipset create authfold_probe hash:ip timeout 0 2>/dev/null ||
         skip "the kernel has no ipset support in a network namespace"
     nsx ipset destroy authfold_probe
