@@ -3,14 +3,7 @@
 # lines through `authfold replay`: no crash, exit 0, every line that is not
 # -v chatter comes out byte for byte, the events log stays valid JSON.
 
-set -u
-: "${top_builddir:=.}"
-authfold=$top_builddir/authfold
-[ -x "$authfold" ] || { echo "FAIL: $authfold is not built"; exit 1; }
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-failed=0
-fail() { echo "FAIL: $*"; failed=1; }
+. "$(dirname "$0")/lib.sh"
 
 P='2026-11-26T18:46:35.318738+00:00 mx1'
 S="$P postfix/smtpd[9]:"

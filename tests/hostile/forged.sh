@@ -5,14 +5,7 @@
 # backend none and maxretry 1 strikes and bans only the sessions' own
 # clients, and never an address the text names.
 
-set -u
-: "${top_builddir:=.}"
-authfold=$top_builddir/authfold
-[ -x "$authfold" ] || { echo "FAIL: $authfold is not built"; exit 1; }
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-failed=0
-fail() { echo "FAIL: $*"; failed=1; }
+. "$(dirname "$0")/lib.sh"
 
 printf 'backend = none\nmaxretry = 1\n' >"$tmp/conf"
 T='2026-11-26T18:46:35.318738+00:00'

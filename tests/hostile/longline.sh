@@ -6,14 +6,7 @@
 # non-verbose Postfix writes is kept whole; an smtpd -v chatter line of
 # 1 MiB is dropped whole, and the lines around it stay in sync.
 
-set -u
-: "${top_builddir:=.}"
-authfold=$top_builddir/authfold
-[ -x "$authfold" ] || { echo "FAIL: $authfold is not built"; exit 1; }
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-failed=0
-fail() { echo "FAIL: $*"; failed=1; }
+. "$(dirname "$0")/lib.sh"
 
 P='2026-11-26T18:46:35.318738+00:00 mx1'
 big() {	# big CHAR: 1 MiB of CHAR

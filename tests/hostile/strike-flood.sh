@@ -6,25 +6,8 @@
 #
 #   FLOOD_LINES=1000000 RSS_LIMIT_KB=65536 TIME_LIMIT_S=120
 
-set -u
-: "${top_builddir:=.}"
-: "${FLOOD_LINES:=1000000}"
-: "${RSS_LIMIT_KB:=65536}"
-: "${TIME_LIMIT_S:=120}"
-authfold=$top_builddir/authfold
-[ -x "$authfold" ] || { echo "FAIL: $authfold is not built"; exit 1; }
-[ -x /usr/bin/time ] || { echo "SKIP: no /usr/bin/time (Debian: apt-get install time)"; exit 77; }
-# A build with AddressSanitizer (--enable-sanitizers) pays for shadow memory
-# and quarantine: the bound is then only a sanity check.
-if grep -q __asan_init "$authfold" 2>/dev/null; then
-	RSS_LIMIT_KB=${ASAN_RSS_LIMIT_KB:-1048576}
-	TIME_LIMIT_S=$((${TIME_LIMIT_S:-120} * 10))
-	echo "AddressSanitizer build: RSS limit ${RSS_LIMIT_KB} KiB"
-fi
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-failed=0
-fail() { echo "FAIL: $*"; failed=1; }
+. "$(dirname "$0")/lib.sh"
+flood_setup
 
 # client i: 10.x.y.z for the first half, 2001:db8:i::1 (one /64 each) for the rest
 awk -v n="$FLOOD_LINES" 'BEGIN {
@@ -40,10 +23,7 @@ awk -v n="$FLOOD_LINES" 'BEGIN {
 
 /usr/bin/time -v -o "$tmp/time" "$authfold" replay -c /dev/null --events "$tmp/events" "$tmp/in.log" \
 	2>"$tmp/report" | wc -l >"$tmp/out.lines"
-status=$(sed -n 's/.*Exit status: //p' "$tmp/time")
-rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$tmp/time")
-wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$tmp/time")
-user=$(sed -n 's/.*User time (seconds): //p' "$tmp/time")
+time_fields "$tmp/time"
 echo "peak RSS: ${rss} KiB for $FLOOD_LINES distinct strikers (limit ${RSS_LIMIT_KB} KiB), wall clock $wall, user ${user}s"
 [ "$status" = 0 ] || fail "exit status $status"
 [ -n "$rss" ] && [ "$rss" -lt "$RSS_LIMIT_KB" ] || fail "peak RSS ${rss} KiB >= ${RSS_LIMIT_KB} KiB"
