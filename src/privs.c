@@ -69,7 +69,8 @@ int privs_no_new_privs(void)
 static int caps_read(uint64_t *ret_eff, uint64_t *ret_prm, uint64_t *ret_inh)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	/* Zeroed: valgrind's model of capget writes only data[0]. */
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {{0}};
 
 	if (syscall(SYS_capget, &hdr, data) < 0)
 		return -errno;

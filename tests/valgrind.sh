@@ -26,7 +26,10 @@
 #                   are lifted, valgrind's own memory is measured)
 #
 # Default tests: the oracle (authfold replay), tests/hostile/*.sh,
-# tests/rsyslog/confirm.sh, tests/journal/equivalence.sh, tests/bans/replay.sh.
+# tests/rsyslog/confirm.sh, tests/journal/equivalence.sh, tests/bans/replay.sh
+# and the end-to-end test (tests/e2e/run.sh: authfold-omprog under rsyslog
+# and `authfold journal` with the ipset backend, as root, after the drop to
+# CAP_NET_ADMIN; about 2 minutes).
 # Exit 0 when every test passes (or skips) and every program run ended
 # with "ERROR SUMMARY: 0 errors" (definite leaks count as errors); 1 otherwise.
 # A run without a summary (killed, e.g. by rsyslog's closeTimeout) is
@@ -56,7 +59,7 @@ if [ $# -gt 0 ]; then
 else
 	tests=(tests/oracle/oracle.sh tests/hostile/longline.sh tests/hostile/binary.sh tests/hostile/forged.sh
 	       tests/hostile/connect-flood.sh tests/hostile/strike-flood.sh tests/rsyslog/confirm.sh
-	       tests/journal/equivalence.sh tests/bans/replay.sh)
+	       tests/journal/equivalence.sh tests/bans/replay.sh tests/e2e/run.sh)
 fi
 
 V=$(mktemp -d "${TMPDIR:-/tmp}/authfold-valgrind.XXXXXX") || exit 1
