@@ -283,6 +283,7 @@ out:
 /* --- authfold journal (issue 5) ------------------------------------------ */
 
 #define JR_CHECKPOINT_USEC	1000000	/* and at most this long */
+#define JR_IDLE_CHECKPOINT_USEC	250000	/* at the end of the journal, at most this often */
 #define JR_PROCESS_ENTRIES	1024	/* sd_journal_process() during a catch-up */
 
 struct jr {
@@ -297,6 +298,7 @@ struct jr {
 	bool stop;
 	uint64_t dirty;			/* entries since the last checkpoint */
 	uint64_t last_checkpoint, wd_usec, last_watchdog;
+	uint64_t last_bans;		/* jr_now() of the last idle jr_bans() */
 	struct backend *backend;
 	int lock_fd;			/* bans_lock(): one daemon per state_dir */
 };
@@ -349,13 +351,11 @@ static void jr_status(struct jr *s, const char *what)
 		   p->bans);
 }
 
-/* Flush, then save {cursor, engine state, output sizes} in one file. */
-static int jr_checkpoint(struct jr *s)
+/* Writes the outputs (and queued bans); <0 only when a write failed. */
+static int jr_flush(struct jr *s)
 {
-	char err[1024];
-	int r;
-
 	uint64_t write_errors = engine_counters(s->e)->write_errors;
+	int r;
 
 	if ((r = engine_flush(s->e)) < 0) {
 		fprintf(stderr, "authfold: journal: %s\n", engine_error(s->e));
@@ -363,6 +363,17 @@ static int jr_checkpoint(struct jr *s)
 		if (engine_counters(s->e)->write_errors != write_errors)
 			return r;
 	}
+	return 0;
+}
+
+/* Flush, then save {cursor, engine state, output sizes} in one file. */
+static int jr_checkpoint(struct jr *s)
+{
+	char err[1024];
+	int r;
+
+	if ((r = jr_flush(s)) < 0)
+		return r;
 	r = journal_cursor(s->j, s->x.cursor, sizeof(s->x.cursor));
 	if (r < 0 && r != -ENODATA) {
 		fprintf(stderr, "authfold: journal: cannot read the cursor: %s\n", strerror(-r));
@@ -438,8 +449,15 @@ static int jr_wait(struct jr *s, bool *ret_woke)
 
 	if ((r = journal_poll_params(s->j, &p[1].fd, &p[1].events, &timeout)) < 0)
 		return r;
+	/* journald tells readers of new entries through inotify only on a
+	   coalescing timer (250 ms, fired up to 250 ms late): look on our own
+	   this often, the entries are in the mapped files already. */
+	if (s->c->journal_poll_ms && now + s->c->journal_poll_ms * UINT64_C(1000) < until)
+		until = now + s->c->journal_poll_ms * UINT64_C(1000);
 	if (timeout < until)
 		until = timeout;
+	if (s->dirty && s->last_checkpoint + JR_IDLE_CHECKPOINT_USEC < until)
+		until = s->last_checkpoint + JR_IDLE_CHECKPOINT_USEC;
 	if (s->wd_usec && s->last_watchdog + s->wd_usec / 2 < until)
 		until = s->last_watchdog + s->wd_usec / 2;
 	r = poll(p, 2, until <= now ? 0 : (int) ((until - now + 999) / 1000));
@@ -597,7 +615,7 @@ static int cmd_journal(int argc, char **argv)
 	jr_status(&s, "reading");
 
 	double t0 = now_seconds();
-	uint64_t n = 0;
+	uint64_t n = 0, status_n = UINT64_MAX;
 
 	while (!s.stop) {
 		struct record rec;
@@ -638,23 +656,32 @@ static int cmd_journal(int argc, char **argv)
 				break;
 			continue;
 		}
-		/* The end of the journal, for now. */
-		if (s.dirty && jr_checkpoint(&s) < 0)
+		/* The end of the journal, for now: the outputs are written at once,
+		   a checkpoint (fsyncs, state) taken at most every 250 ms. */
+		if (s.dirty && (jr_now() - s.last_checkpoint >= JR_IDLE_CHECKPOINT_USEC || once ?
+				jr_checkpoint(&s) : jr_flush(&s)) < 0)
 			break;
 		if (once) {
 			status = 0;
 			break;
 		}
-		jr_status(&s, "following");
+		if (n != status_n) {	/* not every journal_poll_ms */
+			jr_status(&s, "following");
+			status_n = n;
+		}
 		bool woke = false;
 
 		if ((r = jr_wait(&s, &woke)) < 0) {
 			fprintf(stderr, "authfold: journal: poll: %s\n", strerror(-r));
 			break;
 		}
-		jr_watchdog(&s, jr_now());
-		if (!woke)
+		uint64_t now = jr_now();
+
+		jr_watchdog(&s, now);
+		if (!woke && now - s.last_bans >= JR_CHECKPOINT_USEC) {
 			jr_bans(&s, false);	/* a quiet journal still takes unban requests */
+			s.last_bans = now;
+		}
 		if (jr_signals(&s) < 0)
 			break;
 		if ((r = journal_process(s.j)) < 0) {

@@ -269,6 +269,7 @@ struct config *config_new(void)
 		goto fail;
 	c->n_journal_trusted_comm = 1;
 	c->journal_checkpoint_entries = 10000;
+	c->journal_poll_ms = 50;
 	/* --- end journal source --- */
 	if (each_word("127.0.0.0/8 ::1", add_ignoreip, c, err, sizeof(err)) < 0 ||
 	    each_word("postfix/smtpd postfix/*/smtpd postfix-*/smtpd", add_tag, c, err, sizeof(err)) < 0)
@@ -358,6 +359,14 @@ static int set_journal(struct config *c, const char *key, const char *value, cha
 		if (parse_uint(value, 10000000, &n) < 0 || n < 1)
 			return bad(err, errlen, key, "expected a number from 1 to 10000000, not", value);
 		c->journal_checkpoint_entries = (unsigned) n;
+		return 0;
+	}
+	if (strcmp(key, "journal_poll_ms") == 0) {
+		unsigned long long n;
+
+		if (parse_uint(value, 1000, &n) < 0)
+			return bad(err, errlen, key, "expected milliseconds from 0 to 1000, not", value);
+		c->journal_poll_ms = (unsigned) n;
 		return 0;
 	}
 	if (strcmp(key, "journal_match") == 0) {
@@ -553,7 +562,7 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
 		return set_rule(c, key, value, err, errlen);
 	/* --- journal source (issue 5) --- */
 	if (strncmp(key, "journal_", 8) == 0 && (strcmp(key + 8, "match") == 0 || strcmp(key + 8, "trusted_comm") == 0 ||
-						  strcmp(key + 8, "checkpoint_entries") == 0))
+						  strcmp(key + 8, "checkpoint_entries") == 0 || strcmp(key + 8, "poll_ms") == 0))
 		return set_journal(c, key, value, err, errlen);
 	/* --- end journal source --- */
 	snprintf(err, errlen, "unknown key '%s'", key);

@@ -48,6 +48,7 @@ struct config {
 	char *journal_trusted_comm[CONFIG_MAX_LIST];	/* _COMM values that may decide */
 	size_t n_journal_trusted_comm;
 	unsigned journal_checkpoint_entries;	/* entries between checkpoints while busy */
+	unsigned journal_poll_ms;	/* look for new entries this often (0: journald's notices only) */
 	/* --- site rules (issue 6) --- */
 	struct rules *rules;		/* fold/keep/strike lines in order; NULL: none */
 	uint32_t reasons_defined;	/* bit per reason this configuration can give */

@@ -38,6 +38,7 @@ static void test_defaults(void **state)
 	assert_true(c->bantime_factor == 2.0);
 	assert_int_equal(c->bantime_max, 24 * 86400);
 	assert_int_equal(c->ipv6_prefix, 64);
+	assert_int_equal(c->journal_poll_ms, 50);
 	assert_true(c->reasons[REASON_NOAUTH] && c->reasons[REASON_SASLFAIL]);
 	assert_int_equal(c->session_idle, 3600);
 	assert_int_equal(c->max_sessions, 65536);
@@ -127,6 +128,7 @@ static void test_valid(void **state)
 		{"session_idle", "1h"}, {"max_sessions", "16"}, {"max_sessions", "16777216"},
 		{"max_addresses", "16"}, {"smtpd_tags", "postfix/smtpd"},
 		{"smtpd_tags", "postfix/smtpd postfix-*/smtpd"},
+		{"journal_poll_ms", "0"}, {"journal_poll_ms", "50"}, {"journal_poll_ms", "1000"},
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -188,6 +190,7 @@ static void test_invalid(void **state)
 		{"session_idle", "0"}, {"session_idle", "x"},
 		{"max_sessions", "15"}, {"max_sessions", "16777217"}, {"max_sessions", "x"},
 		{"max_addresses", "0"},
+		{"journal_poll_ms", "1001"}, {"journal_poll_ms", "-1"}, {"journal_poll_ms", "50ms"}, {"journal_poll_ms", ""},
 		{"smtpd_tags", ""}, {"smtpd_tags", " , "},
 		{"no_such_key", "1"}, {"", "1"}, {"MaxRetry", "2"},
 	};
