@@ -258,11 +258,12 @@ static void kernel_lookup(const struct config *c, struct rows *bans, struct kent
 		return;
 	}
 	*ret_checked = true;
-	qsort(k->v, k->n, sizeof(*k->v), kentry_cmp);
+	if (k->n > 0)	/* empty sets: k->v is NULL, which qsort and bsearch must not get */
+		qsort(k->v, k->n, sizeof(*k->v), kentry_cmp);
 	for (size_t i = 0; i < bans->n; i++) {
 		struct row *x = &bans->v[i];
 		struct kentry key = {.c = {x->net, x->prefix}};
-		struct kentry *e = bsearch(&key, k->v, k->n, sizeof(*k->v), kentry_cmp);
+		struct kentry *e = k->n ? bsearch(&key, k->v, k->n, sizeof(*k->v), kentry_cmp) : NULL;
 
 		x->in_kernel = e != NULL;
 		if (e != NULL) {
