@@ -41,8 +41,22 @@ run() {
     until tail -c 300 "$out" 2>/dev/null | grep -q 'warm-up$'; do sleep 0.05; done
     t0=$(now)
     python3 "$SEND" --port "$p" --repeat "$REPEAT" --sentinel end-of-bench "$LOG"
-    until tail -c 300 "$out" 2>/dev/null | grep -q 'end-of-bench$'; do sleep 0.02; done
+    # The sentinel is the last line, unless rsyslog's queue spilled to disk
+    # and delivered out of order (see bench/omprog/order.sh): then the end
+    # is when the output has stopped growing and holds the sentinel.
+    local size=-1 still=0 grown
+    grown=$(now)
+    until tail -c 300 "$out" 2>/dev/null | grep -q 'end-of-bench$'; do
+        sleep 0.02
+        if [ "$(stat -c %s "$out")" != "$size" ]; then
+            size=$(stat -c %s "$out") still=0 grown=$(now)
+        elif [ $((still += 1)) -ge 100 ] && grep -q 'end-of-bench$' "$out"; then
+            echo "run.sh: $1: the sentinel is not the last line (out of order)" >&2
+            break
+        fi
+    done
     t1=$(now)
+    [ "$still" -ge 100 ] && t1=$grown
     kill "$RS_PID"
     wait "$RS_PID" || true
     RS_PID=
