@@ -38,7 +38,7 @@
 # Exit 77 (skip) when not root or when postfix, rsyslogd (omprog), ipset,
 # iptables, ip netns or the kernel's ipset/xt_set support are missing.
 # KEEP=1 keeps the temp dir (it is also kept on failure).
-# E2E_PASSES="verbose journal" runs only those passes. About 70 s on 2 cores.
+# E2E_PASSES="verbose journal" runs only those passes. About 95 s on 2 cores.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 set -uo pipefail
 
