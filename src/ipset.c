@@ -115,7 +115,6 @@
 enum scan_mode {
 	SCAN_NONE,		/* output not expected: discard */
 	SCAN_HEADER,		/* plain header listing: look for timeout */
-	SCAN_ENTRY,		/* save listing: look for one entry */
 	SCAN_ALL,		/* save listing: every entry to a callback */
 };
 
@@ -128,10 +127,6 @@ struct scan {
 	/* SCAN_HEADER */
 	bool header_seen;
 	bool header_timeout;
-	/* SCAN_ENTRY */
-	struct cidr want;
-	bool found;
-	unsigned seconds;
 	/* SCAN_ALL */
 	ipset_entry_fn *each;
 	void *each_data;
@@ -211,6 +206,7 @@ static void scan_line(struct scan *sc, char *line)
 	char *tok[64];
 	unsigned n;
 	struct cidr c;
+	unsigned seconds;
 
 	switch (sc->mode) {
 	case SCAN_HEADER:
@@ -222,33 +218,17 @@ static void scan_line(struct scan *sc, char *line)
 			if (strcmp(tok[i], "timeout") == 0)
 				sc->header_timeout = true;
 		return;
-	case SCAN_ENTRY:
-		if (sc->found)
-			return;
-		n = scan_tokens(line, tok, 64);
-		if (n < 3 || strcmp(tok[0], "add") != 0 || strcmp(tok[1], sc->setname) != 0)
-			return;
-		if (cidr_parse(tok[2], strlen(tok[2]), &c) < 0)
-			return;
-		if (c.prefix != sc->want.prefix || !addr_equal(&c.net, &sc->want.net))
-			return;
-		sc->found = true;
-		sc->seconds = 0;
-		for (unsigned i = 3; i + 1 < n; i++)
-			if (strcmp(tok[i], "timeout") == 0 && parse_seconds(tok[i + 1], &sc->seconds))
-				break;
-		return;
 	case SCAN_ALL:
 		n = scan_tokens(line, tok, 64);
 		if (n < 3 || strcmp(tok[0], "add") != 0 || strcmp(tok[1], sc->setname) != 0)
 			return;
 		if (cidr_parse(tok[2], strlen(tok[2]), &c) < 0)
 			return;
-		sc->seconds = 0;
+		seconds = 0;
 		for (unsigned i = 3; i + 1 < n; i++)
-			if (strcmp(tok[i], "timeout") == 0 && parse_seconds(tok[i + 1], &sc->seconds))
+			if (strcmp(tok[i], "timeout") == 0 && parse_seconds(tok[i + 1], &seconds))
 				break;
-		sc->each(sc->each_data, &c, sc->seconds);
+		sc->each(sc->each_data, &c, seconds);
 		return;
 	case SCAN_NONE:
 		return;
@@ -652,55 +632,12 @@ int ipset_backend_test(struct ipset_backend *b, const struct addr *net, unsigned
 	return r < 0 ? r : entry_cmd(b, IPSET_CMD_TEST, &c, 0, err, errlen);
 }
 
-int ipset_backend_timeout(struct ipset_backend *b, const struct addr *net, unsigned prefix,
-			  unsigned *ret_seconds, char *err, size_t errlen)
+/* Every entry of set sp to each(data, entry, seconds): one save listing. */
+static int list_entries(struct ipset_backend *b, const struct set_spec *sp, ipset_entry_fn *each, void *data,
+			char *err, size_t errlen)
 {
-	struct ipset_session *s;
-	const struct set_spec *sp;
-	struct cidr c;
 	int r;
 
-	r = entry_check(b, net, prefix, &c, err, errlen);
-	if (r < 0)
-		return r;
-	sp = &b->set[spec_index(net)];
-	/* Check the set with HEADER first: a failing LIST desynchronizes
-	 * the session (see BUGS). */
-	r = set_header(b, sp, IPSET_CMD_ADD, err, errlen);
-	if (r < 0)
-		return r;
-	if ((r = list_begin(b, sp, IPSET_LIST_SAVE, SCAN_ENTRY, err, errlen)) < 0)
-		return r;
-	s = b->session;
-	b->scan.want = c;
-	r = ipset_cmd(s, IPSET_CMD_LIST, 0);
-	scan_feed(&b->scan, "\n", 1);
-	b->scan.mode = SCAN_NONE;
-	if (r < 0)
-		return lib_err(b, sp->name, "list", err, errlen);
-	ipset_session_report_reset(s);
-	if (!b->scan.found) {
-		char text[ADDR_STRLEN];
-
-		addr_format(&c.net, text);
-		set_err(err, errlen, "ipset '%s': %s/%u is not in the set", sp->name, text, prefix);
-		return -ENOENT;
-	}
-	*ret_seconds = b->scan.seconds;
-	return 0;
-}
-
-int ipset_backend_list(struct ipset_backend *b, int family, ipset_entry_fn *each, void *data,
-		       char *err, size_t errlen)
-{
-	const struct set_spec *sp;
-	int r;
-
-	if (family != AF_INET && family != AF_INET6) {
-		set_err(err, errlen, "ipset: address family %d is neither IPv4 nor IPv6", family);
-		return -EINVAL;
-	}
-	sp = &b->set[family == AF_INET ? 0 : 1];
 	/* HEADER first: a failing LIST desynchronizes the session (BUGS). */
 	if ((r = set_header(b, sp, IPSET_CMD_ADD, err, errlen)) < 0)
 		return r;
@@ -715,6 +652,57 @@ int ipset_backend_list(struct ipset_backend *b, int family, ipset_entry_fn *each
 		return lib_err(b, sp->name, "list", err, errlen);
 	ipset_session_report_reset(b->session);
 	return 0;
+}
+
+/* ipset_backend_timeout(): the first entry equal to want. */
+struct wanted {
+	struct cidr want;
+	bool found;
+	unsigned seconds;
+};
+
+static void wanted_entry(void *data, const struct cidr *c, unsigned seconds)
+{
+	struct wanted *w = data;
+
+	if (!w->found && c->prefix == w->want.prefix && addr_equal(&c->net, &w->want.net)) {
+		w->found = true;
+		w->seconds = seconds;
+	}
+}
+
+int ipset_backend_timeout(struct ipset_backend *b, const struct addr *net, unsigned prefix,
+			  unsigned *ret_seconds, char *err, size_t errlen)
+{
+	const struct set_spec *sp;
+	struct wanted w = {.found = false};
+	int r;
+
+	r = entry_check(b, net, prefix, &w.want, err, errlen);
+	if (r < 0)
+		return r;
+	sp = &b->set[spec_index(net)];
+	if ((r = list_entries(b, sp, wanted_entry, &w, err, errlen)) < 0)
+		return r;
+	if (!w.found) {
+		char text[ADDR_STRLEN];
+
+		addr_format(&w.want.net, text);
+		set_err(err, errlen, "ipset '%s': %s/%u is not in the set", sp->name, text, prefix);
+		return -ENOENT;
+	}
+	*ret_seconds = w.seconds;
+	return 0;
+}
+
+int ipset_backend_list(struct ipset_backend *b, int family, ipset_entry_fn *each, void *data,
+		       char *err, size_t errlen)
+{
+	if (family != AF_INET && family != AF_INET6) {
+		set_err(err, errlen, "ipset: address family %d is neither IPv4 nor IPv6", family);
+		return -EINVAL;
+	}
+	return list_entries(b, &b->set[family == AF_INET ? 0 : 1], each, data, err, errlen);
 }
 
 /* Open and free. */
