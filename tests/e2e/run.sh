@@ -203,15 +203,7 @@ start_journal() {
     mid=$(cat /etc/machine-id)
     wait_until 20 "no journal file in /run/log/journal/$mid" test -s "/run/log/journal/$mid/system.journal"
     echo "summary_format = rfc3339" >>"$D/authfold.conf"
-    python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-while True:
-    d = s.recv(65536).decode(errors="replace")
-    with open(sys.argv[2], "a") as f:
-        f.write(d.replace("\n", "|") + "\n")
-' "$D/notify.sock" "$D/out/notify.txt" &
+    python3 "$top_srcdir/tests/lib/notify-listen.py" "$D/notify.sock" "$D/out/notify.txt" &
     NOTIFY_PID=$!
     wait_until 20 "the test's notify socket did not appear" test -S "$D/notify.sock"
     NOTIFY_SOCKET=$D/notify.sock "$AUTHFOLD" journal -c "$D/authfold.conf" 2>"$D/out/journal.err" &

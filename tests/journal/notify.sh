@@ -9,18 +9,7 @@ LOG=$(data_log)
 conf "$T/c.conf"
 export_to "$T/j/x.journal" <"$LOG"
 
-python3 - "$T/notify.sock" "$T/notify.txt" <<'PY' &
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-with open(sys.argv[2], 'a') as f:
-    while True:
-        d = s.recv(65536).decode(errors='replace')
-        f.write(d.replace('\n', '|') + '\n')
-        f.flush()
-        if 'STOPPING=1' in d:
-            break
-PY
+python3 "$top_srcdir/tests/lib/notify-listen.py" "$T/notify.sock" "$T/notify.txt" &
 PIDS=$!
 for _ in $(seq 100); do [ -S "$T/notify.sock" ] && break; sleep 0.02; done
 [ -S "$T/notify.sock" ] || fail "the test's notify socket did not appear"
