@@ -344,7 +344,9 @@ static int run(struct omprog *op)
 					break;
 				left = DRAIN_LULL_MS;
 			} else if (op->dirty && left <= 0) {
-				if (engine_flush(op->e) == 0)
+				/* A quiet second: rsyslog's queue is empty, no late
+				   line is on its way; what the fold defers is settled. */
+				if (engine_settle(op->e) == 0 && engine_flush(op->e) == 0)
 					save_state(op);
 				else
 					op->last_save = now_ms();	/* try again in a second */

@@ -49,7 +49,8 @@ int addr_parse(const char *text, size_t len, struct addr *ret_addr)
 	char buf[ADDR_STRLEN];
 	struct addr a;
 
-	if (len == 0 || len >= sizeof(buf))
+	/* a NUL would end the text for inet_pton(3) early: "192.0.2.1\0junk" */
+	if (len == 0 || len >= sizeof(buf) || memchr(text, 0, len))
 		return -EINVAL;
 	memcpy(buf, text, len);
 	buf[len] = 0;

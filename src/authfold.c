@@ -266,7 +266,7 @@ static int cmd_replay(int argc, char **argv)
 	}
 	if (tty && fold_counters(engine_fold(e))->lines >= 1000000)
 		fputc('\n', stderr);
-	if ((r = engine_flush(e)) < 0) {
+	if ((r = engine_settle(e)) < 0 || (r = engine_flush(e)) < 0) {
 		fprintf(stderr, "authfold: %s\n", engine_error(e));
 		status = 1;
 	}
@@ -657,7 +657,12 @@ static int cmd_journal(int argc, char **argv)
 			continue;
 		}
 		/* The end of the journal, for now: the outputs are written at once,
-		   a checkpoint (fsyncs, state) taken at most every 250 ms. */
+		   a checkpoint (fsyncs, state) taken at most every 250 ms. The
+		   journal is read in time order: what the fold defers is settled. */
+		if (s.dirty && engine_settle(s.e) < 0) {
+			fprintf(stderr, "authfold: journal: %s\n", engine_error(s.e));
+			break;
+		}
 		if (s.dirty && (jr_now() - s.last_checkpoint >= JR_IDLE_CHECKPOINT_USEC || once ?
 				jr_checkpoint(&s) : jr_flush(&s)) < 0)
 			break;

@@ -261,13 +261,51 @@ static void explain(struct engine *e, const struct fold_result *res)
 		(void) output_write(e->o.summary, buf, (size_t) n < sizeof(buf) ? (size_t) n : sizeof(buf) - 1);
 }
 
+/* Verdicts the fold gave after their line: written before the current line. */
+static int judge_late(struct engine *e)
+{
+	const struct fold_late *l;
+	struct fold_result res;
+	int ret;
+
+	while ((l = fold_late_peek(e->fold)) != NULL) {
+		if (!e->quiet && l->synthetic &&
+		    (ret = summary_synthetic(e->o.summary, &l->r, e->c->summary_format, l->client, l->client_len)) < 0)
+			return output_failed(e, e->o.summary, ret);
+		if (l->strike) {
+			res.strike = true;
+			res.reason = l->reason;
+			res.addr = l->addr;
+			res.client_len = l->client_len;
+			memcpy(res.client, l->client, l->client_len);
+			if ((ret = strike(e, &l->r, &res)) < 0)
+				return ret;
+		}
+		fold_late_pop(e->fold);
+	}
+	return 0;
+}
+
+int engine_settle(struct engine *e)
+{
+	size_t left;
+	int ret;
+
+	do {
+		left = fold_settle(e->fold);
+		if ((ret = judge_late(e)) < 0)
+			return ret;
+	} while (left > 0);
+	return 0;
+}
+
 static int judge(struct engine *e, const struct record *r, bool complete)
 {
 	struct fold_result res;
 	struct output *sum = e->o.summary;
 	int ret;
 
-	if ((ret = fold_line(e->fold, r, &res)) < 0)
+	if ((ret = fold_line(e->fold, r, &res)) < 0 || (ret = judge_late(e)) < 0)
 		return ret;
 	if (e->quiet) {
 		e->tail_written = false;

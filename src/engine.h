@@ -45,6 +45,8 @@ int engine_record(struct engine *e, const struct record *r);
 /* Quiet: lines change the state only (no summary, events, WAL or bans):
    for feeding a line journal back after a restart. */
 void engine_set_quiet(struct engine *e, bool quiet);
+/* Gives every verdict the fold still defers (end of input, idle). */
+int engine_settle(struct engine *e);
 /* Writes out the summary and events, retries bans that failed. */
 int engine_flush(struct engine *e);
 const char *engine_error(const struct engine *e);	/* the last failure, for diagnostics */

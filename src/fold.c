@@ -8,55 +8,98 @@
  *
  *	struct fold *fold_new(c)
  *	int	fold_line(f, r, ret_result)
+ *	const struct fold_late *fold_late_peek(f)
+ *	void	fold_late_pop(f)
+ *	size_t	fold_settle(f)
  *	void	fold_expire(f, now_usec)
  * DESCRIPTION
  *	fold_line() decides, for one record, whether it is written to the
  *	summary (PASS: not a Postfix smtpd line, or not trusted to decide;
  *	KEEP: an smtpd line a Postfix without -v writes) or folded away
- *	(DROP: -v chatter, in a session or outside one), whether a synthetic
- *	"warning: NAME[ADDR]: authentication not enabled" goes with it, and
- *	whether its session gives a strike.
+ *	(DROP: -v chatter), whether a synthetic "warning: NAME[ADDR]:
+ *	authentication not enabled" goes with it, and whether a session
+ *	gives a strike. Keeping or dropping depends on the line alone;
+ *	synthetic lines and strikes depend on the line's session.
  *
- *	Sessions run from "connect from" to "disconnect from" per (host,
- *	tag, pid). A session is a probe (reason noauth) when
- *	  - the -v trace shows the reply "503 5.5.1 Error: authentication
- *	    not enabled" to an AUTH command of the same session: the
- *	    synthetic line takes the reply's place; or
- *	  - the session showed no -v trace and its disconnect statistics
- *	    count a failed AUTH (auth=0/N), no STARTTLS, an EHLO or HELO (an
- *	    AUTH before any EHLO is refused with "send HELO/EHLO first"), and
- *	    no SASL failure was logged: the synthetic line goes just before
- *	    the disconnect line.
+ *	Lines belong to sessions by time, not by arrival. One smtpd process
+ *	(host, tag, pid) serves its sessions one after the other, so each
+ *	session is an interval from "connect from" to "disconnect from", and
+ *	a line belongs to the session of its process whose interval holds
+ *	its timestamp, whatever order lines arrive in (rsyslog's queues
+ *	reorder under a backlog). session(3) remembers ended sessions for
+ *	session_idle of log time, so a late line still finds its session,
+ *	and a line that arrives before its session's connect opens the
+ *	session without it ("adopted"); the connect joins it when it comes.
+ *	A line whose time is held by no known session of its client, and
+ *	not inside a session of another client, is adopted the same way.
+ *	When timestamps tie (one-second stamps), the client token decides,
+ *	then arrival order.
+ *
+ *	A session is a probe (reason noauth) when
+ *	  - the -v trace holds the reply "503 5.5.1 Error: authentication
+ *	    not enabled" and an AUTH command of the same session no later
+ *	    than it (Postfix sends that reply only to AUTH): the synthetic
+ *	    line carries the reply's prefix, in the reply's place; or
+ *	  - the session's disconnect statistics count a failed AUTH
+ *	    (auth=0/N), no STARTTLS and an EHLO or HELO (an AUTH before any
+ *	    EHLO is refused with "send HELO/EHLO first"), while no -v trace
+ *	    of its process and no SASL failure of the session was seen: the
+ *	    synthetic line carries the disconnect's prefix, just before it.
  *	A session fails a password (reason saslfail) at "warning: NAME[ADDR]:
  *	SASL MECH authentication failed". A session gives at most one strike,
  *	at its first evidence of a reason listed in `reasons`, and at most one
- *	synthetic line.
+ *	synthetic line, whatever order its lines come in.
  *
- *	A trace or SASL line of a session whose "connect from" was not seen
- *	(authfold started, or was killed, in the middle of it) adopts the
- *	session from its own client token, so its evidence still counts once.
+ *	The statistics verdict needs the whole session. It is given at the
+ *	disconnect when the session's connect came first (the in-order case).
+ *	When the disconnect comes first it waits (deferred) until the
+ *	session's earlier lines have had their chance: a -v trace line or a
+ *	SASL failure of the session cancels it; it is given, with the
+ *	disconnect's prefix, once the connect has come and a later line of
+ *	the process lies outside the session, or once the stream's clock is
+ *	FOLD_GRACE_USEC past the disconnect, or when the session is dropped,
+ *	or at fold_settle(). Likewise a 503 reply that comes before its AUTH
+ *	command waits for it. Verdicts given after their line are queued
+ *	(at most FOLD_LATE_MAX): the caller takes them with fold_late_peek() and
+ *	fold_late_pop() after each fold_line() and fold_settle(); each carries a record
+ *	rebuilt from the proving line's prefix. fold_settle() gives every
+ *	waiting statistics verdict now (end of input, idle daemon); it
+ *	returns how many still wait because the queue is full.
  *
  *	Site rules (rules(3), authfold.conf(5) SITE RULES) come after the
  *	built-in rules: connect, disconnect, the -v trace and SASL failures
  *	always keep their built-in meaning; any other smtpd line, and a line
  *	of another program whose tag a rule names, goes to the site rules in
  *	order, and the first that matches decides: fold (drop), keep, or
- *	strike the line's session with the rule's reason (and keep or fold
- *	the line). result.rule is then the rule's name, site:FILE:LINE.
+ *	strike the line's session (by time) with the rule's reason. The
+ *	result's rule is then the rule's name, site:FILE:LINE.
  *
- *	The result is self-contained (it copies the client token): it stays
- *	valid after the session closes.
+ *	Results and late verdicts are self-contained (they copy the client
+ *	and prefix): they stay valid after the session goes; a late verdict
+ *	until it is popped.
  * DIAGNOSTICS
  *	fold_line() returns 0, or -ENOMEM.
  * SECURITY
  *	Evidence counts only from a line whose client token, in Postfix's
  *	own position, is the client of the session it belongs to; the
- *	address struck is that of the session's "connect from" line (or of
- *	the disconnect line itself when no session is open). Nothing a client
- *	sends (EHLO, MAIL FROM, AUTH arguments) is ever parsed for an address.
+ *	address struck is that of the session's client token. Nothing a
+ *	client sends (EHLO, MAIL FROM, AUTH arguments) is ever parsed for an
+ *	address. A client cannot write a "> " (reply) line: its own text
+ *	appears only after "< NAME[ADDR]: ", with control characters
+ *	replaced by Postfix. Memory is session(3)'s bound plus the fixed
+ *	queue of late verdicts; deferred prefixes are at most
+ *	SESSION_PREFIX_MAX bytes each (a longer one is decided at once).
  * BUGS
  *	Without -v, an AUTH sent before EHLO by a client that then sends
  *	EHLO cannot be told from a probe: the statistics do not keep order.
+ *
+ *	Two consecutive sessions of one client on one process cannot be told
+ *	apart while the first one's disconnect and the second one's connect
+ *	have both not arrived: the second one's lines then count for the
+ *	first. A disconnect of a -v session that arrives before every -v
+ *	line of its process and before its connect, and is then settled by
+ *	the grace time before they come, gives the statistics verdict (one
+ *	strike all the same, the synthetic line with the disconnect's time).
  */
 
 #include "fold.h"
@@ -71,11 +114,17 @@ struct fold {
 	const struct config *c;
 	struct session_table *sessions;
 	struct fold_counters counters;
+	struct session *pend_first, *pend_last;	/* deferred statistics verdicts, oldest first */
+	size_t npending;
+	struct fold_late late[FOLD_LATE_MAX];
+	size_t late_head, late_len;
 	const char *last_tag;		/* one-entry cache of config_smtpd_tag() */
 	size_t last_tag_len;
 	char last_tag_buf[128];
 	bool last_tag_result;
 };
+
+static void on_drop(void *data, struct session *s);
 
 struct fold *fold_new(const struct config *c)
 {
@@ -88,6 +137,7 @@ struct fold *fold_new(const struct config *c)
 		free(f);
 		return NULL;
 	}
+	session_table_on_drop(f->sessions, on_drop, f);
 	return f;
 }
 
@@ -95,6 +145,7 @@ void fold_free(struct fold *f)
 {
 	if (f == NULL)
 		return;
+	session_table_on_drop(f->sessions, NULL, NULL);
 	session_table_free(f->sessions);
 	free(f);
 }
@@ -107,6 +158,11 @@ const struct fold_counters *fold_counters(const struct fold *f)
 struct session_table *fold_sessions(struct fold *f)
 {
 	return f->sessions;
+}
+
+size_t fold_pending(const struct fold *f)
+{
+	return f->npending;
 }
 
 void fold_expire(struct fold *f, int64_t now_usec)
@@ -127,72 +183,620 @@ static bool smtpd_tag(struct fold *f, struct span tag)
 	return f->last_tag_result;
 }
 
-static void set_client(struct fold_result *res, const char *p, size_t len, const struct addr *a)
+/* --- deferred verdicts ---------------------------------------------------- */
+
+static void pend_unlink(struct fold *f, struct session *s)
 {
-	memcpy(res->client, p, len);
-	res->client_len = len;
-	res->addr = *a;
+	if (s->pending != SESSION_PENDING_DISCONNECT)
+		return;
+	if (s->pprev)
+		s->pprev->pnext = s->pnext;
+	else
+		f->pend_first = s->pnext;
+	if (s->pnext)
+		s->pnext->pprev = s->pprev;
+	else
+		f->pend_last = s->pprev;
+	s->pnext = s->pprev = NULL;
+	s->proc->npending--;
+	f->npending--;
 }
 
-/* First evidence of a reason in a session (s may be NULL: a disconnect alone). */
-static void evidence(struct fold *f, struct session *s, enum reason reason, struct fold_result *res)
+static void pend_clear(struct fold *f, struct session *s)
 {
-	if (s && s->struck)
+	pend_unlink(f, s);
+	s->pending = SESSION_PENDING_NONE;
+	free(s->pending_prefix);
+	s->pending_prefix = NULL;
+	s->pending_len = 0;
+}
+
+void fold_pend(struct fold *f, struct session *s)
+{
+	if (s->pending != SESSION_PENDING_DISCONNECT)
 		return;
+	s->pnext = NULL;
+	s->pprev = f->pend_last;
+	if (f->pend_last)
+		f->pend_last->pnext = s;
+	else
+		f->pend_first = s;
+	f->pend_last = s;
+	s->proc->npending++;
+	f->npending++;
+}
+
+/* A deferred statistics verdict follows its disconnect line to another session. */
+static void pend_move(struct fold *f, struct session *from, struct session *to)
+{
+	if (from->pending != SESSION_PENDING_DISCONNECT)
+		return;
+	pend_clear(f, to);
+	pend_unlink(f, from);
+	to->pending = from->pending;
+	to->pending_format = from->pending_format;
+	to->pending_ts_len = from->pending_ts_len;
+	to->pending_len = from->pending_len;
+	to->pending_usec = from->pending_usec;
+	to->pending_prefix = from->pending_prefix;
+	from->pending_prefix = NULL;
+	from->pending_len = 0;
+	from->pending = SESSION_PENDING_NONE;
+	fold_pend(f, to);
+}
+
+/* Keeps r's prefix in s for a verdict given later; false if it cannot. */
+static bool pend(struct fold *f, struct session *s, const struct record *r, enum session_pending kind)
+{
+	size_t n = r->format == RECORD_JOURNAL ? 0 : r->prefix_len;
+	char *p = NULL;
+
+	if (n > SESSION_PREFIX_MAX || (n > 0 && (p = malloc(n)) == NULL))
+		return false;
+	pend_clear(f, s);
+	if (n > 0)
+		memcpy(p, r->line.p, n);
+	s->pending_prefix = p;
+	s->pending_len = (uint16_t) n;
+	s->pending_ts_len = (uint16_t) r->ts.len;
+	s->pending_format = (uint8_t) r->format;
+	s->pending_usec = r->usec;
+	s->pending = (uint8_t) kind;
+	fold_pend(f, s);
+	return true;
+}
+
+static size_t late_room(const struct fold *f)
+{
+	return FOLD_LATE_MAX - f->late_len;
+}
+
+static void set_client(struct fold_result *res, const struct session *s)
+{
+	memcpy(res->client, s->client, s->client_len);
+	res->client_len = s->client_len;
+	res->addr = s->addr;
+}
+
+/* Whether the session gives its strike for reason now, at evidence time t. */
+static bool evidence(struct fold *f, struct session *s, enum reason reason, int64_t t)
+{
+	if (s->struck)
+		return false;
 	if (!f->c->reasons[reason]) {
 		f->counters.evidence_ignored++;
-		return;
+		return false;
 	}
-	if (s) {
-		s->struck = true;
-		set_client(res, s->client, s->client_len, &s->addr);
-	}
-	res->strike = true;
-	res->reason = reason;
+	s->struck = true;
+	s->struck_usec = t;
 	f->counters.strikes[reason]++;
+	return true;
 }
 
-/* --- site rules (issue 6) ------------------------------------------------
-   A site rule decides a line the built-in rules leave to it (see
-   fold_line) and overrides their keep/chatter verdict. A strike rule
-   strikes the session the line belongs to by (host, tag, pid), with the
-   client of its "connect from" line: text of the line is never read for
-   an address. Outside a session it strikes nothing (counted). */
-static bool site_rule(struct fold *f, const struct record *r, bool smtpd, struct fold_result *res)
+/* Gives s's deferred verdict now, as a late one. */
+static void give_late(struct fold *f, struct session *s)
+{
+	struct fold_late *l = &f->late[(f->late_head + f->late_len) % FOLD_LATE_MAX];
+	struct span host, tag;
+	size_t n = s->pending_len;
+
+	session_proc_origin(s->proc, &host, &tag);
+	memset(&l->r, 0, sizeof(l->r));
+	memcpy(l->buf, s->pending_prefix, n);
+	memcpy(l->buf + n, host.p, host.len);
+	memcpy(l->buf + n + host.len, tag.p, tag.len);
+	l->r.format = (enum record_format) s->pending_format;
+	l->r.line = (struct span) {l->buf, n};
+	l->r.prefix_len = n;
+	l->r.ts = (struct span) {l->buf, s->pending_ts_len <= n ? s->pending_ts_len : 0};
+	l->r.host = (struct span) {l->buf + n, host.len};
+	l->r.tag = (struct span) {l->buf + n + host.len, tag.len};
+	l->r.msg = (struct span) {l->buf + n, 0};
+	l->r.pid = s->proc->pid;
+	l->r.usec = s->pending_usec;
+	l->r.trusted = true;
+	l->synthetic = !s->synthetic;
+	s->synthetic = true;
+	if (l->synthetic)
+		f->counters.synthetic++;
+	l->reason = REASON_NOAUTH;
+	l->strike = evidence(f, s, REASON_NOAUTH, s->pending_usec);
+	l->addr = s->addr;
+	memcpy(l->client, s->client, s->client_len);
+	l->client_len = s->client_len;
+	pend_clear(f, s);
+	if (l->synthetic || l->strike) {
+		f->late_len++;
+		f->counters.settled_late++;
+	}
+}
+
+/* A strike given late with no line to show (a SASL failure moved to its
+   own session): its record is rebuilt from the session's origin and time. */
+static void strike_late(struct fold *f, struct session *s, enum reason reason, int64_t t)
+{
+	struct fold_late *l;
+	struct span host, tag;
+
+	if (late_room(f) == 0 || !evidence(f, s, reason, t))
+		return;
+	l = &f->late[(f->late_head + f->late_len) % FOLD_LATE_MAX];
+	session_proc_origin(s->proc, &host, &tag);
+	memset(&l->r, 0, sizeof(l->r));
+	memcpy(l->buf, host.p, host.len);
+	memcpy(l->buf + host.len, tag.p, tag.len);
+	l->r.format = RECORD_JOURNAL;
+	l->r.host = (struct span) {l->buf, host.len};
+	l->r.tag = (struct span) {l->buf + host.len, tag.len};
+	l->r.msg = (struct span) {l->buf, 0};
+	l->r.pid = s->proc->pid;
+	l->r.usec = t;
+	l->r.trusted = true;
+	l->synthetic = false;
+	l->strike = true;
+	l->reason = reason;
+	l->addr = s->addr;
+	memcpy(l->client, s->client, s->client_len);
+	l->client_len = s->client_len;
+	f->late_len++;
+	f->counters.settled_late++;
+}
+
+static void on_drop(void *data, struct session *s)
+{
+	struct fold *f = data;
+
+	if (s->pending == SESSION_PENDING_DISCONNECT && late_room(f) > 0)
+		give_late(f, s);
+	pend_clear(f, s);
+}
+
+const struct fold_late *fold_late_peek(const struct fold *f)
+{
+	return f->late_len ? &f->late[f->late_head] : NULL;
+}
+
+void fold_late_pop(struct fold *f)
+{
+	if (f->late_len == 0)
+		return;
+	f->late_head = (f->late_head + 1) % FOLD_LATE_MAX;
+	f->late_len--;
+}
+
+size_t fold_settle(struct fold *f)
+{
+	while (f->pend_first && late_room(f) > 0)
+		give_late(f, f->pend_first);
+	return f->npending;
+}
+
+/* Deferred verdicts whose grace has passed on the stream's clock. Keeps
+   room for what one line can add (a process reset drops SESSION_PER_PROC_MAX). */
+static void settle_by_clock(struct fold *f)
+{
+	int64_t now = session_watermark(f->sessions);
+
+	while (f->pend_first && f->pend_first->disconnect_usec + FOLD_GRACE_USEC < now &&
+	       late_room(f) > SESSION_PER_PROC_MAX + 2)
+		give_late(f, f->pend_first);
+}
+
+/* A line of the process outside a deferred session whose connect came:
+   the session's own lines have come, in the order they are sent. */
+static void settle_by_process(struct fold *f, struct session_proc *p, int64_t t)
+{
+	struct session *s, *earlier;
+
+	for (s = p->latest; s && p->npending > 0; s = earlier) {
+		earlier = s->earlier;
+		if (s->pending == SESSION_PENDING_DISCONNECT && s->connect_usec >= 0 &&
+		    (t > s->disconnect_usec || t < s->connect_usec) && late_room(f) > SESSION_PER_PROC_MAX + 2)
+			give_late(f, s);
+	}
+}
+
+/* --- placing a line in its session ---------------------------------------- */
+
+static bool holds_client(const struct session *s, const struct span *client)
+{
+	return client == NULL || session_client_is(s, *client);
+}
+
+/*
+ * The session of p that holds time t for client (NULL: any client).
+ * *ret_foreign is set when t lies inside the known interval of another
+ * client's session.
+ */
+static struct session *place(struct session_proc *p, int64_t t, const struct span *client, bool *ret_foreign)
+{
+	struct session *after = NULL;	/* the nearest session that starts after t */
+
+	*ret_foreign = false;
+	for (struct session *s = p->latest; s; s = s->earlier) {
+		if (s->lo_usec > t) {
+			after = s;
+			continue;
+		}
+		if (s->disconnect_usec >= 0 && s->disconnect_usec < t)
+			break;	/* s ended before t, and every earlier one too */
+		if (holds_client(s, client))
+			return s;
+		if (s->lo_usec == t)
+			continue;	/* a tie: an earlier session may hold t */
+		if (s->disconnect_usec >= 0) {
+			*ret_foreign = true;	/* inside another client's session */
+			return NULL;
+		}
+		break;		/* s is open and another client's: it ended before t */
+	}
+	if (after && after->connect_usec < 0 && holds_client(after, client))
+		return after;
+	return NULL;
+}
+
+static int adopt(struct fold *f, struct session_proc *p, const struct smtpd_line *l, int64_t t,
+		 struct session **ret_s)
+{
+	f->counters.no_session++;
+	session_counters(f->sessions)->adopted++;
+	return session_new(f->sessions, p, l->client, &l->addr, t, ret_s);
+}
+
+/*
+ * Lines of `from` at or after t (after t when `after`) belong to `to`, a
+ * later session of the same client: two sessions of one client on one
+ * process whose bounds came late. Their SASL failures and a strike they
+ * gave move over; whichever session is then owed its strike gets it.
+ */
+static void split(struct fold *f, struct session *from, struct session *to, int64_t t, bool after)
+{
+	bool moves = from->sasl_hi >= 0 && (after ? from->sasl_hi > t : from->sasl_hi >= t);
+
+	if (moves) {
+		bool all = after ? from->sasl_lo > t : from->sasl_lo >= t;
+
+		to->saslfail = true;
+		to->sasl_hi = from->sasl_hi;
+		to->sasl_lo = all ? from->sasl_lo : from->sasl_hi;
+		if (to->sasl_lo < to->lo_usec)
+			to->lo_usec = to->sasl_lo;
+		if (to->sasl_hi > to->hi_usec)
+			to->hi_usec = to->sasl_hi;
+		if (all)
+			from->saslfail = false, from->sasl_lo = from->sasl_hi = -1;
+	}
+	if (from->struck && from->struck_usec >= 0 && (after ? from->struck_usec > t : from->struck_usec >= t)) {
+		to->struck = true;
+		to->struck_usec = from->struck_usec;
+		from->struck = false;
+		from->struck_usec = -1;
+	}
+	if (from->hi_usec > t)
+		from->hi_usec = t;
+	if (from->saslfail && !from->struck)
+		strike_late(f, from, REASON_SASLFAIL, from->sasl_lo);
+	if (to->saslfail && !to->struck)
+		strike_late(f, to, REASON_SASLFAIL, to->sasl_lo);
+}
+
+static int on_connect(struct fold *f, struct session_proc *p, const struct smtpd_line *l, int64_t t)
+{
+	struct session *nearest = NULL, *before = NULL, *s;
+
+	for (s = p->latest; s; s = s->earlier) {
+		if (s->lo_usec >= t) {
+			nearest = s;
+			continue;
+		}
+		before = s;
+		break;
+	}
+	if (nearest && nearest->connect_usec < 0 && session_client_is(nearest, l->client)) {
+		nearest->connect_usec = t;
+		session_seen(f->sessions, nearest, t);
+		session_counters(f->sessions)->opened++;
+		return 0;
+	}
+	/* A connect inside an ended session of the same client: that session
+	   was two, whose middle bounds came late. Inside another client's:
+	   the process's clock went back. */
+	if (before && before->disconnect_usec > t && session_client_is(before, l->client) &&
+	    session_new(f->sessions, p, l->client, &l->addr, t, &s) == 0) {
+		struct session *first;
+
+		for (first = s->earlier; first && !(first->lo_usec < t && first->disconnect_usec > t &&
+						   session_client_is(first, l->client)); first = first->earlier)
+			;
+		s->connect_usec = t;
+		session_counters(f->sessions)->opened++;
+		if (first == NULL)
+			return 0;
+		s->disconnect_usec = first->disconnect_usec;
+		s->probe_stats = first->probe_stats;
+		if (first->hi_usec > s->hi_usec)
+			s->hi_usec = first->hi_usec;
+		first->disconnect_usec = -1;
+		session_reopened(f->sessions, first);
+		session_ended(f->sessions, s);
+		pend_move(f, first, s);
+		split(f, first, s, t, false);
+		return 0;
+	}
+	if (before && before->disconnect_usec > t) {
+		session_proc_reset(f->sessions, p);
+		return 1;	/* the caller looks the process up again */
+	}
+	int ret = session_new(f->sessions, p, l->client, &l->addr, t, &s);
+
+	if (ret < 0)
+		return ret == -ENOMEM ? ret : 0;
+	s->connect_usec = t;
+	session_counters(f->sessions)->opened++;
+	/* session_new() may have dropped `before`: look again */
+	for (before = s->earlier; before && before->lo_usec >= t; before = before->earlier)
+		;
+	if (before && session_is_open(before) && before->hi_usec >= t && session_client_is(before, l->client))
+		split(f, before, s, t, false);
+	return 0;
+}
+
+static void noauth_now(struct fold *f, struct session *s, int64_t t, bool before, struct fold_result *res)
+{
+	s->synthetic = true;
+	f->counters.synthetic++;
+	res->synthetic = true;
+	res->synthetic_before = before;
+	set_client(res, s);
+	if (evidence(f, s, REASON_NOAUTH, t)) {
+		res->strike = true;
+		res->reason = REASON_NOAUTH;
+	}
+}
+
+static int on_disconnect(struct fold *f, const struct record *r, struct session_proc *p, const struct smtpd_line *l,
+			 struct fold_result *res)
+{
+	struct session *s, *found = NULL;
+	int64_t t = r->usec;
+
+	for (s = p->latest; s; s = s->earlier) {
+		if (s->lo_usec > t)
+			continue;
+		if (session_is_open(s) && session_client_is(s, l->client)) {
+			found = s;
+			break;
+		}
+		if (s->lo_usec == t)
+			continue;
+		break;
+	}
+	if (found == NULL) {
+		struct session *whole;
+
+		/* inside an ended session of the same client: that session was two */
+		for (whole = p->latest; whole && !(whole->lo_usec < t && whole->disconnect_usec > t &&
+						   session_client_is(whole, l->client)); whole = whole->earlier)
+			;
+		if (whole && session_new(f->sessions, p, l->client, &l->addr, whole->hi_usec, &found) == 0) {
+			session_counters(f->sessions)->adopted++;
+			for (whole = found->earlier; whole && !(whole->lo_usec < t && whole->disconnect_usec > t &&
+								session_client_is(whole, l->client)); whole = whole->earlier)
+				;
+			if (whole) {
+				found->disconnect_usec = whole->disconnect_usec;
+				found->probe_stats = whole->probe_stats;
+				session_ended(f->sessions, found);
+				pend_move(f, whole, found);
+				whole->disconnect_usec = -1;
+				session_reopened(f->sessions, whole);
+				split(f, whole, found, t, true);
+				found = whole;	/* this disconnect ends the first part */
+			}
+		} else {
+			int ret = adopt(f, p, l, t, &found);
+
+			if (ret < 0)
+				return ret == -ENOMEM ? ret : 0;
+		}
+	} else if (found->hi_usec > t) {
+		/* lines after its end: a later session of the same client's */
+		struct session *later;
+
+		if (session_new(f->sessions, p, l->client, &l->addr, found->hi_usec, &later) == 0) {
+			session_counters(f->sessions)->adopted++;
+			/* session_new() may have dropped `found` */
+			for (found = later->earlier; found && !(session_is_open(found) && found->lo_usec <= t &&
+								 session_client_is(found, l->client)); found = found->earlier)
+				;
+			if (found == NULL && adopt(f, p, l, t, &found) < 0)
+				return 0;
+			split(f, found, later, t, true);
+		}
+	}
+	s = found;
+	s->disconnect_usec = t;
+	session_seen(f->sessions, s, t);
+	session_ended(f->sessions, s);
+	s->probe_stats = l->auth_failed > 0 && !l->starttls && l->helo;
+	if (!s->probe_stats || s->synthetic || s->saslfail || s->verbose || p->verbose || s->reply_usec >= 0)
+		return 0;
+	if (s->connect_usec >= 0 || !pend(f, s, r, SESSION_PENDING_DISCONNECT)) {
+		noauth_now(f, s, t, true, res);
+		return 0;
+	}
+	f->counters.deferred++;
+	return 0;
+}
+
+static void on_reply(struct fold *f, const struct record *r, struct session *s, struct fold_result *res)
+{
+	int64_t t = r->usec;
+
+	if (s->reply_usec < 0 || t < s->reply_usec)
+		s->reply_usec = t;
+	if (s->synthetic)
+		return;
+	if (s->auth_usec >= 0 && s->auth_usec <= t) {
+		noauth_now(f, s, t, false, res);
+		return;
+	}
+	if (s->pending != SESSION_PENDING_REPLY || t < s->pending_usec)
+		pend(f, s, r, SESSION_PENDING_REPLY);
+}
+
+static void on_auth(struct fold *f, struct session *s, int64_t t)
+{
+	if (s->auth_usec < 0 || t < s->auth_usec)
+		s->auth_usec = t;
+	if (s->pending == SESSION_PENDING_REPLY && !s->synthetic && t <= s->pending_usec && late_room(f) > 0) {
+		give_late(f, s);
+	}
+}
+
+/* The -v trace and SASL failures: lines of a session named by client. */
+static int on_session_line(struct fold *f, const struct record *r, struct session_proc *p, const struct smtpd_line *l,
+			   struct fold_result *res)
+{
+	struct session *s;
+	bool foreign;
+	int ret;
+
+	if ((s = place(p, r->usec, &l->client, &foreign)) == NULL) {
+		if (foreign) {
+			f->counters.foreign_client++;
+			return 0;
+		}
+		if ((ret = adopt(f, p, l, r->usec, &s)) < 0)
+			return ret == -ENOMEM ? ret : 0;
+	}
+	session_seen(f->sessions, s, r->usec);
+	switch (l->kind) {
+	case SMTPD_COMMAND:
+	case SMTPD_REPLY:
+		s->verbose = p->verbose = true;
+		if (s->pending == SESSION_PENDING_DISCONNECT)
+			pend_clear(f, s);	/* a -v session: the trace decides */
+		if (l->kind == SMTPD_COMMAND && l->auth_command)
+			on_auth(f, s, r->usec);
+		else if (l->kind == SMTPD_REPLY && l->noauth_reply)
+			on_reply(f, r, s, res);
+		break;
+	case SMTPD_SASL_FAIL:
+		s->saslfail = true;
+		if (s->sasl_lo < 0 || r->usec < s->sasl_lo)
+			s->sasl_lo = r->usec;
+		if (r->usec > s->sasl_hi)
+			s->sasl_hi = r->usec;
+		if (s->pending == SESSION_PENDING_DISCONNECT)
+			pend_clear(f, s);
+		if (evidence(f, s, REASON_SASLFAIL, r->usec)) {
+			set_client(res, s);
+			res->strike = true;
+			res->reason = REASON_SASLFAIL;
+		}
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* A site rule decides a line the built-in rules leave to it and overrides
+   their keep/chatter verdict. A strike rule strikes the session whose
+   interval holds the line's time, with that session's client: text of
+   the line is never read for an address. Outside a session it strikes
+   nothing (counted). */
+static void site_rule(struct fold *f, const struct record *r, bool smtpd, struct fold_result *res)
 {
 	struct rules_hit hit;
-	struct session *s;
+	struct session_proc *p;
+	struct session *s = NULL;
+	bool foreign;
 
 	if (!rules_match(f->c->rules, r->tag, smtpd, r->msg, &hit))
-		return false;
+		return;
 	res->rule = hit.name;
 	res->action = hit.drop ? FOLD_DROP : smtpd ? FOLD_KEEP : FOLD_PASS;
 	if (hit.kind != RULES_STRIKE)
-		return true;
-	if ((s = session_find(f->sessions, r->host, r->tag, r->pid)) == NULL) {
+		return;
+	if ((p = session_proc_find(f->sessions, r->host, r->tag, r->pid)) != NULL)
+		s = place(p, r->usec, NULL, &foreign);
+	if (s == NULL) {
 		rules_counters(f->c->rules)->strike_no_session++;
-		return true;
+		return;
 	}
-	session_touch(f->sessions, s, r->usec);
-	evidence(f, s, (enum reason) hit.reason, res);
-	return true;
+	session_seen(f->sessions, s, r->usec);
+	if (evidence(f, s, (enum reason) hit.reason, r->usec)) {
+		set_client(res, s);
+		res->strike = true;
+		res->reason = (enum reason) hit.reason;
+	}
 }
-/* --- end site rules --- */
 
-static void synthetic(struct fold *f, struct session *s, bool before, struct fold_result *res)
+/* The clock, expiry and deferred verdicts, before a line of the process is placed. */
+static void advance(struct fold *f, const struct record *r)
 {
-	if (s)
-		s->noauth = true;
-	res->synthetic = true;
-	res->synthetic_before = before;
-	f->counters.synthetic++;
+	if (r->usec < 0)
+		return;
+	if (r->usec < session_watermark(f->sessions))
+		f->counters.late++;
+	session_clock(f->sessions, r->usec);
+	session_expire(f->sessions, session_watermark(f->sessions));
+	if (f->pend_first)
+		settle_by_clock(f);
+}
+
+static int session_line(struct fold *f, const struct record *r, const struct smtpd_line *l, struct fold_result *res)
+{
+	struct session_proc *p;
+	int ret;
+
+	if (r->usec < 0)
+		return 0;	/* no time, no place: kept or dropped, never judged */
+	for (int tries = 0; tries < 2; tries++) {
+		if ((ret = session_proc_get(f->sessions, r->host, r->tag, r->pid, &p)) < 0)
+			return ret == -ENOMEM ? ret : 0;
+		if (p->npending)
+			settle_by_process(f, p, r->usec);
+		switch (l->kind) {
+		case SMTPD_CONNECT:
+			if ((ret = on_connect(f, p, l, r->usec)) != 1)
+				return ret;
+			continue;	/* the process was reset */
+		case SMTPD_DISCONNECT:
+			return on_disconnect(f, r, p, l, res);
+		default:
+			return on_session_line(f, r, p, l, res);
+		}
+	}
+	return 0;
 }
 
 int fold_line(struct fold *f, const struct record *r, struct fold_result *ret_result)
 {
 	struct fold_result *res = ret_result;
 	struct smtpd_line l;
-	struct session *s = NULL;
 	int ret = 0;
 
 	/* Not memset: client[] is large and only valid up to client_len. */
@@ -207,92 +811,29 @@ int fold_line(struct fold *f, const struct record *r, struct fold_result *ret_re
 	if (r->format == RECORD_OTHER) {
 		f->counters.other++;
 		res->rule = "not-syslog";
-		goto done;
-	}
-	if (!smtpd_tag(f, r->tag)) {
-		/* site rules (issue 6): rules with a tag see other programs' lines */
+	} else if (!smtpd_tag(f, r->tag)) {
+		/* rules with a tag see other programs' lines */
 		if (r->trusted && rules_tagged(f->c->rules))
 			site_rule(f, r, false, res);
-		goto done;
-	}
-	if (!r->trusted) {
+	} else if (!r->trusted) {
 		f->counters.untrusted++;
 		res->rule = "untrusted";
-		goto done;
-	}
-	f->counters.smtpd++;
-	smtpd_classify(r->msg, &l);
-	res->kind = l.kind;
-	res->rule = l.rule;
-	res->action = l.kind == SMTPD_CHATTER || l.kind == SMTPD_COMMAND || l.kind == SMTPD_REPLY
-	    ? FOLD_DROP : FOLD_KEEP;
-	if (r->usec >= 0)
-		session_expire(f->sessions, r->usec);
-	if (l.kind == SMTPD_CHATTER || l.kind == SMTPD_KEEP) {
-		/* site rules (issue 6): only these; structural lines keep their meaning */
-		if (f->c->rules)
-			site_rule(f, r, true, res);
-		goto done;
-	}
-
-	if (l.kind == SMTPD_CONNECT) {
-		ret = session_open(f->sessions, r->host, r->tag, r->pid, l.client, &l.addr, r->usec, &s);
-		if (ret == -ENOSPC || ret == -EINVAL)
-			ret = 0;	/* counted by the table; the line is still kept */
-		goto done;
-	}
-	s = session_find(f->sessions, r->host, r->tag, r->pid);
-	if (s && !session_client_is(s, l.client)) {
-		f->counters.foreign_client++;
-		if (l.kind != SMTPD_DISCONNECT)
-			goto done;
-		s = NULL;	/* a disconnect of another client: the old session was lost */
-	}
-	if (s) {
-		session_touch(f->sessions, s, r->usec);
-	} else if (l.kind != SMTPD_DISCONNECT) {
-		/* A session whose connect we did not see (authfold started, or was
-		   killed, in its middle): adopt it from the client token in
-		   Postfix's own position, so that its evidence still counts once. */
-		f->counters.no_session++;
-		if (session_open(f->sessions, r->host, r->tag, r->pid, l.client, &l.addr, r->usec, &s) < 0)
-			goto done;
-	}
-
-	switch (l.kind) {
-	case SMTPD_COMMAND:
-		s->verbose = true;
-		s->last_command_auth = l.auth_command;
-		break;
-	case SMTPD_REPLY:
-		s->verbose = true;
-		if (l.noauth_reply && s->last_command_auth && !s->noauth) {
-			synthetic(f, s, false, res);
-			set_client(res, s->client, s->client_len, &s->addr);
-			evidence(f, s, REASON_NOAUTH, res);
+	} else {
+		f->counters.smtpd++;
+		smtpd_classify(r->msg, &l);
+		res->kind = l.kind;
+		res->rule = l.rule;
+		res->action = l.kind == SMTPD_CHATTER || l.kind == SMTPD_COMMAND || l.kind == SMTPD_REPLY
+		    ? FOLD_DROP : FOLD_KEEP;
+		advance(f, r);
+		if (l.kind == SMTPD_CHATTER || l.kind == SMTPD_KEEP) {
+			/* only these go to site rules; session lines keep their meaning */
+			if (f->c->rules)
+				site_rule(f, r, true, res);
+		} else {
+			ret = session_line(f, r, &l, res);
 		}
-		s->last_command_auth = false;
-		break;
-	case SMTPD_SASL_FAIL:
-		s->saslfail = true;
-		evidence(f, s, REASON_SASLFAIL, res);
-		break;
-	case SMTPD_DISCONNECT:
-		if (s == NULL)
-			f->counters.no_session++;
-		if ((s == NULL || (!s->verbose && !s->noauth && !s->saslfail)) &&
-		    l.auth_failed > 0 && !l.starttls && l.helo) {
-			set_client(res, l.client.p, l.client.len, &l.addr);
-			synthetic(f, s, true, res);
-			evidence(f, s, REASON_NOAUTH, res);
-		}
-		if (s)
-			session_close(f->sessions, s);
-		break;
-	default:
-		break;
 	}
-done:
 	if (res->action == FOLD_DROP)
 		f->counters.dropped++;
 	else if (res->action == FOLD_KEEP)

@@ -27,22 +27,46 @@ struct fold_result {
 	char client[SESSION_CLIENT_MAX];	/* NAME[ADDR] as Postfix wrote it */
 };
 
+/* A verdict settled later than its line: the line is rebuilt from its prefix. */
+struct fold_late {
+	struct record r;		/* prefix only (msg empty); spans into buf */
+	bool synthetic;
+	bool strike;
+	enum reason reason;
+	struct addr addr;
+	size_t client_len;
+	char client[SESSION_CLIENT_MAX];
+	char buf[SESSION_PREFIX_MAX + SESSION_ORIGIN_TEXT_MAX];
+};
+
 struct fold_counters {
 	uint64_t lines, other, smtpd, kept, dropped, passed, untrusted, synthetic;
 	uint64_t strikes[REASON_COUNT];
 	uint64_t evidence_ignored;	/* evidence of a reason not in `reasons` */
-	uint64_t foreign_client;	/* trace lines naming another client than the session's */
-	uint64_t no_session;		/* session lines with no open session (adopted) */
+	uint64_t foreign_client;	/* session lines naming another client than the session's */
+	uint64_t no_session;		/* session lines before their session's connect (adopted) */
+	uint64_t late;			/* lines older than the stream's clock */
+	uint64_t deferred;		/* statistics verdicts that waited for their session */
+	uint64_t settled_late;		/* verdicts given after their line */
 };
+
+#define FOLD_LATE_MAX		64	/* verdicts waiting to be written */
+#define FOLD_GRACE_USEC		(60 * INT64_C(1000000))	/* a deferred verdict's wait */
 
 struct fold;
 
 struct fold *fold_new(const struct config *c);
 void fold_free(struct fold *f);
 int fold_line(struct fold *f, const struct record *r, struct fold_result *ret_result);
+const struct fold_late *fold_late_peek(const struct fold *f);
+void fold_late_pop(struct fold *f);
+size_t fold_settle(struct fold *f);
 void fold_expire(struct fold *f, int64_t now_usec);
 const struct fold_counters *fold_counters(const struct fold *f);
 struct session_table *fold_sessions(struct fold *f);
+size_t fold_pending(const struct fold *f);
+/* Restores a session's deferred verdict from saved state. */
+void fold_pend(struct fold *f, struct session *s);
 
 #define SYNTHETIC_SUFFIX ": authentication not enabled"
 

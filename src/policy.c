@@ -27,13 +27,25 @@
  *	forgets one.
  * DIAGNOSTICS
  *	policy_strike() returns 0, or -ENOMEM.
+ *
+ *	Strikes may come out of order (rsyslog reorders under a backlog):
+ *	a strike counts toward a ban when maxretry strikes, it among them,
+ *	fall within one findtime window, whichever came first; the ban then
+ *	starts at the latest strike of that window, as it would have in
+ *	order. Only the latest min(maxretry, POLICY_MAXRETRY_MAX) strike
+ *	times are kept per address.
  * SECURITY
- *	Memory is bounded by max_addresses entries. A full table first drops
- *	entries that no longer matter (no strike within findtime and no ban
- *	running) and then the least recently struck entry without a running
- *	ban, so a flood of distinct addresses costs a slow prober its
- *	partial count at worst, never a running ban. Only when every entry
- *	is a running ban is a new address left untracked (counted).
+ *	Memory is bounded by max_addresses entries, found through table(3)
+ *	(keyed SipHash). Entries without a running ban sit in one list by
+ *	last strike, entries with a running ban in another. A full table
+ *	drops the least recently struck entry without a running ban, so a
+ *	flood of distinct addresses costs a slow prober its partial count at
+ *	worst, never a running ban. When every entry is a running ban, a few
+ *	of them (POLICY_ROOM_PROBES) are looked at, oldest ban first, and
+ *	one that has ended makes room; the others go to the end of the
+ *	list, so that every entry is looked at in turn. Otherwise the new
+ *	address is left untracked (counted, and shown by the report). Either
+ *	way a strike costs the same whatever the table holds.
  */
 
 #include "policy.h"
@@ -41,15 +53,15 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
+
+#define POLICY_ROOM_PROBES	4
 
 struct policy {
 	const struct config *c;
-	struct policy_entry **buckets;
-	size_t nbuckets, count;
-	uint64_t seed;
-	struct lru lru;
+	struct table table;
+	size_t count;
+	struct lru counting;		/* no running ban, least recently struck first */
+	struct lru banned;		/* a running ban (or one that ended since) */
 	struct policy_counters counters;
 };
 
@@ -61,20 +73,23 @@ static struct policy_entry *entry_of(struct lru_node *n)
 struct policy *policy_new(const struct config *c)
 {
 	struct policy *p = calloc(1, sizeof(*p));
-	struct timespec ts;
 
 	if (p == NULL)
 		return NULL;
 	p->c = c;
-	for (p->nbuckets = 64; p->nbuckets < c->max_addresses; p->nbuckets <<= 1)
-		;
-	if ((p->buckets = calloc(p->nbuckets, sizeof(*p->buckets))) == NULL) {
+	if (table_init(&p->table, c->max_addresses) < 0) {
 		free(p);
 		return NULL;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	p->seed = (uint64_t) ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t) getpid();
 	return p;
+}
+
+static void entry_remove(struct policy *p, struct policy_entry *e)
+{
+	table_remove(&p->table, &e->node);
+	lru_unlink(e->in_banned ? &p->banned : &p->counting, &e->lru);
+	p->count--;
+	free(e);
 }
 
 void policy_free(struct policy *p)
@@ -83,11 +98,9 @@ void policy_free(struct policy *p)
 
 	if (p == NULL)
 		return;
-	while ((e = entry_of(p->lru.oldest)) != NULL) {
-		lru_unlink(&p->lru, &e->lru);
-		free(e);
-	}
-	free(p->buckets);
+	while ((e = entry_of(p->counting.oldest)) != NULL || (e = entry_of(p->banned.oldest)) != NULL)
+		entry_remove(p, e);
+	table_fini(&p->table);
 	free(p);
 }
 
@@ -98,30 +111,28 @@ void policy_key(const struct policy *p, const struct addr *client, struct addr *
 	addr_mask(ret_net, *ret_prefix);
 }
 
-static size_t bucket_of(const struct policy *p, const struct addr *net)
+static uint64_t key_hash(const struct policy *p, const struct addr *net)
 {
-	return (size_t) (addr_hash(net, p->seed) >> 7) & (p->nbuckets - 1);
+	struct {
+		int family;
+		uint8_t bytes[16];
+	} key;
+
+	memset(&key, 0, sizeof(key));
+	key.family = net->family;
+	memcpy(key.bytes, net->bytes, sizeof(key.bytes));
+	return table_hash(&p->table, &key, sizeof(key));
 }
 
 struct policy_entry *policy_find(struct policy *p, const struct addr *net)
 {
-	for (struct policy_entry *e = p->buckets[bucket_of(p, net)]; e; e = e->hnext)
+	for (struct table_node *n = table_first(&p->table, key_hash(p, net)); n; n = table_next(n)) {
+		struct policy_entry *e = table_entry(n, struct policy_entry, node);
+
 		if (addr_equal(&e->net, net))
 			return e;
+	}
 	return NULL;
-}
-
-static void entry_remove(struct policy *p, struct policy_entry *e)
-{
-	struct policy_entry **pp = &p->buckets[bucket_of(p, &e->net)];
-
-	while (*pp && *pp != e)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = e->hnext;
-	lru_unlink(&p->lru, &e->lru);
-	p->count--;
-	free(e);
 }
 
 int policy_forget(struct policy *p, const struct addr *net)
@@ -145,37 +156,33 @@ unsigned policy_strikes_within(const struct policy *p, const struct policy_entry
 	return n;
 }
 
-static bool entry_matters(const struct policy *p, const struct policy_entry *e, int64_t now_usec)
+/* Moves e to the list its ban puts it in, at the newest end. */
+static void file_entry(struct policy *p, struct policy_entry *e, bool banned)
 {
-	if (e->ban_until_usec > now_usec)
-		return true;
-	return policy_strikes_within(p, e, now_usec) > 0;
+	lru_unlink(e->in_banned ? &p->banned : &p->counting, &e->lru);
+	e->in_banned = banned;
+	lru_append(banned ? &p->banned : &p->counting, &e->lru);
 }
 
-/* Makes room for one entry; false when every entry is a running ban. */
+/* Makes room for one entry in constant time; false when it cannot. */
 static bool make_room(struct policy *p, int64_t now_usec)
 {
-	struct policy_entry *e, *next;
+	struct policy_entry *e;
 
 	if (p->count < p->c->max_addresses)
 		return true;
-	/* The list is ordered by last strike: stop at the first entry struck
-	   within findtime, or a full table costs a scan of it per strike. */
-	for (e = entry_of(p->lru.oldest); e && e->last_strike_usec < now_usec - p->c->findtime * 1000000; e = next) {
-		next = entry_of(e->lru.newer);
-		if (!entry_matters(p, e, now_usec)) {
-			entry_remove(p, e);
-			p->counters.evicted++;
-		}
-	}
-	if (p->count < p->c->max_addresses)
+	if ((e = entry_of(p->counting.oldest)) != NULL) {
+		entry_remove(p, e);
+		p->counters.evicted++;
 		return true;
-	for (e = entry_of(p->lru.oldest); e; e = entry_of(e->lru.newer)) {
+	}
+	for (int i = 0; i < POLICY_ROOM_PROBES && (e = entry_of(p->banned.oldest)) != NULL; i++) {
 		if (e->ban_until_usec <= now_usec) {
 			entry_remove(p, e);
 			p->counters.evicted++;
 			return true;
 		}
+		lru_touch(&p->banned, &e->lru);
 	}
 	return false;
 }
@@ -187,32 +194,68 @@ static struct policy_entry *entry_new(struct policy *p, const struct addr *net, 
 
 	if (e == NULL)
 		return NULL;
+	e->owner = p;
 	e->net = *net;
 	e->prefix = prefix;
-	size_t b = bucket_of(p, net);
-
-	e->hnext = p->buckets[b];
-	p->buckets[b] = e;
-	lru_append(&p->lru, &e->lru);
+	table_insert(&p->table, &e->node, key_hash(p, net));
+	lru_append(&p->counting, &e->lru);
 	p->count++;
 	return e;
 }
 
-static void add_strike(struct policy *p, struct policy_entry *e, int64_t now_usec)
+/* Keeps the latest strike times: a full ring drops its earliest. */
+static void add_strike(struct policy *p, struct policy_entry *e, int64_t t)
 {
 	unsigned ring = p->c->maxretry < POLICY_MAXRETRY_MAX ? p->c->maxretry : POLICY_MAXRETRY_MAX;
+	unsigned earliest = 0;
 
 	if (e->nstrikes < ring) {
-		e->strikes[e->nstrikes++] = now_usec;
+		e->strikes[e->nstrikes++] = t;
 		return;
 	}
-	/* replace the oldest */
-	unsigned oldest = 0;
-
 	for (unsigned i = 1; i < e->nstrikes; i++)
-		if (e->strikes[i] < e->strikes[oldest])
-			oldest = i;
-	e->strikes[oldest] = now_usec;
+		if (e->strikes[i] < e->strikes[earliest])
+			earliest = i;
+	if (t > e->strikes[earliest])
+		e->strikes[earliest] = t;
+}
+
+/*
+ * The most strikes (t among them) in one findtime window, and the latest
+ * strike of the first window that reaches maxretry (else of the fullest).
+ */
+static unsigned window(const struct policy *p, const struct policy_entry *e, int64_t t, int64_t *ret_end)
+{
+	int64_t span = p->c->findtime * 1000000, best_end = t;
+	unsigned best = 0;
+
+	/* Windows [s, s + span] that hold t: s is t or a strike in [t - span, t]. */
+	for (unsigned i = 0; i <= e->nstrikes; i++) {
+		int64_t s = i < e->nstrikes ? e->strikes[i] : t;
+		int64_t end = t;
+		unsigned n = 1;	/* t itself */
+
+		if (s > t || s < t - span)
+			continue;
+		for (unsigned j = 0; j < e->nstrikes; j++) {
+			int64_t x = e->strikes[j];
+
+			if (x >= s && x <= s + span) {
+				n++;
+				if (x > end)
+					end = x;
+			}
+		}
+		if (n > best || (n == best && end < best_end)) {
+			best = n;
+			best_end = end;
+		}
+	}
+	*ret_end = best_end;
+	/* as many as the ring keeps once t is in it */
+	unsigned ring = p->c->maxretry < POLICY_MAXRETRY_MAX ? p->c->maxretry : POLICY_MAXRETRY_MAX;
+
+	return best < ring ? best : ring;
 }
 
 int policy_strike(struct policy *p, const struct addr *client, enum reason reason, int64_t now_usec,
@@ -221,6 +264,7 @@ int policy_strike(struct policy *p, const struct addr *client, enum reason reaso
 	const struct config *c = p->c;
 	struct policy_decision d;
 	struct policy_entry *e;
+	int64_t end;
 
 	memset(&d, 0, sizeof(d));
 	policy_key(p, client, &d.net, &d.prefix);
@@ -241,19 +285,23 @@ int policy_strike(struct policy *p, const struct addr *client, enum reason reaso
 		if ((e = entry_new(p, &d.net, d.prefix)) == NULL)
 			return -ENOMEM;
 	}
-	lru_touch(&p->lru, &e->lru);
-	add_strike(p, e, now_usec);
 	if (now_usec > e->last_strike_usec)
 		e->last_strike_usec = now_usec;
 	e->last_reason = reason;
-	d.strikes = policy_strikes_within(p, e, now_usec);
 	d.times_banned = e->times_banned;
 
 	if (e->ban_until_usec > now_usec) {
+		lru_touch(e->in_banned ? &p->banned : &p->counting, &e->lru);
+		add_strike(p, e, now_usec);
+		d.strikes = policy_strikes_within(p, e, now_usec);
 		p->counters.already_banned++;
 		d.verdict = POLICY_ALREADY_BANNED;
 		d.until_usec = e->ban_until_usec;
-	} else if (d.strikes >= c->maxretry) {
+		*ret_decision = d;
+		return 0;
+	}
+	d.strikes = window(p, e, now_usec, &end);
+	if (d.strikes >= c->maxretry) {
 		double seconds = (double) c->bantime;
 
 		for (unsigned i = 0; i < e->times_banned && seconds < (double) c->bantime_max; i++)
@@ -262,14 +310,17 @@ int policy_strike(struct policy *p, const struct addr *client, enum reason reaso
 			seconds = (double) c->bantime_max;
 		e->times_banned++;
 		e->last_ban_seconds = (int64_t) seconds;
-		e->ban_until_usec = now_usec + e->last_ban_seconds * 1000000;
+		e->ban_until_usec = end + e->last_ban_seconds * 1000000;
 		e->nstrikes = 0;
+		file_entry(p, e, true);
 		p->counters.bans++;
 		d.verdict = POLICY_BAN;
 		d.seconds = e->last_ban_seconds;
 		d.times_banned = e->times_banned;
 		d.until_usec = e->ban_until_usec;
 	} else {
+		add_strike(p, e, now_usec);
+		file_entry(p, e, false);
 		d.verdict = POLICY_COUNTED;
 	}
 	*ret_decision = d;
@@ -281,14 +332,21 @@ const struct policy_counters *policy_counters(const struct policy *p)
 	return &p->counters;
 }
 
+/* Every entry: the counting list, then the banned list. */
 struct policy_entry *policy_first(struct policy *p)
 {
-	return entry_of(p->lru.oldest);
+	struct policy_entry *e = entry_of(p->counting.oldest);
+
+	return e ? e : entry_of(p->banned.oldest);
 }
 
 struct policy_entry *policy_next(struct policy_entry *e)
 {
-	return entry_of(e->lru.newer);
+	struct policy_entry *n = entry_of(e->lru.newer);
+
+	if (n || e->in_banned)
+		return n;
+	return entry_of(e->owner->banned.oldest);	/* the counting list is done */
 }
 
 int policy_restore(struct policy *p, const struct policy_entry *saved, const int64_t *strikes, unsigned nstrikes)
@@ -309,5 +367,6 @@ int policy_restore(struct policy *p, const struct policy_entry *saved, const int
 	e->nstrikes = 0;
 	for (unsigned i = 0; i < nstrikes; i++)
 		add_strike(p, e, strikes[i]);
+	file_entry(p, e, e->ban_until_usec > 0);
 	return 0;
 }

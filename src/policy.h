@@ -6,6 +6,7 @@
 #include "addr.h"
 #include "config.h"
 #include "lru.h"
+#include "table.h"
 
 #include <stdint.h>
 
@@ -19,9 +20,13 @@ enum policy_verdict {
 	POLICY_UNTRACKED,		/* table full of running bans: not counted */
 };
 
+struct policy;
+
 struct policy_entry {
-	struct policy_entry *hnext;
-	struct lru_node lru;
+	struct table_node node;		/* key: net */
+	struct lru_node lru;		/* in the counting or the banned list */
+	struct policy *owner;
+	bool in_banned;			/* which list */
 	struct addr net;		/* the key: address, IPv6 masked to ipv6_prefix */
 	unsigned prefix;
 	unsigned times_banned;

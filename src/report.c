@@ -29,7 +29,6 @@ void report_write(FILE *fp, struct engine *e, const struct config *c, bool dry_r
 	const struct session_counters *s = session_counters(fold_sessions(engine_fold(e)));
 	const struct policy_counters *p = policy_counters(engine_policy(e));
 	const struct engine_counters *ec = engine_counters(e);
-	uint64_t disconnected = s->closed - s->replaced - s->expired - s->evicted;
 	char dur[64], ts[64], a[ADDR_STRLEN];
 	unsigned nbans = 0;
 
@@ -42,17 +41,23 @@ void report_write(FILE *fp, struct engine *e, const struct config *c, bool dry_r
 		f->smtpd, f->passed - f->other - f->untrusted, f->other);
 	fprintf(fp, "  folded away: %" PRIu64 ", kept: %" PRIu64 ", passed through: %" PRIu64
 		", synthetic added: %" PRIu64 "\n", f->dropped, f->kept, f->passed, f->synthetic);
-	fprintf(fp, "Sessions: %" PRIu64 " opened, %" PRIu64 " disconnected, %zu still open\n",
-		s->opened, disconnected, session_count(fold_sessions(engine_fold(e))));
-	fprintf(fp, "  replaced by a new connect: %" PRIu64 ", idle expired: %" PRIu64 ", evicted (table full): %"
-		PRIu64 "\n", s->replaced, s->expired, s->evicted);
+	fprintf(fp, "Sessions: %" PRIu64 " seen (%" PRIu64 " before or without their connect), %" PRIu64
+		" disconnected, %zu still open\n", s->opened + s->adopted, s->adopted, s->disconnected,
+		session_count(fold_sessions(engine_fold(e))));
+	fprintf(fp, "  without a disconnect before the next connect: %" PRIu64 ", idle expired: %" PRIu64
+		", evicted (table full): %" PRIu64 "\n", s->replaced, s->expired, s->evicted);
+	fprintf(fp, "  order: %" PRIu64 " lines older than one before them, %" PRIu64
+		" sessions seen before their connect, %" PRIu64 " verdicts given after their line, %" PRIu64
+		" still waiting, %" PRIu64 " clock steps\n", f->late, s->adopted, f->settled_late,
+		(uint64_t) fold_pending(engine_fold(e)), s->clock_steps);
 	fprintf(fp, "Strikes: %" PRIu64 " noauth, %" PRIu64 " saslfail", f->strikes[REASON_NOAUTH],
 		f->strikes[REASON_SASLFAIL]);
-	/* site rules (issue 6): the reasons this configuration's strike rules define */
+	/* the reasons this configuration's strike rules define */
 	for (int i = REASON_BUILTIN; i < REASON_COUNT; i++)
 		if (c->reasons_defined & UINT32_C(1) << i)
 			fprintf(fp, ", %" PRIu64 " %s", f->strikes[i], reason_name(i));
-	fprintf(fp, " (ignoreip: %" PRIu64 ", during a running ban: %" PRIu64 ")\n", p->ignored, p->already_banned);
+	fprintf(fp, " (ignoreip: %" PRIu64 ", during a running ban: %" PRIu64 ", untracked: %" PRIu64 ")\n",
+		p->ignored, p->already_banned, p->untracked);
 
 	for (struct policy_entry *pe = policy_first(engine_policy(e)); pe; pe = policy_next(pe))
 		nbans += pe->times_banned > 0;
@@ -74,7 +79,6 @@ void report_write(FILE *fp, struct engine *e, const struct config *c, bool dry_r
 	if (!dry_run)
 		fprintf(fp, "  given to the kernel: %" PRIu64 ", already over: %" PRIu64 ", failed: %" PRIu64 "\n",
 			ec->bans_applied, ec->bans_expired, ec->ban_errors);
-	/* --- site rules (issue 6) --- */
 	if (c->rules) {
 		struct rules_counters *rc = rules_counters(c->rules);
 		uint64_t hits;
@@ -88,8 +92,8 @@ void report_write(FILE *fp, struct engine *e, const struct config *c, bool dry_r
 		for (size_t i = 0; (name = rules_name(c->rules, i, &hits)) != NULL; i++)
 			fprintf(fp, "  %s  %" PRIu64 " match%s\n", name, hits, hits == 1 ? "" : "es");
 	}
-	fprintf(fp, "Diagnostics: %" PRIu64 " overlong lines, %" PRIu64 " trace lines of another client, %" PRIu64
-		" sessions adopted mid-way, %" PRIu64 " untrusted smtpd lines, %" PRIu64
+	fprintf(fp, "Diagnostics: %" PRIu64 " overlong lines, %" PRIu64 " trace lines inside another client's session, %"
+		PRIu64 " sessions adopted mid-way, %" PRIu64 " untrusted smtpd lines, %" PRIu64
 		" host+tag pairs over the limit, %" PRIu64 " addresses evicted\n",
 		ec->overlong, f->foreign_client, f->no_session, f->untrusted, s->origins_full, p->evicted);
 }

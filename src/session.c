@@ -2,41 +2,71 @@
  * NAME
  *	session 3
  * SUMMARY
- *	open SMTP sessions keyed by (host, tag, pid)
+ *	SMTP sessions per (host, tag, pid), placed by time
  * SYNOPSIS
  *	#include "session.h"
  *
- *	struct session_table *session_table_new(max_sessions, idle_usec)
+ *	struct session_table *session_table_new(max_sessions, window_usec)
  *	void	session_table_free(t)
- *	struct session *session_find(t, host, tag, pid)
- *	int	session_open(t, host, tag, pid, client, addr, now_usec, ret_session)
- *	void	session_touch(t, s, now_usec)
- *	void	session_close(t, s)
+ *	void	session_table_on_drop(t, fn, data)
+ *
+ *	struct session_proc *session_proc_find(t, host, tag, pid)
+ *	int	session_proc_get(t, host, tag, pid, ret_proc)
+ *	void	session_proc_reset(t, p)
+ *
+ *	int	session_new(t, p, client, addr, usec, ret_session)
+ *	void	session_seen(t, s, usec)
+ *	void	session_drop(t, s)
+ *
+ *	bool	session_clock(t, usec)
  *	void	session_expire(t, now_usec)
  * DESCRIPTION
  *	A session is one SMTP connection as one smtpd process logs it, from
- *	"connect from" to "disconnect from". Postfix reuses a process for
- *	many sessions, and a central log host sees many hosts whose pids
- *	collide, so the key is (host, tag, pid). Host and tag are interned
- *	once ("origins"); a session costs its struct and its client token.
+ *	"connect from" to "disconnect from". One process serves its sessions
+ *	one after the other, so the sessions of a process (host, tag, pid)
+ *	are disjoint intervals of time. This module keeps them: per process
+ *	a list ordered by time (earliest first), each session with what is
+ *	known of its interval (connect and disconnect times, or -1 while not
+ *	seen, and the earliest and latest of its lines seen). Which session
+ *	a line belongs to is fold(3)'s decision; this module stores.
  *
- *	session_open() opens a session; an open session on the same key
- *	is closed first (counted as replaced). When the table is full the
- *	least recently active session is closed (evicted).
- *	session_touch() records activity. session_expire() closes sessions
- *	idle for longer than idle_usec before now_usec.
+ *	Ended sessions stay for a window of log time (window_usec, the
+ *	session_idle setting) so that lines that arrive late still find
+ *	their session. session_clock() keeps the stream's clock, the latest
+ *	time seen; session_expire() drops the sessions whose latest line is
+ *	more than the window behind it (an open one counts as expired, an
+ *	ended one as forgotten). A time more than the window behind the
+ *	clock is not a late line but a clock that stepped back (NTP, a
+ *	resumed virtual machine): session_clock() then restarts the clock
+ *	there and returns true.
  *
- *	Returned sessions are owned by the table and valid until they are
- *	closed, expired, evicted or replaced.
+ *	Processes are found in O(1) by (host, tag, pid) through table(3);
+ *	host and tag are interned once per distinct pair ("origin"), shared
+ *	by the processes that use it and freed with the last of them. A
+ *	process is freed with its last session.
+ *
+ *	session_new() inserts a session into its process's list by usec
+ *	(after the sessions that start no later). When the table holds
+ *	max_sessions sessions the least recently active one is dropped
+ *	(evicted); when a process holds SESSION_PER_PROC_MAX, its earliest.
+ *	Every drop calls the table's drop callback first, so the fold can
+ *	settle what the session still owed.
+ *
+ *	Returned sessions and processes are owned by the table and valid
+ *	until dropped; session_proc_get() and session_new() may drop others.
  * DIAGNOSTICS
- *	session_open() returns -ENOMEM, -ENOSPC when SESSION_ORIGIN_MAX
- *	origins are in use, or -EINVAL for a client token longer than
- *	SESSION_CLIENT_MAX.
+ *	session_proc_get() and session_new() return 0, -ENOMEM, -ENOSPC (a
+ *	host and tag longer than SESSION_ORIGIN_TEXT_MAX; counted) or
+ *	-EINVAL (a client token longer than SESSION_CLIENT_MAX).
  * SECURITY
- *	Memory is bounded by max_sessions * (sizeof(struct session) +
- *	SESSION_CLIENT_MAX) plus the origins; a flood of connects without
- *	disconnects evicts the oldest sessions, it never grows the table.
- *	The hash is seeded per process so that chains cannot be predicted.
+ *	Memory is bounded by max_sessions sessions (each at most
+ *	sizeof(struct session) + SESSION_CLIENT_MAX + SESSION_PREFIX_MAX),
+ *	as many processes and origins at most, and one bucket array each.
+ *	A flood of connects, of forged host names on a central log host, or
+ *	of pids, evicts the least recently active sessions; it never grows
+ *	the table, and origins are reclaimed with their processes, so no
+ *	flood can keep new hosts out. Every lookup is one keyed hash
+ *	(table(3)) and a walk of at most SESSION_PER_PROC_MAX sessions.
  */
 
 #include "session.h"
@@ -44,212 +74,188 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
-struct origin {
+struct session_origin {
+	struct table_node node;		/* key: host, tag */
+	unsigned refs;			/* processes using it */
 	uint16_t host_len, tag_len;
 	char text[];			/* host then tag */
 };
 
 struct session_table {
-	struct session **buckets;
-	size_t nbuckets, count, max;
-	int64_t idle_usec;
-	uint64_t seed;
+	struct table origins, procs;
+	size_t count, open, max;
+	int64_t window_usec;
+	int64_t watermark;		/* the stream's clock; INT64_MIN before any */
 	struct lru lru;
-	struct origin *origins[SESSION_ORIGIN_MAX];
-	uint32_t norigins, last_origin;
 	struct session_counters counters;
+	session_drop_fn on_drop;
+	void *on_drop_data;
 };
 
-static struct session *oldest(const struct session_table *t)
+static struct session *lru_session(struct lru_node *n)
 {
-	return t->lru.oldest ? lru_entry(t->lru.oldest, struct session, lru) : NULL;
+	return n ? lru_entry(n, struct session, lru) : NULL;
 }
 
-struct session_table *session_table_new(size_t max_sessions, int64_t idle_usec)
+struct session_table *session_table_new(size_t max_sessions, int64_t window_usec)
 {
 	struct session_table *t = calloc(1, sizeof(*t));
-	struct timespec ts;
 
 	if (t == NULL)
 		return NULL;
 	t->max = max_sessions ? max_sessions : 1;
-	for (t->nbuckets = 64; t->nbuckets < t->max; t->nbuckets <<= 1)
-		;
-	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
-	if (t->buckets == NULL) {
+	t->window_usec = window_usec;
+	t->watermark = INT64_MIN;
+	if (table_init(&t->origins, t->max) < 0 || table_init(&t->procs, t->max) < 0) {
+		table_fini(&t->origins);
 		free(t);
 		return NULL;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	t->seed = 0xcbf29ce484222325ull ^ ((uint64_t) ts.tv_nsec << 20) ^ (uint64_t) getpid();
-	t->idle_usec = idle_usec;
 	return t;
+}
+
+void session_table_on_drop(struct session_table *t, session_drop_fn fn, void *data)
+{
+	t->on_drop = fn;
+	t->on_drop_data = data;
 }
 
 void session_table_free(struct session_table *t)
 {
 	if (t == NULL)
 		return;
-	for (struct session *s; (s = oldest(t)) != NULL;) {
-		lru_unlink(&t->lru, &s->lru);
-		free(s);
-	}
-	for (uint32_t i = 0; i < t->norigins; i++)
-		free(t->origins[i]);
-	free(t->buckets);
+	t->on_drop = NULL;
+	for (struct session *s; (s = lru_session(t->lru.oldest)) != NULL;)
+		session_drop(t, s);
+	table_fini(&t->origins);
+	table_fini(&t->procs);
 	free(t);
 }
 
-/* The origin id of host+tag, interning it when intern is set; -1 when unknown or full. */
-static bool origin_is(const struct origin *o, struct span host, struct span tag)
+/* --- origins and processes --- */
+
+static uint64_t origin_hash(const struct session_table *t, struct span host, struct span tag)
 {
-	return o->host_len == host.len && o->tag_len == tag.len &&
-	    memcmp(o->text, host.p, host.len) == 0 && memcmp(o->text + host.len, tag.p, tag.len) == 0;
+	struct table_hasher h;
+	uint16_t hl = (uint16_t) host.len;
+
+	table_hasher_init(&t->origins, &h);
+	table_hasher_add(&h, &hl, sizeof(hl));
+	table_hasher_add(&h, host.p, host.len);
+	table_hasher_add(&h, tag.p, tag.len);
+	return table_hasher_end(&h);
 }
 
-static int64_t origin_id(struct session_table *t, struct span host, struct span tag, bool intern)
+static struct session_origin *origin_find(struct session_table *t, struct span host, struct span tag, uint64_t hash)
 {
-	if (t->last_origin < t->norigins && origin_is(t->origins[t->last_origin], host, tag))
-		return t->last_origin;
-	for (uint32_t i = t->norigins; i-- > 0;) {
-		if (origin_is(t->origins[i], host, tag)) {
-			t->last_origin = i;
-			return i;
-		}
+	for (struct table_node *n = table_first(&t->origins, hash); n; n = table_next(n)) {
+		struct session_origin *o = table_entry(n, struct session_origin, node);
+
+		if (o->host_len == host.len && o->tag_len == tag.len && memcmp(o->text, host.p, host.len) == 0 &&
+		    memcmp(o->text + host.len, tag.p, tag.len) == 0)
+			return o;
 	}
-	if (!intern)
-		return -1;
-	if (t->norigins >= SESSION_ORIGIN_MAX || host.len > UINT16_MAX || tag.len > UINT16_MAX) {
-		t->counters.origins_full++;
-		return -ENOSPC;
-	}
-	struct origin *o = malloc(sizeof(*o) + host.len + tag.len);
-
-	if (o == NULL)
-		return -ENOMEM;
-	o->host_len = (uint16_t) host.len;
-	o->tag_len = (uint16_t) tag.len;
-	memcpy(o->text, host.p, host.len);
-	memcpy(o->text + host.len, tag.p, tag.len);
-	t->origins[t->norigins] = o;
-	return t->norigins++;
-}
-
-int session_origin(const struct session_table *t, uint32_t origin, struct span *ret_host, struct span *ret_tag)
-{
-	if (origin >= t->norigins)
-		return -ENOENT;
-	const struct origin *o = t->origins[origin];
-
-	*ret_host = (struct span) {o->text, o->host_len};
-	*ret_tag = (struct span) {o->text + o->host_len, o->tag_len};
-	return 0;
-}
-
-static size_t bucket_of(const struct session_table *t, uint32_t origin, long pid)
-{
-	uint64_t h = (t->seed ^ ((uint64_t) origin << 32) ^ (uint64_t) pid) * 0x9e3779b97f4a7c15ull;
-
-	return (size_t) (h >> 29) & (t->nbuckets - 1);
-}
-
-struct session *session_find(struct session_table *t, struct span host, struct span tag, long pid)
-{
-	int64_t origin = origin_id(t, host, tag, false);
-
-	if (origin < 0)
-		return NULL;
-	for (struct session *s = t->buckets[bucket_of(t, (uint32_t) origin, pid)]; s; s = s->hnext)
-		if (s->origin == origin && s->pid == pid)
-			return s;
 	return NULL;
 }
 
-void session_close(struct session_table *t, struct session *s)
+static uint64_t proc_hash(const struct session_table *t, const struct session_origin *o, long pid)
 {
-	struct session **pp = &t->buckets[bucket_of(t, s->origin, s->pid)];
+	struct {
+		const void *origin;
+		long pid;
+	} key;
 
-	while (*pp && *pp != s)
-		pp = &(*pp)->hnext;
-	if (*pp)
-		*pp = s->hnext;
-	lru_unlink(&t->lru, &s->lru);
-	t->count--;
-	t->counters.closed++;
-	free(s);
+	memset(&key, 0, sizeof(key));
+	key.origin = o;
+	key.pid = pid;
+	return table_hash(&t->procs, &key, sizeof(key));
 }
 
-int session_open(struct session_table *t, struct span host, struct span tag, long pid,
-		 struct span client, const struct addr *addr, int64_t now_usec, struct session **ret_session)
+static struct session_proc *proc_find(struct session_table *t, const struct session_origin *o, long pid)
 {
-	if (client.len > SESSION_CLIENT_MAX)
-		return -EINVAL;
-	int64_t origin = origin_id(t, host, tag, true);
+	uint64_t hash = proc_hash(t, o, pid);
 
-	if (origin < 0)
-		return (int) origin;
+	for (struct table_node *n = table_first(&t->procs, hash); n; n = table_next(n)) {
+		struct session_proc *p = table_entry(n, struct session_proc, node);
 
-	struct session *old = session_find(t, host, tag, pid);
-
-	if (old) {
-		session_close(t, old);
-		t->counters.replaced++;
+		if (p->origin == o && p->pid == pid)
+			return p;
 	}
-	if (t->count >= t->max && oldest(t)) {
-		session_close(t, oldest(t));
-		t->counters.evicted++;
+	return NULL;
+}
+
+struct session_proc *session_proc_find(struct session_table *t, struct span host, struct span tag, long pid)
+{
+	if (host.len + tag.len > SESSION_ORIGIN_TEXT_MAX)
+		return NULL;
+	struct session_origin *o = origin_find(t, host, tag, origin_hash(t, host, tag));
+
+	return o ? proc_find(t, o, pid) : NULL;
+}
+
+int session_proc_get(struct session_table *t, struct span host, struct span tag, long pid,
+		     struct session_proc **ret_proc)
+{
+	if (host.len + tag.len > SESSION_ORIGIN_TEXT_MAX) {
+		t->counters.origins_full++;
+		return -ENOSPC;
 	}
+	uint64_t oh = origin_hash(t, host, tag);
+	struct session_origin *o = origin_find(t, host, tag, oh);
+	struct session_proc *p = o ? proc_find(t, o, pid) : NULL;
 
-	struct session *s = calloc(1, sizeof(*s) + client.len);
-
-	if (s == NULL)
+	if (p) {
+		*ret_proc = p;
+		return 0;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return -ENOMEM;
-	s->origin = (uint32_t) origin;
-	s->pid = pid;
-	s->last_usec = now_usec;
-	s->addr = *addr;
-	s->client_len = (uint16_t) client.len;
-	memcpy(s->client, client.p, client.len);
-
-	size_t b = bucket_of(t, s->origin, pid);
-
-	s->hnext = t->buckets[b];
-	t->buckets[b] = s;
-	lru_append(&t->lru, &s->lru);
-	t->count++;
-	t->counters.opened++;
-	*ret_session = s;
+	if (o == NULL) {
+		if ((o = malloc(sizeof(*o) + host.len + tag.len)) == NULL) {
+			free(p);
+			return -ENOMEM;
+		}
+		o->refs = 0;
+		o->host_len = (uint16_t) host.len;
+		o->tag_len = (uint16_t) tag.len;
+		memcpy(o->text, host.p, host.len);
+		memcpy(o->text + host.len, tag.p, tag.len);
+		table_insert(&t->origins, &o->node, oh);
+	}
+	o->refs++;
+	p->origin = o;
+	p->pid = pid;
+	table_insert(&t->procs, &p->node, proc_hash(t, o, pid));
+	*ret_proc = p;
 	return 0;
 }
 
-void session_touch(struct session_table *t, struct session *s, int64_t now_usec)
+static void proc_free(struct session_table *t, struct session_proc *p)
 {
-	if (now_usec > s->last_usec)
-		s->last_usec = now_usec;
-	lru_touch(&t->lru, &s->lru);
-}
+	struct session_origin *o = p->origin;
 
-void session_expire(struct session_table *t, int64_t now_usec)
-{
-	struct session *s;
-
-	while ((s = oldest(t)) != NULL && now_usec - s->last_usec > t->idle_usec) {
-		session_close(t, s);
-		t->counters.expired++;
+	table_remove(&t->procs, &p->node);
+	if (--o->refs == 0) {
+		table_remove(&t->origins, &o->node);
+		free(o);
 	}
+	free(p);
 }
 
-size_t session_count(const struct session_table *t)
+void session_proc_origin(const struct session_proc *p, struct span *ret_host, struct span *ret_tag)
 {
-	return t->count;
+	const struct session_origin *o = p->origin;
+
+	*ret_host = (struct span) {o->text, o->host_len};
+	*ret_tag = (struct span) {o->text + o->host_len, o->tag_len};
 }
 
-const struct session_counters *session_counters(const struct session_table *t)
+/* --- sessions --- */
+
+bool session_is_open(const struct session *s)
 {
-	return &t->counters;
+	return s->disconnect_usec < 0;
 }
 
 bool session_client_is(const struct session *s, struct span client)
@@ -257,12 +263,196 @@ bool session_client_is(const struct session *s, struct span client)
 	return s->client_len == client.len && memcmp(s->client, client.p, client.len) == 0;
 }
 
+/* Frees s; frees its process with its last session. */
+static void session_free(struct session_table *t, struct session *s)
+{
+	struct session_proc *p = s->proc;
+
+	if (t->on_drop)
+		t->on_drop(t->on_drop_data, s);
+	if (s->earlier)
+		s->earlier->later = s->later;
+	else
+		p->earliest = s->later;
+	if (s->later)
+		s->later->earlier = s->earlier;
+	else
+		p->latest = s->earlier;
+	p->nsessions--;
+	lru_unlink(&t->lru, &s->lru);
+	t->count--;
+	if (session_is_open(s))
+		t->open--;
+	free(s->pending_prefix);
+	free(s);
+	if (p->nsessions == 0)
+		proc_free(t, p);
+}
+
+void session_drop(struct session_table *t, struct session *s)
+{
+	session_free(t, s);
+}
+
+void session_proc_reset(struct session_table *t, struct session_proc *p)
+{
+	/* The process goes with its last session: keep it alive until the end. */
+	unsigned n = p->nsessions;
+
+	t->counters.clock_steps++;
+	p->nsessions++;
+	for (unsigned i = 0; i < n && p->earliest; i++)
+		session_free(t, p->earliest);
+	p->nsessions--;
+	p->verbose = false;
+	if (p->nsessions == 0)
+		proc_free(t, p);
+}
+
+int session_new(struct session_table *t, struct session_proc *p, struct span client, const struct addr *addr,
+		int64_t usec, struct session **ret_session)
+{
+	if (client.len > SESSION_CLIENT_MAX)
+		return -EINVAL;
+
+	struct session *s = calloc(1, sizeof(*s) + client.len);
+
+	if (s == NULL) {
+		if (p->nsessions == 0)
+			proc_free(t, p);
+		return -ENOMEM;
+	}
+	s->connect_usec = s->disconnect_usec = s->auth_usec = s->reply_usec = -1;
+	s->sasl_lo = s->sasl_hi = s->struck_usec = -1;
+	s->lo_usec = s->hi_usec = usec;
+	s->addr = *addr;
+	s->client_len = (uint16_t) client.len;
+	memcpy(s->client, client.p, client.len);
+
+	/* Room first; the process stays alive while its own sessions go. */
+	p->nsessions++;
+	while (p->nsessions > SESSION_PER_PROC_MAX && p->earliest) {
+		t->counters.evicted++;
+		session_free(t, p->earliest);
+	}
+	while (t->count >= t->max && t->lru.oldest) {
+		t->counters.evicted++;
+		session_free(t, lru_session(t->lru.oldest));
+	}
+	p->nsessions--;
+
+	struct session *at = p->latest;	/* insert after the last that starts no later */
+
+	while (at && at->lo_usec > usec)
+		at = at->earlier;
+	s->proc = p;
+	s->earlier = at;
+	s->later = at ? at->later : p->earliest;
+	if (s->later)
+		s->later->earlier = s;
+	else
+		p->latest = s;
+	if (at)
+		at->later = s;
+	else
+		p->earliest = s;
+	p->nsessions++;
+	lru_append(&t->lru, &s->lru);
+	t->count++;
+	t->open++;
+	*ret_session = s;
+	return 0;
+}
+
+void session_seen(struct session_table *t, struct session *s, int64_t usec)
+{
+	if (usec < s->lo_usec)
+		s->lo_usec = usec;
+	if (usec > s->hi_usec)
+		s->hi_usec = usec;
+	lru_touch(&t->lru, &s->lru);
+}
+
+/* Counts s as open again: its disconnect was another session's. */
+void session_reopened(struct session_table *t, struct session *s)
+{
+	(void) s;
+	t->open++;
+	t->counters.disconnected--;
+}
+
+/* Counts s as ended: call once its disconnect time is set. */
+void session_ended(struct session_table *t, struct session *s)
+{
+	(void) s;
+	t->open--;
+	t->counters.disconnected++;
+}
+
+/* --- the stream's clock and the window --- */
+
+bool session_clock(struct session_table *t, int64_t usec)
+{
+	if (usec < 0)
+		return false;
+	if (t->watermark == INT64_MIN || usec > t->watermark) {
+		t->watermark = usec;
+		return false;
+	}
+	if (t->watermark - usec > t->window_usec) {
+		t->watermark = usec;
+		t->counters.clock_steps++;
+		return true;
+	}
+	return false;
+}
+
+int64_t session_watermark(const struct session_table *t)
+{
+	return t->watermark;
+}
+
+int64_t session_window(const struct session_table *t)
+{
+	return t->window_usec;
+}
+
+void session_expire(struct session_table *t, int64_t now_usec)
+{
+	struct session *s;
+
+	while ((s = lru_session(t->lru.oldest)) != NULL && now_usec - s->hi_usec > t->window_usec) {
+		if (session_is_open(s) && s->later)
+			t->counters.replaced++;
+		else if (session_is_open(s))
+			t->counters.expired++;
+		else
+			t->counters.forgotten++;
+		session_free(t, s);
+	}
+}
+
+size_t session_count(const struct session_table *t)
+{
+	return t->open;
+}
+
+size_t session_total(const struct session_table *t)
+{
+	return t->count;
+}
+
+struct session_counters *session_counters(struct session_table *t)
+{
+	return &t->counters;
+}
+
 struct session *session_oldest(struct session_table *t)
 {
-	return oldest(t);
+	return lru_session(t->lru.oldest);
 }
 
 struct session *session_newer(struct session *s)
 {
-	return s->lru.newer ? lru_entry(s->lru.newer, struct session, lru) : NULL;
+	return lru_session(s->lru.newer);
 }

@@ -1,55 +1,116 @@
 #ifndef AUTHFOLD_SESSION_H
 #define AUTHFOLD_SESSION_H
 
-/* session - open SMTP sessions keyed by (host, tag, pid); see session.c */
+/* session - SMTP sessions per (host, tag, pid), placed by time; see session.c */
 
 #include "addr.h"
 #include "lru.h"
 #include "record.h"
+#include "table.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #define SESSION_CLIENT_MAX	300	/* NAME[ADDR]: host names are <= 255 */
-#define SESSION_ORIGIN_MAX	4096	/* distinct host+tag pairs remembered */
+#define SESSION_ORIGIN_TEXT_MAX	512	/* host + tag of one origin */
+#define SESSION_PER_PROC_MAX	32	/* sessions remembered per process */
+#define SESSION_PREFIX_MAX	640	/* the kept prefix of a deferred verdict's line */
+
+enum session_pending {
+	SESSION_PENDING_NONE,
+	SESSION_PENDING_REPLY,		/* a 503 reply waits for its AUTH command */
+	SESSION_PENDING_DISCONNECT,	/* the statistics verdict waits for its session */
+};
+
+struct session_proc;
 
 struct session {
-	struct session *hnext;		/* hash chain */
-	struct lru_node lru;		/* activity list, oldest first */
-	uint32_t origin;		/* interned host+tag */
-	long pid;
-	int64_t last_usec;
+	struct lru_node lru;		/* every session, by last activity */
+	struct session *earlier, *later;	/* the process's sessions, by time */
+	struct session_proc *proc;
+	int64_t connect_usec;		/* -1: not seen (yet) */
+	int64_t disconnect_usec;	/* -1: not seen (yet) */
+	int64_t lo_usec, hi_usec;	/* the earliest and latest of its lines seen */
+	int64_t auth_usec;		/* the earliest AUTH command, -1: none */
+	int64_t reply_usec;		/* the earliest 503 "not enabled" reply, -1: none */
+	int64_t sasl_lo, sasl_hi;	/* the earliest and latest SASL failure, -1: none */
+	int64_t struck_usec;		/* the time of the evidence that struck */
 	struct addr addr;
-	bool verbose;			/* a -v trace line was seen */
-	bool last_command_auth;		/* the latest command was AUTH */
-	bool noauth;			/* a synthetic line was written */
+	bool verbose;			/* a -v trace line of the session was seen */
 	bool saslfail;			/* a SASL failure was logged */
 	bool struck;			/* the session gave its strike */
+	bool synthetic;			/* its synthetic line was written */
+	bool probe_stats;		/* its disconnect statistics say "probe" */
+	uint8_t pending;		/* enum session_pending */
+	uint8_t pending_format;		/* enum record_format of the deferred line */
+	uint16_t pending_ts_len;	/* the timestamp's bytes at the prefix's start */
+	uint16_t pending_len;		/* bytes of pending_prefix */
+	int64_t pending_usec;		/* time of the line that will prove it */
+	char *pending_prefix;		/* owned; the line's bytes before its message */
+	struct session *pnext, *pprev;	/* the fold's list of pending verdicts */
 	uint16_t client_len;
 	char client[];			/* NAME[ADDR], not NUL-terminated */
 };
 
-struct session_counters {
-	uint64_t opened, closed, replaced, expired, evicted, origins_full;
+struct session_proc {
+	struct table_node node;		/* key: origin, pid */
+	struct session_origin *origin;
+	long pid;
+	struct session *earliest, *latest;
+	unsigned nsessions;
+	unsigned npending;		/* sessions with a deferred statistics verdict */
+	bool verbose;			/* a -v trace line of the process was seen */
 };
+
+struct session_counters {
+	uint64_t opened;		/* sessions seen from their connect */
+	uint64_t adopted;		/* sessions first seen from a later line */
+	uint64_t disconnected;		/* disconnect lines placed in a session */
+	uint64_t replaced;		/* open when the process's next session began */
+	uint64_t expired;		/* open sessions idle past session_idle */
+	uint64_t forgotten;		/* ended sessions past the window */
+	uint64_t evicted;		/* dropped because the table was full */
+	uint64_t origins_full;		/* host+tag too long, or no room */
+	uint64_t clock_steps;		/* a jump back past the window, or overlapping sessions */
+};
+
+/* Called before a session is freed (expired, evicted, forgotten, reset). */
+typedef void (*session_drop_fn)(void *data, struct session *s);
 
 struct session_table;
 
-struct session_table *session_table_new(size_t max_sessions, int64_t idle_usec);
+struct session_table *session_table_new(size_t max_sessions, int64_t window_usec);
 void session_table_free(struct session_table *t);
-struct session *session_find(struct session_table *t, struct span host, struct span tag, long pid);
-int session_open(struct session_table *t, struct span host, struct span tag, long pid,
-		 struct span client, const struct addr *addr, int64_t now_usec, struct session **ret_session);
-void session_touch(struct session_table *t, struct session *s, int64_t now_usec);
-void session_close(struct session_table *t, struct session *s);
-void session_expire(struct session_table *t, int64_t now_usec);
-size_t session_count(const struct session_table *t);
-const struct session_counters *session_counters(const struct session_table *t);
-bool session_client_is(const struct session *s, struct span client);
+void session_table_on_drop(struct session_table *t, session_drop_fn fn, void *data);
 
-/* Iteration and restore, for the state file. */
+struct session_proc *session_proc_find(struct session_table *t, struct span host, struct span tag, long pid);
+int session_proc_get(struct session_table *t, struct span host, struct span tag, long pid,
+		     struct session_proc **ret_proc);
+void session_proc_reset(struct session_table *t, struct session_proc *p);
+void session_proc_origin(const struct session_proc *p, struct span *ret_host, struct span *ret_tag);
+
+int session_new(struct session_table *t, struct session_proc *p, struct span client, const struct addr *addr,
+		int64_t usec, struct session **ret_session);
+void session_seen(struct session_table *t, struct session *s, int64_t usec);
+void session_drop(struct session_table *t, struct session *s);
+void session_ended(struct session_table *t, struct session *s);
+void session_reopened(struct session_table *t, struct session *s);
+bool session_client_is(const struct session *s, struct span client);
+bool session_is_open(const struct session *s);
+
+/* The clock of the stream: the latest time seen; a jump back past the
+   window restarts it. Returns true for such a step. */
+bool session_clock(struct session_table *t, int64_t usec);
+int64_t session_watermark(const struct session_table *t);
+int64_t session_window(const struct session_table *t);
+void session_expire(struct session_table *t, int64_t now_usec);
+
+size_t session_count(const struct session_table *t);	/* open sessions */
+size_t session_total(const struct session_table *t);	/* every session remembered */
+struct session_counters *session_counters(struct session_table *t);
+
+/* Every session, least recently active first (state file). */
 struct session *session_oldest(struct session_table *t);
 struct session *session_newer(struct session *s);
-int session_origin(const struct session_table *t, uint32_t origin, struct span *ret_host, struct span *ret_tag);
 
 #endif

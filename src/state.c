@@ -17,17 +17,21 @@
  *
  *	  authfold-state 1
  *	  extra cursor CURSOR | extra summary_size N | extra events_size N | extra wal_gen N
- *	  session HOST TAG PID LAST_USEC FLAGS CLIENT
+ *	  session HOST TAG PID CONNECT DISCONNECT LO HI AUTH REPLY FLAGS CLIENT [PENDING FORMAT USEC TS_LEN PREFIX]
  *	  addr NET PREFIX TIMES_BANNED BAN_UNTIL_USEC LAST_BAN_SECONDS LAST_STRIKE_USEC REASON N T1..TN
  *	  pending NET PREFIX UNTIL_USEC
  *	  end COUNT
  *
  *	REASON is 0 (noauth) or 1 (saslfail), or the name of a reason a
  *	strike rule defines (site rules).
- *	FLAGS is a bit set: 1 verbose, 2 last command AUTH, 4 synthetic
- *	written, 8 SASL failure, 16 struck. COUNT is the number of lines
- *	before "end": a file without a matching end line is corrupt.
- *	Sessions are written oldest first, so a restore keeps their order.
+ *	A session's times are µs since the epoch, -1 for not seen (session(3)).
+ *	FLAGS is a bit set: 1 verbose, 2 its process verbose, 4 synthetic
+ *	written, 8 SASL failure, 16 struck, 32 statistics say probe. A
+ *	session whose verdict waits (fold(3)) carries it: PENDING 1 (a reply
+ *	waiting for its AUTH) or 2 (a statistics verdict), the proving line's
+ *	record format, time, timestamp length and prefix. COUNT is the number
+ *	of lines before "end": a file without a matching end line is corrupt.
+ *	Sessions are written least recently active first.
  *
  *	state_save() writes PATH.tmp, fsyncs it, renames it over path and
  *	fsyncs the directory: a crash leaves the old or the new file.
@@ -59,7 +63,7 @@
 #define STATE_LINE_MAX	8192
 
 enum {
-	F_VERBOSE = 1, F_AUTH = 2, F_NOAUTH = 4, F_SASLFAIL = 8, F_STRUCK = 16,
+	F_VERBOSE = 1, F_PROC_VERBOSE = 2, F_SYNTHETIC = 4, F_SASLFAIL = 8, F_STRUCK = 16, F_PROBE_STATS = 32,
 };
 
 static void put_escaped(FILE *fp, const char *p, size_t n)
@@ -114,6 +118,27 @@ static void put_addr(FILE *fp, const struct addr *a)
 	fputs(buf, fp);
 }
 
+static void save_session(FILE *fp, const struct session *s)
+{
+	struct span host, tag;
+
+	session_proc_origin(s->proc, &host, &tag);
+	fputs("session ", fp);
+	put_escaped(fp, host.p, host.len);
+	putc(' ', fp);
+	put_escaped(fp, tag.p, tag.len);
+	fprintf(fp, " %ld %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %d ", s->proc->pid,
+		s->connect_usec, s->disconnect_usec, s->lo_usec, s->hi_usec, s->auth_usec, s->reply_usec,
+		(s->verbose ? F_VERBOSE : 0) | (s->proc->verbose ? F_PROC_VERBOSE : 0) | (s->synthetic ? F_SYNTHETIC : 0) |
+		(s->saslfail ? F_SASLFAIL : 0) | (s->struck ? F_STRUCK : 0) | (s->probe_stats ? F_PROBE_STATS : 0));
+	put_escaped(fp, s->client, s->client_len);
+	if (s->pending != SESSION_PENDING_NONE) {
+		fprintf(fp, " %d %d %" PRId64 " %u ", s->pending, s->pending_format, s->pending_usec, s->pending_ts_len);
+		put_escaped(fp, s->pending_prefix, s->pending_len);
+	}
+	putc('\n', fp);
+}
+
 int state_save(struct engine *e, const char *path, const struct state_extra *x, char *err, size_t errlen)
 {
 	struct session_table *t = fold_sessions(engine_fold(e));
@@ -143,19 +168,7 @@ int state_save(struct engine *e, const char *path, const struct state_extra *x, 
 		lines += 4;
 	}
 	for (struct session *s = session_oldest(t); s; s = session_newer(s)) {
-		struct span host, tag;
-
-		if (session_origin(t, s->origin, &host, &tag) < 0)
-			continue;
-		fputs("session ", fp);
-		put_escaped(fp, host.p, host.len);
-		putc(' ', fp);
-		put_escaped(fp, tag.p, tag.len);
-		fprintf(fp, " %ld %" PRId64 " %d ", s->pid, s->last_usec,
-			(s->verbose ? F_VERBOSE : 0) | (s->last_command_auth ? F_AUTH : 0) | (s->noauth ? F_NOAUTH : 0) |
-			(s->saslfail ? F_SASLFAIL : 0) | (s->struck ? F_STRUCK : 0));
-		put_escaped(fp, s->client, s->client_len);
-		putc('\n', fp);
+		save_session(fp, s);
 		lines++;
 	}
 	for (struct policy_entry *p = policy_first(engine_policy(e)); p; p = policy_next(p)) {
@@ -236,6 +249,72 @@ static int parse_i64(const char *s, int64_t *ret)
 	return 0;
 }
 
+/* A time of a session: -1 (not seen) or a time since the epoch. */
+static bool usec_ok(int64_t v)
+{
+	return v >= -1;
+}
+
+static int load_session(struct engine *e, char **f, int n, const char **why)
+{
+	struct fold *fold = engine_fold(e);
+	struct session_table *t = fold_sessions(fold);
+	ssize_t hl = unescape(f[1]), tl = unescape(f[2]), cl = unescape(f[11]);
+	int64_t v[10];
+	struct span client;
+	struct addr a;
+	struct session_proc *p;
+	struct session *s;
+
+	for (int i = 0; i < 8; i++)
+		if (parse_i64(f[3 + i], &v[i]) < 0)
+			return *why = "bad session", -1;
+	/* v: pid connect disconnect lo hi auth reply flags */
+	if (hl <= 0 || tl <= 0 || cl <= 0 || v[0] < -1 || v[0] > INT32_MAX || !usec_ok(v[1]) || !usec_ok(v[2]) ||
+	    v[3] < 0 || v[4] < v[3] || !usec_ok(v[5]) || !usec_ok(v[6]) || v[7] < 0 || v[7] > 63 ||
+	    (v[1] >= 0 && v[2] >= 0 && v[2] < v[1]) || smtpd_parse_client(f[11], (size_t) cl, &client, &a) != cl)
+		return *why = "bad session", -1;
+	if (session_proc_get(t, (struct span) {f[1], (size_t) hl}, (struct span) {f[2], (size_t) tl}, (long) v[0], &p) < 0 ||
+	    session_new(t, p, client, &a, v[3], &s) < 0)
+		return *why = "session table refused a session", -1;
+	s->connect_usec = v[1];
+	s->disconnect_usec = v[2];
+	s->lo_usec = v[3];
+	s->hi_usec = v[4];
+	s->auth_usec = v[5];
+	s->reply_usec = v[6];
+	s->verbose = v[7] & F_VERBOSE;
+	p->verbose |= (v[7] & F_PROC_VERBOSE) != 0;
+	s->synthetic = v[7] & F_SYNTHETIC;
+	s->saslfail = v[7] & F_SASLFAIL;
+	s->struck = v[7] & F_STRUCK;
+	s->probe_stats = v[7] & F_PROBE_STATS;
+	if (s->disconnect_usec >= 0)
+		session_ended(t, s);
+	if (n == 12)
+		return 0;
+
+	ssize_t pl = unescape(f[16]);
+
+	if (parse_i64(f[12], &v[0]) < 0 || parse_i64(f[13], &v[1]) < 0 || parse_i64(f[14], &v[2]) < 0 ||
+	    parse_i64(f[15], &v[3]) < 0 || (v[0] != SESSION_PENDING_REPLY && v[0] != SESSION_PENDING_DISCONNECT) ||
+	    (v[1] != RECORD_RFC3339 && v[1] != RECORD_TRADITIONAL && v[1] != RECORD_JOURNAL) || v[2] < 0 ||
+	    pl < 0 || pl > SESSION_PREFIX_MAX || v[3] < 0 || v[3] > pl ||
+	    (v[0] == SESSION_PENDING_DISCONNECT && s->disconnect_usec < 0))
+		return *why = "bad pending verdict", -1;
+	if (pl > 0 && (s->pending_prefix = malloc((size_t) pl)) == NULL)
+		return *why = "out of memory", -1;
+	if (pl > 0)
+		memcpy(s->pending_prefix, f[16], (size_t) pl);
+	s->pending_len = (uint16_t) pl;
+	s->pending = (uint8_t) v[0];
+	s->pending_format = (uint8_t) v[1];
+	s->pending_usec = v[2];
+	s->pending_ts_len = (uint16_t) v[3];
+	fold_pend(fold, s);
+	return 0;
+}
+
 static int load_line(struct engine *e, char *line, struct state_extra *x, const char **why)
 {
 	char *f[4 + 10 + POLICY_MAXRETRY_MAX];
@@ -262,25 +341,8 @@ static int load_line(struct engine *e, char *line, struct state_extra *x, const 
 			x->wal_gen = v[0];
 		return 0;
 	}
-	if (n == 7 && strcmp(f[0], "session") == 0) {
-		ssize_t hl = unescape(f[1]), tl = unescape(f[2]), cl = unescape(f[6]);
-		struct span client;
-		struct addr a;
-		struct session *s;
-
-		if (hl <= 0 || tl <= 0 || cl <= 0 || parse_i64(f[3], &v[0]) < 0 || parse_i64(f[4], &v[1]) < 0 ||
-		    parse_i64(f[5], &v[2]) < 0 || smtpd_parse_client(f[6], (size_t) cl, &client, &a) != cl)
-			return *why = "bad session", -1;
-		if (session_open(fold_sessions(engine_fold(e)), (struct span) {f[1], (size_t) hl},
-				 (struct span) {f[2], (size_t) tl}, (long) v[0], client, &a, v[1], &s) < 0)
-			return *why = "session table refused a session", -1;
-		s->verbose = v[2] & F_VERBOSE;
-		s->last_command_auth = v[2] & F_AUTH;
-		s->noauth = v[2] & F_NOAUTH;
-		s->saslfail = v[2] & F_SASLFAIL;
-		s->struck = v[2] & F_STRUCK;
-		return 0;
-	}
+	if ((n == 12 || n == 17) && strcmp(f[0], "session") == 0)
+		return load_session(e, f, n, why);
 	if (n >= 9 && strcmp(f[0], "addr") == 0) {
 		struct policy_entry pe;
 		int64_t strikes[POLICY_MAXRETRY_MAX];

@@ -1,6 +1,6 @@
 #!/bin/sh
-# tests/hostile/reorder.sh - a KNOWN BUG, listed in XFAIL_TESTS: lines of
-# one session that arrive out of order are struck twice.
+# tests/hostile/reorder.sh - lines of one session that arrive out of order
+# give one strike and one synthetic line, as in order.
 #
 # rsyslog's disk-assisted action queue (the shipped snippet's) hands lines
 # over out of order after it spilled to disk (bench/omprog/order.sh; BUGS in
@@ -9,11 +9,10 @@
 # block from its disconnect on first, as after such a spill: the disconnect
 # (auth=0/1, no session known yet) strikes, and then the connect opens a new
 # session whose 503 strikes again. The session deserves one strike and one
-# synthetic line, as in order. This test asserts that, and fails until the
-# fold tells late lines by their timestamps; then it passes, automake calls
-# that XPASS, a failure, and it must leave XFAIL_TESTS. Anything else going
-# wrong (no recording, replay failing, the in-order run not giving exactly
-# one strike) is exit 99, a hard error that XFAIL does not hide.
+# synthetic line, as in order; the fold places lines by their timestamps
+# (fold(3), authfold(8) ORDER). Anything else going wrong (no recording,
+# replay failing, the in-order run not giving exactly one strike) is exit
+# 99, a hard error.
 
 . "$(dirname "$0")/lib.sh"
 : "${top_srcdir:=$(dirname "$0")/../..}"

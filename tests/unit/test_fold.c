@@ -47,6 +47,23 @@ static void verdict(const struct fold_result *res, char *buf, size_t len)
 	}
 }
 
+/* Verdicts given after their line: " +late(TIMESTAMP)[+synthetic][+strike=REASON:CLIENT]" each;
+   TIMESTAMP is "-" for a strike with no line to show (a moved SASL failure). */
+static void late(struct fold *f, char *buf, size_t len)
+{
+	const struct fold_late *l;
+	size_t n = strlen(buf);
+
+	while ((l = fold_late_peek(f)) != NULL) {
+		n += (size_t) snprintf(buf + n, len - n, " +late(%.*s)%s", l->r.ts.len ? (int) l->r.ts.len : 1,
+				       l->r.ts.len ? l->r.ts.p : "-", l->synthetic ? "+synthetic" : "");
+		if (l->strike)
+			n += (size_t) snprintf(buf + n, len - n, "+strike=%s:%.*s", reason_name(l->reason),
+					       (int) l->client_len, l->client);
+		fold_late_pop(f);
+	}
+}
+
 static void run(struct fold *f, const struct row *rows, size_t nrows)
 {
 	for (size_t i = 0; i < nrows; i++) {
@@ -57,6 +74,7 @@ static void run(struct fold *f, const struct row *rows, size_t nrows)
 		record_parse(rows[i].line, strlen(rows[i].line), 0, &r);
 		assert_int_equal(fold_line(f, &r, &res), 0);
 		verdict(&res, got, sizeof(got));
+		late(f, got, sizeof(got));
 		if (strcmp(got, rows[i].expect) != 0) {
 			print_error("line %zu: %s\n  expected: %s\n  got:      %s (rule %s)\n", i + 1, rows[i].line,
 				    rows[i].expect, got, res.rule);
@@ -166,15 +184,14 @@ static void test_stats_rule(void **state)
 		{MX1(6) "warning: unknown[192.0.2.6]: SASL LOGIN authentication failed: UGFzc3dvcmQ6", "keep"},
 		{MX1(6) "lost connection after AUTH from unknown[192.0.2.6]", "keep"},
 		{MX1(6) "disconnect from unknown[192.0.2.6] ehlo=1 auth=0/2 commands=1/3", "keep"},
-		/* a disconnect with no session (connect before the log began) still counts */
-		{MX1(7) "disconnect from unknown[192.0.2.7] ehlo=1 auth=0/1 quit=1 commands=2/3",
-		 "keep +synthetic-before +strike=noauth:192.0.2.7:unknown[192.0.2.7]"},
+		/* a disconnect with no session (connect before the log began, or
+		   still to come): its verdict waits for its session (fold_settle below) */
+		{MX1(7) "disconnect from unknown[192.0.2.7] ehlo=1 auth=0/1 quit=1 commands=2/3", "keep"},
 		/* the submission service and postfix-out instances are smtpd too */
 		{T0 "mx1 postfix/submission/smtpd[8]: connect from unknown[2001:db8::8]", "keep"},
 		{T0 "mx1 postfix/submission/smtpd[8]: disconnect from unknown[2001:db8::8] ehlo=1 auth=0/1 commands=1/2",
 		 "keep +synthetic-before +strike=noauth:2001:db8::8:unknown[2001:db8::8]"},
-		{T0 "mx1 postfix-out/smtpd[9]: disconnect from unknown[192.0.2.9] ehlo=1 auth=0/1 commands=1/2",
-		 "keep +synthetic-before +strike=noauth:192.0.2.9:unknown[192.0.2.9]"},
+		{T0 "mx1 postfix-out/smtpd[9]: disconnect from unknown[192.0.2.9] ehlo=1 auth=0/1 commands=1/2", "keep"},
 		/* not smtpd */
 		{T0 "mx1 postfix/smtp[10]: disconnect from unknown[192.0.2.10] ehlo=1 auth=0/1 commands=1/2", "pass"},
 		{T0 "mx1 postfix/submission/smtpd/x[10]: disconnect from unknown[192.0.2.10] ehlo=1 auth=0/1", "pass"},
@@ -182,47 +199,67 @@ static void test_stats_rule(void **state)
 	struct fixture *x = setup(NULL);
 
 	RUN(x->f, rows);
+	assert_int_equal(fold_counters(x->f)->strikes[REASON_NOAUTH], 2);
+	assert_int_equal(fold_pending(x->f), 2);
+	/* the end of the input: the waiting verdicts, with their disconnects' prefixes */
+	assert_int_equal(fold_settle(x->f), 0);
+	static const char *const late[] = {"mx1 postfix/smtpd[7]: ", "mx1 postfix-out/smtpd[9]: "};
+	static const char *const client[] = {"unknown[192.0.2.7]", "unknown[192.0.2.9]"};
+
+	for (int i = 0; i < 2; i++) {
+		const struct fold_late *l = fold_late_peek(x->f);
+
+		assert_non_null(l);
+		assert_true(l->synthetic);
+		assert_true(l->strike);
+		assert_int_equal(l->reason, REASON_NOAUTH);
+		assert_int_equal(l->r.line.len, strlen(T0) + strlen(late[i]));
+		assert_memory_equal(l->r.line.p + strlen(T0), late[i], strlen(late[i]));
+		assert_int_equal(l->client_len, strlen(client[i]));
+		assert_memory_equal(l->client, client[i], l->client_len);
+		fold_late_pop(x->f);
+	}
+	assert_null(fold_late_peek(x->f));
 	assert_int_equal(fold_counters(x->f)->strikes[REASON_NOAUTH], 4);
 	assert_int_equal(fold_counters(x->f)->strikes[REASON_SASLFAIL], 1);
 	assert_int_equal(fold_counters(x->f)->synthetic, 4);
 	teardown(x);
 }
 
-/* Other 503s are not probes; a 503 counts only as the reply to an AUTH. */
+/* Other 503s are not probes; a 503 counts only with an AUTH of its session no later than it. */
 static void test_other_503(void **state)
 {
 	(void) state;
 	static const struct row rows[] = {
-		{MX1(20) "connect from unknown[192.0.2.20]", "keep"},
-		{MX1(20) "< unknown[192.0.2.20]: AUTH LOGIN", "drop"},
-		{MX1(20) "> unknown[192.0.2.20]: 503 5.5.1 Error: send HELO/EHLO first", "drop"},
-		{MX1(20) "< unknown[192.0.2.20]: EHLO x", "drop"},
-		{MX1(20) "> unknown[192.0.2.20]: 250 ok", "drop"},
-		{MX1(20) "< unknown[192.0.2.20]: MAIL FROM:<a@b>", "drop"},
-		/* the right text, but not the reply to an AUTH */
-		{MX1(20) "> unknown[192.0.2.20]: 503 5.5.1 Error: authentication not enabled", "drop"},
-		{MX1(20) "< unknown[192.0.2.20]: AUTH LOGIN", "drop"},
-		{MX1(20) "> unknown[192.0.2.20]: 503 5.5.1 Error: already authenticated", "drop"},
-		/* the reply to AUTHX is not the reply to AUTH */
-		{MX1(20) "< unknown[192.0.2.20]: AUTHX LOGIN", "drop"},
-		{MX1(20) "> unknown[192.0.2.20]: 503 5.5.1 Error: authentication not enabled", "drop"},
+		{T("00:01") "mx1 postfix/smtpd[20]: connect from unknown[192.0.2.20]", "keep"},
+		{T("00:02") "mx1 postfix/smtpd[20]: < unknown[192.0.2.20]: AUTH LOGIN", "drop"},
+		{T("00:03") "mx1 postfix/smtpd[20]: > unknown[192.0.2.20]: 503 5.5.1 Error: send HELO/EHLO first", "drop"},
+		{T("00:04") "mx1 postfix/smtpd[20]: > unknown[192.0.2.20]: 503 5.5.1 Error: already authenticated", "drop"},
+		{T("00:05") "mx1 postfix/smtpd[20]: disconnect from unknown[192.0.2.20] ehlo=1 auth=0/1 commands=1/2", "keep"},
+		/* the right text before any AUTH of the session: it waits for one */
+		{T("00:11") "mx1 postfix/smtpd[21]: connect from unknown[192.0.2.21]", "keep"},
+		{T("00:12") "mx1 postfix/smtpd[21]: > unknown[192.0.2.21]: 503 5.5.1 Error: authentication not enabled", "drop"},
+		/* AUTHX is not AUTH; an AUTH later than the reply is not its AUTH */
+		{T("00:13") "mx1 postfix/smtpd[21]: < unknown[192.0.2.21]: AUTHX LOGIN", "drop"},
+		{T("00:14") "mx1 postfix/smtpd[21]: < unknown[192.0.2.21]: AUTH LOGIN", "drop"},
 		/* a command faking the reply is a command */
-		{MX1(20) "< unknown[192.0.2.20]: AUTH LOGIN", "drop"},
-		{MX1(20) "< unknown[192.0.2.20]: > unknown[192.0.2.20]: 503 5.5.1 Error: authentication not enabled",
+		{T("00:15") "mx1 postfix/smtpd[21]: < unknown[192.0.2.21]: > unknown[192.0.2.21]: 503 5.5.1 Error: authentication not enabled",
 		 "drop"},
-		{MX1(20) "> unknown[192.0.2.20]: 503 5.5.1 Error: authentication not enabled", "drop"},
-		/* a verbose session never takes the stats rule */
-		{MX1(20) "disconnect from unknown[192.0.2.20] ehlo=1 auth=0/3 mail=1 quit=1 commands=3/6", "keep"},
+		/* a verbose session never takes the statistics rule */
+		{T("00:16") "mx1 postfix/smtpd[21]: disconnect from unknown[192.0.2.21] ehlo=1 auth=0/3 mail=1 quit=1 commands=3/6",
+		 "keep"},
 		/* lowercase auth is AUTH */
-		{MX1(21) "connect from unknown[192.0.2.21]", "keep"},
-		{MX1(21) "< unknown[192.0.2.21]: auth login", "drop"},
-		{MX1(21) "> unknown[192.0.2.21]: 503 5.5.1 Error: authentication not enabled",
-		 "drop +synthetic +strike=noauth:192.0.2.21:unknown[192.0.2.21]"},
-		{MX1(21) "disconnect from unknown[192.0.2.21] ehlo=1 auth=0/1 commands=1/2", "keep"},
+		{T("00:21") "mx1 postfix/smtpd[22]: connect from unknown[192.0.2.22]", "keep"},
+		{T("00:22") "mx1 postfix/smtpd[22]: < unknown[192.0.2.22]: auth login", "drop"},
+		{T("00:22") "mx1 postfix/smtpd[22]: > unknown[192.0.2.22]: 503 5.5.1 Error: authentication not enabled",
+		 "drop +synthetic +strike=noauth:192.0.2.22:unknown[192.0.2.22]"},
+		{T("00:23") "mx1 postfix/smtpd[22]: disconnect from unknown[192.0.2.22] ehlo=1 auth=0/1 commands=1/2", "keep"},
 	};
 	struct fixture *x = setup(NULL);
 
 	RUN(x->f, rows);
+	assert_null(fold_late_peek(x->f));
+	assert_int_equal(fold_counters(x->f)->strikes[REASON_NOAUTH], 1);
 	teardown(x);
 }
 
@@ -275,7 +312,8 @@ static void test_interleaved_hosts(void **state)
 		{MX2(500) "connect from unknown[198.51.100.50]", "keep"},
 		{MX1(500) "< unknown[192.0.2.50]: AUTH LOGIN", "drop"},
 		{MX2(500) "< unknown[198.51.100.50]: EHLO x", "drop"},
-		/* mx2's pid 500 has another client: this reply is not its session's */
+		/* mx2's pid 500 has another client: this reply is not its session's,
+		   it opens one of its own, which has no AUTH */
 		{MX2(500) "> unknown[192.0.2.50]: 503 5.5.1 Error: authentication not enabled", "drop"},
 		{MX1(500) "> unknown[192.0.2.50]: 503 5.5.1 Error: authentication not enabled",
 		 "drop +synthetic +strike=noauth:192.0.2.50:unknown[192.0.2.50]"},
@@ -291,38 +329,44 @@ static void test_interleaved_hosts(void **state)
 	struct fixture *x = setup(NULL);
 
 	RUN(x->f, rows);
-	assert_int_equal(fold_counters(x->f)->foreign_client, 1);
-	assert_int_equal(session_count(fold_sessions(x->f)), 0);
+	/* the reply of another client at the same time opens a session of its own */
+	assert_int_equal(fold_counters(x->f)->no_session, 1);
+	assert_int_equal(session_count(fold_sessions(x->f)), 1);
 	teardown(x);
 }
 
-/* A new connect on a busy pid closes the old session. */
+/* A new connect on a busy pid ends the old session at its time; a late
+   line of the old session still counts for it. */
 static void test_replace(void **state)
 {
 	(void) state;
 	static const struct row rows[] = {
-		{MX1(600) "connect from unknown[192.0.2.60]", "keep"},
-		{MX1(600) "< unknown[192.0.2.60]: AUTH LOGIN", "drop"},
-		{MX1(600) "connect from unknown[192.0.2.61]", "keep"},
-		/* the old client's reply no longer belongs to a session */
-		{MX1(600) "> unknown[192.0.2.60]: 503 5.5.1 Error: authentication not enabled", "drop"},
-		/* the new session did not send AUTH */
-		{MX1(600) "> unknown[192.0.2.61]: 503 5.5.1 Error: authentication not enabled", "drop"},
-		{MX1(600) "< unknown[192.0.2.61]: AUTH LOGIN", "drop"},
-		{MX1(600) "> unknown[192.0.2.61]: 503 5.5.1 Error: authentication not enabled",
+		{T("00:01") "mx1 postfix/smtpd[600]: connect from unknown[192.0.2.60]", "keep"},
+		{T("00:02") "mx1 postfix/smtpd[600]: < unknown[192.0.2.60]: AUTH LOGIN", "drop"},
+		{T("00:03") "mx1 postfix/smtpd[600]: connect from unknown[192.0.2.61]", "keep"},
+		/* the old session's reply arrives after the new connect: it strikes
+		   its own session, by its time */
+		{T("00:02.5") "mx1 postfix/smtpd[600]: > unknown[192.0.2.60]: 503 5.5.1 Error: authentication not enabled",
+		 "drop +synthetic +strike=noauth:192.0.2.60:unknown[192.0.2.60]"},
+		/* the new session did not send AUTH yet */
+		{T("00:05") "mx1 postfix/smtpd[600]: > unknown[192.0.2.61]: 503 5.5.1 Error: authentication not enabled", "drop"},
+		{T("00:06") "mx1 postfix/smtpd[600]: < unknown[192.0.2.61]: AUTH LOGIN", "drop"},
+		{T("00:07") "mx1 postfix/smtpd[600]: > unknown[192.0.2.61]: 503 5.5.1 Error: authentication not enabled",
 		 "drop +synthetic +strike=noauth:192.0.2.61:unknown[192.0.2.61]"},
-		/* a disconnect naming the lost client: judged alone, the open session stays */
-		{MX1(600) "disconnect from unknown[192.0.2.60] ehlo=1 auth=0/1 commands=1/2",
-		 "keep +synthetic-before +strike=noauth:192.0.2.60:unknown[192.0.2.60]"},
-		{MX1(600) "disconnect from unknown[192.0.2.61] ehlo=1 auth=0/1 commands=1/2", "keep"},
+		{T("00:08") "mx1 postfix/smtpd[600]: disconnect from unknown[192.0.2.61] ehlo=1 auth=0/2 commands=1/3", "keep"},
 	};
-	struct fixture *x = setup(NULL);
+	static const char *const kv[] = {"session_idle", "60s", NULL};
+	struct fixture *x = setup(kv);
 
 	RUN(x->f, rows);
-	const struct session_counters *s = session_counters(fold_sessions(x->f));
-
-	assert_int_equal(s->replaced, 1);
-	assert_int_equal(session_count(fold_sessions(x->f)), 0);
+	assert_int_equal(fold_counters(x->f)->no_session, 0);
+	assert_int_equal(fold_counters(x->f)->late, 1);
+	/* .60's session never saw its disconnect: past the window it counts as
+	   replaced (a later session began), the one of .61 as ended */
+	fold_expire(x->f, INT64_C(1795718760) * 1000000 + 3600 * INT64_C(1000000));
+	assert_int_equal(session_counters(fold_sessions(x->f))->replaced, 1);
+	assert_int_equal(session_counters(fold_sessions(x->f))->forgotten, 1);
+	assert_int_equal(session_total(fold_sessions(x->f)), 0);
 	teardown(x);
 }
 
@@ -481,6 +525,104 @@ static void test_result_self_contained(void **state)
 	teardown(x);
 }
 
+#define P(ts, pid) "2026-11-26T18:" ts "Z mx1 postfix/smtpd[" #pid "]: "
+
+/* Lines that arrive out of order count for the session their time falls in. */
+static void test_reorder(void **state)
+{
+	(void) state;
+	static const struct row rows[] = {
+		/* -v: the disconnect block comes first (rsyslog's queue spilled) */
+		{P("00:05", 1) "disconnect from unknown[192.0.2.1] ehlo=1 auth=0/1 quit=1 commands=2/3", "keep"},
+		{P("00:01", 1) "connect from unknown[192.0.2.1]", "keep"},
+		{P("00:02", 1) "< unknown[192.0.2.1]: AUTH LOGIN", "drop"},
+		{P("00:03", 1) "> unknown[192.0.2.1]: 503 5.5.1 Error: authentication not enabled",
+		 "drop +synthetic +strike=noauth:192.0.2.1:unknown[192.0.2.1]"},
+		{P("00:04", 1) "< unknown[192.0.2.1]: QUIT", "drop"},
+		/* a reply before its AUTH command waits for it, with its own prefix */
+		{P("00:10", 2) "connect from unknown[192.0.2.2]", "keep"},
+		{P("00:12", 2) "> unknown[192.0.2.2]: 503 5.5.1 Error: authentication not enabled", "drop"},
+		{P("00:11", 2) "< unknown[192.0.2.2]: AUTH PLAIN",
+		 "drop +late(2026-11-26T18:00:12Z)+synthetic+strike=noauth:unknown[192.0.2.2]"},
+		{P("00:13", 2) "disconnect from unknown[192.0.2.2] ehlo=1 auth=0/1 commands=1/2", "keep"},
+		/* without -v: the disconnect waits for its session's connect and
+		   then for a line of the process after it */
+		{P("00:24", 3) "disconnect from unknown[192.0.2.3] ehlo=1 auth=0/1 quit=1 commands=2/3", "keep"},
+		{P("00:20", 3) "connect from unknown[192.0.2.3]", "keep"},
+		{P("00:30", 3) "connect from unknown[192.0.2.33]",
+		 "keep +late(2026-11-26T18:00:24Z)+synthetic+strike=noauth:unknown[192.0.2.3]"},
+		/* ... and a SASL failure of the session cancels it: a guess, not a probe */
+		{P("00:44", 4) "disconnect from unknown[192.0.2.4] ehlo=1 auth=0/1 quit=1 commands=2/3", "keep"},
+		{P("00:40", 4) "connect from unknown[192.0.2.4]", "keep"},
+		{P("00:41", 4) "warning: unknown[192.0.2.4]: SASL LOGIN authentication failed: UGFzc3dvcmQ6",
+		 "keep +strike=saslfail:192.0.2.4:unknown[192.0.2.4]"},
+		{P("00:50", 4) "connect from unknown[192.0.2.44]", "keep"},
+		/* a late SASL failure of an ended session counts for it, not for the next one */
+		{P("01:00", 5) "connect from unknown[192.0.2.5]", "keep"},
+		{P("01:03", 5) "disconnect from unknown[192.0.2.5] ehlo=2 starttls=1 auth=0/1 commands=3/4", "keep"},
+		{P("01:04", 5) "connect from unknown[192.0.2.55]", "keep"},
+		{P("01:02", 5) "warning: unknown[192.0.2.5]: SASL PLAIN authentication failed: x",
+		 "keep +strike=saslfail:192.0.2.5:unknown[192.0.2.5]"},
+		/* a line inside an ended session of another client decides nothing */
+		{P("01:01", 5) "warning: unknown[192.0.2.56]: SASL PLAIN authentication failed: x", "keep"},
+	};
+	struct fixture *x = setup(NULL);
+
+	RUN(x->f, rows);
+	assert_int_equal(fold_counters(x->f)->foreign_client, 1);
+	assert_int_equal(fold_counters(x->f)->strikes[REASON_NOAUTH], 3);
+	assert_int_equal(fold_counters(x->f)->strikes[REASON_SASLFAIL], 2);
+	assert_int_equal(fold_counters(x->f)->synthetic, 3);
+	assert_int_equal(fold_pending(x->f), 0);
+	teardown(x);
+}
+
+/* Two sessions of one client on one process whose middle bounds come late. */
+static void test_same_client(void **state)
+{
+	(void) state;
+	static const struct row rows[] = {
+		{P("00:00", 7) "connect from unknown[192.0.2.7]", "keep"},
+		{P("00:01", 7) "warning: unknown[192.0.2.7]: SASL LOGIN authentication failed: x",
+		 "keep +strike=saslfail:192.0.2.7:unknown[192.0.2.7]"},
+		/* the second session's failure, before its bounds: counted with the first for now */
+		{P("00:05", 7) "warning: unknown[192.0.2.7]: SASL LOGIN authentication failed: x", "keep"},
+		{P("00:06", 7) "disconnect from unknown[192.0.2.7] ehlo=2 starttls=1 auth=0/1 commands=3/4", "keep"},
+		/* the first session's disconnect: the failure at 00:05 was another session's */
+		{P("00:02", 7) "disconnect from unknown[192.0.2.7] ehlo=2 starttls=1 auth=0/1 commands=3/4",
+		 "keep +late(-)+strike=saslfail:unknown[192.0.2.7]"},
+		{P("00:04", 7) "connect from unknown[192.0.2.7]", "keep"},
+	};
+	struct fixture *x = setup(NULL);
+
+	RUN(x->f, rows);
+	assert_int_equal(fold_counters(x->f)->strikes[REASON_SASLFAIL], 2);
+	teardown(x);
+}
+
+/* A connect inside an ended session of another client: the clock went back. */
+static void test_clock_step(void **state)
+{
+	(void) state;
+	static const char *const kv[] = {"session_idle", "10m", NULL};
+	static const struct row rows[] = {
+		{P("10:00", 8) "connect from unknown[192.0.2.8]", "keep"},
+		{P("10:05", 8) "disconnect from unknown[192.0.2.8] ehlo=1 quit=1 commands=2", "keep"},
+		{P("10:02", 8) "connect from unknown[192.0.2.88]", "keep"},
+		{P("10:03", 8) "disconnect from unknown[192.0.2.88] ehlo=1 auth=0/1 commands=1/2",
+		 "keep +synthetic-before +strike=noauth:192.0.2.88:unknown[192.0.2.88]"},
+		/* a jump back past the window is a step too, not a late line */
+		{P("00:00", 9) "connect from unknown[192.0.2.9]", "keep"},
+		{P("00:01", 9) "disconnect from unknown[192.0.2.9] ehlo=1 auth=0/1 commands=1/2",
+		 "keep +synthetic-before +strike=noauth:192.0.2.9:unknown[192.0.2.9]"},
+	};
+	struct fixture *x = setup(kv);
+
+	RUN(x->f, rows);
+	assert_int_equal(session_counters(fold_sessions(x->f))->clock_steps, 2);
+	teardown(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -494,6 +636,9 @@ int main(void)
 		cmocka_unit_test(test_idle_expiry),
 		cmocka_unit_test(test_forged),
 		cmocka_unit_test(test_result_self_contained),
+		cmocka_unit_test(test_reorder),
+		cmocka_unit_test(test_same_client),
+		cmocka_unit_test(test_clock_step),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
