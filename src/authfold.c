@@ -322,21 +322,24 @@ static uint64_t jr_now(void)
 	return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
-/* Size of an output file after a flush, synced to disk; -1 for stdout. */
-static int64_t jr_synced_size(const char *path)
+/* Size of an output file after a flush, synced to disk, in *ret_size:
+   -1 (unknown: a restart cuts nothing back) for stdout or when the path
+   cannot be opened (renamed by logrotate before the SIGHUP). 0, or -errno
+   when the data cannot be synced: then the size must not be saved. */
+static int jr_synced_size(const char *path, int64_t *ret_size)
 {
 	struct stat st;
-	int fd;
+	int fd, r = 0;
 
+	*ret_size = -1;
 	if (path == NULL || strcmp(path, "-") == 0 || (fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY)) < 0)
-		return -1;
-	(void) fdatasync(fd);
-	if (fstat(fd, &st) < 0) {
-		close(fd);
-		return -1;
-	}
+		return 0;
+	if (fdatasync(fd) < 0 || fstat(fd, &st) < 0)
+		r = -errno;
 	close(fd);
-	return (int64_t) st.st_size;
+	if (r == 0)
+		*ret_size = (int64_t) st.st_size;
+	return r;
 }
 
 static void jr_status(struct jr *s, const char *what)
@@ -380,8 +383,12 @@ static int jr_checkpoint(struct jr *s)
 		return r;
 	}
 	jr_bans(s, false);
-	s->x.summary_size = jr_synced_size(s->summary_path);
-	s->x.events_size = jr_synced_size(s->events_path);
+	/* The sizes are what a restart cuts back to: only sizes on disk. */
+	if ((r = jr_synced_size(s->summary_path, &s->x.summary_size)) < 0 ||
+	    (r = jr_synced_size(s->events_path, &s->x.events_size)) < 0) {
+		fprintf(stderr, "authfold: journal: cannot sync the outputs to disk: %s\n", strerror(-r));
+		return r;
+	}
 	if ((r = state_save(s->e, s->state_path, &s->x, err, sizeof(err))) < 0) {
 		fprintf(stderr, "authfold: journal: %s\n", err);
 		return r;
@@ -399,9 +406,11 @@ static int jr_cut_back(const char *path, int64_t saved, const char *what)
 	if (path == NULL || strcmp(path, "-") == 0 || saved < 0 || stat(path, &st) < 0 || st.st_size <= saved)
 		return 0;
 	if (truncate(path, saved) < 0) {
+		int r = -errno;	/* fprintf() may change errno */
+
 		fprintf(stderr, "authfold: journal: cannot cut %s '%s' back to %" PRId64 " bytes: %s\n", what, path,
-			saved, strerror(errno));
-		return -errno;
+			saved, strerror(-r));
+		return r;
 	}
 	fprintf(stderr, "authfold: journal: %s '%s': %" PRId64 " bytes after the last checkpoint removed; "
 		"they are written again\n", what, path, (int64_t) st.st_size - saved);

@@ -199,10 +199,14 @@ int state_save(struct engine *e, const char *path, const struct state_extra *x, 
 	snprintf(dir, sizeof(dir), "%s", path);
 	int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	if (dfd >= 0) {
-		(void) fsync(dfd);
-		close(dfd);
+	if (dfd < 0 || (fsync(dfd) < 0 && errno != EINVAL)) {	/* EINVAL: no sync for directories here */
+		r = -errno;	/* the new file is in place, its name maybe not on disk */
+		if (dfd >= 0)
+			close(dfd);
+		snprintf(err, errlen, "cannot sync the directory of state '%s': %s", path, strerror(-r));
+		return r;
 	}
+	close(dfd);
 	return 0;
 }
 
