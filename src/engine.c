@@ -219,8 +219,8 @@ static void ban_refused(struct engine *e, const struct engine_ban *b, int r, con
 	e->retry_at = mono_usec(e) + e->retry_delay;
 }
 
-/* Gives one ban to the kernel: 0 (given, or over already), or the
-   backend's <0 with its message in why. */
+/* Gives one ban to the kernel: 1 given, 0 over already (not given), or
+   the backend's <0 with its message in why. */
 static int apply_ban(struct engine *e, const struct engine_ban *b, char *why, size_t whylen)
 {
 	int64_t left = (b->until_usec - wall_usec(e) + 999999) / 1000000;
@@ -237,7 +237,7 @@ static int apply_ban(struct engine *e, const struct engine_ban *b, char *why, si
 	if (r < 0)
 		return r;
 	e->counters.bans_applied++;
-	return 0;
+	return 1;
 }
 
 void engine_queue_ban(struct engine *e, const struct engine_ban *b)
@@ -287,7 +287,7 @@ size_t engine_retry_bans(struct engine *e, bool force)
 		if (r == -EINVAL) {	/* can never work: drop it, counted */
 			ban_refused(e, b, r, why);
 			e->counters.pending_dropped++;
-		} else {
+		} else if (r > 0) {
 			e->counters.bans_retried++;
 			given++;
 		}
@@ -311,8 +311,12 @@ void engine_ban_state(const struct engine *e, struct engine_ban_state *ret)
 
 void engine_restore_ban_error(struct engine *e, int64_t since_usec, const char *error)
 {
+	const char *cause = strncmp(error, "cannot ban ", 11) == 0 ? strstr(error, ": ") : NULL;
+
 	snprintf(e->ban_error, sizeof(e->ban_error), "%s", error);
-	snprintf(e->ban_cause, sizeof(e->ban_cause), "%s", error);
+	/* the cause without the address, so that the same refusal after a
+	   restart is not news twice */
+	snprintf(e->ban_cause, sizeof(e->ban_cause), "%s", cause ? cause + 2 : error);
 	e->ban_since = since_usec > 0 ? since_usec : wall_usec(e);
 	e->cause_gen++;
 }

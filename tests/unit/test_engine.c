@@ -9,6 +9,7 @@
  */
 
 #include "engine.h"
+#include "state.h"
 
 #include <errno.h>
 #include <setjmp.h>
@@ -339,6 +340,63 @@ static void test_expired_while_waiting(void **state)
 	assert_int_equal(engine_pending_bans(f->e), 0);
 	assert_int_equal(f->stub.taken, 0);
 	assert_int_equal(engine_counters(f->e)->bans_expired, 1);
+	assert_int_equal(engine_counters(f->e)->bans_retried, 0);
+	teardown(f);
+}
+
+/* The waiting bans and the last refusal survive a restart (state(3));
+   the same refusal after it is not news a second time. */
+static void test_state_roundtrip(void **state)
+{
+	(void) state;
+	struct fixture *f = setup(ban_at_once);
+	struct engine_ban_state bs, bs2;
+	struct engine_ban_seen seen = {0, false};
+	char path[64] = "/tmp/test_engine.state.XXXXXX", err[512], msg[1024];
+	int fd;
+
+	wall_now = utc(2026, 11, 26, 18, 46, 36);
+	mono_now = 5 * SEC;
+	f->stub.refuse = true;
+	probe(f, "2026-11-26T18:46:35.000000+00:00", 1, "192.0.2.1");
+	probe(f, "2026-11-26T18:46:35.000000+00:00", 2, "2001:db8::2");
+	engine_ban_state(f->e, &bs);
+	assert_int_equal(bs.waiting, 2);
+	assert_true((fd = mkstemp(path)) >= 0);
+	close(fd);
+	assert_int_equal(state_save(f->e, path, NULL, err, sizeof(err)), 0);
+
+	/* a new engine, as after a restart, an hour later */
+	struct engine_options o = {.summary = f->summary, .events = f->events, .backend = &f->backend,
+				   .clock = wall_clock, .monotonic = mono_clock};
+	struct engine *e2 = engine_new(f->c, &o);
+
+	assert_non_null(e2);
+	wall_now += 3600 * SEC;
+	assert_int_equal(state_load(e2, path, NULL, err, sizeof(err)), 0);
+	engine_ban_state(e2, &bs2);
+	assert_int_equal(bs2.waiting, 2);
+	assert_true(bs2.since_usec == bs.since_usec);
+	assert_string_equal(bs2.error, bs.error);
+	assert_int_equal(engine_pending_ban(e2, 1)->prefix, 64);
+	assert_true(engine_ban_news(e2, &seen, msg, sizeof(msg)));
+	assert_non_null(strstr(msg, "2 bans waiting for the kernel"));
+	/* refused again for the same cause: no news */
+	assert_int_equal(engine_flush(e2), 0);
+	assert_int_equal(engine_counters(e2)->ban_errors, 1);
+	assert_false(engine_ban_news(e2, &seen, msg, sizeof(msg)));
+	/* taken: the state holds no waiting ban and no refusal */
+	f->stub.refuse = false;
+	assert_int_equal(engine_retry_bans(e2, true), 2);
+	assert_int_equal(state_save(e2, path, NULL, err, sizeof(err)), 0);
+	engine_free(e2);
+	assert_non_null(e2 = engine_new(f->c, &o));
+	assert_int_equal(state_load(e2, path, NULL, err, sizeof(err)), 0);
+	engine_ban_state(e2, &bs2);
+	assert_int_equal(bs2.waiting, 0);
+	assert_string_equal(bs2.error, "");
+	engine_free(e2);
+	unlink(path);
 	teardown(f);
 }
 
@@ -388,6 +446,7 @@ int main(void)
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_queue_bounds),
 		cmocka_unit_test(test_expired_while_waiting),
+		cmocka_unit_test(test_state_roundtrip),
 		cmocka_unit_test(test_clock_after_silence),
 	};
 
