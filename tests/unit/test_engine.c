@@ -344,6 +344,58 @@ static void test_expired_while_waiting(void **state)
 	teardown(f);
 }
 
+/* An output that refuses a line's text (here: /dev/full, whose buffer
+   passes 16 MiB) fails the line, but the line is folded and struck all
+   the same, and its ban reaches the kernel: the caller must not judge it
+   again (authfold-omprog remembers it), and nothing is counted twice. */
+static void test_output_refused(void **state)
+{
+	(void) state;
+	struct fixture *f = setup(ban_at_once);
+	struct output *full;
+	static char big[60000];
+	const char *ts = "2026-11-26T18:46:35.000000+00:00";
+	char buf[256];
+	int r = 0;
+
+	assert_int_equal(output_open("/dev/full", &full), 0);
+	struct engine_options o = {.summary = full, .events = f->events, .backend = &f->backend,
+				   .clock = wall_clock, .monotonic = mono_clock};
+
+	engine_free(f->e);
+	assert_non_null(f->e = engine_new(f->c, &o));
+	wall_now = utc(2026, 11, 26, 18, 46, 36);
+	mono_now = 5 * SEC;
+	memset(big, 'x', sizeof(big));
+	/* fill the buffer that /dev/full never takes (16 MiB) with passed
+	   lines, shorter and shorter until fewer than 40 bytes are left */
+	static const size_t sizes[] = {sizeof(big), 1000, 40};
+
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		r = 0;
+		for (int i = 0; i < 1000 && r == 0; i++)
+			r = engine_line(f->e, big, sizes[k], true);
+		assert_int_equal(r, -ENOBUFS);
+	}
+	assert_non_null(strstr(engine_error(f->e), "cannot write '/dev/full'"));
+	snprintf(buf, sizeof(buf), "%s mx postfix/smtpd[1]: connect from unknown[192.0.2.1]", ts);
+	assert_int_equal(engine_line(f->e, buf, strlen(buf), true), -ENOBUFS);
+	snprintf(buf, sizeof(buf), "%s mx postfix/smtpd[1]: disconnect from unknown[192.0.2.1] ehlo=1 auth=0/1 quit=1 "
+		 "commands=2/3", ts);
+	assert_int_equal(engine_line(f->e, buf, strlen(buf), true), -ENOBUFS);
+	/* folded and struck: the ban is in the kernel, once */
+	assert_int_equal(f->stub.taken, 1);
+	assert_int_equal(fold_counters(engine_fold(f->e))->strikes[REASON_NOAUTH], 1);
+	assert_int_equal(engine_pending_bans(f->e), 0);
+	/* a flush fails for the output only */
+	assert_true(engine_flush(f->e) < 0);
+	assert_non_null(strstr(engine_error(f->e), "cannot write '/dev/full'"));
+	engine_free(f->e);
+	f->e = NULL;
+	output_free(full);
+	teardown(f);
+}
+
 /* The waiting bans and the last refusal survive a restart (state(3));
    the same refusal after it is not news a second time. */
 static void test_state_roundtrip(void **state)
@@ -447,6 +499,7 @@ int main(void)
 		cmocka_unit_test(test_queue_bounds),
 		cmocka_unit_test(test_expired_while_waiting),
 		cmocka_unit_test(test_state_roundtrip),
+		cmocka_unit_test(test_output_refused),
 		cmocka_unit_test(test_clock_after_silence),
 	};
 
