@@ -12,7 +12,10 @@
 #    (backoff) and that is logged once.
 # 2. authfold replay --ban into the full set: the replay goes to its end,
 #    says which bans the kernel did not take, exits 1.
-# 3. sets that authfold creates get a maxelem that fits max_addresses.
+# 3. authfold journal --once into the full set (a journal written with
+#    systemd-journal-remote): it reads to the end and exits 0, logs the
+#    refusal once and saves the waiting bans; its summary is whole.
+# 4. sets that authfold creates get a maxelem that fits max_addresses.
 
 . "${top_srcdir:-.}/tests/bans/lib.sh"
 
@@ -113,7 +116,28 @@ check "replay --ban into a full set exits 1" test "$rc" = 1
 check "after folding every line" sh -c "[ \"\$(wc -l <'$tmp/r.summary')\" = 12 ]"
 check "and says which bans the kernel did not take" grep -q "^authfold: 4 bans not given to the kernel: cannot ban 192.0.2.1/32: .*full" "$tmp/r.err"
 
-# 3. maxelem of the sets authfold creates
+# 3. authfold journal into the full set
+remote=/lib/systemd/systemd-journal-remote
+if [ -x "$remote" ]; then
+	conf "$tmp/j.conf" "maxretry = 1" "bantime = 1h" "state_dir = $tmp/jstate" "summary_format = rfc3339"
+	mkdir -p "$tmp/j"
+	python3 "$top_srcdir/tests/journal/log2export.py" <"$tmp/in1.log" | "$remote" -o "$tmp/j/x.journal" - 2>/dev/null
+	"$af" journal -c "$tmp/j.conf" --once --directory "$tmp/j" --summary "$tmp/j.summary" --events "$tmp/j.events" \
+		>/dev/null 2>"$tmp/j.err"
+	rc=$?
+	grep -v -e '^ ' -e '^[A-Z][a-z]*:' -e '^$' -e '^=' -e '^Results$' "$tmp/j.err" | sed 's/^/# journal: /'
+	check "authfold journal into a full set reads to the end and exits 0" test "$rc" = 0
+	check "its summary is whole (8 lines + 4 synthetic)" sh -c "[ \"\$(wc -l <'$tmp/j.summary')\" = 12 ]"
+	check "it logged the refusal once" \
+		sh -c "[ \"\$(grep -c 'waiting for the kernel.*cannot ban 192.0.2.1/32: .*full' '$tmp/j.err')\" = 1 ]"
+	check "its state keeps the 4 waiting bans and the refusal" \
+		sh -c "[ \"\$(grep -c '^pending ' '$tmp/jstate/journal-directory.state')\" = 4 ] && grep -q '^banerror ' '$tmp/jstate/journal-directory.state'"
+else
+	echo "ok $((n + 1)) # SKIP no $remote (package systemd-journal-remote)"
+	n=$((n + 1))
+fi
+
+# 4. maxelem of the sets authfold creates
 ipset destroy
 conf "$tmp/m.conf" "max_addresses = 100000" "state_dir = $tmp/mstate"
 "$af" replay -c "$tmp/m.conf" --ban /dev/null >/dev/null 2>"$tmp/m.err"
