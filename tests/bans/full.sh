@@ -28,8 +28,9 @@ conf "$tmp/a.conf" "summary_log = $tmp/summary.log" "events_log = $tmp/events.lo
 for i in 1 2 3 4; do noauth_session "$now" $((100 + i)) 192.0.2.$i; done >"$tmp/in1.log"
 for i in 5 6; do noauth_session "$now" $((100 + i)) 198.51.100.$i; done >"$tmp/in2.log"
 
-# The omprog side of rsyslog: one line, one reply, as confirmMessages="on".
-# Between the two batches the script runs the commands of phase 1b.
+# The omprog side of rsyslog: one line, one reply, as confirmMessages="on";
+# a line answered otherwise is sent again (at most 3 times here), as rsyslog
+# does. Between the two batches the script runs the hook's commands.
 cat >"$tmp/drive.py" <<'PY'
 import subprocess, sys, time
 omprog, conf, in1, in2, hook, out = sys.argv[1:7]
@@ -38,9 +39,12 @@ p = subprocess.Popen([omprog, "-c", conf], stdin=subprocess.PIPE, stdout=subproc
 replies = [p.stdout.readline()]          # "OK" once ready
 def send(path):
     for line in open(path):
-        p.stdin.write(line)
-        p.stdin.flush()
-        replies.append(p.stdout.readline())
+        for attempt in range(4):
+            p.stdin.write(line)
+            p.stdin.flush()
+            replies.append(p.stdout.readline())
+            if replies[-1] == "OK\n":
+                break
 send(in1)
 rc = subprocess.call(["sh", hook])       # status, room in the set, wait for the retry
 send(in2)
