@@ -362,10 +362,14 @@ static void jr_status(struct jr *s, const char *what)
 	const struct fold_counters *f = fold_counters(engine_fold(s->e));
 	const struct policy_counters *p = policy_counters(engine_policy(s->e));
 
+	char waiting[64] = "";
+
+	if (engine_pending_bans(s->e) > 0)
+		snprintf(waiting, sizeof(waiting), " (%zu waiting for the kernel)", engine_pending_bans(s->e));
 	sd_notifyf(0, "STATUS=%s: %" PRIu64 " entries (%" PRIu64 " untrusted, %" PRIu64 " cut), %" PRIu64
-		   " kept, %" PRIu64 " folded away, %" PRIu64 " strikes, %" PRIu64 " bans", what, jc->entries,
+		   " kept, %" PRIu64 " folded away, %" PRIu64 " strikes, %" PRIu64 " bans%s", what, jc->entries,
 		   jc->untrusted, jc->truncated, f->kept, f->dropped, f->strikes[REASON_NOAUTH] + f->strikes[REASON_SASLFAIL],
-		   p->bans);
+		   p->bans, waiting);
 }
 
 /* Refused bans: each new cause once, and the end of the wait. */
