@@ -14,7 +14,15 @@
  *	on stdout with "OK"; when they cannot be written the reply is
  *	"ERROR <why>" and rsyslog sends the same line again. That line has
  *	been folded already and its output waits in the output buffer, so
- *	its resend only retries the flush (omprog(3)'s resend memory).
+ *	its resend only retries the flush (omprog(3)'s resend memory). The
+ *	same holds when an output refused the line's text itself: the line
+ *	was folded and struck, and is never folded a second time.
+ *
+ *	Only the outputs decide the reply. A ban the kernel refuses (a full
+ *	set, no permission) waits in the engine and is retried with backoff
+ *	while lines go on being answered "OK" (engine(3)); each new cause is
+ *	logged once, and so is the end of the wait. The waiting bans and the
+ *	last refusal are in the state file, for authfold status.
  *
  *	With --no-confirm (confirmMessages="off" in rsyslog) nothing at all
  *	is written to stdout. Transaction marks (useTransactions="on") are
@@ -134,6 +142,7 @@ struct omprog {
 	bool dirty;			/* lines folded since the last save */
 	int64_t last_save;		/* now_ms() */
 	bool save_failing, flush_failing;
+	struct engine_ban_seen ban_seen;	/* refused bans: what was logged */
 	bool loaded;			/* the state file was read (or there was none) */
 	/* the message being read */
 	bool skip;			/* its resend: only flush */
@@ -236,6 +245,15 @@ static void save_state(struct omprog *op)
 	op->dirty = false;
 }
 
+/* Refused bans: each new cause once, and the end of the wait. */
+static void ban_news(struct omprog *op)
+{
+	char msg[900];
+
+	if (engine_ban_news(op->e, &op->ban_seen, msg, sizeof(msg)))
+		say("%s", msg);
+}
+
 /* 0, or -EPIPE and friends when rsyslog is gone. */
 static int reply(struct omprog *op, const char *why)
 {
@@ -248,10 +266,15 @@ static int reply(struct omprog *op, const char *why)
 	return r;
 }
 
-/* Flushes the outputs and remembers the message p/n if that fails. */
+/* Writes the outputs (and retries waiting bans); <0 only when an output fails. */
 static int flush(struct omprog *op, const char **ret_why)
 {
+	size_t waiting = engine_pending_bans(op->e);
 	int r = engine_flush(op->e);
+
+	if (engine_pending_bans(op->e) != waiting)
+		op->dirty = true;
+	ban_news(op);
 
 	if (r < 0) {
 		*ret_why = engine_error(op->e)[0] ? engine_error(op->e) : strerror(-r);
@@ -273,10 +296,13 @@ static int message_done(struct omprog *op, const char *head, size_t head_len, bo
 	const char *why;
 
 	if (op->line_error < 0) {
-		/* Not remembered: the resend is folded again (doubled, never lost). */
+		/* An output refused the line's text (or memory ran out): the line
+		   was folded and struck all the same, so its resend only flushes. */
 		why = engine_error(op->e)[0] ? engine_error(op->e) : strerror(-op->line_error);
-		say("%s", why);
-		omprog_resend_clear(op->resend);
+		if (!op->flush_failing)
+			say("%s; retrying", why);
+		op->flush_failing = true;
+		omprog_resend_set(op->resend, head, head_len, overlong);
 		return reply(op, why);
 	}
 	if (flush(op, &why) < 0) {
@@ -366,6 +392,12 @@ static int run(struct omprog *op)
 			if (pr == 0) {
 				if (!op->dirty)
 					take_bans(op, false);
+				size_t waiting = engine_pending_bans(op->e);
+
+				(void) engine_retry_bans(op->e, false);
+				if (engine_pending_bans(op->e) != waiting)
+					op->dirty = true;	/* the next turn saves the queue */
+				ban_news(op);
 				continue;	/* idle: the next turn saves */
 			}
 		}
@@ -511,6 +543,8 @@ int main(int argc, char **argv)
 		say("backend = ipset: %s", err[0] ? err : strerror(-r));
 		goto out;
 	}
+	if (backend.warning[0])
+		say("%s", backend.warning);
 	if (c->backend == BACKEND_IPSET) {
 		if ((r = privs_keep_net_admin(err, sizeof(err))) < 0) {
 			say("cannot drop privileges: %s", err[0] ? err : strerror(-r));

@@ -54,8 +54,8 @@ static const char usage_text[] =
 	"  replay [FILE...]     fold the given logs in order ('-' or none: stdin)\n"
 	"  journal              fold the systemd journal's mail entries, following it from\n"
 	"                       the saved cursor (the service's command)\n"
-	"  status               the running bans and the addresses with strikes, from the\n"
-	"                       state files and the kernel sets\n"
+	"  status               the running bans, the addresses with strikes and the bans\n"
+	"                       waiting for the kernel, from the state files and the sets\n"
 	"  unban ADDR[/PREFIX]  remove a ban from the kernel and forget the address\n"
 	"\n"
 	"Options of replay:\n"
@@ -229,6 +229,8 @@ static int cmd_replay(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
+	if (backend.warning[0])
+		fprintf(stderr, "authfold: %s\n", backend.warning);
 
 	struct engine_options eo = {.summary = summary, .events = events, .backend = ban ? &backend.ops : NULL,
 				    .explain = explain};
@@ -270,6 +272,17 @@ static int cmd_replay(int argc, char **argv)
 		fprintf(stderr, "authfold: %s\n", engine_error(e));
 		status = 1;
 	}
+	/* A last try for the bans the backend refused, while it takes some. */
+	while (engine_pending_bans(e) > 0 && engine_retry_bans(e, true) > 0)
+		;
+	if (engine_pending_bans(e) > 0) {
+		struct engine_ban_state bs;
+
+		engine_ban_state(e, &bs);
+		fprintf(stderr, "authfold: %zu ban%s not given to the kernel: %s\n", bs.waiting,
+			bs.waiting == 1 ? "" : "s", bs.error);
+		status = 1;
+	}
 	report_write(stderr, e, c, !ban, bytes, now_seconds() - t0);
 out:
 	engine_free(e);
@@ -299,6 +312,7 @@ struct jr {
 	uint64_t dirty;			/* entries since the last checkpoint */
 	uint64_t last_checkpoint, wd_usec, last_watchdog;
 	uint64_t last_bans;		/* jr_now() of the last idle jr_bans() */
+	struct engine_ban_seen ban_seen;	/* refused bans: what was logged */
 	struct backend *backend;
 	int lock_fd;			/* bans_lock(): one daemon per state_dir */
 };
@@ -322,21 +336,24 @@ static uint64_t jr_now(void)
 	return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
-/* Size of an output file after a flush, synced to disk; -1 for stdout. */
-static int64_t jr_synced_size(const char *path)
+/* Size of an output file after a flush, synced to disk, in *ret_size:
+   -1 (unknown: a restart cuts nothing back) for stdout or when the path
+   cannot be opened (renamed by logrotate before the SIGHUP). 0, or -errno
+   when the data cannot be synced: then the size must not be saved. */
+static int jr_synced_size(const char *path, int64_t *ret_size)
 {
 	struct stat st;
-	int fd;
+	int fd, r = 0;
 
+	*ret_size = -1;
 	if (path == NULL || strcmp(path, "-") == 0 || (fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY)) < 0)
-		return -1;
-	(void) fdatasync(fd);
-	if (fstat(fd, &st) < 0) {
-		close(fd);
-		return -1;
-	}
+		return 0;
+	if (fdatasync(fd) < 0 || fstat(fd, &st) < 0)
+		r = -errno;
 	close(fd);
-	return (int64_t) st.st_size;
+	if (r == 0)
+		*ret_size = (int64_t) st.st_size;
+	return r;
 }
 
 static void jr_status(struct jr *s, const char *what)
@@ -345,24 +362,36 @@ static void jr_status(struct jr *s, const char *what)
 	const struct fold_counters *f = fold_counters(engine_fold(s->e));
 	const struct policy_counters *p = policy_counters(engine_policy(s->e));
 
+	char waiting[64] = "";
+
+	if (engine_pending_bans(s->e) > 0)
+		snprintf(waiting, sizeof(waiting), " (%zu waiting for the kernel)", engine_pending_bans(s->e));
 	sd_notifyf(0, "STATUS=%s: %" PRIu64 " entries (%" PRIu64 " untrusted, %" PRIu64 " cut), %" PRIu64
-		   " kept, %" PRIu64 " folded away, %" PRIu64 " strikes, %" PRIu64 " bans", what, jc->entries,
+		   " kept, %" PRIu64 " folded away, %" PRIu64 " strikes, %" PRIu64 " bans%s", what, jc->entries,
 		   jc->untrusted, jc->truncated, f->kept, f->dropped, f->strikes[REASON_NOAUTH] + f->strikes[REASON_SASLFAIL],
-		   p->bans);
+		   p->bans, waiting);
 }
 
-/* Writes the outputs (and queued bans); <0 only when a write failed. */
+/* Refused bans: each new cause once, and the end of the wait. */
+static void jr_ban_news(struct jr *s)
+{
+	char msg[900];
+
+	if (engine_ban_news(s->e, &s->ban_seen, msg, sizeof(msg)))
+		fprintf(stderr, "authfold: journal: %s\n", msg);
+}
+
+/* Writes the outputs and retries waiting bans; <0 when an output fails
+   (a refused ban waits in the engine and never fails this). */
 static int jr_flush(struct jr *s)
 {
-	uint64_t write_errors = engine_counters(s->e)->write_errors;
 	int r;
 
 	if ((r = engine_flush(s->e)) < 0) {
 		fprintf(stderr, "authfold: journal: %s\n", engine_error(s->e));
-		/* A refused ban stays queued and is retried; a failed write is fatal. */
-		if (engine_counters(s->e)->write_errors != write_errors)
-			return r;
+		return r;
 	}
+	jr_ban_news(s);
 	return 0;
 }
 
@@ -380,8 +409,12 @@ static int jr_checkpoint(struct jr *s)
 		return r;
 	}
 	jr_bans(s, false);
-	s->x.summary_size = jr_synced_size(s->summary_path);
-	s->x.events_size = jr_synced_size(s->events_path);
+	/* The sizes are what a restart cuts back to: only sizes on disk. */
+	if ((r = jr_synced_size(s->summary_path, &s->x.summary_size)) < 0 ||
+	    (r = jr_synced_size(s->events_path, &s->x.events_size)) < 0) {
+		fprintf(stderr, "authfold: journal: cannot sync the outputs to disk: %s\n", strerror(-r));
+		return r;
+	}
 	if ((r = state_save(s->e, s->state_path, &s->x, err, sizeof(err))) < 0) {
 		fprintf(stderr, "authfold: journal: %s\n", err);
 		return r;
@@ -399,9 +432,11 @@ static int jr_cut_back(const char *path, int64_t saved, const char *what)
 	if (path == NULL || strcmp(path, "-") == 0 || saved < 0 || stat(path, &st) < 0 || st.st_size <= saved)
 		return 0;
 	if (truncate(path, saved) < 0) {
+		int r = -errno;	/* fprintf() may change errno */
+
 		fprintf(stderr, "authfold: journal: cannot cut %s '%s' back to %" PRId64 " bytes: %s\n", what, path,
-			saved, strerror(errno));
-		return -errno;
+			saved, strerror(-r));
+		return r;
 	}
 	fprintf(stderr, "authfold: journal: %s '%s': %" PRId64 " bytes after the last checkpoint removed; "
 		"they are written again\n", what, path, (int64_t) st.st_size - saved);
@@ -517,6 +552,8 @@ static int cmd_journal(int argc, char **argv)
 		fprintf(stderr, "authfold: journal: backend %s: %s\n", c->backend == BACKEND_IPSET ? "ipset" : "none", err);
 		goto out;
 	}
+	if (backend.warning[0])
+		fprintf(stderr, "authfold: journal: %s\n", backend.warning);
 	if (c->backend == BACKEND_IPSET && (r = privs_keep_net_admin(err, sizeof(err))) < 0) {
 		fprintf(stderr, "authfold: journal: %s\n", err);
 		goto out;
@@ -626,14 +663,11 @@ static int cmd_journal(int argc, char **argv)
 			break;
 		}
 		if (r > 0) {
-			uint64_t write_errors = engine_counters(s.e)->write_errors;
-
 			if ((r = engine_record(s.e, &rec)) < 0) {
+				/* An output failed (a refused ban never fails a record):
+				   stop, the last checkpoint stands. */
 				fprintf(stderr, "authfold: journal: %s\n", engine_error(s.e)[0] ? engine_error(s.e) : strerror(-r));
-				/* A refused ban is queued and retried; after a failed
-				   write stop: the last checkpoint stands. */
-				if (engine_counters(s.e)->write_errors != write_errors || r == -ENOMEM)
-					break;
+				break;
 			}
 			s.dirty++;
 			bool due = s.dirty >= c->journal_checkpoint_entries;
@@ -684,7 +718,13 @@ static int cmd_journal(int argc, char **argv)
 
 		jr_watchdog(&s, now);
 		if (!woke && now - s.last_bans >= JR_CHECKPOINT_USEC) {
+			size_t waiting = engine_pending_bans(s.e);
+
 			jr_bans(&s, false);	/* a quiet journal still takes unban requests */
+			(void) engine_retry_bans(s.e, false);	/* and retries refused bans */
+			if (engine_pending_bans(s.e) != waiting)
+				s.dirty++;	/* saved at the next checkpoint */
+			jr_ban_news(&s);
 			s.last_bans = now;
 		}
 		if (jr_signals(&s) < 0)

@@ -12,6 +12,7 @@ struct backend {
 	struct ban_backend ops;		/* what the engine calls */
 	struct ipset_backend *ipset;	/* backend = ipset */
 	uint64_t adds;			/* calls that succeeded (backend = none counts too) */
+	char warning[512];		/* after backend_open(): what the caller should say; "" */
 };
 
 int backend_open(const struct config *c, struct backend *ret_backend, char *err, size_t errlen);

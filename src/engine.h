@@ -11,6 +11,9 @@
 
 #define ENGINE_LINE_MAX		(64 * 1024)	/* longer lines: head judged, tail streamed */
 #define ENGINE_PENDING_MAX	4096		/* bans waiting for a failed backend */
+#define ENGINE_RETRY_MIN_USEC	1000000		/* first wait after a refused ban */
+#define ENGINE_RETRY_MAX_USEC	60000000	/* the wait doubles up to this */
+#define ENGINE_RETRY_BATCH	256		/* waiting bans tried per engine_retry_bans() */
 
 struct ban_backend {
 	void *data;
@@ -24,12 +27,16 @@ struct engine_options {
 	struct output *events;		/* NULL: none */
 	struct ban_backend *backend;	/* NULL: dry run */
 	int64_t (*clock)(void);		/* wall clock in µs; NULL: CLOCK_REALTIME */
+	int64_t (*monotonic)(void);	/* µs, for the retry backoff; NULL: CLOCK_MONOTONIC */
 	bool explain;			/* write the deciding rule before each line (replay --explain) */
 	struct output *wal;		/* NULL, or where the lines that change state are copied */
 };
 
 struct engine_counters {
-	uint64_t overlong, bans_applied, bans_expired, ban_errors, pending_dropped;
+	uint64_t overlong, bans_applied, bans_expired;
+	uint64_t ban_errors;		/* refusals by the backend (each attempt) */
+	uint64_t bans_retried;		/* waiting bans given to the kernel at last */
+	uint64_t pending_dropped;	/* waiting bans dropped: queue full, or refused as invalid */
 	uint64_t write_errors;
 };
 
@@ -47,9 +54,13 @@ int engine_record(struct engine *e, const struct record *r);
 void engine_set_quiet(struct engine *e, bool quiet);
 /* Gives every verdict the fold still defers (end of input, idle). */
 int engine_settle(struct engine *e);
-/* Writes out the summary and events, retries bans that failed. */
+/* Writes out the summary and events (<0: an output failed), then
+   engine_retry_bans(e, false). A refused ban never fails it. */
 int engine_flush(struct engine *e);
-const char *engine_error(const struct engine *e);	/* the last failure, for diagnostics */
+/* Gives waiting bans to the backend when the backoff allows (force: now);
+   returns how many reached the kernel. */
+size_t engine_retry_bans(struct engine *e, bool force);
+const char *engine_error(const struct engine *e);	/* the last output failure, for diagnostics */
 struct fold *engine_fold(struct engine *e);
 struct policy *engine_policy(struct engine *e);
 const struct engine_counters *engine_counters(const struct engine *e);
@@ -65,5 +76,24 @@ const struct engine_ban *engine_pending_ban(const struct engine *e, size_t i);
 void engine_queue_ban(struct engine *e, const struct engine_ban *b);
 /* Drops the waiting bans that overlap net/prefix (unban); returns how many. */
 size_t engine_unqueue_bans(struct engine *e, const struct cidr *net);
+
+/* Why bans wait: borrowed until the next call into e. */
+struct engine_ban_state {
+	size_t waiting;			/* engine_pending_bans() */
+	int64_t since_usec;		/* wall clock of the first refusal of this run of them; 0 */
+	const char *error;		/* "cannot ban ADDR/PREFIX: why" of the last refusal; "" */
+	uint64_t cause_gen;		/* changes with each new cause (backend message) */
+};
+void engine_ban_state(const struct engine *e, struct engine_ban_state *ret);
+/* state(3): the refusal a saved state recorded (since_usec, error). */
+void engine_restore_ban_error(struct engine *e, int64_t since_usec, const char *error);
+/* For a daemon that logs each cause once: seen starts zeroed. Returns
+   true with a message in msg when the cause is new since seen, or when
+   no ban waits any more after some did. */
+struct engine_ban_seen {
+	uint64_t cause_gen;
+	bool waiting;
+};
+bool engine_ban_news(const struct engine *e, struct engine_ban_seen *seen, char *msg, size_t msglen);
 
 #endif

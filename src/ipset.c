@@ -6,13 +6,14 @@
  * SYNOPSIS
  *	#include "ipset.h"
  *
- *	int	ipset_backend_open(set4, set6, ret, err, errlen)
+ *	int	ipset_backend_open(set4, set6, maxelem, ret, err, errlen)
  *	int	ipset_backend_attach(set4, set6, ret, err, errlen)
  *	int	ipset_backend_add(b, net, prefix, seconds, err, errlen)
  *	int	ipset_backend_del(b, net, prefix, err, errlen)
  *	int	ipset_backend_test(b, net, prefix, err, errlen)
  *	int	ipset_backend_timeout(b, net, prefix, ret_seconds, err, errlen)
  *	int	ipset_backend_list(b, family, each, data, err, errlen)
+ *	uint32_t ipset_backend_maxelem(b, family)
  *	void	ipset_backend_free(b)
  * DESCRIPTION
  *	The backend talks to the kernel with libipset's session API only
@@ -25,7 +26,12 @@
  *	ipset_backend_open() loads libipset's set types (once per process),
  *	opens a netlink session and makes sure both sets exist: a missing
  *	set is created, an existing one must have the right type, family
- *	and timeout support. On success *ret owns the session; release it
+ *	and timeout support. A set is created with maxelem entries at most
+ *	(0: the kernel's default, 65536). ipset_backend_maxelem() tells the
+ *	maxelem of the set of family (AF_INET or AF_INET6) as the kernel's
+ *	header said (existing set) or as created, so the caller can say
+ *	when an existing set is too small: it is never changed (ipset cannot
+ *	resize a set). On success *ret owns the session; release it
  *	with ipset_backend_free(), which accepts NULL. ipset_backend_attach()
  *	is the same for readers (authfold status): it never creates a set,
  *	and fails with libipset's message when one is missing.
@@ -127,6 +133,7 @@ struct scan {
 	/* SCAN_HEADER */
 	bool header_seen;
 	bool header_timeout;
+	uint32_t header_maxelem;	/* 0: not in the header */
 	/* SCAN_ALL */
 	ipset_entry_fn *each;
 	void *each_data;
@@ -137,6 +144,8 @@ struct set_spec {
 	const char *type;	/* "hash:ip" or "hash:net" */
 	uint8_t nfproto;	/* NFPROTO_IPV4 or NFPROTO_IPV6 */
 	const char *family;	/* "inet" or "inet6" */
+	uint32_t maxelem_create;	/* for a set we create; 0: the kernel's default */
+	uint32_t maxelem;		/* of the set in the kernel; 0: unknown */
 };
 
 struct ipset_backend {
@@ -214,9 +223,12 @@ static void scan_line(struct scan *sc, char *line)
 			return;
 		sc->header_seen = true;
 		n = scan_tokens(line + 7, tok, 64);
-		for (unsigned i = 0; i < n; i++)
+		for (unsigned i = 0; i < n; i++) {
 			if (strcmp(tok[i], "timeout") == 0)
 				sc->header_timeout = true;
+			if (strcmp(tok[i], "maxelem") == 0 && i + 1 < n && parse_seconds(tok[i + 1], &seconds))
+				sc->header_maxelem = seconds;	/* a 32-bit count, parsed alike */
+		}
 		return;
 	case SCAN_ALL:
 		n = scan_tokens(line, tok, 64);
@@ -413,8 +425,9 @@ static int list_begin(struct ipset_backend *b, const struct set_spec *sp, enum i
 	return 0;
 }
 
-/* Does the existing set support per-entry timeouts? LIST its header. */
-static int set_has_timeout(struct ipset_backend *b, const struct set_spec *sp,
+/* Does the existing set support per-entry timeouts? LIST its header,
+   which also gives its maxelem (sp->maxelem). */
+static int set_has_timeout(struct ipset_backend *b, struct set_spec *sp,
 			   char *err, size_t errlen)
 {
 	struct ipset_session *s;
@@ -436,6 +449,7 @@ static int set_has_timeout(struct ipset_backend *b, const struct set_spec *sp,
 		set_err(err, errlen, "ipset '%s': no header in libipset's listing", sp->name);
 		return -EIO;
 	}
+	sp->maxelem = b->scan.header_maxelem;
 	if (!b->scan.header_timeout) {
 		set_err(err, errlen,
 			"ipset '%s' exists without timeout support; authfold needs %s family %s timeout 0 "
@@ -446,7 +460,7 @@ static int set_has_timeout(struct ipset_backend *b, const struct set_spec *sp,
 	return 0;
 }
 
-static int set_create(struct ipset_backend *b, const struct set_spec *sp,
+static int set_create(struct ipset_backend *b, struct set_spec *sp,
 		      char *err, size_t errlen)
 {
 	struct ipset_session *s;
@@ -465,7 +479,8 @@ static int set_create(struct ipset_backend *b, const struct set_spec *sp,
 		return lib_err(b, sp->name, "create", err, errlen);
 	if (ipset_type_get(s, IPSET_CMD_CREATE) == NULL)
 		return lib_err(b, sp->name, "create", err, errlen);
-	if (ipset_session_data_set(s, IPSET_OPT_TIMEOUT, &timeout) < 0)
+	if (ipset_session_data_set(s, IPSET_OPT_TIMEOUT, &timeout) < 0 ||
+	    (sp->maxelem_create > 0 && ipset_session_data_set(s, IPSET_OPT_MAXELEM, &sp->maxelem_create) < 0))
 		return lib_err(b, sp->name, "create", err, errlen);
 	/* -exist: succeeds if an identical set appeared meanwhile */
 	ipset_envopt_set(s, IPSET_ENV_EXIST);
@@ -474,7 +489,9 @@ static int set_create(struct ipset_backend *b, const struct set_spec *sp,
 	if (r < 0)
 		return lib_err(b, sp->name, "create", err, errlen);
 	ipset_session_report_reset(s);
-	return 0;
+	/* -exist may have found an identical set that another process made
+	   meanwhile: ask the kernel rather than assume */
+	return set_has_timeout(b, sp, err, errlen);
 }
 
 /*
@@ -484,7 +501,7 @@ static int set_create(struct ipset_backend *b, const struct set_spec *sp,
  * failure to read the header leads to a create attempt; if that fails
  * too, its message is the one reported.
  */
-static int set_ensure(struct ipset_backend *b, const struct set_spec *sp,
+static int set_ensure(struct ipset_backend *b, struct set_spec *sp,
 		      bool *ret_created, char *err, size_t errlen)
 {
 	char probe[512];
@@ -724,8 +741,8 @@ static int spec_init(struct set_spec *sp, const char *name, int i, char *err, si
 }
 
 /* Both sets: made when missing (create), or required to exist. */
-static int open_sets(const char *set4, const char *set6, bool create, struct ipset_backend **ret,
-		     char *err, size_t errlen)
+static int open_sets(const char *set4, const char *set6, uint32_t maxelem, bool create,
+		     struct ipset_backend **ret, char *err, size_t errlen)
 {
 	struct ipset_backend *b;
 	bool created;
@@ -739,6 +756,7 @@ static int open_sets(const char *set4, const char *set6, bool create, struct ips
 	if ((r = spec_init(&b->set[0], set4, 0, err, errlen)) < 0 ||
 	    (r = spec_init(&b->set[1], set6, 1, err, errlen)) < 0)
 		goto fail;
+	b->set[0].maxelem_create = b->set[1].maxelem_create = maxelem;
 	if (strcmp(b->set[0].name, b->set[1].name) == 0) {
 		set_err(err, errlen, "ipset: the IPv4 and IPv6 sets must differ (both '%s')",
 			b->set[0].name);
@@ -766,16 +784,21 @@ fail:
 	return r;
 }
 
-int ipset_backend_open(const char *set4, const char *set6, struct ipset_backend **ret,
+int ipset_backend_open(const char *set4, const char *set6, uint32_t maxelem, struct ipset_backend **ret,
 		       char *err, size_t errlen)
 {
-	return open_sets(set4, set6, true, ret, err, errlen);
+	return open_sets(set4, set6, maxelem, true, ret, err, errlen);
 }
 
 int ipset_backend_attach(const char *set4, const char *set6, struct ipset_backend **ret,
 			 char *err, size_t errlen)
 {
-	return open_sets(set4, set6, false, ret, err, errlen);
+	return open_sets(set4, set6, 0, false, ret, err, errlen);
+}
+
+uint32_t ipset_backend_maxelem(const struct ipset_backend *b, int family)
+{
+	return family == AF_INET ? b->set[0].maxelem : family == AF_INET6 ? b->set[1].maxelem : 0;
 }
 
 void ipset_backend_free(struct ipset_backend *b)

@@ -16,9 +16,14 @@
  *	Two layouts are recognised, as rsyslog writes them on Debian 12:
  *	RSYSLOG_FileFormat (RFC 3339 timestamp) and
  *	RSYSLOG_TraditionalFileFormat ("Mmm dd hh:mm:ss", local time,
- *	no year). The year of a traditional timestamp is that of now_usec,
- *	or the year before when that would put the line more than a day in
- *	the future (a log replayed in January that was written in December).
+ *	no year). The year of a traditional timestamp is the latest of the
+ *	years after, of and before that of now_usec that puts the line at
+ *	most a day after now_usec: a log written in December and replayed in
+ *	January is last year's, a line stamped "Jan  1 00:00:05" by a
+ *	sender whose clock is a little ahead, read at 23:59:59 on December
+ *	31, is next year's. now_usec must be current for the line (the
+ *	caller reads the clock per line): the rule depends on its exact
+ *	time, not only on its day.
  *
  *	A line that fits neither layout yields a record of format
  *	RECORD_OTHER whose only span is the line: it is passed through
@@ -26,7 +31,9 @@
  * DIAGNOSTICS
  *	Always returns 0: an unparsable line is not an error.
  * BUGS
- *	Timestamp conversions are cached in static storage: one thread.
+ *	Timestamp conversions are cached in static storage: one thread. The
+ *	cache of a traditional timestamp is keyed on its text and on the
+ *	year of now_usec; the choice of year is made per call.
  * SECURITY
  *	The scan is linear and bounded by len; no byte value (NUL,
  *	invalid UTF-8) is special. Client text can only appear in the
@@ -138,6 +145,8 @@ static size_t parse_rfc3339(const char *p, size_t len, int64_t *ret_usec)
 
 static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 
+static int year_infer(const char *p, int mo, int d, int h, int mi, int s, int64_t now_usec, int64_t *ret_usec);
+
 /* "Nov 26 18:46:35" (day may be " 6"): returns 15 or 0. */
 static size_t parse_traditional(const char *p, size_t len, int64_t now_usec, int64_t *ret_usec)
 {
@@ -155,42 +164,95 @@ static size_t parse_traditional(const char *p, size_t len, int64_t now_usec, int
 	    (mi = digits(p + 10, 2)) < 0 || mi > 59 || (s = digits(p + 13, 2)) < 0 || s > 60)
 		return 0;
 
-	/* mktime() is slow: consecutive lines mostly share their second. */
-	static char cache_ts[15];
-	static int64_t cache_now_day = -1, cache_usec;
-	int64_t now_day = now_usec / 86400000000;
+	return year_infer(p, mo, d, h, mi, s, now_usec, ret_usec) < 0 ? 0 : 15;
+}
 
-	if (cache_now_day == now_day && memcmp(cache_ts, p, 15) == 0) {
-		*ret_usec = cache_usec;
-		return 15;
-	}
+/*
+ * The local year of now, cached with its bounds [start, next) in seconds:
+ * a new year is looked up once, not per line.
+ */
+static int local_year(time_t now, time_t *ret_next)
+{
+	static int year;
+	static time_t start = 1, next = 0;	/* empty: nothing cached */
 
-	time_t now = (time_t) (now_usec / 1000000);
-	struct tm ref, tm;
+	if (now < start || now >= next) {
+		struct tm ref, tm;
 
-	localtime_r(&now, &ref);
-	for (int back = 0; back < 2; back++) {
+		if (localtime_r(&now, &ref) == NULL)
+			return INT32_MIN;
+		year = ref.tm_year;
 		memset(&tm, 0, sizeof(tm));
-		tm.tm_year = ref.tm_year - back;
-		tm.tm_mon = mo;
-		tm.tm_mday = d;
-		tm.tm_hour = h;
-		tm.tm_min = mi;
-		tm.tm_sec = s;
+		tm.tm_year = year;
+		tm.tm_mday = 1;
 		tm.tm_isdst = -1;
-		time_t t = mktime(&tm);
-
-		if (t == (time_t) -1)
-			return 0;
-		if (back == 0 && t > now + 86400)
-			continue;
-		*ret_usec = (int64_t) t * 1000000;
-		memcpy(cache_ts, p, 15);
-		cache_now_day = now_day;
-		cache_usec = *ret_usec;
-		return 15;
+		start = mktime(&tm);
+		memset(&tm, 0, sizeof(tm));
+		tm.tm_year = year + 1;
+		tm.tm_mday = 1;
+		tm.tm_isdst = -1;
+		next = mktime(&tm);
+		if (start == (time_t) -1 || next == (time_t) -1 || now < start || now >= next) {
+			start = 1;	/* not cached: the next call looks again */
+			next = 0;
+			*ret_next = (time_t) -1;
+			return year;
+		}
 	}
-	return 0;
+	*ret_next = next;
+	return year;
+}
+
+/*
+ * A traditional timestamp's time in the years around now's (tm_year
+ * year + k, k = -1, 0, 1). mktime() is slow and consecutive lines mostly
+ * share their second: the three candidates of the last text are cached
+ * with the year they were made for, and only the choice, which depends
+ * on the exact now, is made per call.
+ */
+static int year_infer(const char *p, int mo, int d, int h, int mi, int s, int64_t now_usec, int64_t *ret_usec)
+{
+	static char cache_ts[15];
+	static int cache_year = INT32_MIN;
+	static int64_t cand[3];			/* INT64_MIN: not made yet; -1: mktime() failed */
+	time_t now = (time_t) (now_usec / 1000000), next;
+	int year = local_year(now, &next);
+	int64_t limit = (int64_t) now + 86400;
+
+	if (year == INT32_MIN)
+		return -1;
+	if (cache_year != year || memcmp(cache_ts, p, 15) != 0) {
+		memcpy(cache_ts, p, 15);
+		cache_year = year;
+		cand[0] = cand[1] = cand[2] = INT64_MIN;
+	}
+	/* the year after only when now is within a day of its start */
+	for (int k = next != (time_t) -1 && limit >= (int64_t) next ? 1 : 0; k >= -1; k--) {
+		int64_t *t = &cand[k + 1];
+
+		if (*t == INT64_MIN) {
+			struct tm tm;
+
+			memset(&tm, 0, sizeof(tm));
+			tm.tm_year = year + k;
+			tm.tm_mon = mo;
+			tm.tm_mday = d;
+			tm.tm_hour = h;
+			tm.tm_min = mi;
+			tm.tm_sec = s;
+			tm.tm_isdst = -1;
+			time_t v = mktime(&tm);
+
+			*t = v == (time_t) -1 ? -1 : (int64_t) v;
+		}
+		if (*t == -1)
+			continue;
+		if (*t <= limit || k == -1) {
+			*ret_usec = *t * 1000000;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 /* A line that is not syslog: passed through, decides nothing. */

@@ -77,8 +77,10 @@ void report_write(FILE *fp, struct engine *e, const struct config *c, bool dry_r
 			pe->times_banned == 1 ? "" : "s", dur, ts);
 	}
 	if (!dry_run)
-		fprintf(fp, "  given to the kernel: %" PRIu64 ", already over: %" PRIu64 ", failed: %" PRIu64 "\n",
-			ec->bans_applied, ec->bans_expired, ec->ban_errors);
+		fprintf(fp, "  given to the kernel: %" PRIu64 ", already over: %" PRIu64 ", failed: %" PRIu64
+			" (refusals); still waiting: %zu, given after a wait: %" PRIu64 ", dropped: %" PRIu64 "\n",
+			ec->bans_applied, ec->bans_expired, ec->ban_errors, engine_pending_bans(e), ec->bans_retried,
+			ec->pending_dropped);
 	if (c->rules) {
 		struct rules_counters *rc = rules_counters(c->rules);
 		uint64_t hits;

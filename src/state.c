@@ -20,8 +20,12 @@
  *	  session HOST TAG PID CONNECT DISCONNECT LO HI AUTH REPLY FLAGS CLIENT [PENDING FORMAT USEC TS_LEN PREFIX]
  *	  addr NET PREFIX TIMES_BANNED BAN_UNTIL_USEC LAST_BAN_SECONDS LAST_STRIKE_USEC REASON N T1..TN
  *	  pending NET PREFIX UNTIL_USEC
+ *	  banerror SINCE_USEC TEXT
  *	  end COUNT
  *
+ *	A pending record is a ban the backend refused, waiting for a retry;
+ *	banerror, written only while some wait, is the last refusal and the
+ *	wall clock of the first one (engine_ban_state()), for authfold status.
  *	REASON is 0 (noauth) or 1 (saslfail), or the name of a reason a
  *	strike rule defines (site rules).
  *	A session's times are µs since the epoch, -1 for not seen (session(3)).
@@ -195,6 +199,15 @@ int state_save(struct engine *e, const char *path, const struct state_extra *x, 
 		fprintf(fp, " %u %" PRId64 "\n", b->prefix, b->until_usec);
 		lines++;
 	}
+	struct engine_ban_state bs;
+
+	engine_ban_state(e, &bs);
+	if (bs.waiting > 0 && bs.error[0]) {
+		fprintf(fp, "banerror %" PRId64 " ", bs.since_usec);
+		put_escaped(fp, bs.error, strlen(bs.error));
+		putc('\n', fp);
+		lines++;
+	}
 	fprintf(fp, "end %u\n", lines);
 	if (fflush(fp) != 0 || fsync(fd) != 0)
 		r = -errno;
@@ -212,10 +225,14 @@ int state_save(struct engine *e, const char *path, const struct state_extra *x, 
 	snprintf(dir, sizeof(dir), "%s", path);
 	int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	if (dfd >= 0) {
-		(void) fsync(dfd);
-		close(dfd);
+	if (dfd < 0 || (fsync(dfd) < 0 && errno != EINVAL)) {	/* EINVAL: no sync for directories here */
+		r = -errno;	/* the new file is in place, its name maybe not on disk */
+		if (dfd >= 0)
+			close(dfd);
+		snprintf(err, errlen, "cannot sync the directory of state '%s': %s", path, strerror(-r));
+		return r;
 	}
+	close(dfd);
 	return 0;
 }
 
@@ -389,6 +406,14 @@ static int load_line(struct engine *e, char *line, struct state_extra *x, const 
 			return *why = "bad pending ban", -1;
 		b.prefix = (unsigned) v[0];
 		engine_queue_ban(e, &b);
+		return 0;
+	}
+	if (n == 3 && strcmp(f[0], "banerror") == 0) {
+		ssize_t len = unescape(f[2]);
+
+		if (len < 0 || memchr(f[2], 0, (size_t) len) || parse_i64(f[1], &v[0]) < 0)
+			return *why = "bad banerror record", -1;
+		engine_restore_ban_error(e, v[0], f[2]);
 		return 0;
 	}
 	return *why = "unknown record", -1;

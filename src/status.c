@@ -20,7 +20,10 @@
  *	  of a state file accounts for (made by replay --ban, by hand, or by
  *	  a daemon with another state_dir);
  *	- the addresses with strikes within findtime and no running ban (at
- *	  most maxretry - 1 of them, or they would be banned).
+ *	  most maxretry - 1 of them, or they would be banned);
+ *	- per state file whose daemon has bans the backend refused, waiting
+ *	  for a retry: "bans waiting for the kernel: N (FILE), last error:
+ *	  TEXT, since TIME" (engine_ban_state(), saved by state(3)).
  *
  *	The kernel is read by one save listing of each set, attached to
  *	without creating a missing set (ipset_backend_attach()); at most
@@ -39,7 +42,9 @@
  *	   "strikes":[{"addr":"…","prefix":32,"strikes":1,"last_reason":"noauth",
  *	     "last_strike":"…","state":"…"}],
  *	   "kernel_only":[{"addr":"198.51.100.7","prefix":32,"set":"authfold4",
- *	     "kernel_timeout":3000}],"notes":["…"]}
+ *	     "kernel_timeout":3000}],
+ *	   "waiting":[{"state":"omprog.state","bans":3,"since":"…",
+ *	     "last_error":"cannot ban 192.0.2.9/32: …"}],"notes":["…"]}
  *
  *	in_kernel is null and kernel_timeout absent when the kernel was not
  *	asked. Problems (no state_dir, a corrupt state file, no permission
@@ -89,6 +94,19 @@ struct kentries {
 	size_t n, cap;
 	bool full;			/* more than STATUS_KERNEL_ENTRIES_MAX */
 	bool nomem;
+};
+
+/* Bans a daemon's backend refused, waiting in its state file. */
+struct wait {
+	int state;			/* index into the file names */
+	size_t bans;
+	int64_t since_usec;
+	char *error;
+};
+
+struct waits {
+	struct wait v[STATUS_STATE_FILES_MAX];
+	size_t n;
 };
 
 struct notes {
@@ -162,10 +180,11 @@ static void json_str(FILE *fp, const char *s)
 
 /* Reads one state file into rows; a problem becomes a note. */
 static int collect(const struct config *c, const char *dir, const char *name, int idx, int64_t now,
-		   struct rows *bans, struct rows *strikes, struct notes *ns)
+		   struct rows *bans, struct rows *strikes, struct waits *ws, struct notes *ns)
 {
 	char path[4096], err[1024];
 	struct bans_scratch s;
+	struct engine_ban_state bs;
 	int r;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
@@ -173,6 +192,19 @@ static int collect(const struct config *c, const char *dir, const char *name, in
 		bans_scratch_free(&s);
 		note(ns, "%s%s", err, r == -EBADMSG ? "; its daemon sets it aside when it next starts" : "");
 		return r == -ENOMEM ? r : 1;
+	}
+	engine_ban_state(s.e, &bs);
+	if (bs.waiting > 0 && ws->n < STATUS_STATE_FILES_MAX) {
+		struct wait *w = &ws->v[ws->n];
+
+		if ((w->error = strdup(bs.error[0] ? bs.error : "unknown")) == NULL) {
+			bans_scratch_free(&s);
+			return -ENOMEM;
+		}
+		w->state = idx;
+		w->bans = bs.waiting;
+		w->since_usec = bs.since_usec;
+		ws->n++;
 	}
 	for (struct policy_entry *p = policy_first(engine_policy(s.e)); p; p = policy_next(p)) {
 		struct row x = {p->net, p->prefix, p->times_banned, policy_strikes_within(engine_policy(s.e), p, now),
@@ -282,6 +314,19 @@ static size_t unmatched(const struct kentries *k)
 	return n;
 }
 
+static void print_waits(FILE *fp, char **files, const struct waits *ws)
+{
+	char since[40];
+
+	for (size_t i = 0; i < ws->n; i++) {
+		const struct wait *w = &ws->v[i];
+
+		utc(w->since_usec, since, sizeof(since));
+		fprintf(fp, "bans waiting for the kernel: %zu (%s), last error: %s, since %s\n", w->bans,
+			files[w->state], w->error, since);
+	}
+}
+
 static void print_table(FILE *fp, const struct config *c, char **files, const struct rows *bans,
 			const struct rows *strikes, const struct kentries *k, int64_t now, bool checked)
 {
@@ -350,7 +395,7 @@ static void print_table(FILE *fp, const struct config *c, char **files, const st
 
 static void print_json(FILE *fp, const struct config *c, char **files, const int *file_ok, int nfiles,
 		       const struct rows *bans, const struct rows *strikes, const struct kentries *k,
-		       const struct notes *ns, int64_t now, bool checked)
+		       const struct waits *ws, const struct notes *ns, int64_t now, bool checked)
 {
 	char t[ADDR_STRLEN], buf[40];
 
@@ -417,6 +462,19 @@ static void print_json(FILE *fp, const struct config *c, char **files, const int
 		fprintf(fp, ",\"kernel_timeout\":%u}", e->seconds);
 		first = 0;
 	}
+	fputs("],\"waiting\":[", fp);
+	for (size_t i = 0; i < ws->n; i++) {
+		const struct wait *w = &ws->v[i];
+
+		fputs(i ? ",{\"state\":" : "{\"state\":", fp);
+		json_str(fp, files[w->state]);
+		fprintf(fp, ",\"bans\":%zu,\"since\":", w->bans);
+		utc(w->since_usec, buf, sizeof(buf));
+		json_str(fp, buf);
+		fputs(",\"last_error\":", fp);
+		json_str(fp, w->error);
+		putc('}', fp);
+	}
 	fputs("],\"notes\":[", fp);
 	for (size_t i = 0; i < ns->n; i++) {
 		if (i)
@@ -432,6 +490,7 @@ int status_write(FILE *fp, const struct config *c, const struct status_options *
 	struct rows bans = {0}, strikes = {0};
 	struct notes ns = {.n = 0};
 	struct kentries k = {0};
+	struct waits ws = {.n = 0};
 	char *files[STATUS_STATE_FILES_MAX];
 	int file_ok[STATUS_STATE_FILES_MAX];
 	int n, nfiles = 0, r = 0;
@@ -443,7 +502,7 @@ int status_write(FILE *fp, const struct config *c, const struct status_options *
 	for (int i = 0; i < n; i++) {
 		if (nfiles < STATUS_STATE_FILES_MAX && r >= 0) {
 			files[nfiles] = list[i]->d_name;
-			r = collect(c, c->state_dir, list[i]->d_name, nfiles, o->now_usec, &bans, &strikes, &ns);
+			r = collect(c, c->state_dir, list[i]->d_name, nfiles, o->now_usec, &bans, &strikes, &ws, &ns);
 			file_ok[nfiles] = r == 0;
 			nfiles++;
 		} else if (r >= 0) {
@@ -458,9 +517,10 @@ int status_write(FILE *fp, const struct config *c, const struct status_options *
 		note(&ns, "backend = none: no kernel sets");
 	if (r >= 0) {
 		if (o->json) {
-			print_json(fp, c, files, file_ok, nfiles, &bans, &strikes, &k, &ns, o->now_usec, checked);
+			print_json(fp, c, files, file_ok, nfiles, &bans, &strikes, &k, &ws, &ns, o->now_usec, checked);
 		} else {
 			print_table(fp, c, files, &bans, &strikes, &k, o->now_usec, checked);
+			print_waits(fp, files, &ws);
 			for (size_t i = 0; i < ns.n; i++)
 				fprintf(fp, "note: %s\n", ns.v[i]);
 		}
@@ -472,6 +532,8 @@ int status_write(FILE *fp, const struct config *c, const struct status_options *
 	free(list);
 	for (size_t i = 0; i < ns.n; i++)
 		free(ns.v[i]);
+	for (size_t i = 0; i < ws.n; i++)
+		free(ws.v[i].error);
 	free(bans.v);
 	free(strikes.v);
 	free(k.v);

@@ -23,7 +23,8 @@
  * one line of fewer than 4095 bytes without control bytes, and there are
  * exactly as many replies as the program would write; the resend memory
  * matches exactly when a model of it (the last message whose flush
- * failed, unless a later one was written or failed in the engine) says so.
+ * failed or whose line failed in the engine, unless a later one was
+ * written) says so. A refused ban never makes an ERROR reply.
  *
  * KEEP IN STEP with plugin/authfold-omprog.c: this is a copy of its
  * per-line logic, not a call into it.
@@ -72,6 +73,8 @@ struct op {
 
 static int reply(struct op *op, const char *why)
 {
+	if (why != NULL && strstr(why, "cannot ban") != NULL)
+		abort();	/* only the outputs make an ERROR */
 	if (!op->confirm)
 		return 0;
 	op->replies++;
@@ -99,13 +102,9 @@ static int message_done(struct op *op, const char *head, size_t head_len, bool o
 {
 	const char *why;
 
-	if (op->line_error < 0) {
-		why = engine_error(op->e)[0] ? engine_error(op->e) : strerror(-op->line_error);
-		omprog_resend_clear(op->resend);
-		op->model_valid = false;
-		return reply(op, why);
-	}
-	if (flush(op, &why) < 0) {
+	if (op->line_error < 0 || flush(op, &why) < 0) {
+		if (op->line_error < 0)	/* folded all the same: remembered too */
+			why = engine_error(op->e)[0] ? engine_error(op->e) : strerror(-op->line_error);
 		if (!op->skip) {
 			omprog_resend_set(op->resend, head, head_len, overlong);
 			/* a head longer than the memory can never match */

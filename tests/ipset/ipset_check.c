@@ -238,7 +238,7 @@ static int suite(void)
 
 	/* open creates both sets with the right types */
 	err[0] = 0;
-	r = ipset_backend_open(set4, set6, &b, err, sizeof(err));
+	r = ipset_backend_open(set4, set6, 0, &b, err, sizeof(err));
 	ok(r == 0 && b != NULL, "open creates the sets (r=%d %s)", r, err);
 	if (r < 0) {
 		printf("Bail out! cannot open the backend\n");
@@ -251,7 +251,7 @@ static int suite(void)
 	r = netlink_fds(&cloexec);
 	ok(r >= 1 && cloexec, "libipset's netlink socket is close-on-exec (%d sockets)", r);
 
-	r = ipset_backend_open(set4, set6, &b2, err, sizeof(err));
+	r = ipset_backend_open(set4, set6, 0, &b2, err, sizeof(err));
 	ok(r == 0, "open again accepts the existing sets (r=%d %s)", r, err);
 	ipset_backend_free(b2);
 	b2 = NULL;
@@ -404,34 +404,34 @@ static int suite(void)
 	shf("ipset destroy %s 2>/dev/null; ipset destroy %s 2>/dev/null", set4, set6);
 	shf("ipset create %s hash:ip family inet6 timeout 0", set6);
 	err[0] = 0;
-	r = ipset_backend_open(set4, set6, &b, err, sizeof(err));
+	r = ipset_backend_open(set4, set6, 0, &b, err, sizeof(err));
 	ok(r == -EEXIST && b == NULL && strstr(err, set6) && strstr(err, "hash:ip") && strstr(err, "hash:net"),
 	   "open refuses %s of type hash:ip (r=%d '%s')", set6, r, err);
 	shf("ipset destroy %s 2>/dev/null; ipset destroy %s 2>/dev/null", set4, set6);
 	shf("ipset create %s hash:ip family inet6 timeout 0", set4);
 	err[0] = 0;
-	r = ipset_backend_open(set4, set6, &b, err, sizeof(err));
+	r = ipset_backend_open(set4, set6, 0, &b, err, sizeof(err));
 	ok(r == -EEXIST && strstr(err, set4) && strstr(err, "family inet6"),
 	   "open refuses %s of family inet6 (r=%d '%s')", set4, r, err);
 	shf("ipset destroy %s 2>/dev/null; ipset destroy %s 2>/dev/null", set4, set6);
 	shf("ipset create %s hash:ip family inet", set4);
 	err[0] = 0;
-	r = ipset_backend_open(set4, set6, &b, err, sizeof(err));
+	r = ipset_backend_open(set4, set6, 0, &b, err, sizeof(err));
 	ok(r == -EEXIST && strstr(err, set4) && strstr(err, "timeout"),
 	   "open refuses %s without timeout support (r=%d '%s')", set4, r, err);
 	shf("ipset destroy %s 2>/dev/null; ipset destroy %s 2>/dev/null", set4, set6);
 	shf("ipset create %s hash:ip family inet timeout 0 hashsize 4096 maxelem 1000", set4);
-	r = ipset_backend_open(set4, set6, &b, err, sizeof(err));
+	r = ipset_backend_open(set4, set6, 0, &b, err, sizeof(err));
 	ok(r == 0, "open accepts %s of the right type with other sizes (r=%d %s)", set4, r, err);
 	ipset_backend_free(b);
 	b = NULL;
 
 	/* bad names */
-	r = ipset_backend_open("", set6, &b, err, sizeof(err));
+	r = ipset_backend_open("", set6, 0, &b, err, sizeof(err));
 	ok(r == -EINVAL && b == NULL, "empty set name is -EINVAL (%s)", err);
-	r = ipset_backend_open("a-name-that-is-much-too-long-for-ipset", set6, &b, err, sizeof(err));
+	r = ipset_backend_open("a-name-that-is-much-too-long-for-ipset", set6, 0, &b, err, sizeof(err));
 	ok(r == -EINVAL, "32-character set name is -EINVAL (%s)", err);
-	r = ipset_backend_open(set4, set4, &b, err, sizeof(err));
+	r = ipset_backend_open(set4, set4, 0, &b, err, sizeof(err));
 	ok(r == -EINVAL, "the same name twice is -EINVAL (%s)", err);
 
 	shf("ipset destroy %s 2>/dev/null; ipset destroy %s 2>/dev/null", set4, set6);
@@ -448,7 +448,7 @@ static int quiet(void)
 	unsigned secs;
 	int bad = 0;
 
-	if (ipset_backend_open(set4, set6, &b, err, sizeof(err)) < 0) {
+	if (ipset_backend_open(set4, set6, 0, &b, err, sizeof(err)) < 0) {
 		fprintf(stderr, "quiet: open: %s\n", err);
 		return 1;
 	}
@@ -491,7 +491,7 @@ static int one(int argc, char **argv)
 			return 2;
 		secs = (unsigned) strtoul(argv[4], NULL, 10);
 	}
-	r = ipset_backend_open(set4, set6, &b, err, sizeof(err));
+	r = ipset_backend_open(set4, set6, 0, &b, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "ipset_check: %s\n", err);
 		return 1;
@@ -568,7 +568,7 @@ static int privs(const char *expect)
 	struct ipset_backend *b = NULL;
 	struct addr a = A("192.0.2.77");
 
-	r = ipset_backend_open(set4, set6, &b, err, sizeof(err));
+	r = ipset_backend_open(set4, set6, 0, &b, err, sizeof(err));
 	ok(r == 0, "with CAP_NET_ADMIN only, open works (r=%d %s)", r, err);
 	if (r == 0) {
 		r = ipset_backend_add(b, &a, 32, 60, err, sizeof(err));

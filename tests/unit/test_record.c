@@ -169,6 +169,56 @@ static void test_year_rollover(void **state)
 	check_row(&again, utc(2026, 6, 1, 0, 0, 0));
 }
 
+/* The year depends on the exact time of the clock, not on its day: the
+   same text against two clocks of the same day. */
+static void test_year_exact_clock(void **state)
+{
+	(void) state;
+	struct row r = {"Nov 26 00:00:30 h postfix/smtpd[1]: x", RECORD_TRADITIONAL, "Nov 26 00:00:30", "h",
+			"postfix/smtpd", "x", 1, 0};
+
+	/* a day and 30 s ahead of the clock: last year's */
+	r.usec = utc(2025, 11, 26, 0, 0, 30);
+	check_row(&r, utc(2026, 11, 25, 0, 0, 0));
+	/* the same day, 12 hours later: 12 h 30 s ahead, this year's */
+	r.usec = utc(2026, 11, 26, 0, 0, 30);
+	check_row(&r, utc(2026, 11, 25, 12, 0, 0));
+	/* and back: the answer is not cached from the call before */
+	r.usec = utc(2025, 11, 26, 0, 0, 30);
+	check_row(&r, utc(2026, 11, 25, 0, 0, 0));
+}
+
+/* Across New Year, with a clock current for each line. */
+static void test_year_new_year(void **state)
+{
+	(void) state;
+	const char *jan1 = "Jan  1 00:00:05 h postfix/smtpd[1]: x";
+	const struct {
+		const char *line;
+		int64_t now, want;
+	} rows[] = {
+		/* the sender's clock a little ahead of ours: next year's */
+		{jan1, utc(2026, 12, 31, 23, 59, 59), utc(2027, 1, 1, 0, 0, 5)},
+		{"Dec 31 23:59:58 h postfix/smtpd[1]: x", utc(2026, 12, 31, 23, 59, 59), utc(2026, 12, 31, 23, 59, 58)},
+		/* just after midnight: the old year's last line, the new year's first */
+		{"Dec 31 23:59:59 h postfix/smtpd[1]: x", utc(2027, 1, 1, 0, 0, 10), utc(2026, 12, 31, 23, 59, 59)},
+		{jan1, utc(2027, 1, 1, 0, 0, 10), utc(2027, 1, 1, 0, 0, 5)},
+		/* 12 hours ahead: within a day, next year's */
+		{jan1, utc(2026, 12, 31, 12, 0, 0), utc(2027, 1, 1, 0, 0, 5)},
+		/* 36 hours ahead: more than a day, this year's January */
+		{jan1, utc(2026, 12, 30, 12, 0, 0), utc(2026, 1, 1, 0, 0, 5)},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct record r;
+
+		print_message("line: %s at clock %lld\n", rows[i].line, (long long) rows[i].now);
+		assert_int_equal(record_parse(rows[i].line, strlen(rows[i].line), rows[i].now, &r), 0);
+		assert_int_equal(r.format, RECORD_TRADITIONAL);
+		assert_true(r.usec == rows[i].want);
+	}
+}
+
 static void test_garbage(void **state)
 {
 	(void) state;
@@ -242,12 +292,16 @@ static void test_binary(void **state)
 	assert_int_equal(r.msg.len, len - r.prefix_len);
 	assert_memory_equal(r.msg.p, "con\0nect \xff\x01 from", r.msg.len);
 
-	/* NUL inside the prefix: not a syslog line */
+	/* NUL inside the host: still a syslog line, the host is any run of
+	   non-space bytes, NUL included (no byte value is special) */
 	static const char nul_host[] = "2026-11-26T18:46:35Z m\0x postfix/smtpd[7]: x";
 	assert_int_equal(record_parse(nul_host, sizeof(nul_host) - 1, NOW_2026, &r), 0);
-	assert_int_equal(r.format, RECORD_RFC3339);	/* a host is any run of non-space bytes */
+	assert_int_equal(r.format, RECORD_RFC3339);
 	assert_int_equal(r.host.len, 3);
+	assert_memory_equal(r.host.p, "m\0x", 3);
+	assert_int_equal(r.pid, 7);
 
+	/* NUL inside the timestamp: not a syslog line */
 	static const char nul_ts[] = "2026-11-26T18:4\0:35Z mx1 postfix/smtpd[7]: x";
 	assert_int_equal(record_parse(nul_ts, sizeof(nul_ts) - 1, NOW_2026, &r), 0);
 	assert_int_equal(r.format, RECORD_OTHER);
@@ -308,6 +362,8 @@ int main(void)
 		cmocka_unit_test(test_rfc3339),
 		cmocka_unit_test(test_traditional),
 		cmocka_unit_test(test_year_rollover),
+		cmocka_unit_test(test_year_exact_clock),
+		cmocka_unit_test(test_year_new_year),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_binary),
 		cmocka_unit_test(test_truncated_prefixes),
