@@ -118,5 +118,21 @@ check "forged summary lines: only the session's own SASL failure counts ($(tr '\
 	test "$(cat "$tmp/hand.got")" = "203.0.113.30 1"
 check "...and never $V" sh -c "! grep -q '$V' '$tmp/hand.got'"
 
+# the example jail loads with the filter (a private copy of /etc/fail2ban
+# without Debian's jail defaults, whose sshd jail needs a log this host may lack)
+if [ -d /etc/fail2ban ] && command -v fail2ban-client >/dev/null 2>&1; then
+	cp -r /etc/fail2ban "$tmp/f2b"
+	rm -f "$tmp/f2b/jail.d/"*
+	cp "$filter" "$tmp/f2b/filter.d/authfold.conf"
+	: >"$tmp/mail.summary.log"
+	sed "s|^logpath .*|logpath  = $tmp/mail.summary.log|" "$top_srcdir/fail2ban/jail.d/authfold.conf" >"$tmp/f2b/jail.d/authfold.conf"
+	fail2ban-client -c "$tmp/f2b" -t >"$tmp/jail.out" 2>&1
+	rc=$?
+	check "fail2ban-client -t accepts the example jail ($(grep -m1 ERROR "$tmp/jail.out"))" test "$rc" = 0
+	fail2ban-client -c "$tmp/f2b" -d >"$tmp/jail.dump" 2>/dev/null
+	check "...as a jail 'authfold' with the filter's patterns" sh -c \
+		"grep -qF \"['add', 'authfold', 'auto']\" '$tmp/jail.dump' && grep -qF 'MLFFORGET>disconnect' '$tmp/jail.dump'"
+fi
+
 echo "1..$n"
 [ "$failed" = 0 ]
