@@ -82,8 +82,10 @@
  *	as a dynamic user that owns state_dir and has no CAP_DAC_OVERRIDE.
  *	So every file root makes in state_dir (the lock when no daemon ran
  *	yet, a state file bans_unban_state() saved, unban.d and each request)
- *	is given to state_dir's owner and group; a failure to do so is an
- *	error, since the daemon could not start or would lose its history.
+ *	is given to state_dir's owner and group, but only a regular file
+ *	with one link that root owns (never a planted hard link); a failure
+ *	to do so is an error, since the daemon could not start or would lose
+ *	its history.
  * BUGS
  *	One daemon per state_dir: the lock is exclusive. A kernel entry that
  *	no state file knows (e.g. made by replay --ban) is removed by unban
@@ -244,7 +246,13 @@ static int own_like_state_dir(const char *state_dir, int fd)
 		return 0;
 	if (stat(state_dir, &dir) < 0 || fstat(fd, &st) < 0)
 		return -errno;
-	if ((st.st_uid != dir.st_uid || st.st_gid != dir.st_gid) && fchown(fd, dir.st_uid, dir.st_gid) < 0)
+	if (st.st_uid == dir.st_uid && st.st_gid == dir.st_gid)
+		return 0;
+	/* Only a file root made here: never one planted as a hard link to
+	   another file, nor one someone else owns. */
+	if (!S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != 0)
+		return -EPERM;
+	if (fchown(fd, dir.st_uid, dir.st_gid) < 0)
 		return -errno;
 	return 0;
 }

@@ -22,7 +22,7 @@
 # history: its own state at exit); root's unban with no daemon, then the
 # daemon starts again with its history (the files root wrote are the
 # daemon's user's); root's unban on a state_dir where no daemon ever ran,
-# then the daemon starts.
+# then the daemon starts; and a planted hard link is never handed over.
 
 . "${top_srcdir:-.}/tests/bans/lib.sh"
 
@@ -152,4 +152,18 @@ check "the daemon then starts and bans" wait_for 20 ipset -q test authfold4 198.
 stop_daemon
 sed 's/^/# daemon: /' "$tmp/d3.err"
 check "...without an error" sh -c "! grep -qiE 'cannot|denied|error' '$tmp/d3.err'"
+
+# 4. a lock planted as a hard link to a root file (possible where
+#    fs.protected_hardlinks is 0): root's unban refuses to hand it over
+rm -rf "$root/var/lib/private/authfold"
+mkdir -m 0700 "$root/var/lib/private/authfold"
+chown "$uid:$uid" "$root/var/lib/private/authfold"
+echo "root's own" >"$tmp/victim"
+ln "$tmp/victim" "$root/var/lib/private/authfold/lock"
+"$af" unban -c "$conf" 192.0.2.10 2>"$tmp/u4.err"
+rc=$?
+sed 's/^/# /' "$tmp/u4.err"
+check "a lock that is a hard link to a root file: unban fails (exit $rc), naming the lock" \
+	sh -c "test $rc = 1 && grep -q \"cannot lock '.*/lock'\" '$tmp/u4.err'"
+check "...and the root file stays root's" test "$(stat -c %u "$tmp/victim")" = 0
 finish
