@@ -11,7 +11,9 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")" && pwd)
 cd "$top"
-bash tests/deps.sh --build-only
+# deps.sh ends with "deps: failed: REASON" on stderr when it cannot install.
+bash tests/deps.sh --build-only ||
+	{ echo "demo: tests/deps.sh failed (its reason is above); nothing was built" >&2; exit 1; }
 if [ ! -x build-demo/authfold ]; then
 	[ -x configure ] || autoreconf -fi >/dev/null
 	[ -f config.status ] && make -s distclean >/dev/null 2>&1

@@ -77,6 +77,15 @@
  *	with inet_pton(); anything else is deleted and counted as rejected.
  *	At most BANS_REQUESTS_MAX requests are taken per call. The lock file
  *	is opened with O_NOFOLLOW.
+ *
+ *	The daemon need not be root: the shipped unit runs authfold journal
+ *	as a dynamic user that owns state_dir and has no CAP_DAC_OVERRIDE.
+ *	So every file root makes in state_dir (the lock when no daemon ran
+ *	yet, a state file bans_unban_state() saved, unban.d and each request)
+ *	is given to state_dir's owner and group, but only a regular file
+ *	with one link that root owns (never a planted hard link); a failure
+ *	to do so is an error, since the daemon could not start or would lose
+ *	its history.
  * BUGS
  *	One daemon per state_dir: the lock is exclusive. A kernel entry that
  *	no state file knows (e.g. made by replay --ban) is removed by unban
@@ -226,15 +235,56 @@ int bans_unban(struct engine *e, struct backend *b, const struct cidr *target, c
 	return first < 0 ? first : forgotten;
 }
 
+/* Run by root, gives the file fd to state_dir's owner and group, so that a
+   daemon that runs as that user (the unit's DynamicUser=) can still open
+   the lock, its state and the requests root made. Not root: nothing to do. */
+static int own_like_state_dir(const char *state_dir, int fd)
+{
+	struct stat dir, st;
+
+	if (geteuid() != 0)
+		return 0;
+	if (stat(state_dir, &dir) < 0 || fstat(fd, &st) < 0)
+		return -errno;
+	if (st.st_uid == dir.st_uid && st.st_gid == dir.st_gid)
+		return 0;
+	/* Only a file root made here: never one planted as a hard link to
+	   another file, nor one someone else owns. */
+	if (!S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != 0)
+		return -EPERM;
+	if (fchown(fd, dir.st_uid, dir.st_gid) < 0)
+		return -errno;
+	return 0;
+}
+
+static int own_path_like_state_dir(const char *state_dir, const char *path, char *err, size_t errlen)
+{
+	int fd, r;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY)) < 0)
+		r = -errno;
+	else {
+		r = own_like_state_dir(state_dir, fd);
+		close(fd);
+	}
+	if (r < 0)
+		snprintf(err, errlen, "cannot give '%s' to the owner of '%s': %s", path, state_dir, strerror(-r));
+	return r;
+}
+
 static int lock_open(const char *state_dir, int *ret_fd)
 {
 	char path[4096];
-	int fd;
+	int fd, r;
 
 	if ((size_t) snprintf(path, sizeof(path), "%s/%s", state_dir, BANS_LOCK_FILE) >= sizeof(path))
 		return -ENAMETOOLONG;
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600)) < 0)
 		return -errno;
+	if ((r = own_like_state_dir(state_dir, fd)) < 0) {
+		close(fd);
+		return r;
+	}
 	*ret_fd = fd;
 	return 0;
 }
@@ -311,8 +361,14 @@ int bans_request_unban(const char *state_dir, const struct cidr *target, char *r
 	}
 	snprintf(tmp, sizeof(tmp), ".%s.%ld", name, (long) getpid());
 	addr_format(&target->net, a);
-	if ((fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0 ||
-	    dprintf(fd, "%s/%u\n", a, target->prefix) < 0 || fsync(fd) < 0 || close(fd) < 0 ||
+	if ((fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) >= 0 &&
+	    (r = own_like_state_dir(state_dir, fd)) < 0) {
+		/* the daemon's user must own it, as it owns everything in state_dir */
+		close(fd);
+		fd = -1;
+		errno = -r;
+	}
+	if (fd < 0 || dprintf(fd, "%s/%u\n", a, target->prefix) < 0 || fsync(fd) < 0 || close(fd) < 0 ||
 	    renameat(dfd, tmp, dfd, name) < 0 || sync_dir(dfd) < 0) {
 		r = -errno;
 		snprintf(err, errlen, "cannot write the request '%s/%s': %s", dir, name, strerror(errno));
@@ -497,6 +553,8 @@ int bans_unban_state(const struct config *c, const char *path, struct backend *b
 		/* changed (or a kernel removal failed: the history is forgotten anyway) */
 		int sr = state_save(s.e, path, &x, err, errlen);
 
+		if (sr >= 0)	/* state_save() made a new file, root's: the daemon's again */
+			sr = own_path_like_state_dir(c->state_dir, path, err, errlen);
 		if (sr < 0)
 			r = sr;
 	}

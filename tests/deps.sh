@@ -1,38 +1,86 @@
 #!/bin/bash
 # tests/deps.sh - install what authfold's build, demo and tests need on Debian 12.
+#
+#   tests/deps.sh [--build-only]
+#
 # Idempotent; only packages that are missing are installed.  Nothing is started:
 # while apt runs, a temporary policy-rc.d keeps the packages' services stopped
-# (postfix, rsyslog, fail2ban would otherwise start on the host).
+# (postfix, rsyslog, fail2ban would otherwise start on the host).  An existing
+# policy-rc.d is used as it is and left alone.
+#
+# Exit status: 0 when everything is there (installed now or before), 1 with a
+# last line "deps: failed: REASON" on stderr otherwise.  The status is decided
+# by the script's own exit statements only: the EXIT trap removes what it made
+# and re-exits with the status it was given, so no cleanup step can change it.
+#
+# Environment (for tests/deps/deps.sh, which runs this with stand-in apt-get,
+# dpkg-query, debconf-set-selections and id on PATH):
+#   DEPS_POLICY_RC_D   the policy-rc.d to use (default /usr/sbin/policy-rc.d)
 set -euo pipefail
+
+policy=${DEPS_POLICY_RC_D:-/usr/sbin/policy-rc.d}
 
 pkgs="build-essential autoconf automake pkg-config libsystemd-dev libpcre2-dev
 libipset-dev libcap-ng-dev libcmocka-dev clang python3 time iproute2 ipset iptables
 rsyslog systemd-journal-remote postfix sasl2-bin libsasl2-modules ssl-cert swaks
-fail2ban sshguard"
+fail2ban sshguard debhelper lintian logrotate"
 [ "${1:-}" = "--build-only" ] && pkgs="build-essential autoconf automake pkg-config
 libsystemd-dev libpcre2-dev libipset-dev libcap-ng-dev libcmocka-dev python3"
 
+made_policy=""
+reason=""
+fail() {	# fail REASON: the one way out with an error
+	reason=$1
+	exit 1
+}
+on_exit() {
+	local rc=$?
+	if [ -n "$made_policy" ]; then
+		rm -f "$policy" || echo "deps: cannot remove '$policy' that this script made" >&2
+	fi
+	if [ "$rc" != 0 ]; then
+		[ -n "$reason" ] || reason="a step ended with status $rc (set -e)"
+		echo "deps: failed: $reason" >&2
+	fi
+	exit "$rc"
+}
+trap on_exit EXIT
+
 missing=""
 for p in $pkgs; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
 done
-[ -z "$missing" ] && exit 0
+if [ -z "$missing" ]; then
+	exit 0
+fi
 if [ "$(id -u)" != 0 ]; then
-	echo "deps: missing packages:$missing (run as root to install them)" >&2
-	exit 1
+	fail "missing packages:$missing (run as root to install them)"
 fi
 echo "deps: installing:$missing" >&2
-made_policy=""
-if [ ! -e /usr/sbin/policy-rc.d ]; then
-	printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-	chmod +x /usr/sbin/policy-rc.d
+if [ ! -e "$policy" ] && [ ! -L "$policy" ]; then
 	made_policy=1
+	printf '#!/bin/sh\nexit 101\n' >"$policy" || fail "cannot write '$policy'"
+	chmod 0755 "$policy" || fail "cannot make '$policy' executable"
 fi
-cleanup() { [ -n "$made_policy" ] && rm -f /usr/sbin/policy-rc.d; }
-trap cleanup EXIT
-echo "postfix postfix/main_mailer_type select Internet Site" | debconf-set-selections
-echo "postfix postfix/mailname string mx.example.test" | debconf-set-selections
+echo "postfix postfix/main_mailer_type select Internet Site" | debconf-set-selections ||
+	fail "debconf-set-selections refused postfix/main_mailer_type"
+echo "postfix postfix/mailname string mx.example.test" | debconf-set-selections ||
+	fail "debconf-set-selections refused postfix/mailname"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
+log=$(mktemp) || fail "mktemp failed"
+if ! apt-get update -qq >"$log" 2>&1; then
+	tail -n 20 "$log" >&2
+	rm -f "$log"
+	fail "apt-get update failed (its last lines are above)"
+fi
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+if ! apt-get install -y -qq --no-install-recommends $missing >"$log" 2>&1; then
+	tail -n 20 "$log" >&2
+	rm -f "$log"
+	fail "apt-get install of$missing failed (its last lines are above)"
+fi
+rm -f "$log"
+echo "deps: installed:$missing" >&2
+exit 0

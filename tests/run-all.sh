@@ -20,7 +20,15 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 jobs=$(nproc 2>/dev/null || echo 2)
 
-bash tests/deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+# deps.sh's output is shown as it comes; its last line says why it failed.
+deps_log=$(mktemp) || { echo "0 passed, 1 failed"; exit 1; }
+if ! bash tests/deps.sh 2>&1 | tee "$deps_log"; then
+	echo "FAILED: tests/deps.sh: $(sed -n 's/^deps: failed: //p' "$deps_log" | tail -n1)"
+	rm -f "$deps_log"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+rm -f "$deps_log"
 
 passed=0 failed=0 xfailed=0 skipped=0
 count() {	# count the .trs results of one build directory
