@@ -559,7 +559,7 @@ int bans_daemon_step(struct engine *e, struct backend *b, const char *state_dir,
 	struct timespec now;
 	char dir[4096], err[512] = "";
 	size_t used = 0;
-	int r, rr = 0;
+	int r, rr = 0, cr = 0;
 
 	ret_msg[0] = 0;
 	/* At start, make unban.d ours, so that a daemon that is not root can read it. */
@@ -567,15 +567,23 @@ int bans_daemon_step(struct engine *e, struct backend *b, const char *state_dir,
 		(void) request_dir(state_dir, dir);
 	if ((r = bans_take_requests(e, b, state_dir, &rq, err, sizeof(err))) < 0)
 		used += (size_t) snprintf(ret_msg, msglen, "%s; ", err);
+	/* nft: an admin's flush ruleset took authfold's table away */
+	if (!restore && backend_kernel(b)) {
+		if ((cr = backend_check(b, err, sizeof(err))) < 0 && used < msglen)
+			used += (size_t) snprintf(ret_msg + used, msglen - used, "%s; ", err);
+		else if (cr > 0 && used < msglen)
+			used += (size_t) snprintf(ret_msg + used, msglen - used, "%s; ", err);
+		restore = cr > 0;
+	}
 	clock_gettime(CLOCK_REALTIME, &now);
-	if (restore && b->ipset &&
+	if (restore && backend_kernel(b) &&
 	    (rr = bans_restore(e, b, (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000, &rs, err, sizeof(err))) < 0 &&
 	    used < msglen)
 		used += (size_t) snprintf(ret_msg + used, msglen - used, "%s; ", err);
 	if (rq.taken && used < msglen)
 		used += (size_t) snprintf(ret_msg + used, msglen - used, "%u unban request%s taken, %u entr%s forgotten; ",
 					  rq.taken, rq.taken == 1 ? "" : "s", rq.forgotten, rq.forgotten == 1 ? "y" : "ies");
-	if ((rs.restored || rs.failed) && used < msglen)
+	if ((rs.restored || rs.failed || cr > 0) && used < msglen)
 		used += (size_t) snprintf(ret_msg + used, msglen - used, "%u running ban%s put back into the kernel, %u queued; ",
 					  rs.restored, rs.restored == 1 ? "" : "s", rs.failed);
 	if (used >= 2 && used < msglen)

@@ -27,7 +27,7 @@
  *		"ready" on stdout once it holds the lock.
  *	bench	N distinct IPv4 addresses (10.x.y.z), two noauth strikes each
  *		as RFC3339 lines with maxretry 2; measures from the second
- *		strike's line entering engine_line() until ipset_backend_test()
+ *		strike's line entering engine_line() until backend_test()
  *		sees the address; prints median, p99, max (µs) and bans/s.
  *	takebench  the cost of N bans_take_requests() calls with an empty
  *		unban.d (what a daemon pays per checkpoint, or per line).
@@ -216,7 +216,7 @@ static int bench(const char *conf, long n)
 				return fail("engine", engine_error(d.e));
 		}
 		add[i] = mono_ns() - t0;
-		int r = ipset_backend_test(d.b.ipset, &a, 32, err, sizeof(err));
+		int r = backend_test(&d.b, &a, 32, err, sizeof(err));
 
 		lat[i] = mono_ns() - t0;
 		if (r != 1)
