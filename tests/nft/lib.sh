@@ -114,7 +114,7 @@ noauth_session() {	# noauth_session EPOCH PID ADDR
 wait_for() {	# wait_for SECONDS COMMAND...
 	w_left=$(($1 * 10))
 	shift
-	while ! "$@" 2>/dev/null; do
+	while ! "$@" >/dev/null 2>&1; do
 		w_left=$((w_left - 1))
 		[ $w_left -gt 0 ] || return 1
 		sleep 0.1
