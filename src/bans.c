@@ -18,7 +18,8 @@
  *	int	bans_unban_state(c, path, b, target, ret_forgotten, err, errlen)
  *	int	bans_unban_all(c, b, target, ret_forgotten, ret_files, err, errlen)
  * DESCRIPTION
- *	The kernel's ipsets do not survive a reboot; the state file does.
+ *	The kernel's sets (ipsets, or authfold's nft table) do not survive a
+ *	reboot; the state file does.
  *	bans_restore() is called by a daemon after state_load(): for every
  *	policy entry whose ban_until lies after now_usec it asks the kernel
  *	(backend_test()) whether the entry is there. A present entry is left alone
@@ -60,6 +61,13 @@
  *	waiting bans that overlap it, and removes from the kernel each
  *	forgotten entry and target itself when it can be a set entry (an
  *	IPv4 /32 or any IPv6 prefix).
+ *
+ *	bans_daemon_step() is what a daemon calls: at start (restore true)
+ *	the unban requests, then bans_restore(); about once a second after
+ *	that the unban requests and backend_check(): when an admin's `nft
+ *	flush ruleset` took authfold's nft table away, the table is made
+ *	again and every running ban put back (bans_restore()), and ret_msg
+ *	says so for the daemon's log.
  *
  *	bans_scratch_load() reads a state file for a reader (status, unban)
  *	through a private copy, so a corrupt file is reported but stays

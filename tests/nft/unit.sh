@@ -5,7 +5,8 @@
 # the refresh by delete+add (a shorter timeout too), del and test; bad
 # prefixes; attach without creating; a set of another type under authfold's
 # name; a new priority and "all ports"; the admin's own table untouched; the
-# check after nft delete table; CAP_NET_ADMIN alone; nothing on stdout.
+# check after nft delete table; CAP_NET_ADMIN alone (also as uid 65534 with
+# an ambient capability, as authfold.service runs it); nothing on stdout.
 
 . "${top_srcdir:-.}/tests/nft/lib.sh"
 
@@ -82,4 +83,12 @@ check "another table name (nft_table)" sh -c "AUTHFOLD_NFT_TABLE=mail_bans '$nc'
 check "a table name nft could not parse is refused" sh -c "! AUTHFOLD_NFT_TABLE='a b' '$nc' open 2>/dev/null"
 check "CAP_NET_ADMIN alone bans (privs)" "$nc" privs 198.51.100.9 60
 check "... it landed" is_member banned4 198.51.100.9
+if command -v setpriv >/dev/null; then
+	# as authfold.service runs it: an unprivileged user, ambient CAP_NET_ADMIN only
+	check "uid 65534 with CAP_NET_ADMIN alone (ambient) bans" setpriv --reuid 65534 --regid 65534 --clear-groups \
+		--inh-caps -all,+net_admin --ambient-caps -all,+net_admin --bounding-set -all,+net_admin "$nc" privs 198.51.100.10 60
+	check "... it landed" is_member banned4 198.51.100.10
+	check "uid 65534 without it: refused, with a message that says so" sh -c "! setpriv --reuid 65534 --regid 65534 \
+		--clear-groups '$nc' open 2>'$tmp/e' && grep -q 'Operation not permitted (needs CAP_NET_ADMIN)' '$tmp/e'"
+fi
 finish
