@@ -540,13 +540,21 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
 		return 0;
 	}
 	if (strcmp(key, "nft_ports") == 0) {
-		c->n_nft_ports = 0;
+		uint16_t old[CONFIG_MAX_LIST];
+		size_t n_old = c->n_nft_ports;
+
+		memcpy(old, c->nft_ports, sizeof(old));
+		c->n_nft_ports = 0;	/* 0: all ports */
 		if (strcmp(value, "all") == 0)
 			return 0;
 		if ((r = each_word(value, add_port, c, why, sizeof(why))) < 0)
 			snprintf(err, errlen, "key '%s': %s", key, why);
-		if (r == 0 && c->n_nft_ports == 0)
-			return bad(err, errlen, key, "expected TCP ports or all, not", value);
+		else if (c->n_nft_ports == 0)
+			r = bad(err, errlen, key, "expected TCP ports or all, not", value);
+		if (r < 0) {	/* a bad value leaves the key as it was */
+			memcpy(c->nft_ports, old, sizeof(old));
+			c->n_nft_ports = n_old;
+		}
 		return r;
 	}
 	if (strcmp(key, "ipset4") == 0 || strcmp(key, "ipset6") == 0) {

@@ -141,6 +141,7 @@ struct nft_backend {
 	size_t n_ports;
 	unsigned v6prefix;
 	bool rebuilt;			/* rebuilt since the last nft_backend_check() */
+	bool unsynced;			/* replies of an earlier request may still come */
 	char *batch;			/* 2 * BATCH_LIMIT */
 	char *rbuf;			/* RECV_SIZE */
 };
@@ -166,6 +167,16 @@ bool nft_backend_name_ok(const char *name)
 	return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.") == n;
 }
 
+/* After a request that ended early, read away what the kernel still had to say. */
+static void drain(struct nft_backend *b)
+{
+	if (!b->unsynced)
+		return;
+	while (recv(mnl_socket_get_fd(b->nl), b->rbuf, RECV_SIZE, MSG_DONTWAIT) > 0 || errno == EINTR)
+		;
+	b->unsynced = false;
+}
+
 /* Queries: one request, replies until the ACK or the end of a dump. */
 
 static int query(struct nft_backend *b, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
@@ -174,6 +185,7 @@ static int query(struct nft_backend *b, struct nlmsghdr *nlh, mnl_cb_t cb, void 
 	ssize_t n;
 	int r;
 
+	drain(b);
 	if (mnl_socket_sendto(b->nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	for (;;) {
@@ -181,11 +193,17 @@ static int query(struct nft_backend *b, struct nlmsghdr *nlh, mnl_cb_t cb, void 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			b->unsynced = true;
 			return -errno;
 		}
+		errno = 0;
 		r = mnl_cb_run(b->rbuf, (size_t) n, seq, b->portid, cb, data);
-		if (r < 0)
-			return errno ? -errno : -EIO;
+		if (r < 0) {
+			r = errno ? -errno : -EIO;
+			/* a kernel error ends the request; anything else may leave replies behind */
+			b->unsynced = r != -ENOENT && r != -EPERM && r != -EEXIST;
+			return r;
+		}
 		if (r == MNL_CB_STOP)
 			return 0;
 	}
@@ -329,6 +347,7 @@ static int batch_send(struct nft_backend *b, struct batch *bt, const char **ret_
 	unsigned acks = 0;
 	int first = 0;
 
+	drain(b);
 	*ret_what = "batch";
 	if (bt->nomem)
 		return -ENOMEM;
@@ -350,25 +369,32 @@ static int batch_send(struct nft_backend *b, struct batch *bt, const char **ret_
 
 		if (pr < 0 && errno == EINTR)
 			continue;
-		if (pr <= 0)
+		if (pr <= 0) {
+			b->unsynced = true;
 			return first ? first : pr < 0 ? -errno : -EIO;
+		}
 		n = recv(pfd.fd, b->rbuf, RECV_SIZE, MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
+			b->unsynced = true;
 			return first ? first : -errno;
 		}
-		for (struct nlmsghdr *h = (struct nlmsghdr *) b->rbuf; mnl_nlmsg_ok(h, (int) n);
-		     h = mnl_nlmsg_next(h, (int *) &n)) {
+		int len = (int) n;
+
+		for (struct nlmsghdr *h = (struct nlmsghdr *) b->rbuf; mnl_nlmsg_ok(h, len); h = mnl_nlmsg_next(h, &len)) {
 			const struct nlmsgerr *e;
 
 			if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
 				continue;
 			e = mnl_nlmsg_get_payload(h);
-			if (h->nlmsg_seq < bt->first || h->nlmsg_seq > bt->last) {
-				/* the batch as a whole was refused (no permission) */
-				if (e->error < 0)
+			if (h->nlmsg_seq - bt->first >= bt->n) {
+				/* not one of the messages: the batch as a whole was
+				   refused (no permission, a failed commit) */
+				if (e->error < 0 && h->nlmsg_seq == bt->first - 1) {
+					b->unsynced = true;
 					return e->error;
+				}
 				continue;
 			}
 			acks++;
