@@ -72,7 +72,11 @@
  *
  *	prefix must be 32 for IPv4 and o->ipv6_prefix for IPv6 (the set holds
  *	networks of that one length); host bits of net are cleared. del and
- *	test of another IPv6 prefix answer "not there", add refuses it.
+ *	test of another IPv6 prefix answer "not there". add of another IPv6
+ *	prefix (a ban from before ipv6_prefix was changed) bans the
+ *	o->ipv6_prefix network that holds net: wider than asked for a longer
+ *	prefix, narrower for a shorter one. Refusing it would leave the ban
+ *	queued and failing for good (engine(3)).
  *
  *	nft_backend_name_ok() accepts the table names nft(8) takes as an
  *	identifier: a letter, then letters, digits, '_' and '.', at most
@@ -782,6 +786,8 @@ int nft_backend_add(struct nft_backend *b, const struct addr *net, unsigned pref
 	bool rebuilt = false;
 	int r;
 
+	if (net->family == AF_INET6 && prefix >= 1 && prefix <= 128)
+		prefix = b->v6prefix;	/* see DESCRIPTION */
 	if ((r = elem_check(b, net, prefix, &c, err, errlen)) < 0)
 		return r;
 	if (seconds == 0) {

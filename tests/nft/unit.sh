@@ -45,8 +45,11 @@ check "... to about 100 s" expect_timeout banned4 192.0.2.10 100
 check "a timeout past the limit is clamped to 2147483 s" "$nc" add 192.0.2.12 32 4000000000
 check "... it is" expect_timeout banned4 192.0.2.12 2147483
 check "a bad IPv4 prefix is refused" sh -c "! '$nc' add 192.0.2.0 24 60 2>'$tmp/e' && grep -q 'bad prefix length 24' '$tmp/e'"
-check "an IPv6 prefix other than ipv6_prefix is refused" sh -c "! '$nc' add 2001:db8:: 48 60 2>/dev/null"
-check "... a del of it is a no-op" "$nc" del 2001:db8:: 48
+check "an IPv6 /48 ban (an older ipv6_prefix) is banned as the /64 holding it" "$nc" add 2001:db8:7:: 48 60
+check "... 2001:db8:7::/64 is the element" is_member banned6 2001:db8:7::
+check "... a del of the /48 is a no-op" "$nc" del 2001:db8:7:: 48
+check "... the /64 stays" is_member banned6 2001:db8:7::
+check "an IPv6 prefix of 0 is refused" sh -c "! '$nc' add 2001:db8:: 0 60 2>/dev/null"
 check "a zero timeout is refused" sh -c "! '$nc' add 192.0.2.13 32 0 2>/dev/null"
 check "del removes 192.0.2.12" "$nc" del 192.0.2.12 32
 check "... it is gone" sh -c "! nft list set inet authfold banned4 | grep -q 192.0.2.12"
