@@ -146,7 +146,7 @@ struct nft_backend {
 	unsigned v6prefix;
 	bool rebuilt;			/* rebuilt since the last nft_backend_check() */
 	bool unsynced;			/* replies of an earlier request may still come */
-	char *batch;			/* 2 * BATCH_LIMIT */
+	char *batch;			/* 2 * BATCH_LIMIT, zeroed: no uninitialized padding goes to the kernel */
 	char *rbuf;			/* RECV_SIZE */
 };
 
@@ -1008,7 +1008,7 @@ static int backend_new(const struct nft_backend_options *o, struct nft_backend *
 		set_err(err, errlen, "nft: bad IPv6 prefix length %u", o->ipv6_prefix);
 		return -EINVAL;
 	}
-	if ((b = calloc(1, sizeof(*b))) == NULL || (b->batch = malloc(2 * BATCH_LIMIT)) == NULL ||
+	if ((b = calloc(1, sizeof(*b))) == NULL || (b->batch = calloc(2, BATCH_LIMIT)) == NULL ||
 	    (b->rbuf = malloc(RECV_SIZE)) == NULL ||
 	    (o->n_ports && (b->ports = calloc(o->n_ports, sizeof(*b->ports))) == NULL)) {
 		nft_backend_free(b);
