@@ -705,6 +705,11 @@ static int ensure(struct nft_backend *b, bool always, bool *ret_rebuilt, char *e
 		char w[64];
 
 		snprintf(w, sizeof(w), "create (%s)", what);
+		if (r == -EEXIST) {
+			set_err(err, errlen, "nft table 'inet %s': create (%s): it exists with another type or flags "
+				"(delete the table, or configure another nft_table)", b->table, what);
+			return r;
+		}
 		return fail(b, r, w, err, errlen);
 	}
 	return 0;

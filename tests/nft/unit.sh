@@ -80,7 +80,7 @@ nft flush ruleset
 nft add table inet authfold
 nft add set inet authfold banned4 '{ type ipv6_addr; }'
 check "a set banned4 of another type is refused" sh -c "! '$nc' open 2>'$tmp/e'"
-check "... with a message naming the table and the set" grep -q "nft table 'inet authfold': create (set banned4)" "$tmp/e"
+check "... with a message naming the table and the set" grep -q "nft table 'inet authfold': create (set banned4): it exists with another type" "$tmp/e"
 nft flush ruleset
 check "another table name (nft_table)" sh -c "AUTHFOLD_NFT_TABLE=mail_bans '$nc' open && nft list table inet mail_bans >/dev/null"
 check "a table name nft could not parse is refused" sh -c "! AUTHFOLD_NFT_TABLE='a b' '$nc' open 2>/dev/null"
