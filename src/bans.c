@@ -577,9 +577,8 @@ int bans_daemon_step(struct engine *e, struct backend *b, const char *state_dir,
 		used += (size_t) snprintf(ret_msg, msglen, "%s; ", err);
 	/* nft: an admin's flush ruleset took authfold's table away */
 	if (!restore && backend_kernel(b)) {
-		if ((cr = backend_check(b, err, sizeof(err))) < 0 && used < msglen)
-			used += (size_t) snprintf(ret_msg + used, msglen - used, "%s; ", err);
-		else if (cr > 0 && used < msglen)
+		/* <0 failed, >0 made again: err says which */
+		if ((cr = backend_check(b, err, sizeof(err))) != 0 && used < msglen)
 			used += (size_t) snprintf(ret_msg + used, msglen - used, "%s; ", err);
 		restore = cr > 0;
 	}
