@@ -40,11 +40,12 @@ check "... and forgotten in the state file" grep -q "1 entry forgotten in 1 stat
 check "unban of the kernel-only 203.0.113.9 removes it" sh -c "'$af' unban -c '$tmp/a.conf' 203.0.113.9 2>/dev/null && ! nft list set inet authfold banned4 | grep -q '203.0.113.9 '"
 
 mkfifo "$tmp/in"
-"$omprog" -c "$tmp/a.conf" <"$tmp/in" >/dev/null 2>"$tmp/err2" &
+"$omprog" -c "$tmp/a.conf" <"$tmp/in" >"$tmp/out2" 2>"$tmp/err2" &
 lib_pids=$!
 exec 3>"$tmp/in"
-check "a daemon runs" wait_for 5 test -e "$tmp/state/unban.d"
-check "unban 2001:db8:9::77 (its /64) through the running daemon" sh -c "'$af' unban -c '$tmp/a.conf' 2001:db8:9::77 2>'$tmp/u2' && grep -q 'done by the running daemon' '$tmp/u2'"
+# ready (it holds the lock) once it said OK to rsyslog
+check "a daemon runs" wait_for 10 grep -qx OK "$tmp/out2"
+check "unban 2001:db8:9::77 (its /64) through the running daemon" sh -c "'$af' unban -c '$tmp/a.conf' 2001:db8:9::77 2>'$tmp/u2' && grep -q 'done by the running daemon' '$tmp/u2' || { sed 's/^/# /' '$tmp/u2' '$tmp/err2'; false; }"
 check "... 2001:db8:9::/64 is gone from banned6" sh -c "! nft list set inet authfold banned6 | grep -q '2001:db8:9:: '"
 exec 3>&-
 wait $lib_pids
