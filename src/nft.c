@@ -100,7 +100,10 @@
  *	Not thread-safe: one backend per thread. An admin who flushes only the
  *	elements of a ban set (`nft flush set`) is not noticed: the bans
  *	come back at the next daemon start. Rules an admin adds to authfold's
- *	chain are removed at the next rebuild.
+ *	chain are removed at the next rebuild. Every nft_backend_open()
+ *	(daemon start, replay --ban, unban) rewrites the rules, which resets
+ *	their counters. With no ports, a ports set left from an earlier
+ *	configuration stays in the table, unused.
  */
 
 #include "nft.h"
