@@ -50,7 +50,7 @@
  *	Input is rsyslog's rendering of untrusted syslog messages; lines
  *	longer than ENGINE_LINE_MAX are read in pieces (linereader(3)), so
  *	memory is bounded. Error replies are built from paths and
- *	strerror() only. All descriptors are close-on-exec. With the ipset
+ *	strerror() only. All descriptors are close-on-exec. With the ipset or nft
  *	backend, only CAP_NET_ADMIN is kept once everything is open
  *	(privs(3)); otherwise no new privileges can be gained.
  */
@@ -540,12 +540,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if ((r = backend_open(c, &backend, err, sizeof(err))) < 0) {
-		say("backend = ipset: %s", err[0] ? err : strerror(-r));
+		say("backend = %s: %s", backend_kind_name(c->backend), err[0] ? err : strerror(-r));
 		goto out;
 	}
 	if (backend.warning[0])
 		say("%s", backend.warning);
-	if (c->backend == BACKEND_IPSET) {
+	if (c->backend != BACKEND_NONE) {
 		if ((r = privs_keep_net_admin(err, sizeof(err))) < 0) {
 			say("cannot drop privileges: %s", err[0] ? err : strerror(-r));
 			goto out;

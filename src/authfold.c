@@ -85,9 +85,10 @@ static const char usage_text[] =
 	"Options of status:\n"
 	"  -c, --config FILE    as for replay\n"
 	"  -j, --json           one JSON document instead of tables\n"
-	"  Reads STATE_DIR/*.state (never changes them) and, with backend = ipset and\n"
-	"  CAP_NET_ADMIN, checks each ban in the kernel sets and lists their entries\n"
-	"  that no state file knows; it never creates a set. Without it, a note says so.\n"
+	"  Reads STATE_DIR/*.state (never changes them) and, with backend = ipset or nft\n"
+	"  and CAP_NET_ADMIN, checks each ban in the kernel sets and lists their entries\n"
+	"  that no state file knows; it never creates a set or table. Without it, a note\n"
+	"  says so.\n"
 	"\n"
 	"Options of unban:\n"
 	"  -c, --config FILE    as for replay\n"
@@ -225,7 +226,7 @@ static int cmd_replay(int argc, char **argv)
 		goto out;
 	}
 	if (ban && (r = backend_open(c, &backend, err, sizeof(err))) < 0) {
-		fprintf(stderr, "authfold: backend %s: %s\n", c->backend == BACKEND_IPSET ? "ipset" : "none", err);
+		fprintf(stderr, "authfold: backend %s: %s\n", backend_kind_name(c->backend), err);
 		status = 1;
 		goto out;
 	}
@@ -546,15 +547,16 @@ static int cmd_journal(int argc, char **argv)
 		goto out;
 	}
 
-	/* Bans: the kernel's ipsets, or (backend = none) everything but the
-	   kernel call. With ipset, keep CAP_NET_ADMIN only, at once. */
+	/* Bans: the kernel's ipsets or authfold's nft table, or (backend =
+	   none) everything but the kernel call. With a kernel backend, keep
+	   CAP_NET_ADMIN only, at once. */
 	if ((r = backend_open(c, &backend, err, sizeof(err))) < 0) {
-		fprintf(stderr, "authfold: journal: backend %s: %s\n", c->backend == BACKEND_IPSET ? "ipset" : "none", err);
+		fprintf(stderr, "authfold: journal: backend %s: %s\n", backend_kind_name(c->backend), err);
 		goto out;
 	}
 	if (backend.warning[0])
 		fprintf(stderr, "authfold: journal: %s\n", backend.warning);
-	if (c->backend == BACKEND_IPSET && (r = privs_keep_net_admin(err, sizeof(err))) < 0) {
+	if (c->backend != BACKEND_NONE && (r = privs_keep_net_admin(err, sizeof(err))) < 0) {
 		fprintf(stderr, "authfold: journal: %s\n", err);
 		goto out;
 	}
@@ -839,7 +841,7 @@ static int cmd_unban(int argc, char **argv)
 	*strrchr(name, '-') = '/';	/* shown as ADDR/PREFIX */
 	/* The kernel at once, whoever holds the history. */
 	if ((r = backend_open(c, &backend, err, sizeof(err))) < 0) {
-		fprintf(stderr, "authfold: unban: backend %s: %s\n", c->backend == BACKEND_IPSET ? "ipset" : "none", err);
+		fprintf(stderr, "authfold: unban: backend %s: %s\n", backend_kind_name(c->backend), err);
 		goto out;
 	}
 	if ((t.net.family == AF_INET6 || t.prefix == 32) &&

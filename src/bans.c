@@ -18,7 +18,8 @@
  *	int	bans_unban_state(c, path, b, target, ret_forgotten, err, errlen)
  *	int	bans_unban_all(c, b, target, ret_forgotten, ret_files, err, errlen)
  * DESCRIPTION
- *	The kernel's ipsets do not survive a reboot; the state file does.
+ *	The kernel's sets (ipsets, or authfold's nft table) do not survive a
+ *	reboot; the state file does.
  *	bans_restore() is called by a daemon after state_load(): for every
  *	policy entry whose ban_until lies after now_usec it asks the kernel
  *	(backend_test()) whether the entry is there. A present entry is left alone
@@ -60,6 +61,13 @@
  *	waiting bans that overlap it, and removes from the kernel each
  *	forgotten entry and target itself when it can be a set entry (an
  *	IPv4 /32 or any IPv6 prefix).
+ *
+ *	bans_daemon_step() is what a daemon calls: at start (restore true)
+ *	the unban requests, then bans_restore(); about once a second after
+ *	that the unban requests and backend_check(): when an admin's `nft
+ *	flush ruleset` took authfold's nft table away, the table is made
+ *	again and every running ban put back (bans_restore()), and ret_msg
+ *	says so for the daemon's log.
  *
  *	bans_scratch_load() reads a state file for a reader (status, unban)
  *	through a private copy, so a corrupt file is reported but stays
@@ -617,7 +625,7 @@ int bans_daemon_step(struct engine *e, struct backend *b, const char *state_dir,
 	struct timespec now;
 	char dir[4096], err[512] = "";
 	size_t used = 0;
-	int r, rr = 0;
+	int r, rr = 0, cr = 0;
 
 	ret_msg[0] = 0;
 	/* At start, make unban.d ours, so that a daemon that is not root can read it. */
@@ -625,15 +633,22 @@ int bans_daemon_step(struct engine *e, struct backend *b, const char *state_dir,
 		(void) request_dir(state_dir, dir);
 	if ((r = bans_take_requests(e, b, state_dir, &rq, err, sizeof(err))) < 0)
 		used += (size_t) snprintf(ret_msg, msglen, "%s; ", err);
+	/* nft: an admin's flush ruleset took authfold's table away */
+	if (!restore && backend_kernel(b)) {
+		/* <0 failed, >0 made again: err says which */
+		if ((cr = backend_check(b, err, sizeof(err))) != 0 && used < msglen)
+			used += (size_t) snprintf(ret_msg + used, msglen - used, "%s; ", err);
+		restore = cr > 0;
+	}
 	clock_gettime(CLOCK_REALTIME, &now);
-	if (restore && b->ipset &&
+	if (restore && backend_kernel(b) &&
 	    (rr = bans_restore(e, b, (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000, &rs, err, sizeof(err))) < 0 &&
 	    used < msglen)
 		used += (size_t) snprintf(ret_msg + used, msglen - used, "%s; ", err);
 	if (rq.taken && used < msglen)
 		used += (size_t) snprintf(ret_msg + used, msglen - used, "%u unban request%s taken, %u entr%s forgotten; ",
 					  rq.taken, rq.taken == 1 ? "" : "s", rq.forgotten, rq.forgotten == 1 ? "y" : "ies");
-	if ((rs.restored || rs.failed) && used < msglen)
+	if ((rs.restored || rs.failed || cr > 0) && used < msglen)
 		used += (size_t) snprintf(ret_msg + used, msglen - used, "%u running ban%s put back into the kernel, %u queued; ",
 					  rs.restored, rs.restored == 1 ? "" : "s", rs.failed);
 	if (used >= 2 && used < msglen)

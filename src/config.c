@@ -36,6 +36,7 @@
 
 #include "config.h"
 
+#include "nft.h"
 #include "rules.h"
 
 #include <errno.h>
@@ -232,6 +233,33 @@ static int add_tag(struct config *c, const char *w, char *err, size_t errlen)
 	return 0;
 }
 
+/* nft_ports: a TCP port 1..65535, each once */
+static int add_port(struct config *c, const char *w, char *err, size_t errlen)
+{
+	unsigned long long n;
+
+	if (parse_uint(w, 65535, &n) < 0 || n == 0) {
+		snprintf(err, errlen, "'%.64s' is not a port from 1 to 65535", w);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < c->n_nft_ports; i++)
+		if (c->nft_ports[i] == n) {
+			snprintf(err, errlen, "port %llu given twice", n);
+			return -EINVAL;
+		}
+	if (c->n_nft_ports == CONFIG_MAX_LIST) {
+		snprintf(err, errlen, "more than %d entries", CONFIG_MAX_LIST);
+		return -EINVAL;
+	}
+	c->nft_ports[c->n_nft_ports++] = (uint16_t) n;
+	return 0;
+}
+
+const char *backend_kind_name(enum backend_kind k)
+{
+	return k == BACKEND_IPSET ? "ipset" : k == BACKEND_NFT ? "nft" : "none";
+}
+
 static void clear_tags(struct config *c)
 {
 	for (size_t i = 0; i < c->n_smtpd_tags; i++)
@@ -248,8 +276,14 @@ struct config *config_new(void)
 		return NULL;
 	if (set_string(&c->summary_log, "/var/log/mail.summary.log") < 0 ||
 	    set_string(&c->state_dir, LOCALSTATEDIR "/lib/authfold") < 0 ||
-	    set_string(&c->ipset4, "authfold4") < 0 || set_string(&c->ipset6, "authfold6") < 0)
+	    set_string(&c->ipset4, "authfold4") < 0 || set_string(&c->ipset6, "authfold6") < 0 ||
+	    set_string(&c->nft_table, "authfold") < 0)
 		goto fail;
+	c->nft_priority = -10;
+	c->nft_ports[0] = 25;
+	c->nft_ports[1] = 465;
+	c->nft_ports[2] = 587;
+	c->n_nft_ports = 3;
 	c->summary_format = SUMMARY_AS_INPUT;
 	c->backend = BACKEND_IPSET;
 	c->maxretry = 2;
@@ -289,6 +323,7 @@ void config_free(struct config *c)
 	free(c->state_dir);
 	free(c->ipset4);
 	free(c->ipset6);
+	free(c->nft_table);
 	clear_tags(c);
 	rules_free(c->rules);	/* site rules (issue 6) */
 	/* --- journal source (issue 5) --- */
@@ -480,11 +515,47 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
 	if (strcmp(key, "backend") == 0) {
 		if (strcmp(value, "ipset") == 0)
 			c->backend = BACKEND_IPSET;
+		else if (strcmp(value, "nft") == 0)
+			c->backend = BACKEND_NFT;
 		else if (strcmp(value, "none") == 0)
 			c->backend = BACKEND_NONE;
 		else
-			return bad(err, errlen, key, "expected ipset or none, not", value);
+			return bad(err, errlen, key, "expected ipset, nft or none, not", value);
 		return 0;
+	}
+	if (strcmp(key, "nft_table") == 0) {
+		if (!nft_backend_name_ok(value))
+			return bad(err, errlen, key, "not a table name (a letter, then up to 63 of A-Z a-z 0-9 _ .):", value);
+		return set_string(&c->nft_table, value);
+	}
+	if (strcmp(key, "nft_priority") == 0) {
+		char *end;
+		long v;
+
+		errno = 0;
+		v = strtol(value, &end, 10);
+		if (errno || end == value || *end || v < -1000 || v > 1000)
+			return bad(err, errlen, key, "expected a number from -1000 to 1000, not", value);
+		c->nft_priority = (int32_t) v;
+		return 0;
+	}
+	if (strcmp(key, "nft_ports") == 0) {
+		uint16_t old[CONFIG_MAX_LIST];
+		size_t n_old = c->n_nft_ports;
+
+		memcpy(old, c->nft_ports, sizeof(old));
+		c->n_nft_ports = 0;	/* 0: all ports */
+		if (strcmp(value, "all") == 0)
+			return 0;
+		if ((r = each_word(value, add_port, c, why, sizeof(why))) < 0)
+			snprintf(err, errlen, "key '%s': %s", key, why);
+		else if (c->n_nft_ports == 0)
+			r = bad(err, errlen, key, "expected TCP ports or all, not", value);
+		if (r < 0) {	/* a bad value leaves the key as it was */
+			memcpy(c->nft_ports, old, sizeof(old));
+			c->n_nft_ports = n_old;
+		}
+		return r;
 	}
 	if (strcmp(key, "ipset4") == 0 || strcmp(key, "ipset6") == 0) {
 		size_t len = strlen(value);

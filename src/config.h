@@ -14,7 +14,7 @@
 #define IPSET_TIMEOUT_MAX	2147483	/* seconds; the kernel's limit */
 
 enum summary_format { SUMMARY_AS_INPUT, SUMMARY_RFC3339, SUMMARY_TRADITIONAL };
-enum backend_kind { BACKEND_IPSET, BACKEND_NONE };
+enum backend_kind { BACKEND_IPSET, BACKEND_NONE, BACKEND_NFT };
 
 /* --- site rules (issue 6): reasons are NOAUTH, SASLFAIL and the names
    strike rules define, numbered in order of first use in the process;
@@ -31,6 +31,11 @@ struct config {
 	char *state_dir;
 	enum backend_kind backend;
 	char *ipset4, *ipset6;
+	/* --- nftables backend (issue 14) --- */
+	char *nft_table;		/* table of family inet */
+	int32_t nft_priority;		/* of its input hook chain */
+	uint16_t nft_ports[CONFIG_MAX_LIST];	/* TCP ports dropped */
+	size_t n_nft_ports;		/* 0: all ports */
 	unsigned maxretry;
 	int64_t findtime, bantime, bantime_max;	/* seconds */
 	double bantime_factor;
@@ -69,6 +74,7 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
 int parse_duration(const char *text, int64_t *ret_seconds);
 void format_duration(int64_t seconds, char *buf, size_t len);
 const char *reason_name(enum reason r);
+const char *backend_kind_name(enum backend_kind k);	/* "ipset", "nft", "none" */
 /* --- site rules (issue 6) --- */
 int reason_lookup(const char *name);	/* the reason's number, or -ENOENT */
 int reason_intern(const char *name);	/* the number, a new one if need be; -EINVAL, -ENOSPC */

@@ -10,7 +10,7 @@
  *	int	privs_no_new_privs()
  * DESCRIPTION
  *	privs_keep_net_admin() is called once, early, by programs that ban
- *	through the ipset backend.
+ *	through the ipset or nft backend.
  *
  *	Running as root (effective uid 0), it uses libcap-ng to keep
  *	CAP_NET_ADMIN in the effective and permitted sets only, clears the

@@ -14,7 +14,7 @@
  *
  *	- the running bans: address or prefix, remaining time, end, times
  *	  banned, the last ban's length, the last reason and strike, the state
- *	  file, and with o->kernel and backend = ipset whether the kernel set
+ *	  file, and with o->kernel and backend = ipset or nft whether the kernel set
  *	  holds the entry and the kernel's own remaining timeout;
  *	- with o->kernel, the entries of the kernel sets that no running ban
  *	  of a state file accounts for (made by replay --ban, by hand, or by
@@ -25,8 +25,9 @@
  *	  for a retry: "bans waiting for the kernel: N (FILE), last error:
  *	  TEXT, since TIME" (engine_ban_state(), saved by state(3)).
  *
- *	The kernel is read by one save listing of each set, attached to
- *	without creating a missing set (ipset_backend_attach()); at most
+ *	The kernel is read by one listing of each set (ipset: a save
+ *	listing; nft: a dump of the set's elements), attached to without
+ *	creating a missing set or table (backend_attach()); at most
  *	STATUS_KERNEL_ENTRIES_MAX entries, or a note says the sets were not
  *	read.
  *
@@ -34,7 +35,7 @@
  *
  *	  {"now":"…","state_dir":"…","maxretry":2,"findtime":86400,
  *	   "states":[{"file":"omprog.state","ok":true}],
- *	   "kernel":{"checked":true,"set4":"authfold4","set6":"authfold6"},
+ *	   "kernel":{"checked":true,"backend":"ipset","set4":"authfold4","set6":"authfold6"},
  *	   "bans":[{"addr":"192.0.2.10","prefix":32,"remaining":86213,
  *	     "until":"2026-11-27T19:27:50Z","times_banned":1,"last_ban_seconds":86400,
  *	     "last_reason":"noauth","last_strike":"2026-11-26T19:27:50Z",
@@ -45,6 +46,9 @@
  *	     "kernel_timeout":3000}],
  *	   "waiting":[{"state":"omprog.state","bans":3,"since":"…",
  *	     "last_error":"cannot ban 192.0.2.9/32: …"}],"notes":["…"]}
+ *
+ *	With backend = nft, "kernel" also has "table" (nft_table, family
+ *	inet) and the sets are banned4 and banned6.
  *
  *	in_kernel is null and kernel_timeout absent when the kernel was not
  *	asked. Problems (no state_dir, a corrupt state file, no permission
@@ -57,7 +61,6 @@
 #include "status.h"
 
 #include "bans.h"
-#include "ipset.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -258,7 +261,7 @@ static int kentry_cmp(const void *a, const void *b)
 }
 
 /*
- * Lists both kernel sets once (libipset's save listing) and looks every ban
+ * Lists both kernel sets once (backend_list()) and looks every ban
  * up in it: in_kernel and the kernel's remaining timeout. The entries no
  * running ban accounts for are left unmatched in *k, in address order.
  * Attaches to the sets only: a missing set is a note, never created.
@@ -266,23 +269,23 @@ static int kentry_cmp(const void *a, const void *b)
 static void kernel_lookup(const struct config *c, struct rows *bans, struct kentries *k, struct notes *ns,
 			  bool *ret_checked)
 {
-	struct ipset_backend *b = NULL;
+	struct backend b;
 	char err[512];
 	int r;
 
 	*ret_checked = false;
-	if ((r = ipset_backend_attach(c->ipset4, c->ipset6, &b, err, sizeof(err))) < 0) {
+	if ((r = backend_attach(c, &b, err, sizeof(err))) < 0) {
 		note(ns, "kernel sets not read: %s", err);
 		return;
 	}
-	if ((r = ipset_backend_list(b, AF_INET, kentry_add, k, err, sizeof(err))) < 0 ||
-	    (r = ipset_backend_list(b, AF_INET6, kentry_add, k, err, sizeof(err))) < 0) {
+	if ((r = backend_list(&b, AF_INET, kentry_add, k, err, sizeof(err))) < 0 ||
+	    (r = backend_list(&b, AF_INET6, kentry_add, k, err, sizeof(err))) < 0) {
 		note(ns, "kernel sets not read: %s", err);
-		ipset_backend_free(b);
+		backend_close(&b);
 		k->n = 0;
 		return;
 	}
-	ipset_backend_free(b);
+	backend_close(&b);
 	if (k->nomem || k->full) {
 		note(ns, "kernel sets not read: %s", k->nomem ? "out of memory" :
 		     "more than " STATUS_KERNEL_ENTRIES_MAX_TEXT " entries");
@@ -371,7 +374,7 @@ static void print_table(FILE *fp, const struct config *c, char **files, const st
 			addr_format(&e->c.net, t);
 			snprintf(a, sizeof(a), "%s/%u", t, e->c.prefix);
 			snprintf(kt, sizeof(kt), e->seconds ? "%us" : "no timeout", e->seconds);
-			fprintf(fp, "%-28s %-12s %s\n", a, kt, e->c.net.family == AF_INET ? c->ipset4 : c->ipset6);
+			fprintf(fp, "%-28s %-12s %s\n", a, kt, backend_set_name(c, e->c.net.family));
 		}
 	}
 	format_duration(c->findtime, len, sizeof(len));
@@ -411,11 +414,16 @@ static void print_json(FILE *fp, const struct config *c, char **files, const int
 		fprintf(fp, ",\"ok\":%s}", file_ok[i] ? "true" : "false");
 	}
 	fprintf(fp, "],\"kernel\":{\"checked\":%s", checked ? "true" : "false");
-	if (c->backend == BACKEND_IPSET) {
+	if (c->backend != BACKEND_NONE) {
+		fprintf(fp, ",\"backend\":\"%s\"", backend_kind_name(c->backend));
+		if (c->backend == BACKEND_NFT) {
+			fputs(",\"table\":", fp);
+			json_str(fp, c->nft_table);
+		}
 		fputs(",\"set4\":", fp);
-		json_str(fp, c->ipset4);
+		json_str(fp, backend_set_name(c, AF_INET));
 		fputs(",\"set6\":", fp);
-		json_str(fp, c->ipset6);
+		json_str(fp, backend_set_name(c, AF_INET6));
 	}
 	fputs("},\"bans\":[", fp);
 	for (size_t i = 0; i < bans->n; i++) {
@@ -458,7 +466,7 @@ static void print_json(FILE *fp, const struct config *c, char **files, const int
 			continue;
 		addr_format(&e->c.net, t);
 		fprintf(fp, "%s{\"addr\":\"%s\",\"prefix\":%u,\"set\":", first ? "" : ",", t, e->c.prefix);
-		json_str(fp, e->c.net.family == AF_INET ? c->ipset4 : c->ipset6);
+		json_str(fp, backend_set_name(c, e->c.net.family));
 		fprintf(fp, ",\"kernel_timeout\":%u}", e->seconds);
 		first = 0;
 	}
@@ -511,9 +519,9 @@ int status_write(FILE *fp, const struct config *c, const struct status_options *
 	}
 	if (n == 0)
 		note(&ns, "no *.state file in '%s'", c->state_dir);
-	if (r >= 0 && o->kernel && c->backend == BACKEND_IPSET)
+	if (r >= 0 && o->kernel && c->backend != BACKEND_NONE)
 		kernel_lookup(c, &bans, &k, &ns, &checked);
-	else if (r >= 0 && c->backend != BACKEND_IPSET)
+	else if (r >= 0 && c->backend == BACKEND_NONE)
 		note(&ns, "backend = none: no kernel sets");
 	if (r >= 0) {
 		if (o->json) {

@@ -4,7 +4,7 @@
     e2e.py drive DIR MODE     play the clients against the Postfix of run.sh
                               (inside its network namespace); live checks of
                               the kernel's verdicts; writes DIR/out/drive.json
-    e2e.py check TOP MODE...  check the logs of the passes MODE (verbose, plain)
+    e2e.py check TOP MODE...  check the logs of the passes MODE (verbose, plain, journal, nft)
                               in TOP/MODE/out; TAP lines; exit 1 on a failure
 
 Clients, strictly sequential, each from its own documentation address (local
@@ -44,6 +44,7 @@ the log and the two passes log the same lines in the same order).
 
 import base64
 import difflib
+import ipaddress
 import json
 import os
 import re
@@ -76,6 +77,8 @@ BANS = {("192.0.2.10", 32, "authfold4"), ("198.51.100.21", 32, "authfold4"),
         ("198.51.100.22", 32, "authfold4"), ("203.0.113.30", 32, "authfold4"),
         ("203.0.113.40", 32, "authfold4"), ("2001:db8::", 64, "authfold6")}
 NEVER = [USER, "2001:db8:1::20"]
+NFT = False             # the nft pass: backend = nft, no ipset, no iptables rule
+NFT_SET = {"authfold4": "banned4", "authfold6": "banned6"}
 G465 = "198.51.100.22"
 J = "203.0.113.40"
 BANTIME = 3600
@@ -145,6 +148,11 @@ class Driver:
     # -- kernel ----------------------------------------------------------------
     @staticmethod
     def in_set(addr):
+        if NFT:     # authfold's own table; IPv6 elements are the /64 networks
+            s, elem = ("banned6", str(ipaddress.ip_network(addr + "/64", strict=False).network_address)) \
+                if ":" in addr else ("banned4", addr)
+            return subprocess.run(["nft", "get", "element", "inet", "authfold", s, "{ %s }" % elem],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
         s = "authfold6" if ":" in addr else "authfold4"
         return subprocess.run(["ipset", "-q", "test", s, addr],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
@@ -618,6 +626,8 @@ class Session:
 
 
 def drive(d, mode):
+    global NFT
+    NFT = mode == "nft"
     drv = Driver(d, mode)
     ok = False
     try:
@@ -723,6 +733,7 @@ def check_pass(top, mode, authfold):
     d = os.path.join(top, mode, "out")
     verbose = mode != "plain"
     print("# pass %s (%s)" % (mode, {"verbose": "smtpd -v, rsyslog + authfold-omprog",
+                                     "nft": "smtpd -v, rsyslog + authfold-omprog, backend = nft, no iptables",
                                      "plain": "smtpd without -v, rsyslog + authfold-omprog",
                                      "journal": "smtpd -v, journald + authfold journal"}[mode]))
     drv = {}
@@ -820,10 +831,69 @@ def check_pass(top, mode, authfold):
     ok(not forged, "%s: no event names %s" % (mode, " or ".join(NEVER)),
        "\n".join(json.dumps(e) for e in forged))
     bans = {(e.get("addr"), e.get("prefix"), e.get("set")) for e in ev if e.get("event") == "ban"}
-    ok(bans == BANS and all(e.get("seconds") == BANTIME for e in ev if e.get("event") == "ban"),
-       "%s: ban events %s for %ds" % (mode, sorted(BANS), BANTIME), "got %s" % sorted(bans))
+    want_bans = {(a, p, NFT_SET[s]) for a, p, s in BANS} if mode == "nft" else BANS
+    ok(bans == want_bans and all(e.get("seconds") == BANTIME for e in ev if e.get("event") == "ban"),
+       "%s: ban events %s for %ds" % (mode, sorted(want_bans), BANTIME), "got %s" % sorted(bans))
+    if mode == "nft":
+        check_nft(d, mode)
+    else:
+        check_ipset(d, mode)
 
-    # 4. the kernel sets at the end (ipset list saved by run.sh)
+    # 5. mail delivered (local)
+    for tag in ("e2e-submission", "e2e-plain", "e2e-v6", "e2e-forger"):
+        ok(any(re.search(r"postfix/cleanup\[\d+\]: \w+: message-id=<%s@e2e\.example\.net>" % tag, l)
+               for l in summary),
+           "%s: %s accepted (cleanup message-id line in the summary)" % (mode, tag))
+    sent = [l for l in summary if re.search(r"postfix/local\[\d+\]: \w+: to=<alice@example\.test>.*"
+                                            r"status=sent \(delivered to file: /var/mail/alice\)", l)]
+    ok(len(sent) == 4, "%s: 4 local deliveries to alice logged (%d)" % (mode, len(sent)))
+    box = "\n".join(read_lines(os.path.join(top, mode, "mail", "alice")))
+    ok(all("Message-ID: <%s@e2e.example.net>" % t in box
+           for t in ("e2e-submission", "e2e-plain", "e2e-v6", "e2e-forger")),
+       "%s: the 4 messages are in alice's mailbox" % mode)
+    return summary, all_log
+
+
+def check_nft(d, mode):
+    """4. backend = nft: authfold's table at the end (nft -j list ruleset saved
+    by run.sh), its rules' counters, and not one iptables rule."""
+    try:
+        with open(os.path.join(d, "nft.json")) as f:
+            objs = json.load(f)["nftables"]
+    except (OSError, ValueError, KeyError):
+        objs = []
+    members = {}
+    rules = []
+    for o in objs:
+        s = o.get("set")
+        if s and s.get("table") == "authfold" and s.get("family") == "inet":
+            members[s["name"]] = {}
+            for e in s.get("elem", []):
+                e = e["elem"] if isinstance(e, dict) else {"val": e}
+                members[s["name"]][e["val"]] = e.get("expires", 0)
+        r = o.get("rule")
+        if r and r.get("table") == "authfold" and r.get("chain") == "input":
+            rules.append(r)
+    v4 = sorted(a for a, _, s in BANS if s == "authfold4")
+    ok(sorted(members.get("banned4", {})) == v4, "%s: inet authfold banned4 holds exactly %s" % (mode, " ".join(v4)),
+       "got %s" % sorted(members.get("banned4", {})))
+    ok(set(members.get("banned6", {})) == {"2001:db8::"}, "%s: banned6 holds exactly 2001:db8:: (the /64)" % mode,
+       "got %s" % sorted(members.get("banned6", {})))
+    tmo = [t for n in ("banned4", "banned6") for t in members.get(n, {}).values()]
+    ok(tmo and all(BANTIME - 600 < t <= BANTIME for t in tmo),
+       "%s: kernel timeouts within bantime (1h): %s" % (mode, sorted(tmo)))
+    for fam, set_name in (("4", "banned4"), ("6", "banned6")):
+        n = [x["counter"]["packets"] for r in rules if ("@" + set_name) in json.dumps(r)
+             for x in r.get("expr", []) if "counter" in x]
+        ok(len(n) == 1 and n[0] > 0, "%s: authfold's own IPv%s rule dropped packets (%s)"
+           % (mode, fam, n[0] if n else "no rule"))
+    ipt = [l for l in read_lines(os.path.join(d, "iptables-save.txt")) if l.startswith("-A ")]
+    ok(not ipt, "%s: not one iptables/ip6tables rule in the namespace" % mode, "\n".join(ipt))
+
+
+def check_ipset(d, mode):
+    """4. backend = ipset: the kernel sets at the end (ipset list saved by
+    run.sh) and the README's iptables rules."""
     members = {}
     cur = None
     for l in read_lines(os.path.join(d, "ipset.txt")):
@@ -854,20 +924,6 @@ def check_pass(top, mode, authfold):
         ok(m is not None and int(m.group(1)) > 0,
            "%s: the README's authfold%s DROP rule dropped packets (%s)"
            % (mode, fam, m.group(1) if m else "no rule"))
-
-    # 5. mail delivered (local)
-    for tag in ("e2e-submission", "e2e-plain", "e2e-v6", "e2e-forger"):
-        ok(any(re.search(r"postfix/cleanup\[\d+\]: \w+: message-id=<%s@e2e\.example\.net>" % tag, l)
-               for l in summary),
-           "%s: %s accepted (cleanup message-id line in the summary)" % (mode, tag))
-    sent = [l for l in summary if re.search(r"postfix/local\[\d+\]: \w+: to=<alice@example\.test>.*"
-                                            r"status=sent \(delivered to file: /var/mail/alice\)", l)]
-    ok(len(sent) == 4, "%s: 4 local deliveries to alice logged (%d)" % (mode, len(sent)))
-    box = "\n".join(read_lines(os.path.join(top, mode, "mail", "alice")))
-    ok(all("Message-ID: <%s@e2e.example.net>" % t in box
-           for t in ("e2e-submission", "e2e-plain", "e2e-v6", "e2e-forger")),
-       "%s: the 4 messages are in alice's mailbox" % mode)
-    return summary, all_log
 
 
 def check(top, modes, authfold):

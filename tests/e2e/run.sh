@@ -11,10 +11,11 @@
 # socket): tests/lib/mxns.sh, shared with tests/fixtures/record.sh. The
 # host's Postfix configuration, /dev, ipsets and firewall are never touched.
 #
-# Three passes of the same clients (tests/e2e/e2e.py), each in a fresh
+# Four passes of the same clients (tests/e2e/e2e.py), each in a fresh
 # namespace: "verbose" (smtpd -v on 25, on submission 587 and on smtps 465
-# with smtpd_tls_wrappermode, rsyslog),
-# "plain" (Postfix without -v, rsyslog) and "journal" (smtpd -v, no rsyslog:
+# with smtpd_tls_wrappermode, rsyslog), "nft" (as verbose, but backend = nft:
+# authfold's own nftables table drops the banned clients, no ipset and not one
+# iptables rule), "plain" (Postfix without -v, rsyslog) and "journal" (smtpd -v, no rsyslog:
 # systemd-journald started by hand on the private /dev/log, a private /run
 # and volatile storage, and `authfold journal` following that namespace's
 # system journal from its READY=1). Each pass:
@@ -22,19 +23,20 @@
 #     imuxsock on the private /dev/log, an omfile writing every
 #     postfix line (all.log), and the shipped snippet with only its paths
 #     replaced (binary, authfold config, omprog output), as tests/rsyslog do;
-#   - authfold: backend = ipset, maxretry = 2, bantime = 1h, summary, events
-#     and state in the temp dir;
+#   - authfold: backend = ipset (nft pass: nft), maxretry = 2, bantime = 1h,
+#     summary, events and state in the temp dir;
 #   - clients (e2e.py drive) with live checks: the bans happen, the next
 #     connection of a banned client is dropped by the kernel (no answer within
 #     2 s), the probe->ban latency is measured, the real user is never banned;
 #   - after Postfix stops and the summary has caught up, the sets and the
-#     firewall counters are saved.
+#     firewall counters are saved (nft pass: nft -j list ruleset, and
+#     iptables-save/ip6tables-save to show that there is no rule).
 # Then e2e.py check: the summary is byte for byte `authfold replay` of the
 # all-lines log, strikes/bans/sets/deliveries are the expected ones, and the
 # -v pass's summary minus the synthetic lines equals (masked) the smtpd lines
 # Postfix wrote without -v for the same traffic.
 #
-# Exit 77 (skip) when not root or when postfix, rsyslogd (omprog), ipset,
+# Exit 77 (skip) when not root or when postfix, rsyslogd (omprog), ipset, nft,
 # iptables, ip netns or the kernel's ipset/xt_set support are missing, found
 # before any pass ran: once a pass ran, a missing prerequisite is a failure
 # (a later pass cannot hide an earlier pass's failure, or its own, behind a
@@ -45,7 +47,7 @@
 # root): there it is a failure, so e2e cannot pass without testing journal
 # mode. E2E_PASSES chosen by hand is taken as it is.
 # KEEP=1 keeps the temp dir (it is also kept on failure).
-# E2E_PASSES="verbose journal" runs only those passes. About 95 s on 2 cores.
+# E2E_PASSES="verbose journal" runs only those passes. About 125 s on 2 cores.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 set -uo pipefail
 
@@ -79,7 +81,8 @@ wait_until() {
 # Inner part: inside the network namespace, in a private mount/UTS namespace.
 #   run.sh --inner MODE DIR
 inner() {
-    local mode=$1 D=$2 n
+    local mode=$1 D=$2 n backend=ipset
+    [ "$mode" = nft ] && backend=nft
     mkdir -p "$D/out"
     mx_private_root "$D" || die "cannot set up the private mail server root"
     mx_postfix_config "authfold end-to-end test (tests/e2e/run.sh)" 30s /usr/share/postfix/master.cf.dist ||
@@ -100,10 +103,12 @@ inner() {
 summary_log = $D/out/summary.log
 events_log = $D/out/events.log
 state_dir = $D/state
-backend = ipset
+backend = $backend
 maxretry = 2
 bantime = 1h
 EOF
+    # nft: nothing by hand, authfold-omprog makes its table when rsyslog starts it
+    if [ "$mode" != nft ]; then
     # The sets must exist before the rules that name them: an empty replay
     # with the same configuration (but another state dir) creates them.
     sed "s|^state_dir = .*|state_dir = $D/state0|" "$D/authfold.conf" >"$D/authfold0.conf"
@@ -116,6 +121,7 @@ EOF
         exit 77
     ip6tables -I INPUT -p tcp -m multiport --dports 25,465,587 -m set --match-set authfold6 src -j DROP ||
         exit 77
+    fi
 
     if [ "$mode" = journal ]; then
         start_journal
@@ -144,12 +150,19 @@ EOF
     stop_postfix
     caught_up() { grep -q 'postfix/master\[[0-9]*\]: terminating on signal 15$' "$D/out/summary.log" 2>/dev/null; }
     wait_until 60 "the summary did not catch up with Postfix's last line" caught_up
-    ipset list >"$D/out/ipset.txt"
-    { iptables -nvxL INPUT; ip6tables -nvxL INPUT; } >"$D/out/iptables.txt"
-    stop_logging
-    iptables -F INPUT
-    ip6tables -F INPUT
-    ipset destroy
+    if [ "$mode" = nft ]; then
+        nft -j list ruleset >"$D/out/nft.json"
+        { iptables-save; ip6tables-save; } >"$D/out/iptables-save.txt" 2>&1
+        stop_logging
+        nft delete table inet authfold
+    else
+        ipset list >"$D/out/ipset.txt"
+        { iptables -nvxL INPUT; ip6tables -nvxL INPUT; } >"$D/out/iptables.txt"
+        stop_logging
+        iptables -F INPUT
+        ip6tables -F INPUT
+        ipset destroy
+    fi
     return $rc
 }
 
@@ -272,7 +285,7 @@ fi
 # ---------------------------------------------------------------------------
 # Outer part.
 [ "$(id -u)" = 0 ] || skip "needs root"
-for c in postfix postconf postalias saslpasswd2 rsyslogd ipset iptables ip6tables ip ss \
+for c in postfix postconf postalias saslpasswd2 rsyslogd ipset iptables ip6tables nft ip ss \
          unshare python3 timeout; do
     command -v "$c" >/dev/null 2>&1 || skip "$c is not installed"
 done
@@ -293,6 +306,7 @@ fingerprint() {
     ipset list -n 2>&1 | sort
     iptables -S 2>&1
     ip6tables -S 2>&1
+    nft -s list ruleset 2>&1
     grep -c -e authfold-e2e -e authfold-mx /proc/self/mountinfo
     true
 }
@@ -335,7 +349,7 @@ journal_required() {
     return 1
 }
 JOURNALD=/lib/systemd/systemd-journald
-PASSES="verbose plain"
+PASSES="verbose nft plain"
 CGROUP_FS=none
 if [ "$(stat -fc %T /sys/fs/cgroup 2>/dev/null)" = cgroup2fs ]; then
     CGROUP_FS=v2

@@ -32,6 +32,12 @@ static void test_defaults(void **state)
 	assert_int_equal(c->backend, BACKEND_IPSET);
 	assert_string_equal(c->ipset4, "authfold4");
 	assert_string_equal(c->ipset6, "authfold6");
+	assert_string_equal(c->nft_table, "authfold");
+	assert_int_equal(c->nft_priority, -10);
+	assert_int_equal(c->n_nft_ports, 3);
+	assert_int_equal(c->nft_ports[0], 25);
+	assert_int_equal(c->nft_ports[1], 465);
+	assert_int_equal(c->nft_ports[2], 587);
 	assert_int_equal(c->maxretry, 2);
 	assert_int_equal(c->findtime, 86400);
 	assert_int_equal(c->bantime, 86400);
@@ -116,7 +122,12 @@ static void test_valid(void **state)
 		{"summary_log", "/tmp/x.log"}, {"summary_format", "input"}, {"summary_format", "as-input"},
 		{"summary_format", "rfc3339"}, {"summary_format", "traditional"},
 		{"events_log", "/var/log/authfold.events"}, {"events_log", "none"}, {"events_log", ""},
-		{"state_dir", "/var/lib/x"}, {"backend", "ipset"}, {"backend", "none"},
+		{"state_dir", "/var/lib/x"}, {"backend", "ipset"}, {"backend", "none"}, {"backend", "nft"},
+		{"nft_table", "authfold"}, {"nft_table", "mail_bans.v2"}, {"nft_table", "A"},
+		{"nft_table", "a234567890123456789012345678901234567890123456789012345678901234"},
+		{"nft_priority", "-10"}, {"nft_priority", "0"}, {"nft_priority", "-1000"}, {"nft_priority", "1000"},
+		{"nft_ports", "25"}, {"nft_ports", "25 465 587"}, {"nft_ports", "25,2525"}, {"nft_ports", "1 65535"},
+		{"nft_ports", "all"},
 		{"ipset4", "a"}, {"ipset4", "Set_4-x.y"}, {"ipset6", "abcdefghijklmnopqrstuvwxyz01234"},
 		{"maxretry", "1"}, {"maxretry", "64"}, {"findtime", "1s"}, {"findtime", "2w"},
 		{"bantime", "90s"}, {"bantime_max", "2147483s"}, {"bantime_max", "24d"},
@@ -166,6 +177,20 @@ static void test_valid(void **state)
 	assert_int_equal(config_set(c, "events_log", "/x", err, sizeof(err)), 0);
 	assert_int_equal(config_set(c, "events_log", "none", err, sizeof(err)), 0);
 	assert_null(c->events_log);
+	assert_int_equal(config_set(c, "backend", "nft", err, sizeof(err)), 0);
+	assert_int_equal(c->backend, BACKEND_NFT);
+	assert_int_equal(config_set(c, "nft_ports", "2525, 25", err, sizeof(err)), 0);
+	assert_int_equal(c->n_nft_ports, 2);
+	assert_int_equal(c->nft_ports[0], 2525);
+	assert_int_equal(c->nft_ports[1], 25);
+	assert_int_equal(config_set(c, "nft_ports", "25 bogus", err, sizeof(err)), -EINVAL);
+	assert_int_equal(c->n_nft_ports, 2);	/* a bad value leaves the key as it was */
+	assert_int_equal(config_set(c, "nft_ports", "all", err, sizeof(err)), 0);
+	assert_int_equal(c->n_nft_ports, 0);
+	assert_int_equal(config_set(c, "nft_priority", "-150", err, sizeof(err)), 0);
+	assert_int_equal(c->nft_priority, -150);
+	assert_int_equal(config_set(c, "nft_table", "mail", err, sizeof(err)), 0);
+	assert_string_equal(c->nft_table, "mail");
 	config_free(c);
 }
 
@@ -175,7 +200,13 @@ static void test_invalid(void **state)
 	static const struct kv rows[] = {
 		{"summary_log", ""}, {"summary_format", "json"}, {"summary_format", ""},
 		{"state_dir", "relative/dir"}, {"state_dir", ""},
-		{"backend", "iptables"}, {"backend", ""}, {"backend", "IPSET"},
+		{"backend", "iptables"}, {"backend", ""}, {"backend", "IPSET"}, {"backend", "nftables"},
+		{"nft_table", ""}, {"nft_table", "1abc"}, {"nft_table", "a b"}, {"nft_table", "a-b"}, {"nft_table", "a;b"},
+		{"nft_table", "a2345678901234567890123456789012345678901234567890123456789012345"},
+		{"nft_priority", ""}, {"nft_priority", "filter"}, {"nft_priority", "-1001"}, {"nft_priority", "1001"},
+		{"nft_priority", "1x"}, {"nft_priority", "99999999999999999999"},
+		{"nft_ports", ""}, {"nft_ports", "0"}, {"nft_ports", "65536"}, {"nft_ports", "smtp"},
+		{"nft_ports", "25 25"}, {"nft_ports", "25 all"}, {"nft_ports", "-25"}, {"nft_ports", " , "},
 		{"ipset4", ""}, {"ipset4", "abcdefghijklmnopqrstuvwxyz012345"}, {"ipset4", "a b"}, {"ipset6", "a;b"},
 		{"maxretry", "0"}, {"maxretry", "65"}, {"maxretry", "-1"}, {"maxretry", "2x"}, {"maxretry", ""},
 		{"maxretry", " 2"}, {"maxretry", "99999999999999999999999"},
@@ -311,6 +342,13 @@ static void test_list_limits(void **state)
 		n += (size_t) sprintf(v + n, "t%d ", i);
 	assert_int_equal(config_set(c, "smtpd_tags", v, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "'smtpd_tags'"));
+
+	n = 0;
+	for (int i = 0; i <= CONFIG_MAX_LIST; i++)
+		n += (size_t) sprintf(v + n, "%d ", 1000 + i);
+	assert_int_equal(config_set(c, "nft_ports", v, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "'nft_ports'"));
+	assert_int_equal(c->n_nft_ports, 3);
 	free(v);
 	config_free(c);
 }
