@@ -213,7 +213,7 @@ static int strike(struct engine *e, const struct record *r, const struct fold_re
 		return policy_strike(e->policy, &res->addr, res->reason, now, &d);
 
 	if (e->o.events) {
-		struct events_strike s = {r, res->reason, &res->addr, res->client, res->client_len};
+		struct events_strike s = {r, res->reason, &res->addr, res->client, res->client_len, res->rule};
 
 		if ((ret = events_strike(e->o.events, &s)) < 0)
 			return output_failed(e, e->o.events, ret);

@@ -13,9 +13,14 @@
  *	One JSON object per line, append-only, as DESIGN.md specifies:
  *
  *	{"ts":"...","event":"strike","reason":"noauth","addr":"192.0.2.7",
- *	 "client":"unknown[192.0.2.7]","host":"mx1","tag":"postfix/smtpd","pid":32591}
+ *	 "client":"unknown[192.0.2.7]","host":"mx1","tag":"postfix/smtpd","pid":32591,
+ *	 "rule":"trace-reply"}
  *	{"ts":"...","event":"ban","addr":"192.0.2.7","prefix":32,"seconds":86400,
  *	 "strikes":2,"set":"authfold4"}
+ *
+ *	A strike's rule is the fold rule that found the evidence: a built-in
+ *	rule's name (trace-reply, disconnect, sasl-failed) or a site rule's
+ *	site:FILE:LINE (rules(3)).
  *
  *	ts is the record's RFC 3339 timestamp as written, or one formatted
  *	from its time. A ban in a dry run adds "dry_run":true and no "set";
@@ -131,6 +136,8 @@ int events_strike(struct output *o, const struct events_strike *s)
 	    (r = json_string(o, s->r->host.p, s->r->host.len)) < 0 || (r = write_lit(o, ",\"tag\":")) < 0 ||
 	    (r = json_string(o, s->r->tag.p, s->r->tag.len)) < 0 || (r = write_lit(o, ",\"pid\":")) < 0 ||
 	    (r = write_lit(o, s->r->pid >= 0 ? pid : "null")) < 0)
+		return r;
+	if (s->rule && ((r = write_lit(o, ",\"rule\":")) < 0 || (r = json_string(o, s->rule, strlen(s->rule))) < 0))
 		return r;
 	return write_lit(o, "}\n");
 }

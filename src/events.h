@@ -14,6 +14,7 @@ struct events_strike {
 	const struct addr *addr;
 	const char *client;
 	size_t client_len;
+	const char *rule;		/* the rule that decided: built-in name or site:FILE:LINE; NULL none */
 };
 
 struct events_ban {
