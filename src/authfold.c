@@ -25,6 +25,7 @@
 #include "report.h"
 #include "state.h"
 #include "status.h"
+#include "why.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -858,5 +859,10 @@ int main(int argc, char **argv)
 		return cmd_status(argc - 1, argv + 1);
 	if (strcmp(argv[1], "unban") == 0)
 		return cmd_unban(argc - 1, argv + 1);
+	if (strcmp(argv[1], "why") == 0) {
+		int r = why_main(argc - 1, argv + 1);
+
+		return r == 3 ? fputs(usage_text, stdout) < 0 : r;
+	}
 	return usage_error("unknown command", argv[1]);
 }

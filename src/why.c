@@ -1,0 +1,1489 @@
+/*
+ * NAME
+ *	why 3
+ * SUMMARY
+ *	authfold why: the story of an address, from the logs and the state
+ * SYNOPSIS
+ *	#include "why.h"
+ *
+ *	int	why_main(argc, argv)
+ *	int	why_run(o, ret_out)
+ * DESCRIPTION
+ *	why_run() tells, oldest first, every ban and every strike of the
+ *	addresses inside o->target, and for each strike the lines of its
+ *	session from the summary log:
+ *
+ *	1. The events logs (o->events and its rotations, oldest first:
+ *	   PATH.N.gz ... PATH.2.gz, PATH.1, PATH) are read line by line; a
+ *	   strike whose "addr" lies in the target, a ban or an unban whose
+ *	   network overlaps it are kept, at most WHY_EVENTS_MAX (the newest;
+ *	   the number of older ones left out is said).
+ *	2. The summary logs (o->summary and its rotations, the same way) are
+ *	   read once. A line belongs to a strike when its host, tag and pid
+ *	   are the strike's and it lies in the session (from "connect from"
+ *	   to "disconnect from" of that host, tag and pid) whose time span
+ *	   holds the strike's time. The address is never looked for in the
+ *	   text: a forged address in client text is not evidence.
+ *	3. The state files (STATE_DIR/ *.state, read through a private copy,
+ *	   never changed) say whether a ban still runs and what the policy
+ *	   remembers.
+ *
+ *	A ban lists the strikes that made it: the last "strikes" strikes of
+ *	its network before it. Its status is running, expired, dry run (no
+ *	kernel was given it), or unbanned (an unban event after it, with
+ *	who asked).
+ *
+ *	Every file read or not is listed with what went wrong (missing,
+ *	permission, a cut .gz, lines that are not JSON), in the text and in
+ *	the JSON ("sources", "notes").
+ *
+ *	why_main() is the command: options, then why_run() to stdout.
+ * DIAGNOSTICS
+ *	why_run() returns 0 (unreadable files are notes, not failures) or
+ *	-errno when the output cannot be written or memory runs out.
+ *	why_main() returns the exit status: 0, 1 runtime failure, 2 usage.
+ * SECURITY
+ *	Memory is bounded whatever the logs hold: lines are read in a
+ *	buffer of WHY_LINE_MAX (longer lines: the head is judged, the rest
+ *	skipped), at most WHY_EVENTS_MAX events and WHY_STRIKES_MAX strikes
+ *	with evidence are kept, a session keeps at most WHY_SESSION_LINES
+ *	lines of at most WHY_SHOWN_LINE_MAX bytes each, and at most
+ *	WHY_ROTATED_MAX rotated files per log are read. Log text is written
+ *	escaped in JSON and with control bytes shown as \xHH in text.
+ */
+
+#include "why.h"
+
+#include "bans.h"
+#include "events.h"
+#include "summary.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define WHY_LINE_MAX		(64 * 1024)
+#define WHY_READ_CHUNK		(256 * 1024)
+#define WHY_EVENTS_MAX		10000
+#define WHY_STRIKES_MAX		4096	/* strikes whose sessions are looked for */
+#define WHY_SESSION_LINES	200
+#define WHY_SHOWN_LINE_MAX	2048
+#define WHY_ROTATED_MAX		1000
+#define WHY_STATE_FILES_MAX	64
+#define WHY_FIELD_MAX		512	/* a JSON string field kept from an event */
+
+/* --- reading lines from plain or gzip files --------------------------------- */
+
+struct lines {
+	gzFile gz;
+	char *buf;
+	size_t len, pos;		/* bytes in buf, start of the next line */
+	bool eof, skipping;
+	uint64_t overlong;
+};
+
+static int lines_open(const char *path, struct lines *l)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	memset(l, 0, sizeof(*l));
+	if (fd < 0)
+		return -errno;
+	if ((l->buf = malloc(WHY_LINE_MAX + WHY_READ_CHUNK)) == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
+	/* gzdopen reads a file that is not gzip as it is */
+	if ((l->gz = gzdopen(fd, "rb")) == NULL) {
+		close(fd);
+		free(l->buf);
+		return -ENOMEM;
+	}
+	gzbuffer(l->gz, WHY_READ_CHUNK);
+	return 0;
+}
+
+static void lines_close(struct lines *l)
+{
+	if (l->gz)
+		gzclose(l->gz);
+	free(l->buf);
+	l->gz = NULL;
+	l->buf = NULL;
+}
+
+/* The next line (no newline): 1, 0 at the end, <0 on a read error. A
+   line longer than WHY_LINE_MAX comes as its head; the rest is skipped. */
+static int lines_next(struct lines *l, const char **ret_p, size_t *ret_n)
+{
+	for (;;) {
+		char *nl = memchr(l->buf + l->pos, '\n', l->len - l->pos);
+
+		if (nl) {
+			const char *p = l->buf + l->pos;
+			size_t n = (size_t) (nl - p);
+
+			l->pos += n + 1;
+			if (l->skipping) {
+				l->skipping = false;
+				continue;
+			}
+			*ret_p = p;
+			*ret_n = n;
+			return 1;
+		}
+		if (l->skipping)
+			l->pos = l->len;
+		if (l->len - l->pos >= WHY_LINE_MAX) {
+			/* overlong: give the head, skip to its newline */
+			*ret_p = l->buf + l->pos;
+			*ret_n = WHY_LINE_MAX;
+			l->pos = l->len;
+			l->skipping = true;
+			l->overlong++;
+			return 1;
+		}
+		if (l->eof) {
+			if (l->pos < l->len && !l->skipping) {
+				*ret_p = l->buf + l->pos;
+				*ret_n = l->len - l->pos;
+				l->pos = l->len;
+				return 1;
+			}
+			return 0;
+		}
+		memmove(l->buf, l->buf + l->pos, l->len - l->pos);
+		l->len -= l->pos;
+		l->pos = 0;
+
+		int n = gzread(l->gz, l->buf + l->len, WHY_READ_CHUNK);
+
+		if (n < 0)
+			return -EIO;
+		if (n == 0)
+			l->eof = true;
+		l->len += (size_t) n;
+	}
+}
+
+/* What went wrong at the end of a file ("" nothing): a cut .gz, a bad CRC. */
+static const char *lines_error(struct lines *l)
+{
+	int errnum = Z_OK;
+	const char *msg = gzerror(l->gz, &errnum);
+
+	return errnum == Z_OK ? "" : errnum == Z_ERRNO ? strerror(errno) : msg;
+}
+
+/* --- output helpers ----------------------------------------------------------- */
+
+struct out {
+	struct output *o;
+	int err;			/* the first write error */
+};
+
+static void put(struct out *w, const char *p, size_t n)
+{
+	int r;
+
+	if (w->err == 0 && (r = output_write(w->o, p, n)) < 0)
+		w->err = r;
+}
+
+static void putf(struct out *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void putf(struct out *w, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		put(w, buf, (size_t) n < sizeof(buf) ? (size_t) n : sizeof(buf) - 1);
+}
+
+static void putj(struct out *w, const char *p, size_t n)
+{
+	int r;
+
+	if (w->err == 0 && (r = json_string(w->o, p, n)) < 0)
+		w->err = r;
+}
+
+static void putjs(struct out *w, const char *s)
+{
+	if (s)
+		putj(w, s, strlen(s));
+	else
+		put(w, "null", 4);
+}
+
+/* Log text for a terminal: printable bytes and UTF-8 as they are, other
+   control bytes as \xHH. */
+static void put_text(struct out *w, const char *p, size_t n)
+{
+	size_t run = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char) p[i];
+
+		if (c >= 0x20 && c != 0x7f) {
+			run++;
+			continue;
+		}
+		put(w, p + i - run, run);
+		run = 0;
+		putf(w, "\\x%02x", c);
+	}
+	put(w, p + n - run, run);
+}
+
+static void put_time(struct out *w, int64_t usec, bool json)
+{
+	char buf[64];
+
+	if (usec < 0 || usec == INT64_MAX) {
+		put(w, json ? "null" : "-", json ? 4 : 1);
+		return;
+	}
+	format_rfc3339(usec, buf, sizeof(buf));
+	if (json)
+		putjs(w, buf);
+	else
+		put(w, buf, strlen(buf));
+}
+
+/* --- events ------------------------------------------------------------------- */
+
+enum ev_kind { EV_STRIKE, EV_BAN, EV_UNBAN };
+
+struct session_lines {
+	char *buf;			/* lines, each ending in \n */
+	size_t len, cap;
+	unsigned n;
+	bool cut;			/* more lines than kept */
+	bool partial;			/* its connect was not seen */
+	bool open_end;			/* its disconnect was not seen */
+};
+
+struct event {
+	enum ev_kind kind;
+	int64_t usec;
+	char *ts;			/* as written */
+	char *reason, *rule, *client, *host, *tag, *set, *by;
+	struct cidr net;		/* strike: the address, /32 or /128 */
+	long pid;			/* -1 none */
+	int64_t seconds, applied_seconds;
+	unsigned strikes;
+	bool dry_run;
+	uint64_t seq;			/* order read */
+	struct session_lines *session;	/* strike: its lines, NULL not found */
+};
+
+struct source {
+	char *path;
+	const char *kind;		/* "events", "summary", "state" */
+	int err;			/* -errno, 0 */
+	const char *what;		/* a reading problem at the end, or NULL */
+	char detail[1024];
+	uint64_t lines, bad, overlong;
+	bool read;
+};
+
+struct why {
+	const struct why_options *o;
+	struct event *ev;		/* ring of the newest WHY_EVENTS_MAX */
+	size_t nev, head;
+	uint64_t ev_dropped, seq;
+	struct source *src;
+	size_t nsrc, capsrc;
+	char **notes;
+	size_t nnotes;
+	uint64_t strikes_without_search;
+	/* state */
+	struct state_row {
+		struct cidr net;
+		unsigned times_banned, strikes;
+		int64_t until_usec, last_ban_seconds, last_strike_usec;
+		char file[256];
+	} *state;
+	size_t nstate;
+};
+
+static void event_free(struct event *e)
+{
+	free(e->ts);
+	free(e->reason);
+	free(e->rule);
+	free(e->client);
+	free(e->host);
+	free(e->tag);
+	free(e->set);
+	free(e->by);
+	if (e->session)
+		free(e->session->buf);
+	free(e->session);
+	memset(e, 0, sizeof(*e));
+}
+
+static void note(struct why *y, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(struct why *y, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	char **v;
+
+	if (y->nnotes >= 256)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if ((v = realloc(y->notes, (y->nnotes + 1) * sizeof(*v))) == NULL)
+		return;
+	y->notes = v;
+	if ((v[y->nnotes] = strdup(buf)) != NULL)
+		y->nnotes++;
+}
+
+static struct source *add_source(struct why *y, const char *path, const char *kind)
+{
+	if (y->nsrc == y->capsrc) {
+		size_t cap = y->capsrc ? y->capsrc * 2 : 16;
+		struct source *v = realloc(y->src, cap * sizeof(*v));
+
+		if (v == NULL)
+			return NULL;
+		y->src = v;
+		y->capsrc = cap;
+	}
+	struct source *s = &y->src[y->nsrc];
+
+	memset(s, 0, sizeof(*s));
+	if ((s->path = strdup(path)) == NULL)
+		return NULL;
+	s->kind = kind;
+	y->nsrc++;
+	return s;
+}
+
+/* RFC 3339 (2026-11-26T18:46:35.318738+00:00, ...Z) to µs; -1 if not one. */
+static int64_t parse_rfc3339(const char *s)
+{
+	struct tm tm = {0};
+	int64_t usec = 0, scale = 100000;
+	const char *p;
+	int off = 0;
+
+	if (strlen(s) < 20 || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+				     &tm.tm_min, &tm.tm_sec) != 6)
+		return -1;
+	p = s + 19;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
+			if (scale > 0)
+				usec += (*p - '0') * scale;
+	if (*p == 'Z' || *p == 'z')
+		off = 0;
+	else if ((*p == '+' || *p == '-') && p[1] && p[2] && p[3] == ':' && p[4] && p[5])
+		off = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600 + ((p[4] - '0') * 10 + (p[5] - '0')) * 60,
+		off = *p == '-' ? -off : off;
+	else
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	time_t t = timegm(&tm);
+
+	if (t == (time_t) -1)
+		return -1;
+	return ((int64_t) t - off) * 1000000 + usec;
+}
+
+/*
+ * A flat JSON object of the events log: keys with strings, numbers, true,
+ * false, null. Strings are decoded into out (bounded); \uXXXX beyond
+ * Latin-1 becomes UTF-8. Returns false when the line is not such an object.
+ */
+struct jfield {
+	const char *key;
+	char val[WHY_FIELD_MAX];
+	bool present, is_string, is_null;
+	int64_t num;
+};
+
+enum { F_TS, F_EVENT, F_REASON, F_RULE, F_ADDR, F_CLIENT, F_HOST, F_TAG, F_PID, F_PREFIX, F_SECONDS, F_STRIKES,
+       F_SET, F_DRY_RUN, F_APPLIED, F_BY, F_COUNT };
+
+static const char *const field_names[F_COUNT] = {
+	"ts", "event", "reason", "rule", "addr", "client", "host", "tag", "pid", "prefix", "seconds", "strikes",
+	"set", "dry_run", "applied_seconds", "by",
+};
+
+static const char *skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
+		p++;
+	return p;
+}
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Parses a string at p (its quote); decodes into out (cap bytes, cut). */
+static const char *json_str(const char *p, const char *end, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	if (p >= end || *p != '"')
+		return NULL;
+	for (p++; p < end && *p != '"'; p++) {
+		unsigned cp;
+		char tmp[4];
+		size_t k = 0;
+
+		if ((unsigned char) *p < 0x20)
+			return NULL;
+		if (*p != '\\') {
+			tmp[k++] = *p;
+		} else {
+			if (++p >= end)
+				return NULL;
+			switch (*p) {
+			case '"': case '\\': case '/': tmp[k++] = *p; break;
+			case 'b': tmp[k++] = '\b'; break;
+			case 'f': tmp[k++] = '\f'; break;
+			case 'n': tmp[k++] = '\n'; break;
+			case 'r': tmp[k++] = '\r'; break;
+			case 't': tmp[k++] = '\t'; break;
+			case 'u':
+				if (end - p < 5 || hexval(p[1]) < 0 || hexval(p[2]) < 0 || hexval(p[3]) < 0 || hexval(p[4]) < 0)
+					return NULL;
+				cp = (unsigned) (hexval(p[1]) << 12 | hexval(p[2]) << 8 | hexval(p[3]) << 4 | hexval(p[4]));
+				p += 4;
+				if (cp < 0x100) {	/* events.c writes a raw byte as \u00XX */
+					tmp[k++] = (char) cp;
+				} else if (cp < 0x800) {
+					tmp[k++] = (char) (0xc0 | cp >> 6);
+					tmp[k++] = (char) (0x80 | (cp & 0x3f));
+				} else {
+					tmp[k++] = (char) (0xe0 | cp >> 12);
+					tmp[k++] = (char) (0x80 | (cp >> 6 & 0x3f));
+					tmp[k++] = (char) (0x80 | (cp & 0x3f));
+				}
+				break;
+			default:
+				return NULL;
+			}
+		}
+		for (size_t i = 0; i < k; i++)
+			if (n + 1 < cap)
+				out[n++] = tmp[i];
+	}
+	if (p >= end)
+		return NULL;
+	if (cap)
+		out[n] = 0;
+	return p + 1;
+}
+
+static bool json_object(const char *p, size_t len, struct jfield *f)
+{
+	const char *end = p + len;
+	char key[64];
+
+	for (int i = 0; i < F_COUNT; i++) {
+		f[i].key = field_names[i];
+		f[i].present = f[i].is_string = f[i].is_null = false;
+		f[i].val[0] = 0;
+		f[i].num = 0;
+	}
+	p = skip_ws(p, end);
+	if (p >= end || *p++ != '{')
+		return false;
+	p = skip_ws(p, end);
+	if (p < end && *p == '}')
+		return skip_ws(p + 1, end) == end;
+	for (;;) {
+		struct jfield *x = NULL;
+		char scratch[8];
+
+		p = skip_ws(p, end);
+		if ((p = json_str(p, end, key, sizeof(key))) == NULL)
+			return false;
+		for (int i = 0; i < F_COUNT; i++)
+			if (strcmp(key, field_names[i]) == 0)
+				x = &f[i];
+		p = skip_ws(p, end);
+		if (p >= end || *p++ != ':')
+			return false;
+		p = skip_ws(p, end);
+		if (p >= end)
+			return false;
+		if (*p == '"') {
+			p = x ? json_str(p, end, x->val, sizeof(x->val)) : json_str(p, end, scratch, 0);
+			if (p == NULL)
+				return false;
+			if (x)
+				x->is_string = true;
+		} else if (end - p >= 4 && memcmp(p, "null", 4) == 0) {
+			p += 4;
+			if (x)
+				x->is_null = true;
+		} else if (end - p >= 4 && memcmp(p, "true", 4) == 0) {
+			p += 4;
+			if (x)
+				x->num = 1;
+		} else if (end - p >= 5 && memcmp(p, "false", 5) == 0) {
+			p += 5;
+		} else if (*p == '-' || (*p >= '0' && *p <= '9')) {
+			bool neg = *p == '-';
+			int64_t v = 0;
+
+			if (neg)
+				p++;
+			if (p >= end || *p < '0' || *p > '9')
+				return false;
+			for (; p < end && *p >= '0' && *p <= '9'; p++)
+				v = v < INT64_MAX / 10 ? v * 10 + (*p - '0') : INT64_MAX;
+			if (x)
+				x->num = neg ? -v : v;
+		} else {
+			return false;	/* nested values are not ours */
+		}
+		if (x)
+			x->present = true;
+		p = skip_ws(p, end);
+		if (p < end && *p == ',') {
+			p++;
+			continue;
+		}
+		if (p < end && *p == '}')
+			return skip_ws(p + 1, end) == end;
+		return false;
+	}
+}
+
+static bool overlaps(const struct cidr *t, const struct cidr *c)
+{
+	if (t->net.family != c->net.family)
+		return false;
+	return c->prefix >= t->prefix ? cidr_contains(t, &c->net) : cidr_contains(c, &t->net);
+}
+
+static char *dup_field(const struct jfield *f)
+{
+	return f->present && f->is_string ? strdup(f->val) : NULL;
+}
+
+/* Keeps one event of the target; the oldest goes when the ring is full. */
+static int keep_event(struct why *y, const struct jfield *f, enum ev_kind kind, const struct cidr *net)
+{
+	struct event *e;
+
+	if (y->nev == WHY_EVENTS_MAX) {
+		e = &y->ev[y->head];
+		event_free(e);
+		y->head = (y->head + 1) % WHY_EVENTS_MAX;
+		y->nev--;
+		y->ev_dropped++;
+	}
+	e = &y->ev[(y->head + y->nev) % WHY_EVENTS_MAX];
+	memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	e->net = *net;
+	e->seq = y->seq++;
+	e->ts = dup_field(&f[F_TS]);
+	e->usec = e->ts ? parse_rfc3339(e->ts) : -1;
+	e->reason = dup_field(&f[F_REASON]);
+	e->rule = dup_field(&f[F_RULE]);
+	e->client = dup_field(&f[F_CLIENT]);
+	e->host = dup_field(&f[F_HOST]);
+	e->tag = dup_field(&f[F_TAG]);
+	e->set = dup_field(&f[F_SET]);
+	e->by = dup_field(&f[F_BY]);
+	e->pid = f[F_PID].present && !f[F_PID].is_null && !f[F_PID].is_string ? (long) f[F_PID].num : -1;
+	e->seconds = f[F_SECONDS].num;
+	e->strikes = f[F_STRIKES].num > 0 && f[F_STRIKES].num < 1000000 ? (unsigned) f[F_STRIKES].num : 0;
+	e->dry_run = f[F_DRY_RUN].num == 1;
+	e->applied_seconds = f[F_APPLIED].present ? f[F_APPLIED].num : -1;
+	y->nev++;
+	if ((f[F_TS].present && e->ts == NULL) || (f[F_HOST].present && f[F_HOST].is_string && e->host == NULL))
+		return -ENOMEM;
+	return 0;
+}
+
+static int read_events_file(struct why *y, struct source *s)
+{
+	struct lines l;
+	struct jfield *f = calloc(F_COUNT, sizeof(*f));
+	const char *p;
+	size_t n;
+	int r;
+
+	if (f == NULL)
+		return -ENOMEM;
+	if ((r = lines_open(s->path, &l)) < 0) {
+		s->err = r;
+		free(f);
+		return r == -ENOMEM ? r : 0;
+	}
+	s->read = true;
+	while ((r = lines_next(&l, &p, &n)) > 0) {
+		enum ev_kind kind;
+		struct cidr net;
+
+		s->lines++;
+		if (n == 0)
+			continue;
+		if (!json_object(p, n, f) || !f[F_EVENT].is_string || !f[F_ADDR].is_string) {
+			s->bad++;
+			continue;
+		}
+		if (strcmp(f[F_EVENT].val, "strike") == 0)
+			kind = EV_STRIKE;
+		else if (strcmp(f[F_EVENT].val, "ban") == 0)
+			kind = EV_BAN;
+		else if (strcmp(f[F_EVENT].val, "unban") == 0)
+			kind = EV_UNBAN;
+		else
+			continue;	/* an event of a later version */
+		if (addr_parse(f[F_ADDR].val, strlen(f[F_ADDR].val), &net.net) < 0) {
+			s->bad++;
+			continue;
+		}
+		net.prefix = addr_bits(&net.net);
+		if (kind != EV_STRIKE && f[F_PREFIX].present) {
+			if (f[F_PREFIX].num < 1 || f[F_PREFIX].num > (int64_t) net.prefix) {
+				s->bad++;
+				continue;
+			}
+			net.prefix = (unsigned) f[F_PREFIX].num;
+			addr_mask(&net.net, net.prefix);
+		}
+		if (!overlaps(&y->o->target, &net) || (kind == EV_STRIKE && !cidr_contains(&y->o->target, &net.net)))
+			continue;
+		if ((r = keep_event(y, f, kind, &net)) < 0)
+			break;
+	}
+	s->overlong = l.overlong;
+	if (r == -EIO || (r == 0 && lines_error(&l)[0])) {
+		snprintf(s->detail, sizeof(s->detail), "%s", r == -EIO ? lines_error(&l) : lines_error(&l));
+		s->what = s->detail;
+		r = 0;
+	}
+	lines_close(&l);
+	free(f);
+	return r;
+}
+
+/* --- the files of a log: PATH.N.gz ... PATH.1, PATH ---------------------------- */
+
+static int add_log_files(struct why *y, const char *base, const char *kind)
+{
+	char path[4096];
+	struct stat st;
+	int last = 0;
+
+	if (strlen(base) + 16 >= sizeof(path))
+		return -ENAMETOOLONG;
+	for (int i = 1; i <= WHY_ROTATED_MAX; i++) {
+		bool found = false;
+
+		snprintf(path, sizeof(path), "%s.%d", base, i);
+		found = stat(path, &st) == 0;
+		snprintf(path, sizeof(path), "%s.%d.gz", base, i);
+		found = found || stat(path, &st) == 0;
+		if (!found)
+			break;
+		last = i;
+	}
+	if (last == WHY_ROTATED_MAX)
+		note(y, "%s: only the newest %d rotated files are read", base, WHY_ROTATED_MAX);
+	for (int i = last; i >= 1; i--) {
+		/* both PATH.N and PATH.N.gz: logrotate was compressing; read both */
+		snprintf(path, sizeof(path), "%s.%d.gz", base, i);
+		if (stat(path, &st) == 0 && add_source(y, path, kind) == NULL)
+			return -ENOMEM;
+		snprintf(path, sizeof(path), "%s.%d", base, i);
+		if (stat(path, &st) == 0 && add_source(y, path, kind) == NULL)
+			return -ENOMEM;
+	}
+	return add_source(y, base, kind) ? 0 : -ENOMEM;
+}
+
+/* --- sessions from the summary ------------------------------------------------ */
+
+/* The strikes looked for, by (host, tag, pid): open addressing on an array
+   twice their number. */
+struct key {
+	struct event *strike;		/* the first strike of this key; others follow in chain */
+	struct session_lines cur;	/* the session being read for this key */
+	int64_t cur_start;
+	bool open;
+};
+
+struct keys {
+	struct key *v;
+	size_t cap;
+	struct event ***chain;		/* per key: its strikes */
+	size_t *nchain, *capchain;
+};
+
+static uint64_t key_hash(const char *host, size_t hl, const char *tag, size_t tl, long pid)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < hl; i++)
+		h = (h ^ (unsigned char) host[i]) * 1099511628211ULL;
+	h = (h ^ 0xff) * 1099511628211ULL;
+	for (size_t i = 0; i < tl; i++)
+		h = (h ^ (unsigned char) tag[i]) * 1099511628211ULL;
+	return (h ^ (uint64_t) pid) * 1099511628211ULL;
+}
+
+static bool key_is(const struct event *e, struct span host, struct span tag, long pid)
+{
+	return e->pid == pid && strlen(e->host) == host.len && memcmp(e->host, host.p, host.len) == 0 &&
+	       strlen(e->tag) == tag.len && memcmp(e->tag, tag.p, tag.len) == 0;
+}
+
+static size_t key_find(const struct keys *k, struct span host, struct span tag, long pid)
+{
+	size_t i = key_hash(host.p, host.len, tag.p, tag.len, pid) & (k->cap - 1);
+
+	while (k->v[i].strike && !key_is(k->v[i].strike, host, tag, pid))
+		i = (i + 1) & (k->cap - 1);
+	return i;
+}
+
+static void lines_add(struct session_lines *s, const char *p, size_t n)
+{
+	if (s->n >= WHY_SESSION_LINES) {
+		s->cut = true;
+		return;
+	}
+	if (n > WHY_SHOWN_LINE_MAX)
+		n = WHY_SHOWN_LINE_MAX;
+	if (s->len + n + 1 > s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 1024;
+		char *b;
+
+		while (cap < s->len + n + 1)
+			cap *= 2;
+		if ((b = realloc(s->buf, cap)) == NULL) {
+			s->cut = true;
+			return;
+		}
+		s->buf = b;
+		s->cap = cap;
+	}
+	memcpy(s->buf + s->len, p, n);
+	s->len += n;
+	s->buf[s->len++] = '\n';
+	s->n++;
+}
+
+/* A session of this key ended: it is the evidence of the strikes in it. */
+static void session_end(struct key *k, struct event **chain, size_t n, int64_t end_usec, bool open_end)
+{
+	bool given = false;
+
+	for (size_t i = 0; i < n; i++) {
+		struct event *e = chain[i];
+
+		if (e->session || e->usec < k->cur_start || e->usec > end_usec)
+			continue;
+		if (given) {	/* two strikes of one session: a copy */
+			struct session_lines *c = calloc(1, sizeof(*c));
+
+			if (c == NULL)
+				continue;
+			*c = k->cur;
+			if ((c->buf = malloc(k->cur.len ? k->cur.len : 1)) == NULL) {
+				free(c);
+				continue;
+			}
+			memcpy(c->buf, k->cur.buf, k->cur.len);
+			e->session = c;
+			continue;
+		}
+		if ((e->session = malloc(sizeof(*e->session))) == NULL)
+			continue;
+		*e->session = k->cur;
+		e->session->open_end = open_end;
+		given = true;
+	}
+	if (!given)
+		free(k->cur.buf);
+	memset(&k->cur, 0, sizeof(k->cur));
+	k->open = false;
+}
+
+static int read_summary(struct why *y)
+{
+	struct keys k = {0};
+	size_t nstrikes = 0;
+	int r = 0;
+
+	for (size_t i = 0; i < y->nev; i++)
+		nstrikes += y->ev[(y->head + i) % WHY_EVENTS_MAX].kind == EV_STRIKE;
+	if (nstrikes > WHY_STRIKES_MAX) {
+		y->strikes_without_search = nstrikes - WHY_STRIKES_MAX;
+		nstrikes = WHY_STRIKES_MAX;
+	}
+	for (k.cap = 16; k.cap < 2 * nstrikes; k.cap *= 2)
+		;
+	k.v = calloc(k.cap, sizeof(*k.v));
+	k.chain = calloc(k.cap, sizeof(*k.chain));
+	k.nchain = calloc(k.cap, sizeof(*k.nchain));
+	k.capchain = calloc(k.cap, sizeof(*k.capchain));
+	if (k.v == NULL || k.chain == NULL || k.nchain == NULL || k.capchain == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	/* the newest strikes are looked for */
+	size_t skip = y->strikes_without_search, used = 0;
+
+	for (size_t i = 0; i < y->nev; i++) {
+		struct event *e = &y->ev[(y->head + i) % WHY_EVENTS_MAX];
+
+		if (e->kind != EV_STRIKE)
+			continue;
+		if (skip) {
+			skip--;
+			continue;
+		}
+		if (e->host == NULL || e->tag == NULL || e->pid < 0 || e->usec < 0)
+			continue;
+		struct span h = {e->host, strlen(e->host)}, t = {e->tag, strlen(e->tag)};
+		size_t j = key_find(&k, h, t, e->pid);
+
+		if (k.v[j].strike == NULL) {
+			k.v[j].strike = e;
+			used++;
+		}
+		if (k.nchain[j] == k.capchain[j]) {
+			size_t cap = k.capchain[j] ? k.capchain[j] * 2 : 2;
+			struct event **c = realloc(k.chain[j], cap * sizeof(*c));
+
+			if (c == NULL) {
+				r = -ENOMEM;
+				goto out;
+			}
+			k.chain[j] = c;
+			k.capchain[j] = cap;
+		}
+		k.chain[j][k.nchain[j]++] = e;
+	}
+	if (used == 0)
+		goto out;
+
+	for (size_t si = 0; si < y->nsrc; si++) {
+		struct source *s = &y->src[si];
+		struct lines l;
+		struct stat st;
+		const char *p;
+		size_t n;
+
+		if (strcmp(s->kind, "summary") != 0)
+			continue;
+		if ((r = lines_open(s->path, &l)) < 0) {
+			s->err = r;
+			if (r == -ENOMEM)
+				goto out;
+			r = 0;
+			continue;
+		}
+		s->read = true;
+		/* traditional timestamps have no year: the file's time is near its end */
+		int64_t ref = stat(s->path, &st) == 0 ? (int64_t) st.st_mtime * 1000000 : y->o->now_usec;
+
+		while ((r = lines_next(&l, &p, &n)) > 0) {
+			struct record rec;
+
+			s->lines++;
+			record_parse(p, n, ref, &rec);
+			if (rec.format == RECORD_OTHER || rec.pid < 0)
+				continue;
+
+			size_t j = key_find(&k, rec.host, rec.tag, rec.pid);
+			struct key *kk = &k.v[j];
+
+			if (kk->strike == NULL)
+				continue;
+			bool connect = span_startswith(rec.msg, "connect from ");
+			bool disconnect = span_startswith(rec.msg, "disconnect from ");
+
+			if (connect || !kk->open) {
+				if (kk->open)
+					session_end(kk, k.chain[j], k.nchain[j], rec.usec, true);
+				kk->open = true;
+				kk->cur_start = rec.usec;
+				kk->cur.partial = !connect;
+			}
+			lines_add(&kk->cur, p, n);
+			if (disconnect)
+				session_end(kk, k.chain[j], k.nchain[j], rec.usec, false);
+		}
+		s->overlong = l.overlong;
+		if (r == -EIO || lines_error(&l)[0]) {
+			snprintf(s->detail, sizeof(s->detail), "%s", lines_error(&l));
+			s->what = s->detail;
+		}
+		r = 0;
+		lines_close(&l);
+	}
+	for (size_t j = 0; j < k.cap; j++)
+		if (k.v[j].open)
+			session_end(&k.v[j], k.chain[j], k.nchain[j], INT64_MAX, true);
+out:
+	if (k.v)
+		for (size_t j = 0; j < k.cap; j++) {
+			free(k.v[j].cur.buf);
+			free(k.chain[j]);
+		}
+	free(k.v);
+	free(k.chain);
+	free(k.nchain);
+	free(k.capchain);
+	return r;
+}
+
+/* --- state files -------------------------------------------------------------- */
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static int read_state(struct why *y, const struct config *c)
+{
+	char *names[WHY_STATE_FILES_MAX];
+	size_t nn = 0;
+	struct dirent *d;
+	DIR *dp = opendir(c->state_dir);
+	int r = 0;
+
+	if (dp == NULL) {
+		struct source *s = add_source(y, c->state_dir, "state");
+
+		if (s == NULL)
+			return -ENOMEM;
+		s->err = -errno;
+		return 0;
+	}
+	while ((d = readdir(dp)) != NULL) {
+		size_t len = strlen(d->d_name);
+
+		if (len < 7 || strcmp(d->d_name + len - 6, ".state") != 0 || d->d_name[0] == '.')
+			continue;
+		if (nn == WHY_STATE_FILES_MAX) {
+			note(y, "%s: only %d state files are read", c->state_dir, WHY_STATE_FILES_MAX);
+			break;
+		}
+		if ((names[nn] = strdup(d->d_name)) == NULL) {
+			r = -ENOMEM;
+			break;
+		}
+		nn++;
+	}
+	closedir(dp);
+	qsort(names, nn, sizeof(names[0]), name_cmp);
+	for (size_t i = 0; i < nn && r == 0; i++) {
+		char path[4096], err[1024];
+		struct bans_scratch bs;
+		struct source *s;
+		int lr;
+
+		snprintf(path, sizeof(path), "%s/%s", c->state_dir, names[i]);
+		if ((s = add_source(y, path, "state")) == NULL) {
+			r = -ENOMEM;
+			break;
+		}
+		if ((lr = bans_scratch_load(c, path, &bs, NULL, err, sizeof(err))) < 0) {
+			bans_scratch_free(&bs);
+			s->err = lr;
+			snprintf(s->detail, sizeof(s->detail), "%s", err);
+			s->what = s->detail;
+			if (lr == -ENOMEM)
+				r = lr;
+			continue;
+		}
+		s->read = true;
+		for (struct policy_entry *p = policy_first(engine_policy(bs.e)); p; p = policy_next(p)) {
+			struct cidr net = {p->net, p->prefix};
+			struct state_row *v;
+
+			s->lines++;
+			if (!overlaps(&y->o->target, &net))
+				continue;
+			if (y->nstate >= WHY_EVENTS_MAX)
+				break;
+			if ((v = realloc(y->state, (y->nstate + 1) * sizeof(*v))) == NULL) {
+				r = -ENOMEM;
+				break;
+			}
+			y->state = v;
+			v += y->nstate++;
+			v->net = net;
+			v->times_banned = p->times_banned;
+			v->strikes = policy_strikes_within(engine_policy(bs.e), p, y->o->now_usec);
+			v->until_usec = p->ban_until_usec;
+			v->last_ban_seconds = p->last_ban_seconds;
+			v->last_strike_usec = p->last_strike_usec;
+			snprintf(v->file, sizeof(v->file), "%s", names[i]);
+		}
+		bans_scratch_free(&bs);
+	}
+	for (size_t i = 0; i < nn; i++)
+		free(names[i]);
+	return r;
+}
+
+/* --- the story ---------------------------------------------------------------- */
+
+static struct event *ev_at(struct why *y, size_t i)
+{
+	return &y->ev[(y->head + i) % WHY_EVENTS_MAX];
+}
+
+/* A state file that holds a running ban of this very network. */
+static const struct state_row *state_ban(const struct why *y, const struct cidr *net)
+{
+	for (size_t i = 0; i < y->nstate; i++)
+		if (y->state[i].until_usec > y->o->now_usec && y->state[i].net.prefix == net->prefix &&
+		    addr_equal(&y->state[i].net.net, &net->net))
+			return &y->state[i];
+	return NULL;
+}
+
+static const char *ban_status(struct why *y, size_t bi, int64_t *ret_until, struct event **ret_unban)
+{
+	struct event *b = ev_at(y, bi);
+	int64_t until = b->usec < 0 ? -1 : b->usec + b->seconds * 1000000;
+
+	*ret_until = until;
+	*ret_unban = NULL;
+	if (b->dry_run)
+		return "dry_run";
+	for (size_t i = bi + 1; i < y->nev; i++) {
+		struct event *u = ev_at(y, i);
+
+		if (u->kind == EV_UNBAN && overlaps(&u->net, &b->net) && (until < 0 || u->usec < until)) {
+			*ret_unban = u;
+			return "unbanned";
+		}
+		if (u->kind == EV_BAN && overlaps(&u->net, &b->net))
+			break;	/* a later ban takes over */
+	}
+	if (until < 0)
+		return "unknown";
+	return until > y->o->now_usec ? "running" : "expired";
+}
+
+/* The numbers (1-based, in story order) of the strikes that made ban bi. */
+static size_t ban_strikes(struct why *y, size_t bi, const size_t *numbers, size_t *ret, size_t max)
+{
+	struct event *b = ev_at(y, bi);
+	size_t n = 0, want = b->strikes;
+
+	for (size_t i = bi; i-- > 0 && n < want && n < max;) {
+		struct event *e = ev_at(y, i);
+
+		if (e->kind == EV_STRIKE && cidr_contains(&b->net, &e->net.net) && e->usec <= b->usec)
+			ret[n++] = numbers[i];
+	}
+	/* oldest first */
+	for (size_t i = 0; i < n / 2; i++) {
+		size_t t = ret[i];
+
+		ret[i] = ret[n - 1 - i];
+		ret[n - 1 - i] = t;
+	}
+	return n;
+}
+
+static const char *source_problem(const struct source *s, char *buf, size_t len)
+{
+	if (s->err)
+		snprintf(buf, len, "%s%s%s", strerror(-s->err), s->what ? ": " : "", s->what ? s->what : "");
+	else if (s->what)
+		snprintf(buf, len, "%s", s->what);
+	else
+		buf[0] = 0;
+	return buf;
+}
+
+static void write_text(struct why *y, struct out *w, const size_t *numbers)
+{
+	char tn[ADDR_STRLEN], a[ADDR_STRLEN], dur[64], buf[512];
+	size_t nstrikes = 0, nbans = 0;
+
+	addr_format(&y->o->target.net, tn);
+	putf(w, "authfold why %s/%u\n\nRead:\n", tn, y->o->target.prefix);
+	for (size_t i = 0; i < y->nsrc; i++) {
+		struct source *s = &y->src[i];
+
+		source_problem(s, buf, sizeof(buf));
+		putf(w, "  %-7s %s: ", s->kind, s->path);
+		if (!s->read)
+			putf(w, "NOT READ (%s)\n", buf);
+		else {
+			putf(w, "%" PRIu64 " %s", s->lines, strcmp(s->kind, "state") == 0 ? "entries" : "lines");
+			if (s->bad)
+				putf(w, ", %" PRIu64 " not events (cut or corrupt lines)", s->bad);
+			if (s->overlong)
+				putf(w, ", %" PRIu64 " overlong", s->overlong);
+			putf(w, "%s%s\n", buf[0] ? "; NOT READ TO THE END: " : "", buf);
+		}
+	}
+	for (size_t i = 0; i < y->nnotes; i++)
+		putf(w, "  note: %s\n", y->notes[i]);
+	if (y->ev_dropped)
+		putf(w, "  note: %" PRIu64 " older events of this address are not shown (at most %d)\n", y->ev_dropped,
+		     WHY_EVENTS_MAX);
+	if (y->strikes_without_search)
+		putf(w, "  note: the sessions of the %" PRIu64 " oldest strikes were not looked for (at most %d)\n",
+		     y->strikes_without_search, WHY_STRIKES_MAX);
+	put(w, "\n", 1);
+	for (size_t i = 0; i < y->nev; i++) {
+		struct event *e = ev_at(y, i);
+
+		if (e->kind == EV_STRIKE) {
+			nstrikes++;
+			addr_format(&e->net.net, a);
+			put_time(w, e->usec, false);
+			putf(w, "  strike #%zu  %s  %s", numbers[i], e->reason ? e->reason : "?", a);
+			put(w, "  rule ", 7);
+			put_text(w, e->rule ? e->rule : "-", strlen(e->rule ? e->rule : "-"));
+			put(w, "  ", 2);
+			put_text(w, e->host ? e->host : "?", strlen(e->host ? e->host : "?"));
+			put(w, " ", 1);
+			put_text(w, e->tag ? e->tag : "?", strlen(e->tag ? e->tag : "?"));
+			putf(w, "[%ld]  client ", e->pid);
+			put_text(w, e->client ? e->client : "?", strlen(e->client ? e->client : "?"));
+			put(w, "\n", 1);
+			if (e->session == NULL) {
+				putf(w, "    (no session lines found in the summary log)\n");
+				continue;
+			}
+			if (e->session->partial)
+				putf(w, "    (its connect is not in the summary logs read)\n");
+			for (const char *p = e->session->buf, *end = p + e->session->len; p < end;) {
+				const char *nl = memchr(p, '\n', (size_t) (end - p));
+
+				put(w, "    ", 4);
+				put_text(w, p, (size_t) (nl - p));
+				put(w, "\n", 1);
+				p = nl + 1;
+			}
+			if (e->session->cut)
+				putf(w, "    (more lines; %d shown)\n", WHY_SESSION_LINES);
+			if (e->session->open_end)
+				putf(w, "    (its disconnect is not in the summary logs read)\n");
+		} else if (e->kind == EV_BAN) {
+			size_t made[64], nm = ban_strikes(y, i, numbers, made, 64);
+			struct event *u;
+			int64_t until;
+			const char *st = ban_status(y, i, &until, &u);
+
+			nbans++;
+			addr_format(&e->net.net, a);
+			format_duration(e->seconds, dur, sizeof(dur));
+			put_time(w, e->usec, false);
+			putf(w, "  BAN %s/%u for %s (%u strikes:", a, e->net.prefix, dur, e->strikes);
+			for (size_t k = 0; k < nm; k++)
+				putf(w, " #%zu", made[k]);
+			if (nm < e->strikes)
+				putf(w, "%s%zu not in the events read", nm ? "; " : " ", (size_t) e->strikes - nm);
+			put(w, ") until ", 8);
+			put_time(w, until, false);
+			putf(w, ": %s", strcmp(st, "dry_run") == 0 ? "dry run, not given to the kernel" : st);
+			if (u) {
+				put(w, " at ", 4);
+				put_time(w, u->usec, false);
+				put(w, " by ", 4);
+				put_text(w, u->by ? u->by : "?", strlen(u->by ? u->by : "?"));
+			}
+			if (strcmp(st, "running") == 0)
+				putf(w, "%s", state_ban(y, &e->net) ? " (a state file holds it)" :
+				     " (no state file holds it: unbanned or forgotten without an event?)");
+			if (e->set)
+				putf(w, ", set %s", e->set);
+			put(w, "\n", 1);
+		} else {
+			addr_format(&e->net.net, a);
+			put_time(w, e->usec, false);
+			putf(w, "  UNBAN %s/%u by ", a, e->net.prefix);
+			put_text(w, e->by ? e->by : "?", strlen(e->by ? e->by : "?"));
+			put(w, "\n", 1);
+		}
+	}
+	if (nstrikes + nbans == 0)
+		putf(w, "No strike and no ban of %s/%u in the events logs read.\n", tn, y->o->target.prefix);
+	if (y->nstate) {
+		putf(w, "\nState now:\n");
+		for (size_t i = 0; i < y->nstate; i++) {
+			struct state_row *r = &y->state[i];
+
+			addr_format(&r->net.net, a);
+			putf(w, "  %s/%u  %u strike%s within findtime, banned %u time%s", a, r->net.prefix, r->strikes,
+			     r->strikes == 1 ? "" : "s", r->times_banned, r->times_banned == 1 ? "" : "s");
+			if (r->until_usec > y->o->now_usec) {
+				put(w, ", running until ", 16);
+				put_time(w, r->until_usec, false);
+			}
+			putf(w, "  (%s)\n", r->file);
+		}
+	}
+}
+
+static void jkey(struct out *w, bool *first, const char *k)
+{
+	putf(w, "%s\"%s\":", *first ? "" : ",", k);
+	*first = false;
+}
+
+static void write_json(struct why *y, struct out *w, const size_t *numbers)
+{
+	char a[ADDR_STRLEN], buf[512];
+	bool first;
+
+	addr_format(&y->o->target.net, a);
+	put(w, "{\"target\":", 10);
+	putf(w, "\"%s/%u\",\"now\":", a, y->o->target.prefix);
+	put_time(w, y->o->now_usec, true);
+	put(w, ",\"sources\":[", 12);
+	for (size_t i = 0; i < y->nsrc; i++) {
+		struct source *s = &y->src[i];
+
+		putf(w, "%s{\"kind\":\"%s\",\"file\":", i ? "," : "", s->kind);
+		putjs(w, s->path);
+		putf(w, ",\"read\":%s,\"complete\":%s,\"lines\":%" PRIu64 ",\"bad_lines\":%" PRIu64
+		     ",\"overlong_lines\":%" PRIu64 ",\"error\":", s->read ? "true" : "false",
+		     s->read && !s->what && !s->err ? "true" : "false", s->lines, s->bad, s->overlong);
+		source_problem(s, buf, sizeof(buf));
+		putjs(w, buf[0] ? buf : NULL);
+		put(w, "}", 1);
+	}
+	put(w, "],\"notes\":[", 11);
+	for (size_t i = 0; i < y->nnotes; i++) {
+		if (i)
+			put(w, ",", 1);
+		putjs(w, y->notes[i]);
+	}
+	putf(w, "],\"events_not_shown\":%" PRIu64 ",\"strikes_not_searched\":%" PRIu64 ",\"story\":[", y->ev_dropped,
+	     y->strikes_without_search);
+	for (size_t i = 0; i < y->nev; i++) {
+		struct event *e = ev_at(y, i);
+
+		first = true;
+		put(w, i ? ",{" : "{", i ? 2 : 1);
+		jkey(w, &first, "event");
+		putjs(w, e->kind == EV_STRIKE ? "strike" : e->kind == EV_BAN ? "ban" : "unban");
+		jkey(w, &first, "ts");
+		putjs(w, e->ts);
+		jkey(w, &first, "addr");
+		addr_format(&e->net.net, a);
+		putjs(w, a);
+		if (e->kind == EV_STRIKE) {
+			putf(w, ",\"number\":%zu", numbers[i]);
+			jkey(w, &first, "reason");
+			putjs(w, e->reason);
+			jkey(w, &first, "rule");
+			putjs(w, e->rule);
+			jkey(w, &first, "client");
+			putjs(w, e->client);
+			jkey(w, &first, "host");
+			putjs(w, e->host);
+			jkey(w, &first, "tag");
+			putjs(w, e->tag);
+			if (e->pid >= 0)
+				putf(w, ",\"pid\":%ld", e->pid);
+			else
+				put(w, ",\"pid\":null", 11);
+			jkey(w, &first, "session");
+			if (e->session == NULL) {
+				put(w, "null", 4);
+			} else {
+				putf(w, "{\"connect_seen\":%s,\"disconnect_seen\":%s,\"cut\":%s,\"lines\":[",
+				     e->session->partial ? "false" : "true", e->session->open_end ? "false" : "true",
+				     e->session->cut ? "true" : "false");
+				for (const char *p = e->session->buf, *end = p + e->session->len; p < end;) {
+					const char *nl = memchr(p, '\n', (size_t) (end - p));
+
+					if (p != e->session->buf)
+						put(w, ",", 1);
+					putj(w, p, (size_t) (nl - p));
+					p = nl + 1;
+				}
+				put(w, "]}", 2);
+			}
+		} else if (e->kind == EV_BAN) {
+			size_t made[64], nm = ban_strikes(y, i, numbers, made, 64);
+			struct event *u;
+			int64_t until;
+			const char *st = ban_status(y, i, &until, &u);
+
+			putf(w, ",\"prefix\":%u,\"seconds\":%" PRId64 ",\"strikes\":%u,\"strike_numbers\":[", e->net.prefix,
+			     e->seconds, e->strikes);
+			for (size_t k = 0; k < nm; k++)
+				putf(w, "%s%zu", k ? "," : "", made[k]);
+			put(w, "],\"until\":", 10);
+			put_time(w, until, true);
+			putf(w, ",\"status\":\"%s\",\"in_state\":%s,\"set\":", st, state_ban(y, &e->net) ? "true" : "false");
+			putjs(w, e->set);
+			put(w, ",\"unban\":", 9);
+			if (u) {
+				put(w, "{\"ts\":", 6);
+				putjs(w, u->ts);
+				put(w, ",\"by\":", 6);
+				putjs(w, u->by);
+				put(w, "}", 1);
+			} else {
+				put(w, "null", 4);
+			}
+		} else {
+			putf(w, ",\"prefix\":%u,\"by\":", e->net.prefix);
+			putjs(w, e->by);
+		}
+		put(w, "}", 1);
+	}
+	put(w, "],\"state\":[", 11);
+	for (size_t i = 0; i < y->nstate; i++) {
+		struct state_row *r = &y->state[i];
+
+		addr_format(&r->net.net, a);
+		putf(w, "%s{\"file\":", i ? "," : "");
+		putjs(w, r->file);
+		putf(w, ",\"addr\":\"%s\",\"prefix\":%u,\"strikes\":%u,\"times_banned\":%u,\"running\":%s,\"until\":", a,
+		     r->net.prefix, r->strikes, r->times_banned, r->until_usec > y->o->now_usec ? "true" : "false");
+		put_time(w, r->until_usec > 0 ? r->until_usec : -1, true);
+		put(w, ",\"last_strike\":", 15);
+		put_time(w, r->last_strike_usec > 0 ? r->last_strike_usec : -1, true);
+		put(w, "}", 1);
+	}
+	put(w, "]}\n", 3);
+}
+
+int why_run(const struct why_options *o, struct output *out)
+{
+	struct why y = {.o = o};
+	struct out w = {out, 0};
+	size_t *numbers = NULL;
+	int r = 0;
+
+	if ((y.ev = calloc(WHY_EVENTS_MAX, sizeof(*y.ev))) == NULL)
+		return -ENOMEM;
+	if (o->events == NULL)
+		note(&y, "no events log (events_log is not set): no strikes or bans can be told");
+	else if ((r = add_log_files(&y, o->events, "events")) < 0)
+		goto out;
+	for (size_t i = 0; i < y.nsrc && r == 0; i++)
+		r = read_events_file(&y, &y.src[i]);
+	if (r < 0)
+		goto out;
+	if (o->summary == NULL || strcmp(o->summary, "-") == 0)
+		note(&y, "no summary log: the strikes' sessions are not shown");
+	else if ((r = add_log_files(&y, o->summary, "summary")) < 0 || (r = read_summary(&y)) < 0)
+		goto out;
+	if ((r = read_state(&y, o->config)) < 0)
+		goto out;
+	if ((numbers = calloc(y.nev ? y.nev : 1, sizeof(*numbers))) == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0, n = 0; i < y.nev; i++)
+		numbers[i] = ev_at(&y, i)->kind == EV_STRIKE ? ++n : 0;
+	if (o->json)
+		write_json(&y, &w, numbers);
+	else
+		write_text(&y, &w, numbers);
+	r = w.err;
+	if (r == 0)
+		r = output_flush(out);
+out:
+	free(numbers);
+	for (size_t i = 0; i < WHY_EVENTS_MAX; i++)
+		event_free(&y.ev[i]);
+	free(y.ev);
+	for (size_t i = 0; i < y.nsrc; i++)
+		free(y.src[i].path);
+	free(y.src);
+	for (size_t i = 0; i < y.nnotes; i++)
+		free(y.notes[i]);
+	free(y.notes);
+	free(y.state);
+	return r;
+}
+
+int why_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'}, {"events", required_argument, NULL, 'e'},
+		{"summary", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+	};
+	struct why_options o = {0};
+	const char *conf_path = NULL;
+	struct output *out = NULL;
+	struct timespec ts;
+	char err[1024];
+	int opt, r;
+
+	while ((opt = getopt_long(argc, argv, "c:e:s:jh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': conf_path = optarg; break;
+		case 'e': o.events = optarg; break;
+		case 's': o.summary = optarg; break;
+		case 'j': o.json = true; break;
+		case 'h': return 3;	/* the caller prints the usage */
+		default:
+			fprintf(stderr, "authfold: bad option for why\nTry 'authfold --help'.\n");
+			return 2;
+		}
+	}
+	if (argc - optind != 1) {
+		fprintf(stderr, "authfold: why takes one ADDR[/PREFIX]\nTry 'authfold --help'.\n");
+		return 2;
+	}
+
+	struct config *c = config_read(conf_path, err, sizeof(err));
+
+	if (c == NULL) {
+		fprintf(stderr, "authfold: %s\n", err);
+		return 2;
+	}
+	if (bans_parse_target(c, argv[optind], &o.target, err, sizeof(err)) < 0) {
+		fprintf(stderr, "authfold: why: %s\nTry 'authfold --help'.\n", err);
+		config_free(c);
+		return 2;
+	}
+	o.config = c;
+	if (o.events == NULL)
+		o.events = c->events_log;
+	if (o.summary == NULL)
+		o.summary = c->summary_log;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	o.now_usec = (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	if ((r = output_open("-", &out)) == 0)
+		r = why_run(&o, out);
+	if (r < 0)
+		fprintf(stderr, "authfold: why: %s\n", strerror(-r));
+	output_free(out);
+	config_free(c);
+	return r < 0 ? 1 : 0;
+}
