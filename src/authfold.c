@@ -21,6 +21,7 @@
 #include "engine.h"
 #include "journal.h"
 #include "linereader.h"
+#include "metrics.h"
 #include "privs.h"
 #include "report.h"
 #include "state.h"
@@ -302,15 +303,34 @@ struct jr {
 	uint64_t last_bans;		/* jr_now() of the last idle jr_bans() */
 	struct backend *backend;
 	int lock_fd;			/* bans_lock(): one daemon per state_dir */
+	struct metrics_source m;	/* metrics_file */
 };
+
+static int64_t jr_wall(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void jr_metrics(struct jr *s, bool force)
+{
+	if (metrics_tick(&s->m, s->e, s->c, jr_wall(), force) < 0)
+		fprintf(stderr, "authfold: journal: %s\n", s->m.error);
+}
 
 /* Unban requests (authfold unban), and at start the bans a reboot lost. */
 static void jr_bans(struct jr *s, bool start)
 {
 	char msg[1024];
 
-	if (bans_daemon_step(s->e, s->backend, s->c->state_dir, start, msg, sizeof(msg)) > 0)
+	int r = bans_daemon_step(s->e, s->backend, s->c->state_dir, start, msg, sizeof(msg));
+
+	if (r > 0) {
 		s->dirty++;	/* saved at the next checkpoint */
+		s->m.unbans += (unsigned) r;
+	}
 	if (msg[0])
 		fprintf(stderr, "authfold: journal: %s\n", msg);
 }
@@ -389,6 +409,8 @@ static int jr_checkpoint(struct jr *s)
 	}
 	s->dirty = 0;
 	s->last_checkpoint = jr_now();
+	s->m.checkpoint_usec = jr_wall();
+	jr_metrics(s, false);
 	return 0;
 }
 
@@ -476,7 +498,7 @@ static int cmd_journal(int argc, char **argv)
 		{"events", required_argument, NULL, 'e'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	const char *conf_path = NULL, *directory = NULL;
-	struct jr s = {.sfd = -1, .lock_fd = -1};
+	struct jr s = {.sfd = -1, .lock_fd = -1, .m = {.daemon = "journal"}};
 	bool once = false;
 	int opt, r, status = 1;
 
@@ -637,6 +659,7 @@ static int cmd_journal(int argc, char **argv)
 					break;
 			}
 			s.dirty++;
+			s.m.last_line_usec = jr_wall();
 			bool due = s.dirty >= c->journal_checkpoint_entries;
 
 			if (++n % 256 != 0 && !due)
@@ -679,6 +702,7 @@ static int cmd_journal(int argc, char **argv)
 		uint64_t now = jr_now();
 
 		jr_watchdog(&s, now);
+		jr_metrics(&s, false);
 		if (!woke && now - s.last_bans >= JR_CHECKPOINT_USEC) {
 			jr_bans(&s, false);	/* a quiet journal still takes unban requests */
 			s.last_bans = now;
@@ -697,6 +721,7 @@ static int cmd_journal(int argc, char **argv)
 	/* Save what was done; after a failed write the last checkpoint stands. */
 	if (status == 0 && jr_checkpoint(&s) < 0)
 		status = 1;
+	jr_metrics(&s, true);
 	if (once)
 		report_write(stderr, s.e, c, false, 0, now_seconds() - t0);
 	else

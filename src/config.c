@@ -286,6 +286,7 @@ void config_free(struct config *c)
 		return;
 	free(c->summary_log);
 	free(c->events_log);
+	free(c->metrics_file);
 	free(c->state_dir);
 	free(c->ipset4);
 	free(c->ipset6);
@@ -463,6 +464,14 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
 			return 0;
 		}
 		return set_string(&c->events_log, value);
+	}
+	if (strcmp(key, "metrics_file") == 0) {
+		if (strcmp(value, "none") == 0 || *value == 0) {
+			free(c->metrics_file);
+			c->metrics_file = NULL;
+			return 0;
+		}
+		return *value == '/' ? set_string(&c->metrics_file, value) : bad(err, errlen, key, "not an absolute path:", value);
 	}
 	if (strcmp(key, "state_dir") == 0)
 		return *value == '/' ? set_string(&c->state_dir, value) : bad(err, errlen, key, "not an absolute path:", value);

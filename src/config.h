@@ -28,6 +28,7 @@ struct config {
 	char *summary_log;
 	enum summary_format summary_format;
 	char *events_log;		/* NULL: none */
+	char *metrics_file;		/* Prometheus text file; NULL: none */
 	char *state_dir;
 	enum backend_kind backend;
 	char *ipset4, *ipset6;
