@@ -211,6 +211,7 @@ static int cmd_replay(int argc, char **argv)
 		events_path = c->events_log;
 
 	struct output *summary = NULL, *events = NULL;
+	struct report_tally *tally = NULL;
 	struct engine *e = NULL;
 	struct backend backend = {0};
 	char err[512];
@@ -233,9 +234,9 @@ static int cmd_replay(int argc, char **argv)
 	}
 
 	struct engine_options eo = {.summary = summary, .events = events, .backend = ban ? &backend.ops : NULL,
-				    .explain = explain};
+				    .explain = explain, .tally = tally = report_tally_new()};
 
-	if ((e = engine_new(c, &eo)) == NULL) {
+	if (tally == NULL || (e = engine_new(c, &eo)) == NULL) {
 		fprintf(stderr, "authfold: out of memory\n");
 		status = 1;
 		goto out;
@@ -273,7 +274,9 @@ static int cmd_replay(int argc, char **argv)
 		status = 1;
 	}
 	report_write(stderr, e, c, !ban, bytes, now_seconds() - t0);
+	report_tables(stderr, tally);
 out:
+	report_tally_free(tally);
 	engine_free(e);
 	backend_close(&backend);
 	output_free(summary);

@@ -47,6 +47,7 @@
 #include "engine.h"
 
 #include "events.h"
+#include "report.h"
 #include "summary.h"
 
 #include <errno.h>
@@ -209,8 +210,11 @@ static int strike(struct engine *e, const struct record *r, const struct fold_re
 	int ret;
 	int64_t now = r->usec >= 0 ? r->usec : wall_usec(e);
 
-	if (e->quiet)
-		return policy_strike(e->policy, &res->addr, res->reason, now, &d);
+	if (e->quiet) {
+		if ((ret = policy_strike(e->policy, &res->addr, res->reason, now, &d)) == 0 && d.verdict == POLICY_BAN)
+			report_tally_ban(e->o.tally, now, &d.net, d.prefix);
+		return ret;
+	}
 
 	if (e->o.events) {
 		struct events_strike s = {r, res->reason, &res->addr, res->client, res->client_len, res->rule};
@@ -222,6 +226,7 @@ static int strike(struct engine *e, const struct record *r, const struct fold_re
 		return ret;
 	if (d.verdict != POLICY_BAN)
 		return 0;
+	report_tally_ban(e->o.tally, now, &d.net, d.prefix);
 
 	struct engine_ban b = {d.net, d.prefix, d.until_usec};
 	int64_t applied = -1;
@@ -265,10 +270,18 @@ static int judge(struct engine *e, const struct record *r, bool complete)
 {
 	struct fold_result res;
 	struct output *sum = e->o.summary;
+	uint64_t opened = e->o.tally ? session_counters(fold_sessions(e->fold))->opened : 0;
 	int ret;
 
 	if ((ret = fold_line(e->fold, r, &res)) < 0)
 		return ret;
+	if (e->o.tally) {
+		int64_t when = r->usec >= 0 ? r->usec : wall_usec(e);
+
+		report_tally_sessions(e->o.tally, when, session_counters(fold_sessions(e->fold))->opened - opened);
+		if (res.strike)
+			report_tally_strike(e->o.tally, when, res.reason, &res.addr);
+	}
 	if (e->quiet) {
 		e->tail_written = false;
 		return res.strike ? strike(e, r, &res) : 0;

@@ -26,6 +26,7 @@ struct engine_options {
 	int64_t (*clock)(void);		/* wall clock in µs; NULL: CLOCK_REALTIME */
 	bool explain;			/* write the deciding rule before each line (replay --explain) */
 	struct output *wal;		/* NULL, or where the lines that change state are copied */
+	struct report_tally *tally;	/* NULL, or the report's hourly and top tables (report(3)) */
 };
 
 struct engine_counters {
@@ -34,6 +35,7 @@ struct engine_counters {
 };
 
 struct engine;
+struct report_tally;
 
 struct engine *engine_new(const struct config *c, const struct engine_options *o);
 void engine_free(struct engine *e);
