@@ -832,6 +832,13 @@ static int cmd_unban(int argc, char **argv)
 		goto out;
 	}
 	r = bans_trylock(c->state_dir, &lock);
+	if (r == 0 || r == -ENOENT) {	/* no daemon runs: the unban event is ours to write */
+		char by[160];
+
+		bans_whoami(by, sizeof(by));
+		if (bans_log_unban(c, &t, by, err, sizeof(err)) < 0)
+			fprintf(stderr, "authfold: unban: %s\n", err);
+	}
 	if (r == -ENOENT) {		/* no state_dir: no history */
 		fprintf(stderr, "authfold: unban %s: removed from the kernel; no state_dir '%s'\n", name, c->state_dir);
 		status = 0;

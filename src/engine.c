@@ -124,6 +124,11 @@ struct policy *engine_policy(struct engine *e)
 	return e->policy;
 }
 
+struct output *engine_events(struct engine *e)
+{
+	return e->quiet ? NULL : e->o.events;
+}
+
 const struct engine_counters *engine_counters(const struct engine *e)
 {
 	return &e->counters;

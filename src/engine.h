@@ -53,6 +53,7 @@ const char *engine_error(const struct engine *e);	/* the last failure, for diagn
 struct fold *engine_fold(struct engine *e);
 struct policy *engine_policy(struct engine *e);
 const struct engine_counters *engine_counters(const struct engine *e);
+struct output *engine_events(struct engine *e);	/* NULL: none */
 size_t engine_pending_bans(const struct engine *e);
 
 /* Bans waiting for the backend, for the state file. */
