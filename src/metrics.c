@@ -27,7 +27,7 @@
  *	the temporary name does not match.
  *
  *	metrics_tick() is what a daemon calls in its loop: it writes when
- *	METRICS_INTERVAL_USEC passed since the last write or force is set
+ *	metrics_interval seconds passed since the last write or force is set
  *	(the end), does nothing without metrics_file.
  * DIAGNOSTICS
  *	0 or -errno. metrics_tick() returns a failure only when the
@@ -235,7 +235,7 @@ int metrics_tick(struct metrics_source *m, struct engine *e, const struct config
 {
 	int r, last;
 
-	if (c->metrics_file == NULL || (!force && m->last_write_usec && now_usec - m->last_write_usec < METRICS_INTERVAL_USEC &&
+	if (c->metrics_file == NULL || (!force && m->last_write_usec && now_usec - m->last_write_usec < c->metrics_interval * 1000000 &&
 					now_usec >= m->last_write_usec))
 		return 0;
 	m->last_write_usec = now_usec;

@@ -5,8 +5,6 @@
 
 #include "engine.h"
 
-#define METRICS_INTERVAL_USEC	(5 * 1000000)	/* a daemon writes the file this often */
-
 /* What a daemon knows beside its engine; zero-initialised at start. */
 struct metrics_source {
 	const char *daemon;		/* label: "omprog", "journal" */

@@ -28,6 +28,11 @@
  *	   never changed) say whether a ban still runs and what the policy
  *	   remembers.
  *
+ *	Timestamps of whole seconds (the traditional format) can leave two
+ *	sessions of one client and smtpd process with the same evidence in
+ *	the strike's second: the strike then shows the first one, marked
+ *	ambiguous.
+ *
  *	A ban lists the strikes that made it: the last "strikes" strikes of
  *	its network before it. Its status is running, expired, dry run (no
  *	kernel was given it), or unbanned (an unban event after it, with
@@ -56,6 +61,8 @@
 
 #include "bans.h"
 #include "events.h"
+#include "fold.h"
+#include "smtpd.h"
 #include "summary.h"
 
 #include <dirent.h>
@@ -81,6 +88,7 @@
 #define WHY_ROTATED_MAX		1000
 #define WHY_STATE_FILES_MAX	64
 #define WHY_FIELD_MAX		512	/* a JSON string field kept from an event */
+#define WHY_CLIENT_MAX		320	/* NAME[ADDR] of a connect line */
 
 /* --- reading lines from plain or gzip files --------------------------------- */
 
@@ -182,7 +190,14 @@ static const char *lines_error(struct lines *l)
 	int errnum = Z_OK;
 	const char *msg = gzerror(l->gz, &errnum);
 
-	return errnum == Z_OK ? "" : errnum == Z_ERRNO ? strerror(errno) : msg;
+	if (errnum == Z_OK)
+		return "";
+	if (errnum == Z_ERRNO)
+		return strerror(errno);
+	/* zlib names the file "<fd:N>": the caller names it */
+	if (strncmp(msg, "<fd:", 4) == 0 && strstr(msg, ">: "))
+		msg = strstr(msg, ">: ") + 3;
+	return msg;
 }
 
 /* --- output helpers ----------------------------------------------------------- */
@@ -276,6 +291,7 @@ struct session_lines {
 	bool cut;			/* more lines than kept */
 	bool partial;			/* its connect was not seen */
 	bool open_end;			/* its disconnect was not seen */
+	bool ambiguous;			/* another session fits the strike as well */
 };
 
 struct event {
@@ -733,6 +749,13 @@ struct key {
 	struct session_lines cur;	/* the session being read for this key */
 	int64_t cur_start;
 	bool open;
+	size_t client_len;		/* NAME[ADDR] of its "connect from"; 0 none seen */
+	char client[WHY_CLIENT_MAX];
+	struct evidence {		/* the first evidence of a reason in the session */
+		int64_t usec;		/* -1 none */
+		size_t client_len;
+		char client[WHY_CLIENT_MAX];
+	} noauth, saslfail;
 };
 
 struct keys {
@@ -796,40 +819,89 @@ static void lines_add(struct session_lines *s, const char *p, size_t n)
 	s->n++;
 }
 
-/* A session of this key ended: it is the evidence of the strikes in it. */
+static bool evidence_is(const struct evidence *v, const struct event *e)
+{
+	return v->usec == e->usec && e->client && strlen(e->client) == v->client_len &&
+	       memcmp(e->client, v->client, v->client_len) == 0;
+}
+
+/*
+ * A session of this key ended: it is the evidence of the first strike (in
+ * the events' order) that has none yet, lies in its time span and, when
+ * its "connect from" was seen, names the same client there. For the
+ * built-in reasons the session must also hold the strike's evidence at
+ * the strike's time, as fold(3) wrote it to the summary: the synthetic
+ * "warning: CLIENT: authentication not enabled" (noauth) or Postfix's
+ * "warning: CLIENT: SASL ... authentication failed" (saslfail, by
+ * smtpd(3)'s rule), its client being the strike's. With the whole
+ * seconds of traditional timestamps one smtpd process can serve several
+ * sessions of one client in the strike's second: the evidence tells
+ * them apart. A session gives at most one strike.
+ */
 static void session_end(struct key *k, struct event **chain, size_t n, int64_t end_usec, bool open_end)
 {
-	bool given = false;
+	struct event *first = NULL;
+	bool extra = false;
 
 	for (size_t i = 0; i < n; i++) {
 		struct event *e = chain[i];
 
-		if (e->session || e->usec < k->cur_start || e->usec > end_usec)
+		if (e->usec < k->cur_start || e->usec > end_usec)
 			continue;
-		if (given) {	/* two strikes of one session: a copy */
-			struct session_lines *c = calloc(1, sizeof(*c));
-
-			if (c == NULL)
-				continue;
-			*c = k->cur;
-			if ((c->buf = malloc(k->cur.len ? k->cur.len : 1)) == NULL) {
-				free(c);
-				continue;
-			}
-			memcpy(c->buf, k->cur.buf, k->cur.len);
-			e->session = c;
+		if (k->client_len && (e->client == NULL || strlen(e->client) != k->client_len ||
+				      memcmp(e->client, k->client, k->client_len) != 0))
+			continue;
+		if (e->reason && strcmp(e->reason, "noauth") == 0 && !evidence_is(&k->noauth, e))
+			continue;
+		if (e->reason && strcmp(e->reason, "saslfail") == 0 && !evidence_is(&k->saslfail, e))
+			continue;
+		if (e->session || first) {
+			extra = true;
+			if (e->session)
+				e->session->ambiguous = true;
 			continue;
 		}
-		if ((e->session = malloc(sizeof(*e->session))) == NULL)
-			continue;
-		*e->session = k->cur;
-		e->session->open_end = open_end;
-		given = true;
+		first = e;
 	}
-	if (!given)
+	if (first && (first->session = malloc(sizeof(*first->session))) != NULL) {
+		*first->session = k->cur;
+		first->session->open_end = open_end;
+		first->session->ambiguous = extra;
+	} else {
 		free(k->cur.buf);
+	}
 	memset(&k->cur, 0, sizeof(k->cur));
 	k->open = false;
+	k->client_len = 0;
+	k->noauth.usec = k->saslfail.usec = -1;
+}
+
+static void evidence_set(struct evidence *v, int64_t usec, struct span client)
+{
+	if (v->usec >= 0 || client.len >= sizeof(v->client))
+		return;
+	v->usec = usec;
+	v->client_len = client.len;
+	memcpy(v->client, client.p, client.len);
+}
+
+/* Notes the evidence a line of an open session holds (see session_end()):
+   the synthetic line is exactly "warning: NAME[ADDR]: authentication not
+   enabled" (client text inside a longer line does not pass for it). */
+static void session_evidence(struct key *k, const struct record *rec)
+{
+	struct span m = rec->msg, client;
+	size_t sl = sizeof(SYNTHETIC_SUFFIX) - 1;
+	struct smtpd_line l;
+	struct addr a;
+
+	if (!span_startswith(m, "warning: "))
+		return;
+	if (m.len > 9 + sl && memcmp(m.p + m.len - sl, SYNTHETIC_SUFFIX, sl) == 0 &&
+	    smtpd_parse_client(m.p + 9, m.len - 9 - sl, &client, &a) > 0 && client.len == m.len - 9 - sl)
+		evidence_set(&k->noauth, rec->usec, client);
+	if (smtpd_classify(m, &l) == 0 && l.kind == SMTPD_SASL_FAIL)
+		evidence_set(&k->saslfail, rec->usec, l.client);
 }
 
 static int read_summary(struct why *y)
@@ -873,6 +945,7 @@ static int read_summary(struct why *y)
 
 		if (k.v[j].strike == NULL) {
 			k.v[j].strike = e;
+			k.v[j].noauth.usec = k.v[j].saslfail.usec = -1;
 			used++;
 		}
 		if (k.nchain[j] == k.capchain[j]) {
@@ -933,8 +1006,14 @@ static int read_summary(struct why *y)
 				kk->open = true;
 				kk->cur_start = rec.usec;
 				kk->cur.partial = !connect;
+				/* "connect from NAME[ADDR]": the client, up to the end */
+				if (connect && rec.msg.len - 13 < sizeof(kk->client)) {
+					kk->client_len = rec.msg.len - 13;
+					memcpy(kk->client, rec.msg.p + 13, kk->client_len);
+				}
 			}
 			lines_add(&kk->cur, p, n);
+			session_evidence(kk, &rec);
 			if (disconnect)
 				session_end(kk, k.chain[j], k.nchain[j], rec.usec, false);
 		}
@@ -1192,6 +1271,9 @@ static void write_text(struct why *y, struct out *w, const size_t *numbers)
 			}
 			if (e->session->cut)
 				putf(w, "    (more lines; %d shown)\n", WHY_SESSION_LINES);
+			if (e->session->ambiguous)
+				putf(w, "    (another session of this client in the same second fits as well: the "
+				     "timestamps cannot tell which)\n");
 			if (e->session->open_end)
 				putf(w, "    (its disconnect is not in the summary logs read)\n");
 		} else if (e->kind == EV_BAN) {
@@ -1208,7 +1290,8 @@ static void write_text(struct why *y, struct out *w, const size_t *numbers)
 			for (size_t k = 0; k < nm; k++)
 				putf(w, " #%zu", made[k]);
 			if (nm < e->strikes)
-				putf(w, "%s%zu not in the events read", nm ? "; " : " ", (size_t) e->strikes - nm);
+				putf(w, "%s%zu of other addresses of the network or not in the events read", nm ? "; " : " ",
+				     (size_t) e->strikes - nm);
 			put(w, ") until ", 8);
 			put_time(w, until, false);
 			putf(w, ": %s", strcmp(st, "dry_run") == 0 ? "dry run, not given to the kernel" : st);
@@ -1319,9 +1402,9 @@ static void write_json(struct why *y, struct out *w, const size_t *numbers)
 			if (e->session == NULL) {
 				put(w, "null", 4);
 			} else {
-				putf(w, "{\"connect_seen\":%s,\"disconnect_seen\":%s,\"cut\":%s,\"lines\":[",
+				putf(w, "{\"connect_seen\":%s,\"disconnect_seen\":%s,\"cut\":%s,\"ambiguous\":%s,\"lines\":[",
 				     e->session->partial ? "false" : "true", e->session->open_end ? "false" : "true",
-				     e->session->cut ? "true" : "false");
+				     e->session->cut ? "true" : "false", e->session->ambiguous ? "true" : "false");
 				for (const char *p = e->session->buf, *end = p + e->session->len; p < end;) {
 					const char *nl = memchr(p, '\n', (size_t) (end - p));
 

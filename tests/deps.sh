@@ -8,9 +8,9 @@ set -euo pipefail
 pkgs="build-essential autoconf automake pkg-config libsystemd-dev libpcre2-dev
 libipset-dev libcap-ng-dev libcmocka-dev clang python3 time iproute2 ipset iptables
 rsyslog systemd-journal-remote postfix sasl2-bin libsasl2-modules ssl-cert swaks
-fail2ban sshguard"
+fail2ban sshguard zlib1g-dev python3-jsonschema prometheus"
 [ "${1:-}" = "--build-only" ] && pkgs="build-essential autoconf automake pkg-config
-libsystemd-dev libpcre2-dev libipset-dev libcap-ng-dev libcmocka-dev python3"
+libsystemd-dev libpcre2-dev libipset-dev libcap-ng-dev libcmocka-dev zlib1g-dev python3"
 
 missing=""
 for p in $pkgs; do
