@@ -7,7 +7,8 @@
  *	#include "why.h"
  *
  *	int	why_main(argc, argv)
- *	int	why_run(o, ret_out)
+ *	int	why_run(o, out)
+ *	int	why_report(o, fp)
  * DESCRIPTION
  *	why_run() tells, oldest first, every ban and every strike of the
  *	addresses inside o->target, and for each strike the lines of its
@@ -42,7 +43,16 @@
  *	permission, a cut .gz, lines that are not JSON), in the text and in
  *	the JSON ("sources", "notes").
  *
- *	why_main() is the command: options, then why_run() to stdout.
+ *	why_report() (authfold why --summary) folds the summary log's lines
+ *	of a period again, with its rotations, as a dry run of replay:
+ *	without -v, the strikes come from Postfix's own lines (disconnect
+ *	statistics, SASL failures), so the counts are those of the run that
+ *	wrote the summary, except strikes of site rules whose lines were
+ *	folded away. It prints replay's report with the hourly table and the
+ *	top offenders (report(3)), and the files read or not.
+ *
+ *	why_main() is the command: options, then why_run() or why_report()
+ *	to stdout.
  * DIAGNOSTICS
  *	why_run() returns 0 (unreadable files are notes, not failures) or
  *	-errno when the output cannot be written or memory runs out.
@@ -60,8 +70,10 @@
 #include "why.h"
 
 #include "bans.h"
+#include "engine.h"
 #include "events.h"
 #include "fold.h"
+#include "report.h"
 #include "smtpd.h"
 #include "summary.h"
 
@@ -1513,34 +1525,180 @@ out:
 	return r;
 }
 
+int why_report(const struct why_options *o, FILE *fp)
+{
+	struct why y = {.o = o};
+	struct output *null = NULL;
+	struct report_tally *tally = report_tally_new();
+	struct engine *e = NULL;
+	uint64_t bytes = 0;
+	int r;
+
+	if (tally == NULL)
+		return -ENOMEM;
+	if (o->summary == NULL || strcmp(o->summary, "-") == 0) {
+		report_tally_free(tally);
+		return -ENOENT;
+	}
+	if ((r = output_open("/dev/null", &null)) < 0)
+		goto out;
+
+	struct engine_options eo = {.summary = null, .tally = tally};
+
+	if ((e = engine_new(o->config, &eo)) == NULL || (r = add_log_files(&y, o->summary, "summary")) < 0) {
+		r = r < 0 ? r : -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < y.nsrc; i++) {
+		struct source *s = &y.src[i];
+		struct lines l;
+		struct stat st;
+		const char *p;
+		size_t n;
+
+		if ((r = lines_open(s->path, &l)) < 0) {
+			s->err = r;
+			if (r == -ENOMEM)
+				goto out;
+			continue;
+		}
+		s->read = true;
+		int64_t ref = stat(s->path, &st) == 0 ? (int64_t) st.st_mtime * 1000000 : o->now_usec;
+
+		while ((r = lines_next(&l, &p, &n)) > 0) {
+			struct record rec;
+
+			s->lines++;
+			record_parse(p, n, ref, &rec);
+			if (rec.usec >= 0 && ((o->since_usec >= 0 && rec.usec < o->since_usec) ||
+					      (o->until_usec >= 0 && rec.usec >= o->until_usec)))
+				continue;
+			bytes += n + 1;
+			if ((r = engine_record(e, &rec)) < 0)
+				break;
+		}
+		s->overlong = l.overlong;
+		if (r < 0 || lines_error(&l)[0]) {
+			snprintf(s->detail, sizeof(s->detail), "%s", r < 0 ? strerror(-r) : lines_error(&l));
+			s->what = s->detail;
+		}
+		lines_close(&l);
+		if (r == -ENOMEM)
+			goto out;
+	}
+	r = 0;
+	fprintf(fp, "authfold why --summary");
+	if (o->since_usec >= 0 || o->until_usec >= 0) {
+		char a[64] = "-", b[64] = "-";
+
+		if (o->since_usec >= 0)
+			format_rfc3339(o->since_usec, a, sizeof(a));
+		if (o->until_usec >= 0)
+			format_rfc3339(o->until_usec, b, sizeof(b));
+		fprintf(fp, ": lines from %s until %s", a, b);
+	}
+	fprintf(fp, "\n\nRead:\n");
+	for (size_t i = 0; i < y.nsrc; i++) {
+		struct source *s = &y.src[i];
+		char buf[1100];
+
+		source_problem(s, buf, sizeof(buf));
+		if (!s->read)
+			fprintf(fp, "  %s: NOT READ (%s)\n", s->path, buf);
+		else
+			fprintf(fp, "  %s: %" PRIu64 " lines%s%s\n", s->path, s->lines, buf[0] ? "; NOT READ TO THE END: " : "",
+				buf);
+	}
+	report_write(fp, e, o->config, true, bytes, 0);
+	report_tables(fp, tally);
+	if (fflush(fp) != 0 || ferror(fp))
+		r = -EIO;
+out:
+	engine_free(e);
+	output_free(null);
+	report_tally_free(tally);
+	for (size_t i = 0; i < y.nsrc; i++)
+		free(y.src[i].path);
+	free(y.src);
+	for (size_t i = 0; i < y.nnotes; i++)
+		free(y.notes[i]);
+	free(y.notes);
+	return r;
+}
+
+/* --since/--until: a duration back from now ("1d"), an RFC 3339 time, or
+   a date (local midnight); -1 when it is none of them. */
+static int64_t parse_when(const char *s, int64_t now_usec)
+{
+	int64_t secs, usec;
+	struct tm tm = {0};
+	char end;
+
+	if (parse_duration(s, &secs) == 0)
+		return now_usec - secs * 1000000;
+	if ((usec = parse_rfc3339(s)) >= 0)
+		return usec;
+	if (sscanf(s, "%4d-%2d-%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &end) == 3) {
+		tm.tm_year -= 1900;
+		tm.tm_mon -= 1;
+		tm.tm_isdst = -1;
+		time_t t = mktime(&tm);
+
+		return t == (time_t) -1 ? -1 : (int64_t) t * 1000000;
+	}
+	return -1;
+}
+
 int why_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'}, {"events", required_argument, NULL, 'e'},
-		{"summary", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+		{"summary-log", required_argument, NULL, 'l'}, {"json", no_argument, NULL, 'j'},
+		{"summary", no_argument, NULL, 's'}, {"since", required_argument, NULL, 'S'},
+		{"until", required_argument, NULL, 'U'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
-	struct why_options o = {0};
-	const char *conf_path = NULL;
+	struct why_options o = {.since_usec = -1, .until_usec = -1};
+	const char *conf_path = NULL, *since = NULL, *until = NULL;
+	bool report = false;
 	struct output *out = NULL;
 	struct timespec ts;
 	char err[1024];
 	int opt, r;
 
-	while ((opt = getopt_long(argc, argv, "c:e:s:jh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:e:l:jsS:U:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': conf_path = optarg; break;
 		case 'e': o.events = optarg; break;
-		case 's': o.summary = optarg; break;
+		case 'l': o.summary = optarg; break;
 		case 'j': o.json = true; break;
+		case 's': report = true; break;
+		case 'S': since = optarg; break;
+		case 'U': until = optarg; break;
 		case 'h': return 3;	/* the caller prints the usage */
 		default:
 			fprintf(stderr, "authfold: bad option for why\nTry 'authfold --help'.\n");
 			return 2;
 		}
 	}
-	if (argc - optind != 1) {
-		fprintf(stderr, "authfold: why takes one ADDR[/PREFIX]\nTry 'authfold --help'.\n");
+	if (report ? argc - optind != 0 || o.json : argc - optind != 1 || since || until) {
+		fprintf(stderr, "authfold: %s\nTry 'authfold --help'.\n", report ?
+			"why --summary takes no address and no --json" : "why takes one ADDR[/PREFIX] (--since and --until "
+			"go with --summary)");
+		return 2;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	o.now_usec = (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	if (report && since == NULL) {	/* today */
+		time_t t = (time_t) (o.now_usec / 1000000);
+		struct tm tm;
+
+		localtime_r(&t, &tm);
+		o.since_usec = (o.now_usec / 1000000 - tm.tm_hour * 3600 - tm.tm_min * 60 - tm.tm_sec) * 1000000;
+	}
+	if ((since && (o.since_usec = parse_when(since, o.now_usec)) < 0) ||
+	    (until && (o.until_usec = parse_when(until, o.now_usec)) < 0)) {
+		fprintf(stderr, "authfold: why: '%s' is not a time (a duration back from now like 1d, an RFC 3339 "
+			"time, or YYYY-MM-DD)\nTry 'authfold --help'.\n", since && o.since_usec < 0 ? since : until);
 		return 2;
 	}
 
@@ -1550,18 +1708,24 @@ int why_main(int argc, char **argv)
 		fprintf(stderr, "authfold: %s\n", err);
 		return 2;
 	}
+	if (o.events == NULL)
+		o.events = c->events_log;
+	if (o.summary == NULL)
+		o.summary = c->summary_log;
+	if (report) {
+		o.config = c;
+		if ((r = why_report(&o, stdout)) < 0)
+			fprintf(stderr, "authfold: why --summary: %s\n", r == -ENOENT ? "no summary log (summary_log is "
+				"not set)" : strerror(-r));
+		config_free(c);
+		return r < 0 ? 1 : 0;
+	}
 	if (bans_parse_target(c, argv[optind], &o.target, err, sizeof(err)) < 0) {
 		fprintf(stderr, "authfold: why: %s\nTry 'authfold --help'.\n", err);
 		config_free(c);
 		return 2;
 	}
 	o.config = c;
-	if (o.events == NULL)
-		o.events = c->events_log;
-	if (o.summary == NULL)
-		o.summary = c->summary_log;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	o.now_usec = (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 	if ((r = output_open("-", &out)) == 0)
 		r = why_run(&o, out);
 	if (r < 0)

@@ -8,6 +8,7 @@
 #include "output.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 
 struct why_options {
@@ -17,9 +18,14 @@ struct why_options {
 	const struct config *config;	/* state_dir, findtime */
 	int64_t now_usec;
 	bool json;
+	/* why_report(): the period [since, until) of µs; -1 open */
+	int64_t since_usec, until_usec;
 };
 
 int why_run(const struct why_options *o, struct output *out);
+/* The replay report (report(3), with its hourly table and top offenders) of
+   the summary log's lines in the period, folded again as a dry run. */
+int why_report(const struct why_options *o, FILE *out);
 /* The command; 3 means --help (the caller prints its usage). */
 int why_main(int argc, char **argv);
 

@@ -60,11 +60,11 @@ def top(report, what):
     return [l.split()[:3] for l in m.group(1).splitlines()]
 
 
-def replay(tmp, log, extra=""):
+def replay(tmp, log, extra="", summary="/dev/null"):
     c = os.path.join(tmp, "conf")
     with open(c, "w") as f:
         f.write("state_dir = %s/state\nbackend = none\n%s" % (tmp, extra))
-    r = subprocess.run([AF, "replay", "-c", c, "--summary", "/dev/null", log], capture_output=True)
+    r = subprocess.run([AF, "replay", "-c", c, "--summary", summary, log], capture_output=True)
     return r.returncode, r.stderr.decode()
 
 
@@ -90,6 +90,7 @@ def main():
         # --- generated: hours of two days ---
         base = datetime.datetime(2026, 11, 20, tzinfo=datetime.timezone.utc)
         want = {}	# hour -> [sessions, noauth, saslfail]
+        want0 = {}	# the same, first day only
         lines = []
         pid = 1000
         plan = [  # (day, hour, address, kind, count)
@@ -116,13 +117,14 @@ def main():
                 lines.append(pre + "disconnect from %s ehlo=1 auth=0/1 quit=1 commands=2/3" % client)
             else:
                 lines.append(pre + "disconnect from %s ehlo=1 quit=1 commands=2" % client)
-            w = want.setdefault(when.hour, [0, 0, 0])
-            w[0] += 1
-            w[1] += kind == "noauth"
-            w[2] += kind == "saslfail"
+            for w in (want.setdefault(when.hour, [0, 0, 0]),
+                      (want0 if when.day == base.day else {}).setdefault(when.hour, [0, 0, 0])):
+                w[0] += 1
+                w[1] += kind == "noauth"
+                w[2] += kind == "saslfail"
         log = os.path.join(tmp, "gen.log")
         open(log, "w").write("\n".join(lines) + "\n")
-        status, rep = replay(tmp, log, "maxretry = 2\nfindtime = 1h\n")
+        status, rep = replay(tmp, log, "maxretry = 2\nfindtime = 1h\n", os.path.join(tmp, "gen.sum"))
         rows, total, totals = parse(rep)
         sums_ok("generated", rows, total, totals)
         check(all(list(rows[h][:3]) == want.get(h, [0, 0, 0]) for h in range(24)),
@@ -134,6 +136,20 @@ def main():
         t6 = top(rep, "IPv6 /64 networks")
         check(t6 and t6[0][0] == "4" and t6[0][2] == "2001:db8:5::/64",
               "generated: top /64 2001:db8:5::/64 with 4 strikes: %r" % t6[:2])
+
+        # --- why --summary: the summary log of one day, folded again ---
+        r = subprocess.run([AF, "why", "-c", os.path.join(tmp, "conf"), "--summary", "--summary-log",
+                            os.path.join(tmp, "gen.sum"), "--since", "2026-11-20T00:00:00Z", "--until",
+                            "2026-11-21T00:00:00Z"], capture_output=True)
+        rep = r.stdout.decode()
+        check(r.returncode == 0 and "Per hour" in rep, "why --summary --since --until: a report on stdout")
+        rows, total, totals = parse(rep)
+        sums_ok("why --summary", rows, total, totals)
+        check(all(list(rows[h][:3]) == want0.get(h, [0, 0, 0]) for h in range(24)),
+              "why --summary: every hour of the first day only, from the summary log")
+        r = subprocess.run([AF, "why", "-c", os.path.join(tmp, "conf"), "--summary", "--since", "yesterday"],
+                           capture_output=True)
+        check(r.returncode == 2, "why --summary --since yesterday is a usage error")
 
         # --- more addresses than the top table keeps ---
         lines = []
