@@ -34,13 +34,14 @@
  *	tallies are accepted by every function.
  * SECURITY
  *	The tables have a fixed size whatever the input: 24 hours, and
- *	REPORT_TOP_TRACK addresses and /64s each, kept with the Space-Saving
- *	algorithm (a newcomer replaces the entry with the fewest strikes and
- *	inherits its count as an error bound). The top lists are exact while
- *	there are fewer distinct keys than that; otherwise the report says
- *	so and shows each count's possible excess. A flood of distinct
- *	addresses cannot push out an address with more strikes than the
- *	flood gives any one of them.
+ *	REPORT_TOP_TRACK addresses and /64s each, found through a hash index
+ *	and kept with the Misra-Gries algorithm: when the table is full, a
+ *	newcomer takes one strike off every entry (and its own), and the
+ *	entries at zero leave. That costs O(1) per strike amortized, also
+ *	under a flood of distinct addresses, and an address with more than
+ *	1/REPORT_TOP_TRACK of all strikes is never lost. The top lists are
+ *	exact while there are at most that many distinct keys; otherwise
+ *	the report says so and by how much each count may be short.
  */
 
 #include "report.h"
@@ -55,17 +56,19 @@
 
 #define REPORT_TOP_TRACK	1024
 #define REPORT_TOP_SHOWN	10
-#define REPORT_TOP_TRACK_TEXT	"1024"
+
+#define REPORT_TOP_SLOTS	(2 * REPORT_TOP_TRACK)	/* hash index, a power of two */
 
 struct top_entry {
 	struct addr key;
-	uint64_t strikes, bans, over;	/* over: at most this much of strikes is another key's */
+	uint64_t strikes, bans;
 };
 
 struct top {
 	struct top_entry v[REPORT_TOP_TRACK];
+	int16_t slot[REPORT_TOP_SLOTS];	/* index into v, -1 empty */
 	size_t n;
-	uint64_t replaced;
+	uint64_t rounds;		/* decrement rounds: how short a count may be */
 };
 
 struct report_tally {
@@ -80,8 +83,11 @@ struct report_tally *report_tally_new(void)
 {
 	struct report_tally *t = calloc(1, sizeof(*t));
 
-	if (t)
+	if (t) {
 		t->first_usec = t->last_usec = -1;
+		memset(t->addrs.slot, 0xff, sizeof(t->addrs.slot));
+		memset(t->nets64.slot, 0xff, sizeof(t->nets64.slot));
+	}
 	return t;
 }
 
@@ -117,30 +123,52 @@ void report_tally_sessions(struct report_tally *t, int64_t usec, uint64_t n)
 		t->sessions[hour_of(t, usec)] += n;
 }
 
+/* The slot of a, or the empty slot where it would go. */
+static size_t top_slot(const struct top *tp, const struct addr *a)
+{
+	size_t i = (size_t) addr_hash(a, 0x16) & (REPORT_TOP_SLOTS - 1);
+
+	while (tp->slot[i] >= 0 && !addr_equal(&tp->v[tp->slot[i]].key, a))
+		i = (i + 1) & (REPORT_TOP_SLOTS - 1);
+	return i;
+}
+
 static struct top_entry *top_find(struct top *tp, const struct addr *a)
 {
+	size_t i = top_slot(tp, a);
+
+	return tp->slot[i] >= 0 ? &tp->v[tp->slot[i]] : NULL;
+}
+
+static void top_reindex(struct top *tp)
+{
+	memset(tp->slot, 0xff, sizeof(tp->slot));
 	for (size_t i = 0; i < tp->n; i++)
-		if (addr_equal(&tp->v[i].key, a))
-			return &tp->v[i];
-	return NULL;
+		tp->slot[top_slot(tp, &tp->v[i].key)] = (int16_t) i;
 }
 
 static void top_strike(struct top *tp, const struct addr *a)
 {
-	struct top_entry *e = top_find(tp, a);
+	size_t i = top_slot(tp, a);
 
-	if (e == NULL && tp->n < REPORT_TOP_TRACK) {
-		e = &tp->v[tp->n++];
-		*e = (struct top_entry) {*a, 0, 0, 0};
-	} else if (e == NULL) {
-		e = &tp->v[0];
-		for (size_t i = 1; i < tp->n; i++)
-			if (tp->v[i].strikes < e->strikes)
-				e = &tp->v[i];
-		*e = (struct top_entry) {*a, e->strikes, 0, e->strikes};
-		tp->replaced++;
+	if (tp->slot[i] >= 0) {
+		tp->v[tp->slot[i]].strikes++;
+		return;
 	}
-	e->strikes++;
+	if (tp->n < REPORT_TOP_TRACK) {
+		tp->v[tp->n] = (struct top_entry) {*a, 1, 0};
+		tp->slot[i] = (int16_t) tp->n++;
+		return;
+	}
+	/* full: one strike off everyone, the newcomer's included */
+	size_t kept = 0;
+
+	for (size_t j = 0; j < tp->n; j++)
+		if (--tp->v[j].strikes > 0)
+			tp->v[kept++] = tp->v[j];
+	tp->n = kept;
+	tp->rounds++;
+	top_reindex(tp);
 }
 
 void report_tally_strike(struct report_tally *t, int64_t usec, enum reason reason, const struct addr *a)
@@ -184,16 +212,17 @@ static void top_print(FILE *fp, struct top *tp, const char *what, unsigned prefi
 	if (tp->n == 0)
 		return;
 	qsort(tp->v, tp->n, sizeof(tp->v[0]), top_cmp);
-	fprintf(fp, "Top %s by strikes%s:\n  strikes  bans  %s\n", what,
-		tp->replaced ? " (more than " REPORT_TOP_TRACK_TEXT " seen: counts are upper bounds, +N the most they may be over)" : "",
-		prefix ? "network" : "address");
+	top_reindex(tp);
+	fprintf(fp, "Top %s by strikes", what);
+	if (tp->rounds)
+		fprintf(fp, " (more than %d seen: each count may be short by up to %" PRIu64 ")", REPORT_TOP_TRACK,
+			tp->rounds);
+	fprintf(fp, ":\n  strikes  bans  %s\n", prefix ? "network" : "address");
 	for (size_t i = 0; i < tp->n && i < REPORT_TOP_SHOWN; i++) {
 		addr_format(&tp->v[i].key, a);
 		fprintf(fp, "  %7" PRIu64 "  %4" PRIu64 "  %s", tp->v[i].strikes, tp->v[i].bans, a);
 		if (prefix)
 			fprintf(fp, "/%u", prefix);
-		if (tp->v[i].over)
-			fprintf(fp, "  (+%" PRIu64 ")", tp->v[i].over);
 		fputc('\n', fp);
 	}
 }
