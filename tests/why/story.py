@@ -272,6 +272,53 @@ def main():
         r = run(["why", "-c", uconf, "198.51.100.77"])
         check(b": unbanned at " in r.stdout, "...the text says unbanned at ... by ...")
 
+        # --- hostile files: random bytes, mangled events, forged sessions ---
+        rnd = __import__("random").Random(16)
+        hev, hsm = os.path.join(tmp, "h.ev"), os.path.join(tmp, "h.sum")
+        good = open(ev, "rb").read().splitlines()
+        summ = open(sm, "rb").read().splitlines()
+        with open(hev, "wb") as f:
+            for i in range(20000):
+                line = bytearray(rnd.choice(good))
+                for _ in range(rnd.randrange(4)):
+                    line[rnd.randrange(len(line))] = rnd.randrange(256)
+                if i % 7 == 0:
+                    line = line[:rnd.randrange(len(line))]
+                if i % 11 == 0:
+                    line = bytes(rnd.randrange(256) for _ in range(rnd.randrange(300)))
+                f.write(bytes(line) + b"\n")
+        with open(hsm, "wb") as f:
+            for i in range(20000):
+                line = bytearray(rnd.choice(summ))
+                for _ in range(rnd.randrange(3)):
+                    line[rnd.randrange(len(line))] = rnd.randrange(256)
+                f.write(bytes(line) + b"\n")
+            # a session that names the address only in client text, same pid
+            f.write(b"2026-11-26T19:30:00.000001+00:00 mx postfix/smtpd[21433]: connect from unknown[192.0.2.98]\n")
+            f.write(b"2026-11-26T19:30:00.000002+00:00 mx postfix/smtpd[21433]: warning: unknown[192.0.2.98]: "
+                    b"authentication not enabled\n")
+        hconf = os.path.join(tmp, "conf.hostile")
+        write_conf(hconf, tmp, hev, hsm)
+        ok = True
+        for target in ("192.0.2.10", "198.51.100.21", "192.0.2.98/32", "2001:db8::/32", "192.0.2.0/24"):
+            r = run(["why", "-c", hconf, "--json", target])
+            try:
+                doc = json.loads(r.stdout)
+                jsonschema.validate(doc, SCHEMA)
+            except ValueError as e:
+                ok = False
+                print("# %s: %s" % (target, e))
+                continue
+            if r.returncode != 0 or r.stderr:
+                ok = False
+                print("# %s: exit %d %r" % (target, r.returncode, r.stderr[-300:]))
+            r = run(["why", "-c", hconf, target])
+            ok = ok and r.returncode == 0 and not r.stderr
+        check(ok, "hostile events and summary (random bytes, cut lines): valid JSON, exit 0, nothing on stderr")
+        doc = why(hconf, "192.0.2.98/32")
+        check(doc is not None and story_strikes(doc) == [],
+              "an address named only in forged text has no story, whatever the summary says")
+
         # --- usage ---
         check(run(["why", "-c", uconf, "not-an-address"]).returncode == 2, "a bad address is a usage error (2)")
         check(run(["why", "-c", uconf]).returncode == 2, "no address is a usage error (2)")
