@@ -1,5 +1,5 @@
 /*
- * test_events - json_string(), events_strike(), events_ban().
+ * test_events - json_string(), events_strike(), events_ban(), events_unban().
  *
  * Tables: bytes in, the JSON text out. Then random bytes: whatever a
  * client put in the log, each result must be valid JSON, checked by a
@@ -367,6 +367,49 @@ static void test_ban(void **state)
 	py_close();
 }
 
+struct unban_arg {
+	const char *net;
+	unsigned prefix;
+	const char *by;
+};
+
+static int write_unban(struct output *o, const void *arg)
+{
+	const struct unban_arg *a = arg;
+	struct addr net;
+
+	addr_parse(a->net, strlen(a->net), &net);
+	return events_unban(o, INT64_C(1795718795) * 1000000 + 42, &net, a->prefix, a->by);
+}
+
+static void test_unban(void **state)
+{
+	(void) state;
+	static const struct {
+		struct unban_arg in;
+		const char *out;
+	} rows[] = {
+		{{"192.0.2.7", 32, "uid 0 (root), sudo by alice"},
+		 "{\"ts\":\"2026-11-26T18:46:35.000042+00:00\",\"event\":\"unban\",\"addr\":\"192.0.2.7\",\"prefix\":32,"
+		 "\"by\":\"uid 0 (root), sudo by alice\"}\n"},
+		/* a user name is not ours to trust: escaped like any string */
+		{{"2001:db8::", 64, "uid 1000 (\"x\n\xff)"},
+		 "{\"ts\":\"2026-11-26T18:46:35.000042+00:00\",\"event\":\"unban\",\"addr\":\"2001:db8::\",\"prefix\":64,"
+		 "\"by\":\"uid 1000 (\\\"x\\u000a\\u00ff)\"}\n"},
+	};
+
+	py_open();
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		size_t len;
+		char *out = capture(write_unban, &rows[i].in, &len);
+
+		assert_string_equal(out, rows[i].out);
+		py_line(out, len);
+		free(out);
+	}
+	py_close();
+}
+
 static int write_nothing(struct output *o, const void *arg)
 {
 	(void) arg;
@@ -394,6 +437,7 @@ int main(void)
 		cmocka_unit_test(test_random_bytes),
 		cmocka_unit_test(test_strike),
 		cmocka_unit_test(test_ban),
+		cmocka_unit_test(test_unban),
 		cmocka_unit_test(test_empty_flush),
 	};
 
