@@ -272,6 +272,22 @@ def main():
         r = run(["why", "-c", uconf, "198.51.100.77"])
         check(b": unbanned at " in r.stdout, "...the text says unbanned at ... by ...")
 
+        # --- a daemon's state: authfold-omprog folds the same lines ---
+        oconf = os.path.join(tmp, "conf.omprog")
+        oev, osm = os.path.join(tmp, "o.ev"), os.path.join(tmp, "o.sum")
+        write_conf(oconf, tmp + "/o", oev, osm)
+        os.mkdir(tmp + "/o")
+        r = subprocess.run([os.path.join(BUILD, "authfold-omprog"), "--no-confirm", "-c", oconf],
+                           stdin=open(log, "rb"), capture_output=True)
+        doc = why(oconf, "198.51.100.77")
+        bans = [b for b in doc["story"] if b["event"] == "ban"] if doc else []
+        st = doc["state"] if doc else []
+        check(r.returncode == 0 and len(bans) == 1 and bans[0]["status"] == "running" and bans[0]["in_state"] and
+              len(st) == 1 and st[0]["file"] == "omprog.state" and st[0]["running"] and st[0]["times_banned"] == 1,
+              "after authfold-omprog: the ban runs, omprog.state holds it (%r)" % st)
+        srcs = [x for x in doc["sources"] if x["kind"] == "state"] if doc else []
+        check(srcs and all(x["read"] and x["complete"] for x in srcs), "...the state file is listed as read")
+
         # --- hostile files: random bytes, mangled events, forged sessions ---
         rnd = __import__("random").Random(16)
         hev, hsm = os.path.join(tmp, "h.ev"), os.path.join(tmp, "h.sum")
