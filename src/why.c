@@ -15,16 +15,18 @@
  *	session from the summary log:
  *
  *	1. The events logs (o->events and its rotations, oldest first:
- *	   PATH.N.gz ... PATH.2.gz, PATH.1, PATH) are read line by line; a
- *	   strike whose "addr" lies in the target, a ban or an unban whose
- *	   network overlaps it are kept, at most WHY_EVENTS_MAX (the newest;
- *	   the number of older ones left out is said).
+ *	   PATH.N.gz ... PATH.2.gz, PATH.1, PATH; logfile(3)) are read line
+ *	   by line (eventlog(3)); a strike whose "addr" lies in the target,
+ *	   a ban or an unban whose network overlaps it are kept, at most
+ *	   WHY_EVENTS_MAX (the newest; the number of older ones left out is
+ *	   said).
  *	2. The summary logs (o->summary and its rotations, the same way) are
  *	   read once. A line belongs to a strike when its host, tag and pid
  *	   are the strike's and it lies in the session (from "connect from"
  *	   to "disconnect from" of that host, tag and pid) whose time span
- *	   holds the strike's time. The address is never looked for in the
- *	   text: a forged address in client text is not evidence.
+ *	   holds the strike's time and its evidence (see session_end()). The
+ *	   address is never looked for in the text: a forged address in
+ *	   client text is not evidence.
  *	3. The state files (STATE_DIR/ *.state, read through a private copy,
  *	   never changed) say whether a ban still runs and what the policy
  *	   remembers.
@@ -59,11 +61,11 @@
  *	why_main() returns the exit status: 0, 1 runtime failure, 2 usage.
  * SECURITY
  *	Memory is bounded whatever the logs hold: lines are read in a
- *	buffer of WHY_LINE_MAX (longer lines: the head is judged, the rest
- *	skipped), at most WHY_EVENTS_MAX events and WHY_STRIKES_MAX strikes
+ *	buffer of LOGFILE_LINE_MAX (logfile(3): longer lines are judged by
+ *	their head), at most WHY_EVENTS_MAX events and WHY_STRIKES_MAX strikes
  *	with evidence are kept, a session keeps at most WHY_SESSION_LINES
  *	lines of at most WHY_SHOWN_LINE_MAX bytes each, and at most
- *	WHY_ROTATED_MAX rotated files per log are read. Log text is written
+ *	LOGFILE_ROTATED_MAX rotated files per log are read. Log text is written
  *	escaped in JSON and with control bytes shown as \xHH in text.
  */
 
@@ -71,8 +73,10 @@
 
 #include "bans.h"
 #include "engine.h"
+#include "eventlog.h"
 #include "events.h"
 #include "fold.h"
+#include "logfile.h"
 #include "report.h"
 #include "smtpd.h"
 #include "summary.h"
@@ -89,128 +93,13 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
-#define WHY_LINE_MAX		(64 * 1024)
-#define WHY_READ_CHUNK		(256 * 1024)
 #define WHY_EVENTS_MAX		10000
 #define WHY_STRIKES_MAX		4096	/* strikes whose sessions are looked for */
 #define WHY_SESSION_LINES	200
 #define WHY_SHOWN_LINE_MAX	2048
-#define WHY_ROTATED_MAX		1000
 #define WHY_STATE_FILES_MAX	64
-#define WHY_FIELD_MAX		512	/* a JSON string field kept from an event */
 #define WHY_CLIENT_MAX		320	/* NAME[ADDR] of a connect line */
-
-/* --- reading lines from plain or gzip files --------------------------------- */
-
-struct lines {
-	gzFile gz;
-	char *buf;
-	size_t len, pos;		/* bytes in buf, start of the next line */
-	bool eof, skipping;
-	uint64_t overlong;
-};
-
-static int lines_open(const char *path, struct lines *l)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-
-	memset(l, 0, sizeof(*l));
-	if (fd < 0)
-		return -errno;
-	if ((l->buf = malloc(WHY_LINE_MAX + WHY_READ_CHUNK)) == NULL) {
-		close(fd);
-		return -ENOMEM;
-	}
-	/* gzdopen reads a file that is not gzip as it is */
-	if ((l->gz = gzdopen(fd, "rb")) == NULL) {
-		close(fd);
-		free(l->buf);
-		return -ENOMEM;
-	}
-	gzbuffer(l->gz, WHY_READ_CHUNK);
-	return 0;
-}
-
-static void lines_close(struct lines *l)
-{
-	if (l->gz)
-		gzclose(l->gz);
-	free(l->buf);
-	l->gz = NULL;
-	l->buf = NULL;
-}
-
-/* The next line (no newline): 1, 0 at the end, <0 on a read error. A
-   line longer than WHY_LINE_MAX comes as its head; the rest is skipped. */
-static int lines_next(struct lines *l, const char **ret_p, size_t *ret_n)
-{
-	for (;;) {
-		char *nl = memchr(l->buf + l->pos, '\n', l->len - l->pos);
-
-		if (nl) {
-			const char *p = l->buf + l->pos;
-			size_t n = (size_t) (nl - p);
-
-			l->pos += n + 1;
-			if (l->skipping) {
-				l->skipping = false;
-				continue;
-			}
-			*ret_p = p;
-			*ret_n = n;
-			return 1;
-		}
-		if (l->skipping)
-			l->pos = l->len;
-		if (l->len - l->pos >= WHY_LINE_MAX) {
-			/* overlong: give the head, skip to its newline */
-			*ret_p = l->buf + l->pos;
-			*ret_n = WHY_LINE_MAX;
-			l->pos = l->len;
-			l->skipping = true;
-			l->overlong++;
-			return 1;
-		}
-		if (l->eof) {
-			if (l->pos < l->len && !l->skipping) {
-				*ret_p = l->buf + l->pos;
-				*ret_n = l->len - l->pos;
-				l->pos = l->len;
-				return 1;
-			}
-			return 0;
-		}
-		memmove(l->buf, l->buf + l->pos, l->len - l->pos);
-		l->len -= l->pos;
-		l->pos = 0;
-
-		int n = gzread(l->gz, l->buf + l->len, WHY_READ_CHUNK);
-
-		if (n < 0)
-			return -EIO;
-		if (n == 0)
-			l->eof = true;
-		l->len += (size_t) n;
-	}
-}
-
-/* What went wrong at the end of a file ("" nothing): a cut .gz, a bad CRC. */
-static const char *lines_error(struct lines *l)
-{
-	int errnum = Z_OK;
-	const char *msg = gzerror(l->gz, &errnum);
-
-	if (errnum == Z_OK)
-		return "";
-	if (errnum == Z_ERRNO)
-		return strerror(errno);
-	/* zlib names the file "<fd:N>": the caller names it */
-	if (strncmp(msg, "<fd:", 4) == 0 && strstr(msg, ">: "))
-		msg = strstr(msg, ">: ") + 3;
-	return msg;
-}
 
 /* --- output helpers ----------------------------------------------------------- */
 
@@ -406,204 +295,6 @@ static struct source *add_source(struct why *y, const char *path, const char *ki
 	return s;
 }
 
-/* RFC 3339 (2026-11-26T18:46:35.318738+00:00, ...Z) to µs; -1 if not one. */
-static int64_t parse_rfc3339(const char *s)
-{
-	struct tm tm = {0};
-	int64_t usec = 0, scale = 100000;
-	const char *p;
-	int off = 0;
-
-	if (strlen(s) < 20 || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-				     &tm.tm_min, &tm.tm_sec) != 6)
-		return -1;
-	p = s + 19;
-	if (*p == '.')
-		for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
-			if (scale > 0)
-				usec += (*p - '0') * scale;
-	if (*p == 'Z' || *p == 'z')
-		off = 0;
-	else if ((*p == '+' || *p == '-') && p[1] && p[2] && p[3] == ':' && p[4] && p[5])
-		off = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600 + ((p[4] - '0') * 10 + (p[5] - '0')) * 60,
-		off = *p == '-' ? -off : off;
-	else
-		return -1;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	time_t t = timegm(&tm);
-
-	if (t == (time_t) -1)
-		return -1;
-	return ((int64_t) t - off) * 1000000 + usec;
-}
-
-/*
- * A flat JSON object of the events log: keys with strings, numbers, true,
- * false, null. Strings are decoded into out (bounded); \uXXXX beyond
- * Latin-1 becomes UTF-8. Returns false when the line is not such an object.
- */
-struct jfield {
-	const char *key;
-	char val[WHY_FIELD_MAX];
-	bool present, is_string, is_null;
-	int64_t num;
-};
-
-enum { F_TS, F_EVENT, F_REASON, F_RULE, F_ADDR, F_CLIENT, F_HOST, F_TAG, F_PID, F_PREFIX, F_SECONDS, F_STRIKES,
-       F_SET, F_DRY_RUN, F_APPLIED, F_BY, F_COUNT };
-
-static const char *const field_names[F_COUNT] = {
-	"ts", "event", "reason", "rule", "addr", "client", "host", "tag", "pid", "prefix", "seconds", "strikes",
-	"set", "dry_run", "applied_seconds", "by",
-};
-
-static const char *skip_ws(const char *p, const char *end)
-{
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r'))
-		p++;
-	return p;
-}
-
-static int hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* Parses a string at p (its quote); decodes into out (cap bytes, cut). */
-static const char *json_str(const char *p, const char *end, char *out, size_t cap)
-{
-	size_t n = 0;
-
-	if (p >= end || *p != '"')
-		return NULL;
-	for (p++; p < end && *p != '"'; p++) {
-		unsigned cp;
-		char tmp[4];
-		size_t k = 0;
-
-		if ((unsigned char) *p < 0x20)
-			return NULL;
-		if (*p != '\\') {
-			tmp[k++] = *p;
-		} else {
-			if (++p >= end)
-				return NULL;
-			switch (*p) {
-			case '"': case '\\': case '/': tmp[k++] = *p; break;
-			case 'b': tmp[k++] = '\b'; break;
-			case 'f': tmp[k++] = '\f'; break;
-			case 'n': tmp[k++] = '\n'; break;
-			case 'r': tmp[k++] = '\r'; break;
-			case 't': tmp[k++] = '\t'; break;
-			case 'u':
-				if (end - p < 5 || hexval(p[1]) < 0 || hexval(p[2]) < 0 || hexval(p[3]) < 0 || hexval(p[4]) < 0)
-					return NULL;
-				cp = (unsigned) (hexval(p[1]) << 12 | hexval(p[2]) << 8 | hexval(p[3]) << 4 | hexval(p[4]));
-				p += 4;
-				if (cp < 0x100) {	/* events.c writes a raw byte as \u00XX */
-					tmp[k++] = (char) cp;
-				} else if (cp < 0x800) {
-					tmp[k++] = (char) (0xc0 | cp >> 6);
-					tmp[k++] = (char) (0x80 | (cp & 0x3f));
-				} else {
-					tmp[k++] = (char) (0xe0 | cp >> 12);
-					tmp[k++] = (char) (0x80 | (cp >> 6 & 0x3f));
-					tmp[k++] = (char) (0x80 | (cp & 0x3f));
-				}
-				break;
-			default:
-				return NULL;
-			}
-		}
-		for (size_t i = 0; i < k; i++)
-			if (n + 1 < cap)
-				out[n++] = tmp[i];
-	}
-	if (p >= end)
-		return NULL;
-	if (cap)
-		out[n] = 0;
-	return p + 1;
-}
-
-static bool json_object(const char *p, size_t len, struct jfield *f)
-{
-	const char *end = p + len;
-	char key[64];
-
-	for (int i = 0; i < F_COUNT; i++) {
-		f[i].key = field_names[i];
-		f[i].present = f[i].is_string = f[i].is_null = false;
-		f[i].val[0] = 0;
-		f[i].num = 0;
-	}
-	p = skip_ws(p, end);
-	if (p >= end || *p++ != '{')
-		return false;
-	p = skip_ws(p, end);
-	if (p < end && *p == '}')
-		return skip_ws(p + 1, end) == end;
-	for (;;) {
-		struct jfield *x = NULL;
-		char scratch[8];
-
-		p = skip_ws(p, end);
-		if ((p = json_str(p, end, key, sizeof(key))) == NULL)
-			return false;
-		for (int i = 0; i < F_COUNT; i++)
-			if (strcmp(key, field_names[i]) == 0)
-				x = &f[i];
-		p = skip_ws(p, end);
-		if (p >= end || *p++ != ':')
-			return false;
-		p = skip_ws(p, end);
-		if (p >= end)
-			return false;
-		if (*p == '"') {
-			p = x ? json_str(p, end, x->val, sizeof(x->val)) : json_str(p, end, scratch, 0);
-			if (p == NULL)
-				return false;
-			if (x)
-				x->is_string = true;
-		} else if (end - p >= 4 && memcmp(p, "null", 4) == 0) {
-			p += 4;
-			if (x)
-				x->is_null = true;
-		} else if (end - p >= 4 && memcmp(p, "true", 4) == 0) {
-			p += 4;
-			if (x)
-				x->num = 1;
-		} else if (end - p >= 5 && memcmp(p, "false", 5) == 0) {
-			p += 5;
-		} else if (*p == '-' || (*p >= '0' && *p <= '9')) {
-			bool neg = *p == '-';
-			int64_t v = 0;
-
-			if (neg)
-				p++;
-			if (p >= end || *p < '0' || *p > '9')
-				return false;
-			for (; p < end && *p >= '0' && *p <= '9'; p++)
-				v = v < INT64_MAX / 10 ? v * 10 + (*p - '0') : INT64_MAX;
-			if (x)
-				x->num = neg ? -v : v;
-		} else {
-			return false;	/* nested values are not ours */
-		}
-		if (x)
-			x->present = true;
-		p = skip_ws(p, end);
-		if (p < end && *p == ',') {
-			p++;
-			continue;
-		}
-		if (p < end && *p == '}')
-			return skip_ws(p + 1, end) == end;
-		return false;
-	}
-}
-
 static bool overlaps(const struct cidr *t, const struct cidr *c)
 {
 	if (t->net.family != c->net.family)
@@ -611,13 +302,13 @@ static bool overlaps(const struct cidr *t, const struct cidr *c)
 	return c->prefix >= t->prefix ? cidr_contains(t, &c->net) : cidr_contains(c, &t->net);
 }
 
-static char *dup_field(const struct jfield *f)
+static char *dup_field(const struct eventlog_value *f)
 {
 	return f->present && f->is_string ? strdup(f->val) : NULL;
 }
 
 /* Keeps one event of the target; the oldest goes when the ring is full. */
-static int keep_event(struct why *y, const struct jfield *f, enum ev_kind kind, const struct cidr *net)
+static int keep_event(struct why *y, const struct eventlog_value *f, enum ev_kind kind, const struct cidr *net)
 {
 	struct event *e;
 
@@ -633,72 +324,72 @@ static int keep_event(struct why *y, const struct jfield *f, enum ev_kind kind, 
 	e->kind = kind;
 	e->net = *net;
 	e->seq = y->seq++;
-	e->ts = dup_field(&f[F_TS]);
-	e->usec = e->ts ? parse_rfc3339(e->ts) : -1;
-	e->reason = dup_field(&f[F_REASON]);
-	e->rule = dup_field(&f[F_RULE]);
-	e->client = dup_field(&f[F_CLIENT]);
-	e->host = dup_field(&f[F_HOST]);
-	e->tag = dup_field(&f[F_TAG]);
-	e->set = dup_field(&f[F_SET]);
-	e->by = dup_field(&f[F_BY]);
-	e->pid = f[F_PID].present && !f[F_PID].is_null && !f[F_PID].is_string ? (long) f[F_PID].num : -1;
-	e->seconds = f[F_SECONDS].num;
-	e->strikes = f[F_STRIKES].num > 0 && f[F_STRIKES].num < 1000000 ? (unsigned) f[F_STRIKES].num : 0;
-	e->dry_run = f[F_DRY_RUN].num == 1;
-	e->applied_seconds = f[F_APPLIED].present ? f[F_APPLIED].num : -1;
+	e->ts = dup_field(&f[EVF_TS]);
+	e->usec = e->ts ? eventlog_time(e->ts) : -1;
+	e->reason = dup_field(&f[EVF_REASON]);
+	e->rule = dup_field(&f[EVF_RULE]);
+	e->client = dup_field(&f[EVF_CLIENT]);
+	e->host = dup_field(&f[EVF_HOST]);
+	e->tag = dup_field(&f[EVF_TAG]);
+	e->set = dup_field(&f[EVF_SET]);
+	e->by = dup_field(&f[EVF_BY]);
+	e->pid = f[EVF_PID].present && !f[EVF_PID].is_null && !f[EVF_PID].is_string ? (long) f[EVF_PID].num : -1;
+	e->seconds = f[EVF_SECONDS].num;
+	e->strikes = f[EVF_STRIKES].num > 0 && f[EVF_STRIKES].num < 1000000 ? (unsigned) f[EVF_STRIKES].num : 0;
+	e->dry_run = f[EVF_DRY_RUN].num == 1;
+	e->applied_seconds = f[EVF_APPLIED].present ? f[EVF_APPLIED].num : -1;
 	y->nev++;
-	if ((f[F_TS].present && e->ts == NULL) || (f[F_HOST].present && f[F_HOST].is_string && e->host == NULL))
+	if ((f[EVF_TS].present && e->ts == NULL) || (f[EVF_HOST].present && f[EVF_HOST].is_string && e->host == NULL))
 		return -ENOMEM;
 	return 0;
 }
 
 static int read_events_file(struct why *y, struct source *s)
 {
-	struct lines l;
-	struct jfield *f = calloc(F_COUNT, sizeof(*f));
+	struct logfile l;
+	struct eventlog_value *f = calloc(EVF_COUNT, sizeof(*f));
 	const char *p;
 	size_t n;
 	int r;
 
 	if (f == NULL)
 		return -ENOMEM;
-	if ((r = lines_open(s->path, &l)) < 0) {
+	if ((r = logfile_open(s->path, &l)) < 0) {
 		s->err = r;
 		free(f);
 		return r == -ENOMEM ? r : 0;
 	}
 	s->read = true;
-	while ((r = lines_next(&l, &p, &n)) > 0) {
+	while ((r = logfile_next(&l, &p, &n)) > 0) {
 		enum ev_kind kind;
 		struct cidr net;
 
 		s->lines++;
 		if (n == 0)
 			continue;
-		if (!json_object(p, n, f) || !f[F_EVENT].is_string || !f[F_ADDR].is_string) {
+		if (!eventlog_parse(p, n, f) || !f[EVF_EVENT].is_string || !f[EVF_ADDR].is_string) {
 			s->bad++;
 			continue;
 		}
-		if (strcmp(f[F_EVENT].val, "strike") == 0)
+		if (strcmp(f[EVF_EVENT].val, "strike") == 0)
 			kind = EV_STRIKE;
-		else if (strcmp(f[F_EVENT].val, "ban") == 0)
+		else if (strcmp(f[EVF_EVENT].val, "ban") == 0)
 			kind = EV_BAN;
-		else if (strcmp(f[F_EVENT].val, "unban") == 0)
+		else if (strcmp(f[EVF_EVENT].val, "unban") == 0)
 			kind = EV_UNBAN;
 		else
 			continue;	/* an event of a later version */
-		if (addr_parse(f[F_ADDR].val, strlen(f[F_ADDR].val), &net.net) < 0) {
+		if (addr_parse(f[EVF_ADDR].val, strlen(f[EVF_ADDR].val), &net.net) < 0) {
 			s->bad++;
 			continue;
 		}
 		net.prefix = addr_bits(&net.net);
-		if (kind != EV_STRIKE && f[F_PREFIX].present) {
-			if (f[F_PREFIX].num < 1 || f[F_PREFIX].num > (int64_t) net.prefix) {
+		if (kind != EV_STRIKE && f[EVF_PREFIX].present) {
+			if (f[EVF_PREFIX].num < 1 || f[EVF_PREFIX].num > (int64_t) net.prefix) {
 				s->bad++;
 				continue;
 			}
-			net.prefix = (unsigned) f[F_PREFIX].num;
+			net.prefix = (unsigned) f[EVF_PREFIX].num;
 			addr_mask(&net.net, net.prefix);
 		}
 		if (!overlaps(&y->o->target, &net) || (kind == EV_STRIKE && !cidr_contains(&y->o->target, &net.net)))
@@ -707,12 +398,12 @@ static int read_events_file(struct why *y, struct source *s)
 			break;
 	}
 	s->overlong = l.overlong;
-	if (r == -EIO || (r == 0 && lines_error(&l)[0])) {
-		snprintf(s->detail, sizeof(s->detail), "%s", r == -EIO ? lines_error(&l) : lines_error(&l));
+	if (r == -EIO || (r == 0 && logfile_error(&l)[0])) {
+		snprintf(s->detail, sizeof(s->detail), "%s", r == -EIO ? logfile_error(&l) : logfile_error(&l));
 		s->what = s->detail;
 		r = 0;
 	}
-	lines_close(&l);
+	logfile_close(&l);
 	free(f);
 	return r;
 }
@@ -721,35 +412,20 @@ static int read_events_file(struct why *y, struct source *s)
 
 static int add_log_files(struct why *y, const char *base, const char *kind)
 {
-	char path[4096];
-	struct stat st;
-	int last = 0;
+	char **paths;
+	size_t n;
+	bool capped;
+	int r = logfile_rotations(base, &paths, &n, &capped);
 
-	if (strlen(base) + 16 >= sizeof(path))
-		return -ENAMETOOLONG;
-	for (int i = 1; i <= WHY_ROTATED_MAX; i++) {
-		bool found = false;
-
-		snprintf(path, sizeof(path), "%s.%d", base, i);
-		found = stat(path, &st) == 0;
-		snprintf(path, sizeof(path), "%s.%d.gz", base, i);
-		found = found || stat(path, &st) == 0;
-		if (!found)
-			break;
-		last = i;
-	}
-	if (last == WHY_ROTATED_MAX)
-		note(y, "%s: only the newest %d rotated files are read", base, WHY_ROTATED_MAX);
-	for (int i = last; i >= 1; i--) {
-		/* both PATH.N and PATH.N.gz: logrotate was compressing; read both */
-		snprintf(path, sizeof(path), "%s.%d.gz", base, i);
-		if (stat(path, &st) == 0 && add_source(y, path, kind) == NULL)
-			return -ENOMEM;
-		snprintf(path, sizeof(path), "%s.%d", base, i);
-		if (stat(path, &st) == 0 && add_source(y, path, kind) == NULL)
-			return -ENOMEM;
-	}
-	return add_source(y, base, kind) ? 0 : -ENOMEM;
+	if (r < 0)
+		return r;
+	if (capped)
+		note(y, "%s: only the newest %d rotated files are read", base, LOGFILE_ROTATED_MAX);
+	for (size_t i = 0; i < n && r == 0; i++)
+		if (add_source(y, paths[i], kind) == NULL)
+			r = -ENOMEM;
+	logfile_rotations_free(paths, n);
+	return r;
 }
 
 /* --- sessions from the summary ------------------------------------------------ */
@@ -978,14 +654,14 @@ static int read_summary(struct why *y)
 
 	for (size_t si = 0; si < y->nsrc; si++) {
 		struct source *s = &y->src[si];
-		struct lines l;
+		struct logfile l;
 		struct stat st;
 		const char *p;
 		size_t n;
 
 		if (strcmp(s->kind, "summary") != 0)
 			continue;
-		if ((r = lines_open(s->path, &l)) < 0) {
+		if ((r = logfile_open(s->path, &l)) < 0) {
 			s->err = r;
 			if (r == -ENOMEM)
 				goto out;
@@ -996,7 +672,7 @@ static int read_summary(struct why *y)
 		/* traditional timestamps have no year: the file's time is near its end */
 		int64_t ref = stat(s->path, &st) == 0 ? (int64_t) st.st_mtime * 1000000 : y->o->now_usec;
 
-		while ((r = lines_next(&l, &p, &n)) > 0) {
+		while ((r = logfile_next(&l, &p, &n)) > 0) {
 			struct record rec;
 
 			s->lines++;
@@ -1030,12 +706,12 @@ static int read_summary(struct why *y)
 				session_end(kk, k.chain[j], k.nchain[j], rec.usec, false);
 		}
 		s->overlong = l.overlong;
-		if (r == -EIO || lines_error(&l)[0]) {
-			snprintf(s->detail, sizeof(s->detail), "%s", lines_error(&l));
+		if (r == -EIO || logfile_error(&l)[0]) {
+			snprintf(s->detail, sizeof(s->detail), "%s", logfile_error(&l));
 			s->what = s->detail;
 		}
 		r = 0;
-		lines_close(&l);
+		logfile_close(&l);
 	}
 	for (size_t j = 0; j < k.cap; j++)
 		if (k.v[j].open)
@@ -1551,12 +1227,12 @@ int why_report(const struct why_options *o, FILE *fp)
 	}
 	for (size_t i = 0; i < y.nsrc; i++) {
 		struct source *s = &y.src[i];
-		struct lines l;
+		struct logfile l;
 		struct stat st;
 		const char *p;
 		size_t n;
 
-		if ((r = lines_open(s->path, &l)) < 0) {
+		if ((r = logfile_open(s->path, &l)) < 0) {
 			s->err = r;
 			if (r == -ENOMEM)
 				goto out;
@@ -1565,7 +1241,7 @@ int why_report(const struct why_options *o, FILE *fp)
 		s->read = true;
 		int64_t ref = stat(s->path, &st) == 0 ? (int64_t) st.st_mtime * 1000000 : o->now_usec;
 
-		while ((r = lines_next(&l, &p, &n)) > 0) {
+		while ((r = logfile_next(&l, &p, &n)) > 0) {
 			struct record rec;
 
 			s->lines++;
@@ -1578,11 +1254,11 @@ int why_report(const struct why_options *o, FILE *fp)
 				break;
 		}
 		s->overlong = l.overlong;
-		if (r < 0 || lines_error(&l)[0]) {
-			snprintf(s->detail, sizeof(s->detail), "%s", r < 0 ? strerror(-r) : lines_error(&l));
+		if (r < 0 || logfile_error(&l)[0]) {
+			snprintf(s->detail, sizeof(s->detail), "%s", r < 0 ? strerror(-r) : logfile_error(&l));
 			s->what = s->detail;
 		}
-		lines_close(&l);
+		logfile_close(&l);
 		if (r == -ENOMEM)
 			goto out;
 	}
@@ -1636,7 +1312,7 @@ static int64_t parse_when(const char *s, int64_t now_usec)
 
 	if (parse_duration(s, &secs) == 0)
 		return now_usec - secs * 1000000;
-	if ((usec = parse_rfc3339(s)) >= 0)
+	if ((usec = eventlog_time(s)) >= 0)
 		return usec;
 	if (sscanf(s, "%4d-%2d-%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &end) == 3) {
 		tm.tm_year -= 1900;
