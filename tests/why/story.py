@@ -288,6 +288,24 @@ def main():
         srcs = [x for x in doc["sources"] if x["kind"] == "state"] if doc else []
         check(srcs and all(x["read"] and x["complete"] for x in srcs), "...the state file is listed as read")
 
+        # --- unban through a running daemon: it writes the event, with who asked ---
+        p = subprocess.Popen([os.path.join(BUILD, "authfold-omprog"), "--no-confirm", "-c", oconf],
+                             stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(0.5)
+        env = dict(os.environ, SUDO_USER="alice")
+        r = subprocess.run([AF, "unban", "-c", oconf, "198.51.100.77"], capture_output=True, env=env)
+        p.stdin.close()
+        p.wait()
+        doc = why(oconf, "198.51.100.77")
+        bans = [b for b in doc["story"] if b["event"] == "ban"] if doc else []
+        unbans = [b for b in doc["story"] if b["event"] == "unban"] if doc else []
+        by = "uid %d" % os.getuid()
+        check(b"done by the running daemon" in r.stderr and bans and bans[-1]["status"] == "unbanned" and
+              len(unbans) == 1 and unbans[0]["by"].startswith(by) and
+              (os.getuid() != 0 or unbans[0]["by"].endswith("sudo by alice")) and not bans[-1]["in_state"],
+              "unban through the running daemon: its unban event says who (%r; %s)" %
+              (unbans, r.stderr.decode().strip()))
+
         # --- hostile files: random bytes, mangled events, forged sessions ---
         rnd = __import__("random").Random(16)
         hev, hsm = os.path.join(tmp, "h.ev"), os.path.join(tmp, "h.sum")
