@@ -60,6 +60,7 @@
 #include "backend.h"
 #include "bans.h"
 #include "linereader.h"
+#include "metrics.h"
 #include "omprog.h"
 #include "privs.h"
 #include "state.h"
@@ -119,6 +120,14 @@ static void say(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+static int64_t wall_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -144,6 +153,7 @@ struct omprog {
 	bool save_failing, flush_failing;
 	struct engine_ban_seen ban_seen;	/* refused bans: what was logged */
 	bool loaded;			/* the state file was read (or there was none) */
+	struct metrics_source m;	/* metrics_file */
 	/* the message being read */
 	bool skip;			/* its resend: only flush */
 	int line_error;			/* engine_line/engine_tail failed */
@@ -214,11 +224,21 @@ static int wal_replay(struct omprog *op, int64_t gen)
 static void take_bans(struct omprog *op, bool start)
 {
 	char msg[1024];
+	int r = bans_daemon_step(op->e, op->backend, op->c->state_dir, start, msg, sizeof(msg));
 
-	if (bans_daemon_step(op->e, op->backend, op->c->state_dir, start, msg, sizeof(msg)) > 0)
+	if (r > 0) {
 		op->dirty = true;
+		op->m.unbans += (unsigned) r;
+	}
 	if (msg[0])
 		say("%s", msg);
+}
+
+/* metrics_file: every METRICS_INTERVAL_USEC, and at the end (force). */
+static void metrics(struct omprog *op, bool force)
+{
+	if (metrics_tick(&op->m, op->e, op->c, wall_usec(), force) < 0)
+		say("%s", op->m.error);
 }
 
 static void save_state(struct omprog *op)
@@ -241,6 +261,7 @@ static void save_state(struct omprog *op)
 	}
 	if (op->save_failing)
 		say("state '%s' saved again", op->state_path);
+	op->m.checkpoint_usec = wall_usec();
 	op->save_failing = false;
 	op->dirty = false;
 }
@@ -312,8 +333,11 @@ static int message_done(struct omprog *op, const char *head, size_t head_len, bo
 	}
 	omprog_resend_clear(op->resend);
 	op->dirty = true;
-	if (now_ms() - op->last_save >= SAVE_EVERY_MS)
+	op->m.last_line_usec = wall_usec();
+	if (now_ms() - op->last_save >= SAVE_EVERY_MS) {
 		save_state(op);
+		metrics(op, false);
+	}
 	return reply(op, NULL);
 }
 
@@ -390,6 +414,7 @@ static int run(struct omprog *op)
 			if (pr == 0 && term_at)
 				break;
 			if (pr == 0) {
+				metrics(op, false);
 				if (!op->dirty)
 					take_bans(op, false);
 				size_t waiting = engine_pending_bans(op->e);
@@ -492,7 +517,7 @@ int main(int argc, char **argv)
 		{"no-confirm", no_argument, NULL, 'N'}, {"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0},
 	};
-	struct omprog op = {.confirm = true, .lock_fd = -1};
+	struct omprog op = {.confirm = true, .lock_fd = -1, .m = {.daemon = "omprog"}};
 	const char *conf_path = NULL;
 	struct config *c = NULL;
 	struct backend backend = {0};
@@ -609,6 +634,7 @@ out:
 			save_state(&op);
 		else if (op.dirty)
 			say("state not saved: the outputs could not be written");
+		metrics(&op, true);
 	}
 	engine_free(op.e);
 	backend_close(&backend);

@@ -21,10 +21,12 @@
 #include "engine.h"
 #include "journal.h"
 #include "linereader.h"
+#include "metrics.h"
 #include "privs.h"
 #include "report.h"
 #include "state.h"
 #include "status.h"
+#include "why.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,6 +59,10 @@ static const char usage_text[] =
 	"  status               the running bans, the addresses with strikes and the bans\n"
 	"                       waiting for the kernel, from the state files and the sets\n"
 	"  unban ADDR[/PREFIX]  remove a ban from the kernel and forget the address\n"
+	"  why ADDR[/PREFIX]    the address's bans, strikes and their sessions, from the\n"
+	"                       events and summary logs (rotated .N and .N.gz too) and\n"
+	"                       the state files\n"
+	"  why --summary        the report of the summary log's lines of a period\n"
 	"\n"
 	"Options of replay:\n"
 	"  -c, --config FILE    configuration (default " CONFIG_DEFAULT_PATH ";\n"
@@ -99,11 +105,25 @@ static const char usage_text[] =
 	"  daemon running (it holds STATE_DIR/lock) the unban goes through it, as the\n"
 	"  request STATE_DIR/unban.d/ADDR-PREFIX; see authfold(8).\n"
 	"\n"
+	"Options of why:\n"
+	"  -c, --config FILE    as for replay\n"
+	"  -e, --events FILE    the events log to read (default: events_log)\n"
+	"  -l, --summary-log FILE  the summary log to read (default: summary_log)\n"
+	"  -j, --json           one JSON document instead of text\n"
+	"  Addresses as for unban. Sessions are found by host, tag, pid and time, never\n"
+	"  by the address in the text; every file not read (to the end) is named.\n"
+	"  -s, --summary        no address: replay's report (hourly table, top offenders)\n"
+	"                       of the summary log's lines in a period, folded again\n"
+	"  -S, --since WHEN     with --summary: from WHEN (default: today, local midnight)\n"
+	"  -U, --until WHEN     with --summary: before WHEN; WHEN is a duration back from\n"
+	"                       now (1d, 12h), an RFC 3339 time or YYYY-MM-DD\n"
+	"\n"
 	"  -h, --help           this text\n"
 	"  -V, --version        the version\n"
 	"\n"
 	"At the end, replay prints a report to stderr: lines, sessions, lines folded away,\n"
-	"strikes by reason, and what was (or would be) banned for how long.\n"
+	"strikes by reason, and what was (or would be) banned for how long; an hourly\n"
+	"table and the top offending addresses and /64s.\n"
 	"Exit status: 0 success, 1 runtime failure, 2 bad usage or configuration.\n"
 	"See authfold(8) and authfold.conf(5).\n";
 
@@ -210,6 +230,7 @@ static int cmd_replay(int argc, char **argv)
 		events_path = c->events_log;
 
 	struct output *summary = NULL, *events = NULL;
+	struct report_tally *tally = NULL;
 	struct engine *e = NULL;
 	struct backend backend = {0};
 	char err[512];
@@ -234,9 +255,9 @@ static int cmd_replay(int argc, char **argv)
 		fprintf(stderr, "authfold: %s\n", backend.warning);
 
 	struct engine_options eo = {.summary = summary, .events = events, .backend = ban ? &backend.ops : NULL,
-				    .explain = explain};
+				    .explain = explain, .tally = tally = report_tally_new()};
 
-	if ((e = engine_new(c, &eo)) == NULL) {
+	if (tally == NULL || (e = engine_new(c, &eo)) == NULL) {
 		fprintf(stderr, "authfold: out of memory\n");
 		status = 1;
 		goto out;
@@ -285,7 +306,9 @@ static int cmd_replay(int argc, char **argv)
 		status = 1;
 	}
 	report_write(stderr, e, c, !ban, bytes, now_seconds() - t0);
+	report_tables(stderr, tally);
 out:
+	report_tally_free(tally);
 	engine_free(e);
 	backend_close(&backend);
 	output_free(summary);
@@ -316,15 +339,34 @@ struct jr {
 	struct engine_ban_seen ban_seen;	/* refused bans: what was logged */
 	struct backend *backend;
 	int lock_fd;			/* bans_lock(): one daemon per state_dir */
+	struct metrics_source m;	/* metrics_file */
 };
+
+static int64_t jr_wall(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void jr_metrics(struct jr *s, bool force)
+{
+	if (metrics_tick(&s->m, s->e, s->c, jr_wall(), force) < 0)
+		fprintf(stderr, "authfold: journal: %s\n", s->m.error);
+}
 
 /* Unban requests (authfold unban), and at start the bans a reboot lost. */
 static void jr_bans(struct jr *s, bool start)
 {
 	char msg[1024];
 
-	if (bans_daemon_step(s->e, s->backend, s->c->state_dir, start, msg, sizeof(msg)) > 0)
+	int r = bans_daemon_step(s->e, s->backend, s->c->state_dir, start, msg, sizeof(msg));
+
+	if (r > 0) {
 		s->dirty++;	/* saved at the next checkpoint */
+		s->m.unbans += (unsigned) r;
+	}
 	if (msg[0])
 		fprintf(stderr, "authfold: journal: %s\n", msg);
 }
@@ -422,6 +464,8 @@ static int jr_checkpoint(struct jr *s)
 	}
 	s->dirty = 0;
 	s->last_checkpoint = jr_now();
+	s->m.checkpoint_usec = jr_wall();
+	jr_metrics(s, false);
 	return 0;
 }
 
@@ -511,7 +555,7 @@ static int cmd_journal(int argc, char **argv)
 		{"events", required_argument, NULL, 'e'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
 	const char *conf_path = NULL, *directory = NULL;
-	struct jr s = {.sfd = -1, .lock_fd = -1};
+	struct jr s = {.sfd = -1, .lock_fd = -1, .m = {.daemon = "journal"}};
 	bool once = false;
 	int opt, r, status = 1;
 
@@ -672,6 +716,7 @@ static int cmd_journal(int argc, char **argv)
 				break;
 			}
 			s.dirty++;
+			s.m.last_line_usec = jr_wall();
 			bool due = s.dirty >= c->journal_checkpoint_entries;
 
 			if (++n % 256 != 0 && !due)
@@ -719,6 +764,7 @@ static int cmd_journal(int argc, char **argv)
 		uint64_t now = jr_now();
 
 		jr_watchdog(&s, now);
+		jr_metrics(&s, false);
 		if (!woke && now - s.last_bans >= JR_CHECKPOINT_USEC) {
 			size_t waiting = engine_pending_bans(s.e);
 
@@ -743,6 +789,7 @@ static int cmd_journal(int argc, char **argv)
 	/* Save what was done; after a failed write the last checkpoint stands. */
 	if (status == 0 && jr_checkpoint(&s) < 0)
 		status = 1;
+	jr_metrics(&s, true);
 	if (once)
 		report_write(stderr, s.e, c, false, 0, now_seconds() - t0);
 	else
@@ -850,6 +897,13 @@ static int cmd_unban(int argc, char **argv)
 		goto out;
 	}
 	r = bans_trylock(c->state_dir, &lock);
+	if (r == 0 || r == -ENOENT) {	/* no daemon runs: the unban event is ours to write */
+		char by[160];
+
+		bans_whoami(by, sizeof(by));
+		if (bans_log_unban(c, &t, by, err, sizeof(err)) < 0)
+			fprintf(stderr, "authfold: unban: %s\n", err);
+	}
 	if (r == -ENOENT) {		/* no state_dir: no history */
 		fprintf(stderr, "authfold: unban %s: removed from the kernel; no state_dir '%s'\n", name, c->state_dir);
 		status = 0;
@@ -905,5 +959,10 @@ int main(int argc, char **argv)
 		return cmd_status(argc - 1, argv + 1);
 	if (strcmp(argv[1], "unban") == 0)
 		return cmd_unban(argc - 1, argv + 1);
+	if (strcmp(argv[1], "why") == 0) {
+		int r = why_main(argc - 1, argv + 1);
+
+		return r == 3 ? fputs(usage_text, stdout) < 0 : r;
+	}
 	return usage_error("unknown command", argv[1]);
 }

@@ -69,6 +69,12 @@
  *	again and every running ban put back (bans_restore()), and ret_msg
  *	says so for the daemon's log.
  *
+ *	Every unban leaves an "unban" event in the events log with who asked
+ *	(bans_whoami(): the uid and its name, and SUDO_USER under sudo): the
+ *	request file holds it on its second line ("by ..."), and the daemon
+ *	writes the event when it takes the request (bans_take_requests());
+ *	without a daemon, authfold unban writes it (bans_log_unban()).
+ *
  *	bans_scratch_load() reads a state file for a reader (status, unban)
  *	through a private copy, so a corrupt file is reported but stays
  *	where it is for its daemon to set aside.
@@ -102,9 +108,12 @@
 
 #include "bans.h"
 
+#include "events.h"
 #include "output.h"
 
+#include <ctype.h>
 #include <dirent.h>
+#include <pwd.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -194,6 +203,68 @@ static bool overlaps(const struct cidr *t, const struct addr *net, unsigned pref
 	if (net->family != t->net.family)
 		return false;
 	return prefix >= t->prefix ? cidr_contains(t, net) : cidr_contains(&c, &t->net);
+}
+
+void bans_whoami(char *ret_buf, size_t len)
+{
+	uid_t uid = getuid();
+	struct passwd *pw = getpwuid(uid);
+	const char *sudo = uid == 0 ? getenv("SUDO_USER") : NULL;
+	char name[64] = "";
+
+	if (pw && pw->pw_name)
+		snprintf(name, sizeof(name), " (%.40s)", pw->pw_name);
+	snprintf(ret_buf, len, "uid %u%s%s%.40s", (unsigned) uid, name, sudo && *sudo ? ", sudo by " : "",
+		 sudo && *sudo ? sudo : "");
+}
+
+static int64_t wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int bans_log_unban(const struct config *c, const struct cidr *target, const char *by, char *err, size_t errlen)
+{
+	struct output *o = NULL;
+	int r;
+
+	if (c->events_log == NULL)
+		return 0;
+	if ((r = output_open(c->events_log, &o)) < 0 ||
+	    (r = events_unban(o, wall_now(), &target->net, target->prefix, by)) < 0 || (r = output_flush(o)) < 0)
+		snprintf(err, errlen, "cannot write the unban event to '%s': %s", c->events_log, strerror(-r));
+	output_free(o);
+	return r;
+}
+
+/* The "by" line of a request (its second line), printable bytes only. */
+static void request_by(int dfd, const char *name, uid_t owner, char *ret_by, size_t len)
+{
+	char buf[256];
+	ssize_t n = -1;
+	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	char *p, *end;
+
+	snprintf(ret_by, len, "uid %u (the request's owner)", (unsigned) owner);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+	}
+	if (n <= 0)
+		return;
+	buf[n] = 0;
+	if ((p = strstr(buf, "\nby ")) == NULL)
+		return;
+	p += 4;
+	if ((end = strchr(p, '\n')) != NULL)
+		*end = 0;
+	for (char *q = p; *q; q++)
+		if (!isprint((unsigned char) *q))
+			*q = '?';
+	snprintf(ret_by, len, "%s", p);
 }
 
 static bool kernel_entry(const struct cidr *t)
@@ -350,8 +421,10 @@ static int request_dir(const char *state_dir, const char *dir)
 int bans_request_unban(const char *state_dir, const struct cidr *target, char *ret_path, size_t pathlen,
 		       char *err, size_t errlen)
 {
-	char dir[4096], name[ADDR_STRLEN + 8], tmp[ADDR_STRLEN + 32], a[ADDR_STRLEN];
+	char dir[4096], name[ADDR_STRLEN + 8], tmp[ADDR_STRLEN + 32], a[ADDR_STRLEN], by[160];
 	int dfd = -1, fd = -1, r = 0;
+
+	bans_whoami(by, sizeof(by));
 
 	bans_target_name(target, name);
 	if ((size_t) snprintf(dir, sizeof(dir), "%s/%s", state_dir, BANS_REQUEST_DIR) >= sizeof(dir)) {
@@ -376,7 +449,7 @@ int bans_request_unban(const char *state_dir, const struct cidr *target, char *r
 		fd = -1;
 		errno = -r;
 	}
-	if (fd < 0 || dprintf(fd, "%s/%u\n", a, target->prefix) < 0 || fsync(fd) < 0 || close(fd) < 0 ||
+	if (fd < 0 || dprintf(fd, "%s/%u\nby %s\n", a, target->prefix, by) < 0 || fsync(fd) < 0 || close(fd) < 0 ||
 	    renameat(dfd, tmp, dfd, name) < 0 || sync_dir(dfd) < 0) {
 		r = -errno;
 		snprintf(err, errlen, "cannot write the request '%s/%s': %s", dir, name, strerror(errno));
@@ -456,6 +529,13 @@ int bans_take_requests(struct engine *e, struct backend *b, const char *state_di
 		}
 		n.forgotten += (unsigned) r;
 		n.taken++;
+		if (engine_events(e)) {
+			char by[200];
+
+			request_by(dfd, d->d_name, st.st_uid, by, sizeof(by));
+			/* written out with the engine's next flush */
+			(void) events_unban(engine_events(e), wall_now(), &t.net, t.prefix, by);
+		}
 		(void) unlinkat(dfd, d->d_name, 0);
 	}
 	closedir(dp);

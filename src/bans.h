@@ -35,6 +35,11 @@ void bans_target_name(const struct cidr *t, char ret_buf[ADDR_STRLEN + 8]);
    removes them (and target itself) from the kernel; b may be NULL (no
    kernel). Returns the number of entries forgotten, or <0 when a kernel
    removal failed (the history is forgotten all the same). */
+/* "uid N (NAME)", and ", sudo by USER" under sudo: who runs this process. */
+void bans_whoami(char *ret_buf, size_t len);
+/* The unban event of target in events_log, for authfold unban when no
+   daemon runs (it holds the lock); 0 without an events log. */
+int bans_log_unban(const struct config *c, const struct cidr *target, const char *by, char *err, size_t errlen);
 int bans_unban(struct engine *e, struct backend *b, const struct cidr *target, char *err, size_t errlen);
 
 /* The daemon lock, state_dir/lock (flock LOCK_EX). bans_lock() waits up to

@@ -304,6 +304,7 @@ struct config *config_new(void)
 	c->n_journal_trusted_comm = 1;
 	c->journal_checkpoint_entries = 10000;
 	c->journal_poll_ms = 50;
+	c->metrics_interval = 5;
 	/* --- end journal source --- */
 	if (each_word("127.0.0.0/8 ::1", add_ignoreip, c, err, sizeof(err)) < 0 ||
 	    each_word("postfix/smtpd postfix/*/smtpd postfix-*/smtpd", add_tag, c, err, sizeof(err)) < 0)
@@ -320,6 +321,7 @@ void config_free(struct config *c)
 		return;
 	free(c->summary_log);
 	free(c->events_log);
+	free(c->metrics_file);
 	free(c->state_dir);
 	free(c->ipset4);
 	free(c->ipset6);
@@ -498,6 +500,24 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
 			return 0;
 		}
 		return set_string(&c->events_log, value);
+	}
+	if (strcmp(key, "metrics_file") == 0) {
+		if (strcmp(value, "none") == 0 || *value == 0) {
+			free(c->metrics_file);
+			c->metrics_file = NULL;
+			return 0;
+		}
+		return *value == '/' ? set_string(&c->metrics_file, value) : bad(err, errlen, key, "not an absolute path:", value);
+	}
+	if (strcmp(key, "metrics_interval") == 0) {
+		int64_t s;
+
+		if ((r = set_duration(&s, key, value, 1, err, errlen)) < 0)
+			return r;
+		if (s > 3600)
+			return bad(err, errlen, key, "longer than 1h:", value);
+		c->metrics_interval = s;
+		return 0;
 	}
 	if (strcmp(key, "state_dir") == 0)
 		return *value == '/' ? set_string(&c->state_dir, value) : bad(err, errlen, key, "not an absolute path:", value);

@@ -28,6 +28,8 @@ struct config {
 	char *summary_log;
 	enum summary_format summary_format;
 	char *events_log;		/* NULL: none */
+	char *metrics_file;		/* Prometheus text file; NULL: none */
+	int64_t metrics_interval;	/* seconds between its writes */
 	char *state_dir;
 	enum backend_kind backend;
 	char *ipset4, *ipset6;

@@ -71,6 +71,7 @@
 #include "engine.h"
 
 #include "events.h"
+#include "report.h"
 #include "summary.h"
 
 #include <errno.h>
@@ -173,6 +174,11 @@ struct fold *engine_fold(struct engine *e)
 struct policy *engine_policy(struct engine *e)
 {
 	return e->policy;
+}
+
+struct output *engine_events(struct engine *e)
+{
+	return e->quiet ? NULL : e->o.events;
 }
 
 const struct engine_counters *engine_counters(const struct engine *e)
@@ -400,13 +406,16 @@ static int strike(struct engine *e, const struct record *r, const struct fold_re
 	int ret;
 	int64_t now = r->usec >= 0 ? r->usec : wall_usec(e);
 
-	if (e->quiet)
-		return policy_strike(e->policy, &res->addr, res->reason, now, &d);
+	if (e->quiet) {
+		if ((ret = policy_strike(e->policy, &res->addr, res->reason, now, &d)) == 0 && d.verdict == POLICY_BAN)
+			report_tally_ban(e->o.tally, now, &d.net, d.prefix);
+		return ret;
+	}
 
 	int werr = 0;
 
 	if (e->o.events && events_ok) {
-		struct events_strike s = {r, res->reason, &res->addr, res->client, res->client_len};
+		struct events_strike s = {r, res->reason, &res->addr, res->client, res->client_len, res->rule};
 
 		if ((ret = events_strike(e->o.events, &s)) < 0)
 			werr = output_failed(e, e->o.events, ret);
@@ -415,6 +424,7 @@ static int strike(struct engine *e, const struct record *r, const struct fold_re
 		return ret;
 	if (d.verdict != POLICY_BAN)
 		return werr;
+	report_tally_ban(e->o.tally, now, &d.net, d.prefix);
 
 	int64_t applied = ban(e, &d);
 
@@ -458,12 +468,15 @@ static int judge_late(struct engine *e)
 			werr = output_failed(e, e->o.summary, ret);
 		if (l->strike) {
 			res.strike = true;
+			res.rule = l->rule;
 			res.reason = l->reason;
 			res.addr = l->addr;
 			res.client_len = l->client_len;
 			memcpy(res.client, l->client, l->client_len);
 			if ((ret = strike(e, &l->r, &res, werr == 0)) < 0 && werr == 0)
 				werr = ret;
+			if (e->o.tally)
+				report_tally_strike(e->o.tally, l->r.usec, l->reason, &l->addr);
 		}
 		fold_late_pop(e->fold);
 	}
@@ -495,12 +508,20 @@ static int judge(struct engine *e, const struct record *r, bool complete)
 {
 	struct fold_result res;
 	struct output *sum = e->o.summary;
+	uint64_t opened = e->o.tally ? session_counters(fold_sessions(e->fold))->opened : 0;
 	int ret, werr = 0;
 
 	e->error[0] = 0;	/* engine_error() tells about this line */
 	if ((ret = fold_line(e->fold, r, &res)) < 0)
 		return ret;
 	werr = judge_late(e);
+	if (e->o.tally) {
+		int64_t when = r->usec >= 0 ? r->usec : wall_usec(e);
+
+		report_tally_sessions(e->o.tally, when, session_counters(fold_sessions(e->fold))->opened - opened);
+		if (res.strike)
+			report_tally_strike(e->o.tally, when, res.reason, &res.addr);
+	}
 	e->tail_written = false;
 	if (e->quiet)
 		return res.strike ? strike(e, r, &res, false) : 0;

@@ -30,6 +30,7 @@ struct engine_options {
 	int64_t (*monotonic)(void);	/* µs, for the retry backoff; NULL: CLOCK_MONOTONIC */
 	bool explain;			/* write the deciding rule before each line (replay --explain) */
 	struct output *wal;		/* NULL, or where the lines that change state are copied */
+	struct report_tally *tally;	/* NULL, or the report's hourly and top tables (report(3)) */
 };
 
 struct engine_counters {
@@ -41,6 +42,7 @@ struct engine_counters {
 };
 
 struct engine;
+struct report_tally;
 
 struct engine *engine_new(const struct config *c, const struct engine_options *o);
 void engine_free(struct engine *e);
@@ -64,6 +66,7 @@ const char *engine_error(const struct engine *e);	/* the last output failure, fo
 struct fold *engine_fold(struct engine *e);
 struct policy *engine_policy(struct engine *e);
 const struct engine_counters *engine_counters(const struct engine *e);
+struct output *engine_events(struct engine *e);	/* NULL: none */
 size_t engine_pending_bans(const struct engine *e);
 
 /* Bans waiting for the backend, for the state file. */

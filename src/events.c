@@ -8,14 +8,26 @@
  *
  *	int	events_strike(o, s)
  *	int	events_ban(o, b)
+ *	int	events_unban(o, usec, net, prefix, by)
  *	int	json_string(o, p, n)
  * DESCRIPTION
  *	One JSON object per line, append-only, as DESIGN.md specifies:
  *
  *	{"ts":"...","event":"strike","reason":"noauth","addr":"192.0.2.7",
- *	 "client":"unknown[192.0.2.7]","host":"mx1","tag":"postfix/smtpd","pid":32591}
+ *	 "client":"unknown[192.0.2.7]","host":"mx1","tag":"postfix/smtpd","pid":32591,
+ *	 "rule":"trace-reply"}
  *	{"ts":"...","event":"ban","addr":"192.0.2.7","prefix":32,"seconds":86400,
  *	 "strikes":2,"set":"authfold4"}
+ *
+ *	An unban (authfold unban, written by the daemon that took the
+ *	request, or by the command itself when no daemon runs):
+ *
+ *	{"ts":"...","event":"unban","addr":"192.0.2.7","prefix":32,
+ *	 "by":"uid 0 (root), sudo by alice"}
+ *
+ *	A strike's rule is the fold rule that found the evidence: a built-in
+ *	rule's name (trace-reply, disconnect, sasl-failed) or a site rule's
+ *	site:FILE:LINE (rules(3)).
  *
  *	ts is the record's RFC 3339 timestamp as written, or one formatted
  *	from its time. A ban in a dry run adds "dry_run":true and no "set";
@@ -131,6 +143,23 @@ int events_strike(struct output *o, const struct events_strike *s)
 	    (r = json_string(o, s->r->host.p, s->r->host.len)) < 0 || (r = write_lit(o, ",\"tag\":")) < 0 ||
 	    (r = json_string(o, s->r->tag.p, s->r->tag.len)) < 0 || (r = write_lit(o, ",\"pid\":")) < 0 ||
 	    (r = write_lit(o, s->r->pid >= 0 ? pid : "null")) < 0)
+		return r;
+	if (s->rule && ((r = write_lit(o, ",\"rule\":")) < 0 || (r = json_string(o, s->rule, strlen(s->rule))) < 0))
+		return r;
+	return write_lit(o, "}\n");
+}
+
+int events_unban(struct output *o, int64_t usec, const struct addr *net, unsigned prefix, const char *by)
+{
+	char a[ADDR_STRLEN], ts[64], nums[64];
+	int r;
+
+	addr_format(net, a);
+	format_rfc3339(usec, ts, sizeof(ts));
+	snprintf(nums, sizeof(nums), "\",\"prefix\":%u,\"by\":", prefix);
+	if ((r = write_lit(o, "{\"ts\":\"")) < 0 || (r = write_lit(o, ts)) < 0 ||
+	    (r = write_lit(o, "\",\"event\":\"unban\",\"addr\":\"")) < 0 || (r = write_lit(o, a)) < 0 ||
+	    (r = write_lit(o, nums)) < 0 || (r = json_string(o, by, strlen(by))) < 0)
 		return r;
 	return write_lit(o, "}\n");
 }

@@ -319,6 +319,7 @@ static void give_late(struct fold *f, struct session *s)
 	s->synthetic = true;
 	if (l->synthetic)
 		f->counters.synthetic++;
+	l->rule = s->pending == SESSION_PENDING_REPLY ? "trace-reply" : "disconnect";
 	l->reason = REASON_NOAUTH;
 	l->strike = evidence(f, s, REASON_NOAUTH, s->pending_usec);
 	l->addr = s->addr;
@@ -354,6 +355,7 @@ static void strike_late(struct fold *f, struct session *s, enum reason reason, i
 	l->r.trusted = true;
 	l->synthetic = false;
 	l->strike = true;
+	l->rule = "sasl-failed";
 	l->reason = reason;
 	l->addr = s->addr;
 	memcpy(l->client, s->client, s->client_len);

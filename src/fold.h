@@ -30,6 +30,7 @@ struct fold_result {
 /* A verdict settled later than its line: the line is rebuilt from its prefix. */
 struct fold_late {
 	struct record r;		/* prefix only (msg empty); spans into buf */
+	const char *rule;		/* the rule that decided (static) */
 	bool synthetic;
 	bool strike;
 	enum reason reason;

@@ -45,6 +45,8 @@ static void test_defaults(void **state)
 	assert_int_equal(c->bantime_max, 24 * 86400);
 	assert_int_equal(c->ipv6_prefix, 64);
 	assert_int_equal(c->journal_poll_ms, 50);
+	assert_null(c->metrics_file);
+	assert_int_equal(c->metrics_interval, 5);
 	assert_true(c->reasons[REASON_NOAUTH] && c->reasons[REASON_SASLFAIL]);
 	assert_int_equal(c->session_idle, 3600);
 	assert_int_equal(c->max_sessions, 65536);
@@ -140,6 +142,8 @@ static void test_valid(void **state)
 		{"max_addresses", "16"}, {"smtpd_tags", "postfix/smtpd"},
 		{"smtpd_tags", "postfix/smtpd postfix-*/smtpd"},
 		{"journal_poll_ms", "0"}, {"journal_poll_ms", "50"}, {"journal_poll_ms", "1000"},
+		{"metrics_file", "/var/lib/prometheus/node-exporter/authfold.prom"}, {"metrics_file", "none"},
+		{"metrics_file", ""}, {"metrics_interval", "1s"}, {"metrics_interval", "5"}, {"metrics_interval", "1h"},
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -222,6 +226,8 @@ static void test_invalid(void **state)
 		{"max_sessions", "15"}, {"max_sessions", "16777217"}, {"max_sessions", "x"},
 		{"max_addresses", "0"},
 		{"journal_poll_ms", "1001"}, {"journal_poll_ms", "-1"}, {"journal_poll_ms", "50ms"}, {"journal_poll_ms", ""},
+		{"metrics_file", "authfold.prom"}, {"metrics_interval", "0"}, {"metrics_interval", "61m"},
+		{"metrics_interval", "x"}, {"metrics_interval", ""},
 		{"smtpd_tags", ""}, {"smtpd_tags", " , "},
 		{"no_such_key", "1"}, {"", "1"}, {"MaxRetry", "2"},
 	};

@@ -1,5 +1,5 @@
 /*
- * test_events - json_string(), events_strike(), events_ban().
+ * test_events - json_string(), events_strike(), events_ban(), events_unban().
  *
  * Tables: bytes in, the JSON text out. Then random bytes: whatever a
  * client put in the log, each result must be valid JSON, checked by a
@@ -253,6 +253,7 @@ struct strike_arg {
 	const char *line;
 	const char *client;
 	enum reason reason;
+	const char *rule;
 };
 
 static int write_strike(struct output *o, const void *arg)
@@ -264,7 +265,7 @@ static int write_strike(struct output *o, const void *arg)
 
 	record_parse(a->line, strlen(a->line), INT64_C(1795718795) * 1000000, &r);
 	addr_parse(open + 1, (size_t) (close - open - 1), &ad);
-	struct events_strike s = {&r, a->reason, &ad, a->client, strlen(a->client)};
+	struct events_strike s = {&r, a->reason, &ad, a->client, strlen(a->client), a->rule};
 
 	return events_strike(o, &s);
 }
@@ -277,19 +278,20 @@ static void test_strike(void **state)
 		const char *out;
 	} rows[] = {
 		{{"2026-11-26T18:46:35.318738+00:00 mx1 postfix/smtpd[32591]: > unknown[192.0.2.7]: 503 5.5.1 Error: authentication not enabled",
-		  "unknown[192.0.2.7]", REASON_NOAUTH},
+		  "unknown[192.0.2.7]", REASON_NOAUTH, "trace-reply"},
 		 "{\"ts\":\"2026-11-26T18:46:35.318738+00:00\",\"event\":\"strike\",\"reason\":\"noauth\",\"addr\":\"192.0.2.7\","
-		 "\"client\":\"unknown[192.0.2.7]\",\"host\":\"mx1\",\"tag\":\"postfix/smtpd\",\"pid\":32591}\n"},
+		 "\"client\":\"unknown[192.0.2.7]\",\"host\":\"mx1\",\"tag\":\"postfix/smtpd\",\"pid\":32591,\"rule\":\"trace-reply\"}\n"},
 		{{"2026-11-26T18:46:35Z m\"x\\1 postfix/submission/smtpd[7]: warning: h.example[2001:db8::7]: SASL PLAIN authentication failed",
-		  "h.example[2001:db8::7]", REASON_SASLFAIL},
+		  "h.example[2001:db8::7]", REASON_SASLFAIL, "site:/etc/a\"b.conf:3"},
 		 "{\"ts\":\"2026-11-26T18:46:35Z\",\"event\":\"strike\",\"reason\":\"saslfail\",\"addr\":\"2001:db8::7\","
-		 "\"client\":\"h.example[2001:db8::7]\",\"host\":\"m\\\"x\\\\1\",\"tag\":\"postfix/submission/smtpd\",\"pid\":7}\n"},
+		 "\"client\":\"h.example[2001:db8::7]\",\"host\":\"m\\\"x\\\\1\",\"tag\":\"postfix/submission/smtpd\",\"pid\":7,"
+		 "\"rule\":\"site:/etc/a\\\"b.conf:3\"}\n"},
 		/* a traditional timestamp is given as RFC 3339 (TZ=UTC here) */
-		{{"Nov 26 18:46:35 mx1 postfix/smtpd: x", "unknown[192.0.2.7]", REASON_NOAUTH},
+		{{"Nov 26 18:46:35 mx1 postfix/smtpd: x", "unknown[192.0.2.7]", REASON_NOAUTH, NULL},
 		 "{\"ts\":\"2026-11-26T18:46:35.000000+00:00\",\"event\":\"strike\",\"reason\":\"noauth\",\"addr\":\"192.0.2.7\","
 		 "\"client\":\"unknown[192.0.2.7]\",\"host\":\"mx1\",\"tag\":\"postfix/smtpd\",\"pid\":null}\n"},
 		/* host with invalid UTF-8 */
-		{{"2026-11-26T18:46:35Z \xff\xfe postfix/smtpd[1]: x", "unknown[192.0.2.7]", REASON_NOAUTH},
+		{{"2026-11-26T18:46:35Z \xff\xfe postfix/smtpd[1]: x", "unknown[192.0.2.7]", REASON_NOAUTH, NULL},
 		 "{\"ts\":\"2026-11-26T18:46:35Z\",\"event\":\"strike\",\"reason\":\"noauth\",\"addr\":\"192.0.2.7\","
 		 "\"client\":\"unknown[192.0.2.7]\",\"host\":\"\\u00ff\\u00fe\",\"tag\":\"postfix/smtpd\",\"pid\":1}\n"},
 	};
@@ -365,6 +367,49 @@ static void test_ban(void **state)
 	py_close();
 }
 
+struct unban_arg {
+	const char *net;
+	unsigned prefix;
+	const char *by;
+};
+
+static int write_unban(struct output *o, const void *arg)
+{
+	const struct unban_arg *a = arg;
+	struct addr net;
+
+	addr_parse(a->net, strlen(a->net), &net);
+	return events_unban(o, INT64_C(1795718795) * 1000000 + 42, &net, a->prefix, a->by);
+}
+
+static void test_unban(void **state)
+{
+	(void) state;
+	static const struct {
+		struct unban_arg in;
+		const char *out;
+	} rows[] = {
+		{{"192.0.2.7", 32, "uid 0 (root), sudo by alice"},
+		 "{\"ts\":\"2026-11-26T18:46:35.000042+00:00\",\"event\":\"unban\",\"addr\":\"192.0.2.7\",\"prefix\":32,"
+		 "\"by\":\"uid 0 (root), sudo by alice\"}\n"},
+		/* a user name is not ours to trust: escaped like any string */
+		{{"2001:db8::", 64, "uid 1000 (\"x\n\xff)"},
+		 "{\"ts\":\"2026-11-26T18:46:35.000042+00:00\",\"event\":\"unban\",\"addr\":\"2001:db8::\",\"prefix\":64,"
+		 "\"by\":\"uid 1000 (\\\"x\\u000a\\u00ff)\"}\n"},
+	};
+
+	py_open();
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		size_t len;
+		char *out = capture(write_unban, &rows[i].in, &len);
+
+		assert_string_equal(out, rows[i].out);
+		py_line(out, len);
+		free(out);
+	}
+	py_close();
+}
+
 static int write_nothing(struct output *o, const void *arg)
 {
 	(void) arg;
@@ -392,6 +437,7 @@ int main(void)
 		cmocka_unit_test(test_random_bytes),
 		cmocka_unit_test(test_strike),
 		cmocka_unit_test(test_ban),
+		cmocka_unit_test(test_unban),
 		cmocka_unit_test(test_empty_flush),
 	};
 

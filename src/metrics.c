@@ -1,0 +1,250 @@
+/*
+ * NAME
+ *	metrics 3
+ * SUMMARY
+ *	the Prometheus text file of a daemon (metrics_file)
+ * SYNOPSIS
+ *	#include "metrics.h"
+ *
+ *	int	metrics_format(e, c, m, now_usec, buf, len, ret_len)
+ *	int	metrics_write(path, e, c, m, now_usec)
+ *	int	metrics_tick(m, e, c, now_usec, force)
+ * DESCRIPTION
+ *	metrics_format() renders an engine's counters in the Prometheus text
+ *	exposition format (version 0.0.4), for node_exporter's textfile
+ *	collector: lines read, kept, folded away, passed through,
+ *	synthetic; sessions opened and open; strikes by reason; bans,
+ *	unbans, running bans per backend and set, bans waiting for the
+ *	backend, backend errors; addresses tracked, evicted and strikes not
+ *	tracked; the time of the last line read and of the last checkpoint
+ *	(state save) and its age. Counters end in _total, times are in
+ *	seconds since the epoch, every sample carries the label
+ *	daemon="omprog" or daemon="journal".
+ *
+ *	metrics_write() writes the text to PATH.tmp (O_NOFOLLOW, mode
+ *	0644) and renames it over path, so a reader sees the old file or
+ *	the new one, never a part. node_exporter reads only *.prom files:
+ *	the temporary name does not match.
+ *
+ *	metrics_tick() is what a daemon calls in its loop: it writes when
+ *	metrics_interval seconds passed since the last write or force is set
+ *	(the end), does nothing without metrics_file.
+ * DIAGNOSTICS
+ *	0 or -errno. metrics_tick() returns a failure only when the
+ *	previous write did not fail the same way, so the caller logs a
+ *	streak of failures once; m->error then names the file.
+ * SECURITY
+ *	Label values (set and reason names, from the configuration) are
+ *	escaped. The text is built in a buffer of METRICS_BUF_MAX bytes:
+ *	its size depends on the configuration only (at most REASON_COUNT
+ *	reasons), not on the logs.
+ */
+
+#include "metrics.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define METRICS_BUF_MAX	(64 * 1024)
+
+struct buf {
+	char *p;
+	size_t len, cap;
+	bool full;
+};
+
+static void add(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->full)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t) n >= b->cap - b->len) {
+		b->full = true;
+		return;
+	}
+	b->len += (size_t) n;
+}
+
+/* A label value: backslash, quote and newline escaped, bounded. */
+static void label(char *out, size_t len, const char *s)
+{
+	size_t n = 0;
+
+	for (; *s && n + 3 < len; s++) {
+		if (*s == '\\' || *s == '"')
+			out[n++] = '\\', out[n++] = *s;
+		else if (*s == '\n')
+			out[n++] = '\\', out[n++] = 'n';
+		else
+			out[n++] = *s;
+	}
+	out[n] = 0;
+}
+
+static void head(struct buf *b, const char *name, const char *type, const char *help)
+{
+	add(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void counter(struct buf *b, const char *d, const char *name, const char *help, uint64_t v)
+{
+	head(b, name, "counter", help);
+	add(b, "%s{daemon=\"%s\"} %" PRIu64 "\n", name, d, v);
+}
+
+static void gauge(struct buf *b, const char *d, const char *name, const char *help, double v)
+{
+	head(b, name, "gauge", help);
+	add(b, "%s{daemon=\"%s\"} %.6f\n", name, d, v);
+}
+
+int metrics_format(struct engine *e, const struct config *c, const struct metrics_source *m, int64_t now_usec,
+		   char *out, size_t len, size_t *ret_len)
+{
+	struct buf b = {out, 0, len, false};
+	const struct fold_counters *f = fold_counters(engine_fold(e));
+	struct session_table *st = fold_sessions(engine_fold(e));
+	const struct session_counters *s = session_counters(st);
+	const struct policy_counters *p = policy_counters(engine_policy(e));
+	const struct engine_counters *ec = engine_counters(e);
+	const char *backend = c->backend == BACKEND_IPSET ? "ipset" : "none";
+	char d[64], set4[256], set6[256];
+	uint64_t running4 = 0, running6 = 0, tracked = 0;
+
+	label(d, sizeof(d), m->daemon);
+	counter(&b, d, "authfold_lines_read_total", "Log lines (or journal entries) read.", f->lines);
+	counter(&b, d, "authfold_lines_kept_total", "smtpd lines written to the summary.", f->kept);
+	counter(&b, d, "authfold_lines_folded_total", "smtpd -v lines folded away.", f->dropped);
+	counter(&b, d, "authfold_lines_passed_total", "Lines of other programs written as they came.", f->passed);
+	counter(&b, d, "authfold_lines_synthetic_total", "Synthetic 'authentication not enabled' lines written.",
+		f->synthetic);
+	counter(&b, d, "authfold_lines_overlong_total", "Lines longer than the line limit (judged by their head).",
+		ec->overlong);
+	counter(&b, d, "authfold_sessions_opened_total", "SMTP sessions opened.", s->opened);
+	counter(&b, d, "authfold_sessions_evicted_total", "Sessions dropped because the table was full.", s->evicted);
+	head(&b, "authfold_sessions_open", "gauge", "SMTP sessions open now.");
+	add(&b, "authfold_sessions_open{daemon=\"%s\"} %zu\n", d, session_count(st));
+
+	head(&b, "authfold_strikes_total", "counter", "Strikes by reason.");
+	for (int i = 0; i < REASON_COUNT; i++) {
+		char r[64];
+
+		if (i >= REASON_BUILTIN && !(c->reasons_defined & UINT32_C(1) << i))
+			continue;
+		label(r, sizeof(r), reason_name(i));
+		add(&b, "authfold_strikes_total{daemon=\"%s\",reason=\"%s\"} %" PRIu64 "\n", d, r, f->strikes[i]);
+	}
+	counter(&b, d, "authfold_strikes_ignored_total", "Strikes of ignoreip addresses.", p->ignored);
+	counter(&b, d, "authfold_strikes_untracked_total", "Strikes not counted: the address table was full of running bans.",
+		p->untracked);
+	counter(&b, d, "authfold_bans_total", "Bans decided.", p->bans);
+	counter(&b, d, "authfold_unbans_total", "Unban requests taken (authfold unban).", m->unbans);
+	counter(&b, d, "authfold_backend_errors_total", "Bans the backend refused (retried).", ec->ban_errors);
+	counter(&b, d, "authfold_write_errors_total", "Failed writes of the summary or events log.", ec->write_errors);
+	counter(&b, d, "authfold_addresses_evicted_total", "Addresses forgotten because the table was full.", p->evicted);
+
+	for (struct policy_entry *pe = policy_first(engine_policy(e)); pe; pe = policy_next(pe)) {
+		tracked++;
+		if (pe->ban_until_usec > now_usec)
+			*(pe->net.family == AF_INET ? &running4 : &running6) += 1;
+	}
+	label(set4, sizeof(set4), c->ipset4);
+	label(set6, sizeof(set6), c->ipset6);
+	head(&b, "authfold_bans_running", "gauge", "Bans running now, per backend and set.");
+	add(&b, "authfold_bans_running{daemon=\"%s\",backend=\"%s\",family=\"ipv4\",set=\"%s\"} %" PRIu64 "\n", d,
+	    backend, set4, running4);
+	add(&b, "authfold_bans_running{daemon=\"%s\",backend=\"%s\",family=\"ipv6\",set=\"%s\"} %" PRIu64 "\n", d,
+	    backend, set6, running6);
+	head(&b, "authfold_bans_pending", "gauge", "Bans waiting for the backend to take them.");
+	add(&b, "authfold_bans_pending{daemon=\"%s\"} %zu\n", d, engine_pending_bans(e));
+	head(&b, "authfold_addresses_tracked", "gauge", "Addresses (IPv6: networks) with strikes or bans remembered.");
+	add(&b, "authfold_addresses_tracked{daemon=\"%s\"} %" PRIu64 "\n", d, tracked);
+	if (m->last_line_usec > 0)
+		gauge(&b, d, "authfold_last_line_timestamp_seconds", "When the last line was read (Unix time).",
+		      (double) m->last_line_usec / 1e6);
+	if (m->checkpoint_usec > 0) {
+		gauge(&b, d, "authfold_checkpoint_timestamp_seconds", "When the state was last saved (Unix time).",
+		      (double) m->checkpoint_usec / 1e6);
+		gauge(&b, d, "authfold_checkpoint_age_seconds", "Seconds since the state was last saved.",
+		      now_usec > m->checkpoint_usec ? (double) (now_usec - m->checkpoint_usec) / 1e6 : 0.0);
+	}
+	gauge(&b, d, "authfold_metrics_timestamp_seconds", "When this file was written (Unix time).",
+	      (double) now_usec / 1e6);
+	if (b.full)
+		return -ENOBUFS;
+	*ret_len = b.len;
+	return 0;
+}
+
+int metrics_write(const char *path, struct engine *e, const struct config *c, const struct metrics_source *m,
+		  int64_t now_usec)
+{
+	char tmp[4096], *buf = malloc(METRICS_BUF_MAX);
+	size_t len = 0;
+	int fd, r;
+
+	if (buf == NULL)
+		return -ENOMEM;
+	if ((size_t) snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
+		free(buf);
+		return -ENAMETOOLONG;
+	}
+	if ((r = metrics_format(e, c, m, now_usec, buf, METRICS_BUF_MAX, &len)) < 0) {
+		free(buf);
+		return r;
+	}
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644)) < 0) {
+		r = -errno;
+		free(buf);
+		return r;
+	}
+	for (size_t off = 0; off < len;) {
+		ssize_t n = write(fd, buf + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? -errno : -EIO;
+			break;
+		}
+		off += (size_t) n;
+	}
+	free(buf);
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		(void) unlink(tmp);
+	return r;
+}
+
+int metrics_tick(struct metrics_source *m, struct engine *e, const struct config *c, int64_t now_usec, bool force)
+{
+	int r, last;
+
+	if (c->metrics_file == NULL || (!force && m->last_write_usec && now_usec - m->last_write_usec < c->metrics_interval * 1000000 &&
+					now_usec >= m->last_write_usec))
+		return 0;
+	m->last_write_usec = now_usec;
+	r = metrics_write(c->metrics_file, e, c, m, now_usec);
+	last = m->last_error;
+	m->last_error = r;
+	if (r < 0) {
+		snprintf(m->error, sizeof(m->error), "cannot write metrics_file '%s': %s", c->metrics_file, strerror(-r));
+		return r == last ? 0 : r;
+	}
+	return 0;
+}
