@@ -107,6 +107,7 @@
 #include "rules.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -294,42 +295,105 @@ static bool evidence(struct fold *f, struct session *s, enum reason reason, int6
 }
 
 /* Gives s's deferred verdict now, as a late one. */
-static void give_late(struct fold *f, struct session *s)
+/* The next free late verdict, its record made of prefix (n bytes, the
+   timestamp its first ts_len) and s's origin. */
+static struct fold_late *late_slot(struct fold *f, const struct session *s, enum record_format format,
+				   const char *prefix, size_t n, size_t ts_len, int64_t usec)
 {
 	struct fold_late *l = &f->late[(f->late_head + f->late_len) % FOLD_LATE_MAX];
 	struct span host, tag;
-	size_t n = s->pending_len;
 
 	session_proc_origin(s->proc, &host, &tag);
 	memset(&l->r, 0, sizeof(l->r));
-	memcpy(l->buf, s->pending_prefix, n);
+	if (n > 0)
+		memcpy(l->buf, prefix, n);
 	memcpy(l->buf + n, host.p, host.len);
 	memcpy(l->buf + n + host.len, tag.p, tag.len);
-	l->r.format = (enum record_format) s->pending_format;
+	l->r.format = format;
 	l->r.line = (struct span) {l->buf, n};
 	l->r.prefix_len = n;
-	l->r.ts = (struct span) {l->buf, s->pending_ts_len <= n ? s->pending_ts_len : 0};
+	l->r.ts = (struct span) {l->buf, ts_len <= n ? ts_len : 0};
 	l->r.host = (struct span) {l->buf + n, host.len};
 	l->r.tag = (struct span) {l->buf + n + host.len, tag.len};
 	l->r.msg = (struct span) {l->buf + n, 0};
 	l->r.pid = s->proc->pid;
-	l->r.usec = s->pending_usec;
+	l->r.usec = usec;
 	l->r.trusted = true;
-	l->synthetic = !s->synthetic;
-	s->synthetic = true;
-	if (l->synthetic)
-		f->counters.synthetic++;
-	l->rule = s->pending == SESSION_PENDING_REPLY ? "trace-reply" : "disconnect";
-	l->reason = REASON_NOAUTH;
-	l->strike = evidence(f, s, REASON_NOAUTH, s->pending_usec);
 	l->addr = s->addr;
 	memcpy(l->client, s->client, s->client_len);
 	l->client_len = s->client_len;
-	pend_clear(f, s);
+	return l;
+}
+
+/* The synthetic line (unless written) and the noauth strike of s, late. */
+static void noauth_late(struct fold *f, struct session *s, struct fold_late *l, const char *rule, int64_t usec)
+{
+	l->synthetic = !s->synthetic;
+	if (l->synthetic) {
+		s->synthetic = true;
+		s->synthetic_usec = usec;
+		f->counters.synthetic++;
+	}
+	l->rule = rule;
+	l->reason = REASON_NOAUTH;
+	l->strike = evidence(f, s, REASON_NOAUTH, usec);
 	if (l->synthetic || l->strike) {
 		f->late_len++;
 		f->counters.settled_late++;
 	}
+}
+
+/* Gives s's deferred verdict now, as a late one. */
+static void give_late(struct fold *f, struct session *s)
+{
+	struct fold_late *l = late_slot(f, s, (enum record_format) s->pending_format, s->pending_prefix,
+					s->pending_len, s->pending_ts_len, s->pending_usec);
+
+	noauth_late(f, s, l, s->pending == SESSION_PENDING_REPLY ? "trace-reply" : "disconnect", s->pending_usec);
+	pend_clear(f, s);
+}
+
+/* Keeps the timestamp of s's earliest 503 reply r when r's prefix is
+   "TS HOST TAG[PID]: ", as rsyslog writes it, so that it can be rebuilt. */
+static void keep_reply_ts(struct session *s, const struct record *r)
+{
+	char pid[24];
+	int np = snprintf(pid, sizeof(pid), "[%ld]: ", r->pid);
+	size_t want = r->ts.len + 1 + r->host.len + 1 + r->tag.len + (size_t) np;
+
+	s->reply_ts_len = 0;
+	s->reply_format = (uint8_t) r->format;
+	if (r->format == RECORD_JOURNAL)
+		return;		/* rebuilt from its time */
+	if (r->ts.len == 0 || r->ts.len >= SESSION_TS_MAX || r->pid < 0 || r->prefix_len != want ||
+	    r->line.p[r->ts.len] != ' ' || r->line.p[r->ts.len + 1 + r->host.len] != ' ' ||
+	    memcmp(r->line.p + r->ts.len + 2 + r->host.len + r->tag.len, pid, (size_t) np) != 0)
+		return;
+	memcpy(s->reply_ts, r->ts.p, r->ts.len);
+	s->reply_ts_len = (uint8_t) r->ts.len;
+}
+
+/* s's own earliest 503 reply and an AUTH before it, once another session's
+   evidence moved out: its synthetic line and strike, late, rebuilt. */
+static void reply_late(struct fold *f, struct session *s)
+{
+	char prefix[SESSION_TS_MAX + SESSION_ORIGIN_TEXT_MAX + 32];
+	struct span host, tag;
+	size_t n = 0;
+
+	if (s->synthetic || s->reply_usec < 0 || s->auth_usec < 0 || s->auth_usec > s->reply_usec || late_room(f) == 0)
+		return;
+	if (s->reply_format != RECORD_JOURNAL) {
+		if (s->reply_ts_len == 0)
+			return;		/* its prefix cannot be rebuilt: no line rather than a wrong one */
+		session_proc_origin(s->proc, &host, &tag);
+		n = (size_t) snprintf(prefix, sizeof(prefix), "%.*s %.*s %.*s[%ld]: ", (int) s->reply_ts_len,
+				      s->reply_ts, (int) host.len, host.p, (int) tag.len, tag.p, s->proc->pid);
+		if (n >= sizeof(prefix))
+			return;
+	}
+	noauth_late(f, s, late_slot(f, s, (enum record_format) s->reply_format, prefix, n, s->reply_ts_len,
+				    s->reply_usec), "trace-reply", s->reply_usec);
 }
 
 /* A strike given late with no line to show (a SASL failure moved to its
@@ -494,8 +558,30 @@ static void split(struct fold *f, struct session *from, struct session *to, int6
 		from->struck = false;
 		from->struck_usec = -1;
 	}
+#define PAST(x) ((x) >= 0 && (after ? (x) > t : (x) >= t))
+	if (from->synthetic && PAST(from->synthetic_usec)) {
+		to->synthetic = true;
+		to->synthetic_usec = from->synthetic_usec;
+		from->synthetic = false;
+		from->synthetic_usec = -1;
+	}
+	if (PAST(from->reply_usec)) {	/* every reply of `from` is `to`'s */
+		to->reply_usec = from->reply_usec;
+		to->reply_format = from->reply_format;
+		to->reply_ts_len = from->reply_ts_len;
+		memcpy(to->reply_ts, from->reply_ts, from->reply_ts_len);
+		from->reply_usec = -1;
+	}
+	if (PAST(from->auth_usec)) {
+		to->auth_usec = from->auth_usec;
+		from->auth_usec = -1;
+	}
+	if (from->verbose)
+		to->verbose = true;
+#undef PAST
 	if (from->hi_usec > t)
 		from->hi_usec = t;
+	reply_late(f, from);
 	if (from->saslfail && !from->struck)
 		strike_late(f, from, REASON_SASLFAIL, from->sasl_lo);
 	if (to->saslfail && !to->struck)
@@ -566,6 +652,7 @@ static int on_connect(struct fold *f, struct session_proc *p, const struct smtpd
 static void noauth_now(struct fold *f, struct session *s, int64_t t, bool before, struct fold_result *res)
 {
 	s->synthetic = true;
+	s->synthetic_usec = t;
 	f->counters.synthetic++;
 	res->synthetic = true;
 	res->synthetic_before = before;
@@ -655,8 +742,10 @@ static void on_reply(struct fold *f, const struct record *r, struct session *s, 
 {
 	int64_t t = r->usec;
 
-	if (s->reply_usec < 0 || t < s->reply_usec)
+	if (s->reply_usec < 0 || t < s->reply_usec) {
 		s->reply_usec = t;
+		keep_reply_ts(s, r);
+	}
 	if (s->synthetic)
 		return;
 	if (s->auth_usec >= 0 && s->auth_usec <= t) {

@@ -15,6 +15,7 @@
 #define SESSION_ORIGIN_TEXT_MAX	512	/* host + tag of one origin */
 #define SESSION_PER_PROC_MAX	32	/* sessions remembered per process */
 #define SESSION_PREFIX_MAX	640	/* the kept prefix of a deferred verdict's line */
+#define SESSION_TS_MAX		40	/* a kept timestamp text (RFC 3339 with µs: 32) */
 
 enum session_pending {
 	SESSION_PENDING_NONE,
@@ -35,6 +36,10 @@ struct session {
 	int64_t reply_usec;		/* the earliest 503 "not enabled" reply, -1: none */
 	int64_t sasl_lo, sasl_hi;	/* the earliest and latest SASL failure, -1: none */
 	int64_t struck_usec;		/* the time of the evidence that struck */
+	int64_t synthetic_usec;		/* the time of the line its synthetic line carries */
+	uint8_t reply_format;		/* enum record_format of the earliest reply */
+	uint8_t reply_ts_len;		/* its timestamp text; 0: cannot be rebuilt */
+	char reply_ts[SESSION_TS_MAX];
 	struct addr addr;
 	bool verbose;			/* a -v trace line of the session was seen */
 	bool saslfail;			/* a SASL failure was logged */

@@ -17,7 +17,8 @@
  *
  *	  authfold-state 1
  *	  extra cursor CURSOR | extra summary_size N | extra events_size N | extra wal_gen N
- *	  session HOST TAG PID CONNECT DISCONNECT LO HI AUTH REPLY FLAGS CLIENT [PENDING FORMAT USEC TS_LEN PREFIX]
+ *	  session HOST TAG PID CONNECT DISCONNECT LO HI AUTH REPLY SASL_LO SASL_HI STRUCK_AT SYNTHETIC_AT
+ *		  FLAGS REPLY_FORMAT REPLY_TS CLIENT [PENDING FORMAT USEC TS_LEN PREFIX]
  *	  addr NET PREFIX TIMES_BANNED BAN_UNTIL_USEC LAST_BAN_SECONDS LAST_STRIKE_USEC REASON N T1..TN
  *	  pending NET PREFIX UNTIL_USEC
  *	  banerror SINCE_USEC TEXT
@@ -28,7 +29,9 @@
  *	wall clock of the first one (engine_ban_state()), for authfold status.
  *	REASON is 0 (noauth) or 1 (saslfail), or the name of a reason a
  *	strike rule defines (site rules).
- *	A session's times are µs since the epoch, -1 for not seen (session(3)).
+ *	A session's times are µs since the epoch, -1 for not seen (session(3));
+ *	REPLY_FORMAT and REPLY_TS are the record format and timestamp text of
+ *	its earliest 503 reply (fold(3) rebuilds that line's prefix from them).
  *	FLAGS is a bit set: 1 verbose, 2 its process verbose, 4 synthetic
  *	written, 8 SASL failure, 16 struck, 32 statistics say probe. A
  *	session whose verdict waits (fold(3)) carries it: PENDING 1 (a reply
@@ -131,10 +134,14 @@ static void save_session(FILE *fp, const struct session *s)
 	put_escaped(fp, host.p, host.len);
 	putc(' ', fp);
 	put_escaped(fp, tag.p, tag.len);
-	fprintf(fp, " %ld %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %d ", s->proc->pid,
-		s->connect_usec, s->disconnect_usec, s->lo_usec, s->hi_usec, s->auth_usec, s->reply_usec,
+	fprintf(fp, " %ld %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64
+		" %" PRId64 " %" PRId64 " %d %d ", s->proc->pid, s->connect_usec, s->disconnect_usec, s->lo_usec,
+		s->hi_usec, s->auth_usec, s->reply_usec, s->sasl_lo, s->sasl_hi, s->struck_usec, s->synthetic_usec,
 		(s->verbose ? F_VERBOSE : 0) | (s->proc->verbose ? F_PROC_VERBOSE : 0) | (s->synthetic ? F_SYNTHETIC : 0) |
-		(s->saslfail ? F_SASLFAIL : 0) | (s->struck ? F_STRUCK : 0) | (s->probe_stats ? F_PROBE_STATS : 0));
+		(s->saslfail ? F_SASLFAIL : 0) | (s->struck ? F_STRUCK : 0) | (s->probe_stats ? F_PROBE_STATS : 0),
+		s->reply_format);
+	put_escaped(fp, s->reply_ts, s->reply_ts_len);
+	putc(' ', fp);
 	put_escaped(fp, s->client, s->client_len);
 	if (s->pending != SESSION_PENDING_NONE) {
 		fprintf(fp, " %d %d %" PRId64 " %u ", s->pending, s->pending_format, s->pending_usec, s->pending_ts_len);
@@ -276,20 +283,24 @@ static int load_session(struct engine *e, char **f, int n, const char **why)
 {
 	struct fold *fold = engine_fold(e);
 	struct session_table *t = fold_sessions(fold);
-	ssize_t hl = unescape(f[1]), tl = unescape(f[2]), cl = unescape(f[11]);
-	int64_t v[10];
+	ssize_t hl = unescape(f[1]), tl = unescape(f[2]), rl = unescape(f[16]), cl = unescape(f[17]);
+	int64_t v[14];
 	struct span client;
 	struct addr a;
 	struct session_proc *p;
 	struct session *s;
 
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < 13; i++)
 		if (parse_i64(f[3 + i], &v[i]) < 0)
 			return *why = "bad session", -1;
-	/* v: pid connect disconnect lo hi auth reply flags */
-	if (hl <= 0 || tl <= 0 || cl <= 0 || v[0] < -1 || v[0] > INT32_MAX || !usec_ok(v[1]) || !usec_ok(v[2]) ||
-	    v[3] < 0 || v[4] < v[3] || !usec_ok(v[5]) || !usec_ok(v[6]) || v[7] < 0 || v[7] > 63 ||
-	    (v[1] >= 0 && v[2] >= 0 && v[2] < v[1]) || smtpd_parse_client(f[11], (size_t) cl, &client, &a) != cl)
+	/* v: pid connect disconnect lo hi auth reply sasl_lo sasl_hi struck_at synthetic_at flags reply_format */
+	for (int i = 1; i <= 10; i++)
+		if (!usec_ok(v[i]))
+			return *why = "bad session time", -1;
+	if (hl <= 0 || tl <= 0 || cl <= 0 || rl < 0 || rl >= SESSION_TS_MAX || v[0] < -1 || v[0] > INT32_MAX ||
+	    v[3] < 0 || v[4] < v[3] || v[11] < 0 || v[11] > 63 || (v[1] >= 0 && v[2] >= 0 && v[2] < v[1]) ||
+	    (v[12] != RECORD_RFC3339 && v[12] != RECORD_TRADITIONAL && v[12] != RECORD_JOURNAL && v[12] != 0) ||
+	    smtpd_parse_client(f[17], (size_t) cl, &client, &a) != cl)
 		return *why = "bad session", -1;
 	if (session_proc_get(t, (struct span) {f[1], (size_t) hl}, (struct span) {f[2], (size_t) tl}, (long) v[0], &p) < 0 ||
 	    session_new(t, p, client, &a, v[3], &s) < 0)
@@ -300,21 +311,29 @@ static int load_session(struct engine *e, char **f, int n, const char **why)
 	s->hi_usec = v[4];
 	s->auth_usec = v[5];
 	s->reply_usec = v[6];
-	s->verbose = v[7] & F_VERBOSE;
-	p->verbose |= (v[7] & F_PROC_VERBOSE) != 0;
-	s->synthetic = v[7] & F_SYNTHETIC;
-	s->saslfail = v[7] & F_SASLFAIL;
-	s->struck = v[7] & F_STRUCK;
-	s->probe_stats = v[7] & F_PROBE_STATS;
+	s->sasl_lo = v[7];
+	s->sasl_hi = v[8];
+	s->struck_usec = v[9];
+	s->synthetic_usec = v[10];
+	s->verbose = v[11] & F_VERBOSE;
+	p->verbose |= (v[11] & F_PROC_VERBOSE) != 0;
+	s->synthetic = v[11] & F_SYNTHETIC;
+	s->saslfail = v[11] & F_SASLFAIL;
+	s->struck = v[11] & F_STRUCK;
+	s->probe_stats = v[11] & F_PROBE_STATS;
+	s->reply_format = (uint8_t) v[12];
+	if (rl > 0)
+		memcpy(s->reply_ts, f[16], (size_t) rl);
+	s->reply_ts_len = (uint8_t) rl;
 	if (s->disconnect_usec >= 0)
 		session_ended(t, s);
-	if (n == 12)
+	if (n == 18)
 		return 0;
 
-	ssize_t pl = unescape(f[16]);
+	ssize_t pl = unescape(f[22]);
 
-	if (parse_i64(f[12], &v[0]) < 0 || parse_i64(f[13], &v[1]) < 0 || parse_i64(f[14], &v[2]) < 0 ||
-	    parse_i64(f[15], &v[3]) < 0 || (v[0] != SESSION_PENDING_REPLY && v[0] != SESSION_PENDING_DISCONNECT) ||
+	if (parse_i64(f[18], &v[0]) < 0 || parse_i64(f[19], &v[1]) < 0 || parse_i64(f[20], &v[2]) < 0 ||
+	    parse_i64(f[21], &v[3]) < 0 || (v[0] != SESSION_PENDING_REPLY && v[0] != SESSION_PENDING_DISCONNECT) ||
 	    (v[1] != RECORD_RFC3339 && v[1] != RECORD_TRADITIONAL && v[1] != RECORD_JOURNAL) || v[2] < 0 ||
 	    pl < 0 || pl > SESSION_PREFIX_MAX || v[3] < 0 || v[3] > pl ||
 	    (v[0] == SESSION_PENDING_DISCONNECT && s->disconnect_usec < 0))
@@ -322,7 +341,7 @@ static int load_session(struct engine *e, char **f, int n, const char **why)
 	if (pl > 0 && (s->pending_prefix = malloc((size_t) pl)) == NULL)
 		return *why = "out of memory", -1;
 	if (pl > 0)
-		memcpy(s->pending_prefix, f[16], (size_t) pl);
+		memcpy(s->pending_prefix, f[22], (size_t) pl);
 	s->pending_len = (uint16_t) pl;
 	s->pending = (uint8_t) v[0];
 	s->pending_format = (uint8_t) v[1];
@@ -358,7 +377,7 @@ static int load_line(struct engine *e, char *line, struct state_extra *x, const 
 			x->wal_gen = v[0];
 		return 0;
 	}
-	if ((n == 12 || n == 17) && strcmp(f[0], "session") == 0)
+	if ((n == 18 || n == 23) && strcmp(f[0], "session") == 0)
 		return load_session(e, f, n, why);
 	if (n >= 9 && strcmp(f[0], "addr") == 0) {
 		struct policy_entry pe;

@@ -8,6 +8,8 @@ MODE is one of
               lines) and its memory part (newer lines) at the same time: two
               adjacent ranges of the stream come out interleaved, in chunks
               of random sizes (bench/omprog/order.sh measured this);
+  fine        the same in chunks of 1 to 8 lines, as tests/rsyslog/spill.sh
+              saw a real rsyslogd 8.2302 do it;
   jumpback    a block of lines comes after many later ones (the measured
               jumps back of up to 424,574 lines);
   mixed       several of both, one after the other;
@@ -20,12 +22,12 @@ import random
 import sys
 
 
-def interleave(lines, rnd, a, b, c):
+def interleave(lines, rnd, a, b, c, chunk=None):
     old, new = lines[a:b], lines[b:c]
     out, i, j = [], 0, 0
     while i < len(old) or j < len(new):
         take_old = j >= len(new) or (i < len(old) and rnd.random() < 0.5)
-        n = rnd.randint(1, max(1, (c - a) // 8))
+        n = rnd.randint(1, chunk or max(1, (c - a) // 8))
         if take_old:
             out += old[i:i + n]
             i += n
@@ -56,6 +58,8 @@ def main():
     n = len(lines)
     if mode == "interleave":
         lines = interleave(lines, rnd, *points(rnd, n))
+    elif mode == "fine":
+        lines = interleave(lines, rnd, *points(rnd, n), chunk=8)
     elif mode == "jumpback":
         lines = jumpback(lines, rnd, *points(rnd, n))
     elif mode == "mixed":

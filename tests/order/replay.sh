@@ -1,13 +1,15 @@
 #!/bin/sh
 # tests/order/replay.sh - the real recordings, reordered the way rsyslog's
 # queues hand lines over after a backlog (tests/order/reorder.py), replay as
-# they do in order (tests/order/compare.py): the summary as a multiset of
-# lines (every synthetic line byte for byte, with its proving line's
-# prefix), the strikes per session, the bans.
+# they do in order (tests/order/compare.py --input): the kept lines as a
+# multiset, one synthetic line per session with the prefix of one of its
+# proving lines (the first to arrive of its 503 replies), the strikes per
+# session, the bans.
 #
 # Exact for RFC 3339 timestamps (microseconds) under the measured patterns:
 # two ranges interleaved in chunks (a spilled disk-assisted queue draining
-# both parts) and long jumps back, several seeds each, on the -v and the
+# both parts), also line by line as a real rsyslogd did in
+# tests/rsyslog/spill.sh, and long jumps back, several seeds each, on the -v and the
 # plain recording, a two-host aggregate with colliding pids, and a larger
 # log made of many copies (bench/gen-log.py). With one-second timestamps,
 # and under fine-grained shuffling, authfold(8) ORDER documents what stays
@@ -41,15 +43,15 @@ for log in "$data/verbose.rfc3339.log" "$data/plain.rfc3339.log" "$tmp/two-hosts
 	   "$tmp/many.rfc3339.log" "$data/verbose.traditional.log" "$data/plain.traditional.log"; do
 	name=$(basename "$log" .log)
 	replay "$log" "$tmp/in.sum" "$tmp/in.ev"
-	for mode in interleave jumpback mixed shuffle; do
+	for mode in interleave fine jumpback mixed shuffle; do
 		seed=1
 		while [ $seed -le "$SEEDS" ]; do
 			python3 "$reorder" $mode $seed "$log" "$tmp/r.log" || fail "reorder.py $mode $seed"
 			replay "$tmp/r.log" "$tmp/r.sum" "$tmp/r.ev"
 			checks=$((checks + 1))
 			case "$name/$mode" in
-			*.rfc3339/interleave | *.rfc3339/jumpback | [!m]*.rfc3339/mixed)
-				python3 "$compare" "$tmp/in.sum" "$tmp/in.ev" "$tmp/r.sum" "$tmp/r.ev" >"$tmp/cmp" ||
+			*.rfc3339/interleave | *.rfc3339/fine | *.rfc3339/jumpback | [!m]*.rfc3339/mixed)
+				python3 "$compare" --input "$log" "$tmp/in.sum" "$tmp/in.ev" "$tmp/r.sum" "$tmp/r.ev" >"$tmp/cmp" ||
 					{ cat "$tmp/cmp"; fail "$name, $mode, seed $seed: not the in-order result"; } ;;
 			*)
 				python3 "$compare" --bounded "$tmp/in.sum" "$tmp/in.ev" "$tmp/r.sum" "$tmp/r.ev" >"$tmp/cmp" ||
