@@ -479,12 +479,16 @@ int main(int argc, char **argv)
 		say("unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if ((r = setup_signals()) < 0) {
-		say("cannot set up signals: %s", strerror(-r));
-		return 1;
-	}
+	/* The configuration first: reading it is bounded (a regular file of
+	   at most CONFIG_FILE_MAX bytes), and until the handlers are in place
+	   SIGTERM and SIGINT end the program at once. */
 	if ((c = load_config(conf_path)) == NULL)
 		return EXIT_USAGE;
+	if ((r = setup_signals()) < 0) {
+		say("cannot set up signals: %s", strerror(-r));
+		config_free(c);
+		return 1;
+	}
 	op.c = c;
 
 	if ((r = output_open(c->summary_log, &op.summary)) < 0) {

@@ -57,6 +57,8 @@ static const char usage_text[] =
 	"  status               the running bans and the addresses with strikes, from the\n"
 	"                       state files and the kernel sets\n"
 	"  unban ADDR[/PREFIX]  remove a ban from the kernel and forget the address\n"
+	"  defaults             print a configuration file with every key commented out\n"
+	"                       with its built-in default\n"
 	"\n"
 	"Options of replay:\n"
 	"  -c, --config FILE    configuration (default " CONFIG_DEFAULT_PATH ";\n"
@@ -858,5 +860,11 @@ int main(int argc, char **argv)
 		return cmd_status(argc - 1, argv + 1);
 	if (strcmp(argv[1], "unban") == 0)
 		return cmd_unban(argc - 1, argv + 1);
+	if (strcmp(argv[1], "defaults") == 0) {
+		if (argc > 2)
+			return usage_error("defaults takes no arguments, not", argv[2]);
+		config_print_defaults(stdout);
+		return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
+	}
 	return usage_error("unknown command", argv[1]);
 }
