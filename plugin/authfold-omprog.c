@@ -492,15 +492,23 @@ int main(int argc, char **argv)
 	op.c = c;
 
 	if ((r = output_open(c->summary_log, &op.summary)) < 0) {
-		say("cannot open summary '%s': %s", c->summary_log, strerror(-r));
+		say("cannot open summary '%s': %s", c->summary_log, output_strerror(r));
 		goto out;
 	}
 	if (c->events_log && (r = output_open(c->events_log, &op.events)) < 0) {
-		say("cannot open events log '%s': %s", c->events_log, strerror(-r));
+		say("cannot open events log '%s': %s", c->events_log, output_strerror(r));
 		goto out;
 	}
 	if (mkdir(c->state_dir, 0750) < 0 && errno != EEXIST) {
 		say("cannot create state directory '%s': %s", c->state_dir, strerror(errno));
+		goto out;
+	}
+	/* With --confirm, stdout carries the replies: rsyslog kills a
+	   program that writes anything else there. */
+	if (output_collisions(op.summary, op.events, c->state_dir, op.confirm ? STDOUT_FILENO : -1, err,
+			      sizeof(err)) < 0) {
+		say("%s", err);
+		status = EXIT_USAGE;
 		goto out;
 	}
 	if (asprintf(&op.state_path, "%s/%s", c->state_dir, STATE_NAME) < 0 ||
@@ -524,12 +532,16 @@ int main(int argc, char **argv)
 	}
 
 	op.backend = &backend;
+	if ((r = state_dir_check(c->state_dir, true, err, sizeof(err))) < 0) {
+		say("%s", err);
+		goto out;
+	}
 	if ((r = bans_lock(c->state_dir, &op.lock_fd)) < 0) {
 		say("state_dir '%s' is in use by another authfold (%s)", c->state_dir, strerror(-r));
 		goto out;
 	}
 	if ((r = output_open(op.wal_path, &op.wal)) < 0) {
-		say("cannot open '%s': %s", op.wal_path, strerror(-r));
+		say("cannot open '%s': %s", op.wal_path, output_strerror(r));
 		goto out;
 	}
 
@@ -543,16 +555,27 @@ int main(int argc, char **argv)
 
 	struct state_extra x = {.wal_gen = 0};
 
-	r = state_load(op.e, op.state_path, &x, err, sizeof(err));
+	struct state_fault fault;
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	r = state_load(op.e, c, (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000, op.state_path, &x, &fault);
+	state_describe(op.state_path, r, &fault, err, sizeof(err));
 	if (r == -EBADMSG) {
-		say("%s", err);
+		char aside[4200];
+
+		if (state_set_aside(op.state_path, aside, sizeof(aside)) < 0) {
+			say("%s; cannot set it aside as '%s': %s", err, aside, strerror(errno));
+			goto out;
+		}
+		say("%s; set aside as '%s', starting with an empty state", err, aside);
 		engine_free(op.e);	/* it holds part of the corrupt file */
 		if ((op.e = engine_new(c, &eo)) == NULL) {
 			say("out of memory");
 			goto out;
 		}
 	} else if (r < 0 && r != -ENOENT) {
-		say("cannot load state '%s': %s", op.state_path, err[0] ? err : strerror(-r));
+		say("%s; refused", err);
 		goto out;
 	}
 	if (r == 0 && (r = wal_replay(&op, x.wal_gen)) < 0) {

@@ -115,6 +115,14 @@ static int usage_error(const char *what, const char *arg)
 	return EXIT_USAGE;
 }
 
+static int64_t wall_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static double now_seconds(void)
 {
 	struct timespec ts;
@@ -217,13 +225,19 @@ static int cmd_replay(int argc, char **argv)
 	int r;
 
 	if ((r = output_open(summary_path, &summary)) < 0) {
-		fprintf(stderr, "authfold: cannot open summary '%s': %s\n", summary_path, strerror(-r));
+		fprintf(stderr, "authfold: cannot open summary '%s': %s\n", summary_path, output_strerror(r));
 		status = 1;
 		goto out;
 	}
 	if (events_path && (r = output_open(events_path, &events)) < 0) {
-		fprintf(stderr, "authfold: cannot open events log '%s': %s\n", events_path, strerror(-r));
+		fprintf(stderr, "authfold: cannot open events log '%s': %s\n", events_path, output_strerror(r));
 		status = 1;
+		goto out;
+	}
+	/* replay keeps no state: only the two outputs must differ */
+	if (output_collisions(summary, events, NULL, -1, err, sizeof(err)) < 0) {
+		fprintf(stderr, "authfold: replay: %s\n", err);
+		status = EXIT_USAGE;
 		goto out;
 	}
 	if (ban && (r = backend_open(c, &backend, err, sizeof(err))) < 0) {
@@ -528,6 +542,10 @@ static int cmd_journal(int argc, char **argv)
 		fprintf(stderr, "authfold: journal: cannot create state_dir '%s': %s\n", c->state_dir, strerror(errno));
 		goto out;
 	}
+	if ((r = state_dir_check(c->state_dir, true, err, sizeof(err))) < 0) {
+		fprintf(stderr, "authfold: journal: %s\n", err);
+		goto out;
+	}
 	if ((r = bans_lock(c->state_dir, &s.lock_fd)) < 0) {
 		fprintf(stderr, "authfold: journal: state_dir '%s' is in use by another authfold (%s)\n", c->state_dir,
 			strerror(-r));
@@ -547,11 +565,16 @@ static int cmd_journal(int argc, char **argv)
 	}
 
 	if ((r = output_open(s.summary_path, &s.summary)) < 0) {
-		fprintf(stderr, "authfold: cannot open summary '%s': %s\n", s.summary_path, strerror(-r));
+		fprintf(stderr, "authfold: cannot open summary '%s': %s\n", s.summary_path, output_strerror(r));
 		goto out;
 	}
 	if (s.events_path && (r = output_open(s.events_path, &s.events)) < 0) {
-		fprintf(stderr, "authfold: cannot open events log '%s': %s\n", s.events_path, strerror(-r));
+		fprintf(stderr, "authfold: cannot open events log '%s': %s\n", s.events_path, output_strerror(r));
+		goto out;
+	}
+	if (output_collisions(s.summary, s.events, c->state_dir, -1, err, sizeof(err)) < 0) {
+		fprintf(stderr, "authfold: journal: %s\n", err);
+		status = EXIT_USAGE;
 		goto out;
 	}
 
@@ -562,9 +585,23 @@ static int cmd_journal(int argc, char **argv)
 		goto out;
 	}
 	s.x.summary_size = s.x.events_size = -1;
-	r = state_load(s.e, s.state_path, &s.x, err, sizeof(err));
-	if (r == -EBADMSG || (r < 0 && r != -ENOENT)) {
-		fprintf(stderr, "authfold: journal: %s; starting without state\n", err);
+	struct state_fault fault;
+
+	r = state_load(s.e, c, wall_usec(), s.state_path, &s.x, &fault);
+	state_describe(s.state_path, r, &fault, err, sizeof(err));
+	if (r < 0 && r != -ENOENT && r != -EBADMSG) {
+		fprintf(stderr, "authfold: journal: %s; refused\n", err);
+		goto out;
+	}
+	if (r == -EBADMSG) {
+		char aside[4200];
+
+		if (state_set_aside(s.state_path, aside, sizeof(aside)) < 0) {
+			fprintf(stderr, "authfold: journal: %s; cannot set it aside as '%s': %s\n", err, aside,
+				strerror(errno));
+			goto out;
+		}
+		fprintf(stderr, "authfold: journal: %s; set aside as '%s', starting without state\n", err, aside);
 		engine_free(s.e);
 		memset(&s.x, 0, sizeof(s.x));
 		s.x.summary_size = s.x.events_size = -1;
@@ -799,21 +836,32 @@ static int cmd_unban(int argc, char **argv)
 		fprintf(stderr, "authfold: unban: backend %s: %s\n", c->backend == BACKEND_IPSET ? "ipset" : "none", err);
 		goto out;
 	}
-	if ((t.net.family == AF_INET6 || t.prefix == 32) &&
-	    (r = backend_del(&backend, &t.net, t.prefix, err, sizeof(err))) < 0) {
-		fprintf(stderr, "authfold: unban: %s\n", err);
+	struct bans_swept sw;
+	char kmsg[256];
+
+	if ((r = bans_kernel_unban(&backend, &t, &sw, err, sizeof(err))) < 0) {
+		fprintf(stderr, "authfold: unban %s: %s; %u kernel entr%s removed, %u not\n", name, err, sw.removed,
+			sw.removed == 1 ? "y" : "ies", sw.failed);
 		goto out;
 	}
+	if (c->backend != BACKEND_IPSET)
+		snprintf(kmsg, sizeof(kmsg), "backend = none, no kernel set");
+	else if (sw.unlisted)
+		snprintf(kmsg, sizeof(kmsg), "the kernel set could not be listed: %s", sw.removed ?
+			 "only the entry of that name was removed" : "no entry of that name was in it, others inside "
+			 "the prefix may remain");
+	else
+		snprintf(kmsg, sizeof(kmsg), "%u kernel entr%s removed", sw.removed, sw.removed == 1 ? "y" : "ies");
 	r = bans_trylock(c->state_dir, &lock);
 	if (r == -ENOENT) {		/* no state_dir: no history */
-		fprintf(stderr, "authfold: unban %s: removed from the kernel; no state_dir '%s'\n", name, c->state_dir);
+		fprintf(stderr, "authfold: unban %s: %s; no state_dir '%s'\n", name, kmsg, c->state_dir);
 		status = 0;
 	} else if (r == 0) {		/* no daemon runs: edit the state files ourselves */
 		if ((r = bans_unban_all(c, &backend, &t, &forgotten, &files, err, sizeof(err))) < 0)
 			fprintf(stderr, "authfold: unban: %s\n", err);
 		else
-			fprintf(stderr, "authfold: unban %s: removed from the kernel; %u entr%s forgotten in %u state file%s\n",
-				name, forgotten, forgotten == 1 ? "y" : "ies", files, files == 1 ? "" : "s");
+			fprintf(stderr, "authfold: unban %s: %s; %u entr%s forgotten in %u state file%s\n",
+				name, kmsg, forgotten, forgotten == 1 ? "y" : "ies", files, files == 1 ? "" : "s");
 		status = r < 0 ? 1 : 0;
 	} else if (r == -EWOULDBLOCK) {	/* a daemon runs: through it */
 		if ((r = bans_request_unban(c->state_dir, &t, req, sizeof(req), err, sizeof(err))) < 0) {
@@ -824,9 +872,9 @@ static int cmd_unban(int argc, char **argv)
 			usleep(10000);
 		if (access(req, F_OK) == 0)
 			fprintf(stderr, "authfold: unban %s: the running daemon has not taken '%s' yet; it will at its "
-				"next checkpoint or start\n", name, req);
+				"next checkpoint or start (%s)\n", name, req, kmsg);
 		else
-			fprintf(stderr, "authfold: unban %s: done by the running daemon\n", name);
+			fprintf(stderr, "authfold: unban %s: %s; done by the running daemon\n", name, kmsg);
 		status = 0;
 	} else {
 		fprintf(stderr, "authfold: unban: cannot lock '%s/%s': %s\n", c->state_dir, BANS_LOCK_FILE, strerror(-r));

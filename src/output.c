@@ -11,9 +11,12 @@
  *	int	output_flush(o)
  *	int	output_reopen(o)
  *	size_t	output_pending(o)
+ *	int	output_collisions(summary, events, state_dir, reply_fd, err, errlen)
  * DESCRIPTION
  *	output_open() opens path for appending (O_APPEND|O_CLOEXEC, mode
- *	0640), or standard output for "-".
+ *	0640), or standard output for "-". A symbolic link is followed only
+ *	when root or the effective user owns it (see SECURITY); a directory
+ *	is refused.
  *
  *	output_write() appends to a memory buffer and writes it out when it
  *	passes 64 KiB. output_flush() writes everything buffered. Bytes
@@ -25,20 +28,37 @@
  *
  *	output_truncate() drops the buffer and empties the file (a journal
  *	whose content is now in a checkpoint).
+ *
+ *	output_collisions() checks, by device and inode of what was opened
+ *	(so that another name or a link for the same file is caught), that
+ *	summary and events (may be NULL) are different files, that neither
+ *	lies in state_dir (may be NULL), and that neither is reply_fd (>= 0:
+ *	authfold-omprog's standard output, where only replies may go).
  * DIAGNOSTICS
  *	Functions return 0 or -errno of the failed call.
  * SECURITY
  *	The buffer holds at most 64 KiB plus one write; when the file
  *	cannot be written and the buffer passes 16 MiB, output_write()
  *	refuses more with -ENOBUFS, so a full disk bounds memory.
+ *
+ *	A root daemon appends to a path an admin named, often in a directory
+ *	others can write (a mode 1777 /tmp, a log directory of group adm).
+ *	A symbolic link planted there by another user would make it append
+ *	to any file: the path is opened with O_NOFOLLOW, and a link is
+ *	followed only when root or the effective user owns it (such a link
+ *	cannot be replaced by another user in a sticky directory; logrotate
+ *	and admins make those). Otherwise -ELOOP, nothing written.
  */
 
 #include "output.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define OUTPUT_FLUSH_AT		(64 * 1024)
@@ -53,9 +73,31 @@ struct output {
 
 static int open_path(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+	const int flags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY;
+	struct stat st;
+	int fd = open(path, flags | O_NOFOLLOW, 0640);
 
-	return fd < 0 ? -errno : fd;
+	if (fd < 0) {
+		/* ELOOP: a link, followed only when root or this user made it.
+		   (Some kernels refuse a link in a sticky directory first,
+		   EACCES: say that it is a foreign link all the same.) */
+		int e = errno;
+
+		if (lstat(path, &st) < 0 || !S_ISLNK(st.st_mode))
+			return -e;
+		if (st.st_uid != 0 && st.st_uid != geteuid())
+			return -ELOOP;
+		if (e != ELOOP)
+			return -e;
+		fd = open(path, flags, 0640);
+	}
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
+		close(fd);
+		return -EISDIR;
+	}
+	return fd;
 }
 
 int output_open(const char *path, struct output **ret_output)
@@ -183,4 +225,61 @@ size_t output_pending(const struct output *o)
 const char *output_path(const struct output *o)
 {
 	return o->path ? o->path : "-";
+}
+
+static int same_file(int a, int b)
+{
+	struct stat sa, sb;
+
+	if (a < 0 || b < 0 || fstat(a, &sa) < 0 || fstat(b, &sb) < 0)
+		return 0;
+	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* 1 when the file o opened lies directly in dir. */
+static int in_dir(const struct output *o, const char *dir)
+{
+	char buf[4096];
+	struct stat sp, sd;
+
+	if (o->path == NULL || dir == NULL || (size_t) snprintf(buf, sizeof(buf), "%s", o->path) >= sizeof(buf))
+		return 0;
+	return stat(dirname(buf), &sp) == 0 && stat(dir, &sd) == 0 && sp.st_dev == sd.st_dev && sp.st_ino == sd.st_ino;
+}
+
+int output_collisions(const struct output *summary, const struct output *events, const char *state_dir,
+		      int reply_fd, char *err, size_t errlen)
+{
+	const struct output *o[2] = {summary, events};
+	static const char *const name[2] = {"summary", "events log"};
+
+	if (summary && events && same_file(summary->fd, events->fd)) {
+		snprintf(err, errlen, "the summary '%s' and the events log '%s' are the same file: their lines would "
+			 "interleave", output_path(summary), output_path(events));
+		return -EINVAL;
+	}
+	for (int i = 0; i < 2; i++) {
+		if (o[i] == NULL)
+			continue;
+		if (reply_fd >= 0 && (o[i]->path == NULL || same_file(o[i]->fd, reply_fd))) {
+			snprintf(err, errlen, "the %s '%s' is standard output, where only the replies to rsyslog may go",
+				 name[i], output_path(o[i]));
+			return -EINVAL;
+		}
+		if (in_dir(o[i], state_dir)) {
+			snprintf(err, errlen, "the %s '%s' is in state_dir '%s', whose files are the daemon's own",
+				 name[i], output_path(o[i]), state_dir);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+const char *output_strerror(int r)
+{
+	if (r == -ELOOP)
+		return "a symbolic link not owned by root or this user; refused";
+	if (r == -EISDIR)
+		return "a directory";
+	return strerror(-r);
 }

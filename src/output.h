@@ -15,5 +15,11 @@ int output_reopen(struct output *o);
 int output_truncate(struct output *o);	/* drops what is buffered and empties the file */
 size_t output_pending(const struct output *o);
 const char *output_path(const struct output *o);
+/* strerror() of an output_open() failure, saying why a link was refused. */
+const char *output_strerror(int r);
+/* The outputs must be different files, not in state_dir (may be NULL) and
+   not reply_fd (>= 0). -EINVAL with the reason in err. */
+int output_collisions(const struct output *summary, const struct output *events, const char *state_dir,
+		      int reply_fd, char *err, size_t errlen);
 
 #endif
