@@ -50,6 +50,22 @@ CONF
 expect_exit 2 "indir.conf:2: summary_log '$tmp/state/omprog.state' is inside state_dir" "$omprog" -c "$tmp/indir.conf"
 [ -e "$tmp/x.log" ] || [ -e "$tmp/state/omprog.state" ] && fail "a refused configuration created an output"
 
+# outputs that collide, seen on the opened files: the summary on
+# authfold-omprog's standard output (the reply pipe), two names of one file
+for s in - /dev/stdout; do
+	printf 'summary_log = %s\nstate_dir = %s\nbackend = none\n' "$s" "$tmp/state" >"$tmp/stdout.conf"
+	expect_exit 2 "is standard output, where only the replies" "$omprog" -c "$tmp/stdout.conf"
+done
+ln -s "$tmp/one.log" "$tmp/other.log"
+printf 'summary_log = %s\nevents_log = %s\nstate_dir = %s\nbackend = none\n' "$tmp/one.log" "$tmp/other.log" \
+	"$tmp/state" >"$tmp/twonames.conf"
+expect_exit 2 "are the same file" "$omprog" -c "$tmp/twonames.conf"
+expect_exit 2 "are the same file" "$authfold" replay --summary "$tmp/one.log" --events "$tmp/other.log" /dev/null
+expect_exit 2 "are the same file" "$authfold" replay --summary - --events - /dev/null
+ln -s state "$tmp/statelink"	# another name of state_dir: the opened file is checked
+printf 'summary_log = %s\nstate_dir = %s\nbackend = none\n' "$tmp/statelink/x.log" "$tmp/state" >"$tmp/alias.conf"
+expect_exit 2 "x.log' is in state_dir" "$omprog" -c "$tmp/alias.conf"
+
 # SIGTERM ends a program that has read its configuration and waits on stdin
 cat >"$tmp/ok.conf" <<CONF
 summary_log = $tmp/ok.log
