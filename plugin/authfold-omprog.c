@@ -65,6 +65,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -72,7 +73,9 @@
 #define SAVE_EVERY_MS	1000
 #define STATE_NAME	"omprog.state"
 #define WAL_NAME	"omprog.wal"	/* lines since the last save */
+#define WAL_WINDOW	(1024 * 1024)	/* its mapping (output_open_mapped()); doubles when full */
 #define DRAIN_LULL_MS	100	/* after SIGTERM: stop when stdin is quiet this long */
+#define TICK_MS		250	/* SIGALRM interrupts a blocking read this often */
 #define DRAIN_MAX_MS	2000	/* or after this; rsyslog's closeTimeout is 5 s */
 
 static const char usage_text[] =
@@ -90,11 +93,13 @@ static const char usage_text[] =
 	"\n"
 	"See authfold-omprog(8).\n";
 
-static volatile sig_atomic_t got_term, got_hup;
+static volatile sig_atomic_t got_term, got_hup, ticks;
 
 static void on_signal(int sig)
 {
-	if (sig == SIGHUP)
+	if (sig == SIGALRM)
+		ticks++;	/* the tick: see run() */
+	else if (sig == SIGHUP)
 		got_hup = 1;
 	else
 		got_term = 1;
@@ -133,6 +138,9 @@ struct omprog {
 	bool confirm;
 	bool dirty;			/* lines folded since the last save */
 	int64_t last_save;		/* now_ms() */
+	int64_t last_bans;		/* now_ms() of the last idle take_bans() */
+	sig_atomic_t save_tick;		/* ticks at the last save */
+	sig_atomic_t seen_tick;		/* ticks when the idle work was last looked at */
 	bool save_failing, flush_failing;
 	bool loaded;			/* the state file was read (or there was none) */
 	/* the message being read */
@@ -187,8 +195,8 @@ static int wal_replay(struct omprog *op, int64_t gen)
 	}
 	engine_set_quiet(op->e, true);
 	while ((n = getline(&line, &cap, fp)) > 0) {
-		if (line[n - 1] != '\n')
-			break;		/* cut by the kill: it was never acknowledged */
+		if (line[n - 1] != '\n' || memchr(line, 0, (size_t) n) != NULL)
+			break;		/* cut by the kill (the mapping's zeros follow): never acknowledged */
 		if ((r = engine_line(op->e, line, (size_t) (n - 1) > ENGINE_LINE_MAX ? ENGINE_LINE_MAX : (size_t) n - 1, true)) < 0)
 			break;
 		lines++;
@@ -224,6 +232,7 @@ static void save_state(struct omprog *op)
 		snprintf(err, sizeof(err), "cannot reset '%s': %s", op->wal_path, strerror(-r));
 
 	op->last_save = now_ms();
+	op->save_tick = ticks;
 	if (r < 0) {
 		if (!op->save_failing)
 			say("cannot save state '%s': %s", op->state_path, err[0] ? err : strerror(-r));
@@ -286,7 +295,8 @@ static int message_done(struct omprog *op, const char *head, size_t head_len, bo
 	}
 	omprog_resend_clear(op->resend);
 	op->dirty = true;
-	if (now_ms() - op->last_save >= SAVE_EVERY_MS)
+	/* no clock read per line: the tick says when a second may have passed */
+	if (ticks - op->save_tick >= SAVE_EVERY_MS / TICK_MS && now_ms() - op->last_save >= SAVE_EVERY_MS)
 		save_state(op);
 	return reply(op, NULL);
 }
@@ -321,6 +331,18 @@ static int run(struct omprog *op)
 	}
 	if (op->confirm && (r = reply(op, NULL)) < 0)
 		goto out;
+	/* The tick: stdin is read with a blocking read(2), which SIGALRM
+	   interrupts every TICK_MS, so the idle work below runs without a
+	   poll(2) before every read (rsyslog sends one line per reply: the
+	   buffer is empty before nearly every read). */
+	struct itimerval tick = {{0, TICK_MS * 1000}, {0, TICK_MS * 1000}};
+
+	if (setitimer(ITIMER_REAL, &tick, NULL) < 0) {
+		r = -errno;
+		say("cannot set a timer: %s", strerror(errno));
+		goto out;
+	}
+	linereader_set_interruptible(lr, true);
 	for (;;) {
 		if (got_hup) {
 			got_hup = 0;
@@ -332,25 +354,14 @@ static int run(struct omprog *op)
 		}
 		if (got_term && term_at == 0)
 			term_at = now_ms();
-		if (!in_long && !linereader_buffered(lr)) {
-			/* Idle, wake up every second all the same: unban requests. */
-			int64_t left = op->dirty ? SAVE_EVERY_MS - (now_ms() - op->last_save) : SAVE_EVERY_MS;
+		if (!in_long && !linereader_buffered(lr) && term_at) {
+			/* Drain what rsyslog wrote before it signalled
+			   (confirmMessages="off"), then stop. */
 			struct pollfd pfd = {STDIN_FILENO, POLLIN, 0};
 
-			if (term_at) {
-				/* Drain what rsyslog wrote before it signalled
-				   (confirmMessages="off"), then stop. */
-				if (now_ms() - term_at >= DRAIN_MAX_MS)
-					break;
-				left = DRAIN_LULL_MS;
-			} else if (op->dirty && left <= 0) {
-				if (engine_flush(op->e) == 0)
-					save_state(op);
-				else
-					op->last_save = now_ms();	/* try again in a second */
-				continue;
-			}
-			int pr = poll(&pfd, 1, left < 0 ? -1 : (int) left);
+			if (now_ms() - term_at >= DRAIN_MAX_MS)
+				break;
+			int pr = poll(&pfd, 1, DRAIN_LULL_MS);
 
 			if (pr < 0 && errno == EINTR)
 				continue;
@@ -359,12 +370,27 @@ static int run(struct omprog *op)
 				say("cannot poll stdin: %s", strerror(errno));
 				goto out;
 			}
-			if (pr == 0 && term_at)
+			if (pr == 0)
 				break;
-			if (pr == 0) {
-				if (!op->dirty)
-					take_bans(op, false);
-				continue;	/* idle: the next turn saves */
+		} else if (!in_long && !linereader_buffered(lr) && ticks != op->seen_tick) {
+			/* About to block, and a tick came since the last look:
+			   the work that is due. Saved after SAVE_EVERY_MS of
+			   activity or idleness; unban requests once a second
+			   when idle. */
+			int64_t t = now_ms();
+
+			op->seen_tick = ticks;
+
+			if (op->dirty && t - op->last_save >= SAVE_EVERY_MS) {
+				if (engine_flush(op->e) == 0)
+					save_state(op);
+				else
+					op->last_save = t;	/* try again in a second */
+				continue;
+			}
+			if (!op->dirty && t - op->last_bans >= SAVE_EVERY_MS) {
+				op->last_bans = t;
+				take_bans(op, false);
 			}
 		}
 
@@ -373,6 +399,8 @@ static int run(struct omprog *op)
 		enum line_piece piece;
 
 		r = linereader_next(lr, &p, &n, &piece);
+		if (r == -EINTR)
+			continue;	/* the tick or another signal: see above */
 		if (r == 0)
 			break;		/* EOF: rsyslog closed the pipe */
 		if (r < 0) {
@@ -419,6 +447,7 @@ static int run(struct omprog *op)
 	}
 	r = 0;
 out:
+	setitimer(ITIMER_REAL, &(struct itimerval) {{0, 0}, {0, 0}}, NULL);	/* the tick ends with the loop */
 	linereader_free(lr);
 	free(head.p);
 	return r;
@@ -443,7 +472,7 @@ static int setup_signals(void)
 	sa.sa_handler = on_signal;	/* no SA_RESTART: poll() returns EINTR */
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0 ||
-	    sigaction(SIGHUP, &sa, NULL) < 0)
+	    sigaction(SIGHUP, &sa, NULL) < 0 || sigaction(SIGALRM, &sa, NULL) < 0)
 		return -errno;
 	sa.sa_handler = SIG_IGN;	/* a closed reply pipe is EPIPE, not death */
 	if (sigaction(SIGPIPE, &sa, NULL) < 0)
@@ -540,7 +569,7 @@ int main(int argc, char **argv)
 		say("state_dir '%s' is in use by another authfold (%s)", c->state_dir, strerror(-r));
 		goto out;
 	}
-	if ((r = output_open(op.wal_path, &op.wal)) < 0) {
+	if ((r = output_open_mapped(op.wal_path, WAL_WINDOW, &op.wal)) < 0) {
 		say("cannot open '%s': %s", op.wal_path, output_strerror(r));
 		goto out;
 	}

@@ -12,6 +12,7 @@
  *	int	output_reopen(o)
  *	size_t	output_pending(o)
  *	int	output_collisions(summary, events, state_dir, reply_fd, err, errlen)
+ *	int	output_open_mapped(path, window, ret_output)
  * DESCRIPTION
  *	output_open() opens path for appending (O_APPEND|O_CLOEXEC, mode
  *	0640), or standard output for "-". A symbolic link is followed only
@@ -28,6 +29,21 @@
  *
  *	output_truncate() drops the buffer and empties the file (a journal
  *	whose content is now in a checkpoint).
+ *
+ *	output_open_mapped() opens a regular file as a shared mapping of at
+ *	least window bytes (the file is extended with zeros to the
+ *	mapping's size and its blocks are reserved with posix_fallocate(), so
+ *	that a full disk is an error at open or growth, never a SIGBUS at a
+ *	store; writes go after what it held, less a tail of zeros).
+ *	output_write() then copies into the mapping: the bytes are in the
+ *	page cache, and so survive the death of the process, without a
+ *	write(2), and output_flush() has nothing to do. This is for a line
+ *	journal written before every acknowledgement (authfold-omprog's
+ *	WAL): a reader must stop at the first NUL byte. The mapping doubles
+ *	when full, to OUTPUT_MAP_MAX (then -ENOBUFS); output_truncate()
+ *	zeroes what was written (keeping the blocks), output_free() cuts the
+ *	file to what was written. Like
+ *	write(2) without fsync, it does not survive a crash of the system.
  *
  *	output_collisions() checks, by device and inode of what was opened
  *	(so that another name or a link for the same file is caught), that
@@ -58,22 +74,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define OUTPUT_FLUSH_AT		(64 * 1024)
 #define OUTPUT_MAX_PENDING	(16 * 1024 * 1024)
+#define OUTPUT_MAP_MAX		(256 * 1024 * 1024)	/* a mapped output grows to this */
 
 struct output {
 	int fd;
 	char *path;			/* NULL for stdout */
 	char *buf;
 	size_t len, cap;
+	/* output_open_mapped(): the file is a shared mapping of map_cap bytes */
+	char *map;
+	size_t map_used, map_cap;
 };
 
-static int open_path(const char *path)
+static int open_flags(const char *path, int flags)
 {
-	const int flags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY;
 	struct stat st;
 	int fd = open(path, flags | O_NOFOLLOW, 0640);
 
@@ -98,6 +118,11 @@ static int open_path(const char *path)
 		return -EISDIR;
 	}
 	return fd;
+}
+
+static int open_path(const char *path)
+{
+	return open_flags(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY);
 }
 
 int output_open(const char *path, struct output **ret_output)
@@ -129,6 +154,11 @@ void output_free(struct output *o)
 {
 	if (o == NULL)
 		return;
+	if (o->map) {
+		munmap(o->map, o->map_cap);
+		o->map = NULL;
+		(void) ftruncate(o->fd, (off_t) o->map_used);	/* no tail of zeros left */
+	}
 	output_flush(o);
 	if (o->path && o->fd >= 0)
 		close(o->fd);
@@ -141,6 +171,9 @@ int output_flush(struct output *o)
 {
 	size_t done = 0;
 	int r = 0;
+
+	if (o->map)
+		return 0;	/* a copy into the mapping is in the file already */
 
 	if (o->fd < 0 && o->path) {
 		if ((o->fd = open_path(o->path)) < 0) {
@@ -167,10 +200,44 @@ int output_flush(struct output *o)
 	return r;
 }
 
+/* Makes the mapping of o at least need bytes long (doubling). */
+static int map_grow(struct output *o, size_t need)
+{
+	size_t cap = o->map_cap;
+	char *m;
+
+	while (cap < need)
+		cap *= 2;
+	if (cap > OUTPUT_MAP_MAX)
+		return -ENOBUFS;
+	/* blocks reserved first: a store into a page the disk cannot hold
+	   would be SIGBUS, not an error */
+	if ((errno = posix_fallocate(o->fd, (off_t) o->map_cap, (off_t) (cap - o->map_cap))) != 0) {
+		int r = -errno;
+
+		(void) ftruncate(o->fd, (off_t) o->map_cap);
+		return r;
+	}
+	if ((m = mremap(o->map, o->map_cap, cap, MREMAP_MAYMOVE)) == MAP_FAILED)
+		return -errno;
+	o->map = m;
+	o->map_cap = cap;
+	return 0;
+}
+
 int output_write(struct output *o, const void *p, size_t n)
 {
 	if (n == 0)
 		return 0;	/* o->buf may still be NULL: no memcpy(NULL, p, 0) */
+	if (o->map) {
+		int r;
+
+		if (o->map_used + n > o->map_cap && (r = map_grow(o, o->map_used + n)) < 0)
+			return r;
+		memcpy(o->map + o->map_used, p, n);
+		o->map_used += n;
+		return 0;
+	}
 	if (o->len + n > o->cap) {
 		if (o->len + n > OUTPUT_MAX_PENDING)
 			return -ENOBUFS;
@@ -196,6 +263,9 @@ int output_reopen(struct output *o)
 {
 	int r = output_flush(o);
 
+	if (o->map)
+		return 0;	/* a mapping is never rotated */
+
 	if (o->path == NULL)
 		return r;
 	if (o->fd >= 0)
@@ -214,7 +284,67 @@ int output_truncate(struct output *o)
 	o->len = 0;
 	if (o->fd < 0 || o->path == NULL)
 		return -EBADF;
+	if (o->map) {
+		/* zeros from the start (a reader stops at the first), keeping
+		   the blocks: no syscall, and never a page without a block */
+		memset(o->map, 0, o->map_used);
+		o->map_used = 0;
+		return 0;
+	}
 	return ftruncate(o->fd, 0) < 0 ? -errno : 0;
+}
+
+/* Frees o without writing or reopening anything (a failed open). */
+static void discard(struct output *o)
+{
+	if (o->fd >= 0)
+		close(o->fd);
+	free(o->path);
+	free(o);
+}
+
+int output_open_mapped(const char *path, size_t window, struct output **ret_output)
+{
+	struct output *o;
+	struct stat st;
+	size_t cap = window ? window : 4096;
+	int r;
+
+	if (strcmp(path, "-") == 0)
+		return -EINVAL;
+	if ((o = calloc(1, sizeof(*o))) == NULL || (o->path = strdup(path)) == NULL) {
+		free(o);
+		return -ENOMEM;
+	}
+	/* read and write: a shared mapping needs both */
+	if ((o->fd = open_flags(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY)) < 0) {
+		r = o->fd;
+		free(o->path);
+		free(o);
+		return r;
+	}
+	if (fstat(o->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		discard(o);
+		return -EINVAL;
+	}
+	while (cap < (size_t) st.st_size)
+		cap *= 2;
+	if (cap > OUTPUT_MAP_MAX || (errno = posix_fallocate(o->fd, 0, (off_t) cap)) != 0 ||
+	    (o->map = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_SHARED, o->fd, 0)) == MAP_FAILED) {
+		r = cap > OUTPUT_MAP_MAX ? -EFBIG : -errno;
+		o->map = NULL;
+		(void) ftruncate(o->fd, st.st_size);
+		discard(o);
+		return r;
+	}
+	o->map_cap = cap;
+	/* what the file held: up to its size, less a tail of zeros a killed
+	   writer left */
+	o->map_used = (size_t) st.st_size;
+	while (o->map_used > 0 && o->map[o->map_used - 1] == 0)
+		o->map_used--;
+	*ret_output = o;
+	return 0;
 }
 
 size_t output_pending(const struct output *o)

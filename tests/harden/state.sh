@@ -93,19 +93,21 @@ rm -rf "$st"/*
 
 # 3. a save that fails half-way keeps the last good state
 ts=$(date -u +%Y-%m-%dT%H:%M:%S)
-awk -v ts="$ts" 'BEGIN { for (i = 0; i < 3000; i++) {
-	a = sprintf("198.51.%d.%d", int(i / 250), i % 250 + 1)
+awk -v ts="$ts" 'BEGIN { for (i = 0; i < 20000; i++) {
+	a = sprintf("2001:db8:%x:%x::1", int(i / 256), i % 256)
 	printf "%s.%06d+00:00 mx1 postfix/smtpd[%d]: connect from unknown[%s]\n", ts, i, 1000 + i, a
 	printf "%s.%06d+00:00 mx1 postfix/smtpd[%d]: disconnect from unknown[%s] ehlo=1 auth=0/1 quit=1 commands=2/3\n", ts, i, 1000 + i, a } }' >"$tmp/strikes.log"
 timeout 30 "$omprog" -c "$tmp/c.conf" <"$tmp/strikes.log" >/dev/null 2>"$tmp/err" || fail "omprog: $(cat "$tmp/err")"
 n=$(grep -c '^addr' "$st/omprog.state")
-[ "$n" = 3000 ] || fail "expected 3000 addresses in the state, got $n"
+[ "$n" = 20000 ] || fail "expected 20000 addresses in the state, got $n"
 size=$(stat -c %s "$st/omprog.state")
 sum=$(cksum <"$st/omprog.state")
-# 64 KiB of file size: the state (~$size bytes) cannot be written; SIGXFSZ
-# ignored, so writes fail with EFBIG as on a full disk
-(trap '' XFSZ; ulimit -f 64; exec timeout 30 "$omprog" -c "$tmp/c.conf") </dev/null >/dev/null 2>"$tmp/err"
-echo "omprog under RLIMIT_FSIZE 64 KiB (state $size bytes): exit $?: $(tr '\n' ' ' <"$tmp/err")"
+[ "$size" -gt $((1200 * 1024)) ] || fail "the state is too small for the test: $size bytes"
+# 1100 KiB of file size: the line journal (a 1 MiB mapping) fits, the state
+# (~$size bytes) does not; SIGXFSZ ignored, so writes fail with EFBIG as on
+# a full disk
+(trap '' XFSZ; ulimit -f 1100; exec timeout 30 "$omprog" -c "$tmp/c.conf") </dev/null >/dev/null 2>"$tmp/err"
+echo "omprog under RLIMIT_FSIZE 1100 KiB (state $size bytes): exit $?: $(tr '\n' ' ' <"$tmp/err")"
 grep -q "cannot write state '$st/omprog.state'" "$tmp/err" || fail "the failed save was not reported"
 [ "$(cksum <"$st/omprog.state")" = "$sum" ] || fail "a failed save replaced the good state file"
 [ -e "$st/omprog.state.tmp" ] && fail "a failed save left omprog.state.tmp"
