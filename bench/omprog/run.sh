@@ -116,7 +116,7 @@ for c in $ACTIONS; do PORT[$c]=$(port); mkdir -p "$T/$c"; done
     printf '\t\tqueue.type="LinkedList" queue.filename="bench" queue.size="100000"\n'
     printf '\t\tqueue.saveOnShutdown="on" action.resumeRetryCount="-1")\n}\n'
 } >"$T/omfile/rsyslog.conf"
-for c in omprog baseline; do
+for c in omprog ${BASELINE:+baseline}; do
     printf 'summary_log = %s\nevents_log = %s\nstate_dir = %s\nbackend = none\n' \
         "$T/$c/summary.log" "$T/$c/events.log" "$T/$c/state" >"$T/$c/authfold.conf"
 done
