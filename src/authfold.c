@@ -408,19 +408,20 @@ static int jr_checkpoint(struct jr *s)
 }
 
 /* Cut an output file back to its size at the last checkpoint. */
-static int jr_cut_back(const char *path, int64_t saved, const char *what)
+static int jr_cut_back(struct output *o, int64_t saved, const char *what)
 {
-	struct stat st;
+	int64_t cut;
 
-	if (path == NULL || strcmp(path, "-") == 0 || saved < 0 || stat(path, &st) < 0 || st.st_size <= saved)
+	/* through the descriptor output_open() checked, never by name again */
+	if (o == NULL || saved < 0 || (cut = output_cut(o, saved)) == 0)
 		return 0;
-	if (truncate(path, saved) < 0) {
-		fprintf(stderr, "authfold: journal: cannot cut %s '%s' back to %" PRId64 " bytes: %s\n", what, path,
-			saved, strerror(errno));
-		return -errno;
+	if (cut < 0) {
+		fprintf(stderr, "authfold: journal: cannot cut %s '%s' back to %" PRId64 " bytes: %s\n", what,
+			output_path(o), saved, strerror((int) -cut));
+		return (int) cut;
 	}
 	fprintf(stderr, "authfold: journal: %s '%s': %" PRId64 " bytes after the last checkpoint removed; "
-		"they are written again\n", what, path, (int64_t) st.st_size - saved);
+		"they are written again\n", what, output_path(o), cut);
 	return 0;
 }
 
@@ -612,8 +613,8 @@ static int cmd_journal(int argc, char **argv)
 	}
 	jr_bans(&s, true);
 	/* Lines written after the last checkpoint are written again below. */
-	if (jr_cut_back(s.summary_path, s.x.summary_size, "summary") < 0 ||
-	    jr_cut_back(s.events_path, s.x.events_size, "events log") < 0)
+	if (jr_cut_back(s.summary, s.x.summary_size, "summary") < 0 ||
+	    jr_cut_back(s.events, s.x.events_size, "events log") < 0)
 		goto out;
 
 	if ((r = journal_open(directory, c->journal_match, c->journal_trusted_comm, c->n_journal_trusted_comm, &s.j,

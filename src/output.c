@@ -45,6 +45,10 @@
  *	file to what was written. Like
  *	write(2) without fsync, it does not survive a crash of the system.
  *
+ *	output_cut() cuts a regular file back to size bytes through the
+ *	descriptor it opened (never by name again), if it is longer, and
+ *	returns the number of bytes removed.
+ *
  *	output_collisions() checks, by device and inode of what was opened
  *	(so that another name or a link for the same file is caught), that
  *	summary and events (may be NULL) are different files, that neither
@@ -412,4 +416,19 @@ const char *output_strerror(int r)
 	if (r == -EISDIR)
 		return "a directory";
 	return strerror(-r);
+}
+
+int64_t output_cut(struct output *o, int64_t size)
+{
+	struct stat st;
+
+	if (o->path == NULL || o->map || o->fd < 0)
+		return 0;	/* stdout, a mapping, or not open: nothing to cut */
+	if (fstat(o->fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || st.st_size <= size)
+		return 0;
+	if (ftruncate(o->fd, size) < 0)
+		return -errno;
+	return (int64_t) st.st_size - size;
 }

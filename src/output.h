@@ -4,6 +4,7 @@
 /* output - a buffered, append-only output file; see output.c */
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct output;
 
@@ -18,6 +19,9 @@ int output_reopen(struct output *o);
 int output_truncate(struct output *o);	/* drops what is buffered and empties the file */
 size_t output_pending(const struct output *o);
 const char *output_path(const struct output *o);
+/* Cuts the file back to size bytes if it is longer (through its descriptor);
+   the bytes removed, 0, or -errno. stdout and mappings are left alone. */
+int64_t output_cut(struct output *o, int64_t size);
 /* strerror() of an output_open() failure, saying why a link was refused. */
 const char *output_strerror(int r);
 /* The outputs must be different files, not in state_dir (may be NULL) and
