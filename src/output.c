@@ -51,7 +51,8 @@
  *
  *	output_collisions() checks, by device and inode of what was opened
  *	(so that another name or a link for the same file is caught), that
- *	summary and events (may be NULL) are different files, that neither
+ *	summary and events (may be NULL) are different regular files (or not
+ *	both standard output; two names of /dev/null are fine), that neither
  *	lies in state_dir (may be NULL), and that neither is reply_fd (>= 0:
  *	authfold-omprog's standard output, where only replies may go).
  * DIAGNOSTICS
@@ -73,6 +74,7 @@
 #include "output.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -361,13 +363,15 @@ const char *output_path(const struct output *o)
 	return o->path ? o->path : "-";
 }
 
-static int same_file(int a, int b)
+/* 1 when a and b are the same file; regular_only: and it is a regular
+   file (two outputs on /dev/null do not interleave anything). */
+static int same_file(int a, int b, bool regular_only)
 {
 	struct stat sa, sb;
 
 	if (a < 0 || b < 0 || fstat(a, &sa) < 0 || fstat(b, &sb) < 0)
 		return 0;
-	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino && (!regular_only || S_ISREG(sa.st_mode));
 }
 
 /* 1 when the file o opened lies directly in dir. */
@@ -387,7 +391,8 @@ int output_collisions(const struct output *summary, const struct output *events,
 	const struct output *o[2] = {summary, events};
 	static const char *const name[2] = {"summary", "events log"};
 
-	if (summary && events && same_file(summary->fd, events->fd)) {
+	if (summary && events && (summary->path == NULL) == (events->path == NULL) &&
+	    same_file(summary->fd, events->fd, summary->path != NULL)) {
 		snprintf(err, errlen, "the summary '%s' and the events log '%s' are the same file: their lines would "
 			 "interleave", output_path(summary), output_path(events));
 		return -EINVAL;
@@ -395,7 +400,7 @@ int output_collisions(const struct output *summary, const struct output *events,
 	for (int i = 0; i < 2; i++) {
 		if (o[i] == NULL)
 			continue;
-		if (reply_fd >= 0 && (o[i]->path == NULL || same_file(o[i]->fd, reply_fd))) {
+		if (reply_fd >= 0 && (o[i]->path == NULL || same_file(o[i]->fd, reply_fd, false))) {
 			snprintf(err, errlen, "the %s '%s' is standard output, where only the replies to rsyslog may go",
 				 name[i], output_path(o[i]));
 			return -EINVAL;
