@@ -75,9 +75,11 @@
  *	prefix of 16 to 128 bits (ipv6_prefix's range) with no bits set past
  *	it, times are not negative, ban ends are clamped to now + bantime_max
  *	and strike and session times to now + 1 day, a ban's length to
- *	bantime_max; a line is at most 8 KiB and the number of records is
- *	bounded by the configuration's limits. Anything else makes the file
- *	corrupt.
+ *	bantime_max; a line is at most 8 KiB. Anything else makes the file
+ *	corrupt. The file's size bounds the time a load takes, the engine's
+ *	tables (max_sessions, max_addresses: the oldest entries give way) the
+ *	memory, so a configuration with smaller tables still loads a state
+ *	saved with larger ones.
  */
 
 #include "state.h"
@@ -530,7 +532,6 @@ int state_load(struct engine *e, const struct config *c, int64_t now_usec, const
 	       struct state_fault *ret_fault)
 {
 	struct loader l = {e, c, now_usec, x, NULL};
-	const uint64_t max_lines = 6 + (uint64_t) c->max_sessions + c->max_addresses + ENGINE_PENDING_MAX;
 	struct state_fault fault = {0, NULL};
 	char *line = NULL;
 	unsigned lineno = 0;
@@ -567,10 +568,6 @@ int state_load(struct engine *e, const struct config *c, int64_t now_usec, const
 		line[len - 1] = 0;
 		if (ended) {
 			l.why = "data after the end line";
-			break;
-		}
-		if (lineno > max_lines) {
-			l.why = "more records than max_sessions and max_addresses allow";
 			break;
 		}
 		if (lineno == 1) {
