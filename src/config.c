@@ -49,7 +49,7 @@
  *	The file is trusted (root-owned) but still parsed defensively: it
  *	must be a regular file of at most CONFIG_FILE_MAX bytes (a device
  *	such as /dev/zero, a FIFO or a directory is refused before a byte is
- *	read, and opening does not block), a NUL byte is an error naming its
+ *	read, and opening does not block; /dev/null reads as an empty file), a NUL byte is an error naming its
  *	line, lines longer than 4096 bytes and lists longer than
  *	CONFIG_MAX_LIST entries are errors, not truncations.
  */
@@ -68,6 +68,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 /* --- reason names ---------------------------------------------------------
@@ -769,17 +770,20 @@ static int slurp(const char *path, char **ret_buf, size_t *ret_len, char *err, s
 	} else if (S_ISDIR(st.st_mode)) {
 		r = -EISDIR;
 		snprintf(err, errlen, "%s: is a directory, not a configuration file", path);
+	} else if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) {
+		st.st_size = 0;		/* /dev/null: the built-in defaults, as an empty file */
 	} else if (!S_ISREG(st.st_mode)) {
 		r = -EINVAL;
 		snprintf(err, errlen, "%s: not a regular file (a device, FIFO or socket is never a configuration)", path);
 	} else if (st.st_size > CONFIG_FILE_MAX) {
 		r = -EFBIG;
 		snprintf(err, errlen, "%s: larger than %d bytes", path, CONFIG_FILE_MAX);
-	} else if ((buf = malloc(CONFIG_FILE_MAX + 2)) == NULL) {
+	}
+	if (r == 0 && (buf = malloc(CONFIG_FILE_MAX + 2)) == NULL) {
 		r = -ENOMEM;
 		snprintf(err, errlen, "%s: out of memory", path);
 	}
-	while (r == 0) {
+	while (r == 0 && S_ISREG(st.st_mode)) {
 		ssize_t n = read(fd, buf + len, CONFIG_FILE_MAX + 1 - len);
 
 		if (n < 0 && errno == EINTR)
