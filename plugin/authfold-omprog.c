@@ -74,6 +74,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -81,7 +82,9 @@
 #define SAVE_EVERY_MS	1000
 #define STATE_NAME	"omprog.state"
 #define WAL_NAME	"omprog.wal"	/* lines since the last save */
+#define WAL_WINDOW	(1024 * 1024)	/* its mapping (output_open_mapped()); doubles when full */
 #define DRAIN_LULL_MS	100	/* after SIGTERM: stop when stdin is quiet this long */
+#define TICK_MS		250	/* SIGALRM interrupts a blocking read this often */
 #define DRAIN_MAX_MS	2000	/* or after this; rsyslog's closeTimeout is 5 s */
 
 static const char usage_text[] =
@@ -99,11 +102,13 @@ static const char usage_text[] =
 	"\n"
 	"See authfold-omprog(8).\n";
 
-static volatile sig_atomic_t got_term, got_hup;
+static volatile sig_atomic_t got_term, got_hup, ticks;
 
 static void on_signal(int sig)
 {
-	if (sig == SIGHUP)
+	if (sig == SIGALRM)
+		ticks++;	/* the tick: see run() */
+	else if (sig == SIGHUP)
 		got_hup = 1;
 	else
 		got_term = 1;
@@ -150,6 +155,11 @@ struct omprog {
 	bool confirm;
 	bool dirty;			/* lines folded since the last save */
 	int64_t last_save;		/* now_ms() */
+	int64_t last_bans;		/* now_ms() of the last idle take_bans() */
+	sig_atomic_t save_tick;		/* ticks at the last save */
+	sig_atomic_t seen_tick;		/* ticks when the idle work was last looked at */
+	uint64_t lines, lines_seen;	/* lines read; as the last tick saw them */
+	int64_t last_line_ms;		/* now_ms() of the tick that saw the last line */
 	bool save_failing, flush_failing;
 	struct engine_ban_seen ban_seen;	/* refused bans: what was logged */
 	bool loaded;			/* the state file was read (or there was none) */
@@ -206,8 +216,8 @@ static int wal_replay(struct omprog *op, int64_t gen)
 	}
 	engine_set_quiet(op->e, true);
 	while ((n = getline(&line, &cap, fp)) > 0) {
-		if (line[n - 1] != '\n')
-			break;		/* cut by the kill: it was never acknowledged */
+		if (line[n - 1] != '\n' || memchr(line, 0, (size_t) n) != NULL)
+			break;		/* cut by the kill (the mapping's zeros follow): never acknowledged */
 		if ((r = engine_line(op->e, line, (size_t) (n - 1) > ENGINE_LINE_MAX ? ENGINE_LINE_MAX : (size_t) n - 1, true)) < 0)
 			break;
 		lines++;
@@ -253,6 +263,7 @@ static void save_state(struct omprog *op)
 		snprintf(err, sizeof(err), "cannot reset '%s': %s", op->wal_path, strerror(-r));
 
 	op->last_save = now_ms();
+	op->save_tick = ticks;
 	if (r < 0) {
 		if (!op->save_failing)
 			say("cannot save state '%s': %s", op->state_path, err[0] ? err : strerror(-r));
@@ -333,8 +344,9 @@ static int message_done(struct omprog *op, const char *head, size_t head_len, bo
 	}
 	omprog_resend_clear(op->resend);
 	op->dirty = true;
-	op->m.last_line_usec = wall_usec();
-	if (now_ms() - op->last_save >= SAVE_EVERY_MS) {
+	op->lines++;
+	/* no clock read per line: the tick says when a second may have passed */
+	if (ticks - op->save_tick >= SAVE_EVERY_MS / TICK_MS && now_ms() - op->last_save >= SAVE_EVERY_MS) {
 		save_state(op);
 		metrics(op, false);
 	}
@@ -371,6 +383,18 @@ static int run(struct omprog *op)
 	}
 	if (op->confirm && (r = reply(op, NULL)) < 0)
 		goto out;
+	/* The tick: stdin is read with a blocking read(2), which SIGALRM
+	   interrupts every TICK_MS, so the idle work below runs without a
+	   poll(2) before every read (rsyslog sends one line per reply: the
+	   buffer is empty before nearly every read). */
+	struct itimerval tick = {{0, TICK_MS * 1000}, {0, TICK_MS * 1000}};
+
+	if (setitimer(ITIMER_REAL, &tick, NULL) < 0) {
+		r = -errno;
+		say("cannot set a timer: %s", strerror(errno));
+		goto out;
+	}
+	linereader_set_interruptible(lr, true);
 	for (;;) {
 		if (got_hup) {
 			got_hup = 0;
@@ -382,27 +406,14 @@ static int run(struct omprog *op)
 		}
 		if (got_term && term_at == 0)
 			term_at = now_ms();
-		if (!in_long && !linereader_buffered(lr)) {
-			/* Idle, wake up every second all the same: unban requests. */
-			int64_t left = op->dirty ? SAVE_EVERY_MS - (now_ms() - op->last_save) : SAVE_EVERY_MS;
+		if (!in_long && !linereader_buffered(lr) && term_at) {
+			/* Drain what rsyslog wrote before it signalled
+			   (confirmMessages="off"), then stop. */
 			struct pollfd pfd = {STDIN_FILENO, POLLIN, 0};
 
-			if (term_at) {
-				/* Drain what rsyslog wrote before it signalled
-				   (confirmMessages="off"), then stop. */
-				if (now_ms() - term_at >= DRAIN_MAX_MS)
-					break;
-				left = DRAIN_LULL_MS;
-			} else if (op->dirty && left <= 0) {
-				/* A quiet second: rsyslog's queue is empty, no late
-				   line is on its way; what the fold defers is settled. */
-				if (engine_settle(op->e) == 0 && engine_flush(op->e) == 0)
-					save_state(op);
-				else
-					op->last_save = now_ms();	/* try again in a second */
-				continue;
-			}
-			int pr = poll(&pfd, 1, left < 0 ? -1 : (int) left);
+			if (now_ms() - term_at >= DRAIN_MAX_MS)
+				break;
+			int pr = poll(&pfd, 1, DRAIN_LULL_MS);
 
 			if (pr < 0 && errno == EINTR)
 				continue;
@@ -411,20 +422,45 @@ static int run(struct omprog *op)
 				say("cannot poll stdin: %s", strerror(errno));
 				goto out;
 			}
-			if (pr == 0 && term_at)
+			if (pr == 0)
 				break;
-			if (pr == 0) {
-				metrics(op, false);
-				if (!op->dirty)
-					take_bans(op, false);
-				size_t waiting = engine_pending_bans(op->e);
+		} else if (!in_long && !linereader_buffered(lr) && ticks != op->seen_tick) {
+			/* About to block, and a tick came since the last look:
+			   the work that is due. Saved after SAVE_EVERY_MS of
+			   activity or idleness; unban requests once a second
+			   when idle. */
+			int64_t t = now_ms();
 
-				(void) engine_retry_bans(op->e, false);
-				if (engine_pending_bans(op->e) != waiting)
-					op->dirty = true;	/* the next turn saves the queue */
-				ban_news(op);
-				continue;	/* idle: the next turn saves */
+			op->seen_tick = ticks;
+			if (op->lines != op->lines_seen) {	/* the last line's time, to a tick */
+				op->lines_seen = op->lines;
+				op->last_line_ms = t;
+				op->m.last_line_usec = wall_usec();
 			}
+			/* A quiet second: rsyslog's queue is empty, no late line is
+			   on its way; what the fold defers is settled (fold(3)). */
+			if (t - op->last_line_ms >= SAVE_EVERY_MS && fold_pending(engine_fold(op->e)) > 0) {
+				(void) engine_settle(op->e);	/* an output error shows at the flush */
+				op->dirty = true;
+			}
+			if (op->dirty && t - op->last_save >= SAVE_EVERY_MS) {
+				if (engine_flush(op->e) == 0)
+					save_state(op);
+				else
+					op->last_save = t;	/* try again in a second */
+				continue;
+			}
+			if (!op->dirty && t - op->last_bans >= SAVE_EVERY_MS) {
+				op->last_bans = t;
+				take_bans(op, false);
+			}
+			metrics(op, false);
+			size_t waiting = engine_pending_bans(op->e);
+
+			(void) engine_retry_bans(op->e, false);
+			if (engine_pending_bans(op->e) != waiting)
+				op->dirty = true;	/* the next turn saves the queue */
+			ban_news(op);
 		}
 
 		const char *p;
@@ -432,6 +468,8 @@ static int run(struct omprog *op)
 		enum line_piece piece;
 
 		r = linereader_next(lr, &p, &n, &piece);
+		if (r == -EINTR)
+			continue;	/* the tick or another signal: see above */
 		if (r == 0)
 			break;		/* EOF: rsyslog closed the pipe */
 		if (r < 0) {
@@ -478,6 +516,7 @@ static int run(struct omprog *op)
 	}
 	r = 0;
 out:
+	setitimer(ITIMER_REAL, &(struct itimerval) {{0, 0}, {0, 0}}, NULL);	/* the tick ends with the loop */
 	linereader_free(lr);
 	free(head.p);
 	return r;
@@ -502,7 +541,7 @@ static int setup_signals(void)
 	sa.sa_handler = on_signal;	/* no SA_RESTART: poll() returns EINTR */
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0 ||
-	    sigaction(SIGHUP, &sa, NULL) < 0)
+	    sigaction(SIGHUP, &sa, NULL) < 0 || sigaction(SIGALRM, &sa, NULL) < 0)
 		return -errno;
 	sa.sa_handler = SIG_IGN;	/* a closed reply pipe is EPIPE, not death */
 	if (sigaction(SIGPIPE, &sa, NULL) < 0)
@@ -538,24 +577,36 @@ int main(int argc, char **argv)
 		say("unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if ((r = setup_signals()) < 0) {
-		say("cannot set up signals: %s", strerror(-r));
-		return 1;
-	}
+	/* The configuration first: reading it is bounded (a regular file of
+	   at most CONFIG_FILE_MAX bytes), and until the handlers are in place
+	   SIGTERM and SIGINT end the program at once. */
 	if ((c = load_config(conf_path)) == NULL)
 		return EXIT_USAGE;
+	if ((r = setup_signals()) < 0) {
+		say("cannot set up signals: %s", strerror(-r));
+		config_free(c);
+		return 1;
+	}
 	op.c = c;
 
 	if ((r = output_open(c->summary_log, &op.summary)) < 0) {
-		say("cannot open summary '%s': %s", c->summary_log, strerror(-r));
+		say("cannot open summary '%s': %s", c->summary_log, output_strerror(r));
 		goto out;
 	}
 	if (c->events_log && (r = output_open(c->events_log, &op.events)) < 0) {
-		say("cannot open events log '%s': %s", c->events_log, strerror(-r));
+		say("cannot open events log '%s': %s", c->events_log, output_strerror(r));
 		goto out;
 	}
 	if (mkdir(c->state_dir, 0750) < 0 && errno != EEXIST) {
 		say("cannot create state directory '%s': %s", c->state_dir, strerror(errno));
+		goto out;
+	}
+	/* With --confirm, stdout carries the replies: rsyslog kills a
+	   program that writes anything else there. */
+	if (output_collisions(op.summary, op.events, c->state_dir, op.confirm ? STDOUT_FILENO : -1, err,
+			      sizeof(err)) < 0) {
+		say("%s", err);
+		status = EXIT_USAGE;
 		goto out;
 	}
 	if (asprintf(&op.state_path, "%s/%s", c->state_dir, STATE_NAME) < 0 ||
@@ -581,12 +632,16 @@ int main(int argc, char **argv)
 	}
 
 	op.backend = &backend;
+	if ((r = state_dir_check(c->state_dir, true, err, sizeof(err))) < 0) {
+		say("%s", err);
+		goto out;
+	}
 	if ((r = bans_lock(c->state_dir, &op.lock_fd)) < 0) {
 		say("state_dir '%s' is in use by another authfold (%s)", c->state_dir, strerror(-r));
 		goto out;
 	}
-	if ((r = output_open(op.wal_path, &op.wal)) < 0) {
-		say("cannot open '%s': %s", op.wal_path, strerror(-r));
+	if ((r = output_open_mapped(op.wal_path, WAL_WINDOW, &op.wal)) < 0) {
+		say("cannot open '%s': %s", op.wal_path, output_strerror(r));
 		goto out;
 	}
 
@@ -600,16 +655,27 @@ int main(int argc, char **argv)
 
 	struct state_extra x = {.wal_gen = 0};
 
-	r = state_load(op.e, op.state_path, &x, err, sizeof(err));
+	struct state_fault fault;
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	r = state_load(op.e, c, (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000, op.state_path, &x, &fault);
+	state_describe(op.state_path, r, &fault, err, sizeof(err));
 	if (r == -EBADMSG) {
-		say("%s", err);
+		char aside[4200];
+
+		if (state_set_aside(op.state_path, aside, sizeof(aside)) < 0) {
+			say("%s; cannot set it aside as '%s': %s", err, aside, strerror(errno));
+			goto out;
+		}
+		say("%s; set aside as '%s', starting with an empty state", err, aside);
 		engine_free(op.e);	/* it holds part of the corrupt file */
 		if ((op.e = engine_new(c, &eo)) == NULL) {
 			say("out of memory");
 			goto out;
 		}
 	} else if (r < 0 && r != -ENOENT) {
-		say("cannot load state '%s': %s", op.state_path, err[0] ? err : strerror(-r));
+		say("%s; refused", err);
 		goto out;
 	}
 	if (r == 0 && (r = wal_replay(&op, x.wal_gen)) < 0) {
@@ -617,6 +683,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	op.wal_gen = r == 0 ? x.wal_gen : 0;
+	op.last_line_ms = now_ms();	/* a restart is no quiet second: late lines may follow */
 	op.loaded = true;
 	take_bans(&op, true);
 	save_state(&op);	/* the journal is in the state now: start a new one */

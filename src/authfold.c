@@ -63,6 +63,8 @@ static const char usage_text[] =
 	"                       events and summary logs (rotated .N and .N.gz too) and\n"
 	"                       the state files\n"
 	"  why --summary        the report of the summary log's lines of a period\n"
+	"  defaults             print a configuration file with every key commented out\n"
+	"                       with its built-in default\n"
 	"\n"
 	"Options of replay:\n"
 	"  -c, --config FILE    configuration (default " CONFIG_DEFAULT_PATH ";\n"
@@ -132,6 +134,14 @@ static int usage_error(const char *what, const char *arg)
 	fprintf(stderr, "authfold: %s%s%s%s\nTry 'authfold --help'.\n", what, arg ? " '" : "", arg ? arg : "",
 		arg ? "'" : "");
 	return EXIT_USAGE;
+}
+
+static int64_t wall_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static double now_seconds(void)
@@ -237,13 +247,19 @@ static int cmd_replay(int argc, char **argv)
 	int r;
 
 	if ((r = output_open(summary_path, &summary)) < 0) {
-		fprintf(stderr, "authfold: cannot open summary '%s': %s\n", summary_path, strerror(-r));
+		fprintf(stderr, "authfold: cannot open summary '%s': %s\n", summary_path, output_strerror(r));
 		status = 1;
 		goto out;
 	}
 	if (events_path && (r = output_open(events_path, &events)) < 0) {
-		fprintf(stderr, "authfold: cannot open events log '%s': %s\n", events_path, strerror(-r));
+		fprintf(stderr, "authfold: cannot open events log '%s': %s\n", events_path, output_strerror(r));
 		status = 1;
+		goto out;
+	}
+	/* replay keeps no state: only the two outputs must differ */
+	if (output_collisions(summary, events, NULL, -1, err, sizeof(err)) < 0) {
+		fprintf(stderr, "authfold: replay: %s\n", err);
+		status = EXIT_USAGE;
 		goto out;
 	}
 	if (ban && (r = backend_open(c, &backend, err, sizeof(err))) < 0) {
@@ -470,21 +486,20 @@ static int jr_checkpoint(struct jr *s)
 }
 
 /* Cut an output file back to its size at the last checkpoint. */
-static int jr_cut_back(const char *path, int64_t saved, const char *what)
+static int jr_cut_back(struct output *o, int64_t saved, const char *what)
 {
-	struct stat st;
+	int64_t cut;
 
-	if (path == NULL || strcmp(path, "-") == 0 || saved < 0 || stat(path, &st) < 0 || st.st_size <= saved)
+	/* through the descriptor output_open() checked, never by name again */
+	if (o == NULL || saved < 0 || (cut = output_cut(o, saved)) == 0)
 		return 0;
-	if (truncate(path, saved) < 0) {
-		int r = -errno;	/* fprintf() may change errno */
-
-		fprintf(stderr, "authfold: journal: cannot cut %s '%s' back to %" PRId64 " bytes: %s\n", what, path,
-			saved, strerror(-r));
-		return r;
+	if (cut < 0) {
+		fprintf(stderr, "authfold: journal: cannot cut %s '%s' back to %" PRId64 " bytes: %s\n", what,
+			output_path(o), saved, strerror((int) -cut));
+		return (int) cut;
 	}
 	fprintf(stderr, "authfold: journal: %s '%s': %" PRId64 " bytes after the last checkpoint removed; "
-		"they are written again\n", what, path, (int64_t) st.st_size - saved);
+		"they are written again\n", what, output_path(o), cut);
 	return 0;
 }
 
@@ -609,6 +624,10 @@ static int cmd_journal(int argc, char **argv)
 		fprintf(stderr, "authfold: journal: cannot create state_dir '%s': %s\n", c->state_dir, strerror(errno));
 		goto out;
 	}
+	if ((r = state_dir_check(c->state_dir, true, err, sizeof(err))) < 0) {
+		fprintf(stderr, "authfold: journal: %s\n", err);
+		goto out;
+	}
 	if ((r = bans_lock(c->state_dir, &s.lock_fd)) < 0) {
 		fprintf(stderr, "authfold: journal: state_dir '%s' is in use by another authfold (%s)\n", c->state_dir,
 			strerror(-r));
@@ -628,11 +647,16 @@ static int cmd_journal(int argc, char **argv)
 	}
 
 	if ((r = output_open(s.summary_path, &s.summary)) < 0) {
-		fprintf(stderr, "authfold: cannot open summary '%s': %s\n", s.summary_path, strerror(-r));
+		fprintf(stderr, "authfold: cannot open summary '%s': %s\n", s.summary_path, output_strerror(r));
 		goto out;
 	}
 	if (s.events_path && (r = output_open(s.events_path, &s.events)) < 0) {
-		fprintf(stderr, "authfold: cannot open events log '%s': %s\n", s.events_path, strerror(-r));
+		fprintf(stderr, "authfold: cannot open events log '%s': %s\n", s.events_path, output_strerror(r));
+		goto out;
+	}
+	if (output_collisions(s.summary, s.events, c->state_dir, -1, err, sizeof(err)) < 0) {
+		fprintf(stderr, "authfold: journal: %s\n", err);
+		status = EXIT_USAGE;
 		goto out;
 	}
 
@@ -643,9 +667,23 @@ static int cmd_journal(int argc, char **argv)
 		goto out;
 	}
 	s.x.summary_size = s.x.events_size = -1;
-	r = state_load(s.e, s.state_path, &s.x, err, sizeof(err));
-	if (r == -EBADMSG || (r < 0 && r != -ENOENT)) {
-		fprintf(stderr, "authfold: journal: %s; starting without state\n", err);
+	struct state_fault fault;
+
+	r = state_load(s.e, c, wall_usec(), s.state_path, &s.x, &fault);
+	state_describe(s.state_path, r, &fault, err, sizeof(err));
+	if (r < 0 && r != -ENOENT && r != -EBADMSG) {
+		fprintf(stderr, "authfold: journal: %s; refused\n", err);
+		goto out;
+	}
+	if (r == -EBADMSG) {
+		char aside[4200];
+
+		if (state_set_aside(s.state_path, aside, sizeof(aside)) < 0) {
+			fprintf(stderr, "authfold: journal: %s; cannot set it aside as '%s': %s\n", err, aside,
+				strerror(errno));
+			goto out;
+		}
+		fprintf(stderr, "authfold: journal: %s; set aside as '%s', starting without state\n", err, aside);
 		engine_free(s.e);
 		memset(&s.x, 0, sizeof(s.x));
 		s.x.summary_size = s.x.events_size = -1;
@@ -656,8 +694,8 @@ static int cmd_journal(int argc, char **argv)
 	}
 	jr_bans(&s, true);
 	/* Lines written after the last checkpoint are written again below. */
-	if (jr_cut_back(s.summary_path, s.x.summary_size, "summary") < 0 ||
-	    jr_cut_back(s.events_path, s.x.events_size, "events log") < 0)
+	if (jr_cut_back(s.summary, s.x.summary_size, "summary") < 0 ||
+	    jr_cut_back(s.events, s.x.events_size, "events log") < 0)
 		goto out;
 
 	if ((r = journal_open(directory, c->journal_match, c->journal_trusted_comm, c->n_journal_trusted_comm, &s.j,
@@ -891,11 +929,22 @@ static int cmd_unban(int argc, char **argv)
 		fprintf(stderr, "authfold: unban: backend %s: %s\n", backend_kind_name(c->backend), err);
 		goto out;
 	}
-	if ((t.net.family == AF_INET6 || t.prefix == 32) &&
-	    (r = backend_del(&backend, &t.net, t.prefix, err, sizeof(err))) < 0) {
-		fprintf(stderr, "authfold: unban: %s\n", err);
+	struct bans_swept sw;
+	char kmsg[256];
+
+	if ((r = bans_kernel_unban(&backend, &t, &sw, err, sizeof(err))) < 0) {
+		fprintf(stderr, "authfold: unban %s: %s; %u kernel entr%s removed, %u not\n", name, err, sw.removed,
+			sw.removed == 1 ? "y" : "ies", sw.failed);
 		goto out;
 	}
+	if (c->backend != BACKEND_IPSET)
+		snprintf(kmsg, sizeof(kmsg), "backend = none, no kernel set");
+	else if (sw.unlisted)
+		snprintf(kmsg, sizeof(kmsg), "the kernel set could not be listed: %s", sw.removed ?
+			 "only the entry of that name was removed" : "no entry of that name was in it, others inside "
+			 "the prefix may remain");
+	else
+		snprintf(kmsg, sizeof(kmsg), "%u kernel entr%s removed", sw.removed, sw.removed == 1 ? "y" : "ies");
 	r = bans_trylock(c->state_dir, &lock);
 	if (r == 0 || r == -ENOENT) {	/* no daemon runs: the unban event is ours to write */
 		char by[160];
@@ -905,14 +954,14 @@ static int cmd_unban(int argc, char **argv)
 			fprintf(stderr, "authfold: unban: %s\n", err);
 	}
 	if (r == -ENOENT) {		/* no state_dir: no history */
-		fprintf(stderr, "authfold: unban %s: removed from the kernel; no state_dir '%s'\n", name, c->state_dir);
+		fprintf(stderr, "authfold: unban %s: %s; no state_dir '%s'\n", name, kmsg, c->state_dir);
 		status = 0;
 	} else if (r == 0) {		/* no daemon runs: edit the state files ourselves */
 		if ((r = bans_unban_all(c, &backend, &t, &forgotten, &files, err, sizeof(err))) < 0)
 			fprintf(stderr, "authfold: unban: %s\n", err);
 		else
-			fprintf(stderr, "authfold: unban %s: removed from the kernel; %u entr%s forgotten in %u state file%s\n",
-				name, forgotten, forgotten == 1 ? "y" : "ies", files, files == 1 ? "" : "s");
+			fprintf(stderr, "authfold: unban %s: %s; %u entr%s forgotten in %u state file%s\n",
+				name, kmsg, forgotten, forgotten == 1 ? "y" : "ies", files, files == 1 ? "" : "s");
 		status = r < 0 ? 1 : 0;
 	} else if (r == -EWOULDBLOCK) {	/* a daemon runs: through it */
 		if ((r = bans_request_unban(c->state_dir, &t, req, sizeof(req), err, sizeof(err))) < 0) {
@@ -923,9 +972,9 @@ static int cmd_unban(int argc, char **argv)
 			usleep(10000);
 		if (access(req, F_OK) == 0)
 			fprintf(stderr, "authfold: unban %s: the running daemon has not taken '%s' yet; it will at its "
-				"next checkpoint or start\n", name, req);
+				"next checkpoint or start (%s)\n", name, req, kmsg);
 		else
-			fprintf(stderr, "authfold: unban %s: done by the running daemon\n", name);
+			fprintf(stderr, "authfold: unban %s: %s; done by the running daemon\n", name, kmsg);
 		status = 0;
 	} else {
 		fprintf(stderr, "authfold: unban: cannot lock '%s/%s': %s\n", c->state_dir, BANS_LOCK_FILE, strerror(-r));
@@ -963,6 +1012,12 @@ int main(int argc, char **argv)
 		int r = why_main(argc - 1, argv + 1);
 
 		return r == 3 ? fputs(usage_text, stdout) < 0 : r;
+	}
+	if (strcmp(argv[1], "defaults") == 0) {
+		if (argc > 2)
+			return usage_error("defaults takes no arguments, not", argv[2]);
+		config_print_defaults(stdout);
+		return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
 	}
 	return usage_error("unknown command", argv[1]);
 }

@@ -9,6 +9,7 @@
  *	int	bans_restore(e, b, now_usec, ret, err, errlen)
  *	int	bans_parse_target(c, text, ret_target, err, errlen)
  *	int	bans_unban(e, b, target, err, errlen)
+ *	int	bans_kernel_unban(b, target, ret, err, errlen)
  *	int	bans_lock(state_dir, ret_fd)
  *	int	bans_trylock(state_dir, ret_fd)
  *	void	bans_unlock(fd)
@@ -59,8 +60,15 @@
  *	entry inside target, or the entry target lies in: "unban
  *	2001:db8::6" with ipv6_prefix 64 forgets 2001:db8::/64), drops the
  *	waiting bans that overlap it, and removes from the kernel each
- *	forgotten entry and target itself when it can be a set entry (an
- *	IPv4 /32 or any IPv6 prefix).
+ *	forgotten entry and, through bans_kernel_unban(), every other entry
+ *	of the kernel set that overlaps target.
+ *
+ *	bans_kernel_unban() lists the kernel set of target's family and
+ *	removes each entry inside target or containing it ("unban
+ *	10.0.0.0/8" removes 10.0.0.1 and every other 10/8 address, whether a
+ *	state file knows it or not), and says how many were removed and
+ *	failed; when the set cannot be listed, it removes the entry target
+ *	names, if it can be one (an IPv4 /32, an IPv6 prefix), and says so.
  *
  *	bans_daemon_step() is what a daemon calls: at start (restore true)
  *	the unban requests, then bans_restore(); about once a second after
@@ -76,8 +84,11 @@
  *	without a daemon, authfold unban writes it (bans_log_unban()).
  *
  *	bans_scratch_load() reads a state file for a reader (status, unban)
- *	through a private copy, so a corrupt file is reported but stays
- *	where it is for its daemon to set aside.
+ *	with state_load(), which changes nothing: a corrupt file is reported
+ *	but stays where it is for its daemon to set aside, and no copy is
+ *	made (a killed reader leaves nothing behind).
+ *
+ *	bans_unban_all() refuses a state_dir that state_dir_check() refuses.
  * DIAGNOSTICS
  *	Functions return 0 (or a count) or a negative errno with a message
  *	naming the file or address in err: -EWOULDBLOCK the lock is held;
@@ -101,14 +112,13 @@
  *	to do so is an error, since the daemon could not start or would lose
  *	its history.
  * BUGS
- *	One daemon per state_dir: the lock is exclusive. A kernel entry that
- *	no state file knows (e.g. made by replay --ban) is removed by unban
- *	only when target names it exactly.
+ *	One daemon per state_dir: the lock is exclusive.
  */
 
 #include "bans.h"
 
 #include "events.h"
+#include "ipset.h"
 #include "output.h"
 
 #include <ctype.h>
@@ -272,6 +282,82 @@ static bool kernel_entry(const struct cidr *t)
 	return t->net.family == AF_INET ? t->prefix == 32 : t->prefix >= 1;
 }
 
+struct sweep {
+	const struct cidr *target;
+	struct cidr *v;
+	size_t n, cap;
+	bool nomem;
+};
+
+static void sweep_add(void *data, const struct cidr *entry, unsigned seconds)
+{
+	struct sweep *sw = data;
+
+	(void) seconds;
+	if (sw->nomem || !overlaps(sw->target, &entry->net, entry->prefix))
+		return;
+	if (sw->n == sw->cap) {
+		size_t cap = sw->cap ? sw->cap * 2 : 64;
+		struct cidr *v = realloc(sw->v, cap * sizeof(*v));
+
+		if (v == NULL) {
+			sw->nomem = true;
+			return;
+		}
+		sw->v = v;
+		sw->cap = cap;
+	}
+	sw->v[sw->n++] = *entry;
+}
+
+int bans_kernel_unban(struct backend *b, const struct cidr *target, struct bans_swept *ret, char *err, size_t errlen)
+{
+	struct bans_swept n = {0, 0, false};
+	struct sweep sw = {target, NULL, 0, 0, false};
+	char why[256], a[ADDR_STRLEN];
+	int r = 0, first = 0;
+
+	if (b == NULL || (b->ipset == NULL && b->nft == NULL)) {
+		if (ret)
+			*ret = n;
+		return 0;
+	}
+	why[0] = 0;
+	if ((r = backend_list(b, target->net.family, sweep_add, &sw, why, sizeof(why))) < 0 || sw.nomem) {
+		/* not listed: at least the entry target names */
+		n.unlisted = true;
+		if (kernel_entry(target)) {
+			why[0] = 0;
+			if ((r = backend_del(b, &target->net, target->prefix, why, sizeof(why))) < 0) {
+				first = r;
+				addr_format(&target->net, a);
+				snprintf(err, errlen, "cannot remove %s/%u from the kernel: %s", a, target->prefix,
+					 why[0] ? why : strerror(-r));
+			} else if (r == 1) {
+				n.removed++;
+			}
+		}
+	}
+	for (size_t i = 0; i < sw.n; i++) {
+		why[0] = 0;
+		if ((r = backend_del(b, &sw.v[i].net, sw.v[i].prefix, why, sizeof(why))) >= 0) {
+			n.removed++;
+			continue;
+		}
+		n.failed++;
+		if (first == 0) {
+			first = r;
+			addr_format(&sw.v[i].net, a);
+			snprintf(err, errlen, "cannot remove %s/%u from the kernel: %s", a, sw.v[i].prefix,
+				 why[0] ? why : strerror(-r));
+		}
+	}
+	free(sw.v);
+	if (ret)
+		*ret = n;
+	return first;
+}
+
 int bans_unban(struct engine *e, struct backend *b, const struct cidr *target, char *err, size_t errlen)
 {
 	struct policy *pol = engine_policy(e);
@@ -300,16 +386,13 @@ int bans_unban(struct engine *e, struct backend *b, const struct cidr *target, c
 				 why[0] ? why : strerror(-r));
 		}
 	}
-	if (b && kernel_entry(target)) {
-		int r;
+	if (b) {
+		/* and whatever else of the kernel set overlaps target: entries
+		   no state knows (replay --ban, by hand) */
+		int r = bans_kernel_unban(b, target, NULL, first == 0 ? err : why, first == 0 ? errlen : sizeof(why));
 
-		why[0] = 0;
-		if ((r = backend_del(b, &target->net, target->prefix, why, sizeof(why))) < 0 && first == 0) {
+		if (r < 0 && first == 0)
 			first = r;
-			addr_format(&target->net, a);
-			snprintf(err, errlen, "cannot remove %s/%u from the kernel: %s", a, target->prefix,
-				 why[0] ? why : strerror(-r));
-		}
 	}
 	return first < 0 ? first : forgotten;
 }
@@ -552,41 +635,11 @@ void bans_scratch_free(struct bans_scratch *s)
 	s->null = NULL;
 }
 
-/* Copies path to a private temporary file; its name in ret_tmp. */
-static int copy_private(const char *path, char *ret_tmp, size_t tmplen)
-{
-	const char *tmpdir = getenv("TMPDIR");
-	char buf[65536];
-	ssize_t n;
-	int in, out, r = 0;
-
-	snprintf(ret_tmp, tmplen, "%s/authfold-state.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-	if ((in = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
-		return -errno;
-	if ((out = mkostemp(ret_tmp, O_CLOEXEC)) < 0) {
-		r = -errno;
-		close(in);
-		return r;
-	}
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, (size_t) n) != n) {
-			r = -EIO;
-			break;
-		}
-	if (n < 0)
-		r = -errno;
-	close(in);
-	if (close(out) < 0 && r == 0)
-		r = -errno;
-	if (r < 0)
-		unlink(ret_tmp);
-	return r;
-}
-
 int bans_scratch_load(const struct config *c, const char *path, struct bans_scratch *ret, struct state_extra *x,
 		      char *err, size_t errlen)
 {
-	char tmp[4096], aside[4200], why[1024];
+	struct state_fault fault;
+	struct timespec now;
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
@@ -600,24 +653,11 @@ int bans_scratch_load(const struct config *c, const char *path, struct bans_scra
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	if ((r = copy_private(path, tmp, sizeof(tmp))) < 0) {
-		snprintf(err, errlen, "cannot read state '%s': %s", path, strerror(-r));
-		return r;
-	}
-	r = state_load(ret->e, tmp, x, why, sizeof(why));
-	unlink(tmp);
-	snprintf(aside, sizeof(aside), "%s.corrupt", tmp);
-	unlink(aside);
-	if (r == -EBADMSG) {
-		/* "state 'TMP' line N: WHY; set aside as ..." → "line N: WHY" */
-		const char *l = strstr(why, "' line ");
-		const char *semi = l ? strstr(l, "; set aside") : NULL;
-
-		snprintf(err, errlen, "state '%s' is corrupt (%.*s)", path, l && semi ? (int) (semi - l - 2) : 7,
-			 l && semi ? l + 2 : "unknown");
-	} else if (r < 0) {
-		snprintf(err, errlen, "cannot read state '%s': %s", path, strerror(-r));
-	}
+	/* state_load() neither renames nor changes the file: no copy needed */
+	clock_gettime(CLOCK_REALTIME, &now);
+	r = state_load(ret->e, c, (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000, path, x, &fault);
+	if (r < 0)
+		state_describe(path, r, &fault, err, errlen);
 	return r;
 }
 
@@ -664,6 +704,9 @@ int bans_unban_all(const struct config *c, struct backend *b, const struct cidr 
 	unsigned forgotten = 0, files = 0;
 	int n, first = 0;
 
+	if ((first = state_dir_check(c->state_dir, false, err, errlen)) < 0 && first != -ENOENT)
+		return first;
+	first = 0;
 	if ((n = scandir(c->state_dir, &list, is_state, alphasort)) < 0) {
 		if (errno == ENOENT)
 			n = 0;

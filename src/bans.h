@@ -42,6 +42,16 @@ void bans_whoami(char *ret_buf, size_t len);
 int bans_log_unban(const struct config *c, const struct cidr *target, const char *by, char *err, size_t errlen);
 int bans_unban(struct engine *e, struct backend *b, const struct cidr *target, char *err, size_t errlen);
 
+/* Removes from the kernel every entry of target's family set that lies
+   inside target or contains it (a listing of the set); b may be NULL or
+   backend none (nothing to do). 0 or the first failure. */
+struct bans_swept {
+	unsigned removed;	/* entries removed */
+	unsigned failed;	/* entries that could not be removed */
+	bool unlisted;		/* the set could not be listed: only target itself was tried */
+};
+int bans_kernel_unban(struct backend *b, const struct cidr *target, struct bans_swept *ret, char *err, size_t errlen);
+
 /* The daemon lock, state_dir/lock (flock LOCK_EX). bans_lock() waits up to
    BANS_LOCK_WAIT_MS; both return -EWOULDBLOCK while another process holds it. */
 int bans_lock(const char *state_dir, int *ret_fd);
@@ -72,8 +82,8 @@ int bans_take_requests(struct engine *e, struct backend *b, const char *state_di
 int bans_daemon_step(struct engine *e, struct backend *b, const char *state_dir, bool restore, char *ret_msg,
 		     size_t msglen);
 
-/* Read-only load of a state file through a private copy, so that a
-   corrupt file is reported (-EBADMSG) but neither renamed nor changed.
+/* Read-only load of a state file: a corrupt file is reported (-EBADMSG)
+   but neither renamed nor changed.
    The engine is a scratch one (no backend, summary to /dev/null); free it
    with bans_scratch_free(), also after a failure. */
 struct bans_scratch {

@@ -9,9 +9,20 @@
  *	struct config *config_new(void)
  *	int	config_load(c, path, err, errlen)
  *	int	config_set(c, key, value, err, errlen)
+ *	int	config_check(c, err, errlen)
+ *	void	config_print_defaults(fp)
  *	int	parse_duration(text, ret_seconds)
  * DESCRIPTION
- *	config_new() returns the built-in defaults (see authfold.conf(5));
+ *	Every key is a row of one table (keys[] below): its name, type,
+ *	range, where it lives in struct config, its default as text and its
+ *	documentation. Parsing, range errors, the built-in defaults and the
+ *	default configuration file all come from that table: to add a key,
+ *	add a field to struct config and a row to keys[] (and a paragraph
+ *	to authfold.conf(5); tests/harden/defaults.sh fails until then).
+ *
+ *	config_new() returns the built-in defaults: each row's default text
+ *	goes through the same parser as a line of the file, so the defaults
+ *	and what config_print_defaults() prints cannot differ.
  *	config_free() releases a configuration and accepts NULL.
  *
  *	config_read() is what the programs call: config_new(), then
@@ -20,32 +31,48 @@
  *	config_load() reads "key = value" lines; blank lines and lines whose
  *	first non-blank character is '#' are ignored. Keys are fail2ban's
  *	where they mean the same thing. Each value is validated at once; the
- *	first bad line stops the load.
+ *	first bad line stops the load. At the end config_check() checks what
+ *	involves two keys (ipset4 and ipset6 differ; summary_log, events_log
+ *	and state_dir do not collide), naming the later line.
+ *
+ *	config_print_defaults() writes a configuration file in which every
+ *	key is commented out with its default (authfold defaults).
  *
  *	parse_duration() reads "90", "90s", "10m", "12h", "1d", "2w", and
  *	sums such as "1d12h".
  * DIAGNOSTICS
  *	config_load() returns 0, -ENOENT for a missing file, -errno when the
- *	file cannot be read, or -EINVAL with "FILE:LINE: message" in err.
+ *	file cannot be read, or -EINVAL with "FILE:LINE: message" (or
+ *	"FILE: message" about the file as a whole) in err.
  *	config_set() returns -EINVAL with "key 'K': message" in err.
  * SECURITY
- *	The file is trusted (root-owned) but still parsed defensively:
- *	lines longer than 4096 bytes and lists longer than CONFIG_MAX_LIST
- *	entries are errors, not truncations.
+ *	The file is trusted (root-owned) but still parsed defensively: it
+ *	must be a regular file of at most CONFIG_FILE_MAX bytes (a device
+ *	such as /dev/zero, a FIFO or a directory is refused before a byte is
+ *	read, and opening does not block; /dev/null reads as an empty file), a NUL byte is an error naming its
+ *	line, lines longer than 4096 bytes and lists longer than
+ *	CONFIG_MAX_LIST entries are errors, not truncations.
  */
 
 #include "config.h"
 
 #include "nft.h"
+#include "policy.h"
 #include "rules.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
+#include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
-/* --- site rules (issue 6) ----------------------------------------------
+/* --- reason names ---------------------------------------------------------
    Reason names live in one table per process, not per configuration, so
    that a reason's number means the same thing in every configuration,
    state file and event of the process and reason_name() needs none. The
@@ -82,7 +109,7 @@ int reason_intern(const char *name)
 	memcpy(reason_names[n_reason_names], name, len + 1);
 	return n_reason_names++;
 }
-/* --- end site rules --- */
+
 
 static int set_string(char **slot, const char *value)
 {
@@ -207,7 +234,7 @@ static int add_reason(struct config *c, const char *w, char *err, size_t errlen)
 	int r = reason_lookup(w);
 	size_t used;
 
-	/* site rules (issue 6): the reasons of this configuration's strike rules too */
+	/* the built-in reasons and those of this configuration's strike rules */
 	if (r >= 0 && (c->reasons_defined & UINT32_C(1) << r)) {
 		c->reasons[r] = true;
 		return 0;
@@ -233,140 +260,11 @@ static int add_tag(struct config *c, const char *w, char *err, size_t errlen)
 	return 0;
 }
 
-/* nft_ports: a TCP port 1..65535, each once */
-static int add_port(struct config *c, const char *w, char *err, size_t errlen)
-{
-	unsigned long long n;
-
-	if (parse_uint(w, 65535, &n) < 0 || n == 0) {
-		snprintf(err, errlen, "'%.64s' is not a port from 1 to 65535", w);
-		return -EINVAL;
-	}
-	for (size_t i = 0; i < c->n_nft_ports; i++)
-		if (c->nft_ports[i] == n) {
-			snprintf(err, errlen, "port %llu given twice", n);
-			return -EINVAL;
-		}
-	if (c->n_nft_ports == CONFIG_MAX_LIST) {
-		snprintf(err, errlen, "more than %d entries", CONFIG_MAX_LIST);
-		return -EINVAL;
-	}
-	c->nft_ports[c->n_nft_ports++] = (uint16_t) n;
-	return 0;
-}
-
-const char *backend_kind_name(enum backend_kind k)
-{
-	return k == BACKEND_IPSET ? "ipset" : k == BACKEND_NFT ? "nft" : "none";
-}
-
 static void clear_tags(struct config *c)
 {
 	for (size_t i = 0; i < c->n_smtpd_tags; i++)
 		free(c->smtpd_tags[i]);
 	c->n_smtpd_tags = 0;
-}
-
-struct config *config_new(void)
-{
-	struct config *c = calloc(1, sizeof(*c));
-	char err[128];
-
-	if (c == NULL)
-		return NULL;
-	if (set_string(&c->summary_log, "/var/log/mail.summary.log") < 0 ||
-	    set_string(&c->state_dir, LOCALSTATEDIR "/lib/authfold") < 0 ||
-	    set_string(&c->ipset4, "authfold4") < 0 || set_string(&c->ipset6, "authfold6") < 0 ||
-	    set_string(&c->nft_table, "authfold") < 0)
-		goto fail;
-	c->nft_priority = -10;
-	c->nft_ports[0] = 25;
-	c->nft_ports[1] = 465;
-	c->nft_ports[2] = 587;
-	c->n_nft_ports = 3;
-	c->summary_format = SUMMARY_AS_INPUT;
-	c->backend = BACKEND_IPSET;
-	c->maxretry = 2;
-	c->findtime = 86400;
-	c->bantime = 86400;
-	c->bantime_factor = 2;
-	c->bantime_max = 24 * 86400;
-	c->ipv6_prefix = 64;
-	c->reasons[REASON_NOAUTH] = c->reasons[REASON_SASLFAIL] = true;
-	c->reasons_defined = UINT32_C(1) << REASON_NOAUTH | UINT32_C(1) << REASON_SASLFAIL;	/* issue 6 */
-	c->session_idle = 3600;
-	c->max_sessions = 65536;
-	c->max_addresses = 65536;
-	/* --- journal source (issue 5) --- */
-	if (set_string(&c->journal_match, "SYSLOG_FACILITY=2") < 0 ||
-	    (c->journal_trusted_comm[0] = strdup("smtpd")) == NULL)
-		goto fail;
-	c->n_journal_trusted_comm = 1;
-	c->journal_checkpoint_entries = 10000;
-	c->journal_poll_ms = 50;
-	c->metrics_interval = 5;
-	/* --- end journal source --- */
-	if (each_word("127.0.0.0/8 ::1", add_ignoreip, c, err, sizeof(err)) < 0 ||
-	    each_word("postfix/smtpd postfix/*/smtpd postfix-*/smtpd", add_tag, c, err, sizeof(err)) < 0)
-		goto fail;
-	return c;
-fail:
-	config_free(c);
-	return NULL;
-}
-
-void config_free(struct config *c)
-{
-	if (c == NULL)
-		return;
-	free(c->summary_log);
-	free(c->events_log);
-	free(c->metrics_file);
-	free(c->state_dir);
-	free(c->ipset4);
-	free(c->ipset6);
-	free(c->nft_table);
-	clear_tags(c);
-	rules_free(c->rules);	/* site rules (issue 6) */
-	/* --- journal source (issue 5) --- */
-	free(c->journal_match);
-	for (size_t i = 0; i < c->n_journal_trusted_comm; i++)
-		free(c->journal_trusted_comm[i]);
-	/* --- end journal source --- */
-	free(c);
-}
-
-static int bad(char *err, size_t errlen, const char *key, const char *why, const char *value)
-{
-	snprintf(err, errlen, "key '%s': %s '%s'", key, why, value);
-	return -EINVAL;
-}
-
-/* --- journal source (issue 5) ------------------------------------------- */
-#define JOURNAL_MATCH_TERMS_MAX	64	/* as JOURNAL_MATCH_MAX in journal.h */
-
-/* journal_match: "+" or FIELD=VALUE, FIELD of A-Z 0-9 _ not starting with
-   a digit, as sd_journal_add_match() accepts. */
-static int check_journal_match(const char *value, char *err, size_t errlen)
-{
-	char *copy = strdup(value), *save = NULL;
-	int n = 0, r = 0;
-
-	if (copy == NULL)
-		return -ENOMEM;
-	for (char *w = strtok_r(copy, " \t", &save); w && r == 0; w = strtok_r(NULL, " \t", &save)) {
-		char *eq = strchr(w, '=');
-
-		if (++n > JOURNAL_MATCH_TERMS_MAX)
-			r = bad(err, errlen, "journal_match", "more than 64 terms in", value);
-		else if (strcmp(w, "+") == 0)
-			continue;
-		else if (eq == NULL || eq == w || (*w >= '0' && *w <= '9') ||
-			 strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != (size_t) (eq - w) || eq - w > 64)
-			r = bad(err, errlen, "journal_match", "expected FIELD=VALUE or '+', not", w);
-	}
-	free(copy);
-	return r;
 }
 
 static int add_journal_comm(struct config *c, const char *w, char *err, size_t errlen)
@@ -385,49 +283,135 @@ static int add_journal_comm(struct config *c, const char *w, char *err, size_t e
 	return 0;
 }
 
-static int set_journal(struct config *c, const char *key, const char *value, char *err, size_t errlen)
+static void clear_journal_comm(struct config *c)
+{
+	for (size_t i = 0; i < c->n_journal_trusted_comm; i++)
+		free(c->journal_trusted_comm[i]);
+	c->n_journal_trusted_comm = 0;
+}
+
+static int bad(char *err, size_t errlen, const char *key, const char *why, const char *value)
+{
+	snprintf(err, errlen, "key '%s': %s '%s'", key, why, value);
+	return -EINVAL;
+}
+
+/* --- the key table --------------------------------------------------------- */
+
+enum key_type {
+	KT_PATH,	/* a file name; flags say absolute, "none" */
+	KT_NAME,	/* a kernel set name: 1..31 of A-Z a-z 0-9 _ - . */
+	KT_ENUM,	/* one of names[] */
+	KT_UINT,	/* unsigned, min..max */
+	KT_SIZE,	/* size_t, min..max */
+	KT_DURATION,	/* int64_t seconds, min..max */
+	KT_DOUBLE,	/* double, min..max */
+	KT_CUSTOM,	/* set() does it all */
+};
+
+enum {
+	KF_ABSOLUTE = 1,	/* KT_PATH: must start with '/' */
+	KF_NONE = 2,		/* KT_PATH: "none" or "" stores NULL */
+	KF_REPEAT = 4,		/* each line adds (site rules): no default, never replaced */
+};
+
+struct key_enum {
+	const char *name;
+	int value;
+};
+
+struct config_key {
+	const char *name;
+	enum key_type type;
+	unsigned flags;
+	long long min, max;
+	size_t offset;
+	const char *def;	/* the default, as it would be written in the file */
+	const struct key_enum *names;	/* KT_ENUM, ending with {NULL, 0} */
+	int (*set)(struct config *c, const struct config_key *k, const char *value, char *err, size_t errlen);
+	const char *doc;	/* one sentence for the default file */
+};
+
+static int set_list(struct config *c, const char *key, const char *value, void (*clear)(struct config *),
+		    int (*add)(struct config *, const char *, char *, size_t), char *err, size_t errlen)
 {
 	char why[256];
 	int r;
 
-	if (strcmp(key, "journal_checkpoint_entries") == 0) {
-		unsigned long long n;
-
-		if (parse_uint(value, 10000000, &n) < 0 || n < 1)
-			return bad(err, errlen, key, "expected a number from 1 to 10000000, not", value);
-		c->journal_checkpoint_entries = (unsigned) n;
-		return 0;
-	}
-	if (strcmp(key, "journal_poll_ms") == 0) {
-		unsigned long long n;
-
-		if (parse_uint(value, 1000, &n) < 0)
-			return bad(err, errlen, key, "expected milliseconds from 0 to 1000, not", value);
-		c->journal_poll_ms = (unsigned) n;
-		return 0;
-	}
-	if (strcmp(key, "journal_match") == 0) {
-		if ((r = check_journal_match(value, err, errlen)) < 0)
-			return r;
-		return set_string(&c->journal_match, value);
-	}
-	/* journal_trusted_comm */
-	for (size_t i = 0; i < c->n_journal_trusted_comm; i++)
-		free(c->journal_trusted_comm[i]);
-	c->n_journal_trusted_comm = 0;
-	if ((r = each_word(value, add_journal_comm, c, why, sizeof(why))) < 0)
+	if (clear)
+		clear(c);
+	if ((r = each_word(value, add, c, why, sizeof(why))) < 0 && r != -ENOMEM)
 		snprintf(err, errlen, "key '%s': %s", key, why);
 	return r;
 }
-/* --- end journal source ---------------------------------------------------- */
 
-/* --- site rules (issue 6) ------------------------------------------------
-   fold = [TAG] /REGEX/[i], keep = ..., strike = REASON [TAG] /REGEX/[i] [keep|fold]:
+static void clear_ignoreip(struct config *c)
+{
+	c->n_ignoreip = 0;
+}
+
+static int set_ignoreip(struct config *c, const struct config_key *k, const char *value, char *err, size_t errlen)
+{
+	return set_list(c, k->name, value, clear_ignoreip, add_ignoreip, err, errlen);
+}
+
+static int set_tags(struct config *c, const struct config_key *k, const char *value, char *err, size_t errlen)
+{
+	int r = set_list(c, k->name, value, clear_tags, add_tag, err, errlen);
+
+	if (r == 0 && c->n_smtpd_tags == 0)
+		return bad(err, errlen, k->name, "needs at least one tag:", value);
+	return r;
+}
+
+static int set_reasons(struct config *c, const struct config_key *k, const char *value, char *err, size_t errlen)
+{
+	c->reasons_given = true;
+	for (int i = 0; i < REASON_COUNT; i++)
+		c->reasons[i] = false;
+	return set_list(c, k->name, value, NULL, add_reason, err, errlen);
+}
+
+static int set_journal_comm(struct config *c, const struct config_key *k, const char *value, char *err,
+			    size_t errlen)
+{
+	return set_list(c, k->name, value, clear_journal_comm, add_journal_comm, err, errlen);
+}
+
+#define JOURNAL_MATCH_TERMS_MAX	64	/* as JOURNAL_MATCH_MAX in journal.h */
+
+/* journal_match: "+" or FIELD=VALUE, FIELD of A-Z 0-9 _ not starting with
+   a digit, as sd_journal_add_match() accepts. */
+static int set_journal_match(struct config *c, const struct config_key *k, const char *value, char *err,
+			     size_t errlen)
+{
+	char *copy = strdup(value), *save = NULL;
+	int n = 0, r = 0;
+
+	if (copy == NULL)
+		return -ENOMEM;
+	for (char *w = strtok_r(copy, " \t", &save); w && r == 0; w = strtok_r(NULL, " \t", &save)) {
+		char *eq = strchr(w, '=');
+
+		if (++n > JOURNAL_MATCH_TERMS_MAX)
+			r = bad(err, errlen, k->name, "more than 64 terms in", value);
+		else if (strcmp(w, "+") == 0)
+			continue;
+		else if (eq == NULL || eq == w || (*w >= '0' && *w <= '9') ||
+			 strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != (size_t) (eq - w) || eq - w > 64)
+			r = bad(err, errlen, k->name, "expected FIELD=VALUE or '+', not", w);
+	}
+	free(copy);
+	return r < 0 ? r : set_string(&c->journal_match, value);
+}
+
+/* fold = [TAG] /REGEX/[i], keep = ..., strike = REASON [TAG] /REGEX/[i] [keep|fold]:
    each line adds a rule (see rules(3)); its name is site:FILE:LINE. A
    strike rule defines its reason; one first defined after `reasons` was
    set could never strike, which is taken as a mistake in the file. */
-static int set_rule(struct config *c, const char *key, const char *value, char *err, size_t errlen)
+static int set_rule(struct config *c, const struct config_key *k, const char *value, char *err, size_t errlen)
 {
+	const char *key = k->name;
 	enum rules_kind kind = key[0] == 'f' ? RULES_FOLD : key[0] == 'k' ? RULES_KEEP : RULES_STRIKE;
 	char name[RULES_NAME_MAX], word[REASON_NAME_MAX + 2], why[384];
 	int reason = -1, r;
@@ -471,193 +455,446 @@ static int set_rule(struct config *c, const char *key, const char *value, char *
 	}
 	return 0;
 }
-/* --- end site rules ------------------------------------------------------ */
 
-static int set_duration(int64_t *slot, const char *key, const char *value, int64_t min, char *err, size_t errlen)
+static const struct key_enum summary_formats[] = {
+	{"input", SUMMARY_AS_INPUT}, {"as-input", SUMMARY_AS_INPUT},
+	{"rfc3339", SUMMARY_RFC3339}, {"traditional", SUMMARY_TRADITIONAL}, {NULL, 0},
+};
+static const struct key_enum backends[] = {
+	{"ipset", BACKEND_IPSET}, {"nft", BACKEND_NFT}, {"none", BACKEND_NONE}, {NULL, 0},
+};
+
+const char *backend_kind_name(enum backend_kind k)
 {
-	int64_t s;
+	return k == BACKEND_IPSET ? "ipset" : k == BACKEND_NFT ? "nft" : "none";
+}
 
-	if (parse_duration(value, &s) < 0)
-		return bad(err, errlen, key, "not a duration (like 90s 10m 12h 1d 2w):", value);
-	if (s < min)
-		return bad(err, errlen, key, "too short:", value);
-	*slot = s;
+static int set_nft_table(struct config *c, const struct config_key *k, const char *value, char *err, size_t errlen)
+{
+	char *copy;
+
+	if (!nft_backend_name_ok(value))
+		return bad(err, errlen, k->name, "not a table name (a letter, then up to 63 of A-Z a-z 0-9 _ .):", value);
+	if ((copy = strdup(value)) == NULL)
+		return -ENOMEM;
+	free(c->nft_table);
+	c->nft_table = copy;
 	return 0;
 }
 
-int config_set(struct config *c, const char *key, const char *value, char *err, size_t errlen)
+static int set_nft_priority(struct config *c, const struct config_key *k, const char *value, char *err,
+			    size_t errlen)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(value, &end, 10);
+	if (errno || end == value || *end || v < -1000 || v > 1000)
+		return bad(err, errlen, k->name, "expected a number from -1000 to 1000, not", value);
+	c->nft_priority = (int32_t) v;
+	return 0;
+}
+
+static int add_port(struct config *c, const char *w, char *err, size_t errlen)
 {
 	unsigned long long n;
+
+	if (parse_uint(w, 65535, &n) < 0 || n == 0) {
+		snprintf(err, errlen, "'%.64s' is not a port from 1 to 65535", w);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < c->n_nft_ports; i++)
+		if (c->nft_ports[i] == n) {
+			snprintf(err, errlen, "port %llu given twice", n);
+			return -EINVAL;
+		}
+	if (c->n_nft_ports == CONFIG_MAX_LIST) {
+		snprintf(err, errlen, "more than %d entries", CONFIG_MAX_LIST);
+		return -EINVAL;
+	}
+	c->nft_ports[c->n_nft_ports++] = (uint16_t) n;
+	return 0;
+}
+
+static int set_nft_ports(struct config *c, const struct config_key *k, const char *value, char *err, size_t errlen)
+{
+	uint16_t old[CONFIG_MAX_LIST];
+	size_t n_old = c->n_nft_ports;
 	char why[256];
 	int r;
 
-	if (strcmp(key, "summary_log") == 0)
-		return *value ? set_string(&c->summary_log, value) : bad(err, errlen, key, "empty:", value);
-	if (strcmp(key, "events_log") == 0) {
-		if (strcmp(value, "none") == 0 || *value == 0) {
-			free(c->events_log);
-			c->events_log = NULL;
+	memcpy(old, c->nft_ports, sizeof(old));
+	c->n_nft_ports = 0;	/* 0: all ports */
+	if (strcmp(value, "all") == 0)
+		return 0;
+	if ((r = each_word(value, add_port, c, why, sizeof(why))) < 0 && r != -ENOMEM)
+		snprintf(err, errlen, "key '%s': %s", k->name, why);
+	else if (r == 0 && c->n_nft_ports == 0)
+		r = bad(err, errlen, k->name, "expected TCP ports or all, not", value);
+	if (r < 0) {	/* a bad value leaves the key as it was */
+		memcpy(c->nft_ports, old, sizeof(old));
+		c->n_nft_ports = n_old;
+	}
+	return r;
+}
+
+_Static_assert(sizeof(enum summary_format) == sizeof(int) && sizeof(enum backend_kind) == sizeof(int),
+	       "KT_ENUM stores an int");
+
+#define F(field)	offsetof(struct config, field)
+
+static const struct config_key keys[] = {
+	{"summary_log", KT_PATH, 0, 0, 0, F(summary_log), "/var/log/mail.summary.log", NULL, NULL,
+	 "Where authfold-omprog and authfold journal write the summary log (not in state_dir, not events_log)."},
+	{"summary_format", KT_ENUM, 0, 0, 0, F(summary_format), "input", summary_formats, NULL,
+	 "authfold journal only: input (rfc3339), rfc3339 or traditional."},
+	{"events_log", KT_PATH, KF_NONE, 0, 0, F(events_log), "none", NULL, NULL,
+	 "The JSON Lines events log (strikes and bans), or none."},
+	{"metrics_file", KT_PATH, KF_ABSOLUTE | KF_NONE, 0, 0, F(metrics_file), "none", NULL, NULL,
+	 "The daemons' Prometheus text file (node_exporter's textfile collector), or none."},
+	{"metrics_interval", KT_DURATION, 0, 1, 3600, F(metrics_interval), "5s", NULL, NULL,
+	 "How often the daemons write metrics_file."},
+	{"state_dir", KT_PATH, KF_ABSOLUTE, 0, 0, F(state_dir), LOCALSTATEDIR "/lib/authfold", NULL, NULL,
+	 "The daemons' state: owned by the daemon's user, not writable by group or others."},
+	{"backend", KT_ENUM, 0, 0, 0, F(backend), "ipset", backends, NULL,
+	 "Where bans go: ipset, nft (authfold's own nftables table) or none (decide and log only)."},
+	{"ipset4", KT_NAME, 0, 0, 0, F(ipset4), "authfold4", NULL, NULL,
+	 "The ipset for IPv4 bans (hash:ip with timeouts; made when missing)."},
+	{"ipset6", KT_NAME, 0, 0, 0, F(ipset6), "authfold6", NULL, NULL,
+	 "The ipset for IPv6 bans (hash:net with timeouts); must differ from ipset4."},
+	{"nft_table", KT_CUSTOM, 0, 0, 0, 0, "authfold", NULL, set_nft_table,
+	 "backend = nft: authfold's own table (family inet)."},
+	{"nft_priority", KT_CUSTOM, 0, 0, 0, 0, "-10", NULL, set_nft_priority,
+	 "backend = nft: the priority of its input hook chain (-1000 to 1000)."},
+	{"nft_ports", KT_CUSTOM, 0, 0, 0, 0, "25 465 587", NULL, set_nft_ports,
+	 "backend = nft: the TCP ports dropped for banned clients (a list), or all."},
+	{"maxretry", KT_UINT, 0, 1, POLICY_MAXRETRY_MAX, F(maxretry), "2", NULL, NULL,
+	 "Strikes within findtime that ban an address."},
+	{"findtime", KT_DURATION, 0, 1, INT64_C(1000000000000), F(findtime), "1d", NULL, NULL,
+	 "How long a strike counts."},
+	{"bantime", KT_DURATION, 0, 1, INT64_C(1000000000000), F(bantime), "1d", NULL, NULL,
+	 "The first ban's length."},
+	{"bantime_factor", KT_DOUBLE, 0, 1, 1000, F(bantime_factor), "2", NULL, NULL,
+	 "Each new ban of the same address lasts this many times the last one."},
+	{"bantime_max", KT_DURATION, 0, 1, IPSET_TIMEOUT_MAX, F(bantime_max), "24d", NULL, NULL,
+	 "The longest ban (ipset's limit is 2147483s)."},
+	{"ignoreip", KT_CUSTOM, 0, 0, 0, 0, "127.0.0.0/8 ::1", NULL, set_ignoreip,
+	 "Addresses and prefixes never struck or banned (a list)."},
+	{"ipv6_prefix", KT_UINT, 0, 16, 128, F(ipv6_prefix), "64", NULL, NULL,
+	 "IPv6 strikes and bans count per prefix of this length."},
+	{"reasons", KT_CUSTOM, 0, 0, 0, 0, "noauth saslfail", NULL, set_reasons,
+	 "The reasons that strike (a list; strike rules above it define more)."},
+	{"session_idle", KT_DURATION, 0, 1, INT64_C(1000000000000), F(session_idle), "1h", NULL, NULL,
+	 "A session without a line for this long is closed."},
+	{"max_sessions", KT_SIZE, 0, 16, 16777216, F(max_sessions), "65536", NULL, NULL,
+	 "Open sessions kept at most (the oldest is closed)."},
+	{"max_addresses", KT_SIZE, 0, 16, 16777216, F(max_addresses), "65536", NULL, NULL,
+	 "Addresses with strikes or bans tracked at most."},
+	{"smtpd_tags", KT_CUSTOM, 0, 0, 0, 0, "postfix/smtpd postfix/*/smtpd postfix-*/smtpd", NULL, set_tags,
+	 "Syslog tags of Postfix's smtpd (fnmatch patterns, a list)."},
+	{"journal_match", KT_CUSTOM, 0, 0, 0, 0, "SYSLOG_FACILITY=2", NULL, set_journal_match,
+	 "authfold journal: which entries are read (journalctl match terms)."},
+	{"journal_trusted_comm", KT_CUSTOM, 0, 0, 0, 0, "smtpd", NULL, set_journal_comm,
+	 "authfold journal: the _COMM values whose entries may strike (a list)."},
+	{"journal_checkpoint_entries", KT_UINT, 0, 1, 10000000, F(journal_checkpoint_entries), "10000", NULL, NULL,
+	 "authfold journal: entries between checkpoints while busy."},
+	{"journal_poll_ms", KT_UINT, 0, 0, 1000, F(journal_poll_ms), "50", NULL, NULL,
+	 "authfold journal: look for new entries this often (milliseconds)."},
+	{"fold", KT_CUSTOM, KF_REPEAT, 0, 0, 0, "[TAG] /REGEX/[i]", NULL, set_rule,
+	 "Site rule: fold away the lines it matches."},
+	{"keep", KT_CUSTOM, KF_REPEAT, 0, 0, 0, "[TAG] /REGEX/[i]", NULL, set_rule,
+	 "Site rule: keep the lines it matches."},
+	{"strike", KT_CUSTOM, KF_REPEAT, 0, 0, 0, "REASON [TAG] /REGEX/[i] [keep|fold]", NULL, set_rule,
+	 "Site rule: a line it matches strikes its client for REASON."},
+};
+
+_Static_assert(sizeof(keys) / sizeof(keys[0]) <= CONFIG_KEYS_MAX, "raise CONFIG_KEYS_MAX");
+
+#define N_KEYS	(sizeof(keys) / sizeof(keys[0]))
+
+static const struct config_key *key_find(const char *name)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static int set_typed(struct config *c, const struct config_key *k, const char *value, char *err, size_t errlen)
+{
+	void *slot = (char *) c + k->offset;
+	char why[64];
+	unsigned long long n;
+	int64_t s;
+
+	switch (k->type) {
+	case KT_PATH:
+		if ((k->flags & KF_NONE) && (*value == 0 || strcmp(value, "none") == 0)) {
+			free(*(char **) slot);
+			*(char **) slot = NULL;
 			return 0;
 		}
-		return set_string(&c->events_log, value);
-	}
-	if (strcmp(key, "metrics_file") == 0) {
-		if (strcmp(value, "none") == 0 || *value == 0) {
-			free(c->metrics_file);
-			c->metrics_file = NULL;
-			return 0;
-		}
-		return *value == '/' ? set_string(&c->metrics_file, value) : bad(err, errlen, key, "not an absolute path:", value);
-	}
-	if (strcmp(key, "metrics_interval") == 0) {
-		int64_t s;
-
-		if ((r = set_duration(&s, key, value, 1, err, errlen)) < 0)
-			return r;
-		if (s > 3600)
-			return bad(err, errlen, key, "longer than 1h:", value);
-		c->metrics_interval = s;
-		return 0;
-	}
-	if (strcmp(key, "state_dir") == 0)
-		return *value == '/' ? set_string(&c->state_dir, value) : bad(err, errlen, key, "not an absolute path:", value);
-	if (strcmp(key, "summary_format") == 0) {
-		if (strcmp(value, "input") == 0 || strcmp(value, "as-input") == 0)
-			c->summary_format = SUMMARY_AS_INPUT;
-		else if (strcmp(value, "rfc3339") == 0)
-			c->summary_format = SUMMARY_RFC3339;
-		else if (strcmp(value, "traditional") == 0)
-			c->summary_format = SUMMARY_TRADITIONAL;
-		else
-			return bad(err, errlen, key, "expected input, rfc3339 or traditional, not", value);
-		return 0;
-	}
-	if (strcmp(key, "backend") == 0) {
-		if (strcmp(value, "ipset") == 0)
-			c->backend = BACKEND_IPSET;
-		else if (strcmp(value, "nft") == 0)
-			c->backend = BACKEND_NFT;
-		else if (strcmp(value, "none") == 0)
-			c->backend = BACKEND_NONE;
-		else
-			return bad(err, errlen, key, "expected ipset, nft or none, not", value);
-		return 0;
-	}
-	if (strcmp(key, "nft_table") == 0) {
-		if (!nft_backend_name_ok(value))
-			return bad(err, errlen, key, "not a table name (a letter, then up to 63 of A-Z a-z 0-9 _ .):", value);
-		return set_string(&c->nft_table, value);
-	}
-	if (strcmp(key, "nft_priority") == 0) {
-		char *end;
-		long v;
-
-		errno = 0;
-		v = strtol(value, &end, 10);
-		if (errno || end == value || *end || v < -1000 || v > 1000)
-			return bad(err, errlen, key, "expected a number from -1000 to 1000, not", value);
-		c->nft_priority = (int32_t) v;
-		return 0;
-	}
-	if (strcmp(key, "nft_ports") == 0) {
-		uint16_t old[CONFIG_MAX_LIST];
-		size_t n_old = c->n_nft_ports;
-
-		memcpy(old, c->nft_ports, sizeof(old));
-		c->n_nft_ports = 0;	/* 0: all ports */
-		if (strcmp(value, "all") == 0)
-			return 0;
-		if ((r = each_word(value, add_port, c, why, sizeof(why))) < 0)
-			snprintf(err, errlen, "key '%s': %s", key, why);
-		else if (c->n_nft_ports == 0)
-			r = bad(err, errlen, key, "expected TCP ports or all, not", value);
-		if (r < 0) {	/* a bad value leaves the key as it was */
-			memcpy(c->nft_ports, old, sizeof(old));
-			c->n_nft_ports = n_old;
-		}
-		return r;
-	}
-	if (strcmp(key, "ipset4") == 0 || strcmp(key, "ipset6") == 0) {
+		if (*value == 0)
+			return bad(err, errlen, k->name, "empty:", value);
+		if ((k->flags & KF_ABSOLUTE) && *value != '/')
+			return bad(err, errlen, k->name, "not an absolute path:", value);
+		return set_string(slot, value);
+	case KT_NAME: {
 		size_t len = strlen(value);
 
-		if (len == 0 || len > 31 || strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != len)
-			return bad(err, errlen, key, "not a set name (1..31 of A-Z a-z 0-9 _ - .):", value);
-		return set_string(key[5] == '4' ? &c->ipset4 : &c->ipset6, value);
+		if (len == 0 || len > 31 ||
+		    strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != len)
+			return bad(err, errlen, k->name, "not a set name (1..31 of A-Z a-z 0-9 _ - .):", value);
+		return set_string(slot, value);
 	}
-	if (strcmp(key, "maxretry") == 0) {
-		if (parse_uint(value, 64, &n) < 0 || n < 1)
-			return bad(err, errlen, key, "expected a number from 1 to 64, not", value);
-		c->maxretry = (unsigned) n;
+	case KT_ENUM: {
+		char expect[128];
+		size_t used = (size_t) snprintf(expect, sizeof(expect), "expected");
+
+		for (const struct key_enum *e = k->names; e->name; e++) {
+			if (strcmp(e->name, value) == 0) {
+				*(int *) slot = e->value;
+				return 0;
+			}
+			if (used < sizeof(expect))
+				used += (size_t) snprintf(expect + used, sizeof(expect) - used, "%s%s",
+							  e == k->names ? " " : e[1].name ? ", " : " or ", e->name);
+		}
+		if (used < sizeof(expect))
+			snprintf(expect + used, sizeof(expect) - used, ", not");
+		return bad(err, errlen, k->name, expect, value);
+	}
+	case KT_UINT:
+	case KT_SIZE:
+		if (parse_uint(value, (unsigned long long) k->max, &n) < 0 || n < (unsigned long long) k->min) {
+			snprintf(why, sizeof(why), "expected a number from %lld to %lld, not", k->min, k->max);
+			return bad(err, errlen, k->name, why, value);
+		}
+		if (k->type == KT_UINT)
+			*(unsigned *) slot = (unsigned) n;
+		else
+			*(size_t *) slot = (size_t) n;
 		return 0;
-	}
-	if (strcmp(key, "findtime") == 0)
-		return set_duration(&c->findtime, key, value, 1, err, errlen);
-	if (strcmp(key, "bantime") == 0)
-		return set_duration(&c->bantime, key, value, 1, err, errlen);
-	if (strcmp(key, "bantime_max") == 0) {
-		if ((r = set_duration(&c->bantime_max, key, value, 1, err, errlen)) < 0)
-			return r;
-		if (c->bantime_max > IPSET_TIMEOUT_MAX)
-			return bad(err, errlen, key, "longer than ipset's limit of 2147483s (24d20h31m23s):", value);
+	case KT_DURATION:
+		if (parse_duration(value, &s) < 0)
+			return bad(err, errlen, k->name, "not a duration (like 90s 10m 12h 1d 2w):", value);
+		if (s < k->min)
+			return bad(err, errlen, k->name, "too short:", value);
+		if (s > k->max) {
+			char max[32];
+
+			format_duration(k->max, max, sizeof(max));
+			snprintf(why, sizeof(why), "longer than the limit of %llds (%s):", k->max, max);
+			return bad(err, errlen, k->name, why, value);
+		}
+		*(int64_t *) slot = s;
 		return 0;
-	}
-	if (strcmp(key, "bantime_factor") == 0) {
+	case KT_DOUBLE: {
 		char *end;
 		double f;
 
 		errno = 0;
 		f = strtod(value, &end);
-		if (errno || end == value || *end || !(f >= 1 && f <= 1000))
-			return bad(err, errlen, key, "expected a number from 1 to 1000, not", value);
-		c->bantime_factor = f;
+		if (errno || end == value || *end || !(f >= (double) k->min && f <= (double) k->max)) {
+			snprintf(why, sizeof(why), "expected a number from %lld to %lld, not", k->min, k->max);
+			return bad(err, errlen, k->name, why, value);
+		}
+		*(double *) slot = f;
 		return 0;
 	}
-	if (strcmp(key, "ignoreip") == 0) {
-		c->n_ignoreip = 0;
-		if ((r = each_word(value, add_ignoreip, c, why, sizeof(why))) < 0)
-			snprintf(err, errlen, "key '%s': %s", key, why);
+	case KT_CUSTOM:
+		break;
+	}
+	return k->set(c, k, value, err, errlen);
+}
+
+int config_set(struct config *c, const char *key, const char *value, char *err, size_t errlen)
+{
+	const struct config_key *k = key_find(key);
+	int r;
+
+	if (k == NULL) {
+		snprintf(err, errlen, "unknown key '%s'", key);
+		return -EINVAL;
+	}
+	if ((r = set_typed(c, k, value, err, errlen)) == 0)
+		c->key_line[k - keys] = c->load_line ? c->load_line : UINT_MAX;
+	else if (r == -ENOMEM)
+		snprintf(err, errlen, "key '%s': out of memory", key);
+	return r;
+}
+
+struct config *config_new(void)
+{
+	struct config *c = calloc(1, sizeof(*c));
+	char err[256];
+
+	if (c == NULL)
+		return NULL;
+	c->reasons_defined = UINT32_C(1) << REASON_NOAUTH | UINT32_C(1) << REASON_SASLFAIL;
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (!(keys[i].flags & KF_REPEAT) && set_typed(c, &keys[i], keys[i].def, err, sizeof(err)) < 0)
+			goto fail;
+	c->reasons_given = false;
+	return c;
+fail:
+	config_free(c);
+	return NULL;
+}
+
+void config_free(struct config *c)
+{
+	if (c == NULL)
+		return;
+	free(c->summary_log);
+	free(c->events_log);
+	free(c->state_dir);
+	free(c->ipset4);
+	free(c->ipset6);
+	free(c->metrics_file);
+	free(c->nft_table);
+	clear_tags(c);
+	rules_free(c->rules);
+	free(c->journal_match);
+	clear_journal_comm(c);
+	free(c);
+}
+
+void config_print_defaults(FILE *fp)
+{
+	fprintf(fp, "# authfold.conf: every key with its built-in default (authfold %s).\n"
+		"# Uncomment a line to change it; see authfold.conf(5).\n", PACKAGE_VERSION);
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct config_key *k = &keys[i];
+
+		fprintf(fp, "\n# %s\n", k->doc);
+		if (k->flags & KF_REPEAT)
+			fprintf(fp, "# %s = %s  (repeatable, none by default)\n", k->name, k->def);
+		else
+			fprintf(fp, "#%s = %s\n", k->name, k->def);
+	}
+}
+
+/* --- checks that involve two keys ---------------------------------------- */
+
+static unsigned line_of(const struct config *c, const char *name)
+{
+	const struct config_key *k = key_find(name);
+
+	return k ? c->key_line[k - keys] : 0;
+}
+
+/* "FILE:LINE: " of the later of two keys, or "" for built-in defaults. */
+static void where(const struct config *c, const char *path, const char *k1, const char *k2, char *buf,
+		  size_t len)
+{
+	unsigned l1 = line_of(c, k1), l2 = k2 ? line_of(c, k2) : 0;
+	unsigned l = l1 > l2 ? l1 : l2;
+
+	if (path && l && l != UINT_MAX)
+		snprintf(buf, len, "%s:%u: ", path, l);
+	else
+		buf[0] = 0;
+}
+
+/* true when path names a file directly inside dir (lexically). */
+static bool inside(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return strncmp(path, dir, n) == 0 && path[n] == '/';
+}
+
+static int check(const struct config *c, const char *path, char *err, size_t errlen)
+{
+	char at[4200];
+
+	if (strcmp(c->ipset4, c->ipset6) == 0) {
+		where(c, path, "ipset4", "ipset6", at, sizeof(at));
+		snprintf(err, errlen, "%sipset4 and ipset6 are both '%s': IPv4 and IPv6 need a set each", at, c->ipset4);
+		return -EINVAL;
+	}
+	if (c->events_log && strcmp(c->summary_log, c->events_log) == 0) {
+		where(c, path, "summary_log", "events_log", at, sizeof(at));
+		snprintf(err, errlen, "%ssummary_log and events_log are both '%s': their lines would interleave", at,
+			 c->events_log);
+		return -EINVAL;
+	}
+	if (inside(c->summary_log, c->state_dir) || (c->events_log && inside(c->events_log, c->state_dir))) {
+		bool s = inside(c->summary_log, c->state_dir);
+
+		where(c, path, s ? "summary_log" : "events_log", "state_dir", at, sizeof(at));
+		snprintf(err, errlen, "%s%s '%s' is inside state_dir '%s', whose files are the daemons' own", at,
+			 s ? "summary_log" : "events_log", s ? c->summary_log : c->events_log, c->state_dir);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int config_check(const struct config *c, char *err, size_t errlen)
+{
+	return check(c, NULL, err, errlen);
+}
+
+/* Reads a regular file of at most CONFIG_FILE_MAX bytes into a NUL-terminated buffer. */
+static int slurp(const char *path, char **ret_buf, size_t *ret_len, char *err, size_t errlen)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	int fd, r = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return r;
 	}
-	if (strcmp(key, "ipv6_prefix") == 0) {
-		if (parse_uint(value, 128, &n) < 0 || n < 16)
-			return bad(err, errlen, key, "expected a prefix length from 16 to 128, not", value);
-		c->ipv6_prefix = (unsigned) n;
-		return 0;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	} else if (S_ISDIR(st.st_mode)) {
+		r = -EISDIR;
+		snprintf(err, errlen, "%s: is a directory, not a configuration file", path);
+	} else if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) {
+		st.st_size = 0;		/* /dev/null: the built-in defaults, as an empty file */
+	} else if (!S_ISREG(st.st_mode)) {
+		r = -EINVAL;
+		snprintf(err, errlen, "%s: not a regular file (a device, FIFO or socket is never a configuration)", path);
+	} else if (st.st_size > CONFIG_FILE_MAX) {
+		r = -EFBIG;
+		snprintf(err, errlen, "%s: larger than %d bytes", path, CONFIG_FILE_MAX);
 	}
-	if (strcmp(key, "reasons") == 0) {
-		c->reasons_given = true;	/* site rules (issue 6) */
-		for (int i = 0; i < REASON_COUNT; i++)
-			c->reasons[i] = false;
-		if ((r = each_word(value, add_reason, c, why, sizeof(why))) < 0)
-			snprintf(err, errlen, "key '%s': %s", key, why);
+	if (r == 0 && (buf = malloc(CONFIG_FILE_MAX + 2)) == NULL) {
+		r = -ENOMEM;
+		snprintf(err, errlen, "%s: out of memory", path);
+	}
+	while (r == 0 && S_ISREG(st.st_mode)) {
+		ssize_t n = read(fd, buf + len, CONFIG_FILE_MAX + 1 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
+		} else if (n == 0) {
+			break;
+		} else if ((len += (size_t) n) > CONFIG_FILE_MAX) {
+			r = -EFBIG;	/* it grew since fstat() */
+			snprintf(err, errlen, "%s: larger than %d bytes", path, CONFIG_FILE_MAX);
+		}
+	}
+	close(fd);
+	if (r < 0) {
+		free(buf);
 		return r;
 	}
-	if (strcmp(key, "session_idle") == 0)
-		return set_duration(&c->session_idle, key, value, 1, err, errlen);
-	if (strcmp(key, "max_sessions") == 0 || strcmp(key, "max_addresses") == 0) {
-		if (parse_uint(value, 16777216, &n) < 0 || n < 16)
-			return bad(err, errlen, key, "expected a number from 16 to 16777216, not", value);
-		*(key[4] == 's' ? &c->max_sessions : &c->max_addresses) = (size_t) n;
-		return 0;
-	}
-	if (strcmp(key, "smtpd_tags") == 0) {
-		clear_tags(c);
-		if ((r = each_word(value, add_tag, c, why, sizeof(why))) < 0)
-			snprintf(err, errlen, "key '%s': %s", key, why);
-		if (r == 0 && c->n_smtpd_tags == 0)
-			return bad(err, errlen, key, "needs at least one tag:", value);
-		return r;
-	}
-	/* --- site rules (issue 6) --- */
-	if (strcmp(key, "fold") == 0 || strcmp(key, "keep") == 0 || strcmp(key, "strike") == 0)
-		return set_rule(c, key, value, err, errlen);
-	/* --- journal source (issue 5) --- */
-	if (strncmp(key, "journal_", 8) == 0 && (strcmp(key + 8, "match") == 0 || strcmp(key + 8, "trusted_comm") == 0 ||
-						  strcmp(key + 8, "checkpoint_entries") == 0 || strcmp(key + 8, "poll_ms") == 0))
-		return set_journal(c, key, value, err, errlen);
-	/* --- end journal source --- */
-	snprintf(err, errlen, "unknown key '%s'", key);
-	return -EINVAL;
+	buf[len] = 0;
+	*ret_buf = buf;
+	*ret_len = len;
+	return 0;
 }
 
 static char *trim(char *s)
@@ -674,25 +911,31 @@ static char *trim(char *s)
 
 int config_load(struct config *c, const char *path, char *err, size_t errlen)
 {
-	FILE *fp = fopen(path, "re");
-	char buf[4098], why[512];
+	char *buf = NULL, why[512];
+	size_t len = 0, off = 0;
 	unsigned lineno = 0;
-	int r = 0;
+	int r;
 
-	if (fp == NULL) {
-		r = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if ((r = slurp(path, &buf, &len, err, errlen)) < 0)
 		return r;
-	}
-	while (fgets(buf, sizeof(buf), fp)) {
+	while (r == 0 && off < len) {
+		char *line = buf + off, *nl = memchr(line, '\n', len - off);
+		size_t n = nl ? (size_t) (nl - line) : len - off;
+
 		lineno++;
-		if (strlen(buf) == sizeof(buf) - 1 && buf[sizeof(buf) - 2] != '\n') {
-			snprintf(err, errlen, "%s:%u: line longer than 4096 bytes", path, lineno);
+		off += n + (nl != NULL);
+		if (memchr(line, 0, n) != NULL) {
+			snprintf(err, errlen, "%s:%u: NUL byte in the line", path, lineno);
 			r = -EINVAL;
 			break;
 		}
-		char *line = trim(buf);
-
+		if (n > CONFIG_LINE_MAX) {
+			snprintf(err, errlen, "%s:%u: line longer than %d bytes", path, lineno, CONFIG_LINE_MAX);
+			r = -EINVAL;
+			break;
+		}
+		line[n] = 0;
+		line = trim(line);
 		if (*line == 0 || *line == '#')
 			continue;
 		char *eq = strchr(line, '=');
@@ -705,20 +948,17 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen)
 		*eq = 0;
 		char *key = trim(line), *value = trim(eq + 1);
 
-		c->load_file = path;	/* site rules (issue 6): site:FILE:LINE */
+		c->load_file = path;	/* site rules are named site:FILE:LINE */
 		c->load_line = lineno;
 		r = config_set(c, key, value, why, sizeof(why));
 		c->load_file = NULL;
-		if (r < 0) {
+		c->load_line = 0;
+		if (r < 0)
 			snprintf(err, errlen, "%s:%u: %s", path, lineno, why);
-			break;
-		}
 	}
-	if (r == 0 && ferror(fp)) {
-		r = -EIO;
-		snprintf(err, errlen, "%s: read error", path);
-	}
-	fclose(fp);
+	free(buf);
+	if (r == 0)
+		r = check(c, path, err, errlen);
 	return r;
 }
 
@@ -732,7 +972,9 @@ struct config *config_read(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	r = config_load(c, path ? path : CONFIG_DEFAULT_PATH, err, errlen);
-	if (r == 0 || (r == -ENOENT && path == NULL))
+	if (r == -ENOENT && path == NULL)
+		r = check(c, NULL, err, errlen);
+	if (r == 0)
 		return c;
 	config_free(c);
 	return NULL;

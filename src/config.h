@@ -8,15 +8,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define CONFIG_DEFAULT_PATH	SYSCONFDIR "/authfold/authfold.conf"
 #define CONFIG_MAX_LIST		256	/* entries of a list value */
+#define CONFIG_FILE_MAX		(1024 * 1024)	/* bytes of a configuration file */
+#define CONFIG_LINE_MAX		4096	/* bytes of one line */
+#define CONFIG_KEYS_MAX		64	/* rows of the key table */
 #define IPSET_TIMEOUT_MAX	2147483	/* seconds; the kernel's limit */
 
 enum summary_format { SUMMARY_AS_INPUT, SUMMARY_RFC3339, SUMMARY_TRADITIONAL };
 enum backend_kind { BACKEND_IPSET, BACKEND_NONE, BACKEND_NFT };
 
-/* --- site rules (issue 6): reasons are NOAUTH, SASLFAIL and the names
+/* Reasons are NOAUTH, SASLFAIL and the names
    strike rules define, numbered in order of first use in the process;
    REASON_COUNT bounds them all (arrays indexed by reason). --- */
 enum reason { REASON_NOAUTH, REASON_SASLFAIL, REASON_BUILTIN, REASON_COUNT = 32 };
@@ -33,8 +37,7 @@ struct config {
 	char *state_dir;
 	enum backend_kind backend;
 	char *ipset4, *ipset6;
-	/* --- nftables backend (issue 14) --- */
-	char *nft_table;		/* table of family inet */
+	char *nft_table;		/* authfold's nftables table, family inet */
 	int32_t nft_priority;		/* of its input hook chain */
 	uint16_t nft_ports[CONFIG_MAX_LIST];	/* TCP ports dropped */
 	size_t n_nft_ports;		/* 0: all ports */
@@ -50,18 +53,19 @@ struct config {
 	size_t max_addresses;
 	char *smtpd_tags[CONFIG_MAX_LIST];
 	size_t n_smtpd_tags;
-	/* --- journal source (issue 5) --- */
+	/* journal source */
 	char *journal_match;		/* journalctl-style terms; "" everything */
 	char *journal_trusted_comm[CONFIG_MAX_LIST];	/* _COMM values that may decide */
 	size_t n_journal_trusted_comm;
 	unsigned journal_checkpoint_entries;	/* entries between checkpoints while busy */
 	unsigned journal_poll_ms;	/* look for new entries this often (0: journald's notices only) */
-	/* --- site rules (issue 6) --- */
+	/* site rules */
 	struct rules *rules;		/* fold/keep/strike lines in order; NULL: none */
 	uint32_t reasons_defined;	/* bit per reason this configuration can give */
 	bool reasons_given;		/* the `reasons` key was set */
 	const char *load_file;		/* while config_load() runs: names site rules */
 	unsigned load_line;
+	unsigned key_line[CONFIG_KEYS_MAX];	/* line that set each key; UINT_MAX by config_set(), 0 default */
 };
 
 struct config *config_new(void);	/* built-in defaults */
@@ -72,12 +76,18 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen);
 /* -c FILE, or the default file when it exists (built-in defaults when it
    does not). NULL with the reason in err. */
 struct config *config_read(const char *path, char *err, size_t errlen);
+/* What involves two keys: ipset4 != ipset6, summary_log != events_log,
+   neither inside state_dir. config_load() and config_read() call it;
+   call it again after changing keys by hand. -EINVAL with the reason. */
+int config_check(const struct config *c, char *err, size_t errlen);
+/* A configuration file with every key commented out with its default. */
+void config_print_defaults(FILE *fp);
 int config_set(struct config *c, const char *key, const char *value, char *err, size_t errlen);
 int parse_duration(const char *text, int64_t *ret_seconds);
+const char *backend_kind_name(enum backend_kind k);	/* "ipset", "nft", "none" */
 void format_duration(int64_t seconds, char *buf, size_t len);
 const char *reason_name(enum reason r);
-const char *backend_kind_name(enum backend_kind k);	/* "ipset", "nft", "none" */
-/* --- site rules (issue 6) --- */
+/* site rules */
 int reason_lookup(const char *name);	/* the reason's number, or -ENOENT */
 int reason_intern(const char *name);	/* the number, a new one if need be; -EINVAL, -ENOSPC */
 bool config_ignored(const struct config *c, const struct addr *a);

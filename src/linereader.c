@@ -18,8 +18,13 @@
  *	Reads block; for a pipe (omprog) the reader returns each line as
  *	soon as its newline has arrived, and never waits for more input
  *	while a complete line is buffered.
+ *
+ *	linereader_set_interruptible() makes a read that a signal
+ *	interrupts return -EINTR instead of being retried, so that a caller
+ *	can block in read(2) and still wake up on a timer signal, without a
+ *	poll(2) before every read.
  * DIAGNOSTICS
- *	-errno of read(2); EINTR is retried.
+ *	-errno of read(2); EINTR is retried unless interruptible.
  * SECURITY
  *	Memory is bounded by 2 * max_line + 64 KiB whatever the input; NUL
  *	and other bytes are data.
@@ -41,6 +46,7 @@ struct linereader {
 	size_t cap, start, end;		/* unread bytes are buf[start..end) */
 	bool in_long;			/* inside an overlong line */
 	bool eof;
+	bool interruptible;		/* EINTR is returned, not retried */
 	uint64_t bytes;
 };
 
@@ -88,7 +94,7 @@ static int fill(struct linereader *lr)
 	for (;;) {
 		ssize_t n = read(lr->fd, lr->buf + lr->end, lr->cap - lr->end);
 
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && errno == EINTR && !lr->interruptible)
 			continue;
 		if (n < 0)
 			return -errno;
@@ -156,4 +162,9 @@ int linereader_next(struct linereader *lr, const char **ret_p, size_t *ret_len, 
 		if (r < 0)
 			return r;
 	}
+}
+
+void linereader_set_interruptible(struct linereader *lr, bool on)
+{
+	lr->interruptible = on;
 }

@@ -23,5 +23,7 @@ void linereader_free(struct linereader *lr);	/* does not close fd; accepts NULL 
 int linereader_next(struct linereader *lr, const char **ret_p, size_t *ret_len, enum line_piece *ret_piece);
 uint64_t linereader_bytes(const struct linereader *lr);
 bool linereader_buffered(const struct linereader *lr);	/* a complete line is waiting */
+/* on: a read interrupted by a signal makes linereader_next() return -EINTR. */
+void linereader_set_interruptible(struct linereader *lr, bool on);
 
 #endif

@@ -10,7 +10,10 @@
  * DESCRIPTION
  *	status_write() reads every STATE_DIR/ *.state file (at most
  *	STATUS_STATE_FILES_MAX, in name order) through bans_scratch_load(),
- *	which never changes them, and writes to fp:
+ *	which never changes them and reads only regular files, opened
+ *	without following links and without blocking, of a bounded size (a
+ *	FIFO, a device or a link is a note, see state(3)); no copy is made.
+ *	It writes to fp:
  *
  *	- the running bans: address or prefix, remaining time, end, times
  *	  banned, the last ban's length, the last reason and strike, the state
@@ -504,6 +507,13 @@ int status_write(FILE *fp, const struct config *c, const struct status_options *
 	int n, nfiles = 0, r = 0;
 	bool checked = false;
 
+	char why[1024];
+	int dr;
+
+	/* Each file is checked as it is read (a regular file, no link, not
+	   writable by others, bounded); a doubtful state_dir is only a note. */
+	if ((dr = state_dir_check(c->state_dir, false, why, sizeof(why))) < 0 && dr != -ENOENT)
+		note(&ns, "%s", why);
 	n = scandir(c->state_dir, &list, is_state, alphasort);
 	if (n < 0)
 		note(&ns, "no state read from '%s': %s", c->state_dir, strerror(errno));

@@ -109,9 +109,19 @@ static int start(struct daemon *d, const char *conf, const char *state, const ch
 
 	if ((d->e = engine_new(d->c, &eo)) == NULL)
 		return fail("engine", "out of memory");
-	r = state_load(d->e, state, &d->x, err, sizeof(err));
+	struct state_fault fault;
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	r = state_load(d->e, d->c, (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000, state, &d->x, &fault);
 	if (r < 0 && r != -ENOENT) {
-		fprintf(stderr, "bans_check: %s; starting without state\n", err);
+		char aside[4200] = "";
+
+		state_describe(state, r, &fault, err, sizeof(err));
+		if (r == -EBADMSG && state_set_aside(state, aside, sizeof(aside)) == 0)
+			fprintf(stderr, "bans_check: %s; set aside as '%s', starting without state\n", err, aside);
+		else
+			fprintf(stderr, "bans_check: %s; starting without state\n", err);
 		engine_free(d->e);
 		if ((d->e = engine_new(d->c, &eo)) == NULL)
 			return fail("engine", "out of memory");

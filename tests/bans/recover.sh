@@ -61,7 +61,7 @@ check "status reports the corrupt file" grep -q "x.state' is corrupt (line .*no 
 check "status leaves it where it is" sh -c "[ -e '$st' ] && [ ! -e '$st.corrupt' ]"
 "$bc" feed "$tmp/a.conf" "$st" - /dev/null 2>"$tmp/2c.err"
 check "state corrupt: the run exits 0" test $? = 0
-check "...reports it, naming the file" grep -q "x.state' line .*set aside as '$st.corrupt'" "$tmp/2c.err"
+check "...reports it, naming the file" grep -q "x.state' is corrupt (line .*set aside as '$st.corrupt'" "$tmp/2c.err"
 check "...set it aside and wrote a new one" sh -c "[ -e '$st.corrupt' ] && grep -q '^end ' '$st'"
 check "...and goes on: the kernel entries were not touched" ipset -q test authfold4 192.0.2.70
 

@@ -35,7 +35,7 @@ import re, sys
 for line in open(sys.argv[1]):
     if line.startswith('.BR '):
         for k, v in re.findall(r'(?:^\.BR |" )([a-z0-9_]+) " \[([^\]]*)\]"', line):
-            print(k, v.replace('$(localstatedir)', '/var'))
+            print(k, v.replace('$(localstatedir)', '/var').replace('\\-', '-'))
 PY
 check "authfold.conf(5) documents at least 20 keys ($(wc -l <"$tmp/keys"))" test "$(wc -l <"$tmp/keys")" -ge 20
 while read -r key def; do

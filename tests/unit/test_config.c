@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -328,6 +329,153 @@ static void test_load(void **state)
 	config_free(c);
 }
 
+/* Writes n bytes to a temp file; returns its path (static buffer). */
+static const char *temp_bytes(const void *p, size_t n)
+{
+	static char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/test_config.XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, p, n), (ssize_t) n);
+	close(fd);
+	return path;
+}
+
+#define BYTES(s)	s, sizeof(s) - 1
+
+/* What a careless admin can point -c at: refused with the reason, at once. */
+static void test_hostile_files(void **state)
+{
+	(void) state;
+	static const struct {
+		const char *text;
+		size_t len;
+		const char *err;	/* after "PATH" */
+	} rows[] = {
+		{BYTES("maxretry = 3\0junk\n"), ":1: NUL byte in the line"},
+		{BYTES("# ok\n\0"), ":2: NUL byte in the line"},
+		{BYTES("ipset4 = same\nmaxretry = 3\nipset6 = same\n"), ":3: ipset4 and ipset6 are both 'same'"},
+		{BYTES("ipset6 = authfold4\n"), ":1: ipset4 and ipset6 are both 'authfold4'"},
+		{BYTES("events_log = /tmp/x.log\nsummary_log = /tmp/x.log\n"), ":2: summary_log and events_log are both"},
+		{BYTES("state_dir = /tmp/st\nsummary_log = /tmp/st/omprog.state\n"), ":2: summary_log '/tmp/st/omprog.state' is inside state_dir"},
+		{BYTES("events_log = /tmp/st/x\nstate_dir = /tmp/st/\n"), ":2: events_log '/tmp/st/x' is inside state_dir"},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const char *path = temp_bytes(rows[i].text, rows[i].len);
+		struct config *c = config_new();
+		char err[512] = "", want[600];
+
+		assert_int_equal(config_load(c, path, err, sizeof(err)), -EINVAL);
+		snprintf(want, sizeof(want), "%s%s", path, rows[i].err);
+		if (strncmp(err, want, strlen(want)) != 0)
+			fail_msg("row %zu: got '%s', want '%s...'", i, err, want);
+		unlink(path);
+		config_free(c);
+	}
+
+	/* NUL then padding past the old 4096-byte buffer: not a new line */
+	char big[8200];
+	size_t n = (size_t) snprintf(big, sizeof(big), "maxretry = 3");
+
+	memset(big + n, 0, 1);
+	memset(big + n + 1, ' ', 4200);
+	memcpy(big + n + 4201, "bogus\n", 6);
+	const char *path = temp_bytes(big, n + 4207);
+	struct config *c = config_new();
+	char err[512];
+
+	assert_int_equal(config_load(c, path, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, ":1: "));
+	unlink(path);
+
+	/* not regular files: refused before reading, without blocking */
+	static const struct {
+		const char *path;
+		int ret;
+		const char *why;
+	} odd[] = {
+		{"/dev/zero", -EINVAL, "not a regular file"},
+		{"/dev/urandom", -EINVAL, "not a regular file"},
+		{"/tmp", -EISDIR, "is a directory"},
+	};
+
+	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		assert_int_equal(config_load(c, odd[i].path, err, sizeof(err)), odd[i].ret);
+		if (strstr(err, odd[i].why) == NULL || strncmp(err, odd[i].path, strlen(odd[i].path)) != 0)
+			fail_msg("%s: '%s'", odd[i].path, err);
+	}
+	/* /dev/null: an empty configuration, the built-in defaults */
+	assert_int_equal(config_load(c, "/dev/null", err, sizeof(err)), 0);
+	char fifo[64];
+
+	snprintf(fifo, sizeof(fifo), "/tmp/test_config.fifo.%ld", (long) getpid());
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(config_load(c, fifo, err, sizeof(err)), -EINVAL);	/* no writer: would block */
+	assert_non_null(strstr(err, "not a regular file"));
+	unlink(fifo);
+
+	/* larger than CONFIG_FILE_MAX: refused, even of valid comment lines */
+	char *huge = malloc(CONFIG_FILE_MAX + 2);
+
+	memset(huge, '#', CONFIG_FILE_MAX + 1);
+	for (size_t j = 80; j < CONFIG_FILE_MAX + 1; j += 80)
+		huge[j] = '\n';
+	path = temp_bytes(huge, CONFIG_FILE_MAX + 1);
+	assert_int_equal(config_load(c, path, err, sizeof(err)), -EFBIG);
+	assert_non_null(strstr(err, "larger than"));
+	unlink(path);
+	path = temp_bytes(huge, CONFIG_FILE_MAX);	/* exactly the limit: fine */
+	assert_int_equal(config_load(c, path, err, sizeof(err)), 0);
+	unlink(path);
+	free(huge);
+	config_free(c);
+}
+
+/* The default file: every key, and each line read back gives the default. */
+static void test_print_defaults(void **state)
+{
+	(void) state;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&text, &len);
+	struct config *c = config_new();
+	char err[512];
+	unsigned keys = 0;
+
+	config_print_defaults(fp);
+	fclose(fp);
+	/* uncommenting every "#key = value" line gives the built-in defaults */
+	for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char *eq = strstr(l, " = ");
+
+		if (l[0] != '#' || l[1] == ' ' || eq == NULL)
+			continue;
+		*eq = 0;
+		keys++;
+		if (config_set(c, l + 1, eq + 3, err, sizeof(err)) < 0)
+			fail_msg("default line '%s = %s': %s", l + 1, eq + 3, err);
+	}
+	assert_true(keys >= 23);
+	struct config *d = config_new();
+
+	assert_string_equal(c->summary_log, d->summary_log);
+	assert_string_equal(c->state_dir, d->state_dir);
+	assert_null(c->events_log);
+	assert_int_equal(c->maxretry, d->maxretry);
+	assert_int_equal(c->bantime_max, d->bantime_max);
+	assert_int_equal(c->n_ignoreip, d->n_ignoreip);
+	assert_int_equal(c->n_smtpd_tags, d->n_smtpd_tags);
+	assert_int_equal(c->max_addresses, d->max_addresses);
+	assert_int_equal(c->journal_poll_ms, d->journal_poll_ms);
+	assert_int_equal(config_check(c, err, sizeof(err)), 0);
+	free(text);
+	config_free(c);
+	config_free(d);
+}
+
 /* List lengths are bounded: more than CONFIG_MAX_LIST entries is an error. */
 static void test_list_limits(void **state)
 {
@@ -368,6 +516,8 @@ int main(void)
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_list_limits),
+		cmocka_unit_test(test_hostile_files),
+		cmocka_unit_test(test_print_defaults),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -425,7 +425,7 @@ static void test_state_roundtrip(void **state)
 
 	assert_non_null(e2);
 	wall_now += 3600 * SEC;
-	assert_int_equal(state_load(e2, path, NULL, err, sizeof(err)), 0);
+	assert_int_equal(state_load(e2, f->c, wall_now, path, NULL, NULL), 0);
 	engine_ban_state(e2, &bs2);
 	assert_int_equal(bs2.waiting, 2);
 	assert_true(bs2.since_usec == bs.since_usec);
@@ -443,7 +443,7 @@ static void test_state_roundtrip(void **state)
 	assert_int_equal(state_save(e2, path, NULL, err, sizeof(err)), 0);
 	engine_free(e2);
 	assert_non_null(e2 = engine_new(f->c, &o));
-	assert_int_equal(state_load(e2, path, NULL, err, sizeof(err)), 0);
+	assert_int_equal(state_load(e2, f->c, wall_now, path, NULL, NULL), 0);
 	engine_ban_state(e2, &bs2);
 	assert_int_equal(bs2.waiting, 0);
 	assert_string_equal(bs2.error, "");
