@@ -37,9 +37,9 @@ src=$(cd "$top_srcdir" && pwd)
 here=$src/tests/fuzz
 
 command -v "$CLANG" >/dev/null 2>&1 || { echo "SKIP: no $CLANG"; exit 77; }
-libs=$(pkg-config --libs libipset libnftnl libmnl libsystemd libcap-ng libpcre2-8 2>/dev/null) || {
+libs=$(pkg-config --libs libipset libnftnl libmnl libsystemd libcap-ng libpcre2-8 zlib 2>/dev/null) || {
 	echo "SKIP: pkg-config does not know the core's libraries"; exit 77; }
-cflags=$(pkg-config --cflags libipset libnftnl libmnl libsystemd libcap-ng libpcre2-8 2>/dev/null)
+cflags=$(pkg-config --cflags libipset libnftnl libmnl libsystemd libcap-ng libpcre2-8 zlib 2>/dev/null)
 
 # The core's sources: every src/*.c without a main().
 srcs=
