@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # demo.sh - build authfold and run it on a bundled recording of a real Postfix.
 #
 #   sudo ./demo.sh

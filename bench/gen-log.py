@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Make a large real-shaped log from a recording: gen-log.py IN OUT LINES
 
 Repeats the recorded Postfix log (tests/data/*.log) until OUT has at least

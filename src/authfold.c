@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * NAME
  *	authfold 8
@@ -333,7 +334,7 @@ out:
 	return status;
 }
 
-/* --- authfold journal (issue 5) ------------------------------------------ */
+/* --- authfold journal ------------------------------------------ */
 
 #define JR_CHECKPOINT_USEC	1000000	/* and at most this long */
 #define JR_IDLE_CHECKPOINT_USEC	250000	/* at the end of the journal, at most this often */
@@ -847,7 +848,7 @@ out:
 
 /* --- end authfold journal ------------------------------------------------ */
 
-/* --- authfold status and unban (issue 4) ---------------------------------- */
+/* --- authfold status and unban ---------------------------------- */
 
 static int cmd_status(int argc, char **argv)
 {

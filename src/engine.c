@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * NAME
  *	engine 3
@@ -441,7 +442,7 @@ static int strike(struct engine *e, const struct record *r, const struct fold_re
 
 static void explain(struct engine *e, const struct fold_result *res)
 {
-	char buf[512];		/* site rules (issue 6): rule names carry a file name */
+	char buf[512];		/* site rules: rule names carry a file name */
 	const char *what = res->action == FOLD_DROP ? "drop" : res->action == FOLD_KEEP ? "keep" : "pass";
 	int n = snprintf(buf, sizeof(buf), "# %s %s%s%s%s: ", what, res->rule,
 			 res->synthetic ? " +synthetic" : "", res->strike ? " +strike=" : "",

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #ifndef AUTHFOLD_EVENTLOG_H
 #define AUTHFOLD_EVENTLOG_H
 

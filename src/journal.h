@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #ifndef AUTHFOLD_JOURNAL_H
 #define AUTHFOLD_JOURNAL_H
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/deps.sh - install what authfold's build, demo and tests need on Debian 12.
 #
 #   tests/deps.sh [--build-only]

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/run-all.sh - set up and run every test of authfold on Debian 12, as root.
 #
 #   sudo tests/run-all.sh

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/valgrind.sh - integration tests with authfold and authfold-omprog
 # under valgrind memcheck. Slow (minutes): not in TESTS, run it by hand as
 # root from a configured and built tree (in-tree or VPATH), not a sanitizer

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # bench/bans/run.sh - latency from a log line entering the engine to the
 # address being a member of the kernel set, and bans per second. Not a test.
 #

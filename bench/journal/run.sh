@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Benchmark (not a test): authfold journal --once --directory over a journal of
 # >= 1,000,000 entries (the recorded Postfix log repeated with distinct pids
 # and times), against journalctl -o short-iso over the same journal with the

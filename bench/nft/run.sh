@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # bench/nft/run.sh - backend = nft beside backend = ipset: latency from a log
 # line entering the engine to the address being an element of the kernel set,
 # and bans per second, with and without a 20,000-element interval set in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * okprog - the do-nothing omprog program bench/omprog/run.sh measures
  * authfold-omprog against: it answers "OK" once at start and then once

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # bench/omprog/order.sh - does rsyslog hand the lines to the omprog program
 # in the order they came in? A private rsyslogd (imtcp on 127.0.0.1) with
 # the SHIPPED rsyslog.d/authfold.conf, whose program is replaced by a trivial

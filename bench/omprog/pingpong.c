@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * pingpong - rsyslog omprog's protocol on a bare pipe, for
  * bench/omprog/pipe.sh: starts PROG ARGS with pipes on its stdin and

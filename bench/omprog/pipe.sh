@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Benchmark: authfold-omprog against bench/omprog/okprog.c (answers OK, does
 # nothing else) on a bare pipe, without rsyslog: bench/omprog/pingpong.c
 # plays rsyslog's part (one line, wait for the reply, the next). RUNS runs

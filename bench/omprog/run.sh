@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Benchmark: a private rsyslogd fed the same large Postfix `smtpd -v` log over
 # TCP, with three actions in turn, each behind the same kind of action queue:
 #   omfile           rsyslog writing the lines to a file

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # bench/replay/run.sh - authfold replay against fail2ban-regex and sshg-parser.
 #
 #   bench/replay/run.sh [LINES]        (default 1000000; run as root or not)

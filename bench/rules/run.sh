@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # bench/rules/run.sh - replay throughput with 0, 10 and 100 site rules.
 #
 #   bench/rules/run.sh [LINES] [BEFORE]   (default 1000000 lines)

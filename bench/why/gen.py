@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """bench/why/gen.py - a year of summary log and events log for `authfold why`.
 
     gen.py DIR [SUMMARY_MIB]     (default 1024)

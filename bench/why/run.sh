@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # bench/why/run.sh - authfold why over a year of logs.
 #
 #   bench/why/run.sh [SUMMARY_MIB]      (default 1024; root or not)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/bans/drop.sh - end to end: authfold replay --ban of a hand-written
 # log (written by this script with timestamps of now: two AUTH probes of
 # 192.0.2.10, one each of 2001:db8::6 and 2001:db8::7) with bantime 6s (a busy machine must not outlast it), and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/bans/full.sh - a kernel set that refuses bans (it is full) never
 # stalls authfold-omprog, against the real kernel in a private network
 # namespace (tests/bans/lib.sh):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/bans/lib.sh - sourced by tests/bans/*.sh. Re-executes the test inside
 # a private network namespace (unshare -n), so that the host's ipsets and
 # firewall are never touched; skips (77) when not root, when unshare -n is

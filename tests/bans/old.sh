@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/bans/old.sh - replay --ban of old logs: the recording with every
 # timestamp moved so that it ends 3 days before now. bantime 1d: every ban is over on the wall
 # clock, so nothing reaches the kernel and each ban event says

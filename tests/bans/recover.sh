@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/bans/recover.sh - what goes wrong around a running authfold:
 # 1. an admin destroys authfold4 while authfold replay --ban reads a pipe:
 #    the next ban recreates the set and lands in it;

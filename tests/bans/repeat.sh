@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/bans/repeat.sh - repeat offenders. The log is hand-written by this
 # script (plain Postfix lines of AUTH probes, 'auth=0/1' without STARTTLS),
 # with timestamps relative to now: 192.0.2.40 is struck twice, banned, struck

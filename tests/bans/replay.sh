@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/bans/replay.sh - authfold replay --ban of the real recording with
 # backend = ipset, in a private network namespace: exactly the clients that
 # tests/data/clients.tsv says reach maxretry (2) are in authfold4/authfold6

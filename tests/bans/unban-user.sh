@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/bans/unban-user.sh - `authfold unban` by root reaches `authfold
 # journal` running the way the shipped unit runs it (DynamicUser=yes,
 # StateDirectory=authfold, AmbientCapabilities=CAP_NET_ADMIN), and the

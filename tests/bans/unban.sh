@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/bans/unban.sh - authfold status and authfold unban against a state
 # file written by a daemon run (tests/bans/bans_check feed of the real
 # recording, timestamps moved to end a minute ago so the bans are running):

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/deps/deps.sh - tests/deps.sh's install path, without touching the host:
 # stand-in apt-get, dpkg-query, debconf-set-selections and id come first on
 # PATH, and DEPS_POLICY_RC_D points the policy-rc.d into a temporary directory.

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""authfold end to end (issue 7): the SMTP clients and the checks of run.sh.
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""authfold end to end: the SMTP clients and the checks of run.sh.
 
     e2e.py drive DIR MODE     play the clients against the Postfix of run.sh
                               (inside its network namespace); live checks of

@@ -1,5 +1,6 @@
 #!/bin/bash
-# tests/e2e/run.sh - authfold end to end (issue 7): real Postfix 3.7, real
+# SPDX-License-Identifier: GPL-2.0-or-later
+# tests/e2e/run.sh - authfold end to end: real Postfix 3.7, real
 # rsyslogd with the SHIPPED rsyslog.d/authfold.conf, authfold-omprog with the
 # ipset backend, the README's iptables/ip6tables rules, and SMTP clients that
 # probe, guess passwords, forge log lines and deliver mail.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/fail2ban/filter.sh - fail2ban/filter.d/authfold.conf with fail2ban-regex
 # on the summaries authfold replay writes of the recordings (tests/data/):
 # - the failures (one per session: fail2ban-regex -o '<ip>') equal, address

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_common.h - what the three libFuzzer targets share: a fixed wall
  * clock, a ban backend that only records (and refuses one ban in three, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_files - libFuzzer target over the two files authfold reads that an
  * admin or an attacker may have written: the configuration (config_load())

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_omprog - libFuzzer target over authfold-omprog's stdin protocol.
  *

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/fuzz/run.sh - build the libFuzzer targets with clang
 # (-fsanitize=fuzzer,address,undefined) straight from src/*.c (and
 # plugin/omprog.c) and run each of them in turn:

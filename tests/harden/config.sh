@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/harden/config.sh - configurations a careless admin can give: each is
 # refused at once with exit 2 and the reason (FILE:LINE where there is a
 # line), before any output file is created; a program reading a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/harden/defaults.sh - `authfold defaults` and authfold.conf(5) cannot
 # drift apart: the same keys, the same defaults (where the man page does not
 # give a build-time path), and the printed file is a valid configuration

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/harden/lib.sh - sourced by tests/harden/*.sh. Gives
 #   $authfold $omprog   the built programs (FAIL when they are not built)
 #   $tmp                a temporary directory, removed at exit

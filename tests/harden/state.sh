@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/harden/state.sh - state files as hostile input.
 # 1. every field is checked against what authfold writes: records with a
 #    prefix it never writes (::/1, an IPv4 /8 or /24, host bits set), a

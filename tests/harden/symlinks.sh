@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/harden/symlinks.sh - what a local user can plant for a root daemon:
 # a symbolic link as summary_log or events_log in a mode-1777 directory, a
 # state_dir (or a file in it) that another user owns or can write, a link

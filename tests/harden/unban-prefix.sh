@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/harden/unban-prefix.sh - `authfold unban PREFIX` removes every kernel
 # entry inside the prefix, whether a state file knows it or not, and says
 # how many; entries outside stay. IPv4 (hash:ip: /32 entries) and IPv6

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/hostile/binary.sh - NUL bytes, invalid UTF-8, truncated and garbage
 # lines through `authfold replay`: no crash, exit 0, every line that is not
 # -v chatter comes out byte for byte, the events log stays valid JSON.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/hostile/connect-flood.sh - a million "connect from" lines with
 # distinct pids and no disconnect, max_sessions at its default (65536):
 # the session table evicts, memory stays bounded. Peak RSS is measured with

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/hostile/forged.sh - client-controlled text that imitates Postfix's
 # own lines (in EHLO, MAIL FROM, AUTH arguments, reject lines, other
 # programs' lines, another host's sessions): `authfold replay --ban` with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/hostile/lib.sh - sourced by tests/hostile/*.sh. Gives
 #   $authfold         $top_builddir/authfold (FAIL when it is not built)
 #   $tmp              a temporary directory, removed at exit

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/hostile/longline.sh - 1 MiB lines through `authfold replay`.
 #
 # A line that is not smtpd's (another program's, or not syslog at all) is

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/hostile/reorder.sh - lines of one session that arrive out of order
 # give one strike and one synthetic line, as in order.
 #

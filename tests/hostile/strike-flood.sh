@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/hostile/strike-flood.sh - a million distinct addresses striking
 # once each (a disconnect with auth=0/1 each, no connect needed): the
 # policy table stays at max_addresses (default 65536), nothing is banned

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/ipset/drop.sh - a ban made through the backend really drops traffic,
 # and only for its timeout. Inside a private network namespace (unshare -n):
 # lo up, 192.0.2.0/24, 2001:db8::/64 and 2001:db8:0:1::/64 routed locally,

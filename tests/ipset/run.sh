@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/ipset/run.sh - the ipset backend and the privilege drop against the
 # real kernel, inside a private network namespace (unshare -n): the host's
 # ipsets and firewall are never touched. Needs root; exit 77 (skip) when not

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # authfold journal --once over a journal built from a Postfix log gives the
 # same summary and the same strikes and bans as authfold replay of that log.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"

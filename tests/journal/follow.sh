@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Live follow: entries appended while authfold journal --directory runs reach
 # the summary within a second; SIGTERM ends it cleanly (exit 0, state saved);
 # a restart goes on after the saved cursor (no line twice).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Entries that claim SYSLOG_IDENTIFIER=postfix/smtpd from another program
 # (_COMM=logger, as `logger -t postfix/smtpd` gives) pass through the summary
 # and never strike; a MESSAGE with newlines cannot forge a summary line;

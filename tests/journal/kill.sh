@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # SIGKILL at random points, then resume: the summary and events end up exactly
 # those of one replay (no missing, no doubled line, every strike once), thanks
 # to the checkpoint {cursor, engine state, output sizes} and the cut back of

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Shared by tests/journal/*.sh: sourced, not run.
 # Needs root (journal files written by systemd-journal-remote are read back as
 # they would be on a system) and /lib/systemd/systemd-journal-remote; exits 77

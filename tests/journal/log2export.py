@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Convert syslog lines (rsyslog's RSYSLOG_FileFormat: RFC 3339 timestamp,
 host, tag[pid]: msg) into the journal export format that
 systemd-journal-remote reads, one entry per line, with the fields journald

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # sd_notify through a test NOTIFY_SOCKET (a python3 unix datagram socket):
 # READY=1 once, STATUS= with counters, WATCHDOG=1 every half of
 # WATCHDOG_USEC, STOPPING=1 on SIGTERM.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Resuming from the saved cursor: a journal written in parts, authfold journal
 # --once after each part, gives the summary and events of one replay; a run
 # with nothing new adds nothing; a vacuumed cursor goes on with the next

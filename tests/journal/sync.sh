@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A checkpoint records the outputs' sizes only once they are on disk: when
 # fdatasync(2) of the summary fails (an LD_PRELOAD shim built here makes it
 # return EIO, as a failing disk does), authfold journal says so, saves no

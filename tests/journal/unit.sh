@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # systemd/authfold.service: `systemd-analyze verify` accepts it, and the score
 # of `systemd-analyze security --offline=yes` is recorded (in the test log).
 # Skips (77) when systemd-analyze is missing or cannot run here.

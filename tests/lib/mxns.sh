@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/lib/mxns.sh - a private mail server for tests: sourced (bash) by
 # tests/fixtures/record.sh and tests/e2e/run.sh.
 #

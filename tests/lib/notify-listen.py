@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """tests/lib/notify-listen.py SOCKET FILE: a NOTIFY_SOCKET for sd_notify
 tests. Binds the unix datagram socket SOCKET and appends each message to
 FILE as one line (its newlines as '|'), flushed at once; exits after a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/nft/drop.sh - with backend = nft and no iptables rule at all, a ban
 # decided by authfold (replay --ban of two AUTH probes per client) really
 # drops TCP on the mail ports, only there, and only for bantime. Private

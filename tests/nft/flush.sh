@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/nft/flush.sh - an admin's `nft flush ruleset` (what Debian's
 # nftables.service does at reload) or `nft delete table` while
 # authfold-omprog runs with backend = nft: the daemon notices within a few

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/nft/interval.sh - a 20,000-element interval set in another table does
 # not slow bans: tests/bans/bans_check bench times 600 bans (from the line
 # entering the engine to the element being in banned4) with backend = nft,

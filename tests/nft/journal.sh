@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/nft/journal.sh - `authfold journal` (the systemd unit's daemon) with
 # backend = nft: it bans from journal entries (a journal directory written by
 # systemd-journal-remote), notices an admin's `nft flush ruleset` within a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/nft/lib.sh - sourced by tests/nft/*.sh. Re-executes the test inside a
 # private network namespace (unshare -n), so that the host's ruleset is never
 # touched; skips (77) when not root, when unshare -n is not possible, or when

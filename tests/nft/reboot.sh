@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/nft/reboot.sh - a reboot with backend = nft: authfold-omprog bans
 # two clients (an hour each, one IPv4, one IPv6 /64) and saves its state;
 # then a fresh network namespace (an empty ruleset, as after a boot) and the

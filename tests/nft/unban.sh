@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/nft/unban.sh - authfold status and authfold unban with backend = nft:
 # the KERNEL column and kernel_timeout, an element no state file knows
 # (kernel_only), unban without a daemon (the state file and the kernel), unban

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/nft/unit.sh - the nft backend call by call (tests/nft/nft_check),
 # cross-checked with the nft program, in a private network namespace:
 # the table, sets and chain it makes; idempotent reopening; adds, timeouts,

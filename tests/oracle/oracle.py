@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The plain-log oracle for authfold's fold, on recordings of a real Postfix.
 
     oracle.py AUTHFOLD DATA_DIR FORMAT        FORMAT: rfc3339 | traditional

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The plain-log oracle on the real Postfix recordings, both timestamp formats.
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Compare two replays of the same lines: compare.py A.summary A.events B.summary B.events
 
 Equal means: the summaries hold the same lines as multisets (kept lines and

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Reorder a log the way rsyslog's queues hand lines over after a backlog.
 
   reorder.py MODE SEED IN OUT

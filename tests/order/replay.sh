@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/order/replay.sh - the real recordings, reordered the way rsyslog's
 # queues hand lines over after a backlog (tests/order/reorder.py), replay as
 # they do in order (tests/order/compare.py --input): the kept lines as a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/pkg/conf.sh - etc/authfold.conf, the default configuration that the
 # package and `make install` ship, against authfold.conf(5) and authfold:
 # - every key that authfold.conf(5) documents with a default ("key [default]")

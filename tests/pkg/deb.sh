@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/pkg/deb.sh - the Debian package, built, checked, installed and purged
 # on this host:
 # - dpkg-buildpackage -us -uc -b from a copy of the source tree gives

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # rsyslog -> authfold-omprog with the snippet as shipped (confirmMessages on,
 # no transactions, RSYSLOG_FileFormat): the summary and the strikes equal
 # those of `authfold replay` of the same lines. Also checks that rsyslog

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # logrotate: the summary and the events log are renamed while lines flow,
 # rsyslogd gets SIGHUP and forwards it (hup.signal="HUP"); authfold-omprog
 # reopens both. The old files followed by the new ones equal the replay.

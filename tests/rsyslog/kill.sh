@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # authfold-omprog killed with SIGKILL several times while lines flow: rsyslog
 # restarts it and resends the unconfirmed line. No line of the summary may be
 # missing, at most one line is doubled per kill, and no strike is missing

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Shared part of the rsyslog integration tests (sourced, bash).
 #
 # Each test runs a PRIVATE rsyslogd: its own config, workDirectory and pid

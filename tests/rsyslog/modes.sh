@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The snippet's other settings give the same summary and strikes as
 # `authfold replay`: confirmMessages off (with --no-confirm), useTransactions
 # on (with confirmations on and off), and RSYSLOG_TraditionalFileFormat.

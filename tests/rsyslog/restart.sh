@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Graceful restarts in the middle of sessions: the feed is cut in four parts,
 # each cut 3 lines after a "connect from" (inside a session still open), and
 # rsyslogd is stopped and started again at every cut, which ends

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Send recorded syslog lines to a private rsyslogd's imtcp as syslog frames.
 
 Each input line, as rsyslog wrote it with RSYSLOG_FileFormat

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # rsyslog's queue spills and hands lines over out of order; the fold places
 # them by time. The shipped snippet (queue.size 100000: a smaller queue lost
 # lines to queue.timeoutEnqueue when tried), authfold-omprog stopped

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The summary cannot be written for a while (its file system is full: a
 # small tmpfs filled up), then can again. authfold-omprog answers ERROR,
 # rsyslog keeps the lines and resends; the resent line is not folded twice.

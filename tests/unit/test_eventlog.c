@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_eventlog - eventlog_parse() and eventlog_time(): lines of the events
  * log, cut, mangled or hostile, and the fields they give.

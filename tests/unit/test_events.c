@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_events - json_string(), events_strike(), events_ban(), events_unban().
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_fold - fold_line(): sequences of log lines and what becomes of each.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_output - output(3): the mapped journal (output_open_mapped()) and
  * the refusal of a symbolic link another user owns.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_policy - policy_strike(): strikes at explicit times and the verdicts.
  *

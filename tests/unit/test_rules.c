@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_rules - site rules (fold, keep, strike): the configuration they come
  * from, what they decide in fold_line(), and their limits.

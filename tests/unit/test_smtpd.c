@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_smtpd - smtpd_classify(): one message to kind, rule, client, flags.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * test_table - table(3): SipHash-2-4 against its published test vector,
  * hashing in pieces, and insert/lookup/remove on colliding buckets.

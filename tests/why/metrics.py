@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """tests/why/metrics.py - metrics_file (run by metrics.sh).
 
 The recording is folded by `authfold replay` (the report's counters), by

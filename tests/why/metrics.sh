@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/why/metrics.sh - metrics_file of both daemons: see metrics.py.
 : "${top_srcdir:=.}"
 : "${top_builddir:=.}"

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """tests/why/report.py - the replay report's hourly table and top offenders
 (run by report.sh).
 

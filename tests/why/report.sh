@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/why/report.sh - the report's hourly table and top offenders: see report.py.
 : "${top_srcdir:=.}"
 : "${top_builddir:=.}"

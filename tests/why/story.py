@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """tests/why/story.py - `authfold why` on the recordings (run by story.sh).
 
 For every client of tests/data/clients.tsv, after `authfold replay` of the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/why/story.sh - authfold why on the recordings: see story.py.
 : "${top_srcdir:=.}"
 : "${top_builddir:=.}"
