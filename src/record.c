@@ -7,7 +7,7 @@
  * SYNOPSIS
  *	#include "record.h"
  *
- *	int	record_parse(line, len, now_usec, ret_record)
+ *	void	record_parse(line, len, now_usec, ret_record)
  * DESCRIPTION
  *	record_parse() splits one log line (no newline, not necessarily
  *	NUL-terminated) into timestamp, host, tag, pid and message. The
@@ -30,7 +30,7 @@
  *	RECORD_OTHER whose only span is the line: it is passed through
  *	and decides nothing.
  * DIAGNOSTICS
- *	Always returns 0: an unparsable line is not an error.
+ *	None: an unparsable line is not an error, it is a RECORD_OTHER record.
  * BUGS
  *	Timestamp conversions are cached in static storage: one thread. The
  *	cache of a traditional timestamp is keyed on its text and on the
@@ -268,7 +268,7 @@ static void record_other(const char *line, size_t len, struct record *r)
 	r->trusted = true;
 }
 
-int record_parse(const char *line, size_t len, int64_t now_usec, struct record *ret_record)
+void record_parse(const char *line, size_t len, int64_t now_usec, struct record *ret_record)
 {
 	struct record r;
 	size_t i, tslen;
@@ -324,9 +324,8 @@ int record_parse(const char *line, size_t len, int64_t now_usec, struct record *
 	r.prefix_len = i;
 	r.msg = (struct span) {line + i, len - i};
 	*ret_record = r;
-	return 0;
+	return;
 
 other:
 	record_other(line, len, ret_record);
-	return 0;
 }

@@ -35,7 +35,7 @@ struct record {
 
 #define RECORD_YEAR_FROM_NOW	0
 
-int record_parse(const char *line, size_t len, int64_t now_usec, struct record *ret_record);
+void record_parse(const char *line, size_t len, int64_t now_usec, struct record *ret_record);
 bool span_eq(struct span s, const char *lit);
 bool span_eq_span(struct span a, struct span b);
 bool span_startswith(struct span s, const char *lit);

@@ -7,7 +7,7 @@
  * SYNOPSIS
  *	#include "smtpd.h"
  *
- *	int	smtpd_classify(msg, ret_line)
+ *	void	smtpd_classify(msg, ret_line)
  *	int	smtpd_parse_client(p, len, ret_client, ret_addr)
  * DESCRIPTION
  *	smtpd_classify() decides what one message of a Postfix smtpd process
@@ -30,7 +30,7 @@
  *	or "unknown"; ADDR must pass inet_pton(3). It returns the token's
  *	length, or -EINVAL.
  * DIAGNOSTICS
- *	smtpd_classify() always succeeds (returns 0).
+ *	smtpd_classify() always classifies: every message is some kind.
  * SECURITY
  *	Clients control text in many smtpd lines (EHLO names, addresses,
  *	AUTH arguments, unknown commands). Only tokens at positions that
@@ -280,7 +280,7 @@ static bool keep_message(struct span s, struct smtpd_line *l)
 	return false;
 }
 
-int smtpd_classify(struct span msg, struct smtpd_line *ret_line)
+void smtpd_classify(struct span msg, struct smtpd_line *ret_line)
 {
 	struct smtpd_line l;
 	size_t n;
@@ -350,5 +350,4 @@ int smtpd_classify(struct span msg, struct smtpd_line *ret_line)
 	if (l.kind == SMTPD_KEEP || l.kind == SMTPD_CHATTER)
 		l.client = (struct span) {NULL, 0};
 	*ret_line = l;
-	return 0;
 }

@@ -29,7 +29,7 @@ struct smtpd_line {
 	bool helo;			/* DISCONNECT: the statistics name ehlo or helo */
 };
 
-int smtpd_classify(struct span msg, struct smtpd_line *ret_line);
+void smtpd_classify(struct span msg, struct smtpd_line *ret_line);
 const char *smtpd_kind_name(enum smtpd_kind kind);
 int smtpd_parse_client(const char *p, size_t len, struct span *ret_client, struct addr *ret_addr);
 

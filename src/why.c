@@ -589,7 +589,7 @@ static void session_evidence(struct key *k, const struct record *rec)
 	if (m.len > 9 + sl && memcmp(m.p + m.len - sl, SYNTHETIC_SUFFIX, sl) == 0 &&
 	    smtpd_parse_client(m.p + 9, m.len - 9 - sl, &client, &a) > 0 && client.len == m.len - 9 - sl)
 		evidence_set(&k->noauth, rec->usec, client);
-	if (smtpd_classify(m, &l) == 0 && l.kind == SMTPD_SASL_FAIL)
+	if ((smtpd_classify(m, &l), l.kind == SMTPD_SASL_FAIL))
 		evidence_set(&k->saslfail, rec->usec, l.client);
 }
 

@@ -36,7 +36,7 @@ static void check(const struct row *rows, size_t n)
 		struct smtpd_line l;
 
 		print_message("msg: %s\n", t->msg);
-		assert_int_equal(smtpd_classify((struct span) {t->msg, strlen(t->msg)}, &l), 0);
+		smtpd_classify((struct span) {t->msg, strlen(t->msg)}, &l);
 		assert_string_equal(smtpd_kind_name(l.kind), smtpd_kind_name(t->kind));
 		if (t->rule)
 			assert_string_equal(l.rule, t->rule);
