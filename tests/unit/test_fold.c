@@ -624,6 +624,33 @@ static void test_clock_step(void **state)
 	teardown(x);
 }
 
+/* A restarted host's processes reuse pids, later in time: no conflict,
+   and a late line of the old process's session still counts for it. */
+static void test_pid_reuse(void **state)
+{
+	(void) state;
+	static const struct row rows[] = {
+		{P("10:00", 11) "connect from unknown[192.0.2.11]", "keep"},
+		{P("10:01", 11) "< unknown[192.0.2.11]: AUTH LOGIN", "drop"},
+		{P("10:03", 11) "disconnect from unknown[192.0.2.11] ehlo=1 auth=0/1 commands=1/2", "keep"},
+		/* the host restarted: a new smtpd with the same pid */
+		{P("10:20", 11) "connect from unknown[192.0.2.11]", "keep"},
+		{P("10:21", 11) "< unknown[192.0.2.11]: AUTH PLAIN", "drop"},
+		{P("10:21", 11) "> unknown[192.0.2.11]: 503 5.5.1 Error: authentication not enabled",
+		 "drop +synthetic +strike=noauth:192.0.2.11:unknown[192.0.2.11]"},
+		/* the old session's reply, late: its own session, its own strike */
+		{P("10:02", 11) "> unknown[192.0.2.11]: 503 5.5.1 Error: authentication not enabled",
+		 "drop +synthetic +strike=noauth:192.0.2.11:unknown[192.0.2.11]"},
+		{P("10:22", 11) "disconnect from unknown[192.0.2.11] ehlo=1 auth=0/1 commands=1/2", "keep"},
+	};
+	struct fixture *x = setup(NULL);
+
+	RUN(x->f, rows);
+	assert_int_equal(fold_counters(x->f)->strikes[REASON_NOAUTH], 2);
+	assert_int_equal(session_counters(fold_sessions(x->f))->clock_steps, 0);
+	teardown(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -640,6 +667,7 @@ int main(void)
 		cmocka_unit_test(test_reorder),
 		cmocka_unit_test(test_same_client),
 		cmocka_unit_test(test_clock_step),
+		cmocka_unit_test(test_pid_reuse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
