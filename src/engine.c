@@ -509,7 +509,8 @@ static int judge(struct engine *e, const struct record *r, bool complete)
 {
 	struct fold_result res;
 	struct output *sum = e->o.summary;
-	uint64_t opened = e->o.tally ? session_counters(fold_sessions(e->fold))->opened : 0;
+	const struct session_counters *sc = session_counters(fold_sessions(e->fold));
+	uint64_t opened = e->o.tally ? sc->opened + sc->adopted : 0;
 	int ret, werr = 0;
 
 	e->error[0] = 0;	/* engine_error() tells about this line */
@@ -519,7 +520,7 @@ static int judge(struct engine *e, const struct record *r, bool complete)
 	if (e->o.tally) {
 		int64_t when = r->usec >= 0 ? r->usec : wall_usec(e);
 
-		report_tally_sessions(e->o.tally, when, session_counters(fold_sessions(e->fold))->opened - opened);
+		report_tally_sessions(e->o.tally, when, sc->opened + sc->adopted - opened);
 		if (res.strike)
 			report_tally_strike(e->o.tally, when, res.reason, &res.addr);
 	}

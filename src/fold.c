@@ -602,9 +602,8 @@ static int on_connect(struct fold *f, struct session_proc *p, const struct smtpd
 		break;
 	}
 	if (nearest && nearest->connect_usec < 0 && session_client_is(nearest, l->client)) {
-		nearest->connect_usec = t;
+		nearest->connect_usec = t;	/* counted when it was adopted */
 		session_seen(f->sessions, nearest, t);
-		session_counters(f->sessions)->opened++;
 		return 0;
 	}
 	/* A connect inside an ended session of the same client: that session

@@ -133,7 +133,7 @@ int metrics_format(struct engine *e, const struct config *c, const struct metric
 		f->synthetic);
 	counter(&b, d, "authfold_lines_overlong_total", "Lines longer than the line limit (judged by their head).",
 		ec->overlong);
-	counter(&b, d, "authfold_sessions_opened_total", "SMTP sessions opened.", s->opened);
+	counter(&b, d, "authfold_sessions_opened_total", "SMTP sessions seen (from their connect or a later line).", s->opened + s->adopted);
 	counter(&b, d, "authfold_sessions_evicted_total", "Sessions dropped because the table was full.", s->evicted);
 	head(&b, "authfold_sessions_open", "gauge", "SMTP sessions open now.");
 	add(&b, "authfold_sessions_open{daemon=\"%s\"} %zu\n", d, session_count(st));

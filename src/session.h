@@ -69,8 +69,8 @@ struct session_proc {
 };
 
 struct session_counters {
-	uint64_t opened;		/* sessions seen from their connect */
-	uint64_t adopted;		/* sessions first seen from a later line */
+	uint64_t opened;		/* sessions first seen from their connect */
+	uint64_t adopted;		/* sessions first seen from a later line (their connect may come) */
 	uint64_t disconnected;		/* disconnect lines placed in a session */
 	uint64_t replaced;		/* open when the process's next session began */
 	uint64_t expired;		/* open sessions idle past session_idle */

@@ -19,9 +19,9 @@ import threading
 import time
 
 def opened_from_connect(text):
-    """Sessions seen from their connect: "Sessions: N seen (M before or without their connect)"."""
+    """Sessions seen, from their connect or a later line: "Sessions: N seen (M before or without their connect)"."""
     m = re.search(r"^Sessions: (\d+) seen \((\d+) before or without their connect\)", text, re.M)
-    return int(m.group(1)) - int(m.group(2))
+    return int(m.group(1))
 
 
 SRC = os.environ.get("top_srcdir", ".")
