@@ -18,10 +18,12 @@
 #include "backend.h"
 #include "bans.h"
 #include "config.h"
+#include "enforce.h"
 #include "engine.h"
 #include "journal.h"
 #include "linereader.h"
 #include "privs.h"
+#include "publish.h"
 #include "report.h"
 #include "state.h"
 #include "status.h"
@@ -301,6 +303,8 @@ struct jr {
 	uint64_t last_bans;		/* jr_now() of the last idle jr_bans() */
 	struct backend *backend;
 	int lock_fd;			/* bans_lock(): one daemon per state_dir */
+	struct publish *publish;	/* publish = syslog; NULL: none */
+	bool publish_failing;
 };
 
 /* Unban requests (authfold unban), and at start the bans a reboot lost. */
@@ -312,6 +316,16 @@ static void jr_bans(struct jr *s, bool start)
 		s->dirty++;	/* saved at the next checkpoint */
 	if (msg[0])
 		fprintf(stderr, "authfold: journal: %s\n", msg);
+	if (s->publish) {	/* decisions rsyslog could not take yet */
+		if (publish_flush(s->publish, msg, sizeof(msg)) < 0) {
+			if (!s->publish_failing)
+				fprintf(stderr, "authfold: journal: %s; %zu waiting\n", msg, publish_pending(s->publish));
+			s->publish_failing = true;
+		} else if (s->publish_failing) {
+			fprintf(stderr, "authfold: journal: decisions published again\n");
+			s->publish_failing = false;
+		}
+	}
 }
 
 static uint64_t jr_now(void)
@@ -553,7 +567,14 @@ static int cmd_journal(int argc, char **argv)
 		goto out;
 	}
 
-	struct engine_options eo = {.summary = s.summary, .events = s.events, .backend = &backend.ops};
+	if ((r = publish_new(c, &s.publish)) < 0) {
+		fprintf(stderr, "authfold: journal: publish = syslog: %s\n",
+			r == -EINVAL ? "the host name is not usable as by=; set publish_host" : strerror(-r));
+		goto out;
+	}
+
+	struct engine_options eo = {.summary = s.summary, .events = s.events, .backend = &backend.ops,
+				    .on_ban = s.publish ? publish_on_ban : NULL, .on_ban_data = s.publish};
 
 	if ((s.e = engine_new(c, &eo)) == NULL) {
 		fprintf(stderr, "authfold: out of memory\n");
@@ -701,6 +722,7 @@ static int cmd_journal(int argc, char **argv)
 	else
 		fprintf(stderr, "authfold: journal: %s after %" PRIu64 " entries\n", status ? "failed" : "stopped", n);
 out:
+	publish_free(s.publish);
 	journal_free(s.j);
 	engine_free(s.e);
 	output_free(s.summary);
@@ -747,6 +769,8 @@ static int cmd_status(int argc, char **argv)
 	so.now_usec = (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 	if ((r = status_write(stdout, c, &so)) < 0)
 		fprintf(stderr, "authfold: status: %s\n", strerror(-r));
+	else if (!so.json && (r = enforce_status_write(stdout, c, so.now_usec / 1000000)) < 0)
+		fprintf(stderr, "authfold: status: central decisions: %s\n", strerror(-r));
 	config_free(c);
 	return r < 0 ? 1 : 0;
 }
@@ -828,6 +852,19 @@ static int cmd_unban(int argc, char **argv)
 		status = 0;
 	} else {
 		fprintf(stderr, "authfold: unban: cannot lock '%s/%s': %s\n", c->state_dir, BANS_LOCK_FILE, strerror(-r));
+	}
+	if (status == 0 && c->publish != PUBLISH_NONE) {	/* every MX, through rsyslog */
+		struct publish *p = NULL;
+
+		snprintf(err, sizeof(err), "out of memory");
+		if ((r = publish_new(c, &p)) < 0 || (r = publish_unban(p, &t, (int64_t) time(NULL), err, sizeof(err))) < 0) {
+			fprintf(stderr, "authfold: unban %s: not published: %s\n", name,
+				r == -EINVAL ? "the host name is not usable as by=; set publish_host" : err);
+			status = 1;
+		} else {
+			fprintf(stderr, "authfold: unban %s: published: %s\n", name, publish_last(p));
+		}
+		publish_free(p);
 	}
 out:
 	bans_unlock(lock);

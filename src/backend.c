@@ -9,6 +9,7 @@
  *	int	backend_open(c, ret_backend, err, errlen)
  *	int	backend_del(b, net, prefix, err, errlen)
  *	int	backend_test(b, net, prefix, err, errlen)
+ *	int	backend_timeout(b, net, prefix, ret_seconds, err, errlen)
  *	void	backend_close(b)
  * DESCRIPTION
  *	backend_open() sets up what `backend` in the configuration names and
@@ -24,6 +25,8 @@
  *	backend_del() and backend_test() (for bans(3): restore after a
  *	reboot, unban) are ipset_backend_del() and ipset_backend_test() for
  *	ipset; for none, a removal succeeds and a test says "not there".
+ *	backend_timeout() (authfold-enforce: extend, never shorten) is
+ *	ipset_backend_timeout(); for none, -ENOENT.
  * DIAGNOSTICS
  *	backend_open() returns 0, or -errno with libipset's message in err
  *	(no CAP_NET_ADMIN, a set of another type under the same name).
@@ -81,6 +84,12 @@ int backend_del(struct backend *b, const struct addr *net, unsigned prefix, char
 int backend_test(struct backend *b, const struct addr *net, unsigned prefix, char *err, size_t errlen)
 {
 	return b->ipset ? ipset_backend_test(b->ipset, net, prefix, err, errlen) : 0;
+}
+
+int backend_timeout(struct backend *b, const struct addr *net, unsigned prefix, unsigned *ret_seconds,
+		    char *err, size_t errlen)
+{
+	return b->ipset ? ipset_backend_timeout(b->ipset, net, prefix, ret_seconds, err, errlen) : -ENOENT;
 }
 
 void backend_close(struct backend *b)

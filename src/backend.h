@@ -19,6 +19,10 @@ int backend_open(const struct config *c, struct backend *ret_backend, char *err,
    backend = none: 0 for both. */
 int backend_del(struct backend *b, const struct addr *net, unsigned prefix, char *err, size_t errlen);
 int backend_test(struct backend *b, const struct addr *net, unsigned prefix, char *err, size_t errlen);
+/* The entry's remaining seconds (0: no timeout); -ENOENT when absent.
+   backend = none: -ENOENT. */
+int backend_timeout(struct backend *b, const struct addr *net, unsigned prefix, unsigned *ret_seconds,
+		    char *err, size_t errlen);
 void backend_close(struct backend *b);	/* accepts a zeroed or closed backend */
 
 #endif

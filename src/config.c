@@ -36,6 +36,7 @@
 
 #include "config.h"
 
+#include "decision.h"
 #include "rules.h"
 
 #include <errno.h>
@@ -43,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 /* --- site rules (issue 6) ----------------------------------------------
    Reason names live in one table per process, not per configuration, so
@@ -271,6 +273,9 @@ struct config *config_new(void)
 	c->journal_checkpoint_entries = 10000;
 	c->journal_poll_ms = 50;
 	/* --- end journal source --- */
+	if (set_string(&c->publish_socket, "/dev/log") < 0 || set_string(&c->publish_tag, "authfold") < 0)
+		goto fail;
+	c->publish_facility = LOG_AUTHPRIV;
 	if (each_word("127.0.0.0/8 ::1", add_ignoreip, c, err, sizeof(err)) < 0 ||
 	    each_word("postfix/smtpd postfix/*/smtpd postfix-*/smtpd", add_tag, c, err, sizeof(err)) < 0)
 		goto fail;
@@ -296,6 +301,11 @@ void config_free(struct config *c)
 	for (size_t i = 0; i < c->n_journal_trusted_comm; i++)
 		free(c->journal_trusted_comm[i]);
 	/* --- end journal source --- */
+	free(c->publish_socket);
+	free(c->publish_tag);
+	free(c->publish_host);
+	for (size_t i = 0; i < c->n_enforce_from; i++)
+		free(c->enforce_from[i]);
 	free(c);
 }
 
@@ -448,6 +458,81 @@ static int set_duration(int64_t *slot, const char *key, const char *value, int64
 	return 0;
 }
 
+/* --- decisions ------------------------------------------------------- */
+static const struct {
+	const char *name;
+	int facility;
+} facilities[] = {
+	{"kern", LOG_KERN}, {"user", LOG_USER}, {"mail", LOG_MAIL}, {"daemon", LOG_DAEMON},
+	{"auth", LOG_AUTH}, {"syslog", LOG_SYSLOG}, {"authpriv", LOG_AUTHPRIV}, {"local0", LOG_LOCAL0},
+	{"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4},
+	{"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
+};
+
+static int add_from(struct config *c, const char *w, char *err, size_t errlen)
+{
+	if (c->n_enforce_from >= CONFIG_MAX_LIST) {
+		snprintf(err, errlen, "more than %d hosts", CONFIG_MAX_LIST);
+		return -EINVAL;
+	}
+	if (!decision_by_ok(w, strlen(w))) {
+		snprintf(err, errlen, "not a host name (1..253 of A-Z a-z 0-9 . _ -): '%s'", w);
+		return -EINVAL;
+	}
+	if ((c->enforce_from[c->n_enforce_from] = strdup(w)) == NULL)
+		return -ENOMEM;
+	c->n_enforce_from++;
+	return 0;
+}
+
+static int set_decisions(struct config *c, const char *key, const char *value, char *err, size_t errlen)
+{
+	char why[256];
+	size_t len = strlen(value);
+	int r;
+
+	if (strcmp(key, "publish") == 0) {
+		if (strcmp(value, "none") == 0)
+			c->publish = PUBLISH_NONE;
+		else if (strcmp(value, "syslog") == 0)
+			c->publish = PUBLISH_SYSLOG;
+		else
+			return bad(err, errlen, key, "expected none or syslog, not", value);
+		return 0;
+	}
+	if (strcmp(key, "publish_socket") == 0) {
+		if (value[0] != '/' || len > 107)
+			return bad(err, errlen, key, "not an absolute path of at most 107 bytes:", value);
+		return set_string(&c->publish_socket, value);
+	}
+	if (strcmp(key, "publish_tag") == 0) {
+		if (len == 0 || len > 32 || strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != len)
+			return bad(err, errlen, key, "not a tag (1..32 of A-Z a-z 0-9 _ - .):", value);
+		return set_string(&c->publish_tag, value);
+	}
+	if (strcmp(key, "publish_facility") == 0) {
+		for (size_t i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
+			if (strcmp(value, facilities[i].name) == 0) {
+				c->publish_facility = facilities[i].facility;
+				return 0;
+			}
+		return bad(err, errlen, key, "not a syslog facility (auth, authpriv, daemon, mail, local0..local7, ...):", value);
+	}
+	if (strcmp(key, "publish_host") == 0) {
+		if (!decision_by_ok(value, len))
+			return bad(err, errlen, key, "not a host name (1..253 of A-Z a-z 0-9 . _ -):", value);
+		return set_string(&c->publish_host, value);
+	}
+	/* enforce_from */
+	for (size_t i = 0; i < c->n_enforce_from; i++)
+		free(c->enforce_from[i]);
+	c->n_enforce_from = 0;
+	if ((r = each_word(value, add_from, c, why, sizeof(why))) < 0)
+		snprintf(err, errlen, "key '%s': %s", key, why);
+	return r;
+}
+/* --- end decisions --- */
+
 int config_set(struct config *c, const char *key, const char *value, char *err, size_t errlen)
 {
 	unsigned long long n;
@@ -565,6 +650,9 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
 						  strcmp(key + 8, "checkpoint_entries") == 0 || strcmp(key + 8, "poll_ms") == 0))
 		return set_journal(c, key, value, err, errlen);
 	/* --- end journal source --- */
+	if (strcmp(key, "publish") == 0 || strcmp(key, "publish_socket") == 0 || strcmp(key, "publish_tag") == 0 ||
+	    strcmp(key, "publish_facility") == 0 || strcmp(key, "publish_host") == 0 || strcmp(key, "enforce_from") == 0)
+		return set_decisions(c, key, value, err, errlen);
 	snprintf(err, errlen, "unknown key '%s'", key);
 	return -EINVAL;
 }

@@ -30,6 +30,9 @@
  *	bans that overlap a network, so that an unban (bans(3)) is not
  *	undone by the next retry.
  *
+ *	engine_options.on_ban, when set, hears of every ban decided (not of
+ *	restores, retries or quiet lines): the daemons publish it there.
+ *
  *	With a WAL output, every line that changes the state (connect,
  *	disconnect, -v trace, SASL failure) is copied there before the
  *	summary is flushed, so a program killed between two checkpoints can
@@ -237,6 +240,11 @@ static int strike(struct engine *e, const struct record *r, const struct fold_re
 			applied = (d.until_usec - wall_usec(e) + 999999) / 1000000;
 		else
 			applied = 0;
+	}
+	if (e->o.on_ban) {
+		struct engine_decided ed = {d.net, d.prefix, d.until_usec, res->reason};
+
+		e->o.on_ban(e->o.on_ban_data, &ed);
 	}
 	if (e->o.events) {
 		const char *set = e->o.backend ? (d.net.family == AF_INET ? e->o.backend->set4 : e->o.backend->set6) : NULL;
