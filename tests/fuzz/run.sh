@@ -6,6 +6,7 @@
 #   fuzz_line     the line path (authfold replay)
 #   fuzz_journal  journal fields -> record -> engine (authfold journal)
 #   fuzz_omprog   omprog's stdin protocol (authfold-omprog)
+#   fuzz_decision decision lines (authfold-enforce): parser, format, enforce table
 #
 # FUZZ_SECONDS (default 30) is the TOTAL time: each of the n targets run
 # gets FUZZ_SECONDS/n (at least 1 s), so `make check` stays short. Set
@@ -20,7 +21,7 @@ set -u
 : "${top_srcdir:=.}"
 : "${top_builddir:=.}"
 : "${FUZZ_SECONDS:=30}"
-: "${FUZZ_TARGETS:=fuzz_line fuzz_journal fuzz_omprog}"
+: "${FUZZ_TARGETS:=fuzz_line fuzz_journal fuzz_omprog fuzz_decision}"
 : "${FUZZ_JOBS:=1}"
 : "${CLANG:=clang}"
 
@@ -139,6 +140,8 @@ seeds() {
 		done
 		rm -rf "$2.lines"
 		cp "$here"/seeds-omprog/* "$2"/ 2>/dev/null ;;
+	fuzz_decision)
+		cp "$here"/seeds-decision/* "$2"/ 2>/dev/null ;;
 	esac
 }
 
@@ -165,6 +168,7 @@ for t in $FUZZ_TARGETS; do
 	case $t in
 	fuzz_journal) cat "$here/journal.dict" >>"$dict" ;;
 	fuzz_omprog) cat "$here/omprog.dict" >>"$dict" ;;
+	fuzz_decision) cat "$here/decision.dict" >"$dict" ;;
 	esac
 	echo "$t: fuzzing for ${FUZZ_TARGET_SECONDS}s ($FUZZ_JOBS job(s)), seeds: $(ls "$seedd" | wc -l) files"
 	# In $work: with -jobs, libFuzzer writes fuzz-N.log into the current directory.
