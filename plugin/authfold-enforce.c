@@ -5,6 +5,7 @@
  *	the program rsyslog's omprog runs on an MX: apply the central host's decisions
  * SYNOPSIS
  *	authfold-enforce [-c CONF] [--confirm | --no-confirm]
+ *	authfold-enforce [-c CONF] --restore
  *	authfold-enforce --help | --version
  * DESCRIPTION
  *	See authfold-enforce(8). rsyslog starts this program from the
@@ -24,6 +25,11 @@
  *	retried, the counters saved (enforce.status). At start the log is
  *	replayed and the running bans put back into the kernel (after a
  *	reboot). EOF, SIGTERM, SIGINT: counters saved, exit 0.
+ *
+ *	--restore does only the start: the log is read and compacted, the
+ *	running bans put back into the kernel, and the program ends (exit 1
+ *	when a ban could not be restored). rsyslog starts the program only
+ *	when a message arrives; run this at boot, after the firewall.
  * DIAGNOSTICS
  *	On stderr, prefixed "authfold-enforce: " (rsyslog's omprog output=
  *	file): each refused decision with the reason (at most
@@ -64,6 +70,7 @@
 
 static const char usage_text[] =
 	"Usage: authfold-enforce [-c CONF] [--confirm | --no-confirm]\n"
+	"       authfold-enforce [-c CONF] --restore\n"
 	"\n"
 	"The program rsyslog's omprog action runs on an MX: reads ban and unban\n"
 	"decisions of the central authfold on stdin (one per line), applies them to\n"
@@ -73,6 +80,8 @@ static const char usage_text[] =
 	"                      a missing default file means built-in defaults)\n"
 	"      --confirm       answer OK / ERROR per line (confirmMessages=\"on\"; default)\n"
 	"      --no-confirm    write nothing to stdout (confirmMessages=\"off\")\n"
+	"      --restore       put the running bans back into the kernel and exit\n"
+	"                      (at boot: rsyslog starts the program only for a message)\n"
 	"  -h, --help          this text\n"
 	"  -V, --version       the version\n"
 	"\n"
@@ -289,7 +298,8 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'}, {"confirm", no_argument, NULL, 'C'},
-		{"no-confirm", no_argument, NULL, 'N'}, {"help", no_argument, NULL, 'h'},
+		{"no-confirm", no_argument, NULL, 'N'}, {"restore", no_argument, NULL, 'R'},
+		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0},
 	};
 	struct enforcer en = {.confirm = true};
@@ -298,12 +308,14 @@ int main(int argc, char **argv)
 	struct backend backend = {0};
 	char err[1024] = "";
 	int opt, r, status = 1;
+	bool restore_only = false;
 
 	while ((opt = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': conf_path = optarg; break;
 		case 'C': en.confirm = true; break;
 		case 'N': en.confirm = false; break;
+		case 'R': restore_only = true; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		case 'V': printf("authfold-enforce %s\n", PACKAGE_VERSION); return 0;
 		default: fputs("Try 'authfold-enforce --help'.\n", stderr); return EXIT_USAGE;
@@ -349,6 +361,10 @@ int main(int argc, char **argv)
 		say("cannot restore every ban: %s (retried every second)", err[0] ? err : strerror(-r));
 	else if (r > 0)
 		say("%d running ban%s from '%s/%s' in the kernel", r, r == 1 ? "" : "s", c->state_dir, ENFORCE_LOG_NAME);
+	if (restore_only) {
+		status = r < 0 ? 1 : 0;
+		goto out;
+	}
 	en.last_tick = mono_ms();
 	en.burst_start = mono_ms();
 	if (run(&en) < 0)

@@ -7,7 +7,7 @@ set -euo pipefail
 
 pkgs="build-essential autoconf automake pkg-config libsystemd-dev libpcre2-dev
 libipset-dev libcap-ng-dev libcmocka-dev clang python3 time iproute2 ipset iptables
-rsyslog systemd-journal-remote postfix sasl2-bin libsasl2-modules ssl-cert swaks
+rsyslog rsyslog-relp systemd-journal-remote postfix sasl2-bin libsasl2-modules ssl-cert swaks
 fail2ban sshguard"
 [ "${1:-}" = "--build-only" ] && pkgs="build-essential autoconf automake pkg-config
 libsystemd-dev libpcre2-dev libipset-dev libcap-ng-dev libcmocka-dev python3"
