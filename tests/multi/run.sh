@@ -78,10 +78,10 @@ snippet() {
         -e 's|target="central.example.org"|target="203.0.113.1"|' \
         -e 's|target="mx1.example.org"|target="203.0.113.11"|' \
         -e 's|target="mx2.example.org"|target="203.0.113.12"|' \
-        -e "s|port=\"2514\"|port=\"2514\"|" "$src" >"$dst"
+        -e "s|tls.tlslib=\"openssl\"|tls.tlslib=\"${MULTI_TLSLIB:-openssl}\"|" "$src" >"$dst"
     if diff "$src" "$dst" | grep '^[<>]' |
         grep -v -e '/etc/authfold/' -e '/run/authfold' -e '/usr/sbin/authfold' -e '/var/log/' \
-                -e "$dir/" -e "$top_builddir/" -e 'target=' >&2; then
+                -e "$dir/" -e "$top_builddir/" -e 'target=' -e 'tls.tlslib=' >&2; then
         die "$dst differs from $src in more than paths and peers"
     fi
 }
@@ -215,9 +215,15 @@ cd "$T" || die "cd"
 ip netns add "$NSC" || skip "ip netns add is not possible here"
 ip netns exec "$NSC" ip link set lo up
 ip netns exec "$NSC" ip link add br0 type bridge || skip "no bridge support"
+# A fixed MAC: a bridge takes the lowest of its ports' otherwise, so a
+# rebooted MX would change the central host's MAC under the other MX's ARP
+# cache (its RELP session then stalls for a minute, resending into nothing).
+ip netns exec "$NSC" ip link set br0 address 02:00:cb:00:71:01
 ip netns exec "$NSC" ip addr add 203.0.113.1/24 dev br0
 ip netns exec "$NSC" ip link set br0 up
 ns_of() { [ "$1" = 1 ] && echo "$NS1" || echo "$NS2"; }
+# A rebooted MX keeps its MAC address, as a real one does: otherwise the
+# central host's ARP cache sends to the old one for a minute.
 mx_ns() {	# N: a fresh namespace for mxN, linked to the bridge
     local n=$1 ns
     ns=$(ns_of "$n")
@@ -228,6 +234,7 @@ mx_ns() {	# N: a fresh namespace for mxN, linked to the bridge
     ip netns exec "$NSC" ip link set "af$$c$n" master br0 up &&
     ip netns exec "$ns" ip link set lo up &&
     ip netns exec "$ns" ip link set "af$$m$n" name eth0 &&
+    ip netns exec "$ns" ip link set eth0 address "02:00:cb:00:71:1$n" &&
     ip netns exec "$ns" ip addr add "203.0.113.1$n/24" dev eth0 &&
     ip netns exec "$ns" ip link set eth0 up &&
     ip netns exec "$ns" ip route add local 192.0.2.0/24 dev lo &&
@@ -341,6 +348,32 @@ done
 grep -q '"event":"ban","addr":"192.0.2.66"' "$C/out/events.log" || die "the central events log has no ban"
 say "ok: the bot (one probe per MX) is dropped on both MX, the honest client is not"
 
+# --- figures (optional): latency, while nothing has been restarted yet -----------------
+if [ "${MULTI_BENCH_BOTS:-0}" -gt 0 ]; then
+    rm -f "$T/poll.stop"
+    ip netns exec "$NS2" python3 "$PY" poll authfold4 "$T/poll.stop" "$T/poll.out" &
+    POLLPID=$!
+    sleep 0.5
+    addrs=
+    for ((i = 1; i <= MULTI_BENCH_BOTS; i++)); do
+        a=192.0.2.$((100 + i))
+        addrs="$addrs $a"
+        ip netns exec "$NS2" python3 "$PY" probe "$a" 203.0.113.12 >/dev/null || die "bench bot $a on mx2"
+        ip netns exec "$NS1" python3 "$PY" probe "$a" 203.0.113.11 >/dev/null || die "bench bot $a on mx1"
+        for ((k = 0; k < 100; k++)); do grep -q "^$a " "$T/poll.out" 2>/dev/null && break; sleep 0.02; done
+    done
+    sleep 1
+    touch "$T/poll.stop"; wait "$POLLPID"; POLLPID=
+    # shellcheck disable=SC2086
+    python3 "$PY" latency "$(cat "$T/mx1/boot")/out/all.log" "$T/poll.out" $addrs >"$T/latency.txt"
+    sort -k2 -n "$T/latency.txt" | awk '$2 != "missing" { v[n++] = $2 } END {
+        if (n == 0) { print "multi: latency: no sample"; exit }
+        p99 = int(0.99 * n); if (p99 >= n) p99 = n - 1
+        printf "multi: latency mx1 deciding line -> mx2 set entry: n=%d median %.1f ms p99 %.1f ms max %.1f ms\n",
+            n, v[int((n - 1) / 2)], v[p99], v[n - 1] }' >&2
+    grep -c missing "$T/latency.txt" | sed 's/^/multi: latency samples missing: /' >&2
+fi
+
 # --- 2. forged decisions --------------------------------------------------------
 now=$(date +%s)
 forged="authfold-decision v1 id=f0f0f0f0f0f0f0f0 op=ban net=192.0.2.99/32 at=$now until=$((now + 3600)) reason=noauth by=central.example.org"
@@ -409,37 +442,25 @@ inset 2 192.0.2.66 && die "mx2 restored the unbanned bot"
 ip netns exec "$NS2" python3 "$PY" blocked 192.0.2.77 203.0.113.12 || die "mx2 answers bot 2 after the reboot"
 say "ok: mx2 rebooted restores the central ban, not the unbanned one"
 
+# --- 7. after all that, a third bot: banned on both, and how long it took -------------
+# Each RELP session that broke (central restarted, mx2 rebooted) must have
+# been reopened by now.
+t3=$(date +%s.%N)
+ip netns exec "$NS1" python3 "$PY" probe 192.0.2.88 203.0.113.11 >/dev/null || die "bot 3 on mx1"
+ip netns exec "$NS2" python3 "$PY" probe 192.0.2.88 203.0.113.12 >/dev/null || die "bot 3 on mx2"
+for n in 1 2; do
+    wait_until "${MULTI_RECOVER_WAIT:-20}" "bot 3 is not banned on mx$n: a RELP session did not recover" inset "$n" 192.0.2.88
+    say "bot 3 banned on mx$n $(awk -v a="$t3" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s after its first probe"
+done
+say "ok: after the central restart and the mx2 reboot a third bot is banned on both"
+
 # --- status on an MX -----------------------------------------------------------------
 ip netns exec "$NS1" "$AUTHFOLD" status -c "$T/mx1/authfold.conf" >"$T/status-mx1.txt" 2>&1
 grep -q 'central:central.example.org' "$T/status-mx1.txt" && grep -q 'last central decision arrived' "$T/status-mx1.txt" ||
     { cat "$T/status-mx1.txt" >&2; die "authfold status on mx1 does not show the central bans"; }
 say "ok: authfold status on mx1 shows the central bans and the last arrival"
 
-# --- figures (optional) ------------------------------------------------------------------
-if [ "${MULTI_BENCH_BOTS:-0}" -gt 0 ]; then
-    rm -f "$T/poll.stop"
-    ip netns exec "$NS2" python3 "$PY" poll authfold4 "$T/poll.stop" "$T/poll.out" &
-    POLLPID=$!
-    sleep 0.5
-    addrs=
-    for ((i = 1; i <= MULTI_BENCH_BOTS; i++)); do
-        a=192.0.2.$((100 + i))
-        addrs="$addrs $a"
-        ip netns exec "$NS2" python3 "$PY" probe "$a" 203.0.113.12 >/dev/null || die "bench bot $a on mx2"
-        ip netns exec "$NS1" python3 "$PY" probe "$a" 203.0.113.11 >/dev/null || die "bench bot $a on mx1"
-        for ((k = 0; k < 100; k++)); do grep -q "^$a " "$T/poll.out" 2>/dev/null && break; sleep 0.02; done
-    done
-    sleep 1
-    touch "$T/poll.stop"; wait "$POLLPID"; POLLPID=
-    # shellcheck disable=SC2086
-    python3 "$PY" latency "$(cat "$T/mx1/boot")/out/all.log" "$T/poll.out" $addrs >"$T/latency.txt"
-    sort -k2 -n "$T/latency.txt" | awk '$2 != "missing" { v[n++] = $2 } END {
-        if (n == 0) { print "multi: latency: no sample"; exit }
-        p99 = int(0.99 * n); if (p99 >= n) p99 = n - 1
-        printf "multi: latency mx1 deciding line -> mx2 set entry: n=%d median %.1f ms p99 %.1f ms max %.1f ms\n",
-            n, v[int((n - 1) / 2)], v[p99], v[n - 1] }' >&2
-    grep -c missing "$T/latency.txt" | sed 's/^/multi: latency samples missing: /' >&2
-fi
+# --- figures (optional): decisions per second ---------------------------------------------
 if [ "${MULTI_BENCH_DECISIONS:-0}" -gt 0 ]; then
     nd=$MULTI_BENCH_DECISIONS
     before=$(enforce_count 1 banned)
