@@ -443,16 +443,29 @@ ip netns exec "$NS2" python3 "$PY" blocked 192.0.2.77 203.0.113.12 || die "mx2 a
 say "ok: mx2 rebooted restores the central ban, not the unbanned one"
 
 # --- 7. after all that, a third bot: banned on both, and how long it took -------------
-# Each RELP session that broke (central restarted, mx2 rebooted) must have
-# been reopened by now.
+# mx2's reboot closed the central host's RELP session to it; rsyslog 8.2302
+# notices only when it sends the next decision, suspends the action, and
+# (measured) retries that decision only when the following one arrives. So
+# bot 3's ban may wait on mx2; a fourth bot's decision must bring both.
 t3=$(date +%s.%N)
+since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 ip netns exec "$NS1" python3 "$PY" probe 192.0.2.88 203.0.113.11 >/dev/null || die "bot 3 on mx1"
 ip netns exec "$NS2" python3 "$PY" probe 192.0.2.88 203.0.113.12 >/dev/null || die "bot 3 on mx2"
-for n in 1 2; do
-    wait_until "${MULTI_RECOVER_WAIT:-20}" "bot 3 is not banned on mx$n: a RELP session did not recover" inset "$n" 192.0.2.88
-    say "bot 3 banned on mx$n $(awk -v a="$t3" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s after its first probe"
-done
-say "ok: after the central restart and the mx2 reboot a third bot is banned on both"
+wait_until 20 "bot 3 is not banned on mx1 within 20 s" inset 1 192.0.2.88
+say "bot 3 banned on mx1 $(since "$t3") s after its first probe"
+for ((i = 0; i < 200; i++)); do inset 2 192.0.2.88 && break; sleep 0.1; done
+if inset 2 192.0.2.88; then
+    say "bot 3 banned on mx2 $(since "$t3") s after its first probe"
+else
+    say "bot 3 not on mx2 after $(since "$t3") s (the stalled session); a fourth bot"
+    t4=$(date +%s.%N)
+    ip netns exec "$NS1" python3 "$PY" probe 192.0.2.89 203.0.113.11 >/dev/null || die "bot 4 on mx1"
+    ip netns exec "$NS2" python3 "$PY" probe 192.0.2.89 203.0.113.12 >/dev/null || die "bot 4 on mx2"
+    wait_until 20 "bot 3 is not banned on mx2 after bot 4's decision" inset 2 192.0.2.88
+    wait_until 20 "bot 4 is not banned on mx2" inset 2 192.0.2.89
+    say "bots 3 and 4 banned on mx2 $(since "$t4") s after bot 4's first probe"
+fi
+say "ok: after the central restart and the mx2 reboot, nothing lost"
 
 # --- status on an MX -----------------------------------------------------------------
 ip netns exec "$NS1" "$AUTHFOLD" status -c "$T/mx1/authfold.conf" >"$T/status-mx1.txt" 2>&1
@@ -466,11 +479,13 @@ if [ "${MULTI_BENCH_DECISIONS:-0}" -gt 0 ]; then
     before=$(enforce_count 1 banned)
     now=$(date +%s)
     python3 -c '
-import sys
+import ipaddress, sys
 n, now = int(sys.argv[1]), int(sys.argv[2])
+base = int(ipaddress.IPv6Address("2001:db8:100::"))
 for i in range(n):
-    print("authfold-decision v1 id=%016x op=ban net=2001:db8:%x:%x::/64 at=%d until=%d reason=noauth by=central.example.org"
-          % (0xb000000000000000 + i, 0x100 + (i >> 16), i & 0xffff, now, now + 3600))
+    net = ipaddress.IPv6Network((base + ((i + 1) << 64), 64))
+    print("authfold-decision v1 id=%016x op=ban net=%s at=%d until=%d reason=noauth by=central.example.org"
+          % (0xb000000000000000 + i, net, now, now + 3600))
 ' "$nd" "$now" >"$T/bench-decisions.txt"
     t0=$(date +%s.%N)
     xargs -d '\n' -n 500 ip netns exec "$NSC" python3 "$PY" decide "$C/publish.sock" <"$T/bench-decisions.txt"
