@@ -204,14 +204,15 @@ static int wal_replay(struct omprog *op, int64_t gen)
 	return r;
 }
 
-/* Decisions that could not be published yet (rsyslog busy or restarting). */
+/* Decisions that could not be published yet (rsyslog busy or restarting),
+   and the keep-alive. */
 static void publish_step(struct omprog *op)
 {
 	char err[512] = "";
 
 	if (op->publish == NULL)
 		return;
-	if (publish_flush(op->publish, err, sizeof(err)) < 0) {
+	if (publish_tick(op->publish, (int64_t) time(NULL), err, sizeof(err)) < 0) {
 		if (!op->publish_failing)
 			say("%s; %zu decision%s waiting", err, publish_pending(op->publish),
 			    publish_pending(op->publish) == 1 ? "" : "s");

@@ -319,8 +319,8 @@ static void jr_bans(struct jr *s, bool start)
 		s->dirty++;	/* saved at the next checkpoint */
 	if (msg[0])
 		fprintf(stderr, "authfold: journal: %s\n", msg);
-	if (s->publish) {	/* decisions rsyslog could not take yet */
-		if (publish_flush(s->publish, msg, sizeof(msg)) < 0) {
+	if (s->publish) {	/* decisions rsyslog could not take yet; the keep-alive */
+		if (publish_tick(s->publish, (int64_t) time(NULL), msg, sizeof(msg)) < 0) {
 			if (!s->publish_failing)
 				fprintf(stderr, "authfold: journal: %s; %zu waiting\n", msg, publish_pending(s->publish));
 			s->publish_failing = true;

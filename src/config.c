@@ -276,6 +276,7 @@ struct config *config_new(void)
 	if (set_string(&c->publish_socket, "/dev/log") < 0 || set_string(&c->publish_tag, "authfold") < 0)
 		goto fail;
 	c->publish_facility = LOG_AUTHPRIV;
+	c->publish_alive = 60;
 	if (each_word("127.0.0.0/8 ::1", add_ignoreip, c, err, sizeof(err)) < 0 ||
 	    each_word("postfix/smtpd postfix/*/smtpd postfix-*/smtpd", add_tag, c, err, sizeof(err)) < 0)
 		goto fail;
@@ -518,6 +519,18 @@ static int set_decisions(struct config *c, const char *key, const char *value, c
 			}
 		return bad(err, errlen, key, "not a syslog facility (auth, authpriv, daemon, mail, local0..local7, ...):", value);
 	}
+	if (strcmp(key, "publish_alive") == 0) {
+		int64_t t;
+
+		if (strcmp(value, "0") == 0) {
+			c->publish_alive = 0;
+			return 0;
+		}
+		if (parse_duration(value, &t) < 0 || t < 1 || t > 86400)
+			return bad(err, errlen, key, "expected 0 or a duration from 1s to 1d, not", value);
+		c->publish_alive = t;
+		return 0;
+	}
 	if (strcmp(key, "publish_host") == 0) {
 		if (!decision_by_ok(value, len))
 			return bad(err, errlen, key, "not a host name (1..253 of A-Z a-z 0-9 . _ -):", value);
@@ -651,7 +664,8 @@ int config_set(struct config *c, const char *key, const char *value, char *err, 
 		return set_journal(c, key, value, err, errlen);
 	/* --- end journal source --- */
 	if (strcmp(key, "publish") == 0 || strcmp(key, "publish_socket") == 0 || strcmp(key, "publish_tag") == 0 ||
-	    strcmp(key, "publish_facility") == 0 || strcmp(key, "publish_host") == 0 || strcmp(key, "enforce_from") == 0)
+	    strcmp(key, "publish_facility") == 0 || strcmp(key, "publish_host") == 0 || strcmp(key, "enforce_from") == 0 ||
+	    strcmp(key, "publish_alive") == 0)
 		return set_decisions(c, key, value, err, errlen);
 	snprintf(err, errlen, "unknown key '%s'", key);
 	return -EINVAL;

@@ -28,6 +28,11 @@
  *	HOST	the deciding host, 1..253 of [A-Za-z0-9._-], starting with
  *		a letter or digit.
  *
+ *	A keep-alive, which the central host sends when it has published
+ *	nothing for publish_alive seconds, carries no decision:
+ *
+ *	  authfold-decision v1 id=ID op=alive at=AT by=HOST
+ *
  *	Fields are separated by exactly one space, in exactly this order;
  *	nothing follows the last one. Later versions will change the
  *	"v1" token: this parser refuses any other version, so an old
@@ -146,6 +151,16 @@ int decision_format(const struct decision *d, char *buf, size_t len)
 	struct cidr canon = d->net;
 	int n;
 
+	if (d->op == DECISION_ALIVE) {
+		if (!id_ok(d->id, strlen(d->id)) || d->at < 1 || d->at > DECISION_TIME_MAX ||
+		    !decision_by_ok(d->by, strlen(d->by)))
+			return -EINVAL;
+		n = snprintf(buf, len, DECISION_MAGIC " v%d id=%s op=alive at=%lld by=%s", DECISION_VERSION, d->id,
+			     (long long) d->at, d->by);
+		if (n < 0)
+			return -EINVAL;
+		return (size_t) n >= len || n > DECISION_LINE_MAX ? -ENOSPC : n;
+	}
 	addr_mask(&canon.net, canon.prefix);
 	if (!id_ok(d->id, strlen(d->id)) || (d->op != DECISION_BAN && d->op != DECISION_UNBAN) ||
 	    (d->net.net.family != AF_INET && d->net.net.family != AF_INET6) || !prefix_ok(&d->net) ||
@@ -242,8 +257,25 @@ int decision_parse(const char *line, size_t len, struct decision *ret_d, enum de
 		d.op = DECISION_BAN;
 	else if (n == 5 && memcmp(v, "unban", 5) == 0)
 		d.op = DECISION_UNBAN;
+	else if (n == 5 && memcmp(v, "alive", 5) == 0)
+		d.op = DECISION_ALIVE;
 	else
 		return refuse(DECISION_E_OP, ret_error);
+	if (d.op == DECISION_ALIVE) {	/* at= and by= only */
+		if (!field(&p, end, "at", &v, &n))
+			return refuse(DECISION_E_SYNTAX, ret_error);
+		if (!number(v, n, DECISION_TIME_MAX, &d.at) || d.at < 1)
+			return refuse(DECISION_E_AT, ret_error);
+		if (!field(&p, end, "by", &v, &n) || p != end)
+			return refuse(DECISION_E_SYNTAX, ret_error);
+		if (!decision_by_ok(v, n))
+			return refuse(DECISION_E_BY, ret_error);
+		memcpy(d.by, v, n);
+		*ret_d = d;
+		if (ret_error)
+			*ret_error = DECISION_OK;
+		return 0;
+	}
 	if (!field(&p, end, "net", &v, &n))
 		return refuse(DECISION_E_SYNTAX, ret_error);
 	{

@@ -17,12 +17,12 @@
 #define DECISION_BY_MAX		253	/* a DNS name */
 #define DECISION_TIME_MAX	INT64_C(253402300799)	/* 9999-12-31T23:59:59Z */
 
-enum decision_op { DECISION_BAN, DECISION_UNBAN };
+enum decision_op { DECISION_BAN, DECISION_UNBAN, DECISION_ALIVE };
 
 struct decision {
 	char id[DECISION_ID_LEN + 1];
 	enum decision_op op;
-	struct cidr net;
+	struct cidr net;		/* alive: none (zero) */
 	int64_t at;			/* unix seconds: when it was decided */
 	int64_t until;			/* unix seconds: ban ends (unban: 0) */
 	char reason[DECISION_REASON_MAX + 1];

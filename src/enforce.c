@@ -31,6 +31,7 @@
  *	  (bans(3) unban requests in state_dir/unban.d), and is remembered
  *	  for IPSET_TIMEOUT_MAX seconds: every ban decided before it has
  *	  ended by then;
+ *	- a keep-alive (op=alive) only notes its arrival;
  *	- a ban whose end has passed, one that the MX's ignoreip overlaps,
  *	  one from a host that enforce_from does not list, and an IPv4 ban
  *	  wider than /32 (the IPv4 set holds hosts) decide nothing.
@@ -113,6 +114,7 @@ struct enforce {
 
 static const char *result_names[ENFORCE_RESULTS] = {
 	"banned", "unbanned", "duplicate", "kept", "stale", "expired", "ignored", "not_from", "unsupported", "full",
+	"alive",
 };
 
 const char *enforce_result_name(enum enforce_result r)
@@ -356,6 +358,8 @@ static enum enforce_result decide(struct enforce *e, const struct decision *d, i
 	*ret_changed = false;
 	if (!from_ok(e->c, d->by))
 		return ENFORCE_NOT_FROM;
+	if (d->op == DECISION_ALIVE)
+		return ENFORCE_ALIVE;
 	for (size_t k = 0; k < e->c->n_ignoreip; k++)
 		if (d->op == DECISION_BAN && overlaps(&e->c->ignoreip[k], &d->net))
 			return ENFORCE_IGNORED;

@@ -26,6 +26,7 @@ enum enforce_result {
 	ENFORCE_NOT_FROM,	/* by= is not in enforce_from */
 	ENFORCE_UNSUPPORTED,	/* an IPv4 ban that is not /32 (the ipset holds hosts) */
 	ENFORCE_FULL,		/* ENFORCE_ENTRIES_MAX reached */
+	ENFORCE_ALIVE,		/* a keep-alive: only the arrival is noted */
 	ENFORCE_RESULTS
 };
 

@@ -10,6 +10,7 @@
  *	int	publish_ban(p, net, now, until, reason, err, errlen)
  *	int	publish_unban(p, net, now, err, errlen)
  *	int	publish_flush(p, err, errlen)
+ *	int	publish_tick(p, now, err, errlen)
  *	void	publish_on_ban(data, d)
  * DESCRIPTION
  *	With `publish = syslog`, the deciding authfold (authfold-omprog or
@@ -29,6 +30,12 @@
  *	waits on rsyslog) is queued, in order, and publish_flush() sends it
  *	later; the daemons call it about once a second and before saving
  *	their state.
+ *
+ *	publish_tick(), called about once a second, also sends a keep-alive
+ *	(op=alive, decision(3)) when nothing was published for publish_alive
+ *	seconds: the MX see that the path from the central host works
+ *	(authfold status: last central decision), and rsyslog finds a broken
+ *	RELP session within that time rather than at the next ban.
  * DIAGNOSTICS
  *	0 or -errno; err holds the socket path and strerror(). The library
  *	does not log; counters say what was sent, what failed and what was
@@ -68,6 +75,7 @@ struct publish {
 	size_t head, n;
 	struct publish_counters counters;
 	char last[DECISION_LINE_MAX + 1];
+	int64_t last_published;		/* unix seconds of the last decision or keep-alive */
 };
 
 int publish_new(const struct config *c, struct publish **ret)
@@ -205,7 +213,9 @@ static int publish(struct publish *p, const struct decision *d, char *err, size_
 		set_err(err, errlen, "cannot format a decision: %s", strerror(-r));
 		return r;
 	}
-	snprintf(p->last, sizeof(p->last), "%s", line);
+	if (d->op != DECISION_ALIVE)
+		snprintf(p->last, sizeof(p->last), "%s", line);
+	p->last_published = d->at;
 	enqueue(p, line);
 	return publish_flush(p, err, errlen);
 }
@@ -253,6 +263,23 @@ int publish_unban(struct publish *p, const struct cidr *net, int64_t now, char *
 	d.until = 0;
 	snprintf(d.reason, sizeof(d.reason), "admin");
 	return publish(p, &d, err, errlen);
+}
+
+int publish_tick(struct publish *p, int64_t now, char *err, size_t errlen)
+{
+	struct decision d;
+	int r;
+
+	if (p->c->publish_alive > 0 && now - p->last_published >= p->c->publish_alive && p->n == 0) {
+		if ((r = fill(p, &d, &(struct cidr) {{0}, 0}, now)) < 0) {
+			set_err(err, errlen, "cannot make a decision id: %s", strerror(-r));
+			return r;
+		}
+		memset(&d.net, 0, sizeof(d.net));
+		d.op = DECISION_ALIVE;
+		return publish(p, &d, err, errlen);
+	}
+	return publish_flush(p, err, errlen);
 }
 
 void publish_on_ban(void *data, const struct engine_decided *d)

@@ -27,6 +27,9 @@ int publish_unban(struct publish *p, const struct cidr *net, int64_t now, char *
 /* engine_options.on_ban for a struct publish: publishes d (errors are
    counted; the decision waits for publish_flush()). */
 void publish_on_ban(void *data, const struct engine_decided *d);
+/* About once a second: a keep-alive when nothing was published for
+   publish_alive seconds (now: unix seconds); then publish_flush(). */
+int publish_tick(struct publish *p, int64_t now, char *err, size_t errlen);
 /* Sends what waits, in order; 0 when nothing waits any more. */
 int publish_flush(struct publish *p, char *err, size_t errlen);
 size_t publish_pending(const struct publish *p);

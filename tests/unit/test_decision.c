@@ -37,6 +37,12 @@ static const struct {
 	{V ID "op=ban net=2001:db8:1:2::/64 at=1764470000 until=1764556400 reason=saslfail by=c.example.org", DECISION_OK},
 	{V ID "op=unban net=192.0.2.0/24 at=1764470000 until=0 reason=admin by=central", DECISION_OK},
 	{V ID "op=ban net=192.0.2.7/32 at=1764470000 until=1764470000 reason=my-rule_2 by=c", DECISION_OK},
+	{V ID "op=alive at=1764470000 by=central.example.org", DECISION_OK},
+	{V ID "op=alive at=5 until=6 by=c", DECISION_E_SYNTAX},
+	{V ID "op=alive net=192.0.2.7/32 at=5 by=c", DECISION_E_SYNTAX},
+	{V ID "op=alive at=0 by=c", DECISION_E_AT},
+	{V ID "op=alive at=5 by=c x", DECISION_E_SYNTAX},
+	{V ID "op=alive at=5 by=-c", DECISION_E_BY},
 	/* versions and magic */
 	{"authfold-decision v2 " ID "op=ban net=192.0.2.7/32 at=1 until=2 reason=noauth by=c", DECISION_E_VERSION},
 	{"authfold-decision v10 x", DECISION_E_VERSION},
@@ -238,6 +244,14 @@ static void test_enforce(void **state)
 	assert_int_equal(apply(e, dec("00000000000000a8", DECISION_BAN, "203.0.113.5/32", T, T + 100), T + 5), ENFORCE_STALE);
 	/* decided after the unban: a ban again */
 	assert_int_equal(apply(e, dec("00000000000000a9", DECISION_BAN, "203.0.113.5/32", T + 6, T + 100), T + 6), ENFORCE_BANNED);
+	/* a keep-alive: only its arrival */
+	{
+		struct decision a = {.id = "00000000000000ff", .op = DECISION_ALIVE, .at = T + 5, .by = "central"};
+
+		assert_int_equal(apply(e, a, T + 6), ENFORCE_ALIVE);
+		assert_int_equal(enforce_counters(e)->last_arrival, T + 6);
+		assert_int_equal(enforce_counters(e)->results[ENFORCE_ALIVE], 1);
+	}
 	/* enforce_from */
 	assert_int_equal(config_set(c, "enforce_from", "central.example", err, sizeof(err)), 0);
 	assert_int_equal(apply(e, dec("00000000000000c1", DECISION_BAN, "192.0.2.99/32", T, T + 100), T + 6), ENFORCE_NOT_FROM);
