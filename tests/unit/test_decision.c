@@ -13,6 +13,7 @@
 
 #include "decision.h"
 #include "enforce.h"
+#include "publish.h"
 
 #include <errno.h>
 #include <setjmp.h>
@@ -22,6 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -321,6 +325,85 @@ static void test_enforce_full(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* publish(3) into a datagram socket of our own, as into rsyslog's. */
+static void test_publish(void **state)
+{
+	struct config *c = config_new();
+	struct publish *p;
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char err[512], buf[1024], sock[96];
+	struct decision d;
+	int fd;
+	ssize_t n;
+
+	(void) state;
+	snprintf(dir, sizeof(dir), "/tmp/test_decision.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(sock, sizeof(sock), "%s/publish.sock", dir);
+	assert_int_equal(config_set(c, "publish", "syslog", err, sizeof(err)), 0);
+	assert_int_equal(config_set(c, "publish_socket", sock, err, sizeof(err)), 0);
+	assert_int_equal(config_set(c, "publish_host", "central.example.org", err, sizeof(err)), 0);
+	assert_int_equal(config_set(c, "publish_facility", "local3", err, sizeof(err)), 0);
+	assert_int_equal(config_set(c, "publish_alive", "10s", err, sizeof(err)), 0);
+	assert_int_equal(config_set(c, "publish_facility", "nosuch", err, sizeof(err)), -EINVAL);
+	assert_int_equal(config_set(c, "publish_host", "bad host", err, sizeof(err)), -EINVAL);
+	assert_int_equal(config_set(c, "publish_socket", "relative", err, sizeof(err)), -EINVAL);
+	assert_int_equal(publish_new(c, &p), 0);
+	assert_non_null(p);
+
+	/* no socket yet: the decision waits, in order */
+	struct cidr net;
+
+	assert_int_equal(cidr_parse("192.0.2.7/32", 12, &net), 0);
+	assert_true(publish_ban(p, &net, 1764470000, 1764473600, "noauth", err, sizeof(err)) < 0);
+	assert_int_equal(publish_pending(p), 1);
+	assert_int_equal(cidr_parse("2001:db8:1:2::/64", 17, &net), 0);
+	assert_true(publish_unban(p, &net, 1764470001, err, sizeof(err)) < 0);
+	assert_int_equal(publish_pending(p), 2);
+
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	strcpy(sa.sun_path, sock);
+	assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+	assert_int_equal(publish_flush(p, err, sizeof(err)), 0);
+	assert_int_equal(publish_pending(p), 0);
+	static const char *const want[] = {"op=ban net=192.0.2.7/32 at=1764470000 until=1764473600 reason=noauth",
+					   "op=unban net=2001:db8:1:2::/64 at=1764470001 until=0 reason=admin"};
+
+	for (int i = 0; i < 2; i++) {
+		n = recv(fd, buf, sizeof(buf) - 1, 0);
+		assert_true(n > 0);
+		buf[n] = 0;
+		/* <PRI>, local3.notice = 19 * 8 + 5 */
+		assert_memory_equal(buf, "<157>", 5);
+		char *m = strstr(buf, "]: authfold-decision ");
+
+		assert_non_null(m);
+		m += 3;
+		assert_int_equal(decision_parse(m, strlen(m), &d, NULL), 0);
+		assert_non_null(strstr(m, want[i]));
+		assert_string_equal(d.by, "central.example.org");
+	}
+	/* the keep-alive: after 10 s of silence, not before */
+	assert_int_equal(publish_tick(p, 1764470005, err, sizeof(err)), 0);
+	assert_int_equal(publish_tick(p, 1764470011, err, sizeof(err)), 0);
+	n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	assert_true(n > 0);
+	buf[n] = 0;
+	assert_non_null(strstr(buf, " op=alive at=1764470011 by=central.example.org"));
+	assert_true(recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT) < 0);
+	assert_int_equal(publish_counters(p)->sent, 3);
+	publish_free(p);
+	close(fd);
+	unlink(sock);
+	rmdir(dir);
+	/* publish = none: nothing */
+	assert_int_equal(config_set(c, "publish", "none", err, sizeof(err)), 0);
+	assert_int_equal(publish_new(c, &p), 0);
+	assert_null(p);
+	config_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -330,6 +413,7 @@ int main(void)
 		cmocka_unit_test(test_format_refuses),
 		cmocka_unit_test(test_enforce),
 		cmocka_unit_test(test_enforce_full),
+		cmocka_unit_test(test_publish),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
