@@ -313,11 +313,13 @@ int decision_parse(const char *line, size_t len, struct decision *ret_d, enum de
 	return 0;
 }
 
+_Static_assert(DECISION_LINE_MAX == 512, "decision_strerror() names the limit");
+
 const char *decision_strerror(enum decision_error e)
 {
 	switch (e) {
 	case DECISION_OK: return "ok";
-	case DECISION_E_LONG: return "longer than " "512" " bytes";
+	case DECISION_E_LONG: return "longer than 512 bytes";
 	case DECISION_E_MAGIC: return "not an authfold decision";
 	case DECISION_E_VERSION: return "unknown version";
 	case DECISION_E_SYNTAX: return "fields missing, out of order or extra";

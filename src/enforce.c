@@ -666,11 +666,16 @@ static int save_status(struct enforce *e, char *err, size_t errlen)
 int enforce_open(const struct config *c, struct backend *b, int64_t now, struct enforce **ret, char *err,
 		 size_t errlen)
 {
-	struct enforce *e = enforce_new(c, b);
+	struct enforce *e;
 	char lock[4200];
 	int r;
 
-	if (e == NULL) {
+	/* the paths below are built in buffers of 4200 bytes */
+	if (strlen(c->state_dir) > 4096) {
+		set_err(err, errlen, "state_dir is longer than 4096 bytes");
+		return -ENAMETOOLONG;
+	}
+	if ((e = enforce_new(c, b)) == NULL) {
 		set_err(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -791,12 +796,14 @@ static void utc(int64_t t, char *buf, size_t len)
 
 int enforce_status_write(FILE *fp, const struct config *c, int64_t now)
 {
-	struct enforce *e = enforce_new(c, NULL);
+	struct enforce *e;
 	struct stat st;
 	char err[512] = "", a[32], u[32];
 	unsigned bans = 0;
 
-	if (e == NULL)
+	if (strlen(c->state_dir) > 4096)
+		return 0;	/* no enforcer can use it (enforce_open()) */
+	if ((e = enforce_new(c, NULL)) == NULL)
 		return -ENOMEM;
 	if (stat(e->log_path, &st) < 0 && stat(e->status_path, &st) < 0) {
 		enforce_free(e);	/* not an MX that enforces: say nothing */
