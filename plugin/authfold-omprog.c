@@ -64,6 +64,7 @@
 #include "metrics.h"
 #include "omprog.h"
 #include "privs.h"
+#include "publish.h"
 #include "state.h"
 
 #include <errno.h>
@@ -148,6 +149,8 @@ struct omprog {
 	struct output *summary, *events;
 	struct output *wal;		/* lines since the last save: see wal_reset() */
 	struct backend *backend;
+	struct publish *publish;	/* publish = syslog; NULL: none */
+	bool publish_failing;
 	int lock_fd;			/* bans_lock(): one daemon per state_dir */
 	char *wal_path;
 	int64_t wal_gen;
@@ -231,6 +234,25 @@ static int wal_replay(struct omprog *op, int64_t gen)
 	return r;
 }
 
+/* Decisions that could not be published yet (rsyslog busy or restarting),
+   and the keep-alive. */
+static void publish_step(struct omprog *op)
+{
+	char err[512] = "";
+
+	if (op->publish == NULL)
+		return;
+	if (publish_tick(op->publish, (int64_t) time(NULL), err, sizeof(err)) < 0) {
+		if (!op->publish_failing)
+			say("%s; %zu decision%s waiting", err, publish_pending(op->publish),
+			    publish_pending(op->publish) == 1 ? "" : "s");
+		op->publish_failing = true;
+	} else if (op->publish_failing) {
+		say("decisions published again");
+		op->publish_failing = false;
+	}
+}
+
 /* Unban requests (authfold unban), and at start the bans a reboot lost. */
 static void take_bans(struct omprog *op, bool start)
 {
@@ -243,6 +265,7 @@ static void take_bans(struct omprog *op, bool start)
 	}
 	if (msg[0])
 		say("%s", msg);
+	publish_step(op);
 }
 
 /* metrics_file: every METRICS_INTERVAL_USEC, and at the end (force). */
@@ -646,7 +669,13 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	struct engine_options eo = {.summary = op.summary, .events = op.events, .backend = &backend.ops, .wal = op.wal};
+	if ((r = publish_new(c, &op.publish)) < 0) {
+		say("publish = syslog: %s", r == -EINVAL ? "the host name is not usable as by=; set publish_host" : strerror(-r));
+		goto out;
+	}
+
+	struct engine_options eo = {.summary = op.summary, .events = op.events, .backend = &backend.ops, .wal = op.wal,
+				    .on_ban = op.publish ? publish_on_ban : NULL, .on_ban_data = op.publish};
 
 	if ((op.e = engine_new(c, &eo)) == NULL || (op.resend = omprog_resend_new(ENGINE_LINE_MAX)) == NULL) {
 		say("out of memory");
@@ -704,6 +733,9 @@ out:
 			say("state not saved: the outputs could not be written");
 		metrics(&op, true);
 	}
+	if (op.publish && publish_pending(op.publish))
+		say("%zu decision%s not published", publish_pending(op.publish), publish_pending(op.publish) == 1 ? "" : "s");
+	publish_free(op.publish);
 	engine_free(op.e);
 	backend_close(&backend);
 	bans_unlock(op.lock_fd);

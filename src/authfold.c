@@ -19,11 +19,13 @@
 #include "backend.h"
 #include "bans.h"
 #include "config.h"
+#include "enforce.h"
 #include "engine.h"
 #include "journal.h"
 #include "linereader.h"
 #include "metrics.h"
 #include "privs.h"
+#include "publish.h"
 #include "report.h"
 #include "state.h"
 #include "status.h"
@@ -98,6 +100,8 @@ static const char usage_text[] =
 	"  and CAP_NET_ADMIN, checks each ban in the kernel sets and lists their entries\n"
 	"  that no state file knows; it never creates a set or table. Without it, a note\n"
 	"  says so.\n"
+	"  On an MX running authfold-enforce, the central bans follow (origin, last\n"
+	"  arrival, counters; tables only).\n"
 	"\n"
 	"Options of unban:\n"
 	"  -c, --config FILE    as for replay\n"
@@ -106,7 +110,8 @@ static const char usage_text[] =
 	"  A bare IPv4 address means /32, a bare IPv6 address its ipv6_prefix network;\n"
 	"  every remembered entry inside or around ADDR/PREFIX is forgotten. With a\n"
 	"  daemon running (it holds STATE_DIR/lock) the unban goes through it, as the\n"
-	"  request STATE_DIR/unban.d/ADDR-PREFIX; see authfold(8).\n"
+	"  request STATE_DIR/unban.d/ADDR-PREFIX; see authfold(8). With publish = syslog\n"
+	"  the unban is also published to every MX (authfold-enforce(8)).\n"
 	"\n"
 	"Options of why:\n"
 	"  -c, --config FILE    as for replay\n"
@@ -357,6 +362,8 @@ struct jr {
 	struct backend *backend;
 	int lock_fd;			/* bans_lock(): one daemon per state_dir */
 	struct metrics_source m;	/* metrics_file */
+	struct publish *publish;	/* publish = syslog; NULL: none */
+	bool publish_failing;
 };
 
 static int64_t jr_wall(void)
@@ -386,6 +393,16 @@ static void jr_bans(struct jr *s, bool start)
 	}
 	if (msg[0])
 		fprintf(stderr, "authfold: journal: %s\n", msg);
+	if (s->publish) {	/* decisions rsyslog could not take yet; the keep-alive */
+		if (publish_tick(s->publish, (int64_t) time(NULL), msg, sizeof(msg)) < 0) {
+			if (!s->publish_failing)
+				fprintf(stderr, "authfold: journal: %s; %zu waiting\n", msg, publish_pending(s->publish));
+			s->publish_failing = true;
+		} else if (s->publish_failing) {
+			fprintf(stderr, "authfold: journal: decisions published again\n");
+			s->publish_failing = false;
+		}
+	}
 }
 
 static uint64_t jr_now(void)
@@ -661,7 +678,14 @@ static int cmd_journal(int argc, char **argv)
 		goto out;
 	}
 
-	struct engine_options eo = {.summary = s.summary, .events = s.events, .backend = &backend.ops};
+	if ((r = publish_new(c, &s.publish)) < 0) {
+		fprintf(stderr, "authfold: journal: publish = syslog: %s\n",
+			r == -EINVAL ? "the host name is not usable as by=; set publish_host" : strerror(-r));
+		goto out;
+	}
+
+	struct engine_options eo = {.summary = s.summary, .events = s.events, .backend = &backend.ops,
+				    .on_ban = s.publish ? publish_on_ban : NULL, .on_ban_data = s.publish};
 
 	if ((s.e = engine_new(c, &eo)) == NULL) {
 		fprintf(stderr, "authfold: out of memory\n");
@@ -834,6 +858,7 @@ static int cmd_journal(int argc, char **argv)
 	else
 		fprintf(stderr, "authfold: journal: %s after %" PRIu64 " entries\n", status ? "failed" : "stopped", n);
 out:
+	publish_free(s.publish);
 	journal_free(s.j);
 	engine_free(s.e);
 	output_free(s.summary);
@@ -880,6 +905,8 @@ static int cmd_status(int argc, char **argv)
 	so.now_usec = (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 	if ((r = status_write(stdout, c, &so)) < 0)
 		fprintf(stderr, "authfold: status: %s\n", strerror(-r));
+	else if (!so.json && (r = enforce_status_write(stdout, c, so.now_usec / 1000000)) < 0)
+		fprintf(stderr, "authfold: status: central decisions: %s\n", strerror(-r));
 	config_free(c);
 	return r < 0 ? 1 : 0;
 }
@@ -979,6 +1006,19 @@ static int cmd_unban(int argc, char **argv)
 		status = 0;
 	} else {
 		fprintf(stderr, "authfold: unban: cannot lock '%s/%s': %s\n", c->state_dir, BANS_LOCK_FILE, strerror(-r));
+	}
+	if (status == 0 && c->publish != PUBLISH_NONE) {	/* every MX, through rsyslog */
+		struct publish *p = NULL;
+
+		snprintf(err, sizeof(err), "out of memory");
+		if ((r = publish_new(c, &p)) < 0 || (r = publish_unban(p, &t, (int64_t) time(NULL), err, sizeof(err))) < 0) {
+			fprintf(stderr, "authfold: unban %s: not published: %s\n", name,
+				r == -EINVAL ? "the host name is not usable as by=; set publish_host" : err);
+			status = 1;
+		} else {
+			fprintf(stderr, "authfold: unban %s: published: %s\n", name, publish_last(p));
+		}
+		publish_free(p);
 	}
 out:
 	bans_unlock(lock);

@@ -15,6 +15,7 @@
  *	int	backend_list(b, family, each, data, err, errlen)
  *	int	backend_check(b, err, errlen)
  *	const char *backend_set_name(c, family)
+ *	int	backend_timeout(b, net, prefix, ret_seconds, err, errlen)
  *	void	backend_close(b)
  * DESCRIPTION
  *	backend_open() sets up what `backend` in the configuration names and
@@ -45,6 +46,8 @@
  *	rebuilds authfold's table when an admin's `nft flush ruleset` or
  *	`nft delete table` removed it (also noticed by the next ban) and
  *	returns 1 once, so that the caller puts the running bans back.
+ *	backend_timeout() (authfold-enforce: extend, never shorten) is
+ *	ipset_backend_timeout(); for none, -ENOENT.
  * DIAGNOSTICS
  *	Functions return 0 (or as said above), or -errno with the backend's
  *	message in err (no CAP_NET_ADMIN, a set of another type under the
@@ -202,6 +205,39 @@ int backend_check(struct backend *b, char *err, size_t errlen)
 {
 	return b->nft ? nft_backend_check(b->nft, err, errlen) : 0;
 }
+
+struct timeout_find {
+	const struct addr *net;
+	unsigned prefix;
+	unsigned seconds;
+	bool found;
+};
+
+static void timeout_each(void *data, const struct cidr *entry, unsigned seconds)
+{
+	struct timeout_find *t = data;
+
+	if (entry->prefix == t->prefix && addr_equal(&entry->net, t->net)) {
+		t->seconds = seconds;
+		t->found = true;
+	}
+}
+
+int backend_timeout(struct backend *b, const struct addr *net, unsigned prefix, unsigned *ret_seconds,
+		    char *err, size_t errlen)
+{
+	if (b->nft) {	/* its listing holds every element's time left */
+		struct timeout_find t = {net, prefix, 0, false};
+		int r = nft_backend_list(b->nft, net->family, timeout_each, &t, err, errlen);
+
+		if (r < 0)
+			return r;
+		if (!t.found)
+			return -ENOENT;
+		*ret_seconds = t.seconds;
+		return 0;
+	}
+	return b->ipset ? ipset_backend_timeout(b->ipset, net, prefix, ret_seconds, err, errlen) : -ENOENT;}
 
 void backend_close(struct backend *b)
 {

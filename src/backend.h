@@ -39,6 +39,10 @@ int backend_list(struct backend *b, int family, backend_entry_fn *each, void *da
 int backend_check(struct backend *b, char *err, size_t errlen);
 /* The name of the kernel set of family as status and events show it. */
 const char *backend_set_name(const struct config *c, int family);
+/* The entry's remaining seconds (0: no timeout); -ENOENT when absent.
+   backend = none: -ENOENT. */
+int backend_timeout(struct backend *b, const struct addr *net, unsigned prefix, unsigned *ret_seconds,
+		    char *err, size_t errlen);
 void backend_close(struct backend *b);	/* accepts a zeroed or closed backend */
 
 #endif

@@ -57,6 +57,7 @@
 
 #include "config.h"
 
+#include "decision.h"
 #include "nft.h"
 #include "policy.h"
 #include "rules.h"
@@ -71,6 +72,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <syslog.h>
 #include <unistd.h>
 
 /* --- reason names ---------------------------------------------------------
@@ -457,6 +459,98 @@ static int set_rule(struct config *c, const struct config_key *k, const char *va
 	return 0;
 }
 
+/* --- decisions: publishing (central) and enforcing (MX), decision(3) --- */
+static const struct key_enum publishers[] = {
+	{"none", PUBLISH_NONE}, {"syslog", PUBLISH_SYSLOG}, {NULL, 0},
+};
+static const struct key_enum facilities[] = {
+	{"kern", LOG_KERN}, {"user", LOG_USER}, {"mail", LOG_MAIL}, {"daemon", LOG_DAEMON},
+	{"auth", LOG_AUTH}, {"syslog", LOG_SYSLOG}, {"authpriv", LOG_AUTHPRIV}, {"local0", LOG_LOCAL0},
+	{"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4},
+	{"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7}, {NULL, 0},
+};
+
+static int set_publish_socket(struct config *c, const struct config_key *k, const char *value, char *err,
+			      size_t errlen)
+{
+	if (value[0] != '/' || strlen(value) > 107)
+		return bad(err, errlen, k->name, "not an absolute path of at most 107 bytes:", value);
+	return set_string(&c->publish_socket, value);
+}
+
+static int set_publish_tag(struct config *c, const struct config_key *k, const char *value, char *err,
+			   size_t errlen)
+{
+	size_t len = strlen(value);
+
+	if (len == 0 || len > 32 ||
+	    strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != len)
+		return bad(err, errlen, k->name, "not a tag (1..32 of A-Z a-z 0-9 _ - .):", value);
+	return set_string(&c->publish_tag, value);
+}
+
+static int set_publish_alive(struct config *c, const struct config_key *k, const char *value, char *err,
+			     size_t errlen)
+{
+	int64_t t;
+
+	if (strcmp(value, "0") == 0) {
+		c->publish_alive = 0;
+		return 0;
+	}
+	if (parse_duration(value, &t) < 0 || t < 1 || t > 86400)
+		return bad(err, errlen, k->name, "expected 0 or a duration from 1s to 1d, not", value);
+	c->publish_alive = t;
+	return 0;
+}
+
+/* publish_host: none (the host name) or a host name */
+static int set_publish_host(struct config *c, const struct config_key *k, const char *value, char *err,
+			    size_t errlen)
+{
+	if (strcmp(value, "none") == 0) {
+		free(c->publish_host);
+		c->publish_host = NULL;
+		return 0;
+	}
+	if (!decision_by_ok(value, strlen(value)))
+		return bad(err, errlen, k->name, "not a host name (1..253 of A-Z a-z 0-9 . _ -):", value);
+	return set_string(&c->publish_host, value);
+}
+
+static int add_from(struct config *c, const char *w, char *err, size_t errlen)
+{
+	if (c->n_enforce_from >= CONFIG_MAX_LIST) {
+		snprintf(err, errlen, "more than %d hosts", CONFIG_MAX_LIST);
+		return -EINVAL;
+	}
+	if (!decision_by_ok(w, strlen(w))) {
+		snprintf(err, errlen, "not a host name (1..253 of A-Z a-z 0-9 . _ -): '%s'", w);
+		return -EINVAL;
+	}
+	if ((c->enforce_from[c->n_enforce_from] = strdup(w)) == NULL)
+		return -ENOMEM;
+	c->n_enforce_from++;
+	return 0;
+}
+
+/* enforce_from: none (any central host) or a list of host names */
+static int set_enforce_from(struct config *c, const struct config_key *k, const char *value, char *err,
+			    size_t errlen)
+{
+	char why[256];
+	int r;
+
+	for (size_t i = 0; i < c->n_enforce_from; i++)
+		free(c->enforce_from[i]);
+	c->n_enforce_from = 0;
+	if (strcmp(value, "none") == 0 || *value == 0)
+		return 0;
+	if ((r = each_word(value, add_from, c, why, sizeof(why))) < 0 && r != -ENOMEM)
+		snprintf(err, errlen, "key '%s': %s", k->name, why);
+	return r;
+}
+
 static const struct key_enum summary_formats[] = {
 	{"input", SUMMARY_AS_INPUT}, {"as-input", SUMMARY_AS_INPUT},
 	{"rfc3339", SUMMARY_RFC3339}, {"traditional", SUMMARY_TRADITIONAL}, {NULL, 0},
@@ -540,7 +634,8 @@ static int set_nft_ports(struct config *c, const struct config_key *k, const cha
 	return r;
 }
 
-_Static_assert(sizeof(enum summary_format) == sizeof(int) && sizeof(enum backend_kind) == sizeof(int),
+_Static_assert(sizeof(enum summary_format) == sizeof(int) && sizeof(enum backend_kind) == sizeof(int) &&
+	       sizeof(enum publish_kind) == sizeof(int),
 	       "KT_ENUM stores an int");
 
 #define F(field)	offsetof(struct config, field)
@@ -570,6 +665,20 @@ static const struct config_key keys[] = {
 	 "backend = nft: the priority of its input hook chain (-1000 to 1000)."},
 	{"nft_ports", KT_CUSTOM, 0, 0, 0, 0, "25 465 587", NULL, set_nft_ports,
 	 "backend = nft: the TCP ports dropped for banned clients (a list), or all."},
+	{"publish", KT_ENUM, 0, 0, 0, F(publish), "none", publishers, NULL,
+	 "Publish every ban and unban as a decision message for the MX hosts: none or syslog."},
+	{"publish_socket", KT_CUSTOM, 0, 0, 0, 0, "/dev/log", NULL, set_publish_socket,
+	 "publish = syslog: the local syslog socket decisions go to."},
+	{"publish_tag", KT_CUSTOM, 0, 0, 0, 0, "authfold", NULL, set_publish_tag,
+	 "publish = syslog: the syslog tag of decision messages."},
+	{"publish_facility", KT_ENUM, 0, 0, 0, F(publish_facility), "authpriv", facilities, NULL,
+	 "publish = syslog: the syslog facility of decision messages."},
+	{"publish_alive", KT_CUSTOM, 0, 0, 0, 0, "60s", NULL, set_publish_alive,
+	 "publish = syslog: a keep-alive after this much silence (0: never)."},
+	{"publish_host", KT_CUSTOM, 0, 0, 0, 0, "none", NULL, set_publish_host,
+	 "publish = syslog: the by= of published decisions (none: the host name)."},
+	{"enforce_from", KT_CUSTOM, 0, 0, 0, 0, "none", NULL, set_enforce_from,
+	 "authfold-enforce: the deciding hosts whose decisions count (none: any)."},
 	{"maxretry", KT_UINT, 0, 1, POLICY_MAXRETRY_MAX, F(maxretry), "2", NULL, NULL,
 	 "Strikes within findtime that ban an address."},
 	{"findtime", KT_DURATION, 0, 1, INT64_C(1000000000000), F(findtime), "1d", NULL, NULL,
@@ -755,6 +864,11 @@ void config_free(struct config *c)
 	free(c->ipset6);
 	free(c->metrics_file);
 	free(c->nft_table);
+	free(c->publish_socket);
+	free(c->publish_tag);
+	free(c->publish_host);
+	for (size_t i = 0; i < c->n_enforce_from; i++)
+		free(c->enforce_from[i]);
 	clear_tags(c);
 	rules_free(c->rules);
 	free(c->journal_match);

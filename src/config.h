@@ -20,6 +20,8 @@
 
 enum summary_format { SUMMARY_AS_INPUT, SUMMARY_RFC3339, SUMMARY_TRADITIONAL };
 enum backend_kind { BACKEND_IPSET, BACKEND_NONE, BACKEND_NFT };
+enum publish_kind { PUBLISH_NONE, PUBLISH_SYSLOG };
+#define CONFIG_NAME_MAX		253	/* publish_host, enforce_from entries */
 
 /* Reasons are NOAUTH, SASLFAIL and the names
    strike rules define, numbered in order of first use in the process;
@@ -64,6 +66,16 @@ struct config {
 	struct rules *rules;		/* fold/keep/strike lines in order; NULL: none */
 	uint32_t reasons_defined;	/* bit per reason this configuration can give */
 	bool reasons_given;		/* the `reasons` key was set */
+	/* decisions: publishing (central) and enforcing (MX), decision(3) */
+	enum publish_kind publish;
+	char *publish_socket;		/* the local syslog socket */
+	char *publish_tag;
+	int publish_facility;		/* LOG_AUTHPRIV and friends */
+	char *publish_host;		/* by= of published decisions; NULL: gethostname() */
+	int64_t publish_alive;		/* seconds of silence before a keep-alive; 0: never */
+	char *enforce_from[CONFIG_MAX_LIST];	/* by= accepted by authfold-enforce; none: any */
+	size_t n_enforce_from;
+	/* --- end decisions --- */
 	const char *load_file;		/* while config_load() runs: names site rules */
 	unsigned load_line;
 	unsigned key_line[CONFIG_KEYS_MAX];	/* line that set each key; UINT_MAX by config_set(), 0 default */

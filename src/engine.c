@@ -51,6 +51,9 @@
  *	new cause (the backend's message, without the address) and one when
  *	the queue is empty again.
  *
+ *	engine_options.on_ban, when set, hears of every ban decided (not of
+ *	restores, retries or quiet lines): the daemons publish it there.
+ *
  *	With a WAL output, every line that changes the state (connect,
  *	disconnect, -v trace, SASL failure) is copied there before the
  *	summary is flushed, so a program killed between two checkpoints can
@@ -429,6 +432,11 @@ static int strike(struct engine *e, const struct record *r, const struct fold_re
 
 	int64_t applied = ban(e, &d);
 
+	if (e->o.on_ban) {
+		struct engine_decided ed = {d.net, d.prefix, d.until_usec, res->reason};
+
+		e->o.on_ban(e->o.on_ban_data, &ed);
+	}
 	if (e->o.events && events_ok && werr == 0) {
 		const char *set = e->o.backend ? (d.net.family == AF_INET ? e->o.backend->set4 : e->o.backend->set6) : NULL;
 		struct events_ban eb = {r, &d.net, d.prefix, d.seconds, d.strikes, set, e->o.backend == NULL,

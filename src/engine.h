@@ -23,6 +23,14 @@ struct ban_backend {
 	const char *set4, *set6;
 };
 
+/* A ban the policy just decided, for engine_options.on_ban. */
+struct engine_decided {
+	struct addr net;
+	unsigned prefix;
+	int64_t until_usec;		/* wall clock */
+	enum reason reason;		/* of the strike that decided it */
+};
+
 struct engine_options {
 	struct output *summary;		/* required */
 	struct output *events;		/* NULL: none */
@@ -32,6 +40,10 @@ struct engine_options {
 	bool explain;			/* write the deciding rule before each line (replay --explain) */
 	struct output *wal;		/* NULL, or where the lines that change state are copied */
 	struct report_tally *tally;	/* NULL, or the report's hourly and top tables (report(3)) */
+	/* NULL, or called once per ban decided (never in quiet mode), after
+	   the backend was given it: publish(3) hangs here. */
+	void (*on_ban)(void *data, const struct engine_decided *d);
+	void *on_ban_data;
 };
 
 struct engine_counters {

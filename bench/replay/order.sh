@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # bench/replay/order.sh - replay of a million lines in order and out of order.
 #
 #   BASELINE=/path/to/old/authfold bench/replay/order.sh [LINES]

@@ -8,6 +8,7 @@
 #   fuzz_journal  journal fields -> record -> engine (authfold journal)
 #   fuzz_omprog   omprog's stdin protocol (authfold-omprog)
 #   fuzz_files    the configuration and state-file readers
+#   fuzz_decision decision lines (authfold-enforce): parser, format, enforce table
 #
 # FUZZ_SECONDS (default 30) is the TOTAL time: each of the n targets run
 # gets FUZZ_SECONDS/n (at least 1 s), so `make check` stays short. Set
@@ -22,7 +23,7 @@ set -u
 : "${top_srcdir:=.}"
 : "${top_builddir:=.}"
 : "${FUZZ_SECONDS:=30}"
-: "${FUZZ_TARGETS:=fuzz_line fuzz_journal fuzz_omprog fuzz_files}"
+: "${FUZZ_TARGETS:=fuzz_line fuzz_journal fuzz_omprog fuzz_files fuzz_decision}"
 : "${FUZZ_JOBS:=1}"
 : "${CLANG:=clang}"
 
@@ -143,6 +144,8 @@ seeds() {
 		cp "$here"/seeds-omprog/* "$2"/ 2>/dev/null ;;
 	fuzz_files)
 		cp "$here"/seeds-files/* "$2"/ 2>/dev/null ;;
+	fuzz_decision)
+		cp "$here"/seeds-decision/* "$2"/ 2>/dev/null ;;
 	esac
 }
 
@@ -170,6 +173,7 @@ for t in $FUZZ_TARGETS; do
 	fuzz_journal) cat "$here/journal.dict" >>"$dict" ;;
 	fuzz_omprog) cat "$here/omprog.dict" >>"$dict" ;;
 	fuzz_files) cat "$here/files.dict" >>"$dict" ;;
+	fuzz_decision) cat "$here/decision.dict" >"$dict" ;;
 	esac
 	echo "$t: fuzzing for ${FUZZ_TARGET_SECONDS}s ($FUZZ_JOBS job(s)), seeds: $(ls "$seedd" | wc -l) files"
 	# In $work: with -jobs, libFuzzer writes fuzz-N.log into the current directory.

@@ -1,0 +1,854 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * NAME
+ *	enforce 3
+ * SUMMARY
+ *	an MX's table of central decisions, its log, the kernel
+ * SYNOPSIS
+ *	#include "enforce.h"
+ *
+ *	int	enforce_open(c, b, now, ret, err, errlen)
+ *	int	enforce_restore(e, now, err, errlen)
+ *	int	enforce_apply(e, d, now, ret_result, err, errlen)
+ *	void	enforce_refused(e)
+ *	int	enforce_tick(e, now, err, errlen)
+ *	int	enforce_status_write(fp, c, now)
+ * DESCRIPTION
+ *	What authfold-enforce(8) does with a decision(3) from the central
+ *	host, apart from reading and answering rsyslog.
+ *
+ *	The table holds one entry per network: a ban (its end, id, reason,
+ *	deciding host, when it arrived) or a remembered unban (its time).
+ *	Applying is idempotent and tolerates any order of delivery:
+ *
+ *	- a ban whose id is held is a duplicate; a ban ending no later than
+ *	  the one held is kept as it is; a later end replaces it (a central
+ *	  decision only ever extends a ban);
+ *	- a ban decided (at=) no later than a remembered unban of the same
+ *	  network is stale: a late delivery does not undo the unban;
+ *	- an unban removes the ban of that network and every held ban
+ *	  inside it that was decided no later than it, from the table and
+ *	  from the kernel, asks the MX's own authfold daemon to forget them
+ *	  (bans(3) unban requests in state_dir/unban.d), and is remembered
+ *	  for IPSET_TIMEOUT_MAX seconds: every ban decided before it has
+ *	  ended by then;
+ *	- a keep-alive (op=alive) only notes its arrival;
+ *	- a ban whose end has passed, one that the MX's ignoreip overlaps,
+ *	  one from a host that enforce_from does not list, and an IPv4 ban
+ *	  wider than /32 (the IPv4 set holds hosts) decide nothing.
+ *
+ *	The kernel only ever gets a longer ban: when the set already holds
+ *	the entry (the MX's own authfold banned it) with at least the time
+ *	the decision leaves, it is not touched; otherwise it is added with
+ *	what is left of the decision (at most IPSET_TIMEOUT_MAX). A kernel
+ *	failure is counted and retried by enforce_tick().
+ *
+ *	Every decision that changed the table is appended, with its arrival
+ *	time, to state_dir/enforce.log and fdatasync()ed before
+ *	enforce_apply() returns: what rsyslog was told is done survives a
+ *	crash. enforce_open() replays that log (expired entries drop out)
+ *	and rewrites it compacted (ENFORCE_LOG_NAME.tmp, fsync, rename); it
+ *	is compacted again when it holds more than twice the live entries.
+ *	enforce_restore() then puts the running bans back into the kernel
+ *	(after a reboot the sets are empty). The counters and the arrival
+ *	time of the last central decision are kept in state_dir/enforce.status,
+ *	written by enforce_tick().
+ *
+ *	enforce_status_write() is authfold status' part: it replays the log
+ *	into a private table (no lock, no change) and prints each held ban
+ *	with its origin, the last arrival and the counters.
+ * DIAGNOSTICS
+ *	0 or -errno, with the file or network at fault in err. The library
+ *	does not log.
+ * SECURITY
+ *	Decisions come from the network, authenticated by rsyslog (RELP with
+ *	mutual TLS, a ruleset of their own); they are parsed strictly by
+ *	decision(3) before they reach this module. The table is bounded
+ *	(ENFORCE_ENTRIES_MAX entries, hashed: constant time per ban; an
+ *	unban scans the table); past the bound a decision is refused and
+ *	counted. Log lines are bounded (ENFORCE_LOG_LINE_MAX); a bad line in
+ *	the log is skipped and counted, never fatal. The files are created
+ *	0640, every descriptor close-on-exec.
+ */
+
+#include "enforce.h"
+
+#include "bans.h"
+#include "errmsg.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BUCKETS		65536u		/* power of two */
+#define TOMB_KEEP	((int64_t) IPSET_TIMEOUT_MAX)
+
+struct entry {
+	struct decision d;		/* op ban: held ban; op unban: remembered unban */
+	int64_t arrived;
+	int64_t unban_at;		/* a ban after an unban: the unban's at= (0: none) */
+	char unban_id[DECISION_ID_LEN + 1];
+	int32_t next;			/* hash chain, or free list */
+	bool used, in_kernel;
+};
+
+struct enforce {
+	const struct config *c;
+	struct backend *b;		/* NULL: no kernel */
+	struct entry *v;
+	int32_t *bucket;
+	int32_t free_head;
+	size_t cap, n, next_unused;
+	int lock_fd, log_fd;
+	char *log_path, *status_path;
+	uint64_t log_lines, bad_log_lines;
+	struct enforce_counters k;
+	bool counters_dirty, kernel_pending;
+	uint64_t seed;
+};
+
+static const char *result_names[ENFORCE_RESULTS] = {
+	"banned", "unbanned", "duplicate", "kept", "stale", "expired", "ignored", "not_from", "unsupported", "full",
+	"alive",
+};
+
+const char *enforce_result_name(enum enforce_result r)
+{
+	return (unsigned) r < ENFORCE_RESULTS ? result_names[r] : "?";
+}
+
+const struct enforce_counters *enforce_counters(const struct enforce *e)
+{
+	return &e->k;
+}
+
+size_t enforce_entries(const struct enforce *e)
+{
+	return e->n;
+}
+
+/* --- the table ------------------------------------------------------- */
+
+static uint32_t slot(const struct enforce *e, const struct cidr *net)
+{
+	return (uint32_t) (addr_hash(&net->net, e->seed) ^ (net->prefix * 0x9e3779b1u)) & (BUCKETS - 1);
+}
+
+static bool same_net(const struct cidr *a, const struct cidr *b)
+{
+	return a->prefix == b->prefix && addr_equal(&a->net, &b->net);
+}
+
+static int32_t find(const struct enforce *e, const struct cidr *net)
+{
+	for (int32_t i = e->bucket[slot(e, net)]; i >= 0; i = e->v[i].next)
+		if (same_net(&e->v[i].d.net, net))
+			return i;
+	return -1;
+}
+
+static int32_t insert(struct enforce *e, const struct cidr *net)
+{
+	int32_t i;
+
+	if (e->free_head >= 0) {
+		i = e->free_head;
+		e->free_head = e->v[i].next;
+	} else {
+		if (e->next_unused == ENFORCE_ENTRIES_MAX)
+			return -1;
+		if (e->next_unused == e->cap) {
+			size_t cap = e->cap ? e->cap * 2 : 256;
+			struct entry *v = realloc(e->v, cap * sizeof(*v));
+
+			if (v == NULL)
+				return -1;
+			e->v = v;
+			e->cap = cap;
+		}
+		i = (int32_t) e->next_unused++;
+	}
+	uint32_t s = slot(e, net);
+
+	memset(&e->v[i], 0, sizeof(e->v[i]));
+	e->v[i].d.net = *net;
+	e->v[i].used = true;
+	e->v[i].next = e->bucket[s];
+	e->bucket[s] = i;
+	e->n++;
+	return i;
+}
+
+static void erase(struct enforce *e, int32_t i)
+{
+	int32_t *pp = &e->bucket[slot(e, &e->v[i].d.net)];
+
+	while (*pp != i)
+		pp = &e->v[*pp].next;
+	*pp = e->v[i].next;
+	e->v[i].used = false;
+	e->v[i].next = e->free_head;
+	e->free_head = i;
+	e->n--;
+}
+
+static struct enforce *enforce_new(const struct config *c, struct backend *b)
+{
+	struct enforce *e = calloc(1, sizeof(*e));
+
+	if (e == NULL)
+		return NULL;
+	e->c = c;
+	e->b = b;
+	e->lock_fd = e->log_fd = -1;
+	e->free_head = -1;
+	e->seed = (uint64_t) time(NULL) * 0x9e3779b97f4a7c15ull ^ (uint64_t) getpid();
+	if ((e->bucket = malloc(BUCKETS * sizeof(*e->bucket))) == NULL ||
+	    asprintf(&e->log_path, "%s/%s", c->state_dir, ENFORCE_LOG_NAME) < 0 ||
+	    asprintf(&e->status_path, "%s/%s", c->state_dir, ENFORCE_STATUS_NAME) < 0) {
+		e->log_path = e->status_path = NULL;
+		enforce_free(e);
+		return NULL;
+	}
+	memset(e->bucket, 0xff, BUCKETS * sizeof(*e->bucket));
+	return e;
+}
+
+void enforce_free(struct enforce *e)
+{
+	if (e == NULL)
+		return;
+	if (e->log_fd >= 0)
+		close(e->log_fd);
+	if (e->lock_fd >= 0)
+		close(e->lock_fd);	/* releases the flock */
+	free(e->v);
+	free(e->bucket);
+	free(e->log_path);
+	free(e->status_path);
+	free(e);
+}
+
+/* A ban that ended: forgotten, or back to the unban it followed while
+   that must still be remembered. */
+static void ended(struct enforce *e, int32_t i, int64_t now)
+{
+	struct entry *x = &e->v[i];
+
+	if (x->d.op == DECISION_BAN && x->unban_at > 0 && x->unban_at + TOMB_KEEP > now) {
+		memcpy(x->d.id, x->unban_id, sizeof(x->d.id));
+		x->d.op = DECISION_UNBAN;
+		x->d.at = x->unban_at;
+		x->d.until = 0;
+		snprintf(x->d.reason, sizeof(x->d.reason), "admin");
+		x->unban_at = 0;
+		x->in_kernel = true;
+		return;
+	}
+	erase(e, i);
+}
+
+/* --- the kernel -------------------------------------------------------- */
+
+static int kernel_ban(struct enforce *e, struct entry *x, int64_t now, char *err, size_t errlen)
+{
+	int64_t left = x->d.until - now;
+	unsigned held;
+	int r;
+
+	if (e->b == NULL || left <= 0) {
+		x->in_kernel = true;
+		return 0;
+	}
+	if (left > IPSET_TIMEOUT_MAX)
+		left = IPSET_TIMEOUT_MAX;
+	if ((r = backend_test(e->b, &x->d.net.net, x->d.net.prefix, err, errlen)) < 0)
+		goto fail;
+	if (r == 1) {
+		r = backend_timeout(e->b, &x->d.net.net, x->d.net.prefix, &held, err, errlen);
+		if (r == 0 && (held == 0 || held >= left)) {
+			x->in_kernel = true;	/* a longer ban is there already */
+			return 0;
+		}
+		if (r < 0 && r != -ENOENT)
+			goto fail;
+	}
+	if ((r = e->b->ops.add(e->b->ops.data, &x->d.net.net, x->d.net.prefix, (unsigned) left, err, errlen)) < 0)
+		goto fail;
+	x->in_kernel = true;
+	return 0;
+fail:
+	x->in_kernel = false;
+	e->kernel_pending = true;
+	e->k.kernel_errors++;
+	e->counters_dirty = true;
+	return r;
+}
+
+static int kernel_unban(struct enforce *e, const struct cidr *net, char *err, size_t errlen)
+{
+	char req[4200];
+	int r = 0, q;
+
+	if (e->b == NULL)
+		return 0;
+	/* The kernel holds hosts in the IPv4 set: a wider IPv4 net has no element of its own. */
+	if ((net->net.family == AF_INET6 || net->prefix == 32) &&
+	    (r = backend_del(e->b, &net->net, net->prefix, err, errlen)) < 0) {
+		e->k.kernel_errors++;
+		e->counters_dirty = true;
+	}
+	/* The MX's own authfold forgets it too (now, or when it starts). */
+	if ((q = bans_request_unban(e->c->state_dir, net, req, sizeof(req), NULL, 0)) < 0 && q != -EEXIST && r == 0) {
+		set_err(err, errlen, "cannot write an unban request into '%s/%s': %s", e->c->state_dir,
+			BANS_REQUEST_DIR, strerror(-q));
+		r = q;
+	}
+	return r;
+}
+
+/* --- decisions ----------------------------------------------------------- */
+
+static bool overlaps(const struct cidr *a, const struct cidr *b)
+{
+	if (a->net.family != b->net.family)
+		return false;
+	return a->prefix <= b->prefix ? cidr_contains(a, &b->net) : cidr_contains(b, &a->net);
+}
+
+static bool from_ok(const struct config *c, const char *by)
+{
+	if (c->n_enforce_from == 0)
+		return true;
+	for (size_t i = 0; i < c->n_enforce_from; i++)
+		if (strcmp(c->enforce_from[i], by) == 0)
+			return true;
+	return false;
+}
+
+/* A remembered unban of a network wider than d's, decided after it. At
+   most 24 (IPv4) or 112 (IPv6) lookups. */
+static bool unbanned_wider(const struct enforce *e, const struct decision *d)
+{
+	unsigned min = d->net.net.family == AF_INET ? 8 : 16;
+
+	for (unsigned p = d->net.prefix; p-- > min;) {
+		struct cidr w = {d->net.net, p};
+		int32_t i;
+
+		addr_mask(&w.net, p);
+		if ((i = find(e, &w)) >= 0 && e->v[i].d.op == DECISION_UNBAN && e->v[i].d.at >= d->at)
+			return true;
+	}
+	return false;
+}
+
+/* The table part of a decision. live: also the kernel (err set on failure,
+   still a result). ret_changed: the log must record it. */
+static enum enforce_result decide(struct enforce *e, const struct decision *d, int64_t now, int64_t arrived, bool live,
+				  bool *ret_changed, char *err, size_t errlen)
+{
+	int32_t i;
+
+	*ret_changed = false;
+	if (!from_ok(e->c, d->by))
+		return ENFORCE_NOT_FROM;
+	if (d->op == DECISION_ALIVE)
+		return ENFORCE_ALIVE;
+	for (size_t k = 0; k < e->c->n_ignoreip; k++)
+		if (d->op == DECISION_BAN && overlaps(&e->c->ignoreip[k], &d->net))
+			return ENFORCE_IGNORED;
+
+	if (d->op == DECISION_BAN) {
+		if (d->net.net.family == AF_INET && d->net.prefix != 32)
+			return ENFORCE_UNSUPPORTED;
+		if (d->until <= now)
+			return ENFORCE_EXPIRED;
+		if (unbanned_wider(e, d))
+			return ENFORCE_STALE;
+		if ((i = find(e, &d->net)) >= 0) {
+			struct entry *x = &e->v[i];
+
+			if (x->d.op == DECISION_UNBAN && d->at <= x->d.at)
+				return ENFORCE_STALE;
+			if (x->d.op == DECISION_BAN && strcmp(x->d.id, d->id) == 0) {
+				if (live && !x->in_kernel)
+					(void) kernel_ban(e, x, now, err, errlen);
+				return ENFORCE_DUPLICATE;
+			}
+			if (x->d.op == DECISION_BAN && d->until <= x->d.until)
+				return ENFORCE_KEPT;
+			if (x->d.op == DECISION_UNBAN) {	/* banned again: the unban stays known */
+				x->unban_at = x->d.at;
+				memcpy(x->unban_id, x->d.id, sizeof(x->unban_id));
+			}
+		} else if ((i = insert(e, &d->net)) < 0) {
+			return ENFORCE_FULL;
+		}
+		e->v[i].d = *d;
+		e->v[i].arrived = arrived;
+		e->v[i].in_kernel = false;
+		*ret_changed = true;
+		if (live)
+			(void) kernel_ban(e, &e->v[i], now, err, errlen);
+		return ENFORCE_BANNED;
+	}
+
+	/* unban */
+	if ((i = find(e, &d->net)) >= 0) {
+		struct entry *x = &e->v[i];
+
+		if (x->d.op == DECISION_UNBAN && (d->at <= x->d.at || strcmp(x->d.id, d->id) == 0))
+			return ENFORCE_DUPLICATE;
+		if (x->d.op == DECISION_BAN && x->d.at > d->at)
+			return ENFORCE_STALE;	/* banned again after this unban was decided */
+	}
+	if (d->at + TOMB_KEEP <= now)
+		return ENFORCE_EXPIRED;
+	/* Held bans inside the network, decided no later than the unban. */
+	for (size_t k = 0; k < e->next_unused; k++) {
+		struct entry *x = &e->v[k];
+
+		if (x->used && x->d.op == DECISION_BAN && x->d.at <= d->at && x->d.net.net.family == d->net.net.family &&
+		    x->d.net.prefix >= d->net.prefix && cidr_contains(&d->net, &x->d.net.net)) {
+			if (live && !same_net(&x->d.net, &d->net))
+				(void) kernel_unban(e, &x->d.net, err, errlen);
+			erase(e, (int32_t) k);
+		}
+	}
+	if ((i = find(e, &d->net)) < 0 && (i = insert(e, &d->net)) < 0) {
+		*ret_changed = true;	/* what was removed must stay removed */
+		if (live)
+			(void) kernel_unban(e, &d->net, err, errlen);
+		return ENFORCE_UNBANNED;
+	}
+	e->v[i].d = *d;
+	e->v[i].arrived = arrived;
+	e->v[i].in_kernel = true;
+	e->v[i].unban_at = 0;
+	*ret_changed = true;
+	if (live)
+		(void) kernel_unban(e, &d->net, err, errlen);
+	return ENFORCE_UNBANNED;
+}
+
+/* --- files ----------------------------------------------------------------- */
+
+static int format_entry(const struct entry *x, char *buf, size_t len)
+{
+	char line[DECISION_LINE_MAX + 1];
+	int n = decision_format(&x->d, line, sizeof(line));
+
+	if (n < 0)
+		return n;
+	n = snprintf(buf, len, "%" PRId64 " %s\n", x->arrived, line);
+	return n < 0 || (size_t) n >= len ? -ENOSPC : n;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		n -= (size_t) w;
+	}
+	return 0;
+}
+
+/* Parses "ARRIVED DECISION" (no newline); 0 or -EINVAL. */
+static int parse_log_line(const char *p, size_t n, int64_t *ret_arrived, struct decision *ret_d)
+{
+	const char *sp = memchr(p, ' ', n);
+	int64_t a = 0;
+
+	if (sp == NULL || sp == p || sp - p > 12)
+		return -EINVAL;
+	for (const char *q = p; q < sp; q++) {
+		if (*q < '0' || *q > '9')
+			return -EINVAL;
+		a = a * 10 + (*q - '0');
+	}
+	if (decision_parse(sp + 1, n - (size_t) (sp + 1 - p), ret_d, NULL) < 0)
+		return -EINVAL;
+	*ret_arrived = a;
+	return 0;
+}
+
+/* Replays path into the table (no kernel). A missing file is no state. */
+static int load_log(struct enforce *e, int64_t now, char *err, size_t errlen)
+{
+	FILE *fp = fopen(e->log_path, "re");
+	char buf[ENFORCE_LOG_LINE_MAX + 2];
+
+	if (fp == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		set_err(err, errlen, "cannot read '%s': %s", e->log_path, strerror(errno));
+		return -errno;
+	}
+	while (fgets(buf, sizeof(buf), fp)) {
+		size_t n = strlen(buf);
+		struct decision d;
+		int64_t arrived;
+		bool changed;
+
+		e->log_lines++;
+		if (n == 0 || buf[n - 1] != '\n') {
+			int ch;	/* too long, or cut by a crash: skip to the next line */
+
+			while ((ch = fgetc(fp)) != EOF && ch != '\n')
+				;
+			e->bad_log_lines++;
+			continue;
+		}
+		if (parse_log_line(buf, n - 1, &arrived, &d) < 0) {
+			e->bad_log_lines++;
+			continue;
+		}
+		(void) decide(e, &d, now, arrived, false, &changed, NULL, 0);
+	}
+	int r = ferror(fp) ? -EIO : 0;
+
+	fclose(fp);
+	if (r < 0)
+		set_err(err, errlen, "cannot read '%s': %s", e->log_path, strerror(-r));
+	return r;
+}
+
+static int open_log(struct enforce *e, char *err, size_t errlen)
+{
+	if (e->log_fd >= 0)
+		close(e->log_fd);
+	e->log_fd = open(e->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (e->log_fd < 0) {
+		set_err(err, errlen, "cannot open '%s': %s", e->log_path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* Rewrites the log with the live entries only. */
+static int compact(struct enforce *e, char *err, size_t errlen)
+{
+	char tmp[4200], line[ENFORCE_LOG_LINE_MAX + 2];
+	int fd, r = 0;
+	uint64_t lines = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", e->log_path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) < 0) {
+		set_err(err, errlen, "cannot create '%s': %s", tmp, strerror(errno));
+		return -errno;
+	}
+	for (size_t k = 0; k < e->next_unused && r == 0; k++) {
+		int n;
+
+		if (!e->v[k].used)
+			continue;
+		if (e->v[k].d.op == DECISION_BAN && e->v[k].unban_at > 0) {
+			struct entry t = e->v[k];
+
+			memcpy(t.d.id, t.unban_id, sizeof(t.d.id));
+			t.d.op = DECISION_UNBAN;
+			t.d.at = t.unban_at;
+			t.d.until = 0;
+			snprintf(t.d.reason, sizeof(t.d.reason), "admin");
+			if ((n = format_entry(&t, line, sizeof(line))) >= 0 && (r = write_all(fd, line, (size_t) n)) < 0)
+				break;
+			lines++;
+		}
+		if ((n = format_entry(&e->v[k], line, sizeof(line))) < 0)
+			continue;
+		r = write_all(fd, line, (size_t) n);
+		lines++;
+	}
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, e->log_path) < 0)
+		r = -errno;
+	if (r < 0) {
+		set_err(err, errlen, "cannot write '%s': %s", tmp, strerror(-r));
+		unlink(tmp);
+		return r;
+	}
+	int dfd = open(e->c->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dfd >= 0) {
+		(void) fsync(dfd);
+		close(dfd);
+	}
+	e->log_lines = lines;
+	return open_log(e, err, errlen);
+}
+
+static void load_status(struct enforce *e)
+{
+	FILE *fp = fopen(e->status_path, "re");
+	char buf[512], name[64], value[DECISION_BY_MAX + 1];
+
+	if (fp == NULL)
+		return;
+	while (fgets(buf, sizeof(buf), fp)) {
+		unsigned long long v;
+
+		if (sscanf(buf, "%63s %253s", name, value) != 2)
+			continue;
+		if (strcmp(name, "last_by") == 0) {
+			if (decision_by_ok(value, strlen(value)))
+				snprintf(e->k.last_by, sizeof(e->k.last_by), "%s", value);
+			continue;
+		}
+		if (sscanf(value, "%llu", &v) != 1)
+			continue;
+		if (strcmp(name, "last_arrival") == 0)
+			e->k.last_arrival = (int64_t) v;
+		else if (strcmp(name, "malformed") == 0)
+			e->k.malformed = v;
+		else if (strcmp(name, "kernel_errors") == 0)
+			e->k.kernel_errors = v;
+		else
+			for (int r = 0; r < ENFORCE_RESULTS; r++)
+				if (strcmp(name, result_names[r]) == 0)
+					e->k.results[r] = v;
+	}
+	fclose(fp);
+}
+
+static int save_status(struct enforce *e, char *err, size_t errlen)
+{
+	char tmp[4200];
+	FILE *fp;
+	int r = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", e->status_path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+
+	if (fd < 0 || (fp = fdopen(fd, "w")) == NULL) {
+		r = -errno;
+		if (fd >= 0)
+			close(fd);
+		set_err(err, errlen, "cannot write '%s': %s", tmp, strerror(-r));
+		return r;
+	}
+	fprintf(fp, "authfold-enforce-status 1\nlast_arrival %" PRId64 "\nlast_by %s\nmalformed %" PRIu64
+		"\nkernel_errors %" PRIu64 "\n", e->k.last_arrival, e->k.last_by[0] ? e->k.last_by : "-",
+		e->k.malformed, e->k.kernel_errors);
+	for (int k = 0; k < ENFORCE_RESULTS; k++)
+		fprintf(fp, "%s %" PRIu64 "\n", result_names[k], e->k.results[k]);
+	if (fflush(fp) != 0 || ferror(fp))
+		r = errno ? -errno : -EIO;
+	if (fclose(fp) != 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, e->status_path) < 0)
+		r = -errno;
+	if (r < 0) {
+		set_err(err, errlen, "cannot write '%s': %s", e->status_path, strerror(-r));
+		unlink(tmp);
+		return r;
+	}
+	e->counters_dirty = false;
+	return 0;
+}
+
+/* --- the interface --------------------------------------------------------- */
+
+int enforce_open(const struct config *c, struct backend *b, int64_t now, struct enforce **ret, char *err,
+		 size_t errlen)
+{
+	struct enforce *e;
+	char lock[4200];
+	int r;
+
+	/* the paths below are built in buffers of 4200 bytes */
+	if (strlen(c->state_dir) > 4096) {
+		set_err(err, errlen, "state_dir is longer than 4096 bytes");
+		return -ENAMETOOLONG;
+	}
+	if ((e = enforce_new(c, b)) == NULL) {
+		set_err(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	snprintf(lock, sizeof(lock), "%s/%s", c->state_dir, ENFORCE_LOCK_NAME);
+	if ((e->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0) {
+		r = -errno;
+		set_err(err, errlen, "cannot open '%s': %s", lock, strerror(errno));
+		goto fail;
+	}
+	if (flock(e->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		r = -errno;
+		set_err(err, errlen, "'%s' is held by another authfold-enforce", lock);
+		goto fail;
+	}
+	load_status(e);
+	if ((r = load_log(e, now, err, errlen)) < 0 || (r = compact(e, err, errlen)) < 0)
+		goto fail;
+	*ret = e;
+	return 0;
+fail:
+	enforce_free(e);
+	return r;
+}
+
+int enforce_restore(struct enforce *e, int64_t now, char *err, size_t errlen)
+{
+	int added = 0, first = 0;
+
+	for (size_t k = 0; k < e->next_unused; k++) {
+		struct entry *x = &e->v[k];
+
+		if (!x->used || x->d.op != DECISION_BAN)
+			continue;
+		int r = kernel_ban(e, x, now, first ? NULL : err, first ? 0 : errlen);
+
+		if (r < 0 && first == 0)
+			first = r;
+		else if (r == 0)
+			added++;
+	}
+	return first < 0 ? first : added;
+}
+
+int enforce_apply(struct enforce *e, const struct decision *d, int64_t now, enum enforce_result *ret_result,
+		  char *err, size_t errlen)
+{
+	char line[ENFORCE_LOG_LINE_MAX + 2];
+	bool changed;
+	enum enforce_result res = decide(e, d, now, now, true, &changed, err, errlen);
+	int r, n;
+
+	if (res != ENFORCE_NOT_FROM) {
+		e->k.last_arrival = now;
+		snprintf(e->k.last_by, sizeof(e->k.last_by), "%s", d->by);
+	}
+	e->k.results[res]++;
+	e->counters_dirty = true;
+	*ret_result = res;
+	if (!changed)
+		return 0;
+	struct entry tmp = {.d = *d, .arrived = now};
+
+	if ((n = format_entry(&tmp, line, sizeof(line))) < 0)
+		return n;
+	if (e->log_fd < 0 && (r = open_log(e, err, errlen)) < 0)
+		return r;
+	if ((r = write_all(e->log_fd, line, (size_t) n)) < 0 || (fdatasync(e->log_fd) < 0 && (r = -errno) < 0)) {
+		set_err(err, errlen, "cannot write '%s': %s", e->log_path, strerror(-r));
+		return r;
+	}
+	e->log_lines++;
+	return 0;
+}
+
+void enforce_refused(struct enforce *e)
+{
+	e->k.malformed++;
+	e->counters_dirty = true;
+}
+
+int enforce_tick(struct enforce *e, int64_t now, char *err, size_t errlen)
+{
+	int first = 0, r;
+
+	for (size_t k = 0; k < e->next_unused; k++) {
+		struct entry *x = &e->v[k];
+
+		if (!x->used)
+			continue;
+		if (x->d.op == DECISION_BAN ? x->d.until <= now : x->d.at + TOMB_KEEP <= now) {
+			ended(e, (int32_t) k, now);
+			if (!x->used || x->d.op == DECISION_UNBAN)
+				continue;
+		}
+		if (e->kernel_pending && x->d.op == DECISION_BAN && !x->in_kernel &&
+		    (r = kernel_ban(e, x, now, first ? NULL : err, first ? 0 : errlen)) < 0 && first == 0)
+			first = r;
+	}
+	if (first == 0)
+		e->kernel_pending = false;
+	if (e->log_lines > 2 * e->n + 4096 && (r = compact(e, first ? NULL : err, first ? 0 : errlen)) < 0 && first == 0)
+		first = r;
+	if (e->counters_dirty && (r = save_status(e, first ? NULL : err, first ? 0 : errlen)) < 0 && first == 0)
+		first = r;
+	return first;
+}
+
+/* --- authfold status ------------------------------------------------------- */
+
+static void utc(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t) t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "?");
+}
+
+int enforce_status_write(FILE *fp, const struct config *c, int64_t now)
+{
+	struct enforce *e;
+	struct stat st;
+	char err[512] = "", a[32], u[32];
+	unsigned bans = 0;
+
+	if (strlen(c->state_dir) > 4096)
+		return 0;	/* no enforcer can use it (enforce_open()) */
+	if ((e = enforce_new(c, NULL)) == NULL)
+		return -ENOMEM;
+	if (stat(e->log_path, &st) < 0 && stat(e->status_path, &st) < 0) {
+		enforce_free(e);	/* not an MX that enforces: say nothing */
+		return 0;
+	}
+	load_status(e);
+	(void) load_log(e, now, err, sizeof(err));
+	fprintf(fp, "\nCentral decisions (authfold-enforce, %s):\n", e->log_path);
+	if (err[0])
+		fprintf(fp, "  note: %s\n", err);
+	for (size_t k = 0; k < e->next_unused; k++) {
+		const struct entry *x = &e->v[k];
+		char net[ADDR_STRLEN];
+
+		if (!x->used || x->d.op != DECISION_BAN)
+			continue;
+		if (bans++ == 0)
+			fprintf(fp, "  %-24s %10s  %-20s  %-8s  %-10s  %s\n", "NET", "REMAINING", "UNTIL", "REASON", "ORIGIN",
+				"ID / ARRIVED");
+		addr_format(&x->d.net.net, net);
+		char nt[64];
+
+		snprintf(nt, sizeof(nt), "%s/%u", net, x->d.net.prefix);
+		utc(x->d.until, u, sizeof(u));
+		utc(x->arrived, a, sizeof(a));
+		fprintf(fp, "  %-24s %9" PRId64 "s  %-20s  %-8s  central:%s  %s / %s\n", nt, x->d.until - now, u,
+			x->d.reason, x->d.by, x->d.id, a);
+	}
+	if (bans == 0)
+		fprintf(fp, "  no running ban from the central host\n");
+	if (e->k.last_arrival > 0) {
+		utc(e->k.last_arrival, a, sizeof(a));
+		fprintf(fp, "  last central decision arrived %s (%" PRId64 "s ago) from %s\n", a, now - e->k.last_arrival,
+			e->k.last_by[0] ? e->k.last_by : "?");
+	} else {
+		fprintf(fp, "  no central decision has arrived yet\n");
+	}
+	fprintf(fp, "  decisions: ");
+	for (int k = 0; k < ENFORCE_RESULTS; k++)
+		fprintf(fp, "%s %" PRIu64 ", ", result_names[k], e->k.results[k]);
+	fprintf(fp, "malformed %" PRIu64 ", kernel errors %" PRIu64 "\n", e->k.malformed, e->k.kernel_errors);
+	if (e->bad_log_lines)
+		fprintf(fp, "  note: %" PRIu64 " unreadable line%s in the log skipped\n", e->bad_log_lines,
+			e->bad_log_lines == 1 ? "" : "s");
+	enforce_free(e);
+	return ferror(fp) ? -EIO : 0;
+}

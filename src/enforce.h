@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef AUTHFOLD_ENFORCE_H
+#define AUTHFOLD_ENFORCE_H
+
+/* enforce - an MX's table of central decisions, its log, the kernel; see enforce.c */
+
+#include "backend.h"
+#include "config.h"
+#include "decision.h"
+
+#include <stdio.h>
+
+#define ENFORCE_ENTRIES_MAX	65536		/* bans and remembered unbans */
+#define ENFORCE_LOG_NAME	"enforce.log"	/* in state_dir */
+#define ENFORCE_STATUS_NAME	"enforce.status"
+#define ENFORCE_LOCK_NAME	"enforce.lock"
+#define ENFORCE_LOG_LINE_MAX	(DECISION_LINE_MAX + 32)
+
+enum enforce_result {
+	ENFORCE_BANNED,		/* a new ban, or a later end for a known one */
+	ENFORCE_UNBANNED,	/* removed from the table and the kernel */
+	ENFORCE_DUPLICATE,	/* the same id, or an unban already done */
+	ENFORCE_KEPT,		/* a ban ending no later than the one held */
+	ENFORCE_STALE,		/* decided before an unban already applied */
+	ENFORCE_EXPIRED,	/* its end has passed */
+	ENFORCE_IGNORED,	/* ignoreip overlaps it */
+	ENFORCE_NOT_FROM,	/* by= is not in enforce_from */
+	ENFORCE_UNSUPPORTED,	/* an IPv4 ban that is not /32 (the ipset holds hosts) */
+	ENFORCE_FULL,		/* ENFORCE_ENTRIES_MAX reached */
+	ENFORCE_ALIVE,		/* a keep-alive: only the arrival is noted */
+	ENFORCE_RESULTS
+};
+
+struct enforce_counters {
+	uint64_t results[ENFORCE_RESULTS];
+	uint64_t malformed;		/* refused by decision_parse() */
+	uint64_t kernel_errors;		/* backend failures (retried) */
+	int64_t last_arrival;		/* unix s of the last valid decision; 0 none */
+	char last_by[DECISION_BY_MAX + 1];
+};
+
+struct enforce;
+
+/* Locks state_dir/enforce.lock, reads enforce.log (expired entries
+   dropped), rewrites it compacted and reads the counters. b may be NULL
+   (no kernel: status, tests). -EWOULDBLOCK: another enforcer runs. */
+int enforce_open(const struct config *c, struct backend *b, int64_t now, struct enforce **ret, char *err,
+		 size_t errlen);
+void enforce_free(struct enforce *e);		/* accepts NULL */
+/* After a reboot: every running ban that the kernel lacks (or holds for
+   less time) is put back. Returns how many were added, or -errno (those
+   left wait for enforce_tick()). */
+int enforce_restore(struct enforce *e, int64_t now, char *err, size_t errlen);
+/* One decision: table, durable log (fdatasync) and kernel. 0 with
+   *ret_result even when the kernel refused (counted, retried by
+   enforce_tick()); -errno only when the log cannot be written (the
+   caller asks for the decision again). */
+int enforce_apply(struct enforce *e, const struct decision *d, int64_t now, enum enforce_result *ret_result,
+		  char *err, size_t errlen);
+void enforce_refused(struct enforce *e);	/* a malformed line: counted */
+/* About once a second: forgets what ended, retries kernel failures,
+   saves the counters (enforce.status). 0 or the first -errno. */
+int enforce_tick(struct enforce *e, int64_t now, char *err, size_t errlen);
+const struct enforce_counters *enforce_counters(const struct enforce *e);
+size_t enforce_entries(const struct enforce *e);
+const char *enforce_result_name(enum enforce_result r);
+
+/* authfold status: the central decisions held in c->state_dir, read
+   without the lock and without changing anything. 0, or -errno when fp
+   cannot be written; a missing or unreadable log is a note. */
+int enforce_status_write(FILE *fp, const struct config *c, int64_t now);
+
+#endif

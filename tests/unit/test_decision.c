@@ -1,0 +1,420 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * test_decision - decision(3): the format and its strict parser;
+ * enforce(3): what a stream of decisions does to an MX's table and log.
+ *
+ * Tables: a line, whether it is accepted, and the field at fault. Then
+ * every accepted line formats back to itself, every one-byte change of
+ * a valid line is either refused or yields a line that formats back to
+ * itself, and enforce(3) runs without a kernel (b = NULL) in a
+ * temporary state_dir: duplicates, extension, unban, late and stale
+ * deliveries, ignoreip, enforce_from, expiry, and a restart that reads
+ * the log back.
+ */
+
+#include "decision.h"
+#include "enforce.h"
+#include "publish.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#define V "authfold-decision v1 "
+#define ID "id=0123456789abcdef "
+
+static const struct {
+	const char *line;
+	enum decision_error want;
+} table[] = {
+	{V ID "op=ban net=192.0.2.7/32 at=1764470000 until=1764556400 reason=noauth by=central", DECISION_OK},
+	{V ID "op=ban net=2001:db8:1:2::/64 at=1764470000 until=1764556400 reason=saslfail by=c.example.org", DECISION_OK},
+	{V ID "op=unban net=192.0.2.0/24 at=1764470000 until=0 reason=admin by=central", DECISION_OK},
+	{V ID "op=ban net=192.0.2.7/32 at=1764470000 until=1764470000 reason=my-rule_2 by=c", DECISION_OK},
+	{V ID "op=alive at=1764470000 by=central.example.org", DECISION_OK},
+	{V ID "op=alive at=5 until=6 by=c", DECISION_E_SYNTAX},
+	{V ID "op=alive net=192.0.2.7/32 at=5 by=c", DECISION_E_SYNTAX},
+	{V ID "op=alive at=0 by=c", DECISION_E_AT},
+	{V ID "op=alive at=5 by=c x", DECISION_E_SYNTAX},
+	{V ID "op=alive at=5 by=-c", DECISION_E_BY},
+	/* versions and magic */
+	{"authfold-decision v2 " ID "op=ban net=192.0.2.7/32 at=1 until=2 reason=noauth by=c", DECISION_E_VERSION},
+	{"authfold-decision v10 x", DECISION_E_VERSION},
+	{"authfold-decision v01 " ID "op=ban net=192.0.2.7/32 at=1 until=2 reason=noauth by=c", DECISION_E_SYNTAX},
+	{"authfold-decision V1 " ID "op=ban net=192.0.2.7/32 at=1 until=2 reason=noauth by=c", DECISION_E_SYNTAX},
+	{"authfold-decision v1", DECISION_E_SYNTAX},
+	{"authfold-decision v1 ", DECISION_E_SYNTAX},
+	{"authfold-decisio v1 " ID, DECISION_E_MAGIC},
+	{"", DECISION_E_MAGIC},
+	{" " V ID "op=ban net=192.0.2.7/32 at=1 until=2 reason=noauth by=c", DECISION_E_MAGIC},
+	/* each field */
+	{V "id=0123456789abcde op=ban net=192.0.2.7/32 at=1 until=2 reason=noauth by=c", DECISION_E_ID},
+	{V "id=0123456789ABCDEF op=ban net=192.0.2.7/32 at=1 until=2 reason=noauth by=c", DECISION_E_ID},
+	{V ID "op=bann net=192.0.2.7/32 at=1 until=2 reason=noauth by=c", DECISION_E_OP},
+	{V ID "op=ban net=192.0.2.7 at=1 until=2 reason=noauth by=c", DECISION_E_NET},
+	{V ID "op=ban net=192.0.2.7/24 at=1 until=2 reason=noauth by=c", DECISION_E_NET},	/* host bits */
+	{V ID "op=ban net=0.0.0.0/0 at=1 until=2 reason=noauth by=c", DECISION_E_NET},
+	{V ID "op=ban net=10.0.0.0/7 at=1 until=2 reason=noauth by=c", DECISION_E_NET},
+	{V ID "op=ban net=2001:DB8::/64 at=1 until=2 reason=noauth by=c", DECISION_E_NET},	/* not canonical */
+	{V ID "op=ban net=::ffff:192.0.2.7/128 at=1 until=2 reason=noauth by=c", DECISION_E_NET},
+	{V ID "op=ban net=2001:db8::/8 at=1 until=2 reason=noauth by=c", DECISION_E_NET},
+	{V ID "op=ban net=192.0.2.7/032 at=1 until=2 reason=noauth by=c", DECISION_E_NET},
+	{V ID "op=ban net=192.0.2.7/32 at=0 until=2 reason=noauth by=c", DECISION_E_AT},
+	{V ID "op=ban net=192.0.2.7/32 at=01 until=2 reason=noauth by=c", DECISION_E_AT},
+	{V ID "op=ban net=192.0.2.7/32 at=-1 until=2 reason=noauth by=c", DECISION_E_AT},
+	{V ID "op=ban net=192.0.2.7/32 at=99999999999999999999 until=2 reason=noauth by=c", DECISION_E_AT},
+	{V ID "op=ban net=192.0.2.7/32 at=253402300800 until=2 reason=noauth by=c", DECISION_E_AT},
+	{V ID "op=ban net=192.0.2.7/32 at=5 until=4 reason=noauth by=c", DECISION_E_UNTIL},
+	{V ID "op=ban net=192.0.2.7/32 at=5 until=0 reason=noauth by=c", DECISION_E_UNTIL},
+	{V ID "op=unban net=192.0.2.7/32 at=5 until=6 reason=admin by=c", DECISION_E_UNTIL},
+	{V ID "op=ban net=192.0.2.7/32 at=5 until=6 reason=NoAuth by=c", DECISION_E_REASON},
+	{V ID "op=ban net=192.0.2.7/32 at=5 until=6 reason= by=c", DECISION_E_REASON},
+	{V ID "op=ban net=192.0.2.7/32 at=5 until=6 reason=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa by=c", DECISION_E_REASON},
+	{V ID "op=ban net=192.0.2.7/32 at=5 until=6 reason=noauth by=-c", DECISION_E_BY},
+	{V ID "op=ban net=192.0.2.7/32 at=5 until=6 reason=noauth by=c/d", DECISION_E_BY},
+	{V ID "op=ban net=192.0.2.7/32 at=5 until=6 reason=noauth by=", DECISION_E_BY},
+	/* order, spacing, extra fields */
+	{V "op=ban " ID "net=192.0.2.7/32 at=5 until=6 reason=noauth by=c", DECISION_E_SYNTAX},
+	{V ID "op=ban net=192.0.2.7/32  at=5 until=6 reason=noauth by=c", DECISION_E_SYNTAX},
+	{V ID "op=ban net=192.0.2.7/32 at=5 until=6 reason=noauth by=c ", DECISION_E_SYNTAX},
+	{V ID "op=ban net=192.0.2.7/32 at=5 until=6 reason=noauth by=c x=1", DECISION_E_SYNTAX},
+	{V ID "op=ban net=192.0.2.7/32 at=5 until=6 by=c", DECISION_E_SYNTAX},
+	{V ID "op=ban net=192.0.2.7/32\tat=5 until=6 reason=noauth by=c", DECISION_E_NET},
+};
+
+static void test_table(void **state)
+{
+	(void) state;
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		struct decision d;
+		enum decision_error e = DECISION_OK;
+		int r = decision_parse(table[i].line, strlen(table[i].line), &d, &e);
+
+		if (e != table[i].want)
+			fail_msg("line %zu '%s': got '%s', want '%s'", i, table[i].line, decision_strerror(e),
+				 decision_strerror(table[i].want));
+		assert_int_equal(r, table[i].want == DECISION_OK ? 0 : -EINVAL);
+		if (r == 0) {
+			char buf[DECISION_LINE_MAX + 1];
+			int n = decision_format(&d, buf, sizeof(buf));
+
+			assert_int_equal(n, (int) strlen(table[i].line));
+			assert_string_equal(buf, table[i].line);
+		}
+	}
+}
+
+static void test_long(void **state)
+{
+	char line[DECISION_LINE_MAX + 2];
+	char by[DECISION_BY_MAX + 2];
+	struct decision d;
+	enum decision_error e;
+
+	(void) state;
+	memset(by, 'b', sizeof(by) - 1);
+	by[DECISION_BY_MAX] = '\0';	/* 253: the longest host */
+	int n = snprintf(line, sizeof(line), V ID "op=ban net=192.0.2.7/32 at=5 until=6 reason=noauth by=%s", by);
+
+	assert_true(n <= DECISION_LINE_MAX);
+	assert_int_equal(decision_parse(line, (size_t) n, &d, &e), 0);
+	by[DECISION_BY_MAX] = 'b';	/* 254 */
+	by[DECISION_BY_MAX + 1] = '\0';
+	n = snprintf(line, sizeof(line), V ID "op=ban net=192.0.2.7/32 at=5 until=6 reason=noauth by=%s", by);
+	assert_int_equal(decision_parse(line, (size_t) n, &d, &e), -EINVAL);
+	assert_int_equal(e, DECISION_E_BY);
+	/* longer than the limit: refused unread */
+	char big[2048];
+
+	memset(big, 'a', sizeof(big));
+	memcpy(big, V, strlen(V));
+	assert_int_equal(decision_parse(big, sizeof(big), &d, &e), -EINVAL);
+	assert_int_equal(e, DECISION_E_LONG);
+}
+
+/* Every single-byte change of a valid line: refused, or a line that is
+   its own canonical form. */
+static void test_mutations(void **state)
+{
+	const char *base = table[1].line;
+	size_t n = strlen(base);
+	static const char bytes[] = " =/:.0129afz-_\t\nAv";
+
+	(void) state;
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < sizeof(bytes) - 1; k++) {
+			char line[DECISION_LINE_MAX + 1], back[DECISION_LINE_MAX + 1];
+			struct decision d;
+
+			memcpy(line, base, n);
+			line[i] = bytes[k];
+			if (decision_parse(line, n, &d, NULL) < 0)
+				continue;
+			assert_int_equal(decision_format(&d, back, sizeof(back)), (int) n);
+			assert_memory_equal(back, line, n);
+		}
+}
+
+static void test_format_refuses(void **state)
+{
+	struct decision d = {.op = DECISION_BAN, .at = 5, .until = 6, .reason = "noauth", .by = "c"};
+	char buf[DECISION_LINE_MAX + 1];
+
+	(void) state;
+	assert_int_equal(decision_new_id(d.id), 0);
+	assert_int_equal(strlen(d.id), DECISION_ID_LEN);
+	assert_int_equal(cidr_parse("192.0.2.7/32", 12, &d.net), 0);
+	assert_true(decision_format(&d, buf, sizeof(buf)) > 0);
+	assert_int_equal(decision_format(&d, buf, 20), -ENOSPC);
+	d.until = 4;
+	assert_int_equal(decision_format(&d, buf, sizeof(buf)), -EINVAL);
+	d.until = 6;
+	strcpy(d.reason, "Bad");
+	assert_int_equal(decision_format(&d, buf, sizeof(buf)), -EINVAL);
+	strcpy(d.reason, "noauth");
+	strcpy(d.by, "a b");
+	assert_int_equal(decision_format(&d, buf, sizeof(buf)), -EINVAL);
+}
+
+/* --- enforce(3) without a kernel ----------------------------------------- */
+
+static char dir[64];
+
+static struct decision dec(const char *id, enum decision_op op, const char *net, int64_t at, int64_t until)
+{
+	struct decision d = {.op = op, .at = at, .until = until, .by = "central"};
+
+	snprintf(d.id, sizeof(d.id), "%s", id);
+	snprintf(d.reason, sizeof(d.reason), "%s", op == DECISION_BAN ? "noauth" : "admin");
+	assert_int_equal(cidr_parse(net, strlen(net), &d.net), 0);
+	return d;
+}
+
+static enum enforce_result apply(struct enforce *e, struct decision d, int64_t now)
+{
+	enum enforce_result r;
+	char err[256];
+
+	assert_int_equal(enforce_apply(e, &d, now, &r, err, sizeof(err)), 0);
+	return r;
+}
+
+static void test_enforce(void **state)
+{
+	struct config *c = config_new();
+	struct enforce *e;
+	char err[512], cmd[128];
+	const int64_t T = 1764470000;
+
+	(void) state;
+	snprintf(dir, sizeof(dir), "/tmp/test_decision.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(config_set(c, "state_dir", dir, err, sizeof(err)), 0);
+	assert_int_equal(config_set(c, "ignoreip", "127.0.0.0/8 198.51.100.0/24", err, sizeof(err)), 0);
+	assert_int_equal(enforce_open(c, NULL, T, &e, err, sizeof(err)), 0);
+	/* a second enforcer on the same state_dir is refused */
+	struct enforce *e2;
+
+	assert_int_equal(enforce_open(c, NULL, T, &e2, err, sizeof(err)), -EWOULDBLOCK);
+
+	assert_int_equal(apply(e, dec("00000000000000a1", DECISION_BAN, "192.0.2.7/32", T, T + 100), T), ENFORCE_BANNED);
+	assert_int_equal(apply(e, dec("00000000000000a1", DECISION_BAN, "192.0.2.7/32", T, T + 100), T), ENFORCE_DUPLICATE);
+	assert_int_equal(apply(e, dec("00000000000000a2", DECISION_BAN, "192.0.2.7/32", T + 1, T + 50), T + 1), ENFORCE_KEPT);
+	assert_int_equal(apply(e, dec("00000000000000a3", DECISION_BAN, "192.0.2.7/32", T + 2, T + 200), T + 2), ENFORCE_BANNED);
+	assert_int_equal(apply(e, dec("00000000000000a4", DECISION_BAN, "192.0.2.8/32", T - 300, T - 1), T + 2), ENFORCE_EXPIRED);
+	assert_int_equal(apply(e, dec("00000000000000a5", DECISION_BAN, "198.51.100.9/32", T, T + 100), T + 2), ENFORCE_IGNORED);
+	assert_int_equal(apply(e, dec("00000000000000a6", DECISION_BAN, "192.0.2.0/24", T, T + 100), T + 2), ENFORCE_UNSUPPORTED);
+	assert_int_equal(apply(e, dec("00000000000000a7", DECISION_BAN, "2001:db8:1::/64", T, T + 100), T + 2), ENFORCE_BANNED);
+	assert_int_equal(apply(e, dec("00000000000000a8", DECISION_BAN, "203.0.113.5/32", T, T + 100), T + 2), ENFORCE_BANNED);
+	assert_int_equal(enforce_entries(e), 3);
+	/* unban 192.0.2.0/24 at T+3: removes 192.0.2.7, remembered */
+	assert_int_equal(apply(e, dec("00000000000000b1", DECISION_UNBAN, "192.0.2.0/24", T + 3, 0), T + 3), ENFORCE_UNBANNED);
+	assert_int_equal(apply(e, dec("00000000000000b1", DECISION_UNBAN, "192.0.2.0/24", T + 3, 0), T + 3), ENFORCE_DUPLICATE);
+	assert_int_equal(enforce_entries(e), 3);	/* 2001:db8:1::/64, 203.0.113.5, the unban */
+	/* unban 203.0.113.5 decided before its ban: stale */
+	assert_int_equal(apply(e, dec("00000000000000b2", DECISION_UNBAN, "203.0.113.5/32", T - 1, 0), T + 3), ENFORCE_STALE);
+	/* a late ban of 203.0.113.5, then its unban, then the ban again late */
+	assert_int_equal(apply(e, dec("00000000000000b3", DECISION_UNBAN, "203.0.113.5/32", T + 4, 0), T + 4), ENFORCE_UNBANNED);
+	assert_int_equal(apply(e, dec("00000000000000a8", DECISION_BAN, "203.0.113.5/32", T, T + 100), T + 5), ENFORCE_STALE);
+	/* decided after the unban: a ban again */
+	assert_int_equal(apply(e, dec("00000000000000a9", DECISION_BAN, "203.0.113.5/32", T + 6, T + 100), T + 6), ENFORCE_BANNED);
+	/* a keep-alive: only its arrival */
+	{
+		struct decision a = {.id = "00000000000000ff", .op = DECISION_ALIVE, .at = T + 5, .by = "central"};
+
+		assert_int_equal(apply(e, a, T + 6), ENFORCE_ALIVE);
+		assert_int_equal(enforce_counters(e)->last_arrival, T + 6);
+		assert_int_equal(enforce_counters(e)->results[ENFORCE_ALIVE], 1);
+	}
+	/* enforce_from */
+	assert_int_equal(config_set(c, "enforce_from", "central.example", err, sizeof(err)), 0);
+	assert_int_equal(apply(e, dec("00000000000000c1", DECISION_BAN, "192.0.2.99/32", T, T + 100), T + 6), ENFORCE_NOT_FROM);
+	assert_int_equal(config_set(c, "enforce_from", "central", err, sizeof(err)), 0);
+	enforce_refused(e);
+	assert_int_equal(enforce_counters(e)->malformed, 1);
+	assert_int_equal(enforce_counters(e)->results[ENFORCE_BANNED], 5);
+	assert_int_equal(enforce_tick(e, T + 6, err, sizeof(err)), 0);
+	enforce_free(e);
+
+	/* a restart reads the log back: same table */
+	assert_int_equal(enforce_open(c, NULL, T + 7, &e, err, sizeof(err)), 0);
+	assert_int_equal(enforce_entries(e), 3);	/* /64, 203.0.113.5 (banned after its unban), 192.0.2.0/24's unban */
+	assert_int_equal(enforce_counters(e)->malformed, 1);
+	assert_int_equal(enforce_counters(e)->last_arrival, T + 6);
+	assert_int_equal(apply(e, dec("00000000000000a9", DECISION_BAN, "203.0.113.5/32", T + 6, T + 100), T + 7), ENFORCE_DUPLICATE);
+	assert_int_equal(apply(e, dec("00000000000000a1", DECISION_BAN, "192.0.2.7/32", T, T + 100), T + 7), ENFORCE_STALE);
+	/* the ends pass: everything but the remembered unbans goes */
+	assert_int_equal(enforce_tick(e, T + 101, err, sizeof(err)), 0);
+	assert_int_equal(enforce_entries(e), 2);
+	/* a ban decided before 203.0.113.5's unban, ending later, delivered late */
+	assert_int_equal(apply(e, dec("00000000000000aa", DECISION_BAN, "203.0.113.5/32", T + 3, T + 900), T + 102), ENFORCE_STALE);
+	enforce_free(e);
+	assert_int_equal(enforce_open(c, NULL, T + 102, &e, err, sizeof(err)), 0);
+	assert_int_equal(enforce_entries(e), 2);
+	assert_int_equal(apply(e, dec("00000000000000aa", DECISION_BAN, "203.0.113.5/32", T + 3, T + 900), T + 102), ENFORCE_STALE);
+	enforce_free(e);
+	/* status reads it without the lock */
+	FILE *fp = tmpfile();
+
+	assert_int_equal(enforce_status_write(fp, c, T + 101), 0);
+	assert_true(ftell(fp) > 0);
+	fclose(fp);
+	config_free(c);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* The table's bound: the last entries are refused, counted, nothing grows. */
+static void test_enforce_full(void **state)
+{
+	struct config *c = config_new();
+	struct enforce *e;
+	char err[512], cmd[128];
+	const int64_t T = 1764470000;
+	unsigned full = 0;
+
+	(void) state;
+	snprintf(dir, sizeof(dir), "/tmp/test_decision.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(config_set(c, "state_dir", dir, err, sizeof(err)), 0);
+	assert_int_equal(enforce_open(c, NULL, T, &e, err, sizeof(err)), 0);
+	for (unsigned i = 0; i < ENFORCE_ENTRIES_MAX + 10; i++) {
+		struct decision d = dec("00000000000000a1", DECISION_BAN, "2001:db8::/64", T, T + 100);
+
+		d.net.net.bytes[4] = (uint8_t) (i >> 8);
+		d.net.net.bytes[5] = (uint8_t) i;
+		d.net.net.bytes[6] = (uint8_t) (i >> 16);
+		if (apply(e, d, T) == ENFORCE_FULL)
+			full++;
+	}
+	assert_int_equal(full, 10);
+	assert_int_equal(enforce_entries(e), ENFORCE_ENTRIES_MAX);
+	enforce_free(e);
+	config_free(c);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* publish(3) into a datagram socket of our own, as into rsyslog's. */
+static void test_publish(void **state)
+{
+	struct config *c = config_new();
+	struct publish *p;
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char err[512], buf[1024], sock[96];
+	struct decision d;
+	int fd;
+	ssize_t n;
+
+	(void) state;
+	snprintf(dir, sizeof(dir), "/tmp/test_decision.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(sock, sizeof(sock), "%s/publish.sock", dir);
+	assert_int_equal(config_set(c, "publish", "syslog", err, sizeof(err)), 0);
+	assert_int_equal(config_set(c, "publish_socket", sock, err, sizeof(err)), 0);
+	assert_int_equal(config_set(c, "publish_host", "central.example.org", err, sizeof(err)), 0);
+	assert_int_equal(config_set(c, "publish_facility", "local3", err, sizeof(err)), 0);
+	assert_int_equal(config_set(c, "publish_alive", "10s", err, sizeof(err)), 0);
+	assert_int_equal(config_set(c, "publish_facility", "nosuch", err, sizeof(err)), -EINVAL);
+	assert_int_equal(config_set(c, "publish_host", "bad host", err, sizeof(err)), -EINVAL);
+	assert_int_equal(config_set(c, "publish_socket", "relative", err, sizeof(err)), -EINVAL);
+	assert_int_equal(publish_new(c, &p), 0);
+	assert_non_null(p);
+
+	/* no socket yet: the decision waits, in order */
+	struct cidr net;
+
+	assert_int_equal(cidr_parse("192.0.2.7/32", 12, &net), 0);
+	assert_true(publish_ban(p, &net, 1764470000, 1764473600, "noauth", err, sizeof(err)) < 0);
+	assert_int_equal(publish_pending(p), 1);
+	assert_int_equal(cidr_parse("2001:db8:1:2::/64", 17, &net), 0);
+	assert_true(publish_unban(p, &net, 1764470001, err, sizeof(err)) < 0);
+	assert_int_equal(publish_pending(p), 2);
+
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	strcpy(sa.sun_path, sock);
+	assert_int_equal(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+	assert_int_equal(publish_flush(p, err, sizeof(err)), 0);
+	assert_int_equal(publish_pending(p), 0);
+	static const char *const want[] = {"op=ban net=192.0.2.7/32 at=1764470000 until=1764473600 reason=noauth",
+					   "op=unban net=2001:db8:1:2::/64 at=1764470001 until=0 reason=admin"};
+
+	for (int i = 0; i < 2; i++) {
+		n = recv(fd, buf, sizeof(buf) - 1, 0);
+		assert_true(n > 0);
+		buf[n] = 0;
+		/* <PRI>, local3.notice = 19 * 8 + 5 */
+		assert_memory_equal(buf, "<157>", 5);
+		char *m = strstr(buf, "]: authfold-decision ");
+
+		assert_non_null(m);
+		m += 3;
+		assert_int_equal(decision_parse(m, strlen(m), &d, NULL), 0);
+		assert_non_null(strstr(m, want[i]));
+		assert_string_equal(d.by, "central.example.org");
+	}
+	/* the keep-alive: after 10 s of silence, not before */
+	assert_int_equal(publish_tick(p, 1764470005, err, sizeof(err)), 0);
+	assert_int_equal(publish_tick(p, 1764470011, err, sizeof(err)), 0);
+	n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	assert_true(n > 0);
+	buf[n] = 0;
+	assert_non_null(strstr(buf, " op=alive at=1764470011 by=central.example.org"));
+	assert_true(recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT) < 0);
+	assert_int_equal(publish_counters(p)->sent, 3);
+	publish_free(p);
+	close(fd);
+	unlink(sock);
+	rmdir(dir);
+	/* publish = none: nothing */
+	assert_int_equal(config_set(c, "publish", "none", err, sizeof(err)), 0);
+	assert_int_equal(publish_new(c, &p), 0);
+	assert_null(p);
+	config_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_long),
+		cmocka_unit_test(test_mutations),
+		cmocka_unit_test(test_format_refuses),
+		cmocka_unit_test(test_enforce),
+		cmocka_unit_test(test_enforce_full),
+		cmocka_unit_test(test_publish),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
