@@ -55,9 +55,13 @@
  *	restores, retries or quiet lines): the daemons publish it there.
  *
  *	With a WAL output, every line that changes the state (connect,
- *	disconnect, -v trace, SASL failure) is copied there before the
- *	summary is flushed, so a program killed between two checkpoints can
- *	feed those lines back, quietly, and have the state it had.
+ *	disconnect, -v trace, SASL failure) is copied there once the summary
+ *	and events holding its outputs are written (engine_flush()), so a
+ *	program killed between two checkpoints can feed those lines back,
+ *	quietly, and have the state it had; a line whose outputs may not be
+ *	written is not fed back but sent again by rsyslog and judged again
+ *	(at worst a line or a strike twice, never a synthetic line or a
+ *	strike lost).
  *
  *	engine_line() reads the wall clock for every line with a traditional
  *	timestamp (CLOCK_REALTIME_COARSE: exact to milliseconds, ~10 ns), as
@@ -93,6 +97,8 @@ struct engine {
 	struct engine_counters counters;
 	bool tail_written;		/* the current overlong line is being written */
 	bool quiet;			/* state only: see engine_set_quiet() */
+	char *walq;			/* lines for the WAL, written once the outputs are */
+	size_t walq_len, walq_cap;
 	/* bans waiting for the backend: a ring of ENGINE_PENDING_MAX */
 	struct engine_ban *pending;
 	size_t phead, npending;
@@ -161,6 +167,7 @@ void engine_free(struct engine *e)
 		return;
 	fold_free(e->fold);
 	policy_free(e->policy);
+	free(e->walq);
 	free(e->pending);
 	free(e);
 }
@@ -460,6 +467,8 @@ static void explain(struct engine *e, const struct fold_result *res)
 		(void) output_write(e->o.summary, buf, (size_t) n < sizeof(buf) ? (size_t) n : sizeof(buf) - 1);
 }
 
+static int wal_queue(struct engine *e, const char *p, size_t n);
+
 /*
  * Verdicts the fold gave after their line, written before the current
  * line. Like a line's own (see judge()), a verdict whose output fails is
@@ -536,8 +545,7 @@ static int judge(struct engine *e, const struct record *r, bool complete)
 	if (e->quiet)
 		return res.strike ? strike(e, r, &res, false) : 0;
 	if (e->o.wal && res.action != FOLD_PASS && (res.strike || (res.kind != SMTPD_CHATTER && res.kind != SMTPD_KEEP)) &&
-	    r->format != RECORD_JOURNAL &&
-	    ((ret = output_write(e->o.wal, r->line.p, r->line.len)) < 0 || (ret = output_write(e->o.wal, "\n", 1)) < 0))
+	    r->format != RECORD_JOURNAL && (ret = wal_queue(e, r->line.p, r->line.len)) < 0)
 		werr = output_failed(e, e->o.wal, ret);
 	if (werr == 0 && res.synthetic && res.synthetic_before &&
 	    (ret = summary_synthetic(sum, r, e->c->summary_format, res.client, res.client_len)) < 0)
@@ -588,16 +596,56 @@ int engine_tail(struct engine *e, const char *p, size_t n, bool last)
 	return 0;
 }
 
+/* The WAL gets a line only once its outputs are written (engine_flush()):
+   a program killed in between feeds back fewer lines, and the resent line
+   is judged again (a line or a strike twice at worst, never one lost). A
+   queue past ENGINE_WAL_QUEUE_MAX goes to the WAL at once. */
+static int wal_put(struct engine *e)
+{
+	int r = 0;
+
+	if (e->walq_len > 0 && (r = output_write(e->o.wal, e->walq, e->walq_len)) == 0)
+		e->walq_len = 0;
+	return r;
+}
+
+static int wal_queue(struct engine *e, const char *p, size_t n)
+{
+	int r;
+
+	if (e->walq_len + n + 1 > e->walq_cap) {
+		size_t cap = e->walq_cap ? e->walq_cap : 4096;
+		char *q;
+
+		while (cap < e->walq_len + n + 1 && cap < ENGINE_WAL_QUEUE_MAX)
+			cap *= 2;
+		if (e->walq_len + n + 1 > cap) {	/* too much between two flushes */
+			if ((r = wal_put(e)) < 0 || (r = output_write(e->o.wal, p, n)) < 0 ||
+			    (r = output_write(e->o.wal, "\n", 1)) < 0)
+				return r;
+			return 0;
+		}
+		if ((q = realloc(e->walq, cap)) == NULL)
+			return -ENOMEM;
+		e->walq = q;
+		e->walq_cap = cap;
+	}
+	memcpy(e->walq + e->walq_len, p, n);
+	e->walq[e->walq_len + n] = '\n';
+	e->walq_len += n + 1;
+	return 0;
+}
+
 int engine_flush(struct engine *e)
 {
 	int r;
 
-	if (e->o.wal && (r = output_flush(e->o.wal)) < 0)
-		return output_failed(e, e->o.wal, r);
 	if ((r = output_flush(e->o.summary)) < 0)
 		return output_failed(e, e->o.summary, r);
 	if (e->o.events && (r = output_flush(e->o.events)) < 0)
 		return output_failed(e, e->o.events, r);
+	if (e->o.wal && ((r = wal_put(e)) < 0 || (r = output_flush(e->o.wal)) < 0))
+		return output_failed(e, e->o.wal, r);
 	(void) engine_retry_bans(e, false);
 	return 0;
 }

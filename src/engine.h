@@ -12,6 +12,7 @@
 
 #define ENGINE_LINE_MAX		(64 * 1024)	/* longer lines: head judged, tail streamed */
 #define ENGINE_PENDING_MAX	4096		/* bans waiting for a failed backend */
+#define ENGINE_WAL_QUEUE_MAX	(1024 * 1024)	/* WAL bytes held back until the next flush */
 #define ENGINE_RETRY_MIN_USEC	1000000		/* first wait after a refused ban */
 #define ENGINE_RETRY_MAX_USEC	60000000	/* the wait doubles up to this */
 #define ENGINE_RETRY_BATCH	256		/* waiting bans tried per engine_retry_bans() */
