@@ -92,6 +92,7 @@ struct session_table {
 	struct session_counters counters;
 	session_drop_fn on_drop;
 	void *on_drop_data;
+	struct session_proc *last_proc;	/* one-entry cache: the last process asked for */
 };
 
 static struct session *lru_session(struct lru_node *n)
@@ -195,9 +196,22 @@ struct session_proc *session_proc_find(struct session_table *t, struct span host
 	return o ? proc_find(t, o, pid) : NULL;
 }
 
+static bool proc_is(const struct session_proc *p, struct span host, struct span tag, long pid)
+{
+	const struct session_origin *o = p->origin;
+
+	return p->pid == pid && o->host_len == host.len && o->tag_len == tag.len &&
+	    memcmp(o->text, host.p, host.len) == 0 && memcmp(o->text + host.len, tag.p, tag.len) == 0;
+}
+
 int session_proc_get(struct session_table *t, struct span host, struct span tag, long pid,
 		     struct session_proc **ret_proc)
 {
+	/* Lines of one process come in runs: most lookups are the last one. */
+	if (t->last_proc && proc_is(t->last_proc, host, tag, pid)) {
+		*ret_proc = t->last_proc;
+		return 0;
+	}
 	if (host.len + tag.len > SESSION_ORIGIN_TEXT_MAX) {
 		t->counters.origins_full++;
 		return -ENOSPC;
@@ -207,7 +221,7 @@ int session_proc_get(struct session_table *t, struct span host, struct span tag,
 	struct session_proc *p = o ? proc_find(t, o, pid) : NULL;
 
 	if (p) {
-		*ret_proc = p;
+		*ret_proc = t->last_proc = p;
 		return 0;
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL)
@@ -228,7 +242,7 @@ int session_proc_get(struct session_table *t, struct span host, struct span tag,
 	p->origin = o;
 	p->pid = pid;
 	table_insert(&t->procs, &p->node, proc_hash(t, o, pid));
-	*ret_proc = p;
+	*ret_proc = t->last_proc = p;
 	return 0;
 }
 
@@ -236,6 +250,8 @@ static void proc_free(struct session_table *t, struct session_proc *p)
 {
 	struct session_origin *o = p->origin;
 
+	if (t->last_proc == p)
+		t->last_proc = NULL;
 	table_remove(&t->procs, &p->node);
 	if (--o->refs == 0) {
 		table_remove(&t->origins, &o->node);
