@@ -50,23 +50,7 @@ lib_cleanup() {
 trap lib_cleanup EXIT
 trap 'exit 1' INT TERM
 
-n=0
-failed=0
-check() {	# check DESCRIPTION COMMAND...
-	desc=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then
-		echo "ok $n - $desc"
-	else
-		echo "not ok $n - $desc"
-		failed=$((failed + 1))
-	fi
-}
-finish() {
-	echo "1..$n"
-	[ "$failed" = 0 ]
-}
+. "${top_srcdir:-.}/tests/lib/tap.sh"
 
 conf() {	# conf FILE [LINE]...
 	f=$1

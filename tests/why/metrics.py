@@ -33,23 +33,8 @@ REMOTE = "/lib/systemd/systemd-journal-remote"
 os.environ["TZ"] = "UTC"
 os.environ["LC_ALL"] = "C"
 
-n = 0
-failed = 0
+from tap import check, finish, skip  # noqa: E402 (tests/why/tap.py)
 
-
-def check(ok, what):
-    global n, failed
-    n += 1
-    if not ok:
-        failed += 1
-    print(("ok" if ok else "not ok") + " %d - %s" % (n, what), flush=True)
-    return ok
-
-
-def skip(what):
-    global n
-    n += 1
-    print("ok %d # SKIP %s" % (n, what), flush=True)
 
 
 def report_counters(text):
@@ -215,8 +200,7 @@ def main():
               "an unwritable metrics_file is said once, and the daemon goes on")
     finally:
         shutil.rmtree(tmp)
-    print("1..%d" % n)
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == "__main__":

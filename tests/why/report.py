@@ -33,17 +33,7 @@ AF = os.path.join(BUILD, "authfold")
 os.environ["TZ"] = "UTC"
 os.environ["LC_ALL"] = "C"
 
-n = 0
-failed = 0
-
-
-def check(ok, what):
-    global n, failed
-    n += 1
-    if not ok:
-        failed += 1
-    print(("ok" if ok else "not ok") + " %d - %s" % (n, what), flush=True)
-    return ok
+from tap import check, finish, skip  # noqa: E402 (tests/why/tap.py)
 
 
 ROW = re.compile(r"^  (\d\d)-\d\d  +(\d+)  +(\d+)  +(\d+)  +(\d+)  +(\d+)$", re.M)
@@ -180,8 +170,7 @@ def main():
               "(300 strikes) is first: %r" % t[:1])
     finally:
         shutil.rmtree(tmp)
-    print("1..%d" % n)
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == "__main__":

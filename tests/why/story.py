@@ -36,17 +36,7 @@ SCHEMA = json.load(open(os.path.join(SRC, "tests", "why", "why.schema.json")))
 os.environ["TZ"] = "UTC"
 os.environ["LC_ALL"] = "C"
 
-n = 0
-failed = 0
-
-
-def check(ok, what):
-    global n, failed
-    n += 1
-    if not ok:
-        failed += 1
-    print(("ok" if ok else "not ok") + " %d - %s" % (n, what), flush=True)
-    return ok
+from tap import check, finish, skip  # noqa: E402 (tests/why/tap.py)
 
 
 def run(args, **kw):
@@ -359,8 +349,7 @@ def main():
         check(run(["why", "-c", uconf]).returncode == 2, "no address is a usage error (2)")
     finally:
         shutil.rmtree(tmp)
-    print("1..%d" % n)
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == "__main__":
