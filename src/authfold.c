@@ -9,8 +9,9 @@
  *	authfold journal [-c CONF] [--directory DIR] [--once] [--summary FILE] [--events FILE]
  *	authfold --help | --version
  * DESCRIPTION
- *	See authfold(8). This file holds the command line; the work is done
- *	by engine(3).
+ *	See authfold(8). This file holds the command line and dispatches:
+ *	replay to engine(3), journal to journal_daemon(3) over daemon(3),
+ *	status to status(3), unban to bans(3), why to why(3).
  * DIAGNOSTICS
  *	Exit status 0 on success, 1 on a runtime failure, 2 on bad usage or
  *	configuration. Every message names the file, line or option at fault.
@@ -20,12 +21,9 @@
 #include "bans.h"
 #include "config.h"
 #include "engine.h"
-#include "journal.h"
+#include "journal_daemon.h"
 #include "linereader.h"
-#include "metrics.h"
-#include "privs.h"
 #include "report.h"
-#include "state.h"
 #include "status.h"
 #include "why.h"
 
@@ -33,14 +31,10 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -135,14 +129,6 @@ static int usage_error(const char *what, const char *arg)
 	fprintf(stderr, "authfold: %s%s%s%s\nTry 'authfold --help'.\n", what, arg ? " '" : "", arg ? arg : "",
 		arg ? "'" : "");
 	return EXIT_USAGE;
-}
-
-static int64_t wall_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static double now_seconds(void)
@@ -334,234 +320,7 @@ out:
 	return status;
 }
 
-/* --- authfold journal ------------------------------------------ */
-
-#define JR_CHECKPOINT_USEC	1000000	/* and at most this long */
-#define JR_IDLE_CHECKPOINT_USEC	250000	/* at the end of the journal, at most this often */
-#define JR_PROCESS_ENTRIES	1024	/* sd_journal_process() during a catch-up */
-
-struct jr {
-	const struct config *c;
-	const char *summary_path, *events_path;
-	char state_path[4096];
-	struct engine *e;
-	struct journal *j;
-	struct output *summary, *events;
-	struct state_extra x;
-	int sfd;			/* signalfd: TERM, INT, HUP */
-	bool stop;
-	uint64_t dirty;			/* entries since the last checkpoint */
-	uint64_t last_checkpoint, wd_usec, last_watchdog;
-	uint64_t last_bans;		/* jr_now() of the last idle jr_bans() */
-	struct engine_ban_seen ban_seen;	/* refused bans: what was logged */
-	struct backend *backend;
-	int lock_fd;			/* bans_lock(): one daemon per state_dir */
-	struct metrics_source m;	/* metrics_file */
-};
-
-static int64_t jr_wall(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static void jr_metrics(struct jr *s, bool force)
-{
-	if (metrics_tick(&s->m, s->e, s->c, jr_wall(), force) < 0)
-		fprintf(stderr, "authfold: journal: %s\n", s->m.error);
-}
-
-/* Unban requests (authfold unban), and at start the bans a reboot lost. */
-static void jr_bans(struct jr *s, bool start)
-{
-	char msg[1024];
-
-	int r = bans_daemon_step(s->e, s->backend, s->c->state_dir, start, msg, sizeof(msg));
-
-	if (r > 0) {
-		s->dirty++;	/* saved at the next checkpoint */
-		s->m.unbans += (unsigned) r;
-	}
-	if (msg[0])
-		fprintf(stderr, "authfold: journal: %s\n", msg);
-}
-
-static uint64_t jr_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
-}
-
-/* Size of an output file after a flush, synced to disk, in *ret_size:
-   -1 (unknown: a restart cuts nothing back) for stdout or when the path
-   cannot be opened (renamed by logrotate before the SIGHUP). 0, or -errno
-   when the data cannot be synced: then the size must not be saved. */
-static int jr_synced_size(const char *path, int64_t *ret_size)
-{
-	struct stat st;
-	int fd, r = 0;
-
-	*ret_size = -1;
-	if (path == NULL || strcmp(path, "-") == 0 || (fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY)) < 0)
-		return 0;
-	if (fdatasync(fd) < 0 || fstat(fd, &st) < 0)
-		r = -errno;
-	close(fd);
-	if (r == 0)
-		*ret_size = (int64_t) st.st_size;
-	return r;
-}
-
-static void jr_status(struct jr *s, const char *what)
-{
-	const struct journal_counters *jc = journal_counters(s->j);
-	const struct fold_counters *f = fold_counters(engine_fold(s->e));
-	const struct policy_counters *p = policy_counters(engine_policy(s->e));
-
-	char waiting[64] = "";
-
-	if (engine_pending_bans(s->e) > 0)
-		snprintf(waiting, sizeof(waiting), " (%zu waiting for the kernel)", engine_pending_bans(s->e));
-	sd_notifyf(0, "STATUS=%s: %" PRIu64 " entries (%" PRIu64 " untrusted, %" PRIu64 " cut), %" PRIu64
-		   " kept, %" PRIu64 " folded away, %" PRIu64 " strikes, %" PRIu64 " bans%s", what, jc->entries,
-		   jc->untrusted, jc->truncated, f->kept, f->dropped, f->strikes[REASON_NOAUTH] + f->strikes[REASON_SASLFAIL],
-		   p->bans, waiting);
-}
-
-/* Refused bans: each new cause once, and the end of the wait. */
-static void jr_ban_news(struct jr *s)
-{
-	char msg[900];
-
-	if (engine_ban_news(s->e, &s->ban_seen, msg, sizeof(msg)))
-		fprintf(stderr, "authfold: journal: %s\n", msg);
-}
-
-/* Writes the outputs and retries waiting bans; <0 when an output fails
-   (a refused ban waits in the engine and never fails this). */
-static int jr_flush(struct jr *s)
-{
-	int r;
-
-	if ((r = engine_flush(s->e)) < 0) {
-		fprintf(stderr, "authfold: journal: %s\n", engine_error(s->e));
-		return r;
-	}
-	jr_ban_news(s);
-	return 0;
-}
-
-/* Flush, then save {cursor, engine state, output sizes} in one file. */
-static int jr_checkpoint(struct jr *s)
-{
-	char err[1024];
-	int r;
-
-	if ((r = jr_flush(s)) < 0)
-		return r;
-	r = journal_cursor(s->j, s->x.cursor, sizeof(s->x.cursor));
-	if (r < 0 && r != -ENODATA) {
-		fprintf(stderr, "authfold: journal: cannot read the cursor: %s\n", strerror(-r));
-		return r;
-	}
-	jr_bans(s, false);
-	/* The sizes are what a restart cuts back to: only sizes on disk. */
-	if ((r = jr_synced_size(s->summary_path, &s->x.summary_size)) < 0 ||
-	    (r = jr_synced_size(s->events_path, &s->x.events_size)) < 0) {
-		fprintf(stderr, "authfold: journal: cannot sync the outputs to disk: %s\n", strerror(-r));
-		return r;
-	}
-	if ((r = state_save(s->e, s->state_path, &s->x, err, sizeof(err))) < 0) {
-		fprintf(stderr, "authfold: journal: %s\n", err);
-		return r;
-	}
-	s->dirty = 0;
-	s->last_checkpoint = jr_now();
-	s->m.checkpoint_usec = jr_wall();
-	jr_metrics(s, false);
-	return 0;
-}
-
-/* Cut an output file back to its size at the last checkpoint. */
-static int jr_cut_back(struct output *o, int64_t saved, const char *what)
-{
-	int64_t cut;
-
-	/* through the descriptor output_open() checked, never by name again */
-	if (o == NULL || saved < 0 || (cut = output_cut(o, saved)) == 0)
-		return 0;
-	if (cut < 0) {
-		fprintf(stderr, "authfold: journal: cannot cut %s '%s' back to %" PRId64 " bytes: %s\n", what,
-			output_path(o), saved, strerror((int) -cut));
-		return (int) cut;
-	}
-	fprintf(stderr, "authfold: journal: %s '%s': %" PRId64 " bytes after the last checkpoint removed; "
-		"they are written again\n", what, output_path(o), cut);
-	return 0;
-}
-
-static void jr_watchdog(struct jr *s, uint64_t now)
-{
-	if (s->wd_usec && now - s->last_watchdog >= s->wd_usec / 2) {
-		sd_notify(0, "WATCHDOG=1");
-		s->last_watchdog = now;
-	}
-}
-
-/* Reads pending signals; returns <0 on a fatal error. */
-static int jr_signals(struct jr *s)
-{
-	struct signalfd_siginfo si;
-
-	while (read(s->sfd, &si, sizeof(si)) == (ssize_t) sizeof(si)) {
-		if (si.ssi_signo != SIGHUP) {
-			s->stop = true;
-			continue;
-		}
-		/* logrotate: everything up to here goes to the old files */
-		int r = jr_checkpoint(s);
-
-		if (r < 0)
-			return r;
-		if ((r = output_reopen(s->summary)) < 0 || (s->events && (r = output_reopen(s->events)) < 0)) {
-			fprintf(stderr, "authfold: journal: cannot reopen the outputs: %s\n", strerror(-r));
-			return r;
-		}
-		if ((r = jr_checkpoint(s)) < 0)
-			return r;
-	}
-	return 0;
-}
-
-static int jr_wait(struct jr *s, bool *ret_woke)
-{
-	struct pollfd p[2] = {{.fd = s->sfd, .events = POLLIN}, {.fd = -1}};
-	uint64_t timeout = UINT64_MAX, now = jr_now(), until = now + JR_CHECKPOINT_USEC;
-	int r;
-
-	if ((r = journal_poll_params(s->j, &p[1].fd, &p[1].events, &timeout)) < 0)
-		return r;
-	/* journald tells readers of new entries through inotify only on a
-	   coalescing timer (250 ms, fired up to 250 ms late): look on our own
-	   this often, the entries are in the mapped files already. */
-	if (s->c->journal_poll_ms && now + s->c->journal_poll_ms * UINT64_C(1000) < until)
-		until = now + s->c->journal_poll_ms * UINT64_C(1000);
-	if (timeout < until)
-		until = timeout;
-	if (s->dirty && s->last_checkpoint + JR_IDLE_CHECKPOINT_USEC < until)
-		until = s->last_checkpoint + JR_IDLE_CHECKPOINT_USEC;
-	if (s->wd_usec && s->last_watchdog + s->wd_usec / 2 < until)
-		until = s->last_watchdog + s->wd_usec / 2;
-	r = poll(p, 2, until <= now ? 0 : (int) ((until - now + 999) / 1000));
-	if (r < 0 && errno != EINTR)
-		return -errno;
-	*ret_woke = r > 0;
-	return 0;
-}
+/* --- authfold journal: journal_daemon(3) ------------------------------ */
 
 static int cmd_journal(int argc, char **argv)
 {
@@ -570,19 +329,17 @@ static int cmd_journal(int argc, char **argv)
 		{"once", no_argument, NULL, 'o'}, {"summary", required_argument, NULL, 's'},
 		{"events", required_argument, NULL, 'e'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
-	const char *conf_path = NULL, *directory = NULL;
-	struct jr s = {.sfd = -1, .lock_fd = -1, .m = {.daemon = "journal"}};
-	bool once = false;
-	int opt, r, status = 1;
+	struct journal_daemon_options o = {0};
+	const char *conf_path = NULL;
+	int opt;
 
-	s.summary_path = s.events_path = NULL;
 	while ((opt = getopt_long(argc, argv, "c:D:os:e:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': conf_path = optarg; break;
-		case 'D': directory = optarg; break;
-		case 'o': once = true; break;
-		case 's': s.summary_path = optarg; break;
-		case 'e': s.events_path = optarg; break;
+		case 'D': o.directory = optarg; break;
+		case 'o': o.once = true; break;
+		case 's': o.summary_path = optarg; break;
+		case 'e': o.events_path = optarg; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		default: return usage_error("bad option for journal", NULL);
 		}
@@ -591,262 +348,16 @@ static int cmd_journal(int argc, char **argv)
 		return usage_error("journal takes no arguments, not", argv[optind]);
 
 	struct config *c = load_config(conf_path);
-	struct backend backend = {0};
-	char err[1024];
 
 	if (c == NULL)
 		return EXIT_USAGE;
-	s.c = c;
-	if (s.summary_path == NULL)
-		s.summary_path = c->summary_log;
-	if (s.events_path == NULL)
-		s.events_path = c->events_log;
-	if (snprintf(s.state_path, sizeof(s.state_path), "%s/%s", c->state_dir,
-		     directory ? "journal-directory.state" : "journal.state") >= (int) sizeof(s.state_path)) {
-		fprintf(stderr, "authfold: state_dir '%s' is too long\n", c->state_dir);
-		goto out;
-	}
 
-	/* Bans: the kernel's ipsets or authfold's nft table, or (backend =
-	   none) everything but the kernel call. With a kernel backend, keep
-	   CAP_NET_ADMIN only, at once. */
-	if ((r = backend_open(c, &backend, err, sizeof(err))) < 0) {
-		fprintf(stderr, "authfold: journal: backend %s: %s\n", backend_kind_name(c->backend), err);
-		goto out;
-	}
-	if (backend.warning[0])
-		fprintf(stderr, "authfold: journal: %s\n", backend.warning);
-	if (c->backend != BACKEND_NONE && (r = privs_keep_net_admin(err, sizeof(err))) < 0) {
-		fprintf(stderr, "authfold: journal: %s\n", err);
-		goto out;
-	}
-	s.backend = &backend;
-	if (mkdir(c->state_dir, 0750) < 0 && errno != EEXIST) {
-		fprintf(stderr, "authfold: journal: cannot create state_dir '%s': %s\n", c->state_dir, strerror(errno));
-		goto out;
-	}
-	if ((r = state_dir_check(c->state_dir, true, err, sizeof(err))) < 0) {
-		fprintf(stderr, "authfold: journal: %s\n", err);
-		goto out;
-	}
-	if ((r = bans_lock(c->state_dir, &s.lock_fd)) < 0) {
-		fprintf(stderr, "authfold: journal: state_dir '%s' is in use by another authfold (%s)\n", c->state_dir,
-			strerror(-r));
-		goto out;
-	}
+	int status = journal_daemon_main(c, &o);
 
-	/* SIGTERM/SIGINT end cleanly, SIGHUP reopens the outputs. */
-	sigset_t mask;
-
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 || (s.sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
-		fprintf(stderr, "authfold: journal: signalfd: %s\n", strerror(errno));
-		goto out;
-	}
-
-	if ((r = output_open(s.summary_path, &s.summary)) < 0) {
-		fprintf(stderr, "authfold: cannot open summary '%s': %s\n", s.summary_path, output_strerror(r));
-		goto out;
-	}
-	if (s.events_path && (r = output_open(s.events_path, &s.events)) < 0) {
-		fprintf(stderr, "authfold: cannot open events log '%s': %s\n", s.events_path, output_strerror(r));
-		goto out;
-	}
-	if (output_collisions(s.summary, s.events, c->state_dir, -1, err, sizeof(err)) < 0) {
-		fprintf(stderr, "authfold: journal: %s\n", err);
-		status = EXIT_USAGE;
-		goto out;
-	}
-
-	struct engine_options eo = {.summary = s.summary, .events = s.events, .backend = &backend.ops};
-
-	if ((s.e = engine_new(c, &eo)) == NULL) {
-		fprintf(stderr, "authfold: out of memory\n");
-		goto out;
-	}
-	s.x.summary_size = s.x.events_size = -1;
-	struct state_fault fault;
-
-	r = state_load(s.e, c, wall_usec(), s.state_path, &s.x, &fault);
-	state_describe(s.state_path, r, &fault, err, sizeof(err));
-	if (r < 0 && r != -ENOENT && r != -EBADMSG) {
-		fprintf(stderr, "authfold: journal: %s; refused\n", err);
-		goto out;
-	}
-	if (r == -EBADMSG) {
-		char aside[4200];
-
-		if (state_set_aside(s.state_path, aside, sizeof(aside)) < 0) {
-			fprintf(stderr, "authfold: journal: %s; cannot set it aside as '%s': %s\n", err, aside,
-				strerror(errno));
-			goto out;
-		}
-		fprintf(stderr, "authfold: journal: %s; set aside as '%s', starting without state\n", err, aside);
-		engine_free(s.e);
-		memset(&s.x, 0, sizeof(s.x));
-		s.x.summary_size = s.x.events_size = -1;
-		if ((s.e = engine_new(c, &eo)) == NULL) {
-			fprintf(stderr, "authfold: out of memory\n");
-			goto out;
-		}
-	}
-	jr_bans(&s, true);
-	/* Lines written after the last checkpoint are written again below. */
-	if (jr_cut_back(s.summary, s.x.summary_size, "summary") < 0 ||
-	    jr_cut_back(s.events, s.x.events_size, "events log") < 0)
-		goto out;
-
-	if ((r = journal_open(directory, c->journal_match, c->journal_trusted_comm, c->n_journal_trusted_comm, &s.j,
-			      err, sizeof(err))) < 0) {
-		fprintf(stderr, "authfold: %s\n", err);
-		goto out;
-	}
-
-	/* No usable cursor: a directory or a single pass reads everything; following
-	   the system journal starts at its tail (the history is not ours to fold). */
-	enum journal_start start = directory || once ? JOURNAL_START_HEAD : JOURNAL_START_TAIL;
-	enum journal_position pos;
-
-	if ((r = journal_seek(s.j, s.x.cursor, start, &pos)) < 0) {
-		fprintf(stderr, "authfold: journal: cannot seek: %s\n", strerror(-r));
-		goto out;
-	}
-	if (pos == JOURNAL_CURSOR_BAD || pos == JOURNAL_CURSOR_BEYOND)
-		s.x.cursor[0] = 0;	/* the start or the tail entry from now on */
-	if (pos == JOURNAL_CURSOR_BAD)
-		fprintf(stderr, "authfold: journal: warning: the cursor saved in '%s' is not usable; starting at the %s\n",
-			s.state_path, start == JOURNAL_START_HEAD ? "head" : "tail");
-	else if (pos == JOURNAL_RESUMED_VACUUMED)
-		fprintf(stderr, "authfold: journal: warning: the entry of the saved cursor was vacuumed; "
-			"going on with the next one\n");
-	else if (pos == JOURNAL_CURSOR_BEYOND)
-		fprintf(stderr, "authfold: journal: warning: nothing at or after the saved cursor; starting at the tail\n");
-
-	if (sd_watchdog_enabled(0, &s.wd_usec) <= 0)
-		s.wd_usec = 0;
-	/* A first checkpoint, so that a kill before the next one finds the
-	   outputs' sizes and the starting point (the tail entry, or none: the
-	   head) and cuts back what it wrote. */
-	if (jr_checkpoint(&s) < 0)
-		goto out;
-	s.last_watchdog = jr_now();
-	sd_notify(0, "READY=1");
-	jr_status(&s, "reading");
-
-	double t0 = now_seconds();
-	uint64_t n = 0, status_n = UINT64_MAX;
-
-	while (!s.stop) {
-		struct record rec;
-
-		r = journal_next(s.j, &rec);
-		if (r < 0) {
-			fprintf(stderr, "authfold: journal: cannot read the next entry: %s\n", strerror(-r));
-			break;
-		}
-		if (r > 0) {
-			if ((r = engine_record(s.e, &rec)) < 0) {
-				/* An output failed (a refused ban never fails a record):
-				   stop, the last checkpoint stands. */
-				fprintf(stderr, "authfold: journal: %s\n", engine_error(s.e)[0] ? engine_error(s.e) : strerror(-r));
-				break;
-			}
-			s.dirty++;
-			s.m.last_line_usec = jr_wall();
-			bool due = s.dirty >= c->journal_checkpoint_entries;
-
-			if (++n % 256 != 0 && !due)
-				continue;
-			uint64_t now = jr_now();
-
-			jr_watchdog(&s, now);
-			if (due || now - s.last_checkpoint >= JR_CHECKPOINT_USEC) {
-				if (jr_checkpoint(&s) < 0)
-					break;
-				jr_status(&s, "reading");
-			}
-			if (n % JR_PROCESS_ENTRIES == 0 && (r = journal_process(s.j)) < 0) {
-				fprintf(stderr, "authfold: journal: %s\n", strerror(-r));
-				break;
-			}
-			if (jr_signals(&s) < 0)
-				break;
-			continue;
-		}
-		/* The end of the journal, for now: the outputs are written at once,
-		   a checkpoint (fsyncs, state) taken at most every 250 ms. The
-		   journal is read in time order: what the fold defers is settled. */
-		if (s.dirty && engine_settle(s.e) < 0) {
-			fprintf(stderr, "authfold: journal: %s\n", engine_error(s.e));
-			break;
-		}
-		if (s.dirty && (jr_now() - s.last_checkpoint >= JR_IDLE_CHECKPOINT_USEC || once ?
-				jr_checkpoint(&s) : jr_flush(&s)) < 0)
-			break;
-		if (once) {
-			status = 0;
-			break;
-		}
-		if (n != status_n) {	/* not every journal_poll_ms */
-			jr_status(&s, "following");
-			status_n = n;
-		}
-		bool woke = false;
-
-		if ((r = jr_wait(&s, &woke)) < 0) {
-			fprintf(stderr, "authfold: journal: poll: %s\n", strerror(-r));
-			break;
-		}
-		uint64_t now = jr_now();
-
-		jr_watchdog(&s, now);
-		jr_metrics(&s, false);
-		if (!woke && now - s.last_bans >= JR_CHECKPOINT_USEC) {
-			size_t waiting = engine_pending_bans(s.e);
-
-			jr_bans(&s, false);	/* a quiet journal still takes unban requests */
-			(void) engine_retry_bans(s.e, false);	/* and retries refused bans */
-			if (engine_pending_bans(s.e) != waiting)
-				s.dirty++;	/* saved at the next checkpoint */
-			jr_ban_news(&s);
-			s.last_bans = now;
-		}
-		if (jr_signals(&s) < 0)
-			break;
-		if ((r = journal_process(s.j)) < 0) {
-			fprintf(stderr, "authfold: journal: %s\n", strerror(-r));
-			break;
-		}
-	}
-	if (s.stop) {
-		sd_notify(0, "STOPPING=1");
-		status = 0;
-	}
-	/* Save what was done; after a failed write the last checkpoint stands. */
-	if (status == 0 && jr_checkpoint(&s) < 0)
-		status = 1;
-	jr_metrics(&s, true);
-	if (once)
-		report_write(stderr, s.e, c, false, 0, now_seconds() - t0);
-	else
-		fprintf(stderr, "authfold: journal: %s after %" PRIu64 " entries\n", status ? "failed" : "stopped", n);
-out:
-	journal_free(s.j);
-	engine_free(s.e);
-	output_free(s.summary);
-	output_free(s.events);
-	backend_close(&backend);
-	bans_unlock(s.lock_fd);
-	if (s.sfd >= 0)
-		close(s.sfd);
 	config_free(c);
 	return status;
 }
 
-/* --- end authfold journal ------------------------------------------------ */
 
 /* --- authfold status and unban ---------------------------------- */
 
