@@ -17,26 +17,20 @@
  *	configuration. Every message names the file, line or option at fault.
  */
 
-#include "backend.h"
 #include "bans.h"
 #include "config.h"
-#include "engine.h"
 #include "journal_daemon.h"
-#include "linereader.h"
-#include "report.h"
+#include "replay.h"
+#include "unban.h"
 #include "status.h"
 #include "why.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #define EXIT_USAGE 2
 
@@ -131,14 +125,6 @@ static int usage_error(const char *what, const char *arg)
 	return EXIT_USAGE;
 }
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
 /* Loads -c FILE, or the default file when it exists. */
 static struct config *load_config(const char *path)
 {
@@ -150,51 +136,7 @@ static struct config *load_config(const char *path)
 	return c;
 }
 
-static void progress(uint64_t lines, uint64_t bytes, uint64_t total, double t0)
-{
-	double dt = now_seconds() - t0;
-
-	fprintf(stderr, "\rauthfold: %" PRIu64 " lines, %" PRIu64 " MiB", lines, bytes >> 20);
-	if (total)
-		fprintf(stderr, " of %" PRIu64 " MiB (%d%%)", total >> 20, (int) (100.0 * (double) bytes / (double) total));
-	if (dt > 0)
-		fprintf(stderr, ", %.0f lines/s ", (double) lines / dt);
-}
-
-static int replay_fd(struct engine *e, int fd, const char *name, uint64_t *bytes, bool show_progress,
-		     uint64_t total, double t0)
-{
-	struct linereader *lr = linereader_new(fd, ENGINE_LINE_MAX);
-	const char *p;
-	size_t n;
-	enum line_piece piece;
-	int r;
-	uint64_t lines = 0;
-
-	if (lr == NULL) {
-		fprintf(stderr, "authfold: out of memory\n");
-		return -ENOMEM;
-	}
-	while ((r = linereader_next(lr, &p, &n, &piece)) > 0) {
-		if (piece == LINE_COMPLETE || piece == LINE_HEAD) {
-			r = engine_line(e, p, n, piece == LINE_COMPLETE);
-			if (++lines % 1000000 == 0 && show_progress)
-				progress(fold_counters(engine_fold(e))->lines, *bytes + linereader_bytes(lr), total, t0);
-		} else {
-			r = engine_tail(e, p, n, piece == LINE_TAIL_LAST);
-		}
-		if (r < 0) {
-			fprintf(stderr, "authfold: %s: line %" PRIu64 ": %s\n", name, lines,
-				engine_error(e)[0] ? engine_error(e) : strerror(-r));
-			break;
-		}
-	}
-	if (r < 0 && lines == 0 && !engine_error(e)[0])
-		fprintf(stderr, "authfold: cannot read '%s': %s\n", name, strerror(-r));
-	*bytes += linereader_bytes(lr);
-	linereader_free(lr);
-	return r < 0 ? r : 0;
-}
+/* --- authfold replay: replay(3) ----------------------------------------- */
 
 static int cmd_replay(int argc, char **argv)
 {
@@ -203,17 +145,17 @@ static int cmd_replay(int argc, char **argv)
 		{"events", required_argument, NULL, 'e'}, {"ban", no_argument, NULL, 'b'},
 		{"explain", no_argument, NULL, 'x'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
 	};
-	const char *conf_path = NULL, *summary_path = "-", *events_path = NULL;
-	bool ban = false, explain = false;
-	int opt, status = 0;
+	struct replay_options o = {0};
+	const char *conf_path = NULL;
+	int opt;
 
 	while ((opt = getopt_long(argc, argv, "c:s:e:bxh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': conf_path = optarg; break;
-		case 's': summary_path = optarg; break;
-		case 'e': events_path = optarg; break;
-		case 'b': ban = true; break;
-		case 'x': explain = true; break;
+		case 's': o.summary_path = optarg; break;
+		case 'e': o.events_path = optarg; break;
+		case 'b': o.ban = true; break;
+		case 'x': o.explain = true; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		default: return usage_error("bad option for replay", NULL);
 		}
@@ -223,99 +165,9 @@ static int cmd_replay(int argc, char **argv)
 
 	if (c == NULL)
 		return EXIT_USAGE;
-	if (events_path == NULL)
-		events_path = c->events_log;
 
-	struct output *summary = NULL, *events = NULL;
-	struct report_tally *tally = NULL;
-	struct engine *e = NULL;
-	struct backend backend = {0};
-	char err[512];
-	int r;
+	int status = replay_main(c, &o, argc - optind, argv + optind);
 
-	if ((r = output_open(summary_path, &summary)) < 0) {
-		fprintf(stderr, "authfold: cannot open summary '%s': %s\n", summary_path, output_strerror(r));
-		status = 1;
-		goto out;
-	}
-	if (events_path && (r = output_open(events_path, &events)) < 0) {
-		fprintf(stderr, "authfold: cannot open events log '%s': %s\n", events_path, output_strerror(r));
-		status = 1;
-		goto out;
-	}
-	/* replay keeps no state: only the two outputs must differ */
-	if (output_collisions(summary, events, NULL, -1, err, sizeof(err)) < 0) {
-		fprintf(stderr, "authfold: replay: %s\n", err);
-		status = EXIT_USAGE;
-		goto out;
-	}
-	if (ban && (r = backend_open(c, &backend, err, sizeof(err))) < 0) {
-		fprintf(stderr, "authfold: backend %s: %s\n", backend_kind_name(c->backend), err);
-		status = 1;
-		goto out;
-	}
-	if (backend.warning[0])
-		fprintf(stderr, "authfold: %s\n", backend.warning);
-
-	struct engine_options eo = {.summary = summary, .events = events, .backend = ban ? &backend.ops : NULL,
-				    .explain = explain, .tally = tally = report_tally_new()};
-
-	if (tally == NULL || (e = engine_new(c, &eo)) == NULL) {
-		fprintf(stderr, "authfold: out of memory\n");
-		status = 1;
-		goto out;
-	}
-
-	uint64_t bytes = 0, total = 0;
-	double t0 = now_seconds();
-	bool tty = isatty(STDERR_FILENO);
-	int nfiles = argc - optind;
-
-	for (int i = optind; i < argc; i++) {
-		struct stat st;
-
-		if (strcmp(argv[i], "-") != 0 && stat(argv[i], &st) == 0)
-			total += (uint64_t) st.st_size;
-	}
-	for (int i = 0; i < (nfiles ? nfiles : 1) && status == 0; i++) {
-		const char *name = nfiles ? argv[optind + i] : "-";
-		int fd = strcmp(name, "-") == 0 ? STDIN_FILENO : open(name, O_RDONLY | O_CLOEXEC);
-
-		if (fd < 0) {
-			fprintf(stderr, "authfold: cannot open '%s': %s\n", name, strerror(errno));
-			status = 1;
-			break;
-		}
-		if (replay_fd(e, fd, name, &bytes, tty, total, t0) < 0)
-			status = 1;
-		if (fd != STDIN_FILENO)
-			close(fd);
-	}
-	if (tty && fold_counters(engine_fold(e))->lines >= 1000000)
-		fputc('\n', stderr);
-	if ((r = engine_settle(e)) < 0 || (r = engine_flush(e)) < 0) {
-		fprintf(stderr, "authfold: %s\n", engine_error(e));
-		status = 1;
-	}
-	/* A last try for the bans the backend refused, while it takes some. */
-	while (engine_pending_bans(e) > 0 && engine_retry_bans(e, true) > 0)
-		;
-	if (engine_pending_bans(e) > 0) {
-		struct engine_ban_state bs;
-
-		engine_ban_state(e, &bs);
-		fprintf(stderr, "authfold: %zu ban%s not given to the kernel: %s\n", bs.waiting,
-			bs.waiting == 1 ? "" : "s", bs.error);
-		status = 1;
-	}
-	report_write(stderr, e, c, !ban, bytes, now_seconds() - t0);
-	report_tables(stderr, tally);
-out:
-	report_tally_free(tally);
-	engine_free(e);
-	backend_close(&backend);
-	output_free(summary);
-	output_free(events);
 	config_free(c);
 	return status;
 }
@@ -359,7 +211,7 @@ static int cmd_journal(int argc, char **argv)
 }
 
 
-/* --- authfold status and unban ---------------------------------- */
+/* --- authfold status: status(3); unban: unban(3) ---------------------------------- */
 
 static int cmd_status(int argc, char **argv)
 {
@@ -404,7 +256,7 @@ static int cmd_unban(int argc, char **argv)
 	const char *conf_path = NULL;
 	long wait_s = 10;
 	char *end;
-	int opt, r, status = 1, lock = -1;
+	int opt;
 
 	while ((opt = getopt_long(argc, argv, "c:w:h", opts, NULL)) != -1) {
 		switch (opt) {
@@ -423,10 +275,8 @@ static int cmd_unban(int argc, char **argv)
 		return usage_error("unban takes one ADDR[/PREFIX]", NULL);
 
 	struct config *c = load_config(conf_path);
-	struct backend backend = {0};
 	struct cidr t;
-	char err[1024], name[ADDR_STRLEN + 8], req[4200];
-	unsigned forgotten = 0, files = 0;
+	char err[1024];
 
 	if (c == NULL)
 		return EXIT_USAGE;
@@ -434,66 +284,9 @@ static int cmd_unban(int argc, char **argv)
 		config_free(c);
 		return usage_error(err, NULL);
 	}
-	bans_target_name(&t, name);
-	*strrchr(name, '-') = '/';	/* shown as ADDR/PREFIX */
-	/* The kernel at once, whoever holds the history. */
-	if ((r = backend_open(c, &backend, err, sizeof(err))) < 0) {
-		fprintf(stderr, "authfold: unban: backend %s: %s\n", backend_kind_name(c->backend), err);
-		goto out;
-	}
-	struct bans_swept sw;
-	char kmsg[256];
 
-	if ((r = bans_kernel_unban(&backend, &t, &sw, err, sizeof(err))) < 0) {
-		fprintf(stderr, "authfold: unban %s: %s; %u kernel entr%s removed, %u not\n", name, err, sw.removed,
-			sw.removed == 1 ? "y" : "ies", sw.failed);
-		goto out;
-	}
-	if (c->backend != BACKEND_IPSET)
-		snprintf(kmsg, sizeof(kmsg), "backend = none, no kernel set");
-	else if (sw.unlisted)
-		snprintf(kmsg, sizeof(kmsg), "the kernel set could not be listed: %s", sw.removed ?
-			 "only the entry of that name was removed" : "no entry of that name was in it, others inside "
-			 "the prefix may remain");
-	else
-		snprintf(kmsg, sizeof(kmsg), "%u kernel entr%s removed", sw.removed, sw.removed == 1 ? "y" : "ies");
-	r = bans_trylock(c->state_dir, &lock);
-	if (r == 0 || r == -ENOENT) {	/* no daemon runs: the unban event is ours to write */
-		char by[160];
+	int status = unban_main(c, &t, wait_s);
 
-		bans_whoami(by, sizeof(by));
-		if (bans_log_unban(c, &t, by, err, sizeof(err)) < 0)
-			fprintf(stderr, "authfold: unban: %s\n", err);
-	}
-	if (r == -ENOENT) {		/* no state_dir: no history */
-		fprintf(stderr, "authfold: unban %s: %s; no state_dir '%s'\n", name, kmsg, c->state_dir);
-		status = 0;
-	} else if (r == 0) {		/* no daemon runs: edit the state files ourselves */
-		if ((r = bans_unban_all(c, &backend, &t, &forgotten, &files, err, sizeof(err))) < 0)
-			fprintf(stderr, "authfold: unban: %s\n", err);
-		else
-			fprintf(stderr, "authfold: unban %s: %s; %u entr%s forgotten in %u state file%s\n",
-				name, kmsg, forgotten, forgotten == 1 ? "y" : "ies", files, files == 1 ? "" : "s");
-		status = r < 0 ? 1 : 0;
-	} else if (r == -EWOULDBLOCK) {	/* a daemon runs: through it */
-		if ((r = bans_request_unban(c->state_dir, &t, req, sizeof(req), err, sizeof(err))) < 0) {
-			fprintf(stderr, "authfold: unban: %s\n", err);
-			goto out;
-		}
-		for (long i = 0; i < wait_s * 100 && access(req, F_OK) == 0; i++)
-			usleep(10000);
-		if (access(req, F_OK) == 0)
-			fprintf(stderr, "authfold: unban %s: the running daemon has not taken '%s' yet; it will at its "
-				"next checkpoint or start (%s)\n", name, req, kmsg);
-		else
-			fprintf(stderr, "authfold: unban %s: %s; done by the running daemon\n", name, kmsg);
-		status = 0;
-	} else {
-		fprintf(stderr, "authfold: unban: cannot lock '%s/%s': %s\n", c->state_dir, BANS_LOCK_FILE, strerror(-r));
-	}
-out:
-	bans_unlock(lock);
-	backend_close(&backend);
 	config_free(c);
 	return status;
 }
