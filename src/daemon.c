@@ -138,12 +138,14 @@ int daemon_init(struct daemon *d, const struct daemon_ops *ops, void *data, cons
 	struct sigaction sa;
 
 	memset(d, 0, sizeof(*d));
+	got_term = got_hup = 0;	/* until now those signals ended the program */
 	d->ops = ops;
 	d->data = data;
 	d->c = c;
 	d->lock_fd = -1;
 	d->m.daemon = ops->name;
 	d->x.summary_size = d->x.events_size = -1;
+	d->status_items = UINT64_MAX;	/* the first wait says "following" */
 	if (sig_pipe[0] < 0 && pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -errno;
 	memset(&sa, 0, sizeof(sa));
