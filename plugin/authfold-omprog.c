@@ -57,15 +57,10 @@
  */
 
 #include "config.h"
+#include "daemon.h"
 #include "engine.h"
-#include "backend.h"
-#include "bans.h"
 #include "linereader.h"
-#include "metrics.h"
 #include "omprog.h"
-#include "privs.h"
-#include "publish.h"
-#include "state.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -86,7 +81,7 @@
 #define WAL_NAME	"omprog.wal"	/* lines since the last save */
 #define WAL_WINDOW	(1024 * 1024)	/* its mapping (output_open_mapped()); doubles when full */
 #define DRAIN_LULL_MS	100	/* after SIGTERM: stop when stdin is quiet this long */
-#define TICK_MS		250	/* SIGALRM interrupts a blocking read this often */
+#define TICK_MS		250	/* SIGALRM interrupts a blocking read this often (daemon(3)) */
 #define DRAIN_MAX_MS	2000	/* or after this; rsyslog's closeTimeout is 5 s */
 
 static const char usage_text[] =
@@ -104,71 +99,24 @@ static const char usage_text[] =
 	"\n"
 	"See authfold-omprog(8).\n";
 
-static volatile sig_atomic_t got_term, got_hup, ticks;
-
-static void on_signal(int sig)
-{
-	if (sig == SIGALRM)
-		ticks++;	/* the tick: see run() */
-	else if (sig == SIGHUP)
-		got_hup = 1;
-	else
-		got_term = 1;
-}
-
-static void say(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("authfold-omprog: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static int64_t wall_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static int64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t) (daemon_now() / 1000);
 }
 
 struct omprog {
-	const struct config *c;
-	struct engine *e;
-	struct output *summary, *events;
 	struct output *wal;		/* lines since the last save: see wal_reset() */
-	struct backend *backend;
-	struct publish *publish;	/* publish = syslog; NULL: none */
-	bool publish_failing;
-	int lock_fd;			/* bans_lock(): one daemon per state_dir */
 	char *wal_path;
 	int64_t wal_gen;
 	struct omprog_resend *resend;
-	char *state_path;
 	bool confirm;
-	bool dirty;			/* lines folded since the last save */
-	int64_t last_save;		/* now_ms() */
-	int64_t last_bans;		/* now_ms() of the last idle take_bans() */
-	sig_atomic_t save_tick;		/* ticks at the last save */
+	struct linereader *lr;
 	sig_atomic_t seen_tick;		/* ticks when the idle work was last looked at */
-	uint64_t lines, lines_seen;	/* lines read; as the last tick saw them */
-	int64_t last_line_ms;		/* now_ms() of the tick that saw the last line */
-	bool save_failing, flush_failing;
-	struct engine_ban_seen ban_seen;	/* refused bans: what was logged */
-	bool loaded;			/* the state file was read (or there was none) */
-	struct metrics_source m;	/* metrics_file */
+	int64_t term_at;		/* now_ms() of SIGTERM/SIGINT */
 	/* the message being read */
+	bool in_long;			/* between the head and the last piece of an overlong line */
+	char *head;			/* an overlong head, kept for the resend memory */
+	size_t head_len;
 	bool skip;			/* its resend: only flush */
 	int line_error;			/* engine_line/engine_tail failed */
 };
@@ -201,7 +149,7 @@ static int wal_reset(struct omprog *op, int64_t gen)
  * generation whose journal must be fed back: a journal of an older
  * generation is already in the state (killed between the two steps).
  */
-static int wal_replay(struct omprog *op, int64_t gen)
+static int wal_replay(struct daemon *d, struct omprog *op, int64_t gen)
 {
 	FILE *fp = fopen(op->wal_path, "re");
 	char *line = NULL;
@@ -218,332 +166,205 @@ static int wal_replay(struct omprog *op, int64_t gen)
 		fclose(fp);
 		return 0;
 	}
-	engine_set_quiet(op->e, true);
+	engine_set_quiet(d->e, true);
 	while ((n = getline(&line, &cap, fp)) > 0) {
 		if (line[n - 1] != '\n' || memchr(line, 0, (size_t) n) != NULL)
 			break;		/* cut by the kill (the mapping's zeros follow): never acknowledged */
-		if ((r = engine_line(op->e, line, (size_t) (n - 1) > ENGINE_LINE_MAX ? ENGINE_LINE_MAX : (size_t) n - 1, true)) < 0)
+		if ((r = engine_line(d->e, line, (size_t) (n - 1) > ENGINE_LINE_MAX ? ENGINE_LINE_MAX : (size_t) n - 1, true)) < 0)
 			break;
 		lines++;
 	}
-	engine_set_quiet(op->e, false);
+	engine_set_quiet(d->e, false);
 	free(line);
 	fclose(fp);
 	if (lines)
-		say("fed %u lines of '%s' back into the state", lines, op->wal_path);
+		daemon_say(d, "fed %u lines of '%s' back into the state", lines, op->wal_path);
 	return r;
 }
 
-/* Decisions that could not be published yet (rsyslog busy or restarting),
-   and the keep-alive. */
-static void publish_step(struct omprog *op)
+/* The save's part: the outputs' sizes and the next line journal generation. */
+static int om_extras(struct daemon *d, void *data, struct state_extra *x, char *err, size_t errlen)
 {
-	char err[512] = "";
+	struct omprog *op = data;
 
-	if (op->publish == NULL)
-		return;
-	if (publish_tick(op->publish, (int64_t) time(NULL), err, sizeof(err)) < 0) {
-		if (!op->publish_failing)
-			say("%s; %zu decision%s waiting", err, publish_pending(op->publish),
-			    publish_pending(op->publish) == 1 ? "" : "s");
-		op->publish_failing = true;
-	} else if (op->publish_failing) {
-		say("decisions published again");
-		op->publish_failing = false;
-	}
+	(void) err;
+	(void) errlen;
+	x->cursor[0] = '\0';
+	x->summary_size = file_size(d->summary);
+	x->events_size = file_size(d->events);
+	x->wal_gen = op->wal_gen + 1;
+	return 0;
 }
 
-/* Unban requests (authfold unban), and at start the bans a reboot lost. */
-static void take_bans(struct omprog *op, bool start)
+/* The state holds the line journal now: start the next one. */
+static int om_saved(struct daemon *d, void *data, const struct state_extra *x, char *err, size_t errlen)
 {
-	char msg[1024];
-	int r = bans_daemon_step(op->e, op->backend, op->c->state_dir, start, msg, sizeof(msg));
+	struct omprog *op = data;
+	int r;
 
-	if (r > 0) {
-		op->dirty = true;
-		op->m.unbans += (unsigned) r;
-	}
-	if (msg[0])
-		say("%s", msg);
-	publish_step(op);
-}
-
-/* metrics_file: every METRICS_INTERVAL_USEC, and at the end (force). */
-static void metrics(struct omprog *op, bool force)
-{
-	if (metrics_tick(&op->m, op->e, op->c, wall_usec(), force) < 0)
-		say("%s", op->m.error);
-}
-
-static void save_state(struct omprog *op)
-{
-	take_bans(op, false);
-
-	struct state_extra x = {"", file_size(op->summary), file_size(op->events), op->wal_gen + 1};
-	char err[512] = "";
-	int r = state_save(op->e, op->state_path, &x, err, sizeof(err));
-
-	if (r == 0 && (r = wal_reset(op, op->wal_gen + 1)) < 0)
-		snprintf(err, sizeof(err), "cannot reset '%s': %s", op->wal_path, strerror(-r));
-
-	op->last_save = now_ms();
-	op->save_tick = ticks;
-	if (r < 0) {
-		if (!op->save_failing)
-			say("cannot save state '%s': %s", op->state_path, err[0] ? err : strerror(-r));
-		op->save_failing = true;
-		return;
-	}
-	if (op->save_failing)
-		say("state '%s' saved again", op->state_path);
-	op->m.checkpoint_usec = wall_usec();
-	op->save_failing = false;
-	op->dirty = false;
-}
-
-/* Refused bans: each new cause once, and the end of the wait. */
-static void ban_news(struct omprog *op)
-{
-	char msg[900];
-
-	if (engine_ban_news(op->e, &op->ban_seen, msg, sizeof(msg)))
-		say("%s", msg);
+	(void) d;
+	if ((r = wal_reset(op, x->wal_gen)) < 0)
+		snprintf(err, errlen, "cannot reset '%s': %s", op->wal_path, strerror(-r));
+	return r;
 }
 
 /* 0, or -EPIPE and friends when rsyslog is gone. */
-static int reply(struct omprog *op, const char *why)
+static int reply(struct daemon *d, struct omprog *op, const char *why)
 {
 	int r;
 
 	if (!op->confirm)
 		return 0;
 	if ((r = omprog_reply(STDOUT_FILENO, why)) < 0)
-		say("cannot write a reply to rsyslog: %s", strerror(-r));
+		daemon_say(d, "cannot write a reply to rsyslog: %s", strerror(-r));
 	return r;
 }
 
-/* Writes the outputs (and retries waiting bans); <0 only when an output fails. */
-static int flush(struct omprog *op, const char **ret_why)
-{
-	size_t waiting = engine_pending_bans(op->e);
-	int r = engine_flush(op->e);
-
-	if (engine_pending_bans(op->e) != waiting)
-		op->dirty = true;
-	ban_news(op);
-
-	if (r < 0) {
-		*ret_why = engine_error(op->e)[0] ? engine_error(op->e) : strerror(-r);
-		if (!op->flush_failing)
-			say("%s; retrying", *ret_why);
-		op->flush_failing = true;
-		return r;
-	}
-	if (op->flush_failing)
-		say("outputs written again");
-	op->flush_failing = false;
-	*ret_why = NULL;
-	return 0;
-}
-
-/* The end of a message (complete, or the last piece of an overlong one). */
-static int message_done(struct omprog *op, const char *head, size_t head_len, bool overlong)
+/* The end of a message (complete, or the last piece of an overlong one):
+   DAEMON_ITEM once it is written out and confirmed. */
+static int message_done(struct daemon *d, struct omprog *op, const char *head, size_t head_len, bool overlong)
 {
 	const char *why;
+	int r;
 
 	if (op->line_error < 0) {
 		/* An output refused the line's text (or memory ran out): the line
 		   was folded and struck all the same, so its resend only flushes. */
-		why = engine_error(op->e)[0] ? engine_error(op->e) : strerror(-op->line_error);
-		if (!op->flush_failing)
-			say("%s; retrying", why);
-		op->flush_failing = true;
+		why = engine_error(d->e)[0] ? engine_error(d->e) : strerror(-op->line_error);
+		if (!d->flush_failing)
+			daemon_say(d, "%s; retrying", why);
+		d->flush_failing = true;
 		omprog_resend_set(op->resend, head, head_len, overlong);
-		return reply(op, why);
+		return reply(d, op, why) < 0 ? -EPIPE : DAEMON_AGAIN;
 	}
-	if (flush(op, &why) < 0) {
+	if (daemon_flush(d, &why) < 0) {
 		if (!op->skip)
 			omprog_resend_set(op->resend, head, head_len, overlong);
-		return reply(op, why);
+		return reply(d, op, why) < 0 ? -EPIPE : DAEMON_AGAIN;
 	}
 	omprog_resend_clear(op->resend);
-	op->dirty = true;
-	op->lines++;
-	/* no clock read per line: the tick says when a second may have passed */
-	if (ticks - op->save_tick >= SAVE_EVERY_MS / TICK_MS && now_ms() - op->last_save >= SAVE_EVERY_MS) {
-		save_state(op);
-		metrics(op, false);
-	}
-	return reply(op, NULL);
+	if ((r = reply(d, op, NULL)) < 0)
+		return r;
+	return DAEMON_ITEM;	/* daemon(3) saves after a second of them, looking once per tick */
 }
 
-static int message_start(struct omprog *op, const char *p, size_t n, bool complete)
+static void message_start(struct daemon *d, struct omprog *op, const char *p, size_t n, bool complete)
 {
 	op->line_error = 0;
 	op->skip = omprog_resend_match(op->resend, p, n, !complete);
 	if (!op->skip)
-		op->line_error = engine_line(op->e, p, n, complete);
-	return 0;
+		op->line_error = engine_line(d->e, p, n, complete);
 }
 
-/* Overlong heads are kept here until the last piece, for the resend memory. */
-struct head {
-	char *p;
+/*
+ * One piece of stdin. stdin is read with a blocking read(2), which the
+ * tick (SIGALRM every TICK_MS) interrupts, so daemon(3)'s idle work runs
+ * without a poll(2) before every read (rsyslog sends one line per reply:
+ * the buffer is empty before nearly every read).
+ */
+static int om_read(struct daemon *d, void *data)
+{
+	struct omprog *op = data;
+	bool between = !op->in_long && !linereader_buffered(op->lr);
+
+	if (daemon_stopping() && op->term_at == 0)
+		op->term_at = now_ms();
+	if (between && op->term_at) {
+		/* Drain what rsyslog wrote before it signalled
+		   (confirmMessages="off"), then stop. */
+		struct pollfd pfd = {STDIN_FILENO, POLLIN, 0};
+
+		if (now_ms() - op->term_at >= DRAIN_MAX_MS)
+			return DAEMON_END;
+		int pr = poll(&pfd, 1, DRAIN_LULL_MS);
+
+		if (pr < 0 && errno == EINTR)
+			return DAEMON_AGAIN;
+		if (pr < 0) {
+			int r = -errno;
+
+			daemon_say(d, "cannot poll stdin: %s", strerror(errno));
+			return r;
+		}
+		if (pr == 0)
+			return DAEMON_END;
+	} else if (between && daemon_ticks() != op->seen_tick) {
+		/* About to block, and a tick came since the last look. */
+		op->seen_tick = daemon_ticks();
+		return DAEMON_IDLE;
+	}
+
+	const char *p;
 	size_t n;
+	enum line_piece piece;
+	int r = linereader_next(op->lr, &p, &n, &piece);
+
+	if (r == -EINTR)
+		return DAEMON_AGAIN;	/* the tick or another signal */
+	if (r == 0)
+		return DAEMON_END;	/* EOF: rsyslog closed the pipe */
+	if (r < 0) {
+		daemon_say(d, "cannot read stdin: %s", strerror(-r));
+		return r;
+	}
+	switch (piece) {
+	case LINE_COMPLETE:
+		switch (omprog_mark(p, n)) {
+		case OMPROG_BEGIN:
+			return reply(d, op, NULL) < 0 ? -EPIPE : DAEMON_AGAIN;
+		case OMPROG_COMMIT: {
+			const char *why;
+
+			(void) daemon_flush(d, &why);
+			return reply(d, op, why) < 0 ? -EPIPE : DAEMON_AGAIN;
+		}
+		case OMPROG_MESSAGE:
+			message_start(d, op, p, n, true);
+			return message_done(d, op, p, n, false);
+		}
+		break;
+	case LINE_HEAD:
+		op->in_long = true;
+		memcpy(op->head, p, n);
+		op->head_len = n;
+		message_start(d, op, p, n, false);
+		break;
+	case LINE_TAIL:
+	case LINE_TAIL_LAST:
+		if (!op->skip && op->line_error == 0)
+			op->line_error = engine_tail(d->e, p, n, piece == LINE_TAIL_LAST);
+		if (piece == LINE_TAIL_LAST) {
+			op->in_long = false;
+			return message_done(d, op, op->head, op->head_len, true);
+		}
+		break;
+	}
+	return DAEMON_AGAIN;
+}
+
+static const struct daemon_ops om_ops = {
+	.name = "omprog",
+	.prefix = "authfold-omprog: ",
+	.tick_ms = TICK_MS,
+	.save_usec = SAVE_EVERY_MS * 1000,
+	.idle_save_usec = SAVE_EVERY_MS * 1000,
+	.settle_quiet_usec = SAVE_EVERY_MS * 1000,	/* a quiet second: no late line is on its way */
+	.drains = true,
+	.keep_going = true,
+	.read = om_read,
+	.extras = om_extras,
+	.saved = om_saved,
 };
 
-static int run(struct omprog *op)
+static void say(const char *fmt, ...)
 {
-	struct linereader *lr = linereader_new(STDIN_FILENO, ENGINE_LINE_MAX);
-	struct head head = {malloc(ENGINE_LINE_MAX), 0};
-	bool in_long = false;
-	int64_t term_at = 0;		/* now_ms() of SIGTERM/SIGINT */
-	int r = 0;
+	va_list ap;
 
-	if (lr == NULL || head.p == NULL) {
-		say("out of memory");
-		r = -ENOMEM;
-		goto out;
-	}
-	if (op->confirm && (r = reply(op, NULL)) < 0)
-		goto out;
-	/* The tick: stdin is read with a blocking read(2), which SIGALRM
-	   interrupts every TICK_MS, so the idle work below runs without a
-	   poll(2) before every read (rsyslog sends one line per reply: the
-	   buffer is empty before nearly every read). */
-	struct itimerval tick = {{0, TICK_MS * 1000}, {0, TICK_MS * 1000}};
-
-	if (setitimer(ITIMER_REAL, &tick, NULL) < 0) {
-		r = -errno;
-		say("cannot set a timer: %s", strerror(errno));
-		goto out;
-	}
-	linereader_set_interruptible(lr, true);
-	for (;;) {
-		if (got_hup) {
-			got_hup = 0;
-			if ((r = output_reopen(op->summary)) < 0)
-				say("cannot reopen '%s': %s", output_path(op->summary), strerror(-r));
-			if (op->events && (r = output_reopen(op->events)) < 0)
-				say("cannot reopen '%s': %s", output_path(op->events), strerror(-r));
-			r = 0;
-		}
-		if (got_term && term_at == 0)
-			term_at = now_ms();
-		if (!in_long && !linereader_buffered(lr) && term_at) {
-			/* Drain what rsyslog wrote before it signalled
-			   (confirmMessages="off"), then stop. */
-			struct pollfd pfd = {STDIN_FILENO, POLLIN, 0};
-
-			if (now_ms() - term_at >= DRAIN_MAX_MS)
-				break;
-			int pr = poll(&pfd, 1, DRAIN_LULL_MS);
-
-			if (pr < 0 && errno == EINTR)
-				continue;
-			if (pr < 0) {
-				r = -errno;
-				say("cannot poll stdin: %s", strerror(errno));
-				goto out;
-			}
-			if (pr == 0)
-				break;
-		} else if (!in_long && !linereader_buffered(lr) && ticks != op->seen_tick) {
-			/* About to block, and a tick came since the last look:
-			   the work that is due. Saved after SAVE_EVERY_MS of
-			   activity or idleness; unban requests once a second
-			   when idle. */
-			int64_t t = now_ms();
-
-			op->seen_tick = ticks;
-			if (op->lines != op->lines_seen) {	/* the last line's time, to a tick */
-				op->lines_seen = op->lines;
-				op->last_line_ms = t;
-				op->m.last_line_usec = wall_usec();
-			}
-			/* A quiet second: rsyslog's queue is empty, no late line is
-			   on its way; what the fold defers is settled (fold(3)). */
-			if (t - op->last_line_ms >= SAVE_EVERY_MS && fold_pending(engine_fold(op->e)) > 0) {
-				(void) engine_settle(op->e);	/* an output error shows at the flush */
-				op->dirty = true;
-			}
-			if (op->dirty && t - op->last_save >= SAVE_EVERY_MS) {
-				if (engine_flush(op->e) == 0)
-					save_state(op);
-				else
-					op->last_save = t;	/* try again in a second */
-				continue;
-			}
-			if (!op->dirty && t - op->last_bans >= SAVE_EVERY_MS) {
-				op->last_bans = t;
-				take_bans(op, false);
-			}
-			metrics(op, false);
-			size_t waiting = engine_pending_bans(op->e);
-
-			(void) engine_retry_bans(op->e, false);
-			if (engine_pending_bans(op->e) != waiting)
-				op->dirty = true;	/* the next turn saves the queue */
-			ban_news(op);
-		}
-
-		const char *p;
-		size_t n;
-		enum line_piece piece;
-
-		r = linereader_next(lr, &p, &n, &piece);
-		if (r == -EINTR)
-			continue;	/* the tick or another signal: see above */
-		if (r == 0)
-			break;		/* EOF: rsyslog closed the pipe */
-		if (r < 0) {
-			say("cannot read stdin: %s", strerror(-r));
-			goto out;
-		}
-		switch (piece) {
-		case LINE_COMPLETE:
-			switch (omprog_mark(p, n)) {
-			case OMPROG_BEGIN:
-				r = reply(op, NULL);
-				break;
-			case OMPROG_COMMIT: {
-				const char *why;
-
-				(void) flush(op, &why);
-				r = reply(op, why);
-				break;
-			}
-			case OMPROG_MESSAGE:
-				message_start(op, p, n, true);
-				r = message_done(op, p, n, false);
-				break;
-			}
-			break;
-		case LINE_HEAD:
-			in_long = true;
-			memcpy(head.p, p, n);
-			head.n = n;
-			message_start(op, p, n, false);
-			break;
-		case LINE_TAIL:
-		case LINE_TAIL_LAST:
-			if (!op->skip && op->line_error == 0)
-				op->line_error = engine_tail(op->e, p, n, piece == LINE_TAIL_LAST);
-			if (piece == LINE_TAIL_LAST) {
-				in_long = false;
-				r = message_done(op, head.p, head.n, true);
-			}
-			break;
-		}
-		if (r < 0)
-			goto out;
-	}
-	r = 0;
-out:
-	setitimer(ITIMER_REAL, &(struct itimerval) {{0, 0}, {0, 0}}, NULL);	/* the tick ends with the loop */
-	linereader_free(lr);
-	free(head.p);
-	return r;
+	fputs("authfold-omprog: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
 }
 
 /* Loads -c FILE, or the default file when it exists. */
@@ -557,22 +378,6 @@ static struct config *load_config(const char *path)
 	return c;
 }
 
-static int setup_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;	/* no SA_RESTART: poll() returns EINTR */
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0 ||
-	    sigaction(SIGHUP, &sa, NULL) < 0 || sigaction(SIGALRM, &sa, NULL) < 0)
-		return -errno;
-	sa.sa_handler = SIG_IGN;	/* a closed reply pipe is EPIPE, not death */
-	if (sigaction(SIGPIPE, &sa, NULL) < 0)
-		return -errno;
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -580,10 +385,10 @@ int main(int argc, char **argv)
 		{"no-confirm", no_argument, NULL, 'N'}, {"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0},
 	};
-	struct omprog op = {.confirm = true, .lock_fd = -1, .m = {.daemon = "omprog"}};
+	struct omprog op = {.confirm = true};
+	struct daemon d;
 	const char *conf_path = NULL;
 	struct config *c = NULL;
-	struct backend backend = {0};
 	char err[1024] = "";
 	int opt, r, status = 1;
 
@@ -606,18 +411,17 @@ int main(int argc, char **argv)
 	   SIGTERM and SIGINT end the program at once. */
 	if ((c = load_config(conf_path)) == NULL)
 		return EXIT_USAGE;
-	if ((r = setup_signals()) < 0) {
+	if ((r = daemon_init(&d, &om_ops, &op, c)) < 0) {
 		say("cannot set up signals: %s", strerror(-r));
 		config_free(c);
 		return 1;
 	}
-	op.c = c;
 
-	if ((r = output_open(c->summary_log, &op.summary)) < 0) {
+	if ((r = output_open(c->summary_log, &d.summary)) < 0) {
 		say("cannot open summary '%s': %s", c->summary_log, output_strerror(r));
 		goto out;
 	}
-	if (c->events_log && (r = output_open(c->events_log, &op.events)) < 0) {
+	if (c->events_log && (r = output_open(c->events_log, &d.events)) < 0) {
 		say("cannot open events log '%s': %s", c->events_log, output_strerror(r));
 		goto out;
 	}
@@ -627,124 +431,59 @@ int main(int argc, char **argv)
 	}
 	/* With --confirm, stdout carries the replies: rsyslog kills a
 	   program that writes anything else there. */
-	if (output_collisions(op.summary, op.events, c->state_dir, op.confirm ? STDOUT_FILENO : -1, err,
+	if (output_collisions(d.summary, d.events, c->state_dir, op.confirm ? STDOUT_FILENO : -1, err,
 			      sizeof(err)) < 0) {
 		say("%s", err);
 		status = EXIT_USAGE;
 		goto out;
 	}
-	if (asprintf(&op.state_path, "%s/%s", c->state_dir, STATE_NAME) < 0 ||
-	    asprintf(&op.wal_path, "%s/%s", c->state_dir, WAL_NAME) < 0) {
-		op.state_path = NULL;
+	if (asprintf(&op.wal_path, "%s/%s", c->state_dir, WAL_NAME) < 0) {
+		op.wal_path = NULL;
 		say("out of memory");
 		goto out;
 	}
-	if ((r = backend_open(c, &backend, err, sizeof(err))) < 0) {
-		say("backend = %s: %s", backend_kind_name(c->backend), err[0] ? err : strerror(-r));
+	/* the lock, the backend, privileges */
+	if (daemon_open(&d, STATE_NAME) < 0)
 		goto out;
-	}
-	if (backend.warning[0])
-		say("%s", backend.warning);
-	if (c->backend != BACKEND_NONE) {
-		if ((r = privs_keep_net_admin(err, sizeof(err))) < 0) {
-			say("cannot drop privileges: %s", err[0] ? err : strerror(-r));
-			goto out;
-		}
-	} else if ((r = privs_no_new_privs()) < 0) {
-		say("cannot set no_new_privs: %s", strerror(-r));
-		goto out;
-	}
-
-	op.backend = &backend;
-	if ((r = state_dir_check(c->state_dir, true, err, sizeof(err))) < 0) {
-		say("%s", err);
-		goto out;
-	}
-	if ((r = bans_lock(c->state_dir, &op.lock_fd)) < 0) {
-		say("state_dir '%s' is in use by another authfold (%s)", c->state_dir, strerror(-r));
-		goto out;
-	}
 	if ((r = output_open_mapped(op.wal_path, WAL_WINDOW, &op.wal)) < 0) {
 		say("cannot open '%s': %s", op.wal_path, output_strerror(r));
 		goto out;
 	}
 
-	if ((r = publish_new(c, &op.publish)) < 0) {
-		say("publish = syslog: %s", r == -EINVAL ? "the host name is not usable as by=; set publish_host" : strerror(-r));
-		goto out;
-	}
+	struct engine_options eo = {.summary = d.summary, .events = d.events, .backend = &d.backend.ops, .wal = op.wal};
 
-	struct engine_options eo = {.summary = op.summary, .events = op.events, .backend = &backend.ops, .wal = op.wal,
-				    .on_ban = op.publish ? publish_on_ban : NULL, .on_ban_data = op.publish};
-
-	if ((op.e = engine_new(c, &eo)) == NULL || (op.resend = omprog_resend_new(ENGINE_LINE_MAX)) == NULL) {
+	if ((op.resend = omprog_resend_new(ENGINE_LINE_MAX)) == NULL || (op.head = malloc(ENGINE_LINE_MAX)) == NULL ||
+	    (op.lr = linereader_new(STDIN_FILENO, ENGINE_LINE_MAX)) == NULL) {
 		say("out of memory");
 		goto out;
 	}
-	err[0] = '\0';
+	if ((r = daemon_load(&d, &eo)) < 0)
+		goto out;
+	int loaded = r;
 
-	struct state_extra x = {.wal_gen = 0};
-
-	struct state_fault fault;
-	struct timespec now;
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	r = state_load(op.e, c, (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000, op.state_path, &x, &fault);
-	state_describe(op.state_path, r, &fault, err, sizeof(err));
-	if (r == -EBADMSG) {
-		char aside[4200];
-
-		if (state_set_aside(op.state_path, aside, sizeof(aside)) < 0) {
-			say("%s; cannot set it aside as '%s': %s", err, aside, strerror(errno));
-			goto out;
-		}
-		say("%s; set aside as '%s', starting with an empty state", err, aside);
-		engine_free(op.e);	/* it holds part of the corrupt file */
-		if ((op.e = engine_new(c, &eo)) == NULL) {
-			say("out of memory");
-			goto out;
-		}
-	} else if (r < 0 && r != -ENOENT) {
-		say("%s; refused", err);
+	if (loaded == 0 && (r = wal_replay(&d, &op, d.x.wal_gen)) < 0) {
+		say("cannot feed '%s' back: %s", op.wal_path, engine_error(d.e)[0] ? engine_error(d.e) : strerror(-r));
+		d.loaded = false;	/* the state stays as it is */
 		goto out;
 	}
-	if (r == 0 && (r = wal_replay(&op, x.wal_gen)) < 0) {
-		say("cannot feed '%s' back: %s", op.wal_path, engine_error(op.e)[0] ? engine_error(op.e) : strerror(-r));
+	op.wal_gen = loaded == 0 ? d.x.wal_gen : 0;
+	daemon_bans(&d, true);
+	if (daemon_checkpoint(&d) < 0)	/* the journal is in the state now: start a new one */
 		goto out;
-	}
-	op.wal_gen = r == 0 ? x.wal_gen : 0;
-	op.last_line_ms = now_ms();	/* a restart is no quiet second: late lines may follow */
-	op.loaded = true;
-	take_bans(&op, true);
-	save_state(&op);	/* the journal is in the state now: start a new one */
-	if (op.save_failing)
+	if (op.confirm && reply(&d, &op, NULL) < 0)
 		goto out;
-
-	if (run(&op) < 0)
-		goto out;
-	status = 0;
+	linereader_set_interruptible(op.lr, true);
+	status = daemon_run(&d) < 0 ? 1 : 0;
 out:
-	if (op.loaded) {
-		const char *why;
-
-		if (flush(&op, &why) == 0)
-			save_state(&op);
-		else if (op.dirty)
-			say("state not saved: the outputs could not be written");
-		metrics(&op, true);
-	}
-	if (op.publish && publish_pending(op.publish))
-		say("%zu decision%s not published", publish_pending(op.publish), publish_pending(op.publish) == 1 ? "" : "s");
-	publish_free(op.publish);
-	engine_free(op.e);
-	backend_close(&backend);
-	bans_unlock(op.lock_fd);
-	output_free(op.summary);
-	output_free(op.events);
+	status = daemon_finish(&d, status);
+	daemon_close(&d);
+	output_free(d.summary);
+	output_free(d.events);
 	output_free(op.wal);
 	free(op.wal_path);
 	omprog_resend_free(op.resend);
-	free(op.state_path);
+	linereader_free(op.lr);
+	free(op.head);
 	config_free(c);
 	return status;
 }

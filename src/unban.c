@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * NAME
+ *	unban 3
+ * SUMMARY
+ *	authfold unban: remove a ban from the kernel and forget the address
+ * SYNOPSIS
+ *	#include "unban.h"
+ *
+ *	int unban_main(const struct config *c, const struct cidr *target, long wait_s);
+ * DESCRIPTION
+ *	The command `authfold unban` (authfold(8)). The kernel's entries
+ *	inside or around target are removed at once (bans_kernel_unban()),
+ *	whoever holds the history. Then, with no daemon holding
+ *	STATE_DIR/lock, the unban event is logged and every state file is
+ *	edited here (bans_unban_all()); with a daemon running, the request
+ *	STATE_DIR/unban.d/ADDR-PREFIX is left for it (daemon(3) takes it
+ *	within a second) and waited for up to wait_s seconds. With
+ *	publish = syslog the unban is published to every MX (publish(3)).
+ * DIAGNOSTICS
+ *	On stderr, prefixed "authfold: unban"; returns the exit status, 0 or 1.
+ */
+
+#include "unban.h"
+
+#include "backend.h"
+#include "bans.h"
+#include "publish.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int unban_main(const struct config *c, const struct cidr *target, long wait_s)
+{
+	struct backend backend = {0};
+	const struct cidr t = *target;
+	char err[1024], name[ADDR_STRLEN + 8], req[4200];
+	unsigned forgotten = 0, files = 0;
+	int r, status = 1, lock = -1;
+
+	bans_target_name(&t, name);
+	*strrchr(name, '-') = '/';	/* shown as ADDR/PREFIX */
+	/* The kernel at once, whoever holds the history. */
+	if ((r = backend_open(c, &backend, err, sizeof(err))) < 0) {
+		fprintf(stderr, "authfold: unban: backend %s: %s\n", backend_kind_name(c->backend), err);
+		goto out;
+	}
+	struct bans_swept sw;
+	char kmsg[256];
+
+	if ((r = bans_kernel_unban(&backend, &t, &sw, err, sizeof(err))) < 0) {
+		fprintf(stderr, "authfold: unban %s: %s; %u kernel entr%s removed, %u not\n", name, err, sw.removed,
+			sw.removed == 1 ? "y" : "ies", sw.failed);
+		goto out;
+	}
+	if (c->backend == BACKEND_NONE)
+		snprintf(kmsg, sizeof(kmsg), "backend = none, no kernel set");
+	else if (sw.unlisted)
+		snprintf(kmsg, sizeof(kmsg), "the kernel set could not be listed: %s", sw.removed ?
+			 "only the entry of that name was removed" : "no entry of that name was in it, others inside "
+			 "the prefix may remain");
+	else
+		snprintf(kmsg, sizeof(kmsg), "%u kernel entr%s removed", sw.removed, sw.removed == 1 ? "y" : "ies");
+	r = bans_trylock(c->state_dir, &lock);
+	if (r == 0 || r == -ENOENT) {	/* no daemon runs: the unban event is ours to write */
+		char by[160];
+
+		bans_whoami(by, sizeof(by));
+		if (bans_log_unban(c, &t, by, err, sizeof(err)) < 0)
+			fprintf(stderr, "authfold: unban: %s\n", err);
+	}
+	if (r == -ENOENT) {		/* no state_dir: no history */
+		fprintf(stderr, "authfold: unban %s: %s; no state_dir '%s'\n", name, kmsg, c->state_dir);
+		status = 0;
+	} else if (r == 0) {		/* no daemon runs: edit the state files ourselves */
+		if ((r = bans_unban_all(c, &backend, &t, &forgotten, &files, err, sizeof(err))) < 0)
+			fprintf(stderr, "authfold: unban: %s\n", err);
+		else
+			fprintf(stderr, "authfold: unban %s: %s; %u entr%s forgotten in %u state file%s\n",
+				name, kmsg, forgotten, forgotten == 1 ? "y" : "ies", files, files == 1 ? "" : "s");
+		status = r < 0 ? 1 : 0;
+	} else if (r == -EWOULDBLOCK) {	/* a daemon runs: through it */
+		if ((r = bans_request_unban(c->state_dir, &t, req, sizeof(req), err, sizeof(err))) < 0) {
+			fprintf(stderr, "authfold: unban: %s\n", err);
+			goto out;
+		}
+		for (long i = 0; i < wait_s * 100 && access(req, F_OK) == 0; i++)
+			usleep(10000);
+		if (access(req, F_OK) == 0)
+			fprintf(stderr, "authfold: unban %s: the running daemon has not taken '%s' yet; it will at its "
+				"next checkpoint or start (%s)\n", name, req, kmsg);
+		else
+			fprintf(stderr, "authfold: unban %s: %s; done by the running daemon\n", name, kmsg);
+		status = 0;
+	} else {
+		fprintf(stderr, "authfold: unban: cannot lock '%s/%s': %s\n", c->state_dir, BANS_LOCK_FILE, strerror(-r));
+	}
+	if (status == 0 && c->publish != PUBLISH_NONE) {	/* every MX, through rsyslog */
+		struct publish *p = NULL;
+
+		snprintf(err, sizeof(err), "out of memory");
+		if ((r = publish_new(c, &p)) < 0 || (r = publish_unban(p, &t, (int64_t) time(NULL), err, sizeof(err))) < 0) {
+			fprintf(stderr, "authfold: unban %s: not published: %s\n", name,
+				r == -EINVAL ? "the host name is not usable as by=; set publish_host" : err);
+			status = 1;
+		} else {
+			fprintf(stderr, "authfold: unban %s: published: %s\n", name, publish_last(p));
+		}
+		publish_free(p);
+	}
+out:
+	bans_unlock(lock);
+	backend_close(&backend);
+	return status;
+}
