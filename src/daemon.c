@@ -34,7 +34,8 @@
  *	the keep-alive, publish(3)), refused bans retried (engine(3)'s
  *	backoff) and their news logged once,
  *	metrics_file written (metrics(3)); then ops->wait, or with a tick
- *	the source's own blocking read, waits.
+ *	the source's own blocking read, waits. After the wait, ops->idle (if
+ *	any) does the source's own periodic duties at its own pace.
  *
  *	A checkpoint flushes the outputs, takes the unban requests, lets
  *	ops->extras add the source's fields (the journal cursor, omprog's
@@ -473,6 +474,8 @@ static int daemon_idle(struct daemon *d)
 	}
 	daemon_watchdog(d, now);
 	daemon_metrics(d, false);
+	if (ops->idle && (r = ops->idle(d, d->data, now)) < 0)
+		return r;
 	if (woke)
 		return 0;
 	if (now - d->last_bans >= DAEMON_BANS_USEC) {	/* a quiet source still takes unban requests */

@@ -49,6 +49,11 @@ struct daemon_ops {
 	int (*extras)(struct daemon *d, void *data, struct state_extra *x, char *err, size_t errlen);
 	/* After a successful save (NULL: nothing); the error in err. */
 	int (*saved)(struct daemon *d, void *data, const struct state_extra *x, char *err, size_t errlen);
+	/* Each idle pass, after the wait: the source's own periodic duties
+	   (the enforcer's ended decisions), now in CLOCK_MONOTONIC µs; it
+	   keeps its own pace. NULL: none. <0 (logged by the source) ends the
+	   loop with a failure. */
+	int (*idle)(struct daemon *d, void *data, uint64_t now);
 	/* sd_notify's STATUS text, what: "reading", "following". NULL: none. */
 	void (*status)(struct daemon *d, void *data, const char *what, char *buf, size_t len);
 };

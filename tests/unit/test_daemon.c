@@ -2,8 +2,8 @@
 /*
  * test_daemon - daemon(3): the shared loop with a scripted source: items,
  * the idle duties, the end, SIGHUP (checkpoint, reopen, checkpoint),
- * SIGTERM with and without draining, and a failing checkpoint (fatal, or
- * retried with keep_going).
+ * SIGTERM with and without draining, a failing checkpoint (fatal, or
+ * retried with keep_going), and the source's idle hook.
  */
 
 #include "daemon.h"
@@ -38,6 +38,9 @@ struct script {
 	size_t n, at;
 	unsigned extras, saved, reads_after_end;
 	bool extras_fail;
+	unsigned idles;			/* ops->idle calls */
+	uint64_t idle_now;		/* the last one's now */
+	bool idle_fail;
 };
 
 static int s_read(struct daemon *d, void *data)
@@ -98,6 +101,18 @@ static int s_saved(struct daemon *d, void *data, const struct state_extra *x, ch
 	s->saved++;
 	assert_int_equal(x->cursor[0], 'c');	/* after s_extras */
 	return 0;
+}
+
+static int s_idle(struct daemon *d, void *data, uint64_t now)
+{
+	struct script *s = data;
+
+	(void) d;
+	assert_true(now >= s->idle_now);
+	assert_true(now <= daemon_now());
+	s->idles++;
+	s->idle_now = now;
+	return s->idle_fail ? -EIO : 0;
 }
 
 static struct daemon_ops ops = {
@@ -174,7 +189,7 @@ static void stop(struct daemon *d)
 static void test_items_idle_end(void **state)
 {
 	static const enum step steps[] = {LINE, LINE, AGAIN, LINE, IDLE, END, LINE};
-	struct script s = {steps, 7, 0, 0, 0, 0, false};
+	struct script s = {steps, 7, 0, 0, 0, 0, false, 0, 0, false};
 	struct daemon d;
 	char path[128];
 	struct stat st;
@@ -198,7 +213,7 @@ static void test_items_idle_end(void **state)
 	stop(&d);
 
 	/* a restart loads what was saved at the end: the third cursor */
-	struct script s2 = {steps, 0, 0, 0, 0, 0, false};
+	struct script s2 = {steps, 0, 0, 0, 0, 0, false, 0, 0, false};
 
 	assert_int_equal(daemon_init(&d, &ops, &s2, conf), 0);
 	assert_int_equal(daemon_open(&d, "test.state"), 0);
@@ -216,7 +231,7 @@ static void test_items_idle_end(void **state)
 static void test_hup_term(void **state)
 {
 	static const enum step steps[] = {LINE, HUP, LINE, TERM, LINE};
-	struct script s = {steps, 5, 0, 0, 0, 0, false};
+	struct script s = {steps, 5, 0, 0, 0, 0, false, 0, 0, false};
 	struct daemon d;
 
 	(void) state;
@@ -234,7 +249,7 @@ static void test_hup_term(void **state)
 static void test_drain(void **state)
 {
 	static const enum step steps[] = {LINE, TERM, LINE, LINE, END};
-	struct script s = {steps, 5, 0, 0, 0, 0, false};
+	struct script s = {steps, 5, 0, 0, 0, 0, false, 0, 0, false};
 	struct daemon_ops o = ops;
 	struct daemon d;
 
@@ -254,7 +269,7 @@ static void test_failures(void **state)
 {
 	static const enum step steps[] = {LINE, LINE, LINE, END};
 	static const enum step fail[] = {LINE, FAIL, LINE};
-	struct script s = {steps, 4, 0, 0, 0, 0, false};
+	struct script s = {steps, 4, 0, 0, 0, 0, false, 0, 0, false};
 	struct daemon_ops o = ops;
 	struct daemon d;
 
@@ -269,7 +284,7 @@ static void test_failures(void **state)
 	stop(&d);
 
 	/* keep_going: logged once, retried, the loop goes on */
-	struct script k = {steps, 4, 0, 0, 0, 0, false};
+	struct script k = {steps, 4, 0, 0, 0, 0, false, 0, 0, false};
 
 	o.keep_going = true;
 	start(&d, &k, &o);
@@ -284,11 +299,43 @@ static void test_failures(void **state)
 	stop(&d);
 
 	/* a failing source ends the loop with its error */
-	struct script f = {fail, 3, 0, 0, 0, 0, false};
+	struct script f = {fail, 3, 0, 0, 0, 0, false, 0, 0, false};
 
 	start(&d, &f, &ops);
 	assert_int_equal(daemon_run(&d), -EIO);
 	assert_int_equal(f.at, 2);
+	assert_int_equal(daemon_finish(&d, 1), 1);
+	stop(&d);
+}
+
+static void test_idle_hook(void **state)
+{
+	static const enum step steps[] = {LINE, IDLE, LINE, AGAIN, IDLE, IDLE, END};
+	struct script s = {steps, 7, 0, 0, 0, 0, false, 0, 0, false};
+	struct daemon_ops o = ops;
+	struct daemon d;
+
+	(void) state;
+	/* without the hook nothing changes; with it, once per idle pass only */
+	o.idle = s_idle;
+	start(&d, &s, &o);
+	assert_int_equal(daemon_run(&d), 0);
+	assert_int_equal(s.idles, 3);
+	assert_int_equal(d.items, 2);
+	assert_true(s.idle_now > 0);
+	assert_int_equal(daemon_finish(&d, 0), 0);
+	assert_int_equal(s.idles, 3);		/* not at the end */
+	stop(&d);
+
+	/* a failing hook ends the loop with its error, even with keep_going */
+	static const enum step fail[] = {LINE, IDLE, LINE, END};
+	struct script f = {fail, 4, 0, 0, 0, 0, false, 0, 0, true};
+
+	o.keep_going = true;
+	start(&d, &f, &o);
+	assert_int_equal(daemon_run(&d), -EIO);
+	assert_int_equal(f.idles, 1);
+	assert_int_equal(f.at, 2);		/* nothing read after it */
 	assert_int_equal(daemon_finish(&d, 1), 1);
 	stop(&d);
 }
@@ -300,6 +347,7 @@ int main(void)
 		cmocka_unit_test(test_hup_term),
 		cmocka_unit_test(test_drain),
 		cmocka_unit_test(test_failures),
+		cmocka_unit_test(test_idle_hook),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
