@@ -39,6 +39,8 @@ struct daemon_ops {
 	bool drains;			/* on SIGTERM read goes on until it returns DAEMON_END */
 	bool keep_going;		/* a failed flush or checkpoint is logged once and retried, not fatal;
 					   the state is saved at the end after a failure too */
+	bool own_state;			/* no engine, no state file, no state_dir lock: the source keeps
+					   and locks its own (the enforcer); daemon_load() is not called */
 	/* Handles what is ready: DAEMON_*, or <0 (logged) to stop with a failure. */
 	int (*read)(struct daemon *d, void *data);
 	/* Idle: waits for input or a signal (daemon_signal_fd()), until the
@@ -90,7 +92,8 @@ struct daemon {
 int daemon_init(struct daemon *d, const struct daemon_ops *ops, void *data, const struct config *c);
 /* The state directory (created, checked, locked), the backend and the
    privileges (CAP_NET_ADMIN only with a kernel backend, else no new
-   privileges). state_name: the file in state_dir. Logs; 0 or -errno. */
+   privileges). state_name: the file in state_dir (NULL with
+   ops->own_state). Logs; 0 or -errno. */
 int daemon_open(struct daemon *d, const char *state_name);
 /* A new engine with eo (with publish = syslog, its bans are published),
    and the state file loaded into it and d->x;

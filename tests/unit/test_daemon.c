@@ -3,9 +3,11 @@
  * test_daemon - daemon(3): the shared loop with a scripted source: items,
  * the idle duties, the end, SIGHUP (checkpoint, reopen, checkpoint),
  * SIGTERM with and without draining, a failing checkpoint (fatal, or
- * retried with keep_going), and the source's idle hook.
+ * retried with keep_going), the source's idle hook, and a source with its
+ * own state (no engine, no state file, no state_dir lock).
  */
 
+#include "bans.h"
 #include "daemon.h"
 
 #include <errno.h>
@@ -31,7 +33,7 @@ static const char *const lines[] = {
 };
 
 /* What the source does at each call to read. */
-enum step { LINE, IDLE, AGAIN, HUP, TERM, END, FAIL };
+enum step { LINE, ITEM, IDLE, AGAIN, HUP, TERM, END, FAIL };
 
 struct script {
 	const enum step *steps;
@@ -58,6 +60,7 @@ static int s_read(struct daemon *d, void *data)
 		assert_int_equal(engine_line(d->e, l, strlen(l), true), 0);
 		return DAEMON_ITEM;
 	}
+	case ITEM: return DAEMON_ITEM;	/* of a source with its own state */
 	case IDLE: return DAEMON_IDLE;
 	case AGAIN: return DAEMON_AGAIN;
 	case HUP: raise(SIGHUP); return DAEMON_AGAIN;
@@ -340,6 +343,40 @@ static void test_idle_hook(void **state)
 	stop(&d);
 }
 
+static void test_own_state(void **state)
+{
+	static const enum step steps[] = {ITEM, IDLE, HUP, ITEM, ITEM, IDLE, TERM, ITEM, END};
+	struct script s = {steps, 9, 0, 0, 0, 0, false, 0, 0, false};
+	struct daemon_ops o = ops;
+	struct daemon d;
+	int fd = -1;
+
+	(void) state;
+	o.own_state = true;
+	o.keep_going = true;
+	o.drains = true;
+	o.idle = s_idle;
+	o.extras = NULL;	/* never called: nothing is saved */
+	o.saved = NULL;
+	assert_int_equal(daemon_init(&d, &o, &s, conf), 0);
+	assert_int_equal(daemon_open(&d, NULL), 0);
+	assert_null(d.e);
+	assert_null(d.state_path);
+	/* the state_dir lock stays free for the host's own daemon */
+	assert_int_equal(bans_trylock(conf->state_dir, &fd), 0);
+	bans_unlock(fd);
+	d.checkpoint_entries = 1;	/* a checkpoint after every item: nothing to save */
+	assert_int_equal(daemon_checkpoint(&d), 0);
+	assert_int_equal(daemon_run(&d), 0);
+	assert_true(d.stop);
+	assert_int_equal(d.items, 4);		/* drained after SIGTERM */
+	assert_int_equal(s.idles, 2);
+	assert_int_equal(s.extras, 0);
+	assert_int_equal(d.dirty, 0);
+	assert_int_equal(daemon_finish(&d, 0), 0);
+	daemon_close(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -348,6 +385,7 @@ int main(void)
 		cmocka_unit_test(test_drain),
 		cmocka_unit_test(test_failures),
 		cmocka_unit_test(test_idle_hook),
+		cmocka_unit_test(test_own_state),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
