@@ -22,10 +22,19 @@
  *	it again would not make it valid). Only a failure to write the log
  *	is answered "ERROR ...", so rsyslog sends the decision again.
  *
- *	About once a second: ended bans are forgotten, kernel failures
- *	retried, the counters saved (enforce.status). At start the log is
- *	replayed and the running bans put back into the kernel (after a
- *	reboot). EOF, SIGTERM, SIGINT: counters saved, exit 0.
+ *	The program runs on daemon(3)'s loop (ops->own_state: enforce(3)'s
+ *	log is the durable store, locked by enforce.lock, so the MX's own
+ *	authfold-omprog or authfold journal keeps its state_dir lock) and
+ *	reads stdin through omprog(3)'s input: a blocking read that a tick
+ *	(OMPROG_TICK_MS) interrupts. About once a second (daemon(3)'s idle
+ *	hook, and after a decision when a second has passed): ended bans
+ *	are forgotten, kernel failures retried, the counters saved
+ *	(enforce.status). At start the log is replayed and the running bans
+ *	put back into the kernel (after a reboot). EOF: counters saved,
+ *	exit 0. SIGTERM, SIGINT: the decisions already in the pipe are
+ *	applied (until it is quiet for OMPROG_DRAIN_LULL_MS or
+ *	OMPROG_DRAIN_MAX_MS passed), then as at EOF. SIGHUP: nothing to
+ *	reopen.
  *
  *	--restore does only the start: the log is read and compacted, the
  *	running bans put back into the kernel, and the program ends (exit 1
@@ -41,32 +50,28 @@
  *	The lines come from the network. Lines longer than
  *	DECISION_LINE_MAX are refused by their first bytes, the rest skipped
  *	(linereader(3)); nothing of a refused line is echoed but at most 80
- *	bytes with control bytes replaced. With the ipset backend only
- *	CAP_NET_ADMIN is kept (privs(3)); otherwise no new privileges.
+ *	bytes with control bytes replaced. With a kernel backend only
+ *	CAP_NET_ADMIN is kept (privs(3), daemon_open()); otherwise no new
+ *	privileges.
  */
 
-#include "backend.h"
 #include "config.h"
+#include "daemon.h"
 #include "decision.h"
 #include "enforce.h"
-#include "linereader.h"
 #include "omprog.h"
-#include "privs.h"
 
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #define EXIT_USAGE	2
-#define TICK_MS		1000
+#define TICK_USEC	1000000	/* enforce_tick() this often */
 #define LOG_BURST	20	/* refusals logged one by one per minute */
 
 static const char usage_text[] =
@@ -88,14 +93,6 @@ static const char usage_text[] =
 	"\n"
 	"See authfold-enforce(8).\n";
 
-static volatile sig_atomic_t got_term;
-
-static void on_signal(int sig)
-{
-	(void) sig;
-	got_term = 1;
-}
-
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
 {
@@ -109,19 +106,12 @@ static void say(const char *fmt, ...)
 	fflush(stderr);
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct enforcer {
 	struct enforce *e;
 	bool confirm;
-	int64_t last_tick;		/* mono_ms() */
-	int64_t burst_start;		/* mono_ms() of this minute of refusals */
+	struct omprog_input in;		/* stdin */
+	uint64_t last_tick;		/* daemon_now() */
+	uint64_t burst_start;		/* daemon_now() of this minute of refusals */
 	unsigned burst, suppressed;
 	bool tick_failing;
 };
@@ -133,10 +123,10 @@ static void refused(struct enforcer *en, const char *why, const char *p, size_t 
 	size_t k;
 
 	enforce_refused(en->e);
-	if (mono_ms() - en->burst_start >= 60000) {
+	if (daemon_now() - en->burst_start >= 60000000) {
 		if (en->suppressed)
 			say("%u more refused lines not shown", en->suppressed);
-		en->burst_start = mono_ms();
+		en->burst_start = daemon_now();
 		en->burst = en->suppressed = 0;
 	}
 	if (en->burst++ >= LOG_BURST) {
@@ -159,7 +149,19 @@ static void tick(struct enforcer *en)
 	else if (r == 0 && en->tick_failing)
 		say("kernel and files in order again");
 	en->tick_failing = r < 0;
-	en->last_tick = mono_ms();
+	en->last_tick = daemon_now();
+}
+
+/* daemon(3)'s idle hook: the once-a-second duties. A failure is logged
+   once (tick()) and retried, never the end. */
+static int en_idle(struct daemon *d, void *data, uint64_t now)
+{
+	struct enforcer *en = data;
+
+	(void) d;
+	if (now - en->last_tick >= TICK_USEC)
+		tick(en);
+	return 0;
 }
 
 static int reply(struct enforcer *en, const char *why)
@@ -173,7 +175,9 @@ static int reply(struct enforcer *en, const char *why)
 	return r;
 }
 
-/* One complete message line; the reply. */
+/* One complete message line and its reply: DAEMON_ITEM when applied (or
+   refused for good), DAEMON_AGAIN when rsyslog is asked to send it again,
+   <0 when the reply cannot be written. */
 static int message(struct enforcer *en, const char *p, size_t n)
 {
 	struct decision d;
@@ -188,11 +192,11 @@ static int message(struct enforcer *en, const char *p, size_t n)
 	}
 	if (decision_parse(p, n, &d, &de) < 0) {
 		refused(en, decision_strerror(de), p, n);
-		return reply(en, NULL);
+		return reply(en, NULL) < 0 ? -EPIPE : DAEMON_ITEM;
 	}
 	if ((r = enforce_apply(en->e, &d, (int64_t) time(NULL), &res, err, sizeof(err))) < 0) {
 		say("%s", err[0] ? err : strerror(-r));
-		return reply(en, err[0] ? err : strerror(-r));
+		return reply(en, err[0] ? err : strerror(-r)) < 0 ? -EPIPE : DAEMON_AGAIN;
 	}
 	if (err[0])
 		say("%s (retried every second)", err);
@@ -208,92 +212,60 @@ static int message(struct enforcer *en, const char *p, size_t n)
 	default:
 		break;
 	}
-	return reply(en, NULL);
+	return reply(en, NULL) < 0 ? -EPIPE : DAEMON_ITEM;
 }
 
-static int run(struct enforcer *en)
+/* daemon(3)'s read: one piece of stdin (omprog(3)'s input). */
+static int en_read(struct daemon *d, void *data)
 {
-	struct linereader *lr = linereader_new(STDIN_FILENO, DECISION_LINE_MAX + 64);
-	bool in_long = false;
-	int r = 0;
+	struct enforcer *en = data;
+	const char *p;
+	size_t n;
+	enum line_piece piece;
+	char err[512];
+	int r = omprog_input_next(&en->in, &p, &n, &piece, err, sizeof(err));
 
-	if (lr == NULL) {
-		say("out of memory");
-		return -ENOMEM;
+	if (r < 0)
+		say("%s", err);
+	if (r != OMPROG_PIECE)
+		return r;
+	switch (piece) {
+	case LINE_COMPLETE:
+		if (omprog_mark(p, n) != OMPROG_MESSAGE)
+			r = reply(en, NULL) < 0 ? -EPIPE : DAEMON_AGAIN;
+		else
+			r = message(en, p, n);
+		break;
+	case LINE_HEAD:
+		refused(en, decision_strerror(DECISION_E_LONG), p, n);
+		r = DAEMON_AGAIN;
+		break;
+	case LINE_TAIL:
+		r = DAEMON_AGAIN;
+		break;
+	case LINE_TAIL_LAST:
+		r = reply(en, NULL) < 0 ? -EPIPE : DAEMON_ITEM;
+		break;
 	}
-	if ((r = reply(en, NULL)) < 0)
-		goto out;
-	while (!got_term) {
-		if (mono_ms() - en->last_tick >= TICK_MS)
-			tick(en);
-		if (!in_long && !linereader_buffered(lr)) {
-			struct pollfd pfd = {STDIN_FILENO, POLLIN, 0};
-			int64_t left = TICK_MS - (mono_ms() - en->last_tick);
-			int pr = poll(&pfd, 1, left < 0 ? 0 : (int) left);
-
-			if (pr < 0 && errno == EINTR)
-				continue;
-			if (pr < 0) {
-				r = -errno;
-				say("cannot poll stdin: %s", strerror(errno));
-				goto out;
-			}
-			if (pr == 0)
-				continue;
-		}
-
-		const char *p;
-		size_t n;
-		enum line_piece piece;
-
-		if ((r = linereader_next(lr, &p, &n, &piece)) == 0)
-			break;
-		if (r < 0) {
-			say("cannot read stdin: %s", strerror(-r));
-			goto out;
-		}
-		r = 0;
-		switch (piece) {
-		case LINE_COMPLETE:
-			if (omprog_mark(p, n) != OMPROG_MESSAGE)
-				r = reply(en, NULL);
-			else
-				r = message(en, p, n);
-			break;
-		case LINE_HEAD:
-			in_long = true;
-			refused(en, decision_strerror(DECISION_E_LONG), p, n);
-			break;
-		case LINE_TAIL:
-			break;
-		case LINE_TAIL_LAST:
-			in_long = false;
-			r = reply(en, NULL);
-			break;
-		}
-		if (r < 0)
-			goto out;
-	}
-	r = 0;
-out:
-	linereader_free(lr);
+	/* a steady stream leaves no idle pass: the second's duties here too */
+	if (r >= 0)
+		(void) en_idle(d, en, daemon_now());
 	return r;
 }
 
-static int setup_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;	/* no SA_RESTART: poll() returns EINTR */
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0)
-		return -errno;
-	sa.sa_handler = SIG_IGN;	/* a closed reply pipe is EPIPE; HUP: nothing to reopen */
-	if (sigaction(SIGPIPE, &sa, NULL) < 0 || sigaction(SIGHUP, &sa, NULL) < 0)
-		return -errno;
-	return 0;
-}
+static const struct daemon_ops en_ops = {
+	.name = "enforce",
+	.prefix = "authfold-enforce: ",
+	.tick_ms = OMPROG_TICK_MS,
+	.save_usec = TICK_USEC,
+	.idle_save_usec = TICK_USEC,
+	.settle_quiet_usec = TICK_USEC,
+	.drains = true,
+	.keep_going = true,
+	.own_state = true,
+	.read = en_read,
+	.idle = en_idle,
+};
 
 int main(int argc, char **argv)
 {
@@ -304,9 +276,9 @@ int main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0},
 	};
 	struct enforcer en = {.confirm = true};
+	struct daemon d;
 	const char *conf_path = NULL;
 	struct config *c = NULL;
-	struct backend backend = {0};
 	char err[1024] = "";
 	int opt, r, status = 1;
 	bool restore_only = false;
@@ -326,34 +298,23 @@ int main(int argc, char **argv)
 		say("unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if ((r = setup_signals()) < 0) {
-		say("cannot set up signals: %s", strerror(-r));
-		return 1;
-	}
+	/* The configuration first: reading it is bounded, and until the
+	   handlers are in place SIGTERM and SIGINT end the program at once. */
 	if ((c = config_read(conf_path, err, sizeof(err))) == NULL) {
 		say("%s", err);
 		return EXIT_USAGE;
 	}
-	if (mkdir(c->state_dir, 0750) < 0 && errno != EEXIST) {
-		say("cannot create state directory '%s': %s", c->state_dir, strerror(errno));
-		goto out;
+	if ((r = daemon_init(&d, &en_ops, &en, c)) < 0) {
+		say("cannot set up signals: %s", strerror(-r));
+		config_free(c);
+		return 1;
 	}
-	if ((r = backend_open(c, &backend, err, sizeof(err))) < 0) {
-		say("backend = ipset: %s", err[0] ? err : strerror(-r));
+	/* state_dir, the backend, privileges; enforce_open() takes enforce.lock */
+	if (daemon_open(&d, NULL) < 0)
 		goto out;
-	}
-	if (c->backend == BACKEND_IPSET) {
-		if ((r = privs_keep_net_admin(err, sizeof(err))) < 0) {
-			say("cannot drop privileges: %s", err[0] ? err : strerror(-r));
-			goto out;
-		}
-	} else if ((r = privs_no_new_privs()) < 0) {
-		say("cannot set no_new_privs: %s", strerror(-r));
-		goto out;
-	}
 	int64_t now = (int64_t) time(NULL);
 
-	if ((r = enforce_open(c, &backend, now, &en.e, err, sizeof(err))) < 0) {
+	if ((r = enforce_open(c, &d.backend, now, &en.e, err, sizeof(err))) < 0) {
 		say("%s", err[0] ? err : strerror(-r));
 		goto out;
 	}
@@ -366,16 +327,21 @@ int main(int argc, char **argv)
 		status = r < 0 ? 1 : 0;
 		goto out;
 	}
-	en.last_tick = mono_ms();
-	en.burst_start = mono_ms();
-	if (run(&en) < 0)
+	if (omprog_input_open(&en.in, STDIN_FILENO, DECISION_LINE_MAX + 64) < 0) {
+		say("out of memory");
 		goto out;
-	status = 0;
+	}
+	en.last_tick = en.burst_start = daemon_now();
+	if (reply(&en, NULL) < 0)
+		goto out;
+	status = daemon_run(&d) < 0 ? 1 : 0;
 out:
+	status = daemon_finish(&d, status);
 	if (en.e)
 		tick(&en);	/* the counters */
 	enforce_free(en.e);
-	backend_close(&backend);
+	omprog_input_close(&en.in);
+	daemon_close(&d);
 	config_free(c);
 	return status;
 }

@@ -40,7 +40,8 @@
  *	SIGTERM and SIGINT: the current line is finished, and so are the
  *	lines already waiting in the pipe (with confirmMessages="off"
  *	rsyslog writes ahead, then signals) until stdin is quiet for
- *	DRAIN_LULL_MS or DRAIN_MAX_MS passed; then as at EOF. SIGHUP: the summary
+ *	OMPROG_DRAIN_LULL_MS or OMPROG_DRAIN_MAX_MS passed (omprog(3)'s
+ *	input); then as at EOF. SIGHUP: the summary
  *	and events logs are reopened (logrotate).
  * DIAGNOSTICS
  *	On stderr, prefixed "authfold-omprog: ". Exit status 0 on a normal
@@ -64,7 +65,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -80,9 +80,6 @@
 #define STATE_NAME	"omprog.state"
 #define WAL_NAME	"omprog.wal"	/* lines since the last save */
 #define WAL_WINDOW	(1024 * 1024)	/* its mapping (output_open_mapped()); doubles when full */
-#define DRAIN_LULL_MS	100	/* after SIGTERM: stop when stdin is quiet this long */
-#define TICK_MS		250	/* SIGALRM interrupts a blocking read this often (daemon(3)) */
-#define DRAIN_MAX_MS	2000	/* or after this; rsyslog's closeTimeout is 5 s */
 
 static const char usage_text[] =
 	"Usage: authfold-omprog [-c CONF] [--confirm | --no-confirm]\n"
@@ -99,22 +96,14 @@ static const char usage_text[] =
 	"\n"
 	"See authfold-omprog(8).\n";
 
-static int64_t now_ms(void)
-{
-	return (int64_t) (daemon_now() / 1000);
-}
-
 struct omprog {
 	struct output *wal;		/* lines since the last save: see wal_reset() */
 	char *wal_path;
 	int64_t wal_gen;
 	struct omprog_resend *resend;
 	bool confirm;
-	struct linereader *lr;
-	sig_atomic_t seen_tick;		/* ticks when the idle work was last looked at */
-	int64_t term_at;		/* now_ms() of SIGTERM/SIGINT */
+	struct omprog_input in;		/* stdin */
 	/* the message being read */
-	bool in_long;			/* between the head and the last piece of an overlong line */
 	char *head;			/* an overlong head, kept for the resend memory */
 	size_t head_len;
 	bool skip;			/* its resend: only flush */
@@ -256,57 +245,20 @@ static void message_start(struct daemon *d, struct omprog *op, const char *p, si
 		op->line_error = engine_line(d->e, p, n, complete);
 }
 
-/*
- * One piece of stdin. stdin is read with a blocking read(2), which the
- * tick (SIGALRM every TICK_MS) interrupts, so daemon(3)'s idle work runs
- * without a poll(2) before every read (rsyslog sends one line per reply:
- * the buffer is empty before nearly every read).
- */
+/* One piece of stdin (omprog(3)'s input: the tick, the drain after SIGTERM). */
 static int om_read(struct daemon *d, void *data)
 {
 	struct omprog *op = data;
-	bool between = !op->in_long && !linereader_buffered(op->lr);
-
-	if (daemon_stopping() && op->term_at == 0)
-		op->term_at = now_ms();
-	if (between && op->term_at) {
-		/* Drain what rsyslog wrote before it signalled
-		   (confirmMessages="off"), then stop. */
-		struct pollfd pfd = {STDIN_FILENO, POLLIN, 0};
-
-		if (now_ms() - op->term_at >= DRAIN_MAX_MS)
-			return DAEMON_END;
-		int pr = poll(&pfd, 1, DRAIN_LULL_MS);
-
-		if (pr < 0 && errno == EINTR)
-			return DAEMON_AGAIN;
-		if (pr < 0) {
-			int r = -errno;
-
-			daemon_say(d, "cannot poll stdin: %s", strerror(errno));
-			return r;
-		}
-		if (pr == 0)
-			return DAEMON_END;
-	} else if (between && daemon_ticks() != op->seen_tick) {
-		/* About to block, and a tick came since the last look. */
-		op->seen_tick = daemon_ticks();
-		return DAEMON_IDLE;
-	}
-
 	const char *p;
 	size_t n;
 	enum line_piece piece;
-	int r = linereader_next(op->lr, &p, &n, &piece);
+	char err[512];
+	int r = omprog_input_next(&op->in, &p, &n, &piece, err, sizeof(err));
 
-	if (r == -EINTR)
-		return DAEMON_AGAIN;	/* the tick or another signal */
-	if (r == 0)
-		return DAEMON_END;	/* EOF: rsyslog closed the pipe */
-	if (r < 0) {
-		daemon_say(d, "cannot read stdin: %s", strerror(-r));
+	if (r < 0)
+		daemon_say(d, "%s", err);
+	if (r != OMPROG_PIECE)
 		return r;
-	}
 	switch (piece) {
 	case LINE_COMPLETE:
 		switch (omprog_mark(p, n)) {
@@ -324,7 +276,6 @@ static int om_read(struct daemon *d, void *data)
 		}
 		break;
 	case LINE_HEAD:
-		op->in_long = true;
 		memcpy(op->head, p, n);
 		op->head_len = n;
 		message_start(d, op, p, n, false);
@@ -333,10 +284,8 @@ static int om_read(struct daemon *d, void *data)
 	case LINE_TAIL_LAST:
 		if (!op->skip && op->line_error == 0)
 			op->line_error = engine_tail(d->e, p, n, piece == LINE_TAIL_LAST);
-		if (piece == LINE_TAIL_LAST) {
-			op->in_long = false;
+		if (piece == LINE_TAIL_LAST)
 			return message_done(d, op, op->head, op->head_len, true);
-		}
 		break;
 	}
 	return DAEMON_AGAIN;
@@ -345,7 +294,7 @@ static int om_read(struct daemon *d, void *data)
 static const struct daemon_ops om_ops = {
 	.name = "omprog",
 	.prefix = "authfold-omprog: ",
-	.tick_ms = TICK_MS,
+	.tick_ms = OMPROG_TICK_MS,
 	.save_usec = SAVE_EVERY_MS * 1000,
 	.idle_save_usec = SAVE_EVERY_MS * 1000,
 	.settle_quiet_usec = SAVE_EVERY_MS * 1000,	/* a quiet second: no late line is on its way */
@@ -453,7 +402,7 @@ int main(int argc, char **argv)
 	struct engine_options eo = {.summary = d.summary, .events = d.events, .backend = &d.backend.ops, .wal = op.wal};
 
 	if ((op.resend = omprog_resend_new(ENGINE_LINE_MAX)) == NULL || (op.head = malloc(ENGINE_LINE_MAX)) == NULL ||
-	    (op.lr = linereader_new(STDIN_FILENO, ENGINE_LINE_MAX)) == NULL) {
+	    omprog_input_open(&op.in, STDIN_FILENO, ENGINE_LINE_MAX) < 0) {
 		say("out of memory");
 		goto out;
 	}
@@ -472,7 +421,6 @@ int main(int argc, char **argv)
 		goto out;
 	if (op.confirm && reply(&d, &op, NULL) < 0)
 		goto out;
-	linereader_set_interruptible(op.lr, true);
 	status = daemon_run(&d) < 0 ? 1 : 0;
 out:
 	status = daemon_finish(&d, status);
@@ -482,7 +430,7 @@ out:
 	output_free(op.wal);
 	free(op.wal_path);
 	omprog_resend_free(op.resend);
-	linereader_free(op.lr);
+	omprog_input_close(&op.in);
 	free(op.head);
 	config_free(c);
 	return status;

@@ -15,7 +15,12 @@
  *	daemon_close(&d);
  * DESCRIPTION
  *	A daemon is a source (the journal reader of journal_daemon(3),
- *	rsyslog's omprog pipe of authfold-omprog(8)) over one engine(3).
+ *	rsyslog's omprog pipe of authfold-omprog(8), omprog(3)'s input)
+ *	over one engine(3); or, with ops->own_state, a source that keeps its
+ *	own durable store and lock (authfold-enforce(8): enforce(3)'s log)
+ *	and uses only the loop, the signals, the backend and the privileges:
+ *	no engine, state file or state_dir lock, and a checkpoint saves
+ *	nothing.
  *	This module does what they all do: it owns the state directory's
  *	lock and the ban backend, publishes every ban decided when
  *	publish = syslog, loads the state file (a corrupt one is set aside as
@@ -34,7 +39,8 @@
  *	the keep-alive, publish(3)), refused bans retried (engine(3)'s
  *	backoff) and their news logged once,
  *	metrics_file written (metrics(3)); then ops->wait, or with a tick
- *	the source's own blocking read, waits.
+ *	the source's own blocking read, waits. After the wait, ops->idle (if
+ *	any) does the source's own periodic duties at its own pace.
  *
  *	A checkpoint flushes the outputs, takes the unban requests, lets
  *	ops->extras add the source's fields (the journal cursor, omprog's
@@ -173,7 +179,7 @@ int daemon_open(struct daemon *d, const char *state_name)
 	char err[1024] = "";
 	int r;
 
-	if (asprintf(&d->state_path, "%s/%s", c->state_dir, state_name) < 0) {
+	if (state_name && asprintf(&d->state_path, "%s/%s", c->state_dir, state_name) < 0) {
 		d->state_path = NULL;
 		daemon_say(d, "out of memory");
 		return -ENOMEM;
@@ -205,7 +211,7 @@ int daemon_open(struct daemon *d, const char *state_name)
 		daemon_say(d, "%s", err);
 		return r;
 	}
-	if ((r = bans_lock(c->state_dir, &d->lock_fd)) < 0) {
+	if (!d->ops->own_state && (r = bans_lock(c->state_dir, &d->lock_fd)) < 0) {
 		daemon_say(d, "state_dir '%s' is in use by another authfold (%s)", c->state_dir, strerror(-r));
 		return r;
 	}
@@ -262,8 +268,11 @@ int daemon_load(struct daemon *d, const struct engine_options *options)
 void daemon_bans(struct daemon *d, bool start)
 {
 	char msg[1024];
-	int r = bans_daemon_step(d->e, &d->backend, d->c->state_dir, start, msg, sizeof(msg));
+	int r;
 
+	if (d->e == NULL)	/* ops->own_state */
+		return;
+	r = bans_daemon_step(d->e, &d->backend, d->c->state_dir, start, msg, sizeof(msg));
 	if (r > 0) {
 		d->dirty++;	/* saved at the next checkpoint */
 		d->m.unbans += (unsigned) r;
@@ -288,13 +297,13 @@ void daemon_ban_news(struct daemon *d)
 {
 	char msg[900];
 
-	if (engine_ban_news(d->e, &d->ban_seen, msg, sizeof(msg)))
+	if (d->e && engine_ban_news(d->e, &d->ban_seen, msg, sizeof(msg)))
 		daemon_say(d, "%s", msg);
 }
 
 void daemon_metrics(struct daemon *d, bool force)
 {
-	if (metrics_tick(&d->m, d->e, d->c, daemon_wall(), force) < 0)
+	if (d->e && metrics_tick(&d->m, d->e, d->c, daemon_wall(), force) < 0)
 		daemon_say(d, "%s", d->m.error);
 }
 
@@ -310,9 +319,15 @@ void daemon_status(struct daemon *d, const char *what)
 
 int daemon_flush(struct daemon *d, const char **ret_why)
 {
-	size_t waiting = engine_pending_bans(d->e);
-	int r = engine_flush(d->e);
+	size_t waiting;
+	int r;
 
+	if (ret_why)
+		*ret_why = NULL;
+	if (d->e == NULL)	/* ops->own_state: nothing buffered here */
+		return 0;
+	waiting = engine_pending_bans(d->e);
+	r = engine_flush(d->e);
 	if (engine_pending_bans(d->e) != waiting)
 		d->dirty++;	/* the next checkpoint saves the queue */
 	daemon_ban_news(d);
@@ -343,6 +358,10 @@ int daemon_checkpoint(struct daemon *d)
 
 	d->last_checkpoint = d->last_bans = daemon_now();
 	d->busy_tick = ticks;
+	if (d->e == NULL) {	/* ops->own_state: the source saves its own */
+		d->dirty = 0;
+		return 0;
+	}
 	if ((r = daemon_flush(d, NULL)) < 0)
 		return r;
 	daemon_bans(d, false);
@@ -389,7 +408,7 @@ static int daemon_reopen(struct daemon *d)
 
 	if (!d->ops->keep_going && (r = daemon_checkpoint(d)) < 0)
 		return r;
-	if ((r = output_reopen(d->summary)) < 0) {
+	if (d->summary && (r = output_reopen(d->summary)) < 0) {
 		daemon_say(d, "cannot reopen '%s': %s", output_path(d->summary), strerror(-r));
 		failed = r;
 	}
@@ -441,7 +460,7 @@ static int daemon_idle(struct daemon *d)
 		d->last_item = now;
 		d->m.last_line_usec = daemon_wall();
 	}
-	if (now - d->last_item >= ops->settle_quiet_usec && fold_pending(engine_fold(d->e)) > 0) {
+	if (d->e && now - d->last_item >= ops->settle_quiet_usec && fold_pending(engine_fold(d->e)) > 0) {
 		if ((r = engine_settle(d->e)) < 0 && !ops->keep_going) {
 			daemon_say(d, "%s", engine_error(d->e));
 			return r;
@@ -473,12 +492,17 @@ static int daemon_idle(struct daemon *d)
 	}
 	daemon_watchdog(d, now);
 	daemon_metrics(d, false);
+	if (ops->idle && (r = ops->idle(d, d->data, now)) < 0)
+		return r;
 	if (woke)
 		return 0;
 	if (now - d->last_bans >= DAEMON_BANS_USEC) {	/* a quiet source still takes unban requests */
 		d->last_bans = now;
 		daemon_bans(d, false);
 	}
+	if (d->e == NULL)
+		return 0;
+
 	size_t waiting = engine_pending_bans(d->e);
 
 	(void) engine_retry_bans(d->e, false);

@@ -39,6 +39,8 @@ struct daemon_ops {
 	bool drains;			/* on SIGTERM read goes on until it returns DAEMON_END */
 	bool keep_going;		/* a failed flush or checkpoint is logged once and retried, not fatal;
 					   the state is saved at the end after a failure too */
+	bool own_state;			/* no engine, no state file, no state_dir lock: the source keeps
+					   and locks its own (the enforcer); daemon_load() is not called */
 	/* Handles what is ready: DAEMON_*, or <0 (logged) to stop with a failure. */
 	int (*read)(struct daemon *d, void *data);
 	/* Idle: waits for input or a signal (daemon_signal_fd()), until the
@@ -49,6 +51,11 @@ struct daemon_ops {
 	int (*extras)(struct daemon *d, void *data, struct state_extra *x, char *err, size_t errlen);
 	/* After a successful save (NULL: nothing); the error in err. */
 	int (*saved)(struct daemon *d, void *data, const struct state_extra *x, char *err, size_t errlen);
+	/* Each idle pass, after the wait: the source's own periodic duties
+	   (the enforcer's ended decisions), now in CLOCK_MONOTONIC µs; it
+	   keeps its own pace. NULL: none. <0 (logged by the source) ends the
+	   loop with a failure. */
+	int (*idle)(struct daemon *d, void *data, uint64_t now);
 	/* sd_notify's STATUS text, what: "reading", "following". NULL: none. */
 	void (*status)(struct daemon *d, void *data, const char *what, char *buf, size_t len);
 };
@@ -85,7 +92,8 @@ struct daemon {
 int daemon_init(struct daemon *d, const struct daemon_ops *ops, void *data, const struct config *c);
 /* The state directory (created, checked, locked), the backend and the
    privileges (CAP_NET_ADMIN only with a kernel backend, else no new
-   privileges). state_name: the file in state_dir. Logs; 0 or -errno. */
+   privileges). state_name: the file in state_dir (NULL with
+   ops->own_state). Logs; 0 or -errno. */
 int daemon_open(struct daemon *d, const char *state_name);
 /* A new engine with eo (with publish = syslog, its bans are published),
    and the state file loaded into it and d->x;

@@ -2,10 +2,12 @@
 /*
  * test_daemon - daemon(3): the shared loop with a scripted source: items,
  * the idle duties, the end, SIGHUP (checkpoint, reopen, checkpoint),
- * SIGTERM with and without draining, and a failing checkpoint (fatal, or
- * retried with keep_going).
+ * SIGTERM with and without draining, a failing checkpoint (fatal, or
+ * retried with keep_going), the source's idle hook, and a source with its
+ * own state (no engine, no state file, no state_dir lock).
  */
 
+#include "bans.h"
 #include "daemon.h"
 
 #include <errno.h>
@@ -31,13 +33,16 @@ static const char *const lines[] = {
 };
 
 /* What the source does at each call to read. */
-enum step { LINE, IDLE, AGAIN, HUP, TERM, END, FAIL };
+enum step { LINE, ITEM, IDLE, AGAIN, HUP, TERM, END, FAIL };
 
 struct script {
 	const enum step *steps;
 	size_t n, at;
 	unsigned extras, saved, reads_after_end;
 	bool extras_fail;
+	unsigned idles;			/* ops->idle calls */
+	uint64_t idle_now;		/* the last one's now */
+	bool idle_fail;
 };
 
 static int s_read(struct daemon *d, void *data)
@@ -55,6 +60,7 @@ static int s_read(struct daemon *d, void *data)
 		assert_int_equal(engine_line(d->e, l, strlen(l), true), 0);
 		return DAEMON_ITEM;
 	}
+	case ITEM: return DAEMON_ITEM;	/* of a source with its own state */
 	case IDLE: return DAEMON_IDLE;
 	case AGAIN: return DAEMON_AGAIN;
 	case HUP: raise(SIGHUP); return DAEMON_AGAIN;
@@ -98,6 +104,18 @@ static int s_saved(struct daemon *d, void *data, const struct state_extra *x, ch
 	s->saved++;
 	assert_int_equal(x->cursor[0], 'c');	/* after s_extras */
 	return 0;
+}
+
+static int s_idle(struct daemon *d, void *data, uint64_t now)
+{
+	struct script *s = data;
+
+	(void) d;
+	assert_true(now >= s->idle_now);
+	assert_true(now <= daemon_now());
+	s->idles++;
+	s->idle_now = now;
+	return s->idle_fail ? -EIO : 0;
 }
 
 static struct daemon_ops ops = {
@@ -174,7 +192,7 @@ static void stop(struct daemon *d)
 static void test_items_idle_end(void **state)
 {
 	static const enum step steps[] = {LINE, LINE, AGAIN, LINE, IDLE, END, LINE};
-	struct script s = {steps, 7, 0, 0, 0, 0, false};
+	struct script s = {steps, 7, 0, 0, 0, 0, false, 0, 0, false};
 	struct daemon d;
 	char path[128];
 	struct stat st;
@@ -198,7 +216,7 @@ static void test_items_idle_end(void **state)
 	stop(&d);
 
 	/* a restart loads what was saved at the end: the third cursor */
-	struct script s2 = {steps, 0, 0, 0, 0, 0, false};
+	struct script s2 = {steps, 0, 0, 0, 0, 0, false, 0, 0, false};
 
 	assert_int_equal(daemon_init(&d, &ops, &s2, conf), 0);
 	assert_int_equal(daemon_open(&d, "test.state"), 0);
@@ -216,7 +234,7 @@ static void test_items_idle_end(void **state)
 static void test_hup_term(void **state)
 {
 	static const enum step steps[] = {LINE, HUP, LINE, TERM, LINE};
-	struct script s = {steps, 5, 0, 0, 0, 0, false};
+	struct script s = {steps, 5, 0, 0, 0, 0, false, 0, 0, false};
 	struct daemon d;
 
 	(void) state;
@@ -234,7 +252,7 @@ static void test_hup_term(void **state)
 static void test_drain(void **state)
 {
 	static const enum step steps[] = {LINE, TERM, LINE, LINE, END};
-	struct script s = {steps, 5, 0, 0, 0, 0, false};
+	struct script s = {steps, 5, 0, 0, 0, 0, false, 0, 0, false};
 	struct daemon_ops o = ops;
 	struct daemon d;
 
@@ -254,7 +272,7 @@ static void test_failures(void **state)
 {
 	static const enum step steps[] = {LINE, LINE, LINE, END};
 	static const enum step fail[] = {LINE, FAIL, LINE};
-	struct script s = {steps, 4, 0, 0, 0, 0, false};
+	struct script s = {steps, 4, 0, 0, 0, 0, false, 0, 0, false};
 	struct daemon_ops o = ops;
 	struct daemon d;
 
@@ -269,7 +287,7 @@ static void test_failures(void **state)
 	stop(&d);
 
 	/* keep_going: logged once, retried, the loop goes on */
-	struct script k = {steps, 4, 0, 0, 0, 0, false};
+	struct script k = {steps, 4, 0, 0, 0, 0, false, 0, 0, false};
 
 	o.keep_going = true;
 	start(&d, &k, &o);
@@ -284,13 +302,79 @@ static void test_failures(void **state)
 	stop(&d);
 
 	/* a failing source ends the loop with its error */
-	struct script f = {fail, 3, 0, 0, 0, 0, false};
+	struct script f = {fail, 3, 0, 0, 0, 0, false, 0, 0, false};
 
 	start(&d, &f, &ops);
 	assert_int_equal(daemon_run(&d), -EIO);
 	assert_int_equal(f.at, 2);
 	assert_int_equal(daemon_finish(&d, 1), 1);
 	stop(&d);
+}
+
+static void test_idle_hook(void **state)
+{
+	static const enum step steps[] = {LINE, IDLE, LINE, AGAIN, IDLE, IDLE, END};
+	struct script s = {steps, 7, 0, 0, 0, 0, false, 0, 0, false};
+	struct daemon_ops o = ops;
+	struct daemon d;
+
+	(void) state;
+	/* without the hook nothing changes; with it, once per idle pass only */
+	o.idle = s_idle;
+	start(&d, &s, &o);
+	assert_int_equal(daemon_run(&d), 0);
+	assert_int_equal(s.idles, 3);
+	assert_int_equal(d.items, 2);
+	assert_true(s.idle_now > 0);
+	assert_int_equal(daemon_finish(&d, 0), 0);
+	assert_int_equal(s.idles, 3);		/* not at the end */
+	stop(&d);
+
+	/* a failing hook ends the loop with its error, even with keep_going */
+	static const enum step fail[] = {LINE, IDLE, LINE, END};
+	struct script f = {fail, 4, 0, 0, 0, 0, false, 0, 0, true};
+
+	o.keep_going = true;
+	start(&d, &f, &o);
+	assert_int_equal(daemon_run(&d), -EIO);
+	assert_int_equal(f.idles, 1);
+	assert_int_equal(f.at, 2);		/* nothing read after it */
+	assert_int_equal(daemon_finish(&d, 1), 1);
+	stop(&d);
+}
+
+static void test_own_state(void **state)
+{
+	static const enum step steps[] = {ITEM, IDLE, HUP, ITEM, ITEM, IDLE, TERM, ITEM, END};
+	struct script s = {steps, 9, 0, 0, 0, 0, false, 0, 0, false};
+	struct daemon_ops o = ops;
+	struct daemon d;
+	int fd = -1;
+
+	(void) state;
+	o.own_state = true;
+	o.keep_going = true;
+	o.drains = true;
+	o.idle = s_idle;
+	o.extras = NULL;	/* never called: nothing is saved */
+	o.saved = NULL;
+	assert_int_equal(daemon_init(&d, &o, &s, conf), 0);
+	assert_int_equal(daemon_open(&d, NULL), 0);
+	assert_null(d.e);
+	assert_null(d.state_path);
+	/* the state_dir lock stays free for the host's own daemon */
+	assert_int_equal(bans_trylock(conf->state_dir, &fd), 0);
+	bans_unlock(fd);
+	d.checkpoint_entries = 1;	/* a checkpoint after every item: nothing to save */
+	assert_int_equal(daemon_checkpoint(&d), 0);
+	assert_int_equal(daemon_run(&d), 0);
+	assert_true(d.stop);
+	assert_int_equal(d.items, 4);		/* drained after SIGTERM */
+	assert_int_equal(s.idles, 2);
+	assert_int_equal(s.extras, 0);
+	assert_int_equal(d.dirty, 0);
+	assert_int_equal(daemon_finish(&d, 0), 0);
+	daemon_close(&d);
 }
 
 int main(void)
@@ -300,6 +384,8 @@ int main(void)
 		cmocka_unit_test(test_hup_term),
 		cmocka_unit_test(test_drain),
 		cmocka_unit_test(test_failures),
+		cmocka_unit_test(test_idle_hook),
+		cmocka_unit_test(test_own_state),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
