@@ -31,7 +31,7 @@ best() { sort -n | head -1; }
 runs=3
 a=() b=()
 for i in $(seq $runs); do
-	rm -f "$T/state"/* "$T/s" "$T/e"
+	rm -rf "$T/state"/* && rm -f "$T/s" "$T/e"	# state_dir holds unban.d
 	sync; t0=$(now)
 	"$AUTHFOLD" journal -c "$T/c.conf" --once --directory "$T/j" --summary "$T/s" --events "$T/e" 2>"$T/report"
 	t1=$(now)
