@@ -295,7 +295,6 @@ static bool evidence(struct fold *f, struct session *s, enum reason reason, int6
 	return true;
 }
 
-/* Gives s's deferred verdict now, as a late one. */
 /* The next free late verdict, its record made of prefix (n bytes, the
    timestamp its first ts_len) and s's origin. */
 static struct fold_late *late_slot(struct fold *f, const struct session *s, enum record_format format,
@@ -402,29 +401,14 @@ static void reply_late(struct fold *f, struct session *s)
 static void strike_late(struct fold *f, struct session *s, enum reason reason, int64_t t)
 {
 	struct fold_late *l;
-	struct span host, tag;
 
 	if (late_room(f) == 0 || !evidence(f, s, reason, t))
 		return;
-	l = &f->late[(f->late_head + f->late_len) % FOLD_LATE_MAX];
-	session_proc_origin(s->proc, &host, &tag);
-	memset(&l->r, 0, sizeof(l->r));
-	memcpy(l->buf, host.p, host.len);
-	memcpy(l->buf + host.len, tag.p, tag.len);
-	l->r.format = RECORD_JOURNAL;
-	l->r.host = (struct span) {l->buf, host.len};
-	l->r.tag = (struct span) {l->buf + host.len, tag.len};
-	l->r.msg = (struct span) {l->buf, 0};
-	l->r.pid = s->proc->pid;
-	l->r.usec = t;
-	l->r.trusted = true;
+	l = late_slot(f, s, RECORD_JOURNAL, NULL, 0, 0, t);
 	l->synthetic = false;
 	l->strike = true;
 	l->rule = "sasl-failed";
 	l->reason = reason;
-	l->addr = s->addr;
-	memcpy(l->client, s->client, s->client_len);
-	l->client_len = s->client_len;
 	f->late_len++;
 	f->counters.settled_late++;
 }
@@ -536,12 +520,16 @@ static int adopt(struct fold *f, struct session_proc *p, const struct smtpd_line
  * process whose bounds came late. Their SASL failures and a strike they
  * gave move over; whichever session is then owed its strike gets it.
  */
+/* Whether time x (-1: none) is at or after t, or after t when `after`. */
+static bool past(int64_t x, int64_t t, bool after)
+{
+	return x >= 0 && (after ? x > t : x >= t);
+}
+
 static void split(struct fold *f, struct session *from, struct session *to, int64_t t, bool after)
 {
-	bool moves = from->sasl_hi >= 0 && (after ? from->sasl_hi > t : from->sasl_hi >= t);
-
-	if (moves) {
-		bool all = after ? from->sasl_lo > t : from->sasl_lo >= t;
+	if (past(from->sasl_hi, t, after)) {
+		bool all = past(from->sasl_lo, t, after);
 
 		to->saslfail = true;
 		to->sasl_hi = from->sasl_hi;
@@ -553,33 +541,31 @@ static void split(struct fold *f, struct session *from, struct session *to, int6
 		if (all)
 			from->saslfail = false, from->sasl_lo = from->sasl_hi = -1;
 	}
-	if (from->struck && from->struck_usec >= 0 && (after ? from->struck_usec > t : from->struck_usec >= t)) {
+	if (from->struck && past(from->struck_usec, t, after)) {
 		to->struck = true;
 		to->struck_usec = from->struck_usec;
 		from->struck = false;
 		from->struck_usec = -1;
 	}
-#define PAST(x) ((x) >= 0 && (after ? (x) > t : (x) >= t))
-	if (from->synthetic && PAST(from->synthetic_usec)) {
+	if (from->synthetic && past(from->synthetic_usec, t, after)) {
 		to->synthetic = true;
 		to->synthetic_usec = from->synthetic_usec;
 		from->synthetic = false;
 		from->synthetic_usec = -1;
 	}
-	if (PAST(from->reply_usec)) {	/* every reply of `from` is `to`'s */
+	if (past(from->reply_usec, t, after)) {	/* every reply of `from` is `to`'s */
 		to->reply_usec = from->reply_usec;
 		to->reply_format = from->reply_format;
 		to->reply_ts_len = from->reply_ts_len;
 		memcpy(to->reply_ts, from->reply_ts, from->reply_ts_len);
 		from->reply_usec = -1;
 	}
-	if (PAST(from->auth_usec)) {
+	if (past(from->auth_usec, t, after)) {
 		to->auth_usec = from->auth_usec;
 		from->auth_usec = -1;
 	}
 	if (from->verbose)
 		to->verbose = true;
-#undef PAST
 	if (from->hi_usec > t)
 		from->hi_usec = t;
 	reply_late(f, from);
@@ -587,6 +573,15 @@ static void split(struct fold *f, struct session *from, struct session *to, int6
 		strike_late(f, from, REASON_SASLFAIL, from->sasl_lo);
 	if (to->saslfail && !to->struck)
 		strike_late(f, to, REASON_SASLFAIL, to->sasl_lo);
+}
+
+/* From s to earlier ones: the ended session of client whose interval
+   holds t strictly (a session that was two, whose middle bounds came late). */
+static struct session *ended_around(struct session *s, int64_t t, struct span client)
+{
+	while (s && !(s->lo_usec < t && s->disconnect_usec > t && session_client_is(s, client)))
+		s = s->earlier;
+	return s;
 }
 
 static int on_connect(struct fold *f, struct session_proc *p, const struct smtpd_line *l, int64_t t)
@@ -611,11 +606,8 @@ static int on_connect(struct fold *f, struct session_proc *p, const struct smtpd
 	   the process's clock went back. */
 	if (before && before->disconnect_usec > t && session_client_is(before, l->client) &&
 	    session_new(f->sessions, p, l->client, &l->addr, t, &s) == 0) {
-		struct session *first;
+		struct session *first = ended_around(s->earlier, t, l->client);	/* `before` may have gone */
 
-		for (first = s->earlier; first && !(first->lo_usec < t && first->disconnect_usec > t &&
-						   session_client_is(first, l->client)); first = first->earlier)
-			;
 		s->connect_usec = t;
 		session_counters(f->sessions)->opened++;
 		if (first == NULL)
@@ -684,14 +676,10 @@ static int on_disconnect(struct fold *f, const struct record *r, struct session_
 		struct session *whole;
 
 		/* inside an ended session of the same client: that session was two */
-		for (whole = p->latest; whole && !(whole->lo_usec < t && whole->disconnect_usec > t &&
-						   session_client_is(whole, l->client)); whole = whole->earlier)
-			;
+		whole = ended_around(p->latest, t, l->client);
 		if (whole && session_new(f->sessions, p, l->client, &l->addr, whole->hi_usec, &found) == 0) {
 			session_counters(f->sessions)->adopted++;
-			for (whole = found->earlier; whole && !(whole->lo_usec < t && whole->disconnect_usec > t &&
-								session_client_is(whole, l->client)); whole = whole->earlier)
-				;
+			whole = ended_around(found->earlier, t, l->client);	/* session_new() may have dropped it */
 			if (whole) {
 				found->disconnect_usec = whole->disconnect_usec;
 				found->probe_stats = whole->probe_stats;
