@@ -504,9 +504,7 @@ static int judge_late(struct engine *e)
 int engine_settle(struct engine *e)
 {
 	size_t left;
-	int ret;
-
-	int werr = 0;
+	int ret, werr = 0;
 
 	do {
 		left = fold_settle(e->fold);

@@ -17,7 +17,6 @@
  *
  *	int	session_new(t, p, client, addr, usec, ret_session)
  *	void	session_seen(t, s, usec)
- *	void	session_drop(t, s)
  *
  *	bool	session_clock(t, usec)
  *	void	session_expire(t, now_usec)
@@ -123,13 +122,15 @@ void session_table_on_drop(struct session_table *t, session_drop_fn fn, void *da
 	t->on_drop_data = data;
 }
 
+static void session_free(struct session_table *t, struct session *s);
+
 void session_table_free(struct session_table *t)
 {
 	if (t == NULL)
 		return;
 	t->on_drop = NULL;
 	for (struct session *s; (s = lru_session(t->lru.oldest)) != NULL;)
-		session_drop(t, s);
+		session_free(t, s);
 	table_fini(&t->origins);
 	table_fini(&t->procs);
 	free(t);
@@ -306,11 +307,6 @@ static void session_free(struct session_table *t, struct session *s)
 		proc_free(t, p);
 }
 
-void session_drop(struct session_table *t, struct session *s)
-{
-	session_free(t, s);
-}
-
 void session_proc_reset(struct session_table *t, struct session_proc *p)
 {
 	/* The process goes with its last session: keep it alive until the end. */
@@ -427,11 +423,6 @@ bool session_clock(struct session_table *t, int64_t usec)
 int64_t session_watermark(const struct session_table *t)
 {
 	return t->watermark;
-}
-
-int64_t session_window(const struct session_table *t)
-{
-	return t->window_usec;
 }
 
 void session_expire(struct session_table *t, int64_t now_usec)

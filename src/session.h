@@ -98,7 +98,6 @@ void session_proc_origin(const struct session_proc *p, struct span *ret_host, st
 int session_new(struct session_table *t, struct session_proc *p, struct span client, const struct addr *addr,
 		int64_t usec, struct session **ret_session);
 void session_seen(struct session_table *t, struct session *s, int64_t usec);
-void session_drop(struct session_table *t, struct session *s);
 void session_ended(struct session_table *t, struct session *s);
 void session_reopened(struct session_table *t, struct session *s);
 bool session_client_is(const struct session *s, struct span client);
@@ -108,7 +107,6 @@ bool session_is_open(const struct session *s);
    window restarts it. Returns true for such a step. */
 bool session_clock(struct session_table *t, int64_t usec);
 int64_t session_watermark(const struct session_table *t);
-int64_t session_window(const struct session_table *t);
 void session_expire(struct session_table *t, int64_t now_usec);
 
 size_t session_count(const struct session_table *t);	/* open sessions */
