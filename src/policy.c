@@ -23,18 +23,19 @@
  *	fail2ban does. A strike while a ban is still running is counted and
  *	returns POLICY_ALREADY_BANNED: no new ban, no growth.
  *
- *	Entries live in a hash table ordered by activity. Returned entries
- *	are owned by the policy and valid until the next call that adds or
- *	forgets one.
- * DIAGNOSTICS
- *	policy_strike() returns 0, or -ENOMEM.
- *
  *	Strikes may come out of order (rsyslog reorders under a backlog):
  *	a strike counts toward a ban when maxretry strikes, it among them,
  *	fall within one findtime window, whichever came first; the ban then
  *	starts at the latest strike of that window, as it would have in
  *	order. Only the latest min(maxretry, POLICY_MAXRETRY_MAX) strike
  *	times are kept per address.
+ *
+ *	Entries live in table(3); policy_first() and policy_next() visit
+ *	them all, those without a running ban first. Returned entries are
+ *	owned by the policy and valid until the next call that adds or
+ *	forgets one.
+ * DIAGNOSTICS
+ *	policy_strike() returns 0, or -ENOMEM.
  * SECURITY
  *	Memory is bounded by max_addresses entries, found through table(3)
  *	(keyed SipHash). Entries without a running ban sit in one list by
