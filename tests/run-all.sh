@@ -59,9 +59,13 @@ run_build() {	# run_build DIR LABEL CONFIGURE-FLAGS...
 		{ failed=$((failed + 1)); echo "FAILED ($label): build"; return 1; }
 	( cd "$dir" && make -s -j1 check >/dev/null 2>&1 )
 	count "$dir" "$label"
-	if [ -f "$dir/test-suite.log" ] && grep -q '^FAIL' "$dir/test-suite.log" 2>/dev/null; then
-		sed -n '/^FAIL/,/^$/p' "$dir/test-suite.log" | head -n 60
-	fi
+	# Each failed test's own log, its end: what CI shows is all there is.
+	local t
+	while IFS= read -r t; do
+		grep -q '^:test-result: \(FAIL\|ERROR\|XPASS\)' "$t" || continue
+		echo "--- ${t%.trs}.log ($label), its last 40 lines:"
+		tail -n 40 "${t%.trs}.log" 2>/dev/null
+	done < <(find "$dir" -name '*.trs' | sort)
 }
 
 # A VPATH build needs an unconfigured source tree.
