@@ -46,8 +46,17 @@
  *	rebuilds authfold's table when an admin's `nft flush ruleset` or
  *	`nft delete table` removed it (also noticed by the next ban) and
  *	returns 1 once, so that the caller puts the running bans back.
- *	backend_timeout() (authfold-enforce: extend, never shorten) is
- *	ipset_backend_timeout(); for none, -ENOENT.
+ *	backend_timeout() is ipset_backend_timeout() (one listing of the
+ *	set) or nft_backend_timeout() (one element); for none, -ENOENT.
+ *
+ *	A ban (ops.add) never shortens an entry the kernel holds: the MX's
+ *	own daemon, authfold-enforce(8) with the central host's decisions
+ *	and an admin share the sets, and a kernel add restarts an entry's
+ *	timeout. An entry that is there with at least the ban's seconds left,
+ *	or without a timeout, is left as it is and the add succeeds. The
+ *	check costs one request with nft; with ipset a test, and when the
+ *	entry is there a listing of the set (ipset has no request for one
+ *	entry), so only a ban of an address that is already banned pays it.
  * DIAGNOSTICS
  *	Functions return 0 (or as said above), or -errno with the backend's
  *	message in err (no CAP_NET_ADMIN, a set of another type under the
@@ -73,10 +82,29 @@ static int none_add(void *data, const struct addr *net, unsigned prefix, unsigne
 	return 0;
 }
 
+/*
+ * A ban never shortens one the kernel holds: the MX's own daemon, the
+ * enforcer of central decisions and an admin share the sets, and an add
+ * restarts an entry's timeout. So an entry that is there with at least
+ * seconds left (or none: a permanent entry) is left alone. A failed test
+ * (a set or table that is gone) goes on to the add, which makes it again.
+ */
+static bool held_longer(struct backend *b, const struct addr *net, unsigned prefix, unsigned seconds)
+{
+	char why[256];
+	unsigned held;
+
+	if (b->ipset && backend_test(b, net, prefix, why, sizeof(why)) != 1)
+		return false;	/* one request; the time left needs a listing of the set */
+	if (backend_timeout(b, net, prefix, &held, why, sizeof(why)) < 0)
+		return false;
+	return held == 0 || held >= seconds;
+}
+
 static int ipset_add(void *data, const struct addr *net, unsigned prefix, unsigned seconds, char *err, size_t errlen)
 {
 	struct backend *b = data;
-	int r = ipset_backend_add(b->ipset, net, prefix, seconds, err, errlen);
+	int r = held_longer(b, net, prefix, seconds) ? 0 : ipset_backend_add(b->ipset, net, prefix, seconds, err, errlen);
 
 	if (r == 0)
 		b->adds++;
@@ -86,7 +114,7 @@ static int ipset_add(void *data, const struct addr *net, unsigned prefix, unsign
 static int nft_add(void *data, const struct addr *net, unsigned prefix, unsigned seconds, char *err, size_t errlen)
 {
 	struct backend *b = data;
-	int r = nft_backend_add(b->nft, net, prefix, seconds, err, errlen);
+	int r = held_longer(b, net, prefix, seconds) ? 0 : nft_backend_add(b->nft, net, prefix, seconds, err, errlen);
 
 	if (r == 0)
 		b->adds++;
@@ -206,38 +234,13 @@ int backend_check(struct backend *b, char *err, size_t errlen)
 	return b->nft ? nft_backend_check(b->nft, err, errlen) : 0;
 }
 
-struct timeout_find {
-	const struct addr *net;
-	unsigned prefix;
-	unsigned seconds;
-	bool found;
-};
-
-static void timeout_each(void *data, const struct cidr *entry, unsigned seconds)
-{
-	struct timeout_find *t = data;
-
-	if (entry->prefix == t->prefix && addr_equal(&entry->net, t->net)) {
-		t->seconds = seconds;
-		t->found = true;
-	}
-}
-
 int backend_timeout(struct backend *b, const struct addr *net, unsigned prefix, unsigned *ret_seconds,
 		    char *err, size_t errlen)
 {
-	if (b->nft) {	/* its listing holds every element's time left */
-		struct timeout_find t = {net, prefix, 0, false};
-		int r = nft_backend_list(b->nft, net->family, timeout_each, &t, err, errlen);
-
-		if (r < 0)
-			return r;
-		if (!t.found)
-			return -ENOENT;
-		*ret_seconds = t.seconds;
-		return 0;
-	}
-	return b->ipset ? ipset_backend_timeout(b->ipset, net, prefix, ret_seconds, err, errlen) : -ENOENT;}
+	if (b->nft)
+		return nft_backend_timeout(b->nft, net, prefix, ret_seconds, err, errlen);
+	return b->ipset ? ipset_backend_timeout(b->ipset, net, prefix, ret_seconds, err, errlen) : -ENOENT;
+}
 
 void backend_close(struct backend *b)
 {

@@ -37,11 +37,11 @@
  *	  one from a host that enforce_from does not list, and an IPv4 ban
  *	  wider than /32 (the IPv4 set holds hosts) decide nothing.
  *
- *	The kernel only ever gets a longer ban: when the set already holds
- *	the entry (the MX's own authfold banned it) with at least the time
- *	the decision leaves, it is not touched; otherwise it is added with
- *	what is left of the decision (at most IPSET_TIMEOUT_MAX). A kernel
- *	failure is counted and retried by enforce_tick().
+ *	The kernel only ever gets a longer ban: the decision is added with
+ *	what is left of it (at most IPSET_TIMEOUT_MAX), and backend(3) leaves
+ *	an entry that holds at least that much (the MX's own authfold banned
+ *	it for longer) as it is; the MX's own bans never shorten a central
+ *	one either. A kernel failure is counted and retried by enforce_tick().
  *
  *	Every decision that changed the table is appended, with its arrival
  *	time, to state_dir/enforce.log and fdatasync()ed before
@@ -259,7 +259,6 @@ static void ended(struct enforce *e, int32_t i, int64_t now)
 static int kernel_ban(struct enforce *e, struct entry *x, int64_t now, char *err, size_t errlen)
 {
 	int64_t left = x->d.until - now;
-	unsigned held;
 	int r;
 
 	if (e->b == NULL || left <= 0) {
@@ -268,22 +267,11 @@ static int kernel_ban(struct enforce *e, struct entry *x, int64_t now, char *err
 	}
 	if (left > IPSET_TIMEOUT_MAX)
 		left = IPSET_TIMEOUT_MAX;
-	if ((r = backend_test(e->b, &x->d.net.net, x->d.net.prefix, err, errlen)) < 0)
-		goto fail;
-	if (r == 1) {
-		r = backend_timeout(e->b, &x->d.net.net, x->d.net.prefix, &held, err, errlen);
-		if (r == 0 && (held == 0 || held >= left)) {
-			x->in_kernel = true;	/* a longer ban is there already */
-			return 0;
-		}
-		if (r < 0 && r != -ENOENT)
-			goto fail;
+	/* backend(3): an entry with more time left is left alone */
+	if ((r = e->b->ops.add(e->b->ops.data, &x->d.net.net, x->d.net.prefix, (unsigned) left, err, errlen)) == 0) {
+		x->in_kernel = true;
+		return 0;
 	}
-	if ((r = e->b->ops.add(e->b->ops.data, &x->d.net.net, x->d.net.prefix, (unsigned) left, err, errlen)) < 0)
-		goto fail;
-	x->in_kernel = true;
-	return 0;
-fail:
 	x->in_kernel = false;
 	e->kernel_pending = true;
 	e->k.kernel_errors++;

@@ -868,7 +868,10 @@ static int elems_cb(const struct nlmsghdr *nlh, void *data)
 		uint32_t len = 0;
 		const void *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
 		struct cidr c = {{el->family, {0}}, el->prefix};
-		uint64_t ms = nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_EXPIRATION);
+		/* an element added without a timeout has no expiration, and
+		   libnftnl's get_u64 of a missing attribute reads through NULL */
+		uint64_t ms = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPIRATION)
+			      ? nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_EXPIRATION) : 0;
 
 		if (key == NULL || len != want)
 			continue;
