@@ -32,7 +32,9 @@
  *	ops->save_usec of activity or checkpoint_entries items, and the
  *	watchdog is fed. When read finds nothing ready, the idle duties run:
  *	the fold's deferred verdicts are settled after ops->settle_quiet_usec
- *	without an item, a dirty state is checkpointed when the last
+ *	without an item (those that wait for a -v trace, fold(3), after
+ *	DAEMON_TRACED_QUIET_USEC, or at once when ops->settle_quiet_usec is
+ *	0), a dirty state is checkpointed when the last
  *	checkpoint is ops->idle_save_usec old (else the outputs are
  *	flushed), unban requests are taken every DAEMON_BANS_USEC (and, with
  *	publish = syslog, the decisions not published yet are sent again and
@@ -448,6 +450,20 @@ static int daemon_busy(struct daemon *d)
 	return 0;
 }
 
+/* A verdict that waits for its -v trace is given after a longer quiet:
+   a source whose backlog drains (rsyslog's queue spilling) may pause. */
+static bool traced_due(const struct daemon *d, uint64_t quiet)
+{
+	return quiet >= (d->ops->settle_quiet_usec ? DAEMON_TRACED_QUIET_USEC : 0);
+}
+
+static bool settle_due(const struct daemon *d, uint64_t quiet)
+{
+	const struct fold *f = engine_fold(d->e);
+
+	return fold_pending(f) > (traced_due(d, quiet) ? 0 : fold_pending_traced(f));
+}
+
 static int daemon_idle(struct daemon *d)
 {
 	const struct daemon_ops *ops = d->ops;
@@ -460,8 +476,8 @@ static int daemon_idle(struct daemon *d)
 		d->last_item = now;
 		d->m.last_line_usec = daemon_wall();
 	}
-	if (d->e && now - d->last_item >= ops->settle_quiet_usec && fold_pending(engine_fold(d->e)) > 0) {
-		if ((r = engine_settle(d->e)) < 0 && !ops->keep_going) {
+	if (d->e && now - d->last_item >= ops->settle_quiet_usec && settle_due(d, now - d->last_item)) {
+		if ((r = engine_settle(d->e, traced_due(d, now - d->last_item))) < 0 && !ops->keep_going) {
 			daemon_say(d, "%s", engine_error(d->e));
 			return r;
 		}	/* else an output error shows at the flush */

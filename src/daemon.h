@@ -23,6 +23,7 @@ enum {
 
 #define DAEMON_BANS_USEC	1000000	/* unban requests when idle, at most this often */
 #define DAEMON_WAIT_MAX_USEC	1000000	/* ops->wait returns at least this often */
+#define DAEMON_TRACED_QUIET_USEC 10000000	/* verdicts waiting for a -v trace: after this quiet */
 #define DAEMON_CHECK_ITEMS	256	/* without a tick: the clock is read once per this many items */
 
 struct daemon;

@@ -501,13 +501,13 @@ static int judge_late(struct engine *e)
 	return werr;
 }
 
-int engine_settle(struct engine *e)
+int engine_settle(struct engine *e, bool traced)
 {
 	size_t left;
 	int ret, werr = 0;
 
 	do {
-		left = fold_settle(e->fold);
+		left = fold_settle(e->fold, traced);
 		if ((ret = judge_late(e)) < 0 && werr == 0)
 			werr = ret;
 	} while (left > 0);

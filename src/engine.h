@@ -68,8 +68,9 @@ int engine_record(struct engine *e, const struct record *r);
 /* Quiet: lines change the state only (no summary, events, WAL or bans):
    for feeding a line journal back after a restart. */
 void engine_set_quiet(struct engine *e, bool quiet);
-/* Gives every verdict the fold still defers (end of input, idle). */
-int engine_settle(struct engine *e);
+/* Gives the verdicts the fold still defers (end of input, idle); traced:
+   also those that wait for a -v trace (fold(3)). */
+int engine_settle(struct engine *e, bool traced);
 /* Writes out the summary and events (<0: an output failed), then
    engine_retry_bans(e, false). A refused ban never fails it. */
 int engine_flush(struct engine *e);

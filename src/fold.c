@@ -11,7 +11,9 @@
  *	int	fold_line(f, r, ret_result)
  *	const struct fold_late *fold_late_peek(f)
  *	void	fold_late_pop(f)
- *	size_t	fold_settle(f)
+ *	size_t	fold_settle(f, traced)
+ *	size_t	fold_pending(f)
+ *	size_t	fold_pending_traced(f)
  *	void	fold_expire(f, now_usec)
  * DESCRIPTION
  *	fold_line() decides, for one record, whether it is written to the
@@ -59,13 +61,25 @@
  *	disconnect's prefix, once the connect has come and a later line of
  *	the process lies outside the session, or once the stream's clock is
  *	FOLD_GRACE_USEC past the disconnect, or when the session is dropped,
- *	or at fold_settle(). Likewise a 503 reply that comes before its AUTH
+ *	or at fold_settle(). When the session's origin (host and tag) has
+ *	written -v trace lines (session_origin_traced(): a Postfix service
+ *	runs with -v or without it), the trace of the session itself is
+ *	sure to come and decides: the verdict then waits only to be
+ *	cancelled, and is given when the session is dropped (session_idle of
+ *	log time after its last line) or by fold_settle(f, true) (end of
+ *	input; a daemon after DAEMON_TRACED_QUIET_USEC without a line). A
+ *	queue that spills hands a process's lines over out of order and
+ *	spans minutes of log time, so neither a later line of the process
+ *	nor the clock's grace says that the trace has come. Likewise a 503 reply that comes before its AUTH
  *	command waits for it. Verdicts given after their line are queued
  *	(at most FOLD_LATE_MAX): the caller takes them with fold_late_peek() and
  *	fold_late_pop() after each fold_line() and fold_settle(); each carries a record
- *	rebuilt from the proving line's prefix. fold_settle() gives every
- *	waiting statistics verdict now (end of input, idle daemon); it
- *	returns how many still wait because the queue is full.
+ *	rebuilt from the proving line's prefix. fold_settle() gives the
+ *	waiting statistics verdicts now (end of input, idle daemon): with
+ *	traced false only those of origins without a -v trace; it returns
+ *	how many of those still wait because the queue is full.
+ *	fold_pending() tells how many wait, fold_pending_traced() how many
+ *	of them wait for a -v trace.
  *
  *	Site rules (rules(3), authfold.conf(5) SITE RULES) come after the
  *	built-in rules: connect, disconnect, the -v trace and SASL failures
@@ -116,8 +130,12 @@ struct fold {
 	const struct config *c;
 	struct session_table *sessions;
 	struct fold_counters counters;
-	struct session *pend_first, *pend_last;	/* deferred statistics verdicts, oldest first */
-	size_t npending;
+	/* deferred statistics verdicts, oldest first: [PEND_CLOCK] given after
+	   FOLD_GRACE_USEC, [PEND_TRACED] wait for their -v trace (module header) */
+	struct pend_list {
+		struct session *first, *last;
+		size_t n;
+	} pend[2];
 	struct fold_late late[FOLD_LATE_MAX];
 	size_t late_head, late_len;
 	const char *last_tag;		/* one-entry cache of config_smtpd_tag() */
@@ -125,6 +143,8 @@ struct fold {
 	char last_tag_buf[128];
 	bool last_tag_result;
 };
+
+enum { PEND_CLOCK, PEND_TRACED };
 
 static void on_drop(void *data, struct session *s);
 
@@ -164,7 +184,12 @@ struct session_table *fold_sessions(struct fold *f)
 
 size_t fold_pending(const struct fold *f)
 {
-	return f->npending;
+	return f->pend[PEND_CLOCK].n + f->pend[PEND_TRACED].n;
+}
+
+size_t fold_pending_traced(const struct fold *f)
+{
+	return f->pend[PEND_TRACED].n;
 }
 
 void fold_expire(struct fold *f, int64_t now_usec)
@@ -189,19 +214,21 @@ static bool smtpd_tag(struct fold *f, struct span tag)
 
 static void pend_unlink(struct fold *f, struct session *s)
 {
+	struct pend_list *l = &f->pend[s->pending_traced ? PEND_TRACED : PEND_CLOCK];
+
 	if (s->pending != SESSION_PENDING_DISCONNECT)
 		return;
 	if (s->pprev)
 		s->pprev->pnext = s->pnext;
 	else
-		f->pend_first = s->pnext;
+		l->first = s->pnext;
 	if (s->pnext)
 		s->pnext->pprev = s->pprev;
 	else
-		f->pend_last = s->pprev;
+		l->last = s->pprev;
 	s->pnext = s->pprev = NULL;
 	s->proc->npending--;
-	f->npending--;
+	l->n--;
 }
 
 static void pend_clear(struct fold *f, struct session *s)
@@ -215,17 +242,21 @@ static void pend_clear(struct fold *f, struct session *s)
 
 void fold_pend(struct fold *f, struct session *s)
 {
+	struct pend_list *l;
+
 	if (s->pending != SESSION_PENDING_DISCONNECT)
 		return;
+	s->pending_traced = session_origin_traced(s->proc);
+	l = &f->pend[s->pending_traced ? PEND_TRACED : PEND_CLOCK];
 	s->pnext = NULL;
-	s->pprev = f->pend_last;
-	if (f->pend_last)
-		f->pend_last->pnext = s;
+	s->pprev = l->last;
+	if (l->last)
+		l->last->pnext = s;
 	else
-		f->pend_first = s;
-	f->pend_last = s;
+		l->first = s;
+	l->last = s;
 	s->proc->npending++;
-	f->npending++;
+	l->n++;
 }
 
 /* A deferred statistics verdict follows its disconnect line to another session. */
@@ -435,11 +466,16 @@ void fold_late_pop(struct fold *f)
 	f->late_len--;
 }
 
-size_t fold_settle(struct fold *f)
+size_t fold_settle(struct fold *f, bool traced)
 {
-	while (f->pend_first && late_room(f) > 0)
-		give_late(f, f->pend_first);
-	return f->npending;
+	size_t left = 0;
+
+	for (int k = PEND_CLOCK; k <= (traced ? PEND_TRACED : PEND_CLOCK); k++) {
+		while (f->pend[k].first && late_room(f) > 0)
+			give_late(f, f->pend[k].first);
+		left += f->pend[k].n;
+	}
+	return left;
 }
 
 /* Deferred verdicts whose grace has passed on the stream's clock. Keeps
@@ -448,9 +484,11 @@ static void settle_by_clock(struct fold *f)
 {
 	int64_t now = session_watermark(f->sessions);
 
-	while (f->pend_first && f->pend_first->disconnect_usec + FOLD_GRACE_USEC < now &&
+	struct pend_list *l = &f->pend[PEND_CLOCK];
+
+	while (l->first && l->first->disconnect_usec + FOLD_GRACE_USEC < now &&
 	       late_room(f) > SESSION_PER_PROC_MAX + 2)
-		give_late(f, f->pend_first);
+		give_late(f, l->first);
 }
 
 /* A line of the process outside a deferred session whose connect came:
@@ -461,7 +499,7 @@ static void settle_by_process(struct fold *f, struct session_proc *p, int64_t t)
 
 	for (s = p->latest; s && p->npending > 0; s = earlier) {
 		earlier = s->earlier;
-		if (s->pending == SESSION_PENDING_DISCONNECT && s->connect_usec >= 0 &&
+		if (s->pending == SESSION_PENDING_DISCONNECT && !s->pending_traced && s->connect_usec >= 0 &&
 		    (t > s->disconnect_usec || t < s->connect_usec) && late_room(f) > SESSION_PER_PROC_MAX + 2)
 			give_late(f, s);
 	}
@@ -773,7 +811,8 @@ static int on_session_line(struct fold *f, const struct record *r, struct sessio
 	switch (l->kind) {
 	case SMTPD_COMMAND:
 	case SMTPD_REPLY:
-		s->verbose = p->verbose = true;
+		s->verbose = true;
+		session_traced(p);
 		if (s->pending == SESSION_PENDING_DISCONNECT)
 			pend_clear(f, s);	/* a -v session: the trace decides */
 		if (l->kind == SMTPD_COMMAND && l->auth_command)
@@ -842,7 +881,7 @@ static void advance(struct fold *f, const struct record *r)
 		f->counters.late++;
 	session_clock(f->sessions, r->usec);
 	session_expire(f->sessions, session_watermark(f->sessions));
-	if (f->pend_first)
+	if (f->pend[PEND_CLOCK].first)
 		settle_by_clock(f);
 }
 

@@ -62,11 +62,14 @@ void fold_free(struct fold *f);
 int fold_line(struct fold *f, const struct record *r, struct fold_result *ret_result);
 const struct fold_late *fold_late_peek(const struct fold *f);
 void fold_late_pop(struct fold *f);
-size_t fold_settle(struct fold *f);
+/* Gives the deferred verdicts (traced: also those waiting for a -v trace);
+   returns how many of those still wait (the late queue is full). */
+size_t fold_settle(struct fold *f, bool traced);
 void fold_expire(struct fold *f, int64_t now_usec);
 const struct fold_counters *fold_counters(const struct fold *f);
 struct session_table *fold_sessions(struct fold *f);
 size_t fold_pending(const struct fold *f);
+size_t fold_pending_traced(const struct fold *f);	/* of those, waiting for a -v trace */
 /* Restores a session's deferred verdict from saved state. */
 void fold_pend(struct fold *f, struct session *s);
 

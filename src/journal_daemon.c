@@ -133,7 +133,7 @@ static int jd_read(struct daemon *d, void *data)
 		   duties; here at once with once). */
 		if (!s->o->once)
 			return DAEMON_IDLE;
-		if (d->dirty && (r = engine_settle(d->e)) < 0) {
+		if (d->dirty && (r = engine_settle(d->e, true)) < 0) {
 			daemon_say(d, "%s", engine_error(d->e));
 			return r;
 		}

@@ -14,6 +14,8 @@
  *	struct session_proc *session_proc_find(t, host, tag, pid)
  *	int	session_proc_get(t, host, tag, pid, ret_proc)
  *	void	session_proc_reset(t, p)
+ *	void	session_traced(p)
+ *	bool	session_origin_traced(p)
  *
  *	int	session_new(t, p, client, addr, usec, ret_session)
  *	void	session_seen(t, s, usec)
@@ -43,7 +45,11 @@
  *	Processes are found in O(1) by (host, tag, pid) through table(3);
  *	host and tag are interned once per distinct pair ("origin"), shared
  *	by the processes that use it and freed with the last of them. A
- *	process is freed with its last session.
+ *	process is freed with its last session. session_traced() marks a
+ *	process and its origin as writing the -v trace;
+ *	session_origin_traced() tells whether any process of the origin did
+ *	while the origin was remembered (a Postfix service runs with or
+ *	without -v as a whole).
  *
  *	session_new() inserts a session into its process's list by usec
  *	(after the sessions that start no later). When the table holds
@@ -78,6 +84,7 @@
 struct session_origin {
 	struct table_node node;		/* key: host, tag */
 	unsigned refs;			/* processes using it */
+	bool traced;			/* a process of it wrote a -v trace line */
 	uint16_t host_len, tag_len;
 	char text[];			/* host then tag */
 };
@@ -233,6 +240,7 @@ int session_proc_get(struct session_table *t, struct span host, struct span tag,
 			return -ENOMEM;
 		}
 		o->refs = 0;
+		o->traced = false;
 		o->host_len = (uint16_t) host.len;
 		o->tag_len = (uint16_t) tag.len;
 		memcpy(o->text, host.p, host.len);
@@ -267,6 +275,17 @@ void session_proc_origin(const struct session_proc *p, struct span *ret_host, st
 
 	*ret_host = (struct span) {o->text, o->host_len};
 	*ret_tag = (struct span) {o->text + o->host_len, o->tag_len};
+}
+
+void session_traced(struct session_proc *p)
+{
+	p->verbose = true;
+	p->origin->traced = true;
+}
+
+bool session_origin_traced(const struct session_proc *p)
+{
+	return p->origin->traced;
 }
 
 /* --- sessions --- */

@@ -47,6 +47,7 @@ struct session {
 	bool struck;			/* the session gave its strike */
 	bool synthetic;			/* its synthetic line was written */
 	bool probe_stats;		/* its disconnect statistics say "probe" */
+	bool pending_traced;		/* its deferred verdict waits for a -v trace (fold(3)) */
 	uint8_t pending;		/* enum session_pending */
 	uint8_t pending_format;		/* enum record_format of the deferred line */
 	uint16_t pending_ts_len;	/* the timestamp's bytes at the prefix's start */
@@ -94,6 +95,10 @@ int session_proc_get(struct session_table *t, struct span host, struct span tag,
 		     struct session_proc **ret_proc);
 void session_proc_reset(struct session_table *t, struct session_proc *p);
 void session_proc_origin(const struct session_proc *p, struct span *ret_host, struct span *ret_tag);
+/* A -v trace line of p: p and its origin (host, tag) are traced. */
+void session_traced(struct session_proc *p);
+/* Whether a process of p's origin wrote a -v trace line while the origin was remembered. */
+bool session_origin_traced(const struct session_proc *p);
 
 int session_new(struct session_table *t, struct session_proc *p, struct span client, const struct addr *addr,
 		int64_t usec, struct session **ret_session);

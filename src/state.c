@@ -483,7 +483,8 @@ static int load_session(struct loader *l, char **f, int n)
 	s->struck_usec = v[9];
 	s->synthetic_usec = v[10];
 	s->verbose = v[11] & F_VERBOSE;
-	p->verbose |= (v[11] & F_PROC_VERBOSE) != 0;
+	if (v[11] & F_PROC_VERBOSE)
+		session_traced(p);
 	s->synthetic = v[11] & F_SYNTHETIC;
 	s->saslfail = v[11] & F_SASLFAIL;
 	s->struck = v[11] & F_STRUCK;
