@@ -62,9 +62,9 @@
  *	the process lies outside the session, or once the stream's clock is
  *	FOLD_GRACE_USEC past the disconnect, or when the session is dropped,
  *	or at fold_settle(). When the session's origin (host and tag) has
- *	written -v trace lines (session_origin_traced(): a Postfix service
- *	runs with -v or without it), the trace of the session itself is
- *	sure to come and decides: the verdict then waits only to be
+ *	written -v trace lines by then (session_origin_traced(): a Postfix
+ *	service runs with -v or without it), the trace of the session itself
+ *	is sure to come and decides: the verdict then waits only to be
  *	cancelled, and is given when the session is dropped (session_idle of
  *	log time after its last line) or by fold_settle(f, true) (end of
  *	input; a daemon after DAEMON_TRACED_QUIET_USEC without a line). A
@@ -466,16 +466,28 @@ void fold_late_pop(struct fold *f)
 	f->late_len--;
 }
 
+/* The origin of s has written a -v trace since s was deferred: s waits for
+   its own trace now. True when s moved. */
+static bool pend_retrace(struct fold *f, struct session *s)
+{
+	if (s->pending_traced || !session_origin_traced(s->proc))
+		return false;
+	pend_unlink(f, s);
+	fold_pend(f, s);
+	return true;
+}
+
 size_t fold_settle(struct fold *f, bool traced)
 {
-	size_t left = 0;
+	struct pend_list *l = &f->pend[PEND_CLOCK];
 
-	for (int k = PEND_CLOCK; k <= (traced ? PEND_TRACED : PEND_CLOCK); k++) {
-		while (f->pend[k].first && late_room(f) > 0)
-			give_late(f, f->pend[k].first);
-		left += f->pend[k].n;
-	}
-	return left;
+	while (l->first && late_room(f) > 0)
+		if (traced || !pend_retrace(f, l->first))
+			give_late(f, l->first);
+	l = &f->pend[PEND_TRACED];
+	while (traced && l->first && late_room(f) > 0)
+		give_late(f, l->first);
+	return f->pend[PEND_CLOCK].n + (traced ? l->n : 0);
 }
 
 /* Deferred verdicts whose grace has passed on the stream's clock. Keeps
@@ -488,7 +500,8 @@ static void settle_by_clock(struct fold *f)
 
 	while (l->first && l->first->disconnect_usec + FOLD_GRACE_USEC < now &&
 	       late_room(f) > SESSION_PER_PROC_MAX + 2)
-		give_late(f, l->first);
+		if (!pend_retrace(f, l->first))
+			give_late(f, l->first);
 }
 
 /* A line of the process outside a deferred session whose connect came:
@@ -499,7 +512,7 @@ static void settle_by_process(struct fold *f, struct session_proc *p, int64_t t)
 
 	for (s = p->latest; s && p->npending > 0; s = earlier) {
 		earlier = s->earlier;
-		if (s->pending == SESSION_PENDING_DISCONNECT && !s->pending_traced && s->connect_usec >= 0 &&
+		if (s->pending == SESSION_PENDING_DISCONNECT && !session_origin_traced(p) && s->connect_usec >= 0 &&
 		    (t > s->disconnect_usec || t < s->connect_usec) && late_room(f) > SESSION_PER_PROC_MAX + 2)
 			give_late(f, s);
 	}

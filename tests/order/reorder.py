@@ -15,7 +15,13 @@ MODE is one of
               jumps back of up to 424,574 lines);
   mixed       several of both, one after the other;
   shuffle     short-range disorder: every line moves up to 50 places
-              (a memory queue with several workers).
+              (a memory queue with several workers);
+  straddle    as fine, with the two parts the whole log split inside a
+              session that is no probe although its statistics say auth=0/1
+              with an EHLO (AUTH before EHLO: "send HELO/EHLO first"), just
+              before its disconnect, at its SEED-th occurrence: the
+              disconnect comes minutes of log time before its connect and
+              its trace (the spill that tests/rsyslog/spill.sh once caught).
 Every line of IN is in OUT exactly once; only the order changes. The same
 SEED gives the same order.
 """
@@ -67,6 +73,14 @@ def main():
         for _ in range(4):
             f = interleave if rnd.random() < 0.5 else jumpback
             lines = f(lines, rnd, *points(rnd, n))
+    elif mode == "straddle":
+        at = [i for i, l in enumerate(lines) if b"Error: send HELO/EHLO first" in l]
+        if not at:
+            sys.exit("reorder.py: no 'send HELO/EHLO first' reply in " + src)
+        i = at[(seed - 1) % len(at)]
+        while i < n and b"]: disconnect from " not in lines[i]:
+            i += 1
+        lines = interleave(lines, rnd, 0, i, n, chunk=8)
     elif mode == "shuffle":
         keyed = [(i + rnd.uniform(0, 50), l) for i, l in enumerate(lines)]
         lines = [l for _, l in sorted(keyed, key=lambda x: x[0])]

@@ -10,7 +10,9 @@
 # Exact for RFC 3339 timestamps (microseconds) under the measured patterns:
 # two ranges interleaved in chunks (a spilled disk-assisted queue draining
 # both parts), also line by line as a real rsyslogd did in
-# tests/rsyslog/spill.sh, and long jumps back, several seeds each, on the -v and the
+# tests/rsyslog/spill.sh, the whole log split that way inside a session
+# (straddle: its disconnect minutes of log time before its trace), and
+# long jumps back, several seeds each, on the -v and the
 # plain recording, a two-host aggregate with colliding pids, and a larger
 # log made of many copies (bench/gen-log.py). With one-second timestamps,
 # and under fine-grained shuffling, authfold(8) ORDER documents what stays
@@ -32,6 +34,9 @@ printf 'backend = none\nstate_dir = %s/state\n' "$tmp" >"$tmp/c.conf"
 sed 's/^\(\S*\) mx /\1 mx2 /' "$data/verbose.rfc3339.log" | sed 's/192\.0\.2\./198.51.100./g' >"$tmp/mx2.log"
 sort -s -k1,1 "$data/verbose.rfc3339.log" "$tmp/mx2.log" >"$tmp/two-hosts.rfc3339.log"
 python3 "$top_srcdir/bench/gen-log.py" "$data/plain.rfc3339.log" "$tmp/many.rfc3339.log" 5000 >/dev/null
+# Ten copies of the -v recording (six minutes of log time), for the
+# straddle mode: a queue split inside a session minutes of log time long.
+python3 "$top_srcdir/bench/gen-log.py" "$data/verbose.rfc3339.log" "$tmp/many-v.rfc3339.log" 40000 >/dev/null
 
 replay() {	# replay IN SUMMARY EVENTS
 	rm -f "$3"
@@ -41,17 +46,20 @@ replay() {	# replay IN SUMMARY EVENTS
 
 checks=0
 for log in "$data/verbose.rfc3339.log" "$data/plain.rfc3339.log" "$tmp/two-hosts.rfc3339.log" \
-	   "$tmp/many.rfc3339.log" "$data/verbose.traditional.log" "$data/plain.traditional.log"; do
+	   "$tmp/many.rfc3339.log" "$data/verbose.traditional.log" "$data/plain.traditional.log" \
+	   "$tmp/many-v.rfc3339.log"; do
 	name=$(basename "$log" .log)
 	replay "$log" "$tmp/in.sum" "$tmp/in.ev"
-	for mode in interleave fine jumpback mixed shuffle; do
+	modes="interleave fine jumpback mixed shuffle"
+	[ "$name" = many-v.rfc3339 ] && modes=straddle
+	for mode in $modes; do
 		seed=1
 		while [ $seed -le "$SEEDS" ]; do
 			python3 "$reorder" $mode $seed "$log" "$tmp/r.log" || fail "reorder.py $mode $seed"
 			replay "$tmp/r.log" "$tmp/r.sum" "$tmp/r.ev"
 			checks=$((checks + 1))
 			case "$name/$mode" in
-			*.rfc3339/interleave | *.rfc3339/fine | *.rfc3339/jumpback | [!m]*.rfc3339/mixed)
+			*.rfc3339/interleave | *.rfc3339/fine | *.rfc3339/jumpback | [!m]*.rfc3339/mixed | *.rfc3339/straddle)
 				python3 "$compare" --input "$log" "$tmp/in.sum" "$tmp/in.ev" "$tmp/r.sum" "$tmp/r.ev" >"$tmp/cmp" ||
 					{ cat "$tmp/cmp"; fail "$name, $mode, seed $seed: not the in-order result"; } ;;
 			*)

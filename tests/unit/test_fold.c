@@ -590,6 +590,32 @@ static void test_reorder(void **state)
 	teardown(x);
 }
 
+/* A disconnect that comes before any -v trace of its host: once the host
+   writes the trace, the session waits for its own, past the grace. */
+static void test_traced_later(void **state)
+{
+	(void) state;
+	static const struct row rows[] = {
+		{"2026-11-26T18:00:05Z mx3 postfix/smtpd[20]: disconnect from unknown[192.0.2.20] ehlo=1 auth=0/1 rset=1 "
+		 "quit=1 commands=3/4", "keep"},
+		{"2026-11-26T18:00:06Z mx3 postfix/smtpd[21]: connect from unknown[192.0.2.21]", "keep"},
+		{"2026-11-26T18:00:07Z mx3 postfix/smtpd[21]: < unknown[192.0.2.21]: EHLO x", "drop"},
+		{"2026-11-26T18:03:00Z mx3 postfix/smtpd[21]: disconnect from unknown[192.0.2.21] ehlo=1 quit=1 commands=2",
+		 "keep"},
+		{"2026-11-26T18:00:01Z mx3 postfix/smtpd[20]: connect from unknown[192.0.2.20]", "keep"},
+		{"2026-11-26T18:00:02Z mx3 postfix/smtpd[20]: < unknown[192.0.2.20]: AUTH LOGIN", "drop"},
+		{"2026-11-26T18:00:02Z mx3 postfix/smtpd[20]: > unknown[192.0.2.20]: 503 5.5.1 Error: send HELO/EHLO first",
+		 "drop"},
+	};
+	struct fixture *x = setup(NULL);
+
+	RUN(x->f, rows);
+	assert_int_equal(fold_counters(x->f)->strikes[REASON_NOAUTH], 0);
+	assert_int_equal(fold_counters(x->f)->synthetic, 0);
+	assert_int_equal(fold_pending(x->f), 0);
+	teardown(x);
+}
+
 /* Two sessions of one client on one process whose middle bounds come late. */
 static void test_same_client(void **state)
 {
@@ -677,6 +703,7 @@ int main(void)
 		cmocka_unit_test(test_forged),
 		cmocka_unit_test(test_result_self_contained),
 		cmocka_unit_test(test_reorder),
+		cmocka_unit_test(test_traced_later),
 		cmocka_unit_test(test_same_client),
 		cmocka_unit_test(test_clock_step),
 		cmocka_unit_test(test_pid_reuse),
