@@ -121,13 +121,16 @@ struct enforcer {
 	bool tick_failing;
 };
 
-/* A refused line, logged with at most 80 of its bytes, made printable. */
-static void refused(struct enforcer *en, const char *why, const char *p, size_t n)
+/* A refused line, logged with at most 80 of its bytes, made printable;
+   counted as malformed when it is not a valid decision (a valid one that
+   enforce(3) refused is counted there, under its result). */
+static void refused(struct enforcer *en, bool malformed, const char *why, const char *p, size_t n)
 {
 	char shown[81];
 	size_t k;
 
-	enforce_refused(en->e);
+	if (malformed)
+		enforce_refused(en->e);
 	if (daemon_now() - en->burst_start >= 60000000) {
 		if (en->suppressed)
 			say("%u more refused lines not shown", en->suppressed);
@@ -196,7 +199,7 @@ static int message(struct enforcer *en, const char *p, size_t n)
 		n--;
 	}
 	if (decision_parse(p, n, &d, &de) < 0) {
-		refused(en, decision_strerror(de), p, n);
+		refused(en, true, decision_strerror(de), p, n);
 		return reply(en, NULL) < 0 ? -EPIPE : DAEMON_ITEM;
 	}
 	if ((r = enforce_apply(en->e, &d, (int64_t) time(NULL), &res, err, sizeof(err))) < 0) {
@@ -207,7 +210,7 @@ static int message(struct enforcer *en, const char *p, size_t n)
 		say("%s (retried every second)", err);
 	switch (res) {
 	case ENFORCE_NOT_FROM:
-		refused(en, "by= is not in enforce_from", p, n);
+		refused(en, false, "by= is not in enforce_from", p, n);
 		break;
 	case ENFORCE_IGNORED:
 	case ENFORCE_UNSUPPORTED:
@@ -242,7 +245,7 @@ static int en_read(struct daemon *d, void *data)
 			r = message(en, p, n);
 		break;
 	case LINE_HEAD:
-		refused(en, decision_strerror(DECISION_E_LONG), p, n);
+		refused(en, true, decision_strerror(DECISION_E_LONG), p, n);
 		r = DAEMON_AGAIN;
 		break;
 	case LINE_TAIL:
