@@ -39,7 +39,11 @@
  *	--restore does only the start: the log is read and compacted, the
  *	running bans put back into the kernel, and the program ends (exit 1
  *	when a ban could not be restored). rsyslog starts the program only
- *	when a message arrives; run this at boot, after the firewall.
+ *	when a message arrives; systemd/authfold-enforce-restore.service
+ *	runs this at boot, after the firewall and before rsyslog. With no
+ *	running ban in the log (none, or no log, or no state_dir) it ends
+ *	at once with exit 0 and touches nothing: the backend is not opened
+ *	(no set or table created), no file or directory is made.
  * DIAGNOSTICS
  *	On stderr, prefixed "authfold-enforce: " (rsyslog's omprog output=
  *	file): each refused decision with the reason (at most
@@ -87,7 +91,8 @@ static const char usage_text[] =
 	"      --confirm       answer OK / ERROR per line (confirmMessages=\"on\"; default)\n"
 	"      --no-confirm    write nothing to stdout (confirmMessages=\"off\")\n"
 	"      --restore       put the running bans back into the kernel and exit\n"
-	"                      (at boot: rsyslog starts the program only for a message)\n"
+	"                      (at boot: authfold-enforce-restore.service); with no\n"
+	"                      running ban it changes nothing\n"
 	"  -h, --help          this text\n"
 	"  -V, --version       the version\n"
 	"\n"
@@ -116,13 +121,16 @@ struct enforcer {
 	bool tick_failing;
 };
 
-/* A refused line, logged with at most 80 of its bytes, made printable. */
-static void refused(struct enforcer *en, const char *why, const char *p, size_t n)
+/* A refused line, logged with at most 80 of its bytes, made printable;
+   counted as malformed when it is not a valid decision (a valid one that
+   enforce(3) refused is counted there, under its result). */
+static void refused(struct enforcer *en, bool malformed, const char *why, const char *p, size_t n)
 {
 	char shown[81];
 	size_t k;
 
-	enforce_refused(en->e);
+	if (malformed)
+		enforce_refused(en->e);
 	if (daemon_now() - en->burst_start >= 60000000) {
 		if (en->suppressed)
 			say("%u more refused lines not shown", en->suppressed);
@@ -191,7 +199,7 @@ static int message(struct enforcer *en, const char *p, size_t n)
 		n--;
 	}
 	if (decision_parse(p, n, &d, &de) < 0) {
-		refused(en, decision_strerror(de), p, n);
+		refused(en, true, decision_strerror(de), p, n);
 		return reply(en, NULL) < 0 ? -EPIPE : DAEMON_ITEM;
 	}
 	if ((r = enforce_apply(en->e, &d, (int64_t) time(NULL), &res, err, sizeof(err))) < 0) {
@@ -202,7 +210,7 @@ static int message(struct enforcer *en, const char *p, size_t n)
 		say("%s (retried every second)", err);
 	switch (res) {
 	case ENFORCE_NOT_FROM:
-		refused(en, "by= is not in enforce_from", p, n);
+		refused(en, false, "by= is not in enforce_from", p, n);
 		break;
 	case ENFORCE_IGNORED:
 	case ENFORCE_UNSUPPORTED:
@@ -237,7 +245,7 @@ static int en_read(struct daemon *d, void *data)
 			r = message(en, p, n);
 		break;
 	case LINE_HEAD:
-		refused(en, decision_strerror(DECISION_E_LONG), p, n);
+		refused(en, true, decision_strerror(DECISION_E_LONG), p, n);
 		r = DAEMON_AGAIN;
 		break;
 	case LINE_TAIL:
@@ -303,6 +311,23 @@ int main(int argc, char **argv)
 	if ((c = config_read(conf_path, err, sizeof(err))) == NULL) {
 		say("%s", err);
 		return EXIT_USAGE;
+	}
+	/* At boot on every host the unit is enabled on: with no running
+	   central ban there is nothing to restore, and nothing is touched
+	   (no state_dir made, no set created, no file written). */
+	if (restore_only) {
+		size_t running = 0;
+
+		if ((r = enforce_running(c, (int64_t) time(NULL), &running, err, sizeof(err))) < 0) {
+			say("%s", err[0] ? err : strerror(-r));
+			config_free(c);
+			return 1;
+		}
+		if (running == 0) {
+			say("nothing to restore: no running central ban in '%s/%s'", c->state_dir, ENFORCE_LOG_NAME);
+			config_free(c);
+			return 0;
+		}
 	}
 	if ((r = daemon_init(&d, &en_ops, &en, c)) < 0) {
 		say("cannot set up signals: %s", strerror(-r));

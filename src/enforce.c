@@ -12,6 +12,9 @@
  *	int	enforce_apply(e, d, now, ret_result, err, errlen)
  *	void	enforce_refused(e)
  *	int	enforce_tick(e, now, err, errlen)
+ *	int	enforce_running(c, now, ret_bans, err, errlen)
+ *	int	enforce_status_read(c, now, ret, err, errlen)
+ *	size_t	enforce_next_ban(e, k, ret)
  *	int	enforce_status_write(fp, c, now)
  * DESCRIPTION
  *	What authfold-enforce(8) does with a decision(3) from the central
@@ -54,9 +57,13 @@
  *	time of the last central decision are kept in state_dir/enforce.status,
  *	written by enforce_tick().
  *
- *	enforce_status_write() is authfold status' part: it replays the log
- *	into a private table (no lock, no change) and prints each held ban
- *	with its origin, the last arrival and the counters.
+ *	enforce_status_read() is authfold status' part: it replays the log
+ *	into a private table (no lock, no change, no kernel) and reads the
+ *	counters; enforce_next_ban() walks its bans (status(3) writes them
+ *	as JSON) and enforce_status_write() prints each held ban with its
+ *	origin, the last arrival and the counters. enforce_running() counts
+ *	the running bans the same way: with none, authfold-enforce --restore
+ *	has nothing to do and touches nothing (no state_dir, no set).
  * DIAGNOSTICS
  *	0 or -errno, with the file or network at fault in err. The library
  *	does not log.
@@ -783,43 +790,107 @@ static void utc(int64_t t, char *buf, size_t len)
 		snprintf(buf, len, "?");
 }
 
-int enforce_status_write(FILE *fp, const struct config *c, int64_t now)
+int enforce_status_read(const struct config *c, int64_t now, struct enforce **ret, char *err, size_t errlen)
 {
 	struct enforce *e;
 	struct stat st;
-	char err[512] = "", a[32], u[32];
-	unsigned bans = 0;
 
+	*ret = NULL;
 	if (strlen(c->state_dir) > 4096)
 		return 0;	/* no enforcer can use it (enforce_open()) */
 	if ((e = enforce_new(c, NULL)) == NULL)
 		return -ENOMEM;
 	if (stat(e->log_path, &st) < 0 && stat(e->status_path, &st) < 0) {
-		enforce_free(e);	/* not an MX that enforces: say nothing */
+		enforce_free(e);	/* not an MX that enforces */
 		return 0;
 	}
 	load_status(e);
-	(void) load_log(e, now, err, sizeof(err));
-	fprintf(fp, "\nCentral decisions (authfold-enforce, %s):\n", e->log_path);
-	if (err[0])
-		fprintf(fp, "  note: %s\n", err);
-	for (size_t k = 0; k < e->next_unused; k++) {
+	(void) load_log(e, now, err, errlen);
+	*ret = e;
+	return 0;
+}
+
+int enforce_running(const struct config *c, int64_t now, size_t *ret_bans, char *err, size_t errlen)
+{
+	struct enforce *e;
+	struct enforce_ban b;
+	size_t n = 0;
+	int r;
+
+	if (strlen(c->state_dir) > 4096) {
+		set_err(err, errlen, "state_dir is longer than 4096 bytes");
+		return -ENAMETOOLONG;
+	}
+	if ((e = enforce_new(c, NULL)) == NULL) {
+		set_err(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if ((r = load_log(e, now, err, errlen)) < 0) {
+		enforce_free(e);
+		return r;
+	}
+	for (size_t k = 0; (k = enforce_next_ban(e, k, &b)) > 0;)
+		n++;
+	enforce_free(e);
+	*ret_bans = n;
+	return 0;
+}
+
+size_t enforce_next_ban(const struct enforce *e, size_t k, struct enforce_ban *ret)
+{
+	for (; k < e->next_unused; k++) {
 		const struct entry *x = &e->v[k];
-		char net[ADDR_STRLEN];
 
 		if (!x->used || x->d.op != DECISION_BAN)
 			continue;
+		ret->net = x->d.net;
+		ret->until = x->d.until;
+		ret->arrived = x->arrived;
+		ret->reason = x->d.reason;
+		ret->by = x->d.by;
+		ret->id = x->d.id;
+		return k + 1;
+	}
+	return 0;
+}
+
+uint64_t enforce_bad_log_lines(const struct enforce *e)
+{
+	return e->bad_log_lines;
+}
+
+const char *enforce_log_path(const struct enforce *e)
+{
+	return e->log_path;
+}
+
+int enforce_status_write(FILE *fp, const struct config *c, int64_t now)
+{
+	struct enforce *e;
+	struct enforce_ban b;
+	char err[512] = "", a[32], u[32];
+	unsigned bans = 0;
+	int r;
+
+	if ((r = enforce_status_read(c, now, &e, err, sizeof(err))) < 0)
+		return r;
+	if (e == NULL)
+		return 0;	/* not an MX that enforces: say nothing */
+	fprintf(fp, "\nCentral decisions (authfold-enforce, %s):\n", e->log_path);
+	if (err[0])
+		fprintf(fp, "  note: %s\n", err);
+	for (size_t k = 0; (k = enforce_next_ban(e, k, &b)) > 0;) {
+		char net[ADDR_STRLEN], nt[64];
+
 		if (bans++ == 0)
 			fprintf(fp, "  %-24s %10s  %-20s  %-8s  %-10s  %s\n", "NET", "REMAINING", "UNTIL", "REASON", "ORIGIN",
 				"ID / ARRIVED");
-		addr_format(&x->d.net.net, net);
-		char nt[64];
-
-		snprintf(nt, sizeof(nt), "%s/%u", net, x->d.net.prefix);
-		utc(x->d.until, u, sizeof(u));
-		utc(x->arrived, a, sizeof(a));
-		fprintf(fp, "  %-24s %9" PRId64 "s  %-20s  %-8s  central:%s  %s / %s\n", nt, x->d.until - now, u,
-			x->d.reason, x->d.by, x->d.id, a);
+		addr_format(&b.net.net, net);
+		snprintf(nt, sizeof(nt), "%s/%u", net, b.net.prefix);
+		utc(b.until, u, sizeof(u));
+		utc(b.arrived, a, sizeof(a));
+		fprintf(fp, "  %-24s %9" PRId64 "s  %-20s  %-8s  central:%s  %s / %s\n", nt, b.until - now, u,
+			b.reason, b.by, b.id, a);
 	}
 	if (bans == 0)
 		fprintf(fp, "  no running ban from the central host\n");

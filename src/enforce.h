@@ -65,9 +65,32 @@ const struct enforce_counters *enforce_counters(const struct enforce *e);
 size_t enforce_entries(const struct enforce *e);
 const char *enforce_result_name(enum enforce_result r);
 
+/* A held ban, borrowed from the table until it changes or is freed. */
+struct enforce_ban {
+	struct cidr net;
+	int64_t until, arrived;		/* unix s */
+	const char *reason, *by, *id;
+};
+
+/* The held bans in table order: k = 0 first, then the value returned;
+   0 when there is none left. */
+size_t enforce_next_ban(const struct enforce *e, size_t k, struct enforce_ban *ret);
+uint64_t enforce_bad_log_lines(const struct enforce *e);	/* skipped when the log was read */
+const char *enforce_log_path(const struct enforce *e);
+
+/* authfold-enforce --restore: how many bans of c->state_dir's log are
+   still running, read without the lock and without changing anything
+   (a missing state_dir or log: 0). -errno with err when the log cannot
+   be read. */
+int enforce_running(const struct config *c, int64_t now, size_t *ret_bans, char *err, size_t errlen);
+
 /* authfold status: the central decisions held in c->state_dir, read
-   without the lock and without changing anything. 0, or -errno when fp
-   cannot be written; a missing or unreadable log is a note. */
+   without the lock and without changing anything (no kernel). *ret is
+   NULL when this host does not enforce (neither enforce.log nor
+   enforce.status exists); a log that cannot be read is a note in err
+   and an empty table. Free with enforce_free(). */
+int enforce_status_read(const struct config *c, int64_t now, struct enforce **ret, char *err, size_t errlen);
+/* Its table for people. 0, or -errno when fp cannot be written. */
 int enforce_status_write(FILE *fp, const struct config *c, int64_t now);
 
 #endif

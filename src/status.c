@@ -49,7 +49,20 @@
  *	   "kernel_only":[{"addr":"198.51.100.7","prefix":32,"set":"authfold4",
  *	     "kernel_timeout":3000}],
  *	   "waiting":[{"state":"omprog.state","bans":3,"since":"…",
- *	     "last_error":"cannot ban 192.0.2.9/32: …"}],"notes":["…"]}
+ *	     "last_error":"cannot ban 192.0.2.9/32: …"}],
+ *	   "central":{"log":"/var/lib/authfold/enforce.log",
+ *	     "bans":[{"addr":"192.0.2.7","prefix":32,"remaining":3428,
+ *	       "until":"…","reason":"noauth","by":"central.example.org",
+ *	       "id":"3f29c1d07a8e44b1","arrived":"…"}],
+ *	     "last_arrival":"…","last_arrival_ago":172,"last_by":"central.example.org",
+ *	     "counters":{"banned":1,…,"alive":0,"malformed":0,"kernel_errors":0},
+ *	     "notes":[]},
+ *	   "notes":["…"]}
+ *
+ *	"central" holds the decisions authfold-enforce(8) keeps in state_dir
+ *	(enforce(3), read without its lock, no kernel); it is null on a host
+ *	that has neither enforce.log nor enforce.status. The counters are
+ *	enforce(3)'s result names, malformed and kernel_errors.
  *
  *	With backend = nft, "kernel" also has "table" (nft_table, family
  *	inet) and the sets are banned4 and banned6.
@@ -65,6 +78,7 @@
 #include "status.h"
 
 #include "bans.h"
+#include "enforce.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -400,6 +414,74 @@ static void print_table(FILE *fp, const struct config *c, char **files, const st
 	}
 }
 
+/* The central decisions authfold-enforce holds in state_dir (enforce(3)),
+   or null when this host does not enforce them. */
+static void print_central_json(FILE *fp, const struct config *c, int64_t now_usec)
+{
+	int64_t now = now_usec / 1000000;
+	struct enforce *e = NULL;
+	struct enforce_ban b;
+	char err[512] = "", t[ADDR_STRLEN], buf[40];
+	bool first = true;
+	int r = enforce_status_read(c, now, &e, err, sizeof(err));
+
+	if (r < 0 || e == NULL) {
+		fputs("null", fp);
+		return;
+	}
+	const struct enforce_counters *k = enforce_counters(e);
+
+	fputs("{\"log\":", fp);
+	json_str(fp, enforce_log_path(e));
+	fputs(",\"bans\":[", fp);
+	for (size_t i = 0; (i = enforce_next_ban(e, i, &b)) > 0; first = false) {
+		addr_format(&b.net.net, t);
+		fprintf(fp, "%s{\"addr\":\"%s\",\"prefix\":%u,\"remaining\":%" PRId64 ",\"until\":", first ? "" : ",", t,
+			b.net.prefix, b.until - now);
+		utc(b.until * 1000000, buf, sizeof(buf));
+		json_str(fp, buf);
+		fputs(",\"reason\":", fp);
+		json_str(fp, b.reason);
+		fputs(",\"by\":", fp);
+		json_str(fp, b.by);
+		fputs(",\"id\":", fp);
+		json_str(fp, b.id);
+		fputs(",\"arrived\":", fp);
+		utc(b.arrived * 1000000, buf, sizeof(buf));
+		json_str(fp, buf);
+		putc('}', fp);
+	}
+	fputs("],\"last_arrival\":", fp);
+	if (k->last_arrival > 0) {
+		utc(k->last_arrival * 1000000, buf, sizeof(buf));
+		json_str(fp, buf);
+		fprintf(fp, ",\"last_arrival_ago\":%" PRId64 ",\"last_by\":", now - k->last_arrival);
+		if (k->last_by[0])
+			json_str(fp, k->last_by);
+		else
+			fputs("null", fp);
+	} else {
+		fputs("null,\"last_arrival_ago\":null,\"last_by\":null", fp);
+	}
+	fputs(",\"counters\":{", fp);
+	for (int i = 0; i < ENFORCE_RESULTS; i++)
+		fprintf(fp, "\"%s\":%" PRIu64 ",", enforce_result_name((enum enforce_result) i), k->results[i]);
+	fprintf(fp, "\"malformed\":%" PRIu64 ",\"kernel_errors\":%" PRIu64 "},\"notes\":[", k->malformed,
+		k->kernel_errors);
+	if (err[0])
+		json_str(fp, err);
+	if (enforce_bad_log_lines(e) > 0) {
+		uint64_t bad = enforce_bad_log_lines(e);
+
+		if (err[0])
+			putc(',', fp);
+		snprintf(err, sizeof(err), "%" PRIu64 " unreadable line%s in the log skipped", bad, bad == 1 ? "" : "s");
+		json_str(fp, err);
+	}
+	fputs("]}", fp);
+	enforce_free(e);
+}
+
 static void print_json(FILE *fp, const struct config *c, char **files, const int *file_ok, int nfiles,
 		       const struct rows *bans, const struct rows *strikes, const struct kentries *k,
 		       const struct waits *ws, const struct notes *ns, int64_t now, bool checked)
@@ -487,7 +569,9 @@ static void print_json(FILE *fp, const struct config *c, char **files, const int
 		json_str(fp, w->error);
 		putc('}', fp);
 	}
-	fputs("],\"notes\":[", fp);
+	fputs("],\"central\":", fp);
+	print_central_json(fp, c, now);
+	fputs(",\"notes\":[", fp);
 	for (size_t i = 0; i < ns->n; i++) {
 		if (i)
 			putc(',', fp);

@@ -4,10 +4,10 @@
 # on this host:
 # - dpkg-buildpackage -us -uc -b from a copy of the source tree gives
 #   authfold_VERSION_ARCH.deb, VERSION that of configure.ac;
-# - dpkg-deb -c: both programs, the three man pages, the unit, both logrotate
+# - dpkg-deb -c: the three programs, the four man pages, both units, both logrotate
 #   files, /etc/authfold/authfold.conf (a conffile), the rsyslog action where
 #   rsyslog does not read it, the copyright, the fail2ban examples; nothing
-#   in /etc/rsyslog.d; the maintainer scripts neither enable nor start the unit;
+#   in /etc/rsyslog.d; the maintainer scripts neither enable nor start a unit;
 # - lintian (every tag, pedantic included) reports nothing but the overrides
 #   in debian/authfold.lintian-overrides;
 # - installed (a policy-rc.d refuses every start meanwhile): authfold
@@ -43,6 +43,7 @@ if dpkg-query -W -f='${Status}' authfold 2>/dev/null | grep -qv '^unknown ok not
 fi
 for p in /etc/authfold /usr/sbin/authfold /usr/sbin/authfold-omprog /usr/share/authfold /var/lib/authfold \
 	/var/lib/private/authfold /var/log/authfold /var/log/private/authfold /lib/systemd/system/authfold.service \
+	/usr/sbin/authfold-enforce /lib/systemd/system/authfold-enforce-restore.service \
 	/etc/logrotate.d/authfold /etc/logrotate.d/authfold-omprog /etc/rsyslog.d/authfold.conf; do
 	[ -e "$p" ] || [ -L "$p" ] && skip "$p exists: authfold is installed here some other way; not touching it"
 done
@@ -109,9 +110,10 @@ check "...the build ran the package's build-time tests" grep -q '^# PASS: *[1-9]
 # --- contents ------------------------------------------------------------------
 dpkg-deb -c "$deb" | awk '{print $NF}' | sed 's|^\./|/|' >"$tmp/contents"
 sed 's/^/# /' "$tmp/contents"
-for f in /usr/sbin/authfold /usr/sbin/authfold-omprog /usr/share/man/man8/authfold.8.gz \
-	/usr/share/man/man8/authfold-omprog.8.gz /usr/share/man/man5/authfold.conf.5.gz \
-	/lib/systemd/system/authfold.service /etc/logrotate.d/authfold /etc/logrotate.d/authfold-omprog \
+for f in /usr/sbin/authfold /usr/sbin/authfold-omprog /usr/sbin/authfold-enforce /usr/share/man/man8/authfold.8.gz \
+	/usr/share/man/man8/authfold-omprog.8.gz /usr/share/man/man8/authfold-enforce.8.gz \
+	/usr/share/man/man5/authfold.conf.5.gz /lib/systemd/system/authfold.service \
+	/lib/systemd/system/authfold-enforce-restore.service /etc/logrotate.d/authfold /etc/logrotate.d/authfold-omprog \
 	/etc/authfold/authfold.conf /usr/share/authfold/rsyslog/authfold.conf /usr/share/doc/authfold/copyright \
 	/usr/share/doc/authfold/examples/fail2ban/filter.d/authfold.conf \
 	/usr/share/doc/authfold/examples/fail2ban/jail.d/authfold.conf; do
@@ -121,13 +123,19 @@ check "...and nothing in /etc/rsyslog.d" sh -c "! grep -q '^/etc/rsyslog.d' '$tm
 dpkg-deb -e "$deb" "$tmp/control"
 check "conffiles: the configuration and both logrotate files" test "$(sort "$tmp/control/conffiles" | tr '\n' ' ')" = \
 	"/etc/authfold/authfold.conf /etc/logrotate.d/authfold /etc/logrotate.d/authfold-omprog "
-check "the maintainer scripts neither enable nor start the unit" sh -c "
+check "the maintainer scripts neither enable nor start a unit" sh -c "
 	! grep -hE 'deb-systemd-invoke +(start|restart)[ \"]|systemctl[^|]* (enable|start)[ \"]' '$tmp/control'/p* &&
 	test \"\$(grep -hc 'deb-systemd-helper enable' '$tmp/control/postinst')\" = \"\$(grep -hB2 'deb-systemd-helper enable' '$tmp/control/postinst' | grep -c was-enabled)\""
 check "...but an upgrade restarts a running daemon (try-restart)" grep -q 'deb-systemd-invoke try-restart' "$tmp/control/postinst"
 check "...and removal stops it" grep -q 'deb-systemd-invoke stop authfold.service' "$tmp/control/prerm"
 check "the installed unit runs /usr/sbin/authfold" sh -c \
 	"dpkg-deb --fsys-tarfile '$deb' | tar -xOf - ./lib/systemd/system/authfold.service | grep -q '^ExecStart=/usr/sbin/authfold journal '"
+check "the installed restore unit runs /usr/sbin/authfold-enforce -c /etc/authfold/authfold.conf --restore" sh -c \
+	"dpkg-deb --fsys-tarfile '$deb' | tar -xOf - ./lib/systemd/system/authfold-enforce-restore.service |
+	 grep -qx 'ExecStart=/usr/sbin/authfold-enforce -c /etc/authfold/authfold.conf --restore'"
+check "...and may write the default state_dir, /var/lib/authfold" sh -c \
+	"dpkg-deb --fsys-tarfile '$deb' | tar -xOf - ./lib/systemd/system/authfold-enforce-restore.service |
+	 grep -qx 'ReadWritePaths=-/var/lib/authfold'"
 check "the shipped action names /usr/sbin/authfold-omprog and /etc/authfold/authfold.conf" sh -c \
 	"dpkg-deb --fsys-tarfile '$deb' | tar -xOf - ./usr/share/authfold/rsyslog/authfold.conf |
 	 grep -q 'binary=\"/usr/sbin/authfold-omprog -c /etc/authfold/authfold.conf --confirm\"'"

@@ -267,6 +267,43 @@ static void test_enforce(void **state)
 	assert_int_equal(enforce_tick(e, T + 6, err, sizeof(err)), 0);
 	enforce_free(e);
 
+	/* --restore's count and status(3)'s walk read the log without the lock */
+	{
+		size_t running = 99, k = 0;
+		struct enforce *s = NULL;
+		struct enforce_ban b;
+		char net[ADDR_STRLEN];
+		struct config *none = config_new();
+
+		assert_int_equal(enforce_running(c, T + 7, &running, err, sizeof(err)), 0);
+		assert_int_equal(running, 2);	/* 2001:db8:1::/64, 203.0.113.5 */
+		assert_int_equal(enforce_running(c, T + 100, &running, err, sizeof(err)), 0);
+		assert_int_equal(running, 0);	/* both ended */
+		assert_int_equal(enforce_status_read(c, T + 7, &s, err, sizeof(err)), 0);
+		assert_non_null(s);
+		assert_int_not_equal(k = enforce_next_ban(s, k, &b), 0);
+		addr_format(&b.net.net, net);
+		assert_string_equal(net, "2001:db8:1::");
+		assert_int_equal(b.net.prefix, 64);
+		assert_string_equal(b.id, "00000000000000a7");
+		assert_int_equal(b.until, T + 100);
+		assert_int_equal(b.arrived, T + 2);
+		assert_string_equal(b.by, "central");
+		assert_string_equal(b.reason, "noauth");
+		assert_int_not_equal(k = enforce_next_ban(s, k, &b), 0);
+		assert_string_equal(b.id, "00000000000000a9");
+		assert_int_equal(enforce_next_ban(s, k, &b), 0);
+		assert_int_equal(enforce_bad_log_lines(s), 0);
+		enforce_free(s);
+		/* no state_dir: nothing to restore, no enforcer to show */
+		assert_int_equal(config_set(none, "state_dir", "/nonexistent/authfold-test", err, sizeof(err)), 0);
+		assert_int_equal(enforce_running(none, T, &running, err, sizeof(err)), 0);
+		assert_int_equal(running, 0);
+		assert_int_equal(enforce_status_read(none, T, &s, err, sizeof(err)), 0);
+		assert_null(s);
+		config_free(none);
+	}
+
 	/* a restart reads the log back: same table */
 	assert_int_equal(enforce_open(c, NULL, T + 7, &e, err, sizeof(err)), 0);
 	assert_int_equal(enforce_entries(e), 3);	/* /64, 203.0.113.5 (banned after its unban), 192.0.2.0/24's unban */
