@@ -15,7 +15,9 @@
  *	int	bans_trylock(state_dir, ret_fd)
  *	void	bans_unlock(fd)
  *	int	bans_request_unban(state_dir, target, ret_path, pathlen, err, errlen)
+ *	int	bans_request_to(state_dir, dirname, target, at, ret_path, pathlen, err, errlen)
  *	int	bans_take_requests(e, b, state_dir, ret, err, errlen)
+ *	int	bans_walk_requests(state_dir, dirname, take, fn, data, ret, err, errlen)
  *	int	bans_scratch_load(c, path, ret, x, err, errlen)
  *	int	bans_unban_state(c, path, b, target, ret_forgotten, err, errlen)
  *	int	bans_unban_all(c, b, target, ret_forgotten, ret_files, err, errlen)
@@ -57,6 +59,14 @@
  *	   (bans_unban()) and is then deleted; the daemon saves its state
  *	   when the call returned > 0. unban waits for the request to go.
  *
+ *	The same kind of request reaches authfold-enforce(8) on an MX:
+ *	bans_request_to() writes it into another directory of state_dir
+ *	(enforce(3)'s ENFORCE_REQUEST_DIR), with the time it was asked on
+ *	its third line ("at UNIX"); bans_walk_requests() is the reader both
+ *	use: it checks each request as SECURITY says and hands its target,
+ *	its "by" and its "at" to a function of the caller, deleting what was
+ *	taken or refused (take), or only reading (authfold status).
+ *
  *	bans_unban() forgets every policy entry that overlaps target (the
  *	entry inside target, or the entry target lies in: "unban
  *	2001:db8::6" with ipv6_prefix 64 forgets 2001:db8::/64), drops the
@@ -96,12 +106,13 @@
  *	-EBADMSG a corrupt state.
  * SECURITY
  *	Requests are names in a directory only root and the daemon's user
- *	write to (state_dir/unban.d, mode 0700, owned like state_dir, made
+ *	write to (state_dir/unban.d or enforce-unban.d, mode 0700, owned like state_dir, made
  *	by whichever side comes first); still, a request is taken only when
  *	it is a regular file owned by root or the daemon's own user and its
  *	name parses as ADDR-PREFIX
  *	with inet_pton(); anything else is deleted and counted as rejected.
- *	At most BANS_REQUESTS_MAX requests are taken per call. The lock file
+ *	At most BANS_REQUESTS_MAX requests are taken per call, and at most
+ *	255 bytes of each are read (its "by" and "at" lines). The lock file
  *	is opened with O_NOFOLLOW.
  *
  *	The daemon need not be root: the shipped unit runs authfold journal
@@ -251,15 +262,19 @@ int bans_log_unban(const struct config *c, const struct cidr *target, const char
 	return r;
 }
 
-/* The "by" line of a request (its second line), printable bytes only. */
-static void request_by(int dfd, const char *name, uid_t owner, char *ret_by, size_t len)
+/* What a request file says: its "by" line (printable bytes only) and its
+   "at" line (unix seconds; the file's mtime when it has none, as requests
+   of older versions). At most 255 bytes are read. */
+static void request_read(int dfd, const char *name, const struct stat *st, char *ret_by, size_t len,
+			 int64_t *ret_at)
 {
 	char buf[256];
 	ssize_t n = -1;
 	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	char *p, *end;
 
-	snprintf(ret_by, len, "uid %u (the request's owner)", (unsigned) owner);
+	snprintf(ret_by, len, "uid %u (the request's owner)", (unsigned) st->st_uid);
+	*ret_at = (int64_t) st->st_mtime;
 	if (fd >= 0) {
 		n = read(fd, buf, sizeof(buf) - 1);
 		close(fd);
@@ -267,6 +282,15 @@ static void request_by(int dfd, const char *name, uid_t owner, char *ret_by, siz
 	if (n <= 0)
 		return;
 	buf[n] = 0;
+	if ((p = strstr(buf, "\nat ")) != NULL) {
+		int64_t v = 0;
+		int digits = 0;
+
+		for (p += 4; *p >= '0' && *p <= '9' && digits < 12; p++, digits++)
+			v = v * 10 + (*p - '0');
+		if (digits > 0 && digits < 12 && (*p == '\n' || *p == '\0'))
+			*ret_at = v;
+	}
 	if ((p = strstr(buf, "\nby ")) == NULL)
 		return;
 	p += 4;
@@ -502,8 +526,8 @@ static int request_dir(const char *state_dir, const char *dir)
 	return 0;
 }
 
-int bans_request_unban(const char *state_dir, const struct cidr *target, char *ret_path, size_t pathlen,
-		       char *err, size_t errlen)
+int bans_request_to(const char *state_dir, const char *dirname, const struct cidr *target, int64_t at,
+		    char *ret_path, size_t pathlen, char *err, size_t errlen)
 {
 	char dir[4096], name[ADDR_STRLEN + 8], tmp[ADDR_STRLEN + 32], a[ADDR_STRLEN], by[160];
 	int dfd = -1, fd = -1, r = 0;
@@ -511,7 +535,7 @@ int bans_request_unban(const char *state_dir, const struct cidr *target, char *r
 	bans_whoami(by, sizeof(by));
 
 	bans_target_name(target, name);
-	if ((size_t) snprintf(dir, sizeof(dir), "%s/%s", state_dir, BANS_REQUEST_DIR) >= sizeof(dir)) {
+	if ((size_t) snprintf(dir, sizeof(dir), "%s/%s", state_dir, dirname) >= sizeof(dir)) {
 		snprintf(err, errlen, "state_dir '%s' is too long", state_dir);
 		return -ENAMETOOLONG;
 	}
@@ -533,8 +557,8 @@ int bans_request_unban(const char *state_dir, const struct cidr *target, char *r
 		fd = -1;
 		errno = -r;
 	}
-	if (fd < 0 || dprintf(fd, "%s/%u\nby %s\n", a, target->prefix, by) < 0 || fsync(fd) < 0 || close(fd) < 0 ||
-	    renameat(dfd, tmp, dfd, name) < 0 || sync_dir(dfd) < 0) {
+	if (fd < 0 || dprintf(fd, "%s/%u\nby %s\nat %lld\n", a, target->prefix, by, (long long) at) < 0 ||
+	    fsync(fd) < 0 || close(fd) < 0 || renameat(dfd, tmp, dfd, name) < 0 || sync_dir(dfd) < 0) {
 		r = -errno;
 		snprintf(err, errlen, "cannot write the request '%s/%s': %s", dir, name, strerror(errno));
 		(void) unlinkat(dfd, tmp, 0);
@@ -545,6 +569,13 @@ int bans_request_unban(const char *state_dir, const struct cidr *target, char *r
 	if (ret_path)
 		snprintf(ret_path, pathlen, "%s/%s", dir, name);
 	return 0;
+}
+
+int bans_request_unban(const char *state_dir, const struct cidr *target, char *ret_path, size_t pathlen,
+		       char *err, size_t errlen)
+{
+	return bans_request_to(state_dir, BANS_REQUEST_DIR, target, (int64_t) time(NULL), ret_path, pathlen, err,
+			       errlen);
 }
 
 /* "ADDR-PREFIX" → target; -1 when it is not one. */
@@ -565,8 +596,8 @@ static int parse_request_name(const char *name, struct cidr *ret)
 	return 0;
 }
 
-int bans_take_requests(struct engine *e, struct backend *b, const char *state_dir, struct bans_requests *ret,
-		       char *err, size_t errlen)
+int bans_walk_requests(const char *state_dir, const char *dirname, bool take, bans_request_fn *fn, void *data,
+		       struct bans_requests *ret, char *err, size_t errlen)
 {
 	struct bans_requests n = {0, 0, 0};
 	char dir[4096];
@@ -574,7 +605,7 @@ int bans_take_requests(struct engine *e, struct backend *b, const char *state_di
 	DIR *dp;
 	int dfd, first = 0;
 
-	if ((size_t) snprintf(dir, sizeof(dir), "%s/%s", state_dir, BANS_REQUEST_DIR) >= sizeof(dir))
+	if ((size_t) snprintf(dir, sizeof(dir), "%s/%s", state_dir, dirname) >= sizeof(dir))
 		return -ENAMETOOLONG;
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
 		if (errno == ENOENT) {
@@ -594,6 +625,8 @@ int bans_take_requests(struct engine *e, struct backend *b, const char *state_di
 	while ((d = readdir(dp)) != NULL && n.taken + n.rejected < BANS_REQUESTS_MAX) {
 		struct stat st;
 		struct cidr t;
+		char by[200];
+		int64_t at;
 		int r;
 
 		if (d->d_name[0] == '.')
@@ -602,30 +635,53 @@ int bans_take_requests(struct engine *e, struct backend *b, const char *state_di
 			continue;	/* gone meanwhile */
 		if (!S_ISREG(st.st_mode) || (st.st_uid != geteuid() && st.st_uid != 0) ||
 		    parse_request_name(d->d_name, &t) < 0) {
-			(void) unlinkat(dfd, d->d_name, 0);
+			if (take)
+				(void) unlinkat(dfd, d->d_name, 0);
 			n.rejected++;
 			continue;
 		}
-		if ((r = bans_unban(e, b, &t, err, errlen)) < 0) {
+		request_read(dfd, d->d_name, &st, by, sizeof(by), &at);
+		if ((r = fn(data, &t, by, at, err, errlen)) < 0) {
 			if (first == 0)
 				first = r;	/* the request stays and is tried again */
 			continue;
 		}
 		n.forgotten += (unsigned) r;
 		n.taken++;
-		if (engine_events(e)) {
-			char by[200];
-
-			request_by(dfd, d->d_name, st.st_uid, by, sizeof(by));
-			/* written out with the engine's next flush */
-			(void) events_unban(engine_events(e), wall_now(), &t.net, t.prefix, by);
-		}
-		(void) unlinkat(dfd, d->d_name, 0);
+		if (take)
+			(void) unlinkat(dfd, d->d_name, 0);
 	}
 	closedir(dp);
 	if (ret)
 		*ret = n;
 	return first < 0 ? first : (int) n.taken;
+}
+
+struct take_daemon {
+	struct engine *e;
+	struct backend *b;
+};
+
+static int take_daemon(void *data, const struct cidr *t, const char *by, int64_t at, char *err, size_t errlen)
+{
+	struct take_daemon *td = data;
+	int r;
+
+	(void) at;
+	if ((r = bans_unban(td->e, td->b, t, err, errlen)) < 0)
+		return r;
+	/* written out with the engine's next flush */
+	if (engine_events(td->e))
+		(void) events_unban(engine_events(td->e), wall_now(), &t->net, t->prefix, by);
+	return r;
+}
+
+int bans_take_requests(struct engine *e, struct backend *b, const char *state_dir, struct bans_requests *ret,
+		       char *err, size_t errlen)
+{
+	struct take_daemon td = {e, b};
+
+	return bans_walk_requests(state_dir, BANS_REQUEST_DIR, true, take_daemon, &td, ret, err, errlen);
 }
 
 void bans_scratch_free(struct bans_scratch *s)

@@ -62,6 +62,10 @@ void bans_unlock(int fd);			/* accepts -1 */
 /* unban while a daemon runs: state_dir/unban.d/ADDR-PREFIX, created atomically. */
 int bans_request_unban(const char *state_dir, const struct cidr *target, char *ret_path, size_t pathlen,
 		       char *err, size_t errlen);
+/* The same into state_dir/DIRNAME (made 0700, owned like state_dir),
+   asked at unix time at: the file holds "ADDR/PREFIX", "by WHO", "at AT". */
+int bans_request_to(const char *state_dir, const char *dirname, const struct cidr *target, int64_t at,
+		    char *ret_path, size_t pathlen, char *err, size_t errlen);
 
 struct bans_requests {
 	unsigned taken;		/* requests applied and deleted */
@@ -73,6 +77,19 @@ struct bans_requests {
    number taken (>0: save the state soon), or <0 (a failed request stays). */
 int bans_take_requests(struct engine *e, struct backend *b, const char *state_dir, struct bans_requests *ret,
 		       char *err, size_t errlen);
+
+/* One request: its target, who asked ("by" line) and when (unix s).
+   Returns >= 0 (taken; added to forgotten) or -errno (it stays). */
+typedef int bans_request_fn(void *data, const struct cidr *target, const char *by, int64_t at, char *err,
+			    size_t errlen);
+/* The requests waiting in state_dir/DIRNAME, each checked as SECURITY in
+   bans(3) says, at most BANS_REQUESTS_MAX per call, handed to fn. take:
+   a request fn took is deleted, and so is one that is refused (rejected);
+   !take: only read (authfold status), nothing deleted. Returns the number
+   taken, or the first -errno of fn (that request stays). A missing
+   directory is no request. */
+int bans_walk_requests(const char *state_dir, const char *dirname, bool take, bans_request_fn *fn, void *data,
+		       struct bans_requests *ret, char *err, size_t errlen);
 
 /* What a daemon does with bans after state_load() (restore true) and about
    once a second (restore false): takes the waiting unban requests and, at
