@@ -27,17 +27,20 @@
  *	authfold-omprog or authfold journal keeps its state_dir lock) and
  *	reads stdin through omprog(3)'s input: a blocking read that a tick
  *	(OMPROG_TICK_MS) interrupts. About once a second (daemon(3)'s idle
- *	hook, and after a decision when a second has passed): ended bans
- *	are forgotten, kernel failures retried, the counters saved
- *	(enforce.status). At start the log is replayed and the running bans
- *	put back into the kernel (after a reboot). EOF: counters saved,
+ *	hook, and after a decision when a second has passed): the local
+ *	unban requests of `authfold unban` on this MX are taken
+ *	(enforce_take_requests()), ended bans are forgotten, kernel failures
+ *	retried, the counters saved (enforce.status). At start the log is
+ *	replayed, the waiting local unban requests taken, and the running
+ *	bans put back into the kernel (after a reboot). EOF: counters saved,
  *	exit 0. SIGTERM, SIGINT: the decisions already in the pipe are
  *	applied (until it is quiet for OMPROG_DRAIN_LULL_MS or
  *	OMPROG_DRAIN_MAX_MS passed), then as at EOF. SIGHUP: nothing to
  *	reopen.
  *
  *	--restore does only the start: the log is read and compacted, the
- *	running bans put back into the kernel, and the program ends (exit 1
+ *	local unban requests taken, the running bans put back into the
+ *	kernel, and the program ends (exit 1
  *	when a ban could not be restored). rsyslog starts the program only
  *	when a message arrives; systemd/authfold-enforce-restore.service
  *	runs this at boot, after the firewall and before rsyslog. With no
@@ -147,10 +150,23 @@ static void refused(struct enforcer *en, bool malformed, const char *why, const 
 	say("refused (%s): '%s%s'", why, shown, n > k ? "..." : "");
 }
 
+/* authfold unban on this MX: its requests (enforce(3)); what was done
+   is logged, a failure retried at the next call. */
+static void take_requests(struct enforcer *en)
+{
+	char msg[1024];
+
+	if (enforce_take_requests(en->e, (int64_t) time(NULL), msg, sizeof(msg)) != 0 || msg[0])
+		say("%s", msg[0] ? msg : "cannot take the local unban requests");
+}
+
 static void tick(struct enforcer *en)
 {
 	char err[512] = "";
-	int r = enforce_tick(en->e, (int64_t) time(NULL), err, sizeof(err));
+	int r;
+
+	take_requests(en);
+	r = enforce_tick(en->e, (int64_t) time(NULL), err, sizeof(err));
 
 	if (r < 0 && !en->tick_failing)
 		say("%s", err[0] ? err : strerror(-r));
@@ -344,6 +360,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	err[0] = '\0';
+	/* authfold unban asked on this MX while no enforcer ran: before the
+	   restore, so that a lifted ban is not put back */
+	take_requests(&en);
 	if ((r = enforce_restore(en.e, now, err, sizeof(err))) < 0)
 		say("cannot restore every ban: %s (retried every second)", err[0] ? err : strerror(-r));
 	else if (r > 0)

@@ -12,9 +12,11 @@
  *	int	enforce_apply(e, d, now, ret_result, err, errlen)
  *	void	enforce_refused(e)
  *	int	enforce_tick(e, now, err, errlen)
+ *	int	enforce_take_requests(e, now, ret_msg, msglen)
  *	int	enforce_running(c, now, ret_bans, err, errlen)
  *	int	enforce_status_read(c, now, ret, err, errlen)
  *	size_t	enforce_next_ban(e, k, ret)
+ *	size_t	enforce_next_lifted(e, k, ret)
  *	int	enforce_status_write(fp, c, now)
  * DESCRIPTION
  *	What authfold-enforce(8) does with a decision(3) from the central
@@ -39,6 +41,24 @@
  *	- a ban whose end has passed, one that the MX's ignoreip overlaps,
  *	  one from a host that enforce_from does not list, and an IPv4 ban
  *	  wider than /32 (the IPv4 set holds hosts) decide nothing.
+ *
+ *	An admin on the MX lifts a central ban there with `authfold unban`:
+ *	it leaves a bans(3) request in state_dir/ENFORCE_REQUEST_DIR with the
+ *	time it was asked, and enforce_take_requests() (the enforcer, about
+ *	once a second and at start, before the restore) takes it as a local
+ *	unban at that time: every held ban of the network and inside it
+ *	decided no later is lifted, out of the kernel when this process put
+ *	it there (authfold unban removed the kernel entry already); the
+ *	lifted ban stays in the table, not held, so that status shows it
+ *	until it would have ended, and the local unban is remembered like a
+ *	central one: a central ban decided (at=) no later, or the lifted one
+ *	delivered again, is stale or a duplicate; one decided later bans
+ *	again. A central unban decided after the local one forgets the
+ *	lifted ban. The local unban is logged before the request is deleted,
+ *	as "ARRIVED local DECISION" (op=unban, reason=admin, by= this host),
+ *	so a restart replays it; enforce_from does not apply to it.
+ *	enforce_status_read() reads the requests not taken yet into its
+ *	private table too, and says how many (enforce_pending_requests()).
  *
  *	The kernel only ever gets a longer ban: the decision is added with
  *	what is left of it (at most IPSET_TIMEOUT_MAX), and backend(3) leaves
@@ -75,7 +95,18 @@
  *	unban scans the table); past the bound a decision is refused and
  *	counted. Log lines are bounded (ENFORCE_LOG_LINE_MAX); a bad line in
  *	the log is skipped and counted, never fatal. The files are created
- *	0640, every descriptor close-on-exec.
+ *	0640, every descriptor close-on-exec. Local unban requests are
+ *	bans(3)'s: a directory of mode 0700, regular files owned by root or
+ *	this user with a name that parses as ADDR-PREFIX, at most
+ *	BANS_REQUESTS_MAX per call and 255 bytes each; a time asked in the
+ *	future counts as now. Only an unban can come that way, never a ban.
+ * BUGS
+ *	A running enforcer that takes a local unban removes the kernel entry
+ *	of each ban it lifted that it had put there; if the MX's own authfold
+ *	banned the address anew in the second between the unban and the
+ *	take, that kernel entry goes too (its state still holds the ban).
+ *	The at= of a local unban is this host's clock, compared with the
+ *	central host's.
  */
 
 #include "enforce.h"
@@ -86,6 +117,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -97,12 +129,14 @@
 #define TOMB_KEEP	((int64_t) IPSET_TIMEOUT_MAX)
 
 struct entry {
-	struct decision d;		/* op ban: held ban; op unban: remembered unban */
+	struct decision d;		/* op ban: held (or lifted) ban; op unban: remembered unban */
 	int64_t arrived;
-	int64_t unban_at;		/* a ban after an unban: the unban's at= (0: none) */
+	int64_t unban_at;		/* a ban after an unban, or a lifted ban: the unban's at= (0: none) */
 	char unban_id[DECISION_ID_LEN + 1];
 	int32_t next;			/* hash chain, or free list */
 	bool used, in_kernel;
+	bool lifted;			/* op ban: lifted by a local unban at unban_at; not held */
+	bool unban_local;		/* the remembered unban (op unban, or unban_at) is a local one */
 };
 
 struct enforce {
@@ -118,6 +152,8 @@ struct enforce {
 	struct enforce_counters k;
 	bool counters_dirty, kernel_pending;
 	uint64_t seed;
+	unsigned pending_requests;	/* enforce_status_read(): requests not taken yet */
+	char local_by[DECISION_BY_MAX + 1];	/* by= of a local unban: this host */
 };
 
 static const char *result_names[ENFORCE_RESULTS] = {
@@ -224,6 +260,11 @@ static struct enforce *enforce_new(const struct config *c, struct backend *b)
 		return NULL;
 	}
 	memset(e->bucket, 0xff, BUCKETS * sizeof(*e->bucket));
+	char host[256] = "";
+
+	if (gethostname(host, sizeof(host) - 1) < 0 || !decision_by_ok(host, strlen(host)))
+		snprintf(host, sizeof(host), "localhost");
+	snprintf(e->local_by, sizeof(e->local_by), "%s", host);
 	return e;
 }
 
@@ -242,19 +283,44 @@ void enforce_free(struct enforce *e)
 	free(e);
 }
 
-/* A ban that ended: forgotten, or back to the unban it followed while
-   that must still be remembered. */
+static bool held(const struct entry *x)
+{
+	return x->d.op == DECISION_BAN && !x->lifted;
+}
+
+/* The at= of the unban x remembers (a tombstone, a lifted ban, a ban
+   after an unban); 0 when none. */
+static int64_t unbanned_at(const struct entry *x)
+{
+	return x->d.op == DECISION_UNBAN ? x->d.at : x->unban_at;
+}
+
+/* The unban decision an entry remembers with unban_at: a local one (this
+   host's unban, reason admin) or a central one (by= of the ban). */
+static struct decision remembered_unban(const struct enforce *e, const struct entry *x)
+{
+	struct decision u = x->d;
+
+	memcpy(u.id, x->unban_id, sizeof(u.id));
+	u.op = DECISION_UNBAN;
+	u.at = x->unban_at;
+	u.until = 0;
+	snprintf(u.reason, sizeof(u.reason), "admin");
+	if (x->unban_local)
+		snprintf(u.by, sizeof(u.by), "%s", e->local_by);
+	return u;
+}
+
+/* A ban that ended (held or lifted): forgotten, or back to the unban it
+   followed while that must still be remembered. */
 static void ended(struct enforce *e, int32_t i, int64_t now)
 {
 	struct entry *x = &e->v[i];
 
 	if (x->d.op == DECISION_BAN && x->unban_at > 0 && x->unban_at + TOMB_KEEP > now) {
-		memcpy(x->d.id, x->unban_id, sizeof(x->d.id));
-		x->d.op = DECISION_UNBAN;
-		x->d.at = x->unban_at;
-		x->d.until = 0;
-		snprintf(x->d.reason, sizeof(x->d.reason), "admin");
+		x->d = remembered_unban(e, x);
 		x->unban_at = 0;
+		x->lifted = false;
 		x->in_kernel = true;
 		return;
 	}
@@ -286,10 +352,9 @@ static int kernel_ban(struct enforce *e, struct entry *x, int64_t now, char *err
 	return r;
 }
 
-static int kernel_unban(struct enforce *e, const struct cidr *net, char *err, size_t errlen)
+static int kernel_del(struct enforce *e, const struct cidr *net, char *err, size_t errlen)
 {
-	char req[4200];
-	int r = 0, q;
+	int r = 0;
 
 	if (e->b == NULL)
 		return 0;
@@ -299,6 +364,17 @@ static int kernel_unban(struct enforce *e, const struct cidr *net, char *err, si
 		e->k.kernel_errors++;
 		e->counters_dirty = true;
 	}
+	return r < 0 ? r : 0;
+}
+
+static int kernel_unban(struct enforce *e, const struct cidr *net, char *err, size_t errlen)
+{
+	char req[4200];
+	int r, q;
+
+	if (e->b == NULL)
+		return 0;
+	r = kernel_del(e, net, err, errlen);
 	/* The MX's own authfold forgets it too (now, or when it starts). */
 	if ((q = bans_request_unban(e->c->state_dir, net, req, sizeof(req), NULL, 0)) < 0 && q != -EEXIST && r == 0) {
 		set_err(err, errlen, "cannot write an unban request into '%s/%s': %s", e->c->state_dir,
@@ -317,6 +393,12 @@ static bool overlaps(const struct cidr *a, const struct cidr *b)
 	return a->prefix <= b->prefix ? cidr_contains(a, &b->net) : cidr_contains(b, &a->net);
 }
 
+/* n lies inside (or is) net */
+static bool inside(const struct cidr *net, const struct cidr *n)
+{
+	return n->net.family == net->net.family && n->prefix >= net->prefix && cidr_contains(net, &n->net);
+}
+
 static bool from_ok(const struct config *c, const char *by)
 {
 	if (c->n_enforce_from == 0)
@@ -327,8 +409,8 @@ static bool from_ok(const struct config *c, const char *by)
 	return false;
 }
 
-/* A remembered unban of a network wider than d's, decided after it. At
-   most 24 (IPv4) or 112 (IPv6) lookups. */
+/* A remembered unban (central or local) of a network wider than d's,
+   decided after it. At most 24 (IPv4) or 112 (IPv6) lookups. */
 static bool unbanned_wider(const struct enforce *e, const struct decision *d)
 {
 	unsigned min = d->net.net.family == AF_INET ? 8 : 16;
@@ -338,7 +420,7 @@ static bool unbanned_wider(const struct enforce *e, const struct decision *d)
 		int32_t i;
 
 		addr_mask(&w.net, p);
-		if ((i = find(e, &w)) >= 0 && e->v[i].d.op == DECISION_UNBAN && e->v[i].d.at >= d->at)
+		if ((i = find(e, &w)) >= 0 && unbanned_at(&e->v[i]) >= d->at)
 			return true;
 	}
 	return false;
@@ -365,30 +447,35 @@ static enum enforce_result decide(struct enforce *e, const struct decision *d, i
 			return ENFORCE_UNSUPPORTED;
 		if (d->until <= now)
 			return ENFORCE_EXPIRED;
+		if ((i = find(e, &d->net)) >= 0 && e->v[i].d.op == DECISION_BAN && strcmp(e->v[i].d.id, d->id) == 0) {
+			struct entry *x = &e->v[i];	/* held, or lifted here */
+
+			if (live && held(x) && !x->in_kernel)
+				(void) kernel_ban(e, x, now, err, errlen);
+			return ENFORCE_DUPLICATE;
+		}
 		if (unbanned_wider(e, d))
 			return ENFORCE_STALE;
-		if ((i = find(e, &d->net)) >= 0) {
+		if (i >= 0) {
 			struct entry *x = &e->v[i];
 
-			if (x->d.op == DECISION_UNBAN && d->at <= x->d.at)
+			/* decided before the unban remembered here (central or local) */
+			if (d->at <= unbanned_at(x))
 				return ENFORCE_STALE;
-			if (x->d.op == DECISION_BAN && strcmp(x->d.id, d->id) == 0) {
-				if (live && !x->in_kernel)
-					(void) kernel_ban(e, x, now, err, errlen);
-				return ENFORCE_DUPLICATE;
-			}
-			if (x->d.op == DECISION_BAN && d->until <= x->d.until)
+			if (held(x) && d->until <= x->d.until)
 				return ENFORCE_KEPT;
 			if (x->d.op == DECISION_UNBAN) {	/* banned again: the unban stays known */
 				x->unban_at = x->d.at;
 				memcpy(x->unban_id, x->d.id, sizeof(x->unban_id));
 			}
+			/* a lifted ban: decided anew after the local unban, which stays known */
 		} else if ((i = insert(e, &d->net)) < 0) {
 			return ENFORCE_FULL;
 		}
 		e->v[i].d = *d;
 		e->v[i].arrived = arrived;
 		e->v[i].in_kernel = false;
+		e->v[i].lifted = false;
 		*ret_changed = true;
 		if (live)
 			(void) kernel_ban(e, &e->v[i], now, err, errlen);
@@ -401,21 +488,31 @@ static enum enforce_result decide(struct enforce *e, const struct decision *d, i
 
 		if (x->d.op == DECISION_UNBAN && (d->at <= x->d.at || strcmp(x->d.id, d->id) == 0))
 			return ENFORCE_DUPLICATE;
-		if (x->d.op == DECISION_BAN && x->d.at > d->at)
+		if (x->lifted && d->at <= x->unban_at)
+			return ENFORCE_DUPLICATE;	/* lifted here by a later local unban */
+		if (held(x) && x->d.at > d->at)
 			return ENFORCE_STALE;	/* banned again after this unban was decided */
 	}
 	if (d->at + TOMB_KEEP <= now)
 		return ENFORCE_EXPIRED;
-	/* Held bans inside the network, decided no later than the unban. */
+	/* Held bans inside the network, decided no later than the unban; and
+	   bans lifted here: forgotten when the local unban was no later,
+	   else only the local unban is remembered. */
 	for (size_t k = 0; k < e->next_unused; k++) {
 		struct entry *x = &e->v[k];
 
-		if (x->used && x->d.op == DECISION_BAN && x->d.at <= d->at && x->d.net.net.family == d->net.net.family &&
-		    x->d.net.prefix >= d->net.prefix && cidr_contains(&d->net, &x->d.net.net)) {
-			if (live && !same_net(&x->d.net, &d->net))
-				(void) kernel_unban(e, &x->d.net, err, errlen);
-			erase(e, (int32_t) k);
+		if (!x->used || x->d.op != DECISION_BAN || x->d.at > d->at || !inside(&d->net, &x->d.net))
+			continue;
+		if (x->lifted && x->unban_at > d->at) {
+			x->d = remembered_unban(e, x);
+			x->unban_at = 0;
+			x->lifted = false;
+			x->in_kernel = true;
+			continue;
 		}
+		if (live && !x->lifted && !same_net(&x->d.net, &d->net))
+			(void) kernel_unban(e, &x->d.net, err, errlen);
+		erase(e, (int32_t) k);
 	}
 	if ((i = find(e, &d->net)) < 0 && (i = insert(e, &d->net)) < 0) {
 		*ret_changed = true;	/* what was removed must stay removed */
@@ -427,23 +524,99 @@ static enum enforce_result decide(struct enforce *e, const struct decision *d, i
 	e->v[i].arrived = arrived;
 	e->v[i].in_kernel = true;
 	e->v[i].unban_at = 0;
+	e->v[i].unban_local = false;
 	*ret_changed = true;
 	if (live)
 		(void) kernel_unban(e, &d->net, err, errlen);
 	return ENFORCE_UNBANNED;
 }
 
+/* A local unban (authfold unban on this MX) of target, asked at at:
+   every held ban of target and inside it decided no later is lifted
+   (kept, with the local unban, so that status can show it; out of the
+   kernel when this process put it there), and the unban is remembered
+   like a central one: a ban decided no later is stale. ret_lifted: how
+   many bans it lifted. ENFORCE_UNBANNED, or DUPLICATE (an unban as late
+   is remembered), STALE (banned again by a later central decision),
+   EXPIRED. */
+static enum enforce_result decide_local(struct enforce *e, const struct cidr *target, int64_t at, const char *id,
+					int64_t now, bool live, unsigned *ret_lifted, char *err, size_t errlen)
+{
+	int32_t i;
+	unsigned lifted = 0;
+
+	*ret_lifted = 0;
+	if (at + TOMB_KEEP <= now)
+		return ENFORCE_EXPIRED;
+	if ((i = find(e, target)) >= 0) {
+		struct entry *x = &e->v[i];
+
+		if (x->d.op == DECISION_UNBAN && at <= x->d.at)
+			return ENFORCE_DUPLICATE;
+		if (x->lifted && at <= x->unban_at)
+			return ENFORCE_DUPLICATE;
+		if (held(x) && x->d.at > at)
+			return ENFORCE_STALE;
+	}
+	for (size_t k = 0; k < e->next_unused; k++) {
+		struct entry *x = &e->v[k];
+
+		if (!x->used || x->d.op != DECISION_BAN || x->d.at > at || !inside(target, &x->d.net))
+			continue;
+		if (x->lifted && x->unban_at >= at)
+			continue;
+		if (!x->lifted) {
+			if (live && x->in_kernel)
+				(void) kernel_del(e, &x->d.net, err, errlen);
+			x->lifted = true;
+			x->in_kernel = false;
+			lifted++;
+		}
+		x->unban_at = at;
+		snprintf(x->unban_id, sizeof(x->unban_id), "%s", id);
+		x->unban_local = true;
+	}
+	*ret_lifted = lifted;
+	if ((i = find(e, target)) >= 0 && e->v[i].lifted)
+		return ENFORCE_UNBANNED;	/* target's own ban, lifted above */
+	if (i < 0 && (i = insert(e, target)) < 0)
+		return ENFORCE_UNBANNED;	/* full: what was lifted stays lifted */
+	struct entry *x = &e->v[i];
+
+	memset(&x->d, 0, sizeof(x->d));
+	x->d.op = DECISION_UNBAN;
+	x->d.net = *target;
+	x->d.at = at;
+	snprintf(x->d.id, sizeof(x->d.id), "%s", id);
+	snprintf(x->d.reason, sizeof(x->d.reason), "admin");
+	snprintf(x->d.by, sizeof(x->d.by), "%s", e->local_by);
+	x->arrived = at;
+	x->in_kernel = true;
+	x->unban_at = 0;
+	x->unban_local = true;
+	x->lifted = false;
+	return ENFORCE_UNBANNED;
+}
+
 /* --- files ----------------------------------------------------------------- */
 
-static int format_entry(const struct entry *x, char *buf, size_t len)
+#define LOCAL_MARK	"local "	/* between arrival and decision: a local unban */
+
+/* "ARRIVED [local ]DECISION\n" */
+static int format_line(const struct decision *d, int64_t arrived, bool local, char *buf, size_t len)
 {
 	char line[DECISION_LINE_MAX + 1];
-	int n = decision_format(&x->d, line, sizeof(line));
+	int n = decision_format(d, line, sizeof(line));
 
 	if (n < 0)
 		return n;
-	n = snprintf(buf, len, "%" PRId64 " %s\n", x->arrived, line);
+	n = snprintf(buf, len, "%" PRId64 " %s%s\n", arrived, local ? LOCAL_MARK : "", line);
 	return n < 0 || (size_t) n >= len ? -ENOSPC : n;
+}
+
+static int format_entry(const struct entry *x, char *buf, size_t len)
+{
+	return format_line(&x->d, x->arrived, x->d.op == DECISION_UNBAN && x->unban_local, buf, len);
 }
 
 static int write_all(int fd, const char *p, size_t n)
@@ -461,11 +634,13 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* Parses "ARRIVED DECISION" (no newline); 0 or -EINVAL. */
-static int parse_log_line(const char *p, size_t n, int64_t *ret_arrived, struct decision *ret_d)
+/* Parses "ARRIVED [local ]DECISION" (no newline); 0 or -EINVAL. local
+   only before an unban. */
+static int parse_log_line(const char *p, size_t n, int64_t *ret_arrived, bool *ret_local, struct decision *ret_d)
 {
 	const char *sp = memchr(p, ' ', n);
 	int64_t a = 0;
+	bool local = false;
 
 	if (sp == NULL || sp == p || sp - p > 12)
 		return -EINVAL;
@@ -474,9 +649,15 @@ static int parse_log_line(const char *p, size_t n, int64_t *ret_arrived, struct 
 			return -EINVAL;
 		a = a * 10 + (*q - '0');
 	}
-	if (decision_parse(sp + 1, n - (size_t) (sp + 1 - p), ret_d, NULL) < 0)
+	sp++;
+	if ((size_t) (p + n - sp) > strlen(LOCAL_MARK) && memcmp(sp, LOCAL_MARK, strlen(LOCAL_MARK)) == 0) {
+		local = true;
+		sp += strlen(LOCAL_MARK);
+	}
+	if (decision_parse(sp, (size_t) (p + n - sp), ret_d, NULL) < 0 || (local && ret_d->op != DECISION_UNBAN))
 		return -EINVAL;
 	*ret_arrived = a;
+	*ret_local = local;
 	return 0;
 }
 
@@ -496,7 +677,8 @@ static int load_log(struct enforce *e, int64_t now, char *err, size_t errlen)
 		size_t n = strlen(buf);
 		struct decision d;
 		int64_t arrived;
-		bool changed;
+		bool changed, local;
+		unsigned lifted;
 
 		e->log_lines++;
 		if (n == 0 || buf[n - 1] != '\n') {
@@ -507,11 +689,14 @@ static int load_log(struct enforce *e, int64_t now, char *err, size_t errlen)
 			e->bad_log_lines++;
 			continue;
 		}
-		if (parse_log_line(buf, n - 1, &arrived, &d) < 0) {
+		if (parse_log_line(buf, n - 1, &arrived, &local, &d) < 0) {
 			e->bad_log_lines++;
 			continue;
 		}
-		(void) decide(e, &d, now, arrived, false, &changed, NULL, 0);
+		if (local)	/* this MX's own: enforce_from does not apply */
+			(void) decide_local(e, &d.net, d.at, d.id, now, false, &lifted, NULL, 0);
+		else
+			(void) decide(e, &d, now, arrived, false, &changed, NULL, 0);
 	}
 	int r = ferror(fp) ? -EIO : 0;
 
@@ -545,24 +730,31 @@ static int compact(struct enforce *e, char *err, size_t errlen)
 		set_err(err, errlen, "cannot create '%s': %s", tmp, strerror(errno));
 		return -errno;
 	}
+	/* The lifted bans first, so that no remembered unban replayed before
+	   them makes them stale; their local unbans follow in the second pass. */
 	for (size_t k = 0; k < e->next_unused && r == 0; k++) {
 		int n;
 
-		if (!e->v[k].used)
+		if (!e->v[k].used || !e->v[k].lifted || (n = format_entry(&e->v[k], line, sizeof(line))) < 0)
 			continue;
-		if (e->v[k].d.op == DECISION_BAN && e->v[k].unban_at > 0) {
-			struct entry t = e->v[k];
+		r = write_all(fd, line, (size_t) n);
+		lines++;
+	}
+	for (size_t k = 0; k < e->next_unused && r == 0; k++) {
+		const struct entry *x = &e->v[k];
+		int n;
 
-			memcpy(t.d.id, t.unban_id, sizeof(t.d.id));
-			t.d.op = DECISION_UNBAN;
-			t.d.at = t.unban_at;
-			t.d.until = 0;
-			snprintf(t.d.reason, sizeof(t.d.reason), "admin");
-			if ((n = format_entry(&t, line, sizeof(line))) >= 0 && (r = write_all(fd, line, (size_t) n)) < 0)
+		if (!x->used)
+			continue;
+		if (x->d.op == DECISION_BAN && x->unban_at > 0) {
+			struct decision u = remembered_unban(e, x);
+
+			if ((n = format_line(&u, x->lifted ? x->unban_at : x->arrived, x->unban_local, line,
+					     sizeof(line))) >= 0 && (r = write_all(fd, line, (size_t) n)) < 0)
 				break;
 			lines++;
 		}
-		if ((n = format_entry(&e->v[k], line, sizeof(line))) < 0)
+		if (x->lifted || (n = format_entry(x, line, sizeof(line))) < 0)
 			continue;
 		r = write_all(fd, line, (size_t) n);
 		lines++;
@@ -703,7 +895,7 @@ int enforce_restore(struct enforce *e, int64_t now, char *err, size_t errlen)
 	for (size_t k = 0; k < e->next_unused; k++) {
 		struct entry *x = &e->v[k];
 
-		if (!x->used || x->d.op != DECISION_BAN)
+		if (!x->used || !held(x))
 			continue;
 		int r = kernel_ban(e, x, now, first ? NULL : err, first ? 0 : errlen);
 
@@ -746,6 +938,98 @@ int enforce_apply(struct enforce *e, const struct decision *d, int64_t now, enum
 	return 0;
 }
 
+/* --- authfold unban on this MX -------------------------------------------- */
+
+struct take {
+	struct enforce *e;
+	int64_t now;
+	bool live;		/* the enforcer: log, kernel; else status' private table */
+	char *msg;
+	size_t msglen, used;
+};
+
+static void say(struct take *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(struct take *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (t->msg == NULL || t->used + 2 >= t->msglen)
+		return;
+	if (t->used > 0) {
+		memcpy(t->msg + t->used, "; ", 3);
+		t->used += 2;
+	}
+	va_start(ap, fmt);
+	n = vsnprintf(t->msg + t->used, t->msglen - t->used, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		t->used = t->used + (size_t) n < t->msglen ? t->used + (size_t) n : t->msglen - 1;
+}
+
+/* bans(3)'s request function: one local unban. */
+static int take_one(void *data, const struct cidr *target, const char *by, int64_t at, char *err, size_t errlen)
+{
+	struct take *t = data;
+	struct enforce *e = t->e;
+	char line[ENFORCE_LOG_LINE_MAX + 2], net[ADDR_STRLEN];
+	struct decision d = {.op = DECISION_UNBAN, .net = *target};
+	enum enforce_result res;
+	unsigned lifted;
+	int n, r;
+
+	addr_format(&target->net, net);
+	/* asked in the future: the clock went back meanwhile */
+	d.at = at < 1 || at > t->now ? t->now : at;
+	snprintf(d.reason, sizeof(d.reason), "admin");
+	snprintf(d.by, sizeof(d.by), "%s", e->local_by);
+	if ((r = decision_new_id(d.id)) < 0) {
+		set_err(err, errlen, "cannot make an id for the local unban of %s/%u: %s", net, target->prefix,
+			strerror(-r));
+		return r;
+	}
+	if ((n = format_line(&d, t->now, true, line, sizeof(line))) < 0) {
+		/* no decision can name it (wider than /8 or /16): taken, not applied */
+		say(t, "local unban of %s/%u (%s) not applied: wider than a decision's /8 (IPv4) or /16 (IPv6)", net,
+		    target->prefix, by);
+		return 0;
+	}
+	if (t->live) {	/* logged before the request goes: a crash replays it */
+		if (e->log_fd < 0 && (r = open_log(e, err, errlen)) < 0)
+			return r;
+		if ((r = write_all(e->log_fd, line, (size_t) n)) < 0 || (fdatasync(e->log_fd) < 0 && (r = -errno) < 0)) {
+			set_err(err, errlen, "cannot write '%s': %s", e->log_path, strerror(-r));
+			return r;
+		}
+		e->log_lines++;
+	}
+	res = decide_local(e, target, d.at, d.id, t->now, t->live, &lifted, NULL, 0);
+	if (t->live)
+		say(t, "local unban of %s/%u (%s): %s", net, target->prefix, by,
+		    res == ENFORCE_STALE ? "not applied: the central host banned it again after it was asked"
+		    : res == ENFORCE_EXPIRED ? "not applied: asked too long ago"
+		    : lifted == 0 ? "no central ban held" : lifted == 1 ? "1 central ban lifted" : "central bans lifted");
+	return (int) lifted;
+}
+
+int enforce_take_requests(struct enforce *e, int64_t now, char *ret_msg, size_t msglen)
+{
+	struct take t = {e, now, true, ret_msg, msglen, 0};
+	struct bans_requests rq;
+	char err[512] = "";
+	int r;
+
+	if (msglen > 0)
+		ret_msg[0] = '\0';
+	r = bans_walk_requests(e->c->state_dir, ENFORCE_REQUEST_DIR, true, take_one, &t, &rq, err, sizeof(err));
+	if (rq.rejected > 0)
+		say(&t, "%u bad request%s in '%s/%s' deleted", rq.rejected, rq.rejected == 1 ? "" : "s",
+		    e->c->state_dir, ENFORCE_REQUEST_DIR);
+	if (r < 0)
+		say(&t, "%s", err[0] ? err : strerror(-r));
+	return r;
+}
+
 void enforce_refused(struct enforce *e)
 {
 	e->k.malformed++;
@@ -766,7 +1050,7 @@ int enforce_tick(struct enforce *e, int64_t now, char *err, size_t errlen)
 			if (!x->used || x->d.op == DECISION_UNBAN)
 				continue;
 		}
-		if (e->kernel_pending && x->d.op == DECISION_BAN && !x->in_kernel &&
+		if (e->kernel_pending && held(x) && !x->in_kernel &&
 		    (r = kernel_ban(e, x, now, first ? NULL : err, first ? 0 : errlen)) < 0 && first == 0)
 			first = r;
 	}
@@ -806,6 +1090,13 @@ int enforce_status_read(const struct config *c, int64_t now, struct enforce **re
 	}
 	load_status(e);
 	(void) load_log(e, now, err, errlen);
+	/* local unbans no enforcer has taken yet: as it will take them */
+	struct take t = {e, now, false, NULL, 0, 0};
+	struct bans_requests rq;
+	char why[256];
+
+	if (bans_walk_requests(c->state_dir, ENFORCE_REQUEST_DIR, false, take_one, &t, &rq, why, sizeof(why)) > 0)
+		e->pending_requests = rq.taken;
 	*ret = e;
 	return 0;
 }
@@ -836,22 +1127,38 @@ int enforce_running(const struct config *c, int64_t now, size_t *ret_bans, char 
 	return 0;
 }
 
-size_t enforce_next_ban(const struct enforce *e, size_t k, struct enforce_ban *ret)
+static size_t next_of(const struct enforce *e, size_t k, bool lifted, struct enforce_ban *ret)
 {
 	for (; k < e->next_unused; k++) {
 		const struct entry *x = &e->v[k];
 
-		if (!x->used || x->d.op != DECISION_BAN)
+		if (!x->used || x->d.op != DECISION_BAN || x->lifted != lifted)
 			continue;
 		ret->net = x->d.net;
 		ret->until = x->d.until;
 		ret->arrived = x->arrived;
+		ret->lifted = lifted ? x->unban_at : 0;
 		ret->reason = x->d.reason;
 		ret->by = x->d.by;
 		ret->id = x->d.id;
 		return k + 1;
 	}
 	return 0;
+}
+
+size_t enforce_next_ban(const struct enforce *e, size_t k, struct enforce_ban *ret)
+{
+	return next_of(e, k, false, ret);
+}
+
+size_t enforce_next_lifted(const struct enforce *e, size_t k, struct enforce_ban *ret)
+{
+	return next_of(e, k, true, ret);
+}
+
+unsigned enforce_pending_requests(const struct enforce *e)
+{
+	return e->pending_requests;
 }
 
 uint64_t enforce_bad_log_lines(const struct enforce *e)
@@ -894,6 +1201,25 @@ int enforce_status_write(FILE *fp, const struct config *c, int64_t now)
 	}
 	if (bans == 0)
 		fprintf(fp, "  no running ban from the central host\n");
+	bans = 0;
+	for (size_t k = 0; (k = enforce_next_lifted(e, k, &b)) > 0;) {
+		char net[ADDR_STRLEN], nt[64], l[32];
+
+		if (bans++ == 0)
+			fprintf(fp, "  lifted here (authfold unban on this host; not in the kernel, not restored):\n"
+				"  %-24s %10s  %-20s  %-8s  %-10s  %s\n", "NET", "WOULD RUN", "UNTIL", "REASON", "ORIGIN",
+				"ID / LIFTED");
+		addr_format(&b.net.net, net);
+		snprintf(nt, sizeof(nt), "%s/%u", net, b.net.prefix);
+		utc(b.until, u, sizeof(u));
+		utc(b.lifted, l, sizeof(l));
+		fprintf(fp, "  %-24s %9" PRId64 "s  %-20s  %-8s  central:%s  %s / lifted %s\n", nt, b.until - now, u,
+			b.reason, b.by, b.id, l);
+	}
+	if (e->pending_requests)
+		fprintf(fp, "  note: %u local unban%s in '%s/%s' wait%s for authfold-enforce, which takes them when it "
+			"next runs (shown as lifted)\n", e->pending_requests, e->pending_requests == 1 ? "" : "s",
+			c->state_dir, ENFORCE_REQUEST_DIR, e->pending_requests == 1 ? "s" : "");
 	if (e->k.last_arrival > 0) {
 		utc(e->k.last_arrival, a, sizeof(a));
 		fprintf(fp, "  last central decision arrived %s (%" PRId64 "s ago) from %s\n", a, now - e->k.last_arrival,

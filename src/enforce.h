@@ -14,6 +14,7 @@
 #define ENFORCE_LOG_NAME	"enforce.log"	/* in state_dir */
 #define ENFORCE_STATUS_NAME	"enforce.status"
 #define ENFORCE_LOCK_NAME	"enforce.lock"
+#define ENFORCE_REQUEST_DIR	"enforce-unban.d"	/* in state_dir: authfold unban on this MX */
 #define ENFORCE_LOG_LINE_MAX	(DECISION_LINE_MAX + 32)
 
 enum enforce_result {
@@ -61,20 +62,37 @@ void enforce_refused(struct enforce *e);	/* a malformed line: counted */
 /* About once a second: forgets what ended, retries kernel failures,
    saves the counters (enforce.status). 0 or the first -errno. */
 int enforce_tick(struct enforce *e, int64_t now, char *err, size_t errlen);
+/* authfold unban on this MX: takes the requests waiting in
+   state_dir/ENFORCE_REQUEST_DIR (bans(3)'s requests). Each lifts the
+   held central bans of its network and inside it decided no later than
+   it was asked, logs a local unban (fdatasync) before the request is
+   deleted, and removes from the kernel what this enforcer put there.
+   Returns the number of requests taken, or the first -errno (that
+   request stays for the next call); ret_msg says what was done, for the
+   program's log ("" when nothing). */
+int enforce_take_requests(struct enforce *e, int64_t now, char *ret_msg, size_t msglen);
 const struct enforce_counters *enforce_counters(const struct enforce *e);
 size_t enforce_entries(const struct enforce *e);
 const char *enforce_result_name(enum enforce_result r);
 
-/* A held ban, borrowed from the table until it changes or is freed. */
+/* A held ban, or one lifted on this MX, borrowed from the table until it
+   changes or is freed. */
 struct enforce_ban {
 	struct cidr net;
 	int64_t until, arrived;		/* unix s */
+	int64_t lifted;			/* unix s of the local unban; 0: held */
 	const char *reason, *by, *id;
 };
 
 /* The held bans in table order: k = 0 first, then the value returned;
    0 when there is none left. */
 size_t enforce_next_ban(const struct enforce *e, size_t k, struct enforce_ban *ret);
+/* The same for the central bans that authfold unban lifted on this MX
+   and that would still run. */
+size_t enforce_next_lifted(const struct enforce *e, size_t k, struct enforce_ban *ret);
+/* enforce_status_read(): local unban requests no enforcer has taken yet
+   (applied to its private table, so shown as lifted). */
+unsigned enforce_pending_requests(const struct enforce *e);
 uint64_t enforce_bad_log_lines(const struct enforce *e);	/* skipped when the log was read */
 const char *enforce_log_path(const struct enforce *e);
 

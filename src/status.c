@@ -54,6 +54,7 @@
  *	     "bans":[{"addr":"192.0.2.7","prefix":32,"remaining":3428,
  *	       "until":"…","reason":"noauth","by":"central.example.org",
  *	       "id":"3f29c1d07a8e44b1","arrived":"…"}],
+ *	     "lifted":[{"addr":"192.0.2.9",…,"arrived":"…","lifted":"…"}],
  *	     "last_arrival":"…","last_arrival_ago":172,"last_by":"central.example.org",
  *	     "counters":{"banned":1,…,"alive":0,"malformed":0,"kernel_errors":0},
  *	     "notes":[]},
@@ -62,7 +63,11 @@
  *	"central" holds the decisions authfold-enforce(8) keeps in state_dir
  *	(enforce(3), read without its lock, no kernel); it is null on a host
  *	that has neither enforce.log nor enforce.status. The counters are
- *	enforce(3)'s result names, malformed and kernel_errors.
+ *	enforce(3)'s result names, malformed and kernel_errors. "lifted"
+ *	holds the central bans that authfold unban lifted on this host and
+ *	that would still run, with the keys of "bans" and the time of the
+ *	local unban; a local unban no enforcer has taken yet counts as
+ *	lifted, and a note says that it waits.
  *
  *	With backend = nft, "kernel" also has "table" (nft_table, family
  *	inet) and the sets are banned4 and banned6.
@@ -451,6 +456,28 @@ static void print_central_json(FILE *fp, const struct config *c, int64_t now_use
 		json_str(fp, buf);
 		putc('}', fp);
 	}
+	fputs("],\"lifted\":[", fp);
+	first = true;
+	for (size_t i = 0; (i = enforce_next_lifted(e, i, &b)) > 0; first = false) {
+		addr_format(&b.net.net, t);
+		fprintf(fp, "%s{\"addr\":\"%s\",\"prefix\":%u,\"remaining\":%" PRId64 ",\"until\":", first ? "" : ",", t,
+			b.net.prefix, b.until - now);
+		utc(b.until * 1000000, buf, sizeof(buf));
+		json_str(fp, buf);
+		fputs(",\"reason\":", fp);
+		json_str(fp, b.reason);
+		fputs(",\"by\":", fp);
+		json_str(fp, b.by);
+		fputs(",\"id\":", fp);
+		json_str(fp, b.id);
+		fputs(",\"arrived\":", fp);
+		utc(b.arrived * 1000000, buf, sizeof(buf));
+		json_str(fp, buf);
+		fputs(",\"lifted\":", fp);
+		utc(b.lifted * 1000000, buf, sizeof(buf));
+		json_str(fp, buf);
+		putc('}', fp);
+	}
 	fputs("],\"last_arrival\":", fp);
 	if (k->last_arrival > 0) {
 		utc(k->last_arrival * 1000000, buf, sizeof(buf));
@@ -476,6 +503,15 @@ static void print_central_json(FILE *fp, const struct config *c, int64_t now_use
 		if (err[0])
 			putc(',', fp);
 		snprintf(err, sizeof(err), "%" PRIu64 " unreadable line%s in the log skipped", bad, bad == 1 ? "" : "s");
+		json_str(fp, err);
+	}
+	if (enforce_pending_requests(e) > 0) {
+		unsigned n = enforce_pending_requests(e);
+
+		if (err[0])
+			putc(',', fp);
+		snprintf(err, sizeof(err), "%u local unban%s in '%s/%s' wait%s for authfold-enforce (shown as lifted)", n,
+			 n == 1 ? "" : "s", c->state_dir, ENFORCE_REQUEST_DIR, n == 1 ? "s" : "");
 		json_str(fp, err);
 	}
 	fputs("]}", fp);

@@ -15,8 +15,14 @@
  *	STATE_DIR/lock, the unban event is logged and every state file is
  *	edited here (bans_unban_all()); with a daemon running, the request
  *	STATE_DIR/unban.d/ADDR-PREFIX is left for it (daemon(3) takes it
- *	within a second) and waited for up to wait_s seconds. With
- *	publish = syslog the unban is published to every MX (publish(3)).
+ *	within a second) and waited for up to wait_s seconds. On an MX that
+ *	enforces central decisions (state_dir holds enforce.log or
+ *	enforce.status), the request STATE_DIR/enforce-unban.d/ADDR-PREFIX
+ *	asks authfold-enforce(8) to lift the central bans of target and
+ *	inside it (enforce(3)): a running enforcer takes it within a second
+ *	(waited for up to wait_s seconds), a later one when it starts or at
+ *	--restore. With publish = syslog the unban is published to every MX
+ *	(publish(3)).
  * DIAGNOSTICS
  *	On stderr, prefixed "authfold: unban"; returns the exit status, 0 or 1.
  */
@@ -25,13 +31,76 @@
 
 #include "backend.h"
 #include "bans.h"
+#include "enforce.h"
 #include "publish.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Whether an authfold-enforce holds STATE_DIR/enforce.lock (a shared
+   lock is refused while it holds its exclusive one). */
+static bool enforcer_runs(const struct config *c)
+{
+	char path[4200];
+	bool runs = false;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", c->state_dir, ENFORCE_LOCK_NAME);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK)) < 0)
+		return false;
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0)
+		runs = errno == EWOULDBLOCK;
+	close(fd);	/* drops the shared lock at once */
+	return runs;
+}
+
+/* On an MX that enforces central decisions: asks authfold-enforce to
+   lift the central bans of t. 0, or 1 when the request cannot be made. */
+static int unban_central(const struct config *c, const struct cidr *t, const char *name, long wait_s)
+{
+	char path[4200], req[4200], err[1024];
+	struct stat st;
+	int r;
+
+	if (strlen(c->state_dir) > 4096)
+		return 0;	/* no enforcer can use it */
+	snprintf(path, sizeof(path), "%s/%s", c->state_dir, ENFORCE_LOG_NAME);
+	if (stat(path, &st) < 0) {
+		snprintf(path, sizeof(path), "%s/%s", c->state_dir, ENFORCE_STATUS_NAME);
+		if (stat(path, &st) < 0)
+			return 0;	/* this host does not enforce central decisions */
+	}
+	if (t->prefix < (t->net.family == AF_INET ? 8u : 16u)) {
+		fprintf(stderr, "authfold: unban %s: central bans are not lifted for a network wider than /%u: "
+			"unban the narrower networks\n", name, t->net.family == AF_INET ? 8 : 16);
+		return 1;
+	}
+	if ((r = bans_request_to(c->state_dir, ENFORCE_REQUEST_DIR, t, (int64_t) time(NULL), req, sizeof(req), err,
+				 sizeof(err))) < 0) {
+		fprintf(stderr, "authfold: unban %s: central bans not lifted: %s\n", name, err);
+		return 1;
+	}
+	if (!enforcer_runs(c)) {
+		fprintf(stderr, "authfold: unban %s: the central bans held here are lifted when authfold-enforce next "
+			"starts (the next central decision, or --restore at boot): '%s' waits for it\n", name, req);
+		return 0;
+	}
+	for (long i = 0; i < wait_s * 100 && access(req, F_OK) == 0; i++)
+		usleep(10000);
+	if (access(req, F_OK) == 0)
+		fprintf(stderr, "authfold: unban %s: the running authfold-enforce has not taken '%s' yet; it will "
+			"within a second or at its next start\n", name, req);
+	else
+		fprintf(stderr, "authfold: unban %s: central bans held here lifted by the running authfold-enforce\n",
+			name);
+	return 0;
+}
 
 int unban_main(const struct config *c, const struct cidr *target, long wait_s)
 {
@@ -98,6 +167,8 @@ int unban_main(const struct config *c, const struct cidr *target, long wait_s)
 	} else {
 		fprintf(stderr, "authfold: unban: cannot lock '%s/%s': %s\n", c->state_dir, BANS_LOCK_FILE, strerror(-r));
 	}
+	if (status == 0)
+		status = unban_central(c, &t, name, wait_s);
 	if (status == 0 && c->publish != PUBLISH_NONE) {	/* every MX, through rsyslog */
 		struct publish *p = NULL;
 

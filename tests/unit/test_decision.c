@@ -9,14 +9,19 @@
  * itself, and enforce(3) runs without a kernel (b = NULL) in a
  * temporary state_dir: duplicates, extension, unban, late and stale
  * deliveries, ignoreip, enforce_from, expiry, and a restart that reads
- * the log back.
+ * the log back; local unbans (authfold unban on the MX, bans(3)
+ * requests in state_dir/enforce-unban.d): what they lift, what a late,
+ * duplicate or newer central decision does after them, status' view,
+ * compaction and replay, hostile requests.
  */
 
+#include "bans.h"
 #include "decision.h"
 #include "enforce.h"
 #include "publish.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -363,6 +369,231 @@ static void test_enforce_full(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* --- local unbans ----------------------------------------------------------- */
+
+static void request(const struct config *c, const char *net, int64_t at)
+{
+	struct cidr t;
+	char err[512];
+
+	assert_int_equal(cidr_parse(net, strlen(net), &t), 0);
+	assert_int_equal(bans_request_to(c->state_dir, ENFORCE_REQUEST_DIR, &t, at, NULL, 0, err, sizeof(err)), 0);
+}
+
+/* "ADDR/PREFIX@LIFTED" of every held (lifted false) or lifted ban,
+   sorted, comma-separated: the table in one comparable string. */
+static const char *bans_of(const struct enforce *e, bool lifted, int64_t T)
+{
+	static char out[1024];
+	char items[16][80], a[ADDR_STRLEN], tmp[80];
+	struct enforce_ban b;
+	size_t n = 0, k = 0;
+
+	while ((k = lifted ? enforce_next_lifted(e, k, &b) : enforce_next_ban(e, k, &b)) > 0 && n < 16) {
+		addr_format(&b.net.net, a);
+		if (lifted)
+			snprintf(items[n++], sizeof(items[0]), "%s/%u@%lld", a, b.net.prefix, (long long) (b.lifted - T));
+		else
+			snprintf(items[n++], sizeof(items[0]), "%s/%u", a, b.net.prefix);
+	}
+	for (size_t i = 0; i < n; i++)	/* sort */
+		for (size_t j = i + 1; j < n; j++)
+			if (strcmp(items[i], items[j]) > 0) {
+				memcpy(tmp, items[i], sizeof(tmp));
+				memcpy(items[i], items[j], sizeof(tmp));
+				memcpy(items[j], tmp, sizeof(tmp));
+			}
+	out[0] = 0;
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s", i ? "," : "", items[i]);
+	return out;
+}
+
+static unsigned files_in(const char *path)
+{
+	char cmd[256], buf[32] = "";
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "ls -A '%s' | wc -l", path);
+	assert_non_null(p = popen(cmd, "r"));
+	assert_non_null(fgets(buf, sizeof(buf), p));
+	pclose(p);
+	return (unsigned) atoi(buf);
+}
+
+static void test_local_unban(void **state)
+{
+	struct config *c = config_new();
+	struct enforce *e, *s;
+	char err[512], cmd[256], msg[1024], reqdir[128], path[160];
+	/* a past second: the requests' "at" must not lie after now */
+	const int64_t T = 1764470000;
+	size_t running;
+
+	(void) state;
+	snprintf(dir, sizeof(dir), "/tmp/test_decision.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(reqdir, sizeof(reqdir), "%s/%s", dir, ENFORCE_REQUEST_DIR);
+	assert_int_equal(config_set(c, "state_dir", dir, err, sizeof(err)), 0);
+	assert_int_equal(config_set(c, "enforce_from", "central", err, sizeof(err)), 0);
+	assert_int_equal(enforce_open(c, NULL, T, &e, err, sizeof(err)), 0);
+	/* nothing asked: nothing done, nothing said */
+	assert_int_equal(enforce_take_requests(e, T, msg, sizeof(msg)), 0);
+	assert_string_equal(msg, "");
+
+	assert_int_equal(apply(e, dec("00000000000000a1", DECISION_BAN, "192.0.2.7/32", T, T + 1000), T), ENFORCE_BANNED);
+	assert_int_equal(apply(e, dec("00000000000000a2", DECISION_BAN, "2001:db8:1::/64", T, T + 2000), T), ENFORCE_BANNED);
+	assert_int_equal(apply(e, dec("00000000000000a3", DECISION_BAN, "192.0.2.9/32", T + 20, T + 1000), T + 20), ENFORCE_BANNED);
+	assert_int_equal(apply(e, dec("00000000000000a4", DECISION_BAN, "203.0.113.5/32", T, T + 1000), T + 20), ENFORCE_BANNED);
+	assert_int_equal(apply(e, dec("00000000000000a5", DECISION_BAN, "2001:db8:5::/64", T, T + 2000), T + 20), ENFORCE_BANNED);
+
+	/* asked at T+10: 192.0.2.7 itself; 2001:db8::/32 holds a held /64;
+	   192.0.2.9 was banned at T+20, after the admin asked; nothing of
+	   198.51.100.1 is held; 2001:db8:5::/64 itself */
+	request(c, "192.0.2.7/32", T + 10);
+	request(c, "2001:db8::/32", T + 10);
+	request(c, "192.0.2.9/32", T + 10);
+	request(c, "198.51.100.1/32", T + 10);
+	request(c, "2001:db8:5::/64", T + 10);
+	/* status before any enforcer took them: shown as lifted, counted, left in place */
+	assert_int_equal(enforce_status_read(c, T + 21, &s, err, sizeof(err)), 0);
+	assert_non_null(s);
+	assert_int_equal(enforce_pending_requests(s), 5);
+	assert_string_equal(bans_of(s, true, T), "192.0.2.7/32@10,2001:db8:1::/64@10,2001:db8:5::/64@10");
+	assert_string_equal(bans_of(s, false, T), "192.0.2.9/32,203.0.113.5/32");
+	enforce_free(s);
+	assert_int_equal(files_in(reqdir), 5);
+
+	assert_int_equal(enforce_take_requests(e, T + 21, msg, sizeof(msg)), 5);
+	assert_non_null(strstr(msg, "local unban of 192.0.2.7/32 (uid "));
+	assert_non_null(strstr(msg, "): 1 central ban lifted"));
+	assert_non_null(strstr(msg, "local unban of 192.0.2.9/32 (uid "));
+	assert_non_null(strstr(msg, "the central host banned it again after it was asked"));
+	assert_non_null(strstr(msg, "no central ban held"));
+	assert_int_equal(files_in(reqdir), 0);	/* taken: deleted */
+	assert_string_equal(bans_of(e, true, T), "192.0.2.7/32@10,2001:db8:1::/64@10,2001:db8:5::/64@10");
+	assert_string_equal(bans_of(e, false, T), "192.0.2.9/32,203.0.113.5/32");
+	/* the counters are the central decisions': a local unban is none */
+	assert_int_equal(enforce_counters(e)->results[ENFORCE_UNBANNED], 0);
+	assert_int_equal(enforce_counters(e)->last_arrival, T + 20);
+
+	/* a wider local unban later: the lifted /64s remember the later one */
+	request(c, "2001:db8::/32", T + 15);
+	assert_int_equal(enforce_take_requests(e, T + 22, msg, sizeof(msg)), 1);
+	assert_string_equal(bans_of(e, true, T), "192.0.2.7/32@10,2001:db8:1::/64@15,2001:db8:5::/64@15");
+	/* the same again: nothing changes */
+	request(c, "2001:db8::/32", T + 15);
+	assert_int_equal(enforce_take_requests(e, T + 22, msg, sizeof(msg)), 1);
+	assert_string_equal(bans_of(e, true, T), "192.0.2.7/32@10,2001:db8:1::/64@15,2001:db8:5::/64@15");
+
+	/* late and duplicate central decisions: nothing */
+	assert_int_equal(apply(e, dec("00000000000000a1", DECISION_BAN, "192.0.2.7/32", T, T + 1000), T + 23), ENFORCE_DUPLICATE);
+	assert_int_equal(apply(e, dec("00000000000000b1", DECISION_BAN, "192.0.2.7/32", T + 10, T + 5000), T + 23), ENFORCE_STALE);
+	assert_int_equal(apply(e, dec("00000000000000b2", DECISION_BAN, "2001:db8:7::/64", T + 14, T + 900), T + 23), ENFORCE_STALE);
+	assert_int_equal(apply(e, dec("00000000000000b3", DECISION_BAN, "198.51.100.1/32", T + 9, T + 900), T + 23), ENFORCE_STALE);
+	assert_int_equal(apply(e, dec("00000000000000b4", DECISION_UNBAN, "192.0.2.7/32", T + 5, 0), T + 23), ENFORCE_DUPLICATE);
+	assert_string_equal(bans_of(e, false, T), "192.0.2.9/32,203.0.113.5/32");
+	/* decided after the local unban: banned again */
+	assert_int_equal(apply(e, dec("00000000000000b5", DECISION_BAN, "192.0.2.7/32", T + 11, T + 900), T + 23), ENFORCE_BANNED);
+	assert_int_equal(apply(e, dec("00000000000000b6", DECISION_BAN, "2001:db8:7::/64", T + 16, T + 900), T + 23), ENFORCE_BANNED);
+	assert_string_equal(bans_of(e, false, T), "192.0.2.7/32,192.0.2.9/32,2001:db8:7::/64,203.0.113.5/32");
+	assert_string_equal(bans_of(e, true, T), "2001:db8:1::/64@15,2001:db8:5::/64@15");
+	/* still older than the local unban, though later than the ban held now: stale */
+	assert_int_equal(apply(e, dec("00000000000000b7", DECISION_BAN, "192.0.2.7/32", T + 10, T + 9000), T + 23), ENFORCE_STALE);
+	assert_int_equal(enforce_tick(e, T + 23, err, sizeof(err)), 0);
+	enforce_free(e);
+
+	/* the log replays into the same table, and so does its compacted
+	   form (enforce_open() rewrites it): twice */
+	for (int round = 0; round < 2; round++) {
+		assert_int_equal(enforce_open(c, NULL, T + 24, &e, err, sizeof(err)), 0);
+		assert_string_equal(bans_of(e, true, T), "2001:db8:1::/64@15,2001:db8:5::/64@15");
+		assert_string_equal(bans_of(e, false, T), "192.0.2.7/32,192.0.2.9/32,2001:db8:7::/64,203.0.113.5/32");
+		assert_int_equal(apply(e, dec("00000000000000a2", DECISION_BAN, "2001:db8:1::/64", T, T + 2000), T + 24),
+				 ENFORCE_DUPLICATE);
+		assert_int_equal(apply(e, dec("00000000000000b8", DECISION_BAN, "2001:db8:1::/64", T + 15, T + 3000), T + 24),
+				 ENFORCE_STALE);
+		assert_int_equal(apply(e, dec("00000000000000b1", DECISION_BAN, "192.0.2.7/32", T + 10, T + 5000), T + 24),
+				 ENFORCE_STALE);
+		assert_int_equal(enforce_bad_log_lines(e), 0);
+		enforce_free(e);
+	}
+	/* a local line in the log names itself, and enforce_from does not refuse it */
+	{
+		FILE *fp;
+		char line[1024];
+		unsigned local = 0;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, ENFORCE_LOG_NAME);
+		assert_non_null(fp = fopen(path, "r"));
+		while (fgets(line, sizeof(line), fp))
+			if (strstr(line, " local authfold-decision v1 ") && strstr(line, " op=unban ") &&
+			    strstr(line, " reason=admin "))
+				local++;
+		fclose(fp);
+		assert_true(local >= 3);	/* 192.0.2.7's, the /32, 198.51.100.1's */
+	}
+	/* --restore's count: the held ones only */
+	assert_int_equal(enforce_running(c, T + 24, &running, err, sizeof(err)), 0);
+	assert_int_equal(running, 4);
+
+	/* a central unban decided after the local one forgets the lifted ban */
+	assert_int_equal(enforce_open(c, NULL, T + 25, &e, err, sizeof(err)), 0);
+	assert_int_equal(apply(e, dec("00000000000000c1", DECISION_UNBAN, "2001:db8:1::/64", T + 12, 0), T + 25), ENFORCE_DUPLICATE);
+	assert_int_equal(apply(e, dec("00000000000000c2", DECISION_UNBAN, "2001:db8:1::/64", T + 20, 0), T + 25), ENFORCE_UNBANNED);
+	assert_string_equal(bans_of(e, true, T), "2001:db8:5::/64@15");
+	/* a central unban wider than a lifted ban, decided between its ban
+	   and the local unban: the local unban stays remembered */
+	assert_int_equal(apply(e, dec("00000000000000c3", DECISION_UNBAN, "2001:db8:5::/48", T + 12, 0), T + 25), ENFORCE_UNBANNED);
+	assert_string_equal(bans_of(e, true, T), "");
+	assert_int_equal(apply(e, dec("00000000000000c4", DECISION_BAN, "2001:db8:5::/64", T + 14, T + 900), T + 25), ENFORCE_STALE);
+	assert_int_equal(apply(e, dec("00000000000000c5", DECISION_BAN, "2001:db8:5::/64", T + 16, T + 900), T + 25), ENFORCE_BANNED);
+
+	/* hostile requests: a symlink, a directory, a bad name, a FIFO: deleted,
+	   none taken; a network too wide for a decision: taken, not applied */
+	assert_int_equal(mkdir(reqdir, 0700) == 0 || errno == EEXIST, 1);
+	snprintf(path, sizeof(path), "%s/203.0.113.5-32", reqdir);
+	assert_int_equal(symlink("/etc/passwd", path), 0);
+	snprintf(path, sizeof(path), "%s/203.0.113.6-32", reqdir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/not-an-address", reqdir);
+	assert_int_equal(close(creat(path, 0600)), 0);
+	snprintf(path, sizeof(path), "%s/203.0.113.7-32", reqdir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	request(c, "192.0.0.0/7", T + 20);
+	assert_int_equal(enforce_take_requests(e, T + 26, msg, sizeof(msg)), 1);
+	assert_non_null(strstr(msg, "4 bad requests"));
+	assert_non_null(strstr(msg, "192.0.0.0/7"));
+	assert_non_null(strstr(msg, "not applied"));
+	assert_string_equal(bans_of(e, false, T), "192.0.2.7/32,192.0.2.9/32,2001:db8:5::/64,2001:db8:7::/64,203.0.113.5/32");
+	/* the directory we made stays: rmdir needs it empty */
+	snprintf(path, sizeof(path), "%s/203.0.113.6-32", reqdir);
+	rmdir(path);
+	assert_int_equal(files_in(reqdir), 0);
+
+	/* asked "in the future" (the clock went back): counts as now */
+	request(c, "203.0.113.5/32", T + 500);
+	assert_int_equal(enforce_take_requests(e, T + 27, msg, sizeof(msg)), 1);
+	assert_string_equal(bans_of(e, true, T), "203.0.113.5/32@27");
+	assert_int_equal(apply(e, dec("00000000000000d1", DECISION_BAN, "203.0.113.5/32", T + 28, T + 900), T + 28), ENFORCE_BANNED);
+
+	/* a lifted ban that ends: only its local unban is remembered */
+	request(c, "192.0.2.9/32", T + 28);
+	assert_int_equal(enforce_take_requests(e, T + 28, msg, sizeof(msg)), 1);
+	assert_string_equal(bans_of(e, true, T), "192.0.2.9/32@28");
+	assert_int_equal(enforce_tick(e, T + 1000, err, sizeof(err)), 0);
+	assert_string_equal(bans_of(e, true, T), "");
+	assert_int_equal(apply(e, dec("00000000000000a3", DECISION_BAN, "192.0.2.9/32", T + 20, T + 2000), T + 1000), ENFORCE_STALE);
+	enforce_free(e);
+	assert_int_equal(enforce_open(c, NULL, T + 1001, &e, err, sizeof(err)), 0);
+	assert_int_equal(apply(e, dec("00000000000000a3", DECISION_BAN, "192.0.2.9/32", T + 20, T + 2000), T + 1001), ENFORCE_STALE);
+	enforce_free(e);
+
+	config_free(c);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* publish(3) into a datagram socket of our own, as into rsyslog's. */
 static void test_publish(void **state)
 {
@@ -451,6 +682,7 @@ int main(void)
 		cmocka_unit_test(test_format_refuses),
 		cmocka_unit_test(test_enforce),
 		cmocka_unit_test(test_enforce_full),
+		cmocka_unit_test(test_local_unban),
 		cmocka_unit_test(test_publish),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
