@@ -101,7 +101,7 @@ static const char usage_text[] =
 	"  the unban is also published to every MX (authfold-enforce(8)). On an MX that\n"
 	"  enforces central decisions, the central bans of ADDR/PREFIX held there are\n"
 	"  lifted too: authfold-enforce takes STATE_DIR/enforce-unban.d/ADDR-PREFIX\n"
-	"  within a second, or when it next starts.\n"
+	"  at its next tick (about a second), or when it next starts.\n"
 	"\n"
 	"Options of why:\n"
 	"  -c, --config FILE    as for replay\n"

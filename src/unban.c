@@ -19,8 +19,9 @@
  *	enforces central decisions (state_dir holds enforce.log or
  *	enforce.status), the request STATE_DIR/enforce-unban.d/ADDR-PREFIX
  *	asks authfold-enforce(8) to lift the central bans of target and
- *	inside it (enforce(3)): a running enforcer takes it within a second
- *	(waited for up to wait_s seconds), a later one when it starts or at
+ *	inside it (enforce(3)): a running enforcer takes it at its next
+ *	tick, about once a second (waited for up to wait_s seconds), a later
+ *	one when it starts or at
  *	--restore. With publish = syslog the unban is published to every MX
  *	(publish(3)).
  * DIAGNOSTICS
@@ -95,7 +96,7 @@ static int unban_central(const struct config *c, const struct cidr *t, const cha
 		usleep(10000);
 	if (access(req, F_OK) == 0)
 		fprintf(stderr, "authfold: unban %s: the running authfold-enforce has not taken '%s' yet; it will "
-			"within a second or at its next start\n", name, req);
+			"at its next tick or start\n", name, req);
 	else
 		fprintf(stderr, "authfold: unban %s: central bans held here lifted by the running authfold-enforce\n",
 			name);
