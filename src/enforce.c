@@ -91,7 +91,8 @@
  *	Decisions come from the network, authenticated by rsyslog (RELP with
  *	mutual TLS, a ruleset of their own); they are parsed strictly by
  *	decision(3) before they reach this module. The table is bounded
- *	(ENFORCE_ENTRIES_MAX entries, hashed: constant time per ban; an
+ *	(ENFORCE_ENTRIES_MAX entries, allocated CHUNK at a time as needed,
+ *	found through table(3)'s keyed hash: constant time per ban; an
  *	unban scans the table); past the bound a decision is refused and
  *	counted. Log lines are bounded (ENFORCE_LOG_LINE_MAX); a bad line in
  *	the log is skipped and counted, never fatal. The files are created
@@ -112,6 +113,7 @@
 #include "enforce.h"
 
 #include "bans.h"
+#include "table.h"
 #include "errmsg.h"
 
 #include <errno.h>
@@ -125,7 +127,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BUCKETS		65536u		/* power of two */
+#define CHUNK		256		/* entries allocated together */
 #define TOMB_KEEP	((int64_t) IPSET_TIMEOUT_MAX)
 
 struct entry {
@@ -133,7 +135,9 @@ struct entry {
 	int64_t arrived;
 	int64_t unban_at;		/* a ban after an unban, or a lifted ban: the unban's at= (0: none) */
 	char unban_id[DECISION_ID_LEN + 1];
-	int32_t next;			/* hash chain, or free list */
+	struct table_node node;		/* in enforce.tab by network */
+	int32_t self;			/* its index */
+	int32_t next_free;		/* the free list */
 	bool used, in_kernel;
 	bool lifted;			/* op ban: lifted by a local unban at unban_at; not held */
 	bool unban_local;		/* the remembered unban (op unban, or unban_at) is a local one */
@@ -142,16 +146,15 @@ struct entry {
 struct enforce {
 	const struct config *c;
 	struct backend *b;		/* NULL: no kernel */
-	struct entry *v;
-	int32_t *bucket;
+	struct entry *chunk[ENFORCE_ENTRIES_MAX / CHUNK];	/* entries never move: tab links them */
+	struct table tab;
 	int32_t free_head;
-	size_t cap, n, next_unused;
+	size_t n, next_unused;
 	int lock_fd, log_fd;
 	char *log_path, *status_path;
 	uint64_t log_lines, bad_log_lines;
 	struct enforce_counters k;
 	bool counters_dirty, kernel_pending;
-	uint64_t seed;
 	unsigned pending_requests;	/* enforce_status_read(): requests not taken yet */
 	char local_by[DECISION_BY_MAX + 1];	/* by= of a local unban: this host */
 };
@@ -178,9 +181,23 @@ size_t enforce_entries(const struct enforce *e)
 
 /* --- the table ------------------------------------------------------- */
 
-static uint32_t slot(const struct enforce *e, const struct cidr *net)
+static struct entry *entry_at(const struct enforce *e, int32_t i)
 {
-	return (uint32_t) (addr_hash(&net->net, e->seed) ^ (net->prefix * 0x9e3779b1u)) & (BUCKETS - 1);
+	return &e->chunk[i / CHUNK][i % CHUNK];
+}
+
+static uint64_t net_hash(const struct enforce *e, const struct cidr *net)
+{
+	struct {
+		uint8_t bytes[16];
+		uint32_t family, prefix;
+	} key;
+
+	memset(&key, 0, sizeof(key));
+	memcpy(key.bytes, net->net.bytes, net->net.family == AF_INET ? 4 : 16);
+	key.family = (uint32_t) net->net.family;
+	key.prefix = net->prefix;
+	return table_hash(&e->tab, &key, sizeof(key));
 }
 
 static bool same_net(const struct cidr *a, const struct cidr *b)
@@ -190,53 +207,48 @@ static bool same_net(const struct cidr *a, const struct cidr *b)
 
 static int32_t find(const struct enforce *e, const struct cidr *net)
 {
-	for (int32_t i = e->bucket[slot(e, net)]; i >= 0; i = e->v[i].next)
-		if (same_net(&e->v[i].d.net, net))
-			return i;
+	for (struct table_node *n = table_first(&e->tab, net_hash(e, net)); n; n = table_next(n)) {
+		struct entry *x = table_entry(n, struct entry, node);
+
+		if (same_net(&x->d.net, net))
+			return x->self;
+	}
 	return -1;
 }
 
 static int32_t insert(struct enforce *e, const struct cidr *net)
 {
+	struct entry *x;
 	int32_t i;
 
 	if (e->free_head >= 0) {
 		i = e->free_head;
-		e->free_head = e->v[i].next;
+		e->free_head = entry_at(e, i)->next_free;
 	} else {
 		if (e->next_unused == ENFORCE_ENTRIES_MAX)
 			return -1;
-		if (e->next_unused == e->cap) {
-			size_t cap = e->cap ? e->cap * 2 : 256;
-			struct entry *v = realloc(e->v, cap * sizeof(*v));
-
-			if (v == NULL)
-				return -1;
-			e->v = v;
-			e->cap = cap;
-		}
+		if (e->next_unused % CHUNK == 0 &&
+		    (e->chunk[e->next_unused / CHUNK] = malloc(CHUNK * sizeof(struct entry))) == NULL)
+			return -1;
 		i = (int32_t) e->next_unused++;
 	}
-	uint32_t s = slot(e, net);
-
-	memset(&e->v[i], 0, sizeof(e->v[i]));
-	e->v[i].d.net = *net;
-	e->v[i].used = true;
-	e->v[i].next = e->bucket[s];
-	e->bucket[s] = i;
+	x = entry_at(e, i);
+	memset(x, 0, sizeof(*x));
+	x->self = i;
+	x->d.net = *net;
+	x->used = true;
+	table_insert(&e->tab, &x->node, net_hash(e, net));
 	e->n++;
 	return i;
 }
 
 static void erase(struct enforce *e, int32_t i)
 {
-	int32_t *pp = &e->bucket[slot(e, &e->v[i].d.net)];
+	struct entry *x = entry_at(e, i);
 
-	while (*pp != i)
-		pp = &e->v[*pp].next;
-	*pp = e->v[i].next;
-	e->v[i].used = false;
-	e->v[i].next = e->free_head;
+	table_remove(&e->tab, &x->node);
+	x->used = false;
+	x->next_free = e->free_head;
 	e->free_head = i;
 	e->n--;
 }
@@ -251,21 +263,34 @@ static struct enforce *enforce_new(const struct config *c, struct backend *b)
 	e->b = b;
 	e->lock_fd = e->log_fd = -1;
 	e->free_head = -1;
-	e->seed = (uint64_t) time(NULL) * 0x9e3779b97f4a7c15ull ^ (uint64_t) getpid();
-	if ((e->bucket = malloc(BUCKETS * sizeof(*e->bucket))) == NULL ||
+	if (table_init(&e->tab, ENFORCE_ENTRIES_MAX) < 0 ||
 	    asprintf(&e->log_path, "%s/%s", c->state_dir, ENFORCE_LOG_NAME) < 0 ||
 	    asprintf(&e->status_path, "%s/%s", c->state_dir, ENFORCE_STATUS_NAME) < 0) {
 		e->log_path = e->status_path = NULL;
 		enforce_free(e);
 		return NULL;
 	}
-	memset(e->bucket, 0xff, BUCKETS * sizeof(*e->bucket));
 	char host[256] = "";
 
 	if (gethostname(host, sizeof(host) - 1) < 0 || !decision_by_ok(host, strlen(host)))
 		snprintf(host, sizeof(host), "localhost");
 	snprintf(e->local_by, sizeof(e->local_by), "%s", host);
 	return e;
+}
+
+/* enforce_new() for a state_dir whose paths fit the buffers of 4200 bytes
+   that enforce_open() builds them in; the reason in err. */
+static int enforce_make(const struct config *c, struct backend *b, struct enforce **ret, char *err, size_t errlen)
+{
+	if (strlen(c->state_dir) > 4096) {
+		set_err(err, errlen, "state_dir is longer than 4096 bytes");
+		return -ENAMETOOLONG;
+	}
+	if ((*ret = enforce_new(c, b)) == NULL) {
+		set_err(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 void enforce_free(struct enforce *e)
@@ -276,8 +301,9 @@ void enforce_free(struct enforce *e)
 		close(e->log_fd);
 	if (e->lock_fd >= 0)
 		close(e->lock_fd);	/* releases the flock */
-	free(e->v);
-	free(e->bucket);
+	for (size_t k = 0; k * CHUNK < e->next_unused; k++)
+		free(e->chunk[k]);
+	table_fini(&e->tab);
 	free(e->log_path);
 	free(e->status_path);
 	free(e);
@@ -315,7 +341,7 @@ static struct decision remembered_unban(const struct enforce *e, const struct en
    followed while that must still be remembered. */
 static void ended(struct enforce *e, int32_t i, int64_t now)
 {
-	struct entry *x = &e->v[i];
+	struct entry *x = entry_at(e, i);
 
 	if (x->d.op == DECISION_BAN && x->unban_at > 0 && x->unban_at + TOMB_KEEP > now) {
 		x->d = remembered_unban(e, x);
@@ -420,7 +446,7 @@ static bool unbanned_wider(const struct enforce *e, const struct decision *d)
 		int32_t i;
 
 		addr_mask(&w.net, p);
-		if ((i = find(e, &w)) >= 0 && unbanned_at(&e->v[i]) >= d->at)
+		if ((i = find(e, &w)) >= 0 && unbanned_at(entry_at(e, i)) >= d->at)
 			return true;
 	}
 	return false;
@@ -447,8 +473,8 @@ static enum enforce_result decide(struct enforce *e, const struct decision *d, i
 			return ENFORCE_UNSUPPORTED;
 		if (d->until <= now)
 			return ENFORCE_EXPIRED;
-		if ((i = find(e, &d->net)) >= 0 && e->v[i].d.op == DECISION_BAN && strcmp(e->v[i].d.id, d->id) == 0) {
-			struct entry *x = &e->v[i];	/* held, or lifted here */
+		if ((i = find(e, &d->net)) >= 0 && entry_at(e, i)->d.op == DECISION_BAN && strcmp(entry_at(e, i)->d.id, d->id) == 0) {
+			struct entry *x = entry_at(e, i);	/* held, or lifted here */
 
 			if (live && held(x) && !x->in_kernel)
 				(void) kernel_ban(e, x, now, err, errlen);
@@ -457,7 +483,7 @@ static enum enforce_result decide(struct enforce *e, const struct decision *d, i
 		if (unbanned_wider(e, d))
 			return ENFORCE_STALE;
 		if (i >= 0) {
-			struct entry *x = &e->v[i];
+			struct entry *x = entry_at(e, i);
 
 			/* decided before the unban remembered here (central or local) */
 			if (d->at <= unbanned_at(x))
@@ -472,19 +498,19 @@ static enum enforce_result decide(struct enforce *e, const struct decision *d, i
 		} else if ((i = insert(e, &d->net)) < 0) {
 			return ENFORCE_FULL;
 		}
-		e->v[i].d = *d;
-		e->v[i].arrived = arrived;
-		e->v[i].in_kernel = false;
-		e->v[i].lifted = false;
+		entry_at(e, i)->d = *d;
+		entry_at(e, i)->arrived = arrived;
+		entry_at(e, i)->in_kernel = false;
+		entry_at(e, i)->lifted = false;
 		*ret_changed = true;
 		if (live)
-			(void) kernel_ban(e, &e->v[i], now, err, errlen);
+			(void) kernel_ban(e, entry_at(e, i), now, err, errlen);
 		return ENFORCE_BANNED;
 	}
 
 	/* unban */
 	if ((i = find(e, &d->net)) >= 0) {
-		struct entry *x = &e->v[i];
+		struct entry *x = entry_at(e, i);
 
 		if (x->d.op == DECISION_UNBAN && (d->at <= x->d.at || strcmp(x->d.id, d->id) == 0))
 			return ENFORCE_DUPLICATE;
@@ -499,7 +525,7 @@ static enum enforce_result decide(struct enforce *e, const struct decision *d, i
 	   bans lifted here: forgotten when the local unban was no later,
 	   else only the local unban is remembered. */
 	for (size_t k = 0; k < e->next_unused; k++) {
-		struct entry *x = &e->v[k];
+		struct entry *x = entry_at(e, k);
 
 		if (!x->used || x->d.op != DECISION_BAN || x->d.at > d->at || !inside(&d->net, &x->d.net))
 			continue;
@@ -520,11 +546,11 @@ static enum enforce_result decide(struct enforce *e, const struct decision *d, i
 			(void) kernel_unban(e, &d->net, err, errlen);
 		return ENFORCE_UNBANNED;
 	}
-	e->v[i].d = *d;
-	e->v[i].arrived = arrived;
-	e->v[i].in_kernel = true;
-	e->v[i].unban_at = 0;
-	e->v[i].unban_local = false;
+	entry_at(e, i)->d = *d;
+	entry_at(e, i)->arrived = arrived;
+	entry_at(e, i)->in_kernel = true;
+	entry_at(e, i)->unban_at = 0;
+	entry_at(e, i)->unban_local = false;
 	*ret_changed = true;
 	if (live)
 		(void) kernel_unban(e, &d->net, err, errlen);
@@ -549,7 +575,7 @@ static enum enforce_result decide_local(struct enforce *e, const struct cidr *ta
 	if (at + TOMB_KEEP <= now)
 		return ENFORCE_EXPIRED;
 	if ((i = find(e, target)) >= 0) {
-		struct entry *x = &e->v[i];
+		struct entry *x = entry_at(e, i);
 
 		if (x->d.op == DECISION_UNBAN && at <= x->d.at)
 			return ENFORCE_DUPLICATE;
@@ -559,7 +585,7 @@ static enum enforce_result decide_local(struct enforce *e, const struct cidr *ta
 			return ENFORCE_STALE;
 	}
 	for (size_t k = 0; k < e->next_unused; k++) {
-		struct entry *x = &e->v[k];
+		struct entry *x = entry_at(e, k);
 
 		if (!x->used || x->d.op != DECISION_BAN || x->d.at > at || !inside(target, &x->d.net))
 			continue;
@@ -577,11 +603,11 @@ static enum enforce_result decide_local(struct enforce *e, const struct cidr *ta
 		x->unban_local = true;
 	}
 	*ret_lifted = lifted;
-	if ((i = find(e, target)) >= 0 && e->v[i].lifted)
+	if ((i = find(e, target)) >= 0 && entry_at(e, i)->lifted)
 		return ENFORCE_UNBANNED;	/* target's own ban, lifted above */
 	if (i < 0 && (i = insert(e, target)) < 0)
 		return ENFORCE_UNBANNED;	/* full: what was lifted stays lifted */
-	struct entry *x = &e->v[i];
+	struct entry *x = entry_at(e, i);
 
 	memset(&x->d, 0, sizeof(x->d));
 	x->d.op = DECISION_UNBAN;
@@ -735,13 +761,13 @@ static int compact(struct enforce *e, char *err, size_t errlen)
 	for (size_t k = 0; k < e->next_unused && r == 0; k++) {
 		int n;
 
-		if (!e->v[k].used || !e->v[k].lifted || (n = format_entry(&e->v[k], line, sizeof(line))) < 0)
+		if (!entry_at(e, k)->used || !entry_at(e, k)->lifted || (n = format_entry(entry_at(e, k), line, sizeof(line))) < 0)
 			continue;
 		r = write_all(fd, line, (size_t) n);
 		lines++;
 	}
 	for (size_t k = 0; k < e->next_unused && r == 0; k++) {
-		const struct entry *x = &e->v[k];
+		const struct entry *x = entry_at(e, k);
 		int n;
 
 		if (!x->used)
@@ -858,15 +884,8 @@ int enforce_open(const struct config *c, struct backend *b, int64_t now, struct 
 	char lock[4200];
 	int r;
 
-	/* the paths below are built in buffers of 4200 bytes */
-	if (strlen(c->state_dir) > 4096) {
-		set_err(err, errlen, "state_dir is longer than 4096 bytes");
-		return -ENAMETOOLONG;
-	}
-	if ((e = enforce_new(c, b)) == NULL) {
-		set_err(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
+	if ((r = enforce_make(c, b, &e, err, errlen)) < 0)
+		return r;
 	snprintf(lock, sizeof(lock), "%s/%s", c->state_dir, ENFORCE_LOCK_NAME);
 	if ((e->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0) {
 		r = -errno;
@@ -893,7 +912,7 @@ int enforce_restore(struct enforce *e, int64_t now, char *err, size_t errlen)
 	int added = 0, first = 0;
 
 	for (size_t k = 0; k < e->next_unused; k++) {
-		struct entry *x = &e->v[k];
+		struct entry *x = entry_at(e, k);
 
 		if (!x->used || !held(x))
 			continue;
@@ -907,13 +926,28 @@ int enforce_restore(struct enforce *e, int64_t now, char *err, size_t errlen)
 	return first < 0 ? first : added;
 }
 
+/* One line appended to enforce.log and fdatasync()ed: done when it returns. */
+static int log_append(struct enforce *e, const char *line, size_t n, char *err, size_t errlen)
+{
+	int r;
+
+	if (e->log_fd < 0 && (r = open_log(e, err, errlen)) < 0)
+		return r;
+	if ((r = write_all(e->log_fd, line, n)) < 0 || (fdatasync(e->log_fd) < 0 && (r = -errno) < 0)) {
+		set_err(err, errlen, "cannot write '%s': %s", e->log_path, strerror(-r));
+		return r;
+	}
+	e->log_lines++;
+	return 0;
+}
+
 int enforce_apply(struct enforce *e, const struct decision *d, int64_t now, enum enforce_result *ret_result,
 		  char *err, size_t errlen)
 {
 	char line[ENFORCE_LOG_LINE_MAX + 2];
 	bool changed;
 	enum enforce_result res = decide(e, d, now, now, true, &changed, err, errlen);
-	int r, n;
+	int n;
 
 	if (res != ENFORCE_NOT_FROM) {
 		e->k.last_arrival = now;
@@ -928,14 +962,7 @@ int enforce_apply(struct enforce *e, const struct decision *d, int64_t now, enum
 
 	if ((n = format_entry(&tmp, line, sizeof(line))) < 0)
 		return n;
-	if (e->log_fd < 0 && (r = open_log(e, err, errlen)) < 0)
-		return r;
-	if ((r = write_all(e->log_fd, line, (size_t) n)) < 0 || (fdatasync(e->log_fd) < 0 && (r = -errno) < 0)) {
-		set_err(err, errlen, "cannot write '%s': %s", e->log_path, strerror(-r));
-		return r;
-	}
-	e->log_lines++;
-	return 0;
+	return log_append(e, line, (size_t) n, err, errlen);
 }
 
 /* --- authfold unban on this MX -------------------------------------------- */
@@ -994,15 +1021,9 @@ static int take_one(void *data, const struct cidr *target, const char *by, int64
 		    target->prefix, by);
 		return 0;
 	}
-	if (t->live) {	/* logged before the request goes: a crash replays it */
-		if (e->log_fd < 0 && (r = open_log(e, err, errlen)) < 0)
-			return r;
-		if ((r = write_all(e->log_fd, line, (size_t) n)) < 0 || (fdatasync(e->log_fd) < 0 && (r = -errno) < 0)) {
-			set_err(err, errlen, "cannot write '%s': %s", e->log_path, strerror(-r));
-			return r;
-		}
-		e->log_lines++;
-	}
+	/* logged before the request goes: a crash replays it */
+	if (t->live && (r = log_append(e, line, (size_t) n, err, errlen)) < 0)
+		return r;
 	res = decide_local(e, target, d.at, d.id, t->now, t->live, &lifted, NULL, 0);
 	if (t->live)
 		say(t, "local unban of %s/%u (%s): %s", net, target->prefix, by,
@@ -1041,7 +1062,7 @@ int enforce_tick(struct enforce *e, int64_t now, char *err, size_t errlen)
 	int first = 0, r;
 
 	for (size_t k = 0; k < e->next_unused; k++) {
-		struct entry *x = &e->v[k];
+		struct entry *x = entry_at(e, k);
 
 		if (!x->used)
 			continue;
@@ -1108,14 +1129,8 @@ int enforce_running(const struct config *c, int64_t now, size_t *ret_bans, char 
 	size_t n = 0;
 	int r;
 
-	if (strlen(c->state_dir) > 4096) {
-		set_err(err, errlen, "state_dir is longer than 4096 bytes");
-		return -ENAMETOOLONG;
-	}
-	if ((e = enforce_new(c, NULL)) == NULL) {
-		set_err(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
+	if ((r = enforce_make(c, NULL, &e, err, errlen)) < 0)
+		return r;
 	if ((r = load_log(e, now, err, errlen)) < 0) {
 		enforce_free(e);
 		return r;
@@ -1130,7 +1145,7 @@ int enforce_running(const struct config *c, int64_t now, size_t *ret_bans, char 
 static size_t next_of(const struct enforce *e, size_t k, bool lifted, struct enforce_ban *ret)
 {
 	for (; k < e->next_unused; k++) {
-		const struct entry *x = &e->v[k];
+		const struct entry *x = entry_at(e, k);
 
 		if (!x->used || x->d.op != DECISION_BAN || x->lifted != lifted)
 			continue;

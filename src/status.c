@@ -419,6 +419,34 @@ static void print_table(FILE *fp, const struct config *c, char **files, const st
 	}
 }
 
+/* One central ban as a JSON object; a lifted one (authfold unban on this
+   host) with the time it was lifted. */
+static void central_ban_json(FILE *fp, const struct enforce_ban *b, int64_t now, bool first, bool lifted)
+{
+	char t[ADDR_STRLEN], buf[40];
+
+	addr_format(&b->net.net, t);
+	fprintf(fp, "%s{\"addr\":\"%s\",\"prefix\":%u,\"remaining\":%" PRId64 ",\"until\":", first ? "" : ",", t,
+		b->net.prefix, b->until - now);
+	utc(b->until * 1000000, buf, sizeof(buf));
+	json_str(fp, buf);
+	fputs(",\"reason\":", fp);
+	json_str(fp, b->reason);
+	fputs(",\"by\":", fp);
+	json_str(fp, b->by);
+	fputs(",\"id\":", fp);
+	json_str(fp, b->id);
+	fputs(",\"arrived\":", fp);
+	utc(b->arrived * 1000000, buf, sizeof(buf));
+	json_str(fp, buf);
+	if (lifted) {
+		fputs(",\"lifted\":", fp);
+		utc(b->lifted * 1000000, buf, sizeof(buf));
+		json_str(fp, buf);
+	}
+	putc('}', fp);
+}
+
 /* The central decisions authfold-enforce holds in state_dir (enforce(3)),
    or null when this host does not enforce them. */
 static void print_central_json(FILE *fp, const struct config *c, int64_t now_usec)
@@ -426,7 +454,7 @@ static void print_central_json(FILE *fp, const struct config *c, int64_t now_use
 	int64_t now = now_usec / 1000000;
 	struct enforce *e = NULL;
 	struct enforce_ban b;
-	char err[512] = "", t[ADDR_STRLEN], buf[40];
+	char err[512] = "", buf[40];
 	bool first = true;
 	int r = enforce_status_read(c, now, &e, err, sizeof(err));
 
@@ -439,45 +467,12 @@ static void print_central_json(FILE *fp, const struct config *c, int64_t now_use
 	fputs("{\"log\":", fp);
 	json_str(fp, enforce_log_path(e));
 	fputs(",\"bans\":[", fp);
-	for (size_t i = 0; (i = enforce_next_ban(e, i, &b)) > 0; first = false) {
-		addr_format(&b.net.net, t);
-		fprintf(fp, "%s{\"addr\":\"%s\",\"prefix\":%u,\"remaining\":%" PRId64 ",\"until\":", first ? "" : ",", t,
-			b.net.prefix, b.until - now);
-		utc(b.until * 1000000, buf, sizeof(buf));
-		json_str(fp, buf);
-		fputs(",\"reason\":", fp);
-		json_str(fp, b.reason);
-		fputs(",\"by\":", fp);
-		json_str(fp, b.by);
-		fputs(",\"id\":", fp);
-		json_str(fp, b.id);
-		fputs(",\"arrived\":", fp);
-		utc(b.arrived * 1000000, buf, sizeof(buf));
-		json_str(fp, buf);
-		putc('}', fp);
-	}
+	for (size_t i = 0; (i = enforce_next_ban(e, i, &b)) > 0; first = false)
+		central_ban_json(fp, &b, now, first, false);
 	fputs("],\"lifted\":[", fp);
 	first = true;
-	for (size_t i = 0; (i = enforce_next_lifted(e, i, &b)) > 0; first = false) {
-		addr_format(&b.net.net, t);
-		fprintf(fp, "%s{\"addr\":\"%s\",\"prefix\":%u,\"remaining\":%" PRId64 ",\"until\":", first ? "" : ",", t,
-			b.net.prefix, b.until - now);
-		utc(b.until * 1000000, buf, sizeof(buf));
-		json_str(fp, buf);
-		fputs(",\"reason\":", fp);
-		json_str(fp, b.reason);
-		fputs(",\"by\":", fp);
-		json_str(fp, b.by);
-		fputs(",\"id\":", fp);
-		json_str(fp, b.id);
-		fputs(",\"arrived\":", fp);
-		utc(b.arrived * 1000000, buf, sizeof(buf));
-		json_str(fp, buf);
-		fputs(",\"lifted\":", fp);
-		utc(b.lifted * 1000000, buf, sizeof(buf));
-		json_str(fp, buf);
-		putc('}', fp);
-	}
+	for (size_t i = 0; (i = enforce_next_lifted(e, i, &b)) > 0; first = false)
+		central_ban_json(fp, &b, now, first, true);
 	fputs("],\"last_arrival\":", fp);
 	if (k->last_arrival > 0) {
 		utc(k->last_arrival * 1000000, buf, sizeof(buf));
