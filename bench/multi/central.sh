@@ -199,7 +199,7 @@ done
 
 # lines OUT: the lines in the central output (cheap while the file is short
 # of the payload's bytes: the omfile output holds every line)
-lines_in() { wc -l <"$1" 2>/dev/null || echo 0; }
+lines_in() { wc -l 2>/dev/null <"$1" || echo 0; }
 
 # measure MODE N: sets LPS (lines/s) and SECS; leaves the output in $T/MODE.
 # (Runs in this shell, not in a subshell: PIDS must know every process.)
@@ -222,7 +222,7 @@ measure() {
         python3 "$SEND" --port "${SPORT[i]}" --to 0 --sentinel "warm-up mx$i" "$T/one.log"
     done
     for ((i = 0; i < 1200; i++)); do
-        [ "$(grep -c 'authfold-test\[1\]: warm-up mx' "$d/summary.log" 2>/dev/null)" = "$n" ] && break
+        [ "$(grep -c 'authfold-test\[1\]: warm-up mx' "$d/summary.log" 2>/dev/null)" -ge "$n" ] && break
         sleep 0.05
     done
     [ "$i" -lt 1200 ] || { tail -5 "$d/rsyslog.err" "$T"/mx*/rsyslog.err >&2; die "$mode, $n MX: no warm-up after 60 s"; }
@@ -232,12 +232,16 @@ measure() {
     else
         want=$((EXPECT[$n] + n))
     fi
+    local senders=()
     for ((i = 1; i <= n; i++)); do
         python3 "$SEND" --port "${SPORT[i]}" --ready "$T/ready.$i" --go "$T/go" "$T/mx$i/input.log" &
-        PIDS+=($!)
+        PIDS+=($!) senders+=($!)
     done
     for ((i = 1; i <= n; i++)); do
-        until [ -e "$T/ready.$i" ]; do sleep 0.02; done
+        until [ -e "$T/ready.$i" ]; do
+            kill -0 "${senders[i - 1]}" 2>/dev/null || die "$mode, $n MX: send.py to mx$i failed"
+            sleep 0.02
+        done
     done
     t0=$(now)
     touch "$T/go"
