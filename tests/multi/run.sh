@@ -54,6 +54,8 @@ ENFORCE=$top_builddir/authfold-enforce
 PY=$top_srcdir/tests/multi/multi.py
 # shellcheck source=../lib/mxns.sh
 . "$top_srcdir/tests/lib/mxns.sh"
+# shellcheck source=../lib/tlsca.sh
+. "$top_srcdir/tests/lib/tlsca.sh"
 
 say() { printf 'multi: %s\n' "$*" >&2; }
 die() { say "FAIL: $*"; exit 1; }
@@ -196,19 +198,9 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 # --- a private CA, and a certificate per host ---------------------------------
-mkdir -p "$T/ca" && cd "$T/ca" || die "cd"
-openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 \
-    -subj "/CN=authfold multi test CA" 2>/dev/null || die "openssl: CA"
-mkcert() {	# NAME DIR: DIR/host.pem, DIR/host.key signed by the CA, SAN dNSName NAME
-    mkdir -p "$2" &&
-    openssl req -new -newkey rsa:2048 -nodes -keyout "$2/host.key" -subj "/CN=$1" -out "$2/host.csr" 2>/dev/null &&
-    printf 'subjectAltName=DNS:%s\nextendedKeyUsage=serverAuth,clientAuth\n' "$1" >"$2/ext" &&
-    openssl x509 -req -in "$2/host.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
-        -extfile "$2/ext" -out "$2/host.pem" 2>/dev/null &&
-    cp ca.pem "$2/ca.pem" && chmod 0600 "$2/host.key"
-}
-mkcert central.example.org "$C/tls" && mkcert mx1.example.org "$T/mx1/tls" &&
-    mkcert mx2.example.org "$T/mx2/tls" || die "openssl: host certificates"
+tlsca_new "$T/ca" "authfold multi test CA" || die "openssl: CA"
+tlsca_cert "$T/ca" central.example.org "$C/tls" && tlsca_cert "$T/ca" mx1.example.org "$T/mx1/tls" &&
+    tlsca_cert "$T/ca" mx2.example.org "$T/mx2/tls" || die "openssl: host certificates"
 # the forger's: self-signed, with the central host's name on it
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/ca/self.key" -out "$T/ca/self.pem" -days 2 \
     -subj "/CN=central.example.org" -addext "subjectAltName=DNS:central.example.org" 2>/dev/null ||

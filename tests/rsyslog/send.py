@@ -22,9 +22,14 @@ Usage: send.py --port PORT [options] FILE
   --sentinel TEXT        finally send "postfix/authfold-test[1]: TEXT"
   --write FILE           also write the lines as sent (FileFormat) to FILE
   --filter-postfix       send only lines whose programname starts "postfix"
+  --ready FILE           once the input is read and the connection made,
+                         create FILE; then with
+  --go FILE              wait until FILE exists before the first line
+                         (several senders started at one moment)
 """
 import argparse
 import datetime
+import os
 import re
 import socket
 import sys
@@ -65,6 +70,8 @@ def main():
     ap.add_argument('--sentinel')
     ap.add_argument('--write')
     ap.add_argument('--filter-postfix', action='store_true')
+    ap.add_argument('--ready')
+    ap.add_argument('--go')
     ap.add_argument('file')
     a = ap.parse_args()
 
@@ -85,6 +92,14 @@ def main():
             parsed.append((rfc3339(m['ts'], year), m['host'], m['app'], m['pid'], m['msg']))
     lines = parsed[a.first:a.to]
     s = socket.create_connection(('127.0.0.1', a.port))
+    if a.ready:
+        open(a.ready, 'w').close()
+    if a.go:
+        deadline = time.monotonic() + 600
+        while not os.path.exists(a.go):
+            if time.monotonic() > deadline:
+                sys.exit(f'send.py: no {a.go} after 600 s')
+            time.sleep(0.005)
     out = open(a.write, 'w', encoding='utf-8', errors='surrogateescape') if a.write else None
     buf = []
     t0 = time.monotonic()
