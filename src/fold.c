@@ -384,47 +384,76 @@ static void give_late(struct fold *f, struct session *s)
 	pend_clear(f, s);
 }
 
-/* Keeps the timestamp of s's earliest 503 reply r when r's prefix is
-   "TS HOST TAG[PID]: ", as rsyslog writes it, so that it can be rebuilt. */
-static void keep_reply_ts(struct session *s, const struct record *r)
+/* The timestamp text of a 503 reply r into buf when r's prefix is
+   "TS HOST TAG[PID]: ", as rsyslog writes it, so that it can be rebuilt;
+   its length, 0 when it cannot be (or need not: the journal's is rebuilt
+   from its time). */
+static uint8_t reply_ts_of(const struct record *r, char buf[SESSION_TS_MAX])
 {
 	char pid[24];
 	int np = snprintf(pid, sizeof(pid), "[%ld]: ", r->pid);
 	size_t want = r->ts.len + 1 + r->host.len + 1 + r->tag.len + (size_t) np;
 
-	s->reply_ts_len = 0;
-	s->reply_format = (uint8_t) r->format;
-	if (r->format == RECORD_JOURNAL)
-		return;		/* rebuilt from its time */
-	if (r->ts.len == 0 || r->ts.len >= SESSION_TS_MAX || r->pid < 0 || r->prefix_len != want ||
-	    r->line.p[r->ts.len] != ' ' || r->line.p[r->ts.len + 1 + r->host.len] != ' ' ||
+	if (r->format == RECORD_JOURNAL || r->ts.len == 0 || r->ts.len >= SESSION_TS_MAX || r->pid < 0 ||
+	    r->prefix_len != want || r->line.p[r->ts.len] != ' ' || r->line.p[r->ts.len + 1 + r->host.len] != ' ' ||
 	    memcmp(r->line.p + r->ts.len + 2 + r->host.len + r->tag.len, pid, (size_t) np) != 0)
-		return;
-	memcpy(s->reply_ts, r->ts.p, r->ts.len);
-	s->reply_ts_len = (uint8_t) r->ts.len;
+		return 0;
+	memcpy(buf, r->ts.p, r->ts.len);
+	return (uint8_t) r->ts.len;
 }
 
-/* s's own earliest 503 reply and an AUTH before it, once another session's
-   evidence moved out: its synthetic line and strike, late, rebuilt. */
+/* A 503 reply of s at t (timestamp text ts): the earliest and the latest are kept. */
+static void reply_add(struct session *s, int64_t t, const char *ts, uint8_t ts_len)
+{
+	if (t < 0)
+		return;
+	if (s->reply_usec < 0 || t < s->reply_usec) {
+		s->reply_usec = t;
+		memcpy(s->reply_ts, ts, ts_len);
+		s->reply_ts_len = ts_len;
+	}
+	if (t > s->reply_hi) {
+		s->reply_hi = t;
+		memcpy(s->reply_hi_ts, ts, ts_len);
+		s->reply_hi_ts_len = ts_len;
+	}
+}
+
+static void auth_add(struct session *s, int64_t t)
+{
+	if (t < 0)
+		return;
+	if (s->auth_usec < 0 || t < s->auth_usec)
+		s->auth_usec = t;
+	if (t > s->auth_hi)
+		s->auth_hi = t;
+}
+
+/* s's own 503 reply with an AUTH before it (the earliest such of the two
+   kept), once evidence moved between sessions: its synthetic line and
+   strike, late, rebuilt. */
 static void reply_late(struct fold *f, struct session *s)
 {
 	char prefix[SESSION_TS_MAX + SESSION_ORIGIN_TEXT_MAX + 32];
 	struct span host, tag;
 	size_t n = 0;
+	bool lo = s->auth_usec >= 0 && s->reply_usec >= s->auth_usec;
+	int64_t t = lo ? s->reply_usec : s->reply_hi;
+	const char *ts = lo ? s->reply_ts : s->reply_hi_ts;
+	uint8_t ts_len = lo ? s->reply_ts_len : s->reply_hi_ts_len;
 
-	if (s->synthetic || s->reply_usec < 0 || s->auth_usec < 0 || s->auth_usec > s->reply_usec || late_room(f) == 0)
+	if (s->synthetic || t < 0 || s->auth_usec < 0 || s->auth_usec > t || late_room(f) == 0)
 		return;
 	if (s->reply_format != RECORD_JOURNAL) {
-		if (s->reply_ts_len == 0)
+		if (ts_len == 0)
 			return;		/* its prefix cannot be rebuilt: no line rather than a wrong one */
 		session_proc_origin(s->proc, &host, &tag);
-		n = (size_t) snprintf(prefix, sizeof(prefix), "%.*s %.*s %.*s[%ld]: ", (int) s->reply_ts_len,
-				      s->reply_ts, (int) host.len, host.p, (int) tag.len, tag.p, s->proc->pid);
+		n = (size_t) snprintf(prefix, sizeof(prefix), "%.*s %.*s %.*s[%ld]: ", (int) ts_len, ts, (int) host.len,
+				      host.p, (int) tag.len, tag.p, s->proc->pid);
 		if (n >= sizeof(prefix))
 			return;
 	}
-	noauth_late(f, s, late_slot(f, s, (enum record_format) s->reply_format, prefix, n, s->reply_ts_len,
-				    s->reply_usec), "trace-reply", s->reply_usec);
+	noauth_late(f, s, late_slot(f, s, (enum record_format) s->reply_format, prefix, n, ts_len, t), "trace-reply", t);
 }
 
 /* A strike given late with no line to show (a SASL failure moved to its
@@ -604,22 +633,34 @@ static void split(struct fold *f, struct session *from, struct session *to, int6
 		from->synthetic = false;
 		from->synthetic_usec = -1;
 	}
-	if (past(from->reply_usec, t, after)) {	/* every reply of `from` is `to`'s */
-		to->reply_usec = from->reply_usec;
+	if (past(from->reply_hi, t, after)) {	/* the latest reply of `from` is `to`'s */
 		to->reply_format = from->reply_format;
-		to->reply_ts_len = from->reply_ts_len;
-		memcpy(to->reply_ts, from->reply_ts, from->reply_ts_len);
-		from->reply_usec = -1;
+		reply_add(to, from->reply_hi, from->reply_hi_ts, from->reply_hi_ts_len);
+		if (past(from->reply_usec, t, after)) {	/* and every one */
+			reply_add(to, from->reply_usec, from->reply_ts, from->reply_ts_len);
+			from->reply_usec = from->reply_hi = -1;
+			from->reply_ts_len = from->reply_hi_ts_len = 0;
+		} else {	/* the earliest stays: the latest `from` still knows of */
+			from->reply_hi = from->reply_usec;
+			memcpy(from->reply_hi_ts, from->reply_ts, from->reply_ts_len);
+			from->reply_hi_ts_len = from->reply_ts_len;
+		}
 	}
-	if (past(from->auth_usec, t, after)) {
-		to->auth_usec = from->auth_usec;
-		from->auth_usec = -1;
+	if (past(from->auth_hi, t, after)) {
+		auth_add(to, from->auth_hi);
+		if (past(from->auth_usec, t, after)) {
+			auth_add(to, from->auth_usec);
+			from->auth_usec = from->auth_hi = -1;
+		} else {
+			from->auth_hi = from->auth_usec;
+		}
 	}
 	if (from->verbose)
 		to->verbose = true;
 	if (from->hi_usec > t)
 		from->hi_usec = t;
 	reply_late(f, from);
+	reply_late(f, to);
 	if (from->saslfail && !from->struck)
 		strike_late(f, from, REASON_SASLFAIL, from->sasl_lo);
 	if (to->saslfail && !to->struck)
@@ -781,10 +822,10 @@ static void on_reply(struct fold *f, const struct record *r, struct session *s, 
 {
 	int64_t t = r->usec;
 
-	if (s->reply_usec < 0 || t < s->reply_usec) {
-		s->reply_usec = t;
-		keep_reply_ts(s, r);
-	}
+	char ts[SESSION_TS_MAX];
+
+	s->reply_format = (uint8_t) r->format;
+	reply_add(s, t, ts, reply_ts_of(r, ts));
 	if (s->synthetic)
 		return;
 	if (s->auth_usec >= 0 && s->auth_usec <= t) {
@@ -797,8 +838,7 @@ static void on_reply(struct fold *f, const struct record *r, struct session *s, 
 
 static void on_auth(struct fold *f, struct session *s, int64_t t)
 {
-	if (s->auth_usec < 0 || t < s->auth_usec)
-		s->auth_usec = t;
+	auth_add(s, t);
 	if (s->pending == SESSION_PENDING_REPLY && !s->synthetic && t <= s->pending_usec && late_room(f) > 0) {
 		give_late(f, s);
 	}

@@ -354,7 +354,7 @@ int session_new(struct session_table *t, struct session_proc *p, struct span cli
 			proc_free(t, p);
 		return -ENOMEM;
 	}
-	s->connect_usec = s->disconnect_usec = s->auth_usec = s->reply_usec = -1;
+	s->connect_usec = s->disconnect_usec = s->auth_usec = s->reply_usec = s->auth_hi = s->reply_hi = -1;
 	s->sasl_lo = s->sasl_hi = s->struck_usec = s->synthetic_usec = -1;
 	s->lo_usec = s->hi_usec = usec;
 	s->addr = *addr;

@@ -35,12 +35,15 @@ struct session {
 	int64_t lo_usec, hi_usec;	/* the earliest and latest of its lines seen */
 	int64_t auth_usec;		/* the earliest AUTH command, -1: none */
 	int64_t reply_usec;		/* the earliest 503 "not enabled" reply, -1: none */
+	int64_t auth_hi, reply_hi;	/* the latest of each: what a split gives a later session */
 	int64_t sasl_lo, sasl_hi;	/* the earliest and latest SASL failure, -1: none */
 	int64_t struck_usec;		/* the time of the evidence that struck */
 	int64_t synthetic_usec;		/* the time of the line its synthetic line carries */
 	uint8_t reply_format;		/* enum record_format of the earliest reply */
 	uint8_t reply_ts_len;		/* its timestamp text; 0: cannot be rebuilt */
 	char reply_ts[SESSION_TS_MAX];
+	uint8_t reply_hi_ts_len;	/* the latest reply's timestamp text, as reply_ts */
+	char reply_hi_ts[SESSION_TS_MAX];
 	struct addr addr;
 	bool verbose;			/* a -v trace line of the session was seen */
 	bool saslfail;			/* a SASL failure was logged */

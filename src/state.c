@@ -22,7 +22,8 @@
  *	  authfold-state 1
  *	  extra cursor CURSOR | extra summary_size N | extra events_size N | extra wal_gen N
  *	  session HOST TAG PID CONNECT DISCONNECT LO HI AUTH REPLY SASL_LO SASL_HI STRUCK_AT SYNTHETIC_AT
- *		  FLAGS REPLY_FORMAT REPLY_TS CLIENT [PENDING FORMAT USEC TS_LEN PREFIX]
+ *		  FLAGS REPLY_FORMAT REPLY_TS CLIENT AUTH_HI REPLY_HI REPLY_HI_TS
+ *		  [PENDING FORMAT USEC TS_LEN PREFIX]
  *	  addr NET PREFIX TIMES_BANNED BAN_UNTIL_USEC LAST_BAN_SECONDS LAST_STRIKE_USEC REASON N T1..TN
  *	  pending NET PREFIX UNTIL_USEC
  *	  banerror SINCE_USEC TEXT
@@ -30,7 +31,11 @@
  *
  *	A session's times are µs since the epoch, -1 for not seen (session(3));
  *	REPLY_FORMAT and REPLY_TS are the record format and timestamp text of
- *	its earliest 503 reply (fold(3) rebuilds that line's prefix from them).
+ *	its earliest 503 reply (fold(3) rebuilds that line's prefix from them);
+ *	AUTH_HI, REPLY_HI and REPLY_HI_TS the latest AUTH and 503 reply (what a
+ *	split gives a later session of the same client). A session line
+ *	without those three (18 or 23 fields, as written before them) takes
+ *	the earliest for the latest.
  *	FLAGS is a bit set: 1 verbose, 2 its process verbose, 4 synthetic
  *	written, 8 SASL failure, 16 struck, 32 statistics say probe. A
  *	session whose verdict waits (fold(3)) carries it: PENDING 1 (a reply
@@ -189,6 +194,8 @@ static void save_session(FILE *fp, const struct session *s)
 	put_escaped(fp, s->reply_ts, s->reply_ts_len);
 	putc(' ', fp);
 	put_escaped(fp, s->client, s->client_len);
+	fprintf(fp, " %" PRId64 " %" PRId64 " ", s->auth_hi, s->reply_hi);
+	put_escaped(fp, s->reply_hi_ts, s->reply_hi_ts_len);
 	if (s->pending != SESSION_PENDING_NONE) {
 		fprintf(fp, " %d %d %" PRId64 " %u ", s->pending, s->pending_format, s->pending_usec, s->pending_ts_len);
 		put_escaped(fp, s->pending_prefix, s->pending_len);
@@ -444,14 +451,16 @@ static int load_session(struct loader *l, char **f, int n)
 {
 	struct fold *fold = engine_fold(l->e);
 	struct session_table *t = fold_sessions(fold);
-	int64_t v[13], max = l->now_usec + DAY_USEC;
-	ssize_t hl, tl, rl, cl;
+	int64_t v[13], hi[2], max = l->now_usec + DAY_USEC;
+	ssize_t hl, tl, rl, cl, hrl = -1;
+	bool his = n == 21 || n == 26;	/* with AUTH_HI REPLY_HI REPLY_HI_TS */
+	int pf = his ? 21 : 18;		/* the first field of the pending verdict */
 	struct span client;
 	struct addr a;
 	struct session_proc *p;
 	struct session *s;
 
-	if (n != 18 && n != 23)
+	if (n != 18 && n != 23 && n != 21 && n != 26)
 		return l->why = "bad session", -1;
 	hl = unescape(f[1]);
 	tl = unescape(f[2]);
@@ -493,15 +502,26 @@ static int load_session(struct loader *l, char **f, int n)
 	if (rl > 0)
 		memcpy(s->reply_ts, f[16], (size_t) rl);
 	s->reply_ts_len = (uint8_t) rl;
+	if (his && ((hrl = unescape(f[20])) < 0 || hrl >= SESSION_TS_MAX || parse_session_time(f[18], max, &hi[0]) < 0 ||
+		    parse_session_time(f[19], max, &hi[1]) < 0 || (hi[0] >= 0) != (v[5] >= 0) || hi[0] < v[5] ||
+		    (hi[1] >= 0) != (v[6] >= 0) || hi[1] < v[6]))
+		return l->why = "bad session", -1;
+	s->auth_hi = his ? hi[0] : s->auth_usec;
+	s->reply_hi = his ? hi[1] : s->reply_usec;
+	if (his && hrl > 0)
+		memcpy(s->reply_hi_ts, f[20], (size_t) hrl);
+	else if (!his)
+		memcpy(s->reply_hi_ts, s->reply_ts, s->reply_ts_len);
+	s->reply_hi_ts_len = (uint8_t) (his ? hrl : rl);
 	if (s->disconnect_usec >= 0)
 		session_ended(t, s);
-	if (n == 18)
+	if (n == pf)
 		return 0;
 
-	ssize_t pl = unescape(f[22]);
+	ssize_t pl = unescape(f[pf + 4]);
 
-	if (parse_i64(f[18], &v[0]) < 0 || parse_i64(f[19], &v[1]) < 0 || parse_time(f[20], max, &v[2]) < 0 ||
-	    parse_i64(f[21], &v[3]) < 0 || (v[0] != SESSION_PENDING_REPLY && v[0] != SESSION_PENDING_DISCONNECT) ||
+	if (parse_i64(f[pf], &v[0]) < 0 || parse_i64(f[pf + 1], &v[1]) < 0 || parse_time(f[pf + 2], max, &v[2]) < 0 ||
+	    parse_i64(f[pf + 3], &v[3]) < 0 || (v[0] != SESSION_PENDING_REPLY && v[0] != SESSION_PENDING_DISCONNECT) ||
 	    (v[1] != RECORD_RFC3339 && v[1] != RECORD_TRADITIONAL && v[1] != RECORD_JOURNAL) ||
 	    pl < 0 || pl > SESSION_PREFIX_MAX || v[3] < 0 || v[3] > pl ||
 	    (v[0] == SESSION_PENDING_DISCONNECT && s->disconnect_usec < 0))
@@ -509,7 +529,7 @@ static int load_session(struct loader *l, char **f, int n)
 	if (pl > 0 && (s->pending_prefix = malloc((size_t) pl)) == NULL)
 		return l->why = "out of memory", -1;
 	if (pl > 0)
-		memcpy(s->pending_prefix, f[22], (size_t) pl);
+		memcpy(s->pending_prefix, f[pf + 4], (size_t) pl);
 	s->pending_len = (uint16_t) pl;
 	s->pending = (uint8_t) v[0];
 	s->pending_format = (uint8_t) v[1];

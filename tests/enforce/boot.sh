@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/enforce/boot.sh - systemd/authfold-enforce-restore.service at boot,
 # without systemd: its ExecStart= command line, taken from the built unit
 # file, run as the unit runs it (root with the unit's capability bounding

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/enforce/status.sh - `authfold status --json` on an MX shows the
 # central decisions authfold-enforce keeps ("central"): each running ban
 # with its network, end, remaining seconds, reason, deciding host, id and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/enforce/unban.sh - `authfold unban` run on an MX lifts the central
 # bans authfold-enforce holds there, in a private network namespace with
 # real ipsets (tests/bans/lib.sh):

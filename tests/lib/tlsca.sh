@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # tests/lib/tlsca.sh - sourced: a private CA and host certificates made with
 # openssl, for the RELP/TLS tests and benchmarks (tls.authMode="name").
 #   tlsca_new CADIR SUBJECT-CN       CADIR/ca.pem, CADIR/ca.key (valid 2 days)

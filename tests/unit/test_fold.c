@@ -590,6 +590,35 @@ static void test_reorder(void **state)
 	teardown(x);
 }
 
+/* The same for the 503 replies of two probing sessions of one client
+   (tests/rsyslog/spill.sh once lost the second one's): the second one's
+   disconnect comes while the first is open, so the two look like one and
+   the second one's AUTH and 503 land in it; when the middle bounds come,
+   the later reply and AUTH go with the later session, which gives its own
+   synthetic line and strike. */
+static void test_same_client_replies(void **state)
+{
+	(void) state;
+	static const struct row rows[] = {
+		{P("00:00", 8) "connect from unknown[192.0.2.8]", "keep"},
+		{P("00:01", 8) "< unknown[192.0.2.8]: AUTH LOGIN", "drop"},
+		{P("00:02", 8) "> unknown[192.0.2.8]: 503 5.5.1 Error: authentication not enabled",
+		 "drop +synthetic +strike=noauth:192.0.2.8:unknown[192.0.2.8]"},
+		{P("00:07", 8) "disconnect from unknown[192.0.2.8] ehlo=1 auth=0/1 quit=1 commands=2/3", "keep"},
+		{P("00:05", 8) "< unknown[192.0.2.8]: AUTH LOGIN", "drop"},
+		{P("00:06", 8) "> unknown[192.0.2.8]: 503 5.5.1 Error: authentication not enabled", "drop"},
+		{P("00:03", 8) "disconnect from unknown[192.0.2.8] ehlo=1 auth=0/1 quit=1 commands=2/3",
+		 "keep +late(2026-11-26T18:00:06Z)+synthetic+strike=noauth:unknown[192.0.2.8]"},
+		{P("00:04", 8) "connect from unknown[192.0.2.8]", "keep"},
+	};
+	struct fixture *x = setup(NULL);
+
+	RUN(x->f, rows);
+	assert_int_equal(fold_counters(x->f)->strikes[REASON_NOAUTH], 2);
+	assert_int_equal(fold_counters(x->f)->synthetic, 2);
+	teardown(x);
+}
+
 /* A disconnect that comes before any -v trace of its host: once the host
    writes the trace, the session waits for its own, past the grace. */
 static void test_traced_later(void **state)
@@ -704,6 +733,7 @@ int main(void)
 		cmocka_unit_test(test_result_self_contained),
 		cmocka_unit_test(test_reorder),
 		cmocka_unit_test(test_traced_later),
+		cmocka_unit_test(test_same_client_replies),
 		cmocka_unit_test(test_same_client),
 		cmocka_unit_test(test_clock_step),
 		cmocka_unit_test(test_pid_reuse),
