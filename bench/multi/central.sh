@@ -223,7 +223,8 @@ measure() {
         python3 "$SEND" --port "${SPORT[i]}" --to 0 --sentinel "warm-up mx$i" "$T/one.log"
     done
     for ((i = 0; i < 1200; i++)); do
-        [ "$(grep -c 'authfold-test\[1\]: warm-up mx' "$d/summary.log" 2>/dev/null)" -ge "$n" ] && break
+        c=$(grep -c 'authfold-test\[1\]: warm-up mx' "$d/summary.log" 2>/dev/null || true)
+        [ "${c:-0}" -ge "$n" ] && break
         sleep 0.05
     done
     [ "$i" -lt 1200 ] || { tail -5 "$d/rsyslog.err" "$T"/mx*/rsyslog.err >&2; die "$mode, $n MX: no warm-up after 60 s"; }
