@@ -101,20 +101,13 @@ static bool held_longer(struct backend *b, const struct addr *net, unsigned pref
 	return held == 0 || held >= seconds;
 }
 
-static int ipset_add(void *data, const struct addr *net, unsigned prefix, unsigned seconds, char *err, size_t errlen)
+/* ops.add of ipset and nft: to the backend's own add, as backend_del() does. */
+static int kernel_add(void *data, const struct addr *net, unsigned prefix, unsigned seconds, char *err, size_t errlen)
 {
 	struct backend *b = data;
-	int r = held_longer(b, net, prefix, seconds) ? 0 : ipset_backend_add(b->ipset, net, prefix, seconds, err, errlen);
-
-	if (r == 0)
-		b->adds++;
-	return r;
-}
-
-static int nft_add(void *data, const struct addr *net, unsigned prefix, unsigned seconds, char *err, size_t errlen)
-{
-	struct backend *b = data;
-	int r = held_longer(b, net, prefix, seconds) ? 0 : nft_backend_add(b->nft, net, prefix, seconds, err, errlen);
+	int r = held_longer(b, net, prefix, seconds) ? 0
+		: b->nft ? nft_backend_add(b->nft, net, prefix, seconds, err, errlen)
+			 : ipset_backend_add(b->ipset, net, prefix, seconds, err, errlen);
 
 	if (r == 0)
 		b->adds++;
@@ -170,7 +163,7 @@ static int open_kind(const struct config *c, bool create, struct backend *ret_ba
 			return r;
 		if (create)
 			maxelem_warning(c, want, ret_backend);
-		ret_backend->ops.add = ipset_add;
+		ret_backend->ops.add = kernel_add;
 		break;
 	case BACKEND_NFT:
 		nft_options(c, &no);
@@ -178,7 +171,7 @@ static int open_kind(const struct config *c, bool create, struct backend *ret_ba
 			   : nft_backend_attach(&no, &ret_backend->nft, err, errlen);
 		if (r < 0)
 			return r;
-		ret_backend->ops.add = nft_add;
+		ret_backend->ops.add = kernel_add;
 		break;
 	}
 	ret_backend->ops.set4 = backend_set_name(c, AF_INET);
