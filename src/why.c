@@ -1151,6 +1151,17 @@ static void write_json(struct why *y, struct out *w, const size_t *numbers)
 	put(w, "]}\n", 3);
 }
 
+/* What both commands gathered in y: the sources read and the notes. */
+static void why_fini(struct why *y)
+{
+	for (size_t i = 0; i < y->nsrc; i++)
+		free(y->src[i].path);
+	free(y->src);
+	for (size_t i = 0; i < y->nnotes; i++)
+		free(y->notes[i]);
+	free(y->notes);
+}
+
 int why_run(const struct why_options *o, struct output *out)
 {
 	struct why y = {.o = o};
@@ -1192,12 +1203,7 @@ out:
 	for (size_t i = 0; i < WHY_EVENTS_MAX; i++)
 		event_free(&y.ev[i]);
 	free(y.ev);
-	for (size_t i = 0; i < y.nsrc; i++)
-		free(y.src[i].path);
-	free(y.src);
-	for (size_t i = 0; i < y.nnotes; i++)
-		free(y.notes[i]);
-	free(y.notes);
+	why_fini(&y);
 	free(y.state);
 	return r;
 }
@@ -1294,12 +1300,7 @@ out:
 	engine_free(e);
 	output_free(null);
 	report_tally_free(tally);
-	for (size_t i = 0; i < y.nsrc; i++)
-		free(y.src[i].path);
-	free(y.src);
-	for (size_t i = 0; i < y.nnotes; i++)
-		free(y.notes[i]);
-	free(y.notes);
+	why_fini(&y);
 	return r;
 }
 
