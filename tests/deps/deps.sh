@@ -17,13 +17,7 @@ deps=$src/tests/deps.sh
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
-n=0 failed=0
-check() {	# check DESCRIPTION COMMAND...
-	local desc=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then echo "ok $n - $desc"; else echo "not ok $n - $desc"; failed=$((failed + 1)); fi
-}
+. "${top_srcdir:-.}/tests/lib/tap.sh"
 
 # --- the stand-ins -------------------------------------------------------------
 mkdir "$tmp/bin"
@@ -156,5 +150,4 @@ check "run-all.sh stops (exit $rc) naming deps.sh's reason before its count" sh 
 	test \"\$(tail -n1 '$tmp/all.out')\" = '0 passed, 1 failed'"
 check "...no policy-rc.d left behind by either" test ! -e "$tmp/policy-rc.d"
 
-echo "1..$n"
-[ "$failed" = 0 ]
+finish

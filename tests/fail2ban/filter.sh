@@ -24,13 +24,7 @@ command -v python3 >/dev/null 2>&1 || { echo "SKIP: no python3"; exit 77; }
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
-n=0 failed=0
-check() {	# check DESCRIPTION COMMAND...
-	desc=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then echo "ok $n - $desc"; else echo "not ok $n - $desc"; failed=$((failed + 1)); fi
-}
+. "${top_srcdir:-.}/tests/lib/tap.sh"
 failures() {	# failures SUMMARY: "ADDR COUNT" lines, sorted, of fail2ban's failures
 	fail2ban-regex -o '<ip>' "$1" "$filter" 2>"$tmp/f2b.err" | sort | uniq -c | awk '{print $2, $1}' | sort
 }
@@ -135,5 +129,4 @@ if [ -d /etc/fail2ban ] && command -v fail2ban-client >/dev/null 2>&1; then
 		"grep -qF \"['add', 'authfold', 'auto']\" '$tmp/jail.dump' && grep -qF 'MLFFORGET>disconnect' '$tmp/jail.dump'"
 fi
 
-echo "1..$n"
-[ "$failed" = 0 ]
+finish

@@ -103,19 +103,7 @@ while [ ! -e "$tmp/ready" ]; do
 	sleep 0.1
 done
 
-n=0
-failed=0
-check() {	# check DESCRIPTION COMMAND...
-	desc=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then
-		echo "ok $n - $desc"
-	else
-		echo "not ok $n - $desc"
-		failed=$((failed + 1))
-	fi
-}
+. "${top_srcdir:-.}/tests/lib/tap.sh"
 connects() { python3 "$tmp/connect.py" "$1" "$2" $port; }
 refused() { ! connects "$1" "$2"; }
 now() { date +%s.%N; }
@@ -151,5 +139,4 @@ drops6=$(ip6tables -nvxL INPUT | awk '/match-set authfold6 src/ { print $1 }')
 check "the authfold4 DROP rule counted packets (${drops4:-none})" test "${drops4:-0}" -gt 0
 check "the authfold6 DROP rule counted packets (${drops6:-none})" test "${drops6:-0}" -gt 0
 
-echo "1..$n"
-[ "$failed" = 0 ]
+finish

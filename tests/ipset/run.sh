@@ -35,19 +35,7 @@ ipset destroy authfold_probe
 
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
-check() {	# check DESCRIPTION COMMAND...
-	desc=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then
-		echo "ok $n - $desc"
-	else
-		echo "not ok $n - $desc"
-		failed=$((failed + 1))
-	fi
-}
+. "${top_srcdir:-.}/tests/lib/tap.sh"
 
 # 1. the C suite (TAP on stdout)
 echo "# ipset_check suite"
@@ -100,5 +88,4 @@ fi
 
 ipset destroy authfold4 2>/dev/null
 ipset destroy authfold6 2>/dev/null
-echo "1..$n"
-[ "$failed" = 0 ]
+finish

@@ -21,13 +21,7 @@ log=$top_srcdir/tests/data/verbose.rfc3339.log
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
-n=0 failed=0
-check() {	# check DESCRIPTION COMMAND...
-	desc=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then echo "ok $n - $desc"; else echo "not ok $n - $desc"; failed=$((failed + 1)); fi
-}
+. "${top_srcdir:-.}/tests/lib/tap.sh"
 
 # "KEY DEFAULT" from every .BR line of the man page: `.BR key " [default]"`
 # (also two on one line: `.BR ipset4 " [authfold4]" ", " ipset6 " [authfold6]"`)
@@ -68,5 +62,4 @@ sed -E 's/^#([a-z0-9_]+ = )/\1/' "$conf" >"$tmp/all.conf"
 "$af" replay -c "$tmp/all.conf" </dev/null >/dev/null 2>"$tmp/err"
 check "every commented key line uncommented (site-rule example too) is accepted ($(head -n1 "$tmp/err"))" test $? = 0
 
-echo "1..$n"
-[ "$failed" = 0 ]
+finish

@@ -62,14 +62,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-n=0 failed=0
-check() {	# check DESCRIPTION COMMAND...
-	local desc=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then echo "ok $n - $desc"; else echo "not ok $n - $desc"; failed=$((failed + 1)); fi
-}
-finish() { echo "1..$n"; [ "$failed" = 0 ]; exit $?; }
+. "${top_srcdir:-.}/tests/lib/tap.sh"
 listing() {	# listing DIR: every entry below DIR with its size and time
 	find "$1" -mindepth 1 -printf '%P %s %T@ %l\n' 2>/dev/null | sort
 }
@@ -102,7 +95,7 @@ t0=$(date +%s)
 rc=$?
 deb=$tmp/authfold_${version}_${arch}.deb
 check "dpkg-buildpackage -us -uc -b exits 0 ($(($(date +%s) - t0)) s)" test "$rc" = 0
-[ "$rc" = 0 ] || { tail -n 40 "$tmp/build.log" | sed 's/^/# /'; finish; }
+[ "$rc" = 0 ] || { tail -n 40 "$tmp/build.log" | sed 's/^/# /'; finish; exit; }
 check "it made authfold_${version}_${arch}.deb" test -s "$deb"
 check "...its version is authfold's own ($("$af" --version))" test "authfold $version" = "$("$af" --version)"
 check "...the build ran the package's build-time tests" grep -q '^# PASS: *[1-9]' "$tmp/build.log"
