@@ -70,8 +70,8 @@
  *	input; a daemon after DAEMON_TRACED_QUIET_USEC without a line). A
  *	queue that spills hands a process's lines over out of order and
  *	spans minutes of log time, so neither a later line of the process
- *	nor the clock's grace says that the trace has come. Likewise a 503 reply that comes before its AUTH
- *	command waits for it. Verdicts given after their line are queued
+ *	nor the clock's grace says that the trace has come. Likewise a 503
+ *	reply that comes before its AUTH command waits for it. Verdicts given after their line are queued
  *	(at most FOLD_LATE_MAX): the caller takes them with fold_late_peek() and
  *	fold_late_pop() after each fold_line() and fold_settle(); each carries a record
  *	rebuilt from the proving line's prefix. fold_settle() gives the
@@ -524,7 +524,6 @@ size_t fold_settle(struct fold *f, bool traced)
 static void settle_by_clock(struct fold *f)
 {
 	int64_t now = session_watermark(f->sessions);
-
 	struct pend_list *l = &f->pend[PEND_CLOCK];
 
 	while (l->first && l->first->disconnect_usec + FOLD_GRACE_USEC < now &&
@@ -539,9 +538,11 @@ static void settle_by_process(struct fold *f, struct session_proc *p, int64_t t)
 {
 	struct session *s, *earlier;
 
+	if (session_origin_traced(p))
+		return;		/* its sessions wait for their own trace */
 	for (s = p->latest; s && p->npending > 0; s = earlier) {
 		earlier = s->earlier;
-		if (s->pending == SESSION_PENDING_DISCONNECT && !session_origin_traced(p) && s->connect_usec >= 0 &&
+		if (s->pending == SESSION_PENDING_DISCONNECT && s->connect_usec >= 0 &&
 		    (t > s->disconnect_usec || t < s->connect_usec) && late_room(f) > SESSION_PER_PROC_MAX + 2)
 			give_late(f, s);
 	}
