@@ -43,9 +43,9 @@ libs=$(pkg-config --libs libipset libnftnl libmnl libsystemd libcap-ng libpcre2-
 	echo "SKIP: pkg-config does not know the core's libraries"; exit 77; }
 cflags=$(pkg-config --cflags libipset libnftnl libmnl libsystemd libcap-ng libpcre2-8 zlib 2>/dev/null)
 
-# The core's sources: every src/*.c without a main().
+# The core's sources: every src/*/*.c without a main().
 srcs=
-for f in "$src"/src/*.c; do
+for f in "$src"/src/*/*.c; do
 	grep -q '^int[[:space:]]*main[[:space:]]*(' "$f" && continue
 	srcs="$srcs $f"
 done
@@ -64,7 +64,7 @@ build() {
 	rebuild=yes
 	if [ -x "$bin" ]; then
 		rebuild=no
-		for f in $srcs $extra "$src"/src/*.h "$src"/plugin/*.h "$here/$t.c" "$here/fuzz_common.h" "$0"; do
+		for f in $srcs $extra "$src"/src/*/*.h "$src"/plugin/*.h "$here/$t.c" "$here/fuzz_common.h" "$0"; do
 			[ "$f" -nt "$bin" ] && rebuild=yes
 		done
 	fi
@@ -72,7 +72,7 @@ build() {
 	echo "building $bin"
 	# shellcheck disable=SC2086
 	if ! "$CLANG" -std=c11 -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all $defs -I"$src/src" -I"$src/plugin" $cflags \
+		-fno-sanitize-recover=all $defs $(for d in "$src"/src/*/; do printf -- "-I%s " "$d"; done)-I"$src/plugin" $cflags \
 		-o "$bin.tmp" "$here/$t.c" $srcs $extra $libs 2>"$out/build.log"; then
 		if grep -q -e 'libclang_rt.fuzzer' -e 'unsupported option.*fuzzer' "$out/build.log"; then
 			echo "SKIP: $CLANG has no libFuzzer"; exit 77
