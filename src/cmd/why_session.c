@@ -24,7 +24,8 @@
  *	   number in the logs, what it is (connect, disconnect, the evidence
  *	   of a strike, other) and a keyed hash of the client it names.
  *	2. The marks of each process are put in the order of their times
- *	   (the order read for equal times) and cut into sessions: a session
+ *	   (for equal times of microseconds: a connect first, a disconnect
+ *	   last; for whole seconds, the order read) and cut into sessions: a session
  *	   runs from a "connect from" to the next "disconnect from" (a
  *	   process serves one session at a time); a session without either
  *	   is partial or open.
@@ -77,6 +78,7 @@ struct mark {
 	uint32_t owner;			/* 1 + index of the strike whose session holds it; 0 none */
 	uint16_t slot;			/* its line in that session */
 	uint8_t kind;
+	uint8_t rank;			/* at equal times: 0 connect, 1 other, 2 disconnect */
 };
 
 struct key {				/* a strike's (host, tag, pid) */
@@ -266,6 +268,12 @@ static void mark_line(struct sessions *ss, const char *p, size_t n, int64_t ref,
 	m->seq = seq;
 	m->key = (uint32_t) (k - ss->keys);
 	m->kind = (uint8_t) classify(&ss->t, rec.msg, &m->client);
+	/* Lines of one µs: a connect opens, a disconnect closes what the
+	   process logged then. Whole seconds hold several sessions: there
+	   the order read is the best there is. */
+	m->rank = 1;
+	if (rec.format == RECORD_RFC3339 && memchr(rec.ts.p, '.', rec.ts.len))
+		m->rank = m->kind == MARK_CONNECT ? 0 : m->kind == MARK_DISCONNECT ? 2 : 1;
 }
 
 /* Pass 1: the marks of every summary log; each source's seq_end. */
@@ -315,6 +323,8 @@ static int mark_by_time(const void *a, const void *b)
 		return x->key < y->key ? -1 : 1;
 	if (x->usec != y->usec)
 		return x->usec < y->usec ? -1 : 1;
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 

@@ -28,7 +28,8 @@
  *	   "addr" lies in the target, a ban or an unban whose network
  *	   overlaps it are kept, at most WHY_EVENTS_MAX (the newest; the
  *	   number of older ones left out is said). Then they are put in the
- *	   order of their times (the order read for equal times), whatever
+ *	   order of their times (for equal times, strikes before bans before
+ *	   unbans, then the order read), whatever
  *	   the order of the file, and the strikes numbered 1, 2, ...
  *	2. The summary logs give each strike its session (why_session(3)).
  *	3. The state files (every STATE_DIR/NAME.state, by name, at most
@@ -306,6 +307,8 @@ static int ev_cmp(const void *a, const void *b)
 
 	if (x->usec != y->usec)
 		return x->usec < y->usec ? -1 : 1;
+	if (x->kind != y->kind)	/* a ban has its last strike's time: after it */
+		return x->kind < y->kind ? -1 : 1;
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
