@@ -86,6 +86,7 @@ struct key {				/* a strike's (host, tag, pid) */
 	const char *host, *tag;
 	long pid;
 	struct why_event **strike;	/* by time */
+	uint64_t *client;		/* keyed hash of each strike's client */
 	size_t n, cap;
 };
 
@@ -155,12 +156,18 @@ static int key_add_strike(struct sessions *ss, struct why_event *e)
 		table_insert(&ss->t, &k->node, key_hash(&ss->t, host, tag, e->pid));
 	}
 	if (k->n == k->cap) {
-		struct why_event **v = realloc(k->strike, (k->cap = k->cap ? k->cap * 2 : 2) * sizeof(*v));
+		size_t cap = k->cap ? k->cap * 2 : 2;
+		struct why_event **v = realloc(k->strike, cap * sizeof(*v));
+		uint64_t *c = v ? realloc(k->client, cap * sizeof(*c)) : NULL;
 
-		if (v == NULL)
+		if (v)
+			k->strike = v;
+		if (c == NULL)
 			return -ENOMEM;
-		k->strike = v;
+		k->client = c;
+		k->cap = cap;
 	}
+	k->client[k->n] = e->client ? table_hash(&ss->t, e->client, strlen(e->client)) : 1;
 	k->strike[k->n++] = e;	/* y->ev is in the order of time */
 	return 0;
 }
@@ -191,12 +198,12 @@ static int keys_build(struct sessions *ss)
 	return 0;
 }
 
-/* Whether t lies within WHY_SESSION_SPAN of one of k's strikes. */
-static bool near_strike(const struct key *k, int64_t t)
+/* The first of k's strikes at or after t. */
+static size_t strike_at(const struct key *k, int64_t t)
 {
 	size_t lo = 0, hi = k->n;
 
-	while (lo < hi) {	/* the first strike at or after t */
+	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
 		if (k->strike[mid]->usec < t)
@@ -204,6 +211,14 @@ static bool near_strike(const struct key *k, int64_t t)
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+/* Whether t lies within WHY_SESSION_SPAN of one of k's strikes. */
+static bool near_strike(const struct key *k, int64_t t)
+{
+	size_t lo = strike_at(k, t);
+
 	return (lo < k->n && k->strike[lo]->usec - t <= WHY_SESSION_SPAN) ||
 	       (lo > 0 && t - k->strike[lo - 1]->usec <= WHY_SESSION_SPAN);
 }
@@ -335,14 +350,40 @@ static int mark_by_seq(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* Whether session m[0..n) of key k is strike e's (see DESCRIPTION, 3). */
-static bool fits(const struct sessions *ss, const struct mark *m, size_t n, int64_t end, const struct why_event *e)
+static void sift_down(struct mark *m, size_t root, size_t n, int (*cmp)(const void *, const void *))
+{
+	for (size_t child; (child = 2 * root + 1) < n; root = child) {
+		if (child + 1 < n && cmp(&m[child], &m[child + 1]) < 0)
+			child++;
+		if (cmp(&m[root], &m[child]) >= 0)
+			return;
+		struct mark t = m[root];
+
+		m[root] = m[child];
+		m[child] = t;
+	}
+}
+
+/* In place (glibc's qsort() may allocate a copy: 20 MiB more at the bound). */
+static void marks_sort(struct mark *m, size_t n, int (*cmp)(const void *, const void *))
+{
+	for (size_t i = n / 2; i-- > 0;)
+		sift_down(m, i, n, cmp);
+	for (size_t end = n; end > 1; end--) {
+		struct mark t = m[0];
+
+		m[0] = m[end - 1];
+		m[end - 1] = t;
+		sift_down(m, 0, end - 1, cmp);
+	}
+}
+
+/* Whether session m[0..n) is the session of strike e, whose client's hash
+   is client (see DESCRIPTION, 3); e lies in its time span. */
+static bool fits(const struct mark *m, size_t n, const struct why_event *e, uint64_t client)
 {
 	enum mark_kind want = MARK_OTHER;
-	uint64_t client = e->client ? table_hash(&ss->t, e->client, strlen(e->client)) : 1;
 
-	if (e->usec < m[0].usec || e->usec > end)
-		return false;
 	if (m[0].kind == MARK_CONNECT && m[0].client != client)
 		return false;
 	if (e->reason && strcmp(e->reason, "noauth") == 0)
@@ -365,10 +406,11 @@ static int give(struct sessions *ss, struct key *k, struct mark *m, size_t n, in
 	struct why_session *s;
 	bool extra = false;
 
-	for (size_t i = 0; i < k->n; i++) {
+	/* the strikes in the session's time span only: O(sessions x log strikes) */
+	for (size_t i = strike_at(k, m[0].usec); i < k->n && k->strike[i]->usec <= end; i++) {
 		struct why_event *e = k->strike[i];
 
-		if (!fits(ss, m, n, end, e))
+		if (!fits(m, n, e, k->client[i]))
 			continue;
 		if (e->session || first) {
 			extra = true;
@@ -473,8 +515,10 @@ static void read_lines(struct sessions *ss, const struct mark *m, size_t n)
 
 static void sessions_fini(struct sessions *ss)
 {
-	for (size_t i = 0; i < ss->nkeys; i++)
+	for (size_t i = 0; i < ss->nkeys; i++) {
 		free(ss->keys[i].strike);
+		free(ss->keys[i].client);
+	}
 	free(ss->keys);
 	free(ss->owner);
 	free(ss->m);
@@ -509,7 +553,7 @@ int why_sessions_find(struct why_story *y)
 	}
 	if ((r = read_marks(&ss)) < 0)
 		goto out;
-	qsort(ss.m, ss.nm, sizeof(*ss.m), mark_by_time);
+	marks_sort(ss.m, ss.nm, mark_by_time);
 	for (size_t a = 0, b; a < ss.nm && r == 0; a = b) {
 		for (b = a + 1; b < ss.nm && ss.m[b].key == ss.m[a].key;)
 			b++;
@@ -518,7 +562,7 @@ int why_sessions_find(struct why_story *y)
 	for (size_t i = 0; i < ss.nm; i++)
 		if (ss.m[i].owner)
 			ss.m[kept++] = ss.m[i];
-	qsort(ss.m, kept, sizeof(*ss.m), mark_by_seq);
+	marks_sort(ss.m, kept, mark_by_seq);
 	if (r == 0)
 		read_lines(&ss, ss.m, kept);
 out:
