@@ -76,8 +76,8 @@ static int64_t parse_when(const char *s, int64_t now_usec)
 	struct tm tm = {0};
 	char end;
 
-	if (parse_duration(s, &secs) == 0)
-		return now_usec - secs * 1000000;
+	if (parse_duration(s, &secs) == 0)	/* at most 10^12 s: no overflow */
+		return secs * 1000000 < now_usec ? now_usec - secs * 1000000 : 0;
 	if ((usec = eventlog_time(s)) >= 0)
 		return usec;
 	if (strlen(s) == 10 && sscanf(s, "%4d-%2d-%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &end) == 3 &&
@@ -90,6 +90,30 @@ static int64_t parse_when(const char *s, int64_t now_usec)
 		return t == (time_t) -1 ? -1 : (int64_t) t * 1000000;
 	}
 	return -1;
+}
+
+/* --since and --until of --summary into o; 0, or 2 (said) for a usage error. */
+static int parse_period(struct why_options *o, const char *since, const char *until)
+{
+	if (since == NULL) {	/* today, from local midnight */
+		time_t t = (time_t) (o->now_usec / 1000000);
+		struct tm tm;
+
+		localtime_r(&t, &tm);
+		o->since_usec = (o->now_usec / 1000000 - tm.tm_hour * 3600 - tm.tm_min * 60 - tm.tm_sec) * 1000000;
+	}
+	if ((since && (o->since_usec = parse_when(since, o->now_usec)) < 0) ||
+	    (until && (o->until_usec = parse_when(until, o->now_usec)) < 0)) {
+		fprintf(stderr, "authfold: why: '%s' is not a time that exists (a duration back from now like 1d, an "
+			"RFC 3339 time, or YYYY-MM-DD)\nTry 'authfold --help'.\n", since && o->since_usec < 0 ? since : until);
+		return 2;
+	}
+	if (o->since_usec >= 0 && o->until_usec >= 0 && o->since_usec >= o->until_usec) {
+		fprintf(stderr, "authfold: why: --since %s is not before --until %s: the period is empty\n"
+			"Try 'authfold --help'.\n", since ? since : "(today)", until);
+		return 2;
+	}
+	return 0;
 }
 
 int why_main(int argc, char **argv)
@@ -131,24 +155,8 @@ int why_main(int argc, char **argv)
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	o.now_usec = (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-	if (report && since == NULL) {	/* today */
-		time_t t = (time_t) (o.now_usec / 1000000);
-		struct tm tm;
-
-		localtime_r(&t, &tm);
-		o.since_usec = (o.now_usec / 1000000 - tm.tm_hour * 3600 - tm.tm_min * 60 - tm.tm_sec) * 1000000;
-	}
-	if ((since && (o.since_usec = parse_when(since, o.now_usec)) < 0) ||
-	    (until && (o.until_usec = parse_when(until, o.now_usec)) < 0)) {
-		fprintf(stderr, "authfold: why: '%s' is not a time (a duration back from now like 1d, an RFC 3339 "
-			"time, or YYYY-MM-DD)\nTry 'authfold --help'.\n", since && o.since_usec < 0 ? since : until);
-		return 2;
-	}
-	if (o.since_usec >= 0 && o.until_usec >= 0 && o.since_usec >= o.until_usec) {
-		fprintf(stderr, "authfold: why: --since %s is not before --until %s: the period is empty\n"
-			"Try 'authfold --help'.\n", since ? since : "(today)", until);
-		return 2;
-	}
+	if (report && (r = parse_period(&o, since, until)) != 0)
+		return r;
 
 	struct config *c = config_read(conf_path, err, sizeof(err));
 
