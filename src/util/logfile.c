@@ -385,7 +385,8 @@ int logfile_rotations(const char *base, struct logfile_rotations *ret)
 		snprintf(dir, sizeof(dir), ".");
 	if ((r = list_dir(dir, slash ? slash + 1 : base, &v, &n)) < 0)
 		return r;
-	qsort(v, n, sizeof(*v), rot_cmp);
+	if (n)
+		qsort(v, n, sizeof(*v), rot_cmp);
 	count_gaps(v, n, ret);
 	ret->found = n;
 	ret->capped = n > LOGFILE_ROTATED_MAX || n == LOGFILE_NAMES_MAX;
