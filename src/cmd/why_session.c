@@ -39,8 +39,9 @@
  *	   of one client and process in one second with the same evidence:
  *	   the strike shows the first, marked ambiguous. A session gives at
  *	   most one strike.
- *	4. The summary logs are read again up to the last line wanted, and
- *	   the lines of the chosen sessions copied, oldest first.
+ *	4. The lines of the chosen sessions are read again and copied, oldest
+ *	   first: from a plain file with pread(2) at each line's offset, from
+ *	   a .gz by reading it again up to its last line wanted.
  *	A summary log with no strike to look for is "not needed".
  *
  *	why_session_free() frees a session; it accepts NULL.
@@ -67,12 +68,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#define SEQ_SHIFT	44		/* offsets up to 16 TiB, 2^20 sources */
 
 enum mark_kind { MARK_OTHER, MARK_CONNECT, MARK_DISCONNECT, MARK_NOAUTH, MARK_SASLFAIL };
 
 struct mark {
 	int64_t usec;
-	uint64_t seq;			/* its line's number in the summary logs read */
+	uint64_t seq;			/* source index << SEQ_SHIFT | the line's offset */
 	uint64_t client;		/* keyed hash of the client named; 0 none */
 	uint32_t key;			/* index in sessions.keys */
 	uint32_t owner;			/* 1 + index of the strike whose session holds it; 0 none */
@@ -92,6 +96,7 @@ struct key {				/* a strike's (host, tag, pid) */
 
 struct sessions {
 	struct why_story *y;
+	uint64_t pids[1024];		/* bit pid % 65536: a pid of a strike; saves the hash of most lines */
 	struct table t;
 	struct key *keys;
 	size_t nkeys;
@@ -100,7 +105,6 @@ struct sessions {
 	struct mark *m;
 	size_t nm, capm;
 	uint64_t dropped;		/* marks beyond WHY_LINES_MAX */
-	uint64_t *seq_end;		/* per source: 1 + its last line's seq */
 };
 
 void why_session_free(struct why_session *s)
@@ -167,6 +171,7 @@ static int key_add_strike(struct sessions *ss, struct why_event *e)
 		k->client = c;
 		k->cap = cap;
 	}
+	ss->pids[(e->pid & 0xffff) / 64] |= UINT64_C(1) << (e->pid & 63);
 	k->client[k->n] = e->client ? table_hash(&ss->t, e->client, strlen(e->client)) : 1;
 	k->strike[k->n++] = e;	/* y->ev is in the order of time */
 	return 0;
@@ -261,6 +266,7 @@ static void mark_line(struct sessions *ss, const char *p, size_t n, int64_t ref,
 
 	record_parse(p, n, ref, &rec);
 	if (rec.format == RECORD_OTHER || rec.pid < 0 || rec.usec < 0 ||
+	    !(ss->pids[(rec.pid & 0xffff) / 64] & UINT64_C(1) << (rec.pid & 63)) ||
 	    (k = key_find(ss, rec.host, rec.tag, rec.pid)) == NULL || !near_strike(k, rec.usec))
 		return;
 	if (ss->nm == ss->capm) {
@@ -291,20 +297,18 @@ static void mark_line(struct sessions *ss, const char *p, size_t n, int64_t ref,
 		m->rank = m->kind == MARK_CONNECT ? 0 : m->kind == MARK_DISCONNECT ? 2 : 1;
 }
 
-/* Pass 1: the marks of every summary log; each source's seq_end. */
+/* Pass 1: the marks of every summary log. */
 static int read_marks(struct sessions *ss)
 {
 	struct why_story *y = ss->y;
-	uint64_t seq = 0;
 
-	for (size_t si = 0; si < y->nsrc; si++) {
+	for (size_t si = 0; si < y->nsrc && si < (1u << (64 - SEQ_SHIFT)); si++) {
 		struct why_source *s = &y->src[si];
 		struct logfile l;
 		const char *p;
 		size_t n;
 		int r;
 
-		ss->seq_end[si] = seq;
 		if (strcmp(s->kind, "summary") != 0)
 			continue;
 		if ((r = logfile_open(s->path, &l)) < 0) {
@@ -314,15 +318,14 @@ static int read_marks(struct sessions *ss)
 			continue;
 		}
 		s->read = true;
-		while (logfile_next(&l, &p, &n) > 0) {
+		while (logfile_next(&l, &p, &n) > 0 && l.line_offset >> SEQ_SHIFT == 0) {
 			s->lines++;
-			mark_line(ss, p, n, l.mtime_usec, seq++);
+			mark_line(ss, p, n, l.mtime_usec, (uint64_t) si << SEQ_SHIFT | l.line_offset);
 		}
 		s->overlong = l.overlong;
 		if (logfile_error(&l)[0])
 			snprintf(s->detail, sizeof(s->detail), "%s", logfile_error(&l));
 		logfile_close(&l);
-		ss->seq_end[si] = seq;
 	}
 	if (ss->dropped)
 		why_note(y, "more than %u summary lines lie near the strikes' processes: %" PRIu64 " later ones were "
@@ -485,31 +488,54 @@ static void copy_line(struct sessions *ss, const struct mark *m, const char *p, 
 	y->text_bytes += n + 1;
 }
 
-/* Pass 2: the lines of the marks m[0..n) (sorted by seq) copied into their sessions. */
+/* A line of a plain file again, at its offset: at most WHY_SHOWN_LINE_MAX bytes. */
+static void pread_line(struct sessions *ss, const struct mark *m, struct logfile *l, char *buf)
+{
+	uint64_t off = m->seq & ((UINT64_C(1) << SEQ_SHIFT) - 1);
+	ssize_t n = pread(l->fd, buf, WHY_SHOWN_LINE_MAX, (off_t) off);
+	char *nl = n > 0 ? memchr(buf, '\n', (size_t) n) : NULL;
+
+	if (n > 0)
+		copy_line(ss, m, buf, nl ? (size_t) (nl - buf) : (size_t) n, l->mtime_usec);
+}
+
+/* The lines of the marks m[0..n) of source si, in the order of the file. */
+static void read_source_lines(struct sessions *ss, size_t si, const struct mark *m, size_t n)
+{
+	char buf[WHY_SHOWN_LINE_MAX];
+	struct logfile l;
+	const char *p;
+	size_t len, mi = 0;
+
+	if (logfile_open(ss->y->src[si].path, &l) < 0) {
+		why_note(ss->y, "a summary log could not be read again: its session lines are left out");
+		return;
+	}
+	if (!l.gzip)	/* straight to each line */
+		for (; mi < n; mi++)
+			pread_line(ss, &m[mi], &l, buf);
+	while (mi < n && logfile_next(&l, &p, &len) > 0) {
+		uint64_t at = (uint64_t) si << SEQ_SHIFT | l.line_offset;
+
+		while (mi < n && m[mi].seq < at)
+			mi++;	/* the file changed: no line starts there now */
+		if (mi < n && m[mi].seq == at)
+			copy_line(ss, &m[mi++], p, len, l.mtime_usec);
+	}
+	logfile_close(&l);
+}
+
+/* Pass 2: the lines of the marks m[0..n) (sorted by seq) copied into their
+   sessions: a plain file by pread(2) at each line, a .gz streamed again up
+   to its last line wanted. */
 static void read_lines(struct sessions *ss, const struct mark *m, size_t n)
 {
-	struct why_story *y = ss->y;
-	size_t mi = 0;
+	for (size_t a = 0, b; a < n; a = b) {
+		size_t si = (size_t) (m[a].seq >> SEQ_SHIFT);
 
-	for (size_t si = 0; si < y->nsrc && mi < n; si++) {
-		uint64_t seq = si ? ss->seq_end[si - 1] : 0;
-		struct logfile l;
-		const char *p;
-		size_t len;
-
-		if (!y->src[si].read || strcmp(y->src[si].kind, "summary") != 0 || m[mi].seq >= ss->seq_end[si])
-			continue;
-		if (logfile_open(y->src[si].path, &l) < 0) {
-			why_note(y, "a summary log could not be read again: its session lines are left out");
-			continue;
-		}
-		while (mi < n && m[mi].seq < ss->seq_end[si] && logfile_next(&l, &p, &len) > 0) {
-			if (seq++ == m[mi].seq)
-				copy_line(ss, &m[mi++], p, len, l.mtime_usec);
-		}
-		logfile_close(&l);
-		while (mi < n && m[mi].seq < ss->seq_end[si])
-			mi++;	/* the file is shorter now */
+		for (b = a + 1; b < n && m[b].seq >> SEQ_SHIFT == si;)
+			b++;
+		read_source_lines(ss, si, m + a, b - a);
 	}
 }
 
@@ -522,7 +548,6 @@ static void sessions_fini(struct sessions *ss)
 	free(ss->keys);
 	free(ss->owner);
 	free(ss->m);
-	free(ss->seq_end);
 	table_fini(&ss->t);
 }
 
@@ -545,9 +570,8 @@ int why_sessions_find(struct why_story *y)
 		not_needed(y);
 		goto out;
 	}
-	ss.seq_end = calloc(y->nsrc, sizeof(*ss.seq_end));
 	ss.owner = calloc(WHY_STRIKES_MAX, sizeof(*ss.owner));
-	if (ss.seq_end == NULL || ss.owner == NULL) {
+	if (ss.owner == NULL) {
 		r = -ENOMEM;
 		goto out;
 	}

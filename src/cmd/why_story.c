@@ -191,7 +191,7 @@ static bool event_sane(const struct eventlog_value *f)
 	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++)
 		if (f[text[i]].present && f[text[i]].is_string && strlen(f[text[i]].val) > WHY_FIELD_MAX)
 			return false;
-	if (f[EVF_TS].present && (!f[EVF_TS].is_string || eventlog_time(f[EVF_TS].val) < 0))
+	if (f[EVF_TS].present && !f[EVF_TS].is_string)
 		return false;
 	if (f[EVF_SECONDS].present && (f[EVF_SECONDS].num < 0 || f[EVF_SECONDS].num > WHY_BAN_SECONDS_MAX))
 		return false;
@@ -257,8 +257,14 @@ static bool event_of(const struct why_story *y, const struct eventlog_value *f, 
 		addr_mask(&ret_net->net, ret_net->prefix);
 	}
 	*ret_kind = (enum why_kind) k;
-	return overlaps(&y->o->target, ret_net) &&
-	       (k != WHY_STRIKE || cidr_contains(&y->o->target, &ret_net->net));
+	if (!overlaps(&y->o->target, ret_net) || (k == WHY_STRIKE && !cidr_contains(&y->o->target, &ret_net->net)))
+		return false;
+	/* a time that does not exist (checked for the target's events only: sscanf is slow) */
+	if (f[EVF_TS].present && eventlog_time(f[EVF_TS].val) < 0) {
+		*ret_bad = true;
+		return false;
+	}
+	return true;
 }
 
 static void source_end(struct why_source *s, const struct logfile *l)

@@ -23,7 +23,10 @@
  *	l->mtime_usec is its modification time.
  *
  *	logfile_next() gives the next line without its newline, valid until
- *	the next call; the last line needs no newline. A line longer than
+ *	the next call; the last line needs no newline; l->line_offset is its
+ *	offset in the file (decompressed: in the data of a gzip file), for a
+ *	caller that reads it again with pread(2) on l->fd (a plain file, not
+ *	l->gzip). A line longer than
  *	LOGFILE_LINE_MAX comes as its head (l->overlong counts them) and the
  *	rest of it is skipped, so the reader never loses the line breaks.
  *	Damage ends the file: a gzip file cut short, a bad checksum or
@@ -205,6 +208,7 @@ static bool fill(struct logfile *l)
 		return false;
 	memmove(l->buf, l->buf + l->pos, l->len - l->pos);
 	l->len -= l->pos;
+	l->base += l->pos;
 	l->pos = 0;
 	l->len += l->gzip ? inflate_some(l, l->buf + l->len, LOGFILE_READ_CHUNK) :
 			    copy_some(l, l->buf + l->len, LOGFILE_READ_CHUNK);
@@ -227,6 +231,7 @@ int logfile_next(struct logfile *l, const char **ret_p, size_t *ret_n)
 			}
 			*ret_p = p;
 			*ret_n = n;
+			l->line_offset = l->base + (uint64_t) (p - l->buf);
 			return 1;
 		}
 		if (l->skipping)
@@ -235,6 +240,7 @@ int logfile_next(struct logfile *l, const char **ret_p, size_t *ret_n)
 			/* overlong: give the head, skip to its newline */
 			*ret_p = l->buf + l->pos;
 			*ret_n = LOGFILE_LINE_MAX;
+			l->line_offset = l->base + l->pos;
 			l->pos = l->len;
 			l->skipping = true;
 			l->overlong++;
@@ -245,6 +251,7 @@ int logfile_next(struct logfile *l, const char **ret_p, size_t *ret_n)
 			if (l->pos < l->len && !l->skipping && !l->damaged) {
 				*ret_p = l->buf + l->pos;
 				*ret_n = l->len - l->pos;
+				l->line_offset = l->base + l->pos;
 				l->pos = l->len;
 				return 1;
 			}

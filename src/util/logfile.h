@@ -24,6 +24,8 @@ struct logfile {
 	unsigned char *in;		/* LOGFILE_IN_CHUNK bytes of the file */
 	char *buf;			/* LOGFILE_LINE_MAX + LOGFILE_READ_CHUNK */
 	size_t len, pos;		/* bytes in buf, start of the next line */
+	uint64_t base;			/* offset of buf[0] in the (decompressed) file */
+	uint64_t line_offset;		/* offset of the line logfile_next() gave */
 	bool eof, skipping, damaged;
 	uint64_t overlong;
 	int64_t mtime_usec;		/* the file's modification time */
