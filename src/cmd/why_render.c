@@ -35,6 +35,7 @@
 
 #include "config.h"
 #include "events.h"
+#include "policy.h"
 #include "summary.h"
 
 #include <inttypes.h>
@@ -274,7 +275,7 @@ static void text_strike(struct out *w, const struct why_event *e)
 static void text_ban(const struct why_story *y, struct out *w, size_t bi)
 {
 	const struct why_event *e = &y->ev[bi], *u;
-	size_t made[64], nm = why_ban_strikes(y, bi, made, 64);
+	size_t made[POLICY_MAXRETRY_MAX], nm = why_ban_strikes(y, bi, made, POLICY_MAXRETRY_MAX);
 	char a[ADDR_STRLEN], dur[64];
 	const char *st;
 	int64_t until;
@@ -445,7 +446,7 @@ static void json_strike(struct out *w, const struct why_event *e)
 static void json_ban(const struct why_story *y, struct out *w, size_t bi)
 {
 	const struct why_event *e = &y->ev[bi], *u;
-	size_t made[64], nm = why_ban_strikes(y, bi, made, 64);
+	size_t made[POLICY_MAXRETRY_MAX], nm = why_ban_strikes(y, bi, made, POLICY_MAXRETRY_MAX);
 	const char *st;
 	int64_t until;
 

@@ -249,11 +249,12 @@ def memory(tmp):
     d = os.path.join(tmp, "mem")
     os.mkdir(d)
     ev, sm = os.path.join(d, "events.log"), os.path.join(d, "summary.log")
-    pad = "A" * 300
+    pad = "A" * 320
     with open(ev, "w") as f:
         for i in range(12000):	# 4,096 strikes looked for, of one process, fields near the limit
             f.write(strike("2026-11-26T10:00:%02d.%06d+00:00" % (i // 1000, i), "192.0.2.88", 4242,
-                           client="unknown[192.0.2.88]" + pad[:290], rule=pad, host="mx") + "\n")
+                           client="unknown[192.0.2.88]" + pad[:290], rule=pad[:320], reason=pad[:320],
+                           set=pad[:320], by=pad[:320], host="mx") + "\n")
     with open(sm, "w") as f:
         for i in range(600000):	# lines of that process in the same hour
             f.write("2026-11-26T10:%02d:%02d.%06d+00:00 mx postfix/smtpd[4242]: %s\n" %
