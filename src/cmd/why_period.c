@@ -81,6 +81,8 @@ static void print_visible(FILE *fp, const char *s)
 
 	for (size_t n = strlen(s), piece; n; s += piece, n -= piece) {
 		piece = n < 256 ? n : 256;
+		while (piece < n && piece > 252 && ((unsigned char) s[piece] & 0xc0) == 0x80)
+			piece--;	/* do not split a UTF-8 sequence */
 		why_visible(s, piece, buf, sizeof(buf));
 		fputs(buf, fp);
 	}
