@@ -444,7 +444,7 @@ static int give(struct sessions *ss, struct key *k, struct mark *m, size_t n, in
 	return 0;
 }
 
-/* Pass 2 for the marks of one key, m[0..n) in the order of time. */
+/* Steps 2 and 3 (see DESCRIPTION) for the marks of one key, m[0..n) in the order of time. */
 static int cut_sessions(struct sessions *ss, struct mark *m, size_t n)
 {
 	struct key *k = &ss->keys[m[0].key];
