@@ -24,7 +24,7 @@ policy=${DEPS_POLICY_RC_D:-/usr/sbin/policy-rc.d}
 pkgs="build-essential autoconf automake pkg-config libsystemd-dev libpcre2-dev
 libipset-dev libnftnl-dev libmnl-dev libcap-ng-dev libcmocka-dev clang python3 time iproute2 ipset
 iptables nftables rsyslog rsyslog-relp systemd-journal-remote postfix sasl2-bin libsasl2-modules ssl-cert swaks
-fail2ban sshguard debhelper lintian logrotate zlib1g-dev python3-jsonschema prometheus"
+fail2ban sshguard debhelper lintian logrotate zlib1g-dev python3-jsonschema prometheus strace"
 [ "${1:-}" = "--build-only" ] && pkgs="build-essential autoconf automake pkg-config
 libsystemd-dev libpcre2-dev libipset-dev libnftnl-dev libmnl-dev libcap-ng-dev libcmocka-dev zlib1g-dev python3"
 

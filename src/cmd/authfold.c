@@ -110,6 +110,7 @@ static const char usage_text[] =
 	"  -j, --json           one JSON document instead of text\n"
 	"  Addresses as for unban. Sessions are found by host, tag, pid and time, never\n"
 	"  by the address in the text; every file not read (to the end) is named.\n"
+	"  The story is told in the order of time, whatever the order of the files.\n"
 	"  -s, --summary        no address: replay's report (hourly table, top offenders)\n"
 	"                       of the summary log's lines in a period, folded again\n"
 	"  -S, --since WHEN     with --summary: from WHEN (default: today, local midnight)\n"

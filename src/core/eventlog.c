@@ -21,7 +21,8 @@
  *	anything else: a line cut by a crash, nested values, garbage.
  *
  *	eventlog_time() reads an RFC 3339 time (2026-11-26T18:46:35.318738+00:00,
- *	...Z) as µs since the epoch; -1 when it is not one.
+ *	...Z) as µs since the epoch; -1 when it is not one, or names a time
+ *	that does not exist (2026-02-30, 24:00, an offset of +99:99).
  * SECURITY
  *	Strings are cut at EVENTLOG_FIELD_MAX - 1 bytes; nothing is
  *	allocated; every index is checked against the line's end.
@@ -34,6 +35,32 @@
 #include <string.h>
 #include <time.h>
 
+/* YYYY-MM-DDTHH:MM:SS with digits where digits go. */
+static bool shape_ok(const char *s)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+
+	if (strlen(s) < 20)
+		return false;
+	for (size_t i = 0; i < sizeof(shape) - 1; i++)
+		if (shape[i] == 'd' ? !isdigit((unsigned char) s[i]) : s[i] != shape[i] &&
+		    !(shape[i] == 'T' && (s[i] == 't' || s[i] == ' ')))
+			return false;
+	return true;
+}
+
+/* A time that exists (a leap second :60 is let through); no 2026-02-30. */
+static bool time_exists(const struct tm *tm)
+{
+	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int y = tm->tm_year;
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return tm->tm_mon >= 1 && tm->tm_mon <= 12 && tm->tm_mday >= 1 &&
+	       tm->tm_mday <= days[tm->tm_mon - 1] + (tm->tm_mon == 2 && leap) && tm->tm_hour <= 23 &&
+	       tm->tm_min <= 59 && tm->tm_sec <= 60;
+}
+
 int64_t eventlog_time(const char *s)
 {
 	struct tm tm = {0};
@@ -41,8 +68,8 @@ int64_t eventlog_time(const char *s)
 	const char *p;
 	int off = 0;
 
-	if (strlen(s) < 20 || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-				     &tm.tm_min, &tm.tm_sec) != 6)
+	if (!shape_ok(s) || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+				   &tm.tm_min, &tm.tm_sec) != 6 || !time_exists(&tm))
 		return -1;
 	p = s + 19;
 	if (*p == '.')
@@ -57,6 +84,8 @@ int64_t eventlog_time(const char *s)
 		off = *p == '-' ? -off : off;
 	else
 		return -1;
+	if (off > 23 * 3600 + 59 * 60 || off < -(23 * 3600 + 59 * 60) || (p[0] != 'Z' && p[0] != 'z' && p[4] > '5'))
+		return -1;	/* an impossible offset: +24:00, +99:99 */
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
 	time_t t = timegm(&tm);

@@ -102,7 +102,7 @@ int bans_daemon_step(struct engine *e, struct backend *b, const char *state_dir,
 
 /* Read-only load of a state file: a corrupt file is reported (-EBADMSG)
    but neither renamed nor changed.
-   The engine is a scratch one (no backend, summary to /dev/null); free it
+   The engine is a scratch one (no backend, summary to an output_open_discard()); free it
    with bans_scratch_free(), also after a failure. */
 struct bans_scratch {
 	struct engine *e;

@@ -14,6 +14,7 @@
  *	size_t	output_pending(o)
  *	int	output_collisions(summary, events, state_dir, reply_fd, err, errlen)
  *	int	output_open_mapped(path, window, ret_output)
+ *	int	output_open_discard(ret_output)
  * DESCRIPTION
  *	output_open() opens path for appending (O_APPEND|O_CLOEXEC, mode
  *	0640), or standard output for "-". A symbolic link is followed only
@@ -45,6 +46,10 @@
  *	zeroes what was written (keeping the blocks), output_free() cuts the
  *	file to what was written. Like
  *	write(2) without fsync, it does not survive a crash of the system.
+ *
+ *	output_open_discard() gives an output that opens nothing and drops
+ *	what is written to it (a dry run that needs an output): unlike
+ *	"/dev/null" it can never create a file where /dev is empty.
  *
  *	output_cut() cuts a regular file back to size bytes through the
  *	descriptor it opened (never by name again), if it is longer, and
@@ -97,6 +102,7 @@ struct output {
 	/* output_open_mapped(): the file is a shared mapping of map_cap bytes */
 	char *map;
 	size_t map_used, map_cap;
+	bool discard;			/* output_open_discard(): drops everything */
 };
 
 static int open_flags(const char *path, int flags)
@@ -157,6 +163,18 @@ int output_open(const char *path, struct output **ret_output)
 	return 0;
 }
 
+int output_open_discard(struct output **ret_output)
+{
+	struct output *o = calloc(1, sizeof(*o));
+
+	if (o == NULL)
+		return -ENOMEM;
+	o->fd = -1;
+	o->discard = true;
+	*ret_output = o;
+	return 0;
+}
+
 void output_free(struct output *o)
 {
 	if (o == NULL)
@@ -179,7 +197,7 @@ int output_flush(struct output *o)
 	size_t done = 0;
 	int r = 0;
 
-	if (o->map)
+	if (o->map || o->discard)
 		return 0;	/* a copy into the mapping is in the file already */
 
 	if (o->fd < 0 && o->path) {
@@ -234,7 +252,7 @@ static int map_grow(struct output *o, size_t need)
 
 int output_write(struct output *o, const void *p, size_t n)
 {
-	if (n == 0)
+	if (n == 0 || o->discard)
 		return 0;	/* o->buf may still be NULL: no memcpy(NULL, p, 0) */
 	if (o->map) {
 		int r;

@@ -13,6 +13,8 @@ int output_open(const char *path, struct output **ret_output);	/* "-": stdout */
 /* A regular file written through a shared mapping (no write(2) per write):
    for a journal whose reader stops at the first NUL byte. */
 int output_open_mapped(const char *path, size_t window, struct output **ret_output);
+/* An output that opens nothing and drops every byte (for a dry run). */
+int output_open_discard(struct output **ret_output);
 void output_free(struct output *o);	/* flushes what it can; accepts NULL */
 int output_write(struct output *o, const void *p, size_t n);
 int output_flush(struct output *o);

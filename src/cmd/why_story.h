@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef AUTHFOLD_WHY_STORY_H
+#define AUTHFOLD_WHY_STORY_H
+
+/* why_story - gathering the story of an address; see why_story.c */
+
+#include "addr.h"
+#include "why.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define WHY_EVENTS_MAX		10000	/* events of the target kept, the newest */
+#define WHY_FIELD_MAX		320	/* bytes of a text field of an event (a client NAME[ADDR]) */
+#define WHY_STRIKES_MAX		4096	/* strikes whose sessions are looked for */
+#define WHY_SESSION_LINES	200	/* lines shown of a session */
+#define WHY_SHOWN_LINE_MAX	2048	/* bytes shown of a line */
+#define WHY_TEXT_MAX		(8u << 20)	/* bytes of session lines kept in all */
+#define WHY_LINES_MAX		(512u * 1024)	/* summary lines near the strikes looked at */
+#define WHY_SESSION_SPAN	(3600LL * 1000000)	/* µs a session's line may lie from its strike */
+#define WHY_STATE_FILES_MAX	4096	/* state files read, by name */
+#define WHY_NOTES_MAX		256
+#define WHY_BAN_SECONDS_MAX	(100LL * 366 * 86400)	/* a longer ban's line is refused */
+
+enum why_kind { WHY_STRIKE, WHY_BAN, WHY_UNBAN };
+
+struct why_session {
+	char **line;			/* the session's lines, oldest first; NULL a line not re-read */
+	unsigned n;
+	bool cut;			/* more lines than kept */
+	bool partial;			/* its connect was not seen */
+	bool open_end;			/* its disconnect was not seen */
+	bool ambiguous;			/* another session fits the strike as well */
+};
+
+struct why_event {
+	enum why_kind kind;
+	int64_t usec;			/* -1 none */
+	char *ts;			/* as written */
+	char *reason, *rule, *client, *host, *tag, *set, *by;
+	struct cidr net;		/* strike: the address, /32 or /128 */
+	long pid;			/* -1 none */
+	int64_t seconds, applied_seconds;
+	unsigned strikes;
+	bool dry_run;
+	uint64_t seq;			/* order read */
+	size_t number;			/* strike: 1-based in the story; 0 others */
+	struct why_session *session;	/* strike: its lines, NULL not found */
+};
+
+struct why_source {
+	char *path;
+	const char *kind;		/* "events", "summary", "state" */
+	int err;			/* -errno, 0 */
+	const char *not_needed;		/* why it was not opened, or NULL */
+	char detail[256];		/* a reading problem at the end, or "" */
+	uint64_t lines, bad, overlong;
+	bool read;
+};
+
+struct why_state_row {
+	struct cidr net;
+	unsigned times_banned, strikes;
+	int64_t until_usec, last_ban_seconds, last_strike_usec;
+	char file[256];
+};
+
+struct why_story {
+	const struct why_options *o;
+	struct why_event *ev;		/* after why_story_gather(): oldest first */
+	size_t nev, head;		/* while reading: a ring of the newest */
+	uint64_t ev_dropped, seq;
+	struct why_source *src;
+	size_t nsrc, capsrc;
+	char **notes;
+	size_t nnotes;
+	uint64_t strikes_without_search;
+	struct why_state_row *state;
+	size_t nstate;
+	size_t text_bytes;		/* session text kept, at most WHY_TEXT_MAX */
+};
+
+int why_story_gather(const struct why_options *o, struct why_story *ret);
+void why_story_fini(struct why_story *y);
+
+void why_note(struct why_story *y, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+struct why_source *why_source_add(struct why_story *y, const char *path, const char *kind);
+int why_sources_add_log(struct why_story *y, const char *base, const char *kind);
+const char *why_source_problem(const struct why_source *s, char *buf, size_t len);
+
+const char *why_ban_status(const struct why_story *y, size_t bi, int64_t *ret_until,
+			   const struct why_event **ret_unban);
+size_t why_ban_strikes(const struct why_story *y, size_t bi, size_t *ret, size_t max);
+const struct why_state_row *why_state_ban(const struct why_story *y, const struct cidr *net);
+
+/* why_session.c: each strike's session from the summary logs, by time */
+int why_sessions_find(struct why_story *y);
+void why_session_free(struct why_session *s);
+
+#endif
