@@ -122,6 +122,7 @@ struct omprog {
 	/* who wrote the lines (sender(3)) */
 	struct sender_trust trust;
 	struct sender_counters senders;
+	struct sender_hosts *hosts;	/* relayed host names and their MX */
 	char *senders_path;
 	bool warned_other, warned_uncredited;
 };
@@ -263,14 +264,15 @@ static bool judge_sender(struct daemon *d, struct omprog *op, const char *p, siz
 {
 	struct sender_cred cred = {.has_uid = false};
 	size_t pre = sender_prefix(p, n, &cred);
-	enum sender_kind k = sender_judge(&op->trust, &cred, p + pre, n - pre);
+	enum sender_kind k = sender_judge(&op->trust, op->hosts, &cred, p + pre, n - pre);
 	bool decide = sender_may_decide(&op->trust, k);
 
 	sender_count(&op->senders, k, &cred, daemon_wall());
 	if (k == SENDER_OTHER && !op->warned_other) {
 		if (cred.mx)
-			daemon_say(d, "a line relayed by mx=%.*s for another host: kept as it is, decides nothing "
-				   "(said once; authfold status counts them)", (int) cred.mx_len, cred.mx);
+			daemon_say(d, "a line relayed by mx=%.*s for a host name that is not its own, or that another "
+				   "MX's lines use already (give each MX a name of its own): kept as it is, decides "
+				   "nothing (said once; authfold status counts them)", (int) cred.mx_len, cred.mx);
 		else
 			daemon_say(d, "a line from uid %lu, not one of trusted_users: kept as it is, decides nothing "
 				   "(said once; authfold status counts them)", (unsigned long) cred.uid);
@@ -451,7 +453,8 @@ int main(int argc, char **argv)
 		status = EXIT_USAGE;
 		goto out;
 	}
-	if (asprintf(&op.senders_path, "%s/%s", c->state_dir, SENDERS_NAME) < 0) {
+	if ((op.hosts = sender_hosts_new()) == NULL ||
+	    asprintf(&op.senders_path, "%s/%s", c->state_dir, SENDERS_NAME) < 0) {
 		op.senders_path = NULL;
 		say("out of memory");
 		goto out;
@@ -500,6 +503,7 @@ out:
 	output_free(op.wal);
 	free(op.wal_path);
 	free(op.senders_path);
+	sender_hosts_free(op.hosts);
 	omprog_resend_free(op.resend);
 	omprog_input_close(&op.in);
 	free(op.head);

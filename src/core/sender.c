@@ -9,7 +9,9 @@
  *
  *	int	sender_resolve(names, n, uncredited_decide, ret_trust, err, errlen)
  *	size_t	sender_prefix(line, len, ret_cred)
- *	enum sender_kind sender_judge(t, cred, rest, rest_len)
+ *	struct sender_hosts *sender_hosts_new()
+ *	void	sender_hosts_free(h)
+ *	enum sender_kind sender_judge(t, h, cred, rest, rest_len)
  *	bool	sender_may_decide(t, k)
  *	void	sender_count(c, k, cred, now_usec)
  *	int	sender_counters_save(path, c, t)
@@ -42,9 +44,16 @@
  *	prefix: the template writes it before the timestamp.
  *
  *	sender_judge() classifies: a trusted uid is SENDER_POSTFIX, any other
- *	uid SENDER_OTHER, no credentials SENDER_UNCREDITED; a relayed line
- *	is SENDER_RELAYED when its host field (record(3)) is NAME, and
- *	SENDER_OTHER when an MX speaks for another host. sender_may_decide()
+ *	uid SENDER_OTHER, no credentials SENDER_UNCREDITED. A relayed line
+ *	is SENDER_RELAYED when its host field (record(3)) is NAME or NAME's
+ *	first label (an MX logs as "mx1", its certificate says
+ *	"mx1.example.org") and no other MX's lines used that host name
+ *	before (h, from sender_hosts_new(): the first MX to use a name keeps
+ *	it while the program runs). Otherwise it is SENDER_OTHER: an MX
+ *	cannot speak for another host, and two MX with the same short name
+ *	never merge their sessions (sessions are keyed by host, tag and pid):
+ *	the second one's lines are kept and decide nothing until it logs
+ *	under a name of its own (its full name). h NULL: no binding. sender_may_decide()
  *	is true for SENDER_POSTFIX and SENDER_RELAYED, and for
  *	SENDER_UNCREDITED with uncredited = decide. A line that may not decide is written to the
  *	summary as it is and never opens, closes or changes a session,
@@ -60,6 +69,9 @@
  *	name that is neither a user name nor a uid (err says which).
  *	The file functions return 0 or -errno (-EBADMSG: not such a file).
  * SECURITY
+ *	The host table holds at most SENDER_HOSTS_MAX names (each a name a
+ *	certificate allows, so an MX can add at most two); a name past that
+ *	is refused (SENDER_OTHER), never an old one dropped.
  *	The prefix is parsed with a fixed bound (SENDER_PREFIX_MAX); a
  *	malformed one is no prefix, and the line, which then starts with no
  *	timestamp, passes through and decides nothing.
@@ -78,6 +90,60 @@
 #include <unistd.h>
 
 #define SENDER_MAGIC	"authfold-senders 1"
+
+struct sender_host {
+	char host[SENDER_MX_MAX + 1];
+	char mx[SENDER_MX_MAX + 1];
+};
+
+struct sender_hosts {
+	struct sender_host *v;
+	size_t n, cap;
+};
+
+struct sender_hosts *sender_hosts_new(void)
+{
+	return calloc(1, sizeof(struct sender_hosts));
+}
+
+void sender_hosts_free(struct sender_hosts *h)
+{
+	if (h == NULL)
+		return;
+	free(h->v);
+	free(h);
+}
+
+/* host (as long as an MX name at most) is bound to mx, or now becomes it. */
+static bool host_bound(struct sender_hosts *h, const char *host, size_t hlen, const char *mx, size_t mlen)
+{
+	struct sender_host *e;
+
+	if (h == NULL)
+		return true;
+	for (size_t i = 0; i < h->n; i++) {
+		e = &h->v[i];
+		if (strlen(e->host) == hlen && memcmp(e->host, host, hlen) == 0)
+			return strlen(e->mx) == mlen && memcmp(e->mx, mx, mlen) == 0;
+	}
+	if (h->n == SENDER_HOSTS_MAX)
+		return false;
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 8;
+		struct sender_host *v = realloc(h->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return false;
+		h->v = v;
+		h->cap = cap;
+	}
+	e = &h->v[h->n++];
+	memcpy(e->host, host, hlen);
+	e->host[hlen] = 0;
+	memcpy(e->mx, mx, mlen);
+	e->mx[mlen] = 0;
+	return true;
+}
 
 static bool parse_uid(const char *p, size_t n, uid_t *ret)
 {
@@ -175,16 +241,20 @@ size_t sender_prefix(const char *line, size_t len, struct sender_cred *ret_cred)
 	return i + 1;
 }
 
-enum sender_kind sender_judge(const struct sender_trust *t, const struct sender_cred *cred, const char *rest,
-			      size_t rest_len)
+enum sender_kind sender_judge(const struct sender_trust *t, struct sender_hosts *h, const struct sender_cred *cred,
+			      const char *rest, size_t rest_len)
 {
 	if (cred->mx) {
 		struct record r;
+		const char *dot = memchr(cred->mx, '.', cred->mx_len);
+		size_t label = dot ? (size_t) (dot - cred->mx) : cred->mx_len;
 
 		/* the host field only: no year needed */
 		record_parse(rest, rest_len, 0, &r);
-		return r.format != RECORD_OTHER && r.host.len == cred->mx_len &&
-		       memcmp(r.host.p, cred->mx, cred->mx_len) == 0 ? SENDER_RELAYED : SENDER_OTHER;
+		if (r.format == RECORD_OTHER || !(r.host.len == cred->mx_len || r.host.len == label) ||
+		    memcmp(r.host.p, cred->mx, r.host.len) != 0)
+			return SENDER_OTHER;
+		return host_bound(h, r.host.p, r.host.len, cred->mx, cred->mx_len) ? SENDER_RELAYED : SENDER_OTHER;
 	}
 	if (!cred->has_uid)
 		return SENDER_UNCREDITED;

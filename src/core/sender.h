@@ -12,6 +12,7 @@
 #define SENDER_UIDS_MAX		256	/* trusted uids (CONFIG_MAX_LIST) */
 #define SENDER_PREFIX_MAX	16	/* "uid=4294967294 " */
 #define SENDER_MX_MAX		253	/* "mx=NAME ": a DNS name */
+#define SENDER_HOSTS_MAX	1024	/* host names bound to an MX (sender_hosts) */
 
 enum sender_kind {
 	SENDER_POSTFIX,			/* credentials of a trusted uid: may decide */
@@ -42,11 +43,17 @@ struct sender_counters {
 	int64_t last_uncredited_usec;	/* wall clock; 0: none yet */
 };
 
+/* Which MX each relayed host name belongs to: the first MX whose lines
+   use it; at most SENDER_HOSTS_MAX names. */
+struct sender_hosts;
+
+struct sender_hosts *sender_hosts_new(void);
+void sender_hosts_free(struct sender_hosts *h);	/* accepts NULL */
 int sender_resolve(char *const *names, size_t n, bool uncredited_decide, struct sender_trust *ret_trust,
 		   char *err, size_t errlen);
 size_t sender_prefix(const char *line, size_t len, struct sender_cred *ret_cred);
-enum sender_kind sender_judge(const struct sender_trust *t, const struct sender_cred *cred, const char *rest,
-			      size_t rest_len);
+enum sender_kind sender_judge(const struct sender_trust *t, struct sender_hosts *h, const struct sender_cred *cred,
+			      const char *rest, size_t rest_len);
 bool sender_may_decide(const struct sender_trust *t, enum sender_kind k);
 void sender_count(struct sender_counters *c, enum sender_kind k, const struct sender_cred *cred, int64_t now_usec);
 int sender_counters_save(const char *path, const struct sender_counters *c, const struct sender_trust *t);

@@ -316,7 +316,7 @@ static bool listed(char *const *v, size_t n, const char *s)
 static bool trusted(struct journal_fields *f, int64_t usec)
 {
 	const struct journal_trust *t = f->trust;
-	enum sender_kind k = sender_judge(t->senders, &f->cred, "", 0);
+	enum sender_kind k = sender_judge(t->senders, NULL, &f->cred, "", 0);
 
 	sender_count(&f->counters->senders, k, &f->cred, usec);
 	if (!sender_may_decide(t->senders, k))

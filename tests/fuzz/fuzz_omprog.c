@@ -134,7 +134,7 @@ static void message_start(struct op *op, const char *p, size_t n, bool complete)
 		static const struct sender_trust trust = {.uids = {102}, .n_uids = 1, .uncredited_decide = true};
 		struct sender_cred cred = {.has_uid = false};
 		size_t pre = sender_prefix(p, n, &cred);
-		enum sender_kind k = sender_judge(&trust, &cred, p + pre, n - pre);
+		enum sender_kind k = sender_judge(&trust, NULL, &cred, p + pre, n - pre);
 
 		if (pre > n)
 			abort();

@@ -57,8 +57,13 @@ static const struct {
 	{"mx=mx1 " L, 7, SENDER_RELAYED, true, true},
 	{"mx=mx1 " T, 7, SENDER_RELAYED, true, true},
 	{"mx=mx2 " L, 7, SENDER_OTHER, false, false},
-	{"mx=mx1.example.org " L, 19, SENDER_OTHER, false, false},
+	{"mx=mx1.example.org " L, 19, SENDER_RELAYED, true, true},	/* its first label */
+	{"mx=mx1.example.org " T, 19, SENDER_RELAYED, true, true},
+	{"mx=mx1.example.org 2026-11-26T18:46:35Z mx1.example.org postfix/smtpd[1]: x", 19, SENDER_RELAYED, true, true},
+	{"mx=mx1.example.org 2026-11-26T18:46:35Z mx1.example postfix/smtpd[1]: x", 19, SENDER_OTHER, false, false},
+	{"mx=mx2.example.org " L, 19, SENDER_OTHER, false, false},
 	{"mx=mx " L, 6, SENDER_OTHER, false, false},
+	{"mx=mx11 " L, 8, SENDER_OTHER, false, false},
 	{"mx=mx1 not a syslog line", 7, SENDER_OTHER, false, false},
 	{"mx= " L, 0, SENDER_UNCREDITED, true, false},
 	{"mx=m_1 " L, 0, SENDER_UNCREDITED, true, false},
@@ -80,14 +85,14 @@ static void test_table(void **state)
 			fail_msg("row %zu '%s': prefix %zu, want %zu", i, rows[i].line, pre, rows[i].prefix);
 		if (pre == 0)
 			cred = (struct sender_cred) {.has_uid = false};
-		enum sender_kind k = sender_judge(&decide, &cred, rows[i].line + pre, len - pre);
+		enum sender_kind k = sender_judge(&decide, NULL, &cred, rows[i].line + pre, len - pre);
 
 		if (k != rows[i].kind)
 			fail_msg("row %zu '%s': %s, want %s", i, rows[i].line, sender_kind_name(k),
 				 sender_kind_name(rows[i].kind));
 		assert_int_equal(sender_may_decide(&decide, k), rows[i].decide);
 		assert_int_equal(sender_may_decide(&pass, k), rows[i].decide_pass);
-		assert_int_equal(sender_judge(&pass, &cred, rows[i].line + pre, len - pre), k);
+		assert_int_equal(sender_judge(&pass, NULL, &cred, rows[i].line + pre, len - pre), k);
 	}
 }
 
@@ -104,6 +109,58 @@ static void test_cut(void **state)
 	assert_int_equal(sender_prefix(full, 9, &cred), 8);
 	assert_true(cred.has_uid);
 	assert_int_equal(cred.uid, 102);
+}
+
+/* An MX speaks for its own host name only, and the first MX to use a
+   short name keeps it: two MX both called "mail" never share sessions. */
+static void test_hosts(void **state)
+{
+	static const struct {
+		const char *line;
+		enum sender_kind kind;
+	} seq[] = {
+		{"mx=mail.a.example 2026-11-26T18:46:35Z mail postfix/smtpd[7]: connect from x[192.0.2.1]", SENDER_RELAYED},
+		{"mx=mail.b.example 2026-11-26T18:46:36Z mail postfix/smtpd[7]: disconnect from x[192.0.2.1]", SENDER_OTHER},
+		{"mx=mail.a.example 2026-11-26T18:46:37Z mail postfix/smtpd[7]: disconnect from x[192.0.2.1]", SENDER_RELAYED},
+		/* mail.b under its full name is its own host */
+		{"mx=mail.b.example 2026-11-26T18:46:38Z mail.b.example postfix/smtpd[7]: connect from x[192.0.2.1]", SENDER_RELAYED},
+		{"mx=mail.a.example 2026-11-26T18:46:39Z mail.b.example postfix/smtpd[7]: connect from x[192.0.2.1]", SENDER_OTHER},
+		{"mx=mail.a.example 2026-11-26T18:46:40Z mail.a.example postfix/smtpd[7]: x", SENDER_RELAYED},
+	};
+	struct sender_trust t = {.n_uids = 0, .uncredited_decide = false};
+	struct sender_hosts *h = sender_hosts_new();
+
+	(void) state;
+	assert_non_null(h);
+	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		struct sender_cred cred;
+		size_t len = strlen(seq[i].line), pre = sender_prefix(seq[i].line, len, &cred);
+		enum sender_kind k;
+
+		assert_true(pre > 0);
+		k = sender_judge(&t, h, &cred, seq[i].line + pre, len - pre);
+		if (k != seq[i].kind)
+			fail_msg("step %zu '%s': %s, want %s", i, seq[i].line, sender_kind_name(k), sender_kind_name(seq[i].kind));
+	}
+	/* bounded: names past SENDER_HOSTS_MAX are refused, the bound ones stay */
+	for (int i = 0; i < SENDER_HOSTS_MAX + 10; i++) {
+		char line[160];
+		struct sender_cred cred;
+		int n = snprintf(line, sizeof(line), "mx=h%d 2026-11-26T18:46:35Z h%d postfix/smtpd[7]: x", i, i);
+		size_t pre = sender_prefix(line, (size_t) n, &cred);
+		enum sender_kind k = sender_judge(&t, h, &cred, line + pre, (size_t) n - pre);
+
+		assert_int_equal(k, i < SENDER_HOSTS_MAX - 3 ? SENDER_RELAYED : SENDER_OTHER);
+	}
+	{
+		const char *l = seq[0].line;
+		struct sender_cred cred;
+		size_t pre = sender_prefix(l, strlen(l), &cred);
+
+		assert_int_equal(sender_judge(&t, h, &cred, l + pre, strlen(l) - pre), SENDER_RELAYED);
+	}
+	sender_hosts_free(h);
+	sender_hosts_free(NULL);
 }
 
 static void test_resolve(void **state)
@@ -168,6 +225,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_cut),
+		cmocka_unit_test(test_hosts),
 		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_counters_file),
 	};
