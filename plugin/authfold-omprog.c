@@ -260,7 +260,8 @@ static int message_done(struct daemon *d, struct omprog *op, const char *head, s
 
 /* The sender's credentials before the line (sender(3)): counted, said
    once per run for each kind that may not be Postfix's. */
-static bool judge_sender(struct daemon *d, struct omprog *op, const char *p, size_t n, size_t *ret_prefix)
+static bool judge_sender(struct daemon *d, struct omprog *op, const char *p, size_t n, size_t *ret_prefix,
+			 bool *ret_fold_chatter)
 {
 	struct sender_cred cred = {.has_uid = false};
 	size_t pre = sender_prefix(p, n, &cred);
@@ -286,6 +287,7 @@ static bool judge_sender(struct daemon *d, struct omprog *op, const char *p, siz
 		op->warned_uncredited = true;
 	}
 	*ret_prefix = pre;
+	*ret_fold_chatter = sender_folds_chatter(&cred, k);
 	return decide;
 }
 
@@ -295,9 +297,9 @@ static void message_start(struct daemon *d, struct omprog *op, const char *p, si
 	op->skip = omprog_resend_match(op->resend, p, n, !complete);
 	if (!op->skip) {
 		size_t pre;
-		bool decide = judge_sender(d, op, p, n, &pre);
+		bool chatter, decide = judge_sender(d, op, p, n, &pre, &chatter);
 
-		op->line_error = engine_line_from(d->e, p + pre, n - pre, complete, decide);
+		op->line_error = engine_line_from(d->e, p + pre, n - pre, complete, decide, chatter);
 	}
 }
 

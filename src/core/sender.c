@@ -13,6 +13,7 @@
  *	void	sender_hosts_free(h)
  *	enum sender_kind sender_judge(t, h, cred, rest, rest_len)
  *	bool	sender_may_decide(t, k)
+ *	bool	sender_folds_chatter(cred, k)
  *	void	sender_count(c, k, cred, now_usec)
  *	int	sender_counters_save(path, c, t)
  *	int	sender_counters_load(path, ret_c, ret_decide)
@@ -58,6 +59,13 @@
  *	SENDER_UNCREDITED with uncredited = decide. A line that may not decide is written to the
  *	summary as it is and never opens, closes or changes a session,
  *	strikes or bans (record.trusted false; fold(3)).
+ *	sender_folds_chatter() is true for root's lines (uid 0) that may not
+ *	decide: Postfix's master starts smtpd as root, and smtpd -v logs its
+ *	start-up chatter (name_mask, dict_open, match_string...) before it
+ *	drops privileges to mail_owner; such a line is folded away when it is
+ *	chatter, and otherwise kept as it is (record.fold_chatter). It never
+ *	decides: root can send any credentials, and a root process that is
+ *	not Postfix names no client.
  *
  *	sender_count() counts a line by kind; sender_counters_save() writes
  *	the counters (and the trust) to a small text file for authfold
@@ -267,6 +275,11 @@ enum sender_kind sender_judge(const struct sender_trust *t, struct sender_hosts 
 bool sender_may_decide(const struct sender_trust *t, enum sender_kind k)
 {
 	return k == SENDER_POSTFIX || k == SENDER_RELAYED || (k == SENDER_UNCREDITED && t->uncredited_decide);
+}
+
+bool sender_folds_chatter(const struct sender_cred *cred, enum sender_kind k)
+{
+	return k == SENDER_OTHER && cred->has_uid && cred->uid == 0;
 }
 
 void sender_count(struct sender_counters *c, enum sender_kind k, const struct sender_cred *cred, int64_t now_usec)

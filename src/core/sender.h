@@ -55,6 +55,7 @@ size_t sender_prefix(const char *line, size_t len, struct sender_cred *ret_cred)
 enum sender_kind sender_judge(const struct sender_trust *t, struct sender_hosts *h, const struct sender_cred *cred,
 			      const char *rest, size_t rest_len);
 bool sender_may_decide(const struct sender_trust *t, enum sender_kind k);
+bool sender_folds_chatter(const struct sender_cred *cred, enum sender_kind k);
 void sender_count(struct sender_counters *c, enum sender_kind k, const struct sender_cred *cred, int64_t now_usec);
 int sender_counters_save(const char *path, const struct sender_counters *c, const struct sender_trust *t);
 int sender_counters_load(const char *path, struct sender_counters *ret_c, bool *ret_decide);

@@ -319,6 +319,7 @@ static bool trusted(struct journal_fields *f, int64_t usec)
 	enum sender_kind k = sender_judge(t->senders, NULL, &f->cred, "", 0);
 
 	sender_count(&f->counters->senders, k, &f->cred, usec);
+	f->fold_chatter = sender_folds_chatter(&f->cred, k);
 	if (!sender_may_decide(t->senders, k))
 		return false;
 	if (t->n_comm > 0 && !(f->have_comm && listed(t->comm, t->n_comm, f->comm)))
@@ -430,6 +431,7 @@ int journal_fields_record(struct journal_fields *f, uint64_t realtime_usec, stru
 	r->msg.len = f->msg_len;
 	r->usec = realtime_usec > (uint64_t) INT64_MAX ? -1 : (int64_t) realtime_usec;
 	r->trusted = trusted(f, r->usec);
+	r->fold_chatter = !r->trusted && f->fold_chatter;
 	return 1;
 }
 

@@ -101,6 +101,7 @@ struct journal_fields {
 	bool have_msg, have_tag, have_host, have_comm, have_exe;
 	long spid, pid;				/* -2: not seen; -1: not a number */
 	struct sender_cred cred;		/* _UID */
+	bool fold_chatter;			/* root's: its -v chatter folds away */
 	size_t exe_len;				/* JOURNAL_NAME_MAX + 1: longer (matches no filter) */
 	size_t msg_len;
 	char host[JOURNAL_NAME_MAX + 1];

@@ -138,7 +138,8 @@ static void message_start(struct op *op, const char *p, size_t n, bool complete)
 
 		if (pre > n)
 			abort();
-		op->line_error = engine_line_from(op->e, p + pre, n - pre, complete, sender_may_decide(&trust, k));
+		op->line_error = engine_line_from(op->e, p + pre, n - pre, complete, sender_may_decide(&trust, k),
+						  sender_folds_chatter(&cred, k));
 	}
 }
 

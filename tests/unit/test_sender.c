@@ -96,6 +96,23 @@ static void test_table(void **state)
 	}
 }
 
+/* Only root's lines that may not decide fold their -v chatter away. */
+static void test_chatter(void **state)
+{
+	struct sender_cred root = {.has_uid = true, .uid = 0}, nobody = {.has_uid = true, .uid = 65534},
+			   none = {.has_uid = false}, pf = {.has_uid = true, .uid = 102};
+	struct sender_trust t = {.uids = {102}, .n_uids = 1, .uncredited_decide = false};
+
+	(void) state;
+	assert_true(sender_folds_chatter(&root, sender_judge(&t, NULL, &root, "", 0)));
+	assert_false(sender_may_decide(&t, sender_judge(&t, NULL, &root, "", 0)));
+	assert_false(sender_folds_chatter(&nobody, sender_judge(&t, NULL, &nobody, "", 0)));
+	assert_false(sender_folds_chatter(&none, sender_judge(&t, NULL, &none, "", 0)));
+	assert_false(sender_folds_chatter(&pf, sender_judge(&t, NULL, &pf, "", 0)));	/* it decides */
+	t.uids[0] = 0;	/* root trusted: it decides, nothing special */
+	assert_false(sender_folds_chatter(&root, sender_judge(&t, NULL, &root, "", 0)));
+}
+
 /* The prefix is read within its bound, whatever follows. */
 static void test_cut(void **state)
 {
@@ -226,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_cut),
 		cmocka_unit_test(test_hosts),
+		cmocka_unit_test(test_chatter),
 		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_counters_file),
 	};
