@@ -69,8 +69,9 @@
  *
  *	sender_count() counts a line by kind; sender_counters_save() writes
  *	the counters (and the trust) to a small text file for authfold
- *	status, atomically (PATH.tmp, rename); sender_counters_load() reads
- *	it back.
+ *	status, atomically (PATH.tmp, not following a link, rename);
+ *	sender_counters_load() reads it back: a regular file of at most 4 KiB,
+ *	opened without following a link or blocking.
  * DIAGNOSTICS
  *	sender_resolve() returns how many names name no user on this host
  *	(err names the first; the trust holds the others), or -EINVAL for a
@@ -90,11 +91,13 @@
 #include "record.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define SENDER_MAGIC	"authfold-senders 1"
@@ -311,12 +314,18 @@ int sender_counters_save(const char *path, const struct sender_counters *c, cons
 {
 	char tmp[4096];
 	FILE *fp;
-	int r = 0;
+	int fd, r = 0;
 
 	if ((size_t) snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
 		return -ENAMETOOLONG;
-	if ((fp = fopen(tmp, "we")) == NULL)
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644)) < 0)
 		return -errno;
+	if ((fp = fdopen(fd, "w")) == NULL) {
+		r = -errno;
+		close(fd);
+		(void) unlink(tmp);
+		return r;
+	}
 	fprintf(fp, "%s\npostfix %" PRIu64 "\nrelayed %" PRIu64 "\nother %" PRIu64 "\nuncredited %" PRIu64 "\nlast_other_uid %" PRId64
 		"\nlast_uncredited %" PRId64 "\nuncredited_decide %d\ntrusted_uids",
 		SENDER_MAGIC, c->postfix, c->relayed, c->other, c->uncredited, c->last_other_uid, c->last_uncredited_usec,
@@ -340,10 +349,21 @@ int sender_counters_load(const char *path, struct sender_counters *ret_c, bool *
 	struct sender_counters c = {.last_other_uid = -1};
 	char line[256];
 	int decide = 1, seen = 0;
-	FILE *fp = fopen(path, "re");
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	FILE *fp;
 
-	if (fp == NULL)
+	/* read by root (authfold status): a regular file, no link, never a FIFO */
+	if (fd < 0)
 		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > 4096) {
+		close(fd);
+		return -EBADMSG;
+	}
+	if ((fp = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
 	if (fgets(line, sizeof(line), fp) == NULL || strcmp(line, SENDER_MAGIC "\n") != 0) {
 		fclose(fp);
 		return -EBADMSG;

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -234,6 +235,15 @@ static void test_counters_file(void **state)
 	assert_int_equal(sender_counters_load(path, &back, &decide), -EBADMSG);
 	unlink(path);
 	assert_int_equal(sender_counters_load(path, &back, &decide), -ENOENT);
+	/* authfold status runs as root: a FIFO or a link planted there never blocks it or is followed */
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(sender_counters_load(path, &back, &decide), -EBADMSG);
+	unlink(path);
+	assert_int_equal(symlink("/etc/passwd", path), 0);
+	assert_int_equal(sender_counters_load(path, &back, &decide), -ELOOP);
+	assert_int_equal(sender_counters_save(path, &c, &t), 0);	/* renamed over the link, not through it */
+	assert_int_equal(sender_counters_load(path, &back, &decide), 0);
+	unlink(path);
 	rmdir(dir);
 }
 
