@@ -275,8 +275,9 @@ static bool judge_sender(struct daemon *d, struct omprog *op, const char *p, siz
 				   "MX's lines use already (give each MX a name of its own): kept as it is, decides "
 				   "nothing (said once; authfold status counts them)", (int) cred.mx_len, cred.mx);
 		else
-			daemon_say(d, "a line from uid %lu, not one of trusted_users: kept as it is, decides nothing "
-				   "(said once; authfold status counts them)", (unsigned long) cred.uid);
+			daemon_say(d, "a line from uid %lu, not one of trusted_users: it decides nothing and is kept as "
+				   "it is (root's smtpd -v chatter is folded) (said once; authfold status counts them)",
+				   (unsigned long) cred.uid);
 		op->warned_other = true;
 	} else if (k == SENDER_UNCREDITED && !op->warned_uncredited) {
 		daemon_say(d, "WARNING: lines without sender credentials (%s): %s. Any local user can forge "
