@@ -54,11 +54,14 @@
  *	cannot speak for another host, and two MX with the same short name
  *	never merge their sessions (sessions are keyed by host, tag and pid):
  *	the second one's lines are kept and decide nothing until it logs
- *	under a name of its own (its full name). h NULL: no binding. sender_may_decide()
- *	is true for SENDER_POSTFIX and SENDER_RELAYED, and for
- *	SENDER_UNCREDITED with uncredited = decide. A line that may not decide is written to the
- *	summary as it is and never opens, closes or changes a session,
- *	strikes or bans (record.trusted false; fold(3)).
+ *	under a name of its own (its full name). h NULL: no binding.
+ *
+ *	sender_may_decide() is true for SENDER_POSTFIX and SENDER_RELAYED,
+ *	and for SENDER_UNCREDITED with uncredited = decide. A line that may
+ *	not decide is written to the summary as it is and never opens,
+ *	closes or changes a session, strikes or bans (record.trusted false;
+ *	fold(3)).
+ *
  *	sender_folds_chatter() is true for root's lines (uid 0) that may not
  *	decide: Postfix's master starts smtpd as root, and smtpd -v logs its
  *	start-up chatter (name_mask, dict_open, match_string...) before it
