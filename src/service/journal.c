@@ -48,9 +48,8 @@
  *	are set, _COMM is one of journal_trusted_comm and _EXE one of
  *	journal_trusted_exe. _COMM alone proves nothing: a process names
  *	itself (prctl(PR_SET_NAME), a copy of logger named smtpd).
- *	Entries without MESSAGE are skipped and counted. The
- *	record's spans point into buffers of j: they are borrowed until the
- *	next call.
+ *	Entries without MESSAGE are skipped and counted. The record's spans
+ *	point into buffers of j: they are borrowed until the next call.
  *
  *	journal_cursor() copies the cursor of the last yielded entry, or
  *	after a seek, of the entry the reader stands on as handled (the
@@ -76,9 +75,10 @@
  * SECURITY
  *	Every field without a leading '_' can be written by any local user
  *	(SYSLOG_IDENTIFIER=postfix/smtpd included), and _COMM is the
- *	process's own choice; _UID and _EXE are not, so _UID decides trust. Values are bounded by us, not by
- *	sd-journal's data threshold, which is only a hint: MESSAGE to
- *	JOURNAL_MESSAGE_MAX bytes after escaping, names to JOURNAL_NAME_MAX.
+ *	process's own choice; _UID and _EXE are not, so _UID decides trust.
+ *	Values are bounded by us, not by sd-journal's data threshold, which
+ *	is only a hint: MESSAGE to JOURNAL_MESSAGE_MAX bytes after escaping,
+ *	names to JOURNAL_NAME_MAX.
  *	Control bytes in MESSAGE are escaped and blanks or control bytes in
  *	host and tag become '_', so a forged entry cannot put a line of its
  *	own making into the summary. Memory is fixed per reader.
