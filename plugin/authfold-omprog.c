@@ -32,7 +32,8 @@
  *	to the summary as it is and decides nothing. The lines are counted
  *	by sender in STATE_DIR/omprog.senders at each save (authfold status)
  *	and in the metrics; the first line of another sender and the first
- *	without credentials are said on stderr.
+ *	without credentials are said on stderr, and at start that the last
+ *	run read lines without credentials.
  *
  *	With --no-confirm (confirmMessages="off" in rsyslog) nothing at all
  *	is written to stdout. Transaction marks (useTransactions="on") are
@@ -75,6 +76,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -461,6 +463,19 @@ int main(int argc, char **argv)
 		op.senders_path = NULL;
 		say("out of memory");
 		goto out;
+	}
+	{
+		/* Loud at start too: the last run's lines had no credentials
+		   (counted afresh from here). */
+		struct sender_counters last;
+		bool last_decide;
+
+		if (sender_counters_load(op.senders_path, &last, &last_decide) == 0 && last.uncredited > 0)
+			say("WARNING: the last run read %" PRIu64 " lines without sender credentials (%s); any local "
+			    "user can forge such a line. Fix: in /etc/rsyslog.conf, module(load=\"imuxsock\" "
+			    "SysSock.Annotate=\"on\" SysSock.ParseTrusted=\"on\"), and the template of "
+			    "rsyslog.d/authfold.conf", last.uncredited,
+			    last_decide ? "uncredited = decide: they decided" : "uncredited = pass: they decided nothing");
 	}
 	if (asprintf(&op.wal_path, "%s/%s", c->state_dir, WAL_NAME) < 0) {
 		op.wal_path = NULL;

@@ -99,4 +99,12 @@ for i in $(seq 50); do grep -q '^uncredited 3$' "$W/state/omprog.senders" 2>/dev
 "$AUTHFOLD" status -c "$W/authfold.conf" >"$W/status.txt" 2>&1
 grep -q 'WARNING: omprog: 3 lines carried no sender credentials' "$W/status.txt" ||
 	{ cat "$W/status.txt" >&2; fail "authfold status does not warn about lines without credentials"; }
+# ...and at its next start, authfold-omprog says so at once.
+stop_rsyslog
+: >"$W/omprog.err"
+start_rsyslog
+logger --socket "$W/log" -t postfix/authfold-test "after the restart"
+wait_for "after the restart" 30
+grep -q 'WARNING: the last run read 3 lines without sender credentials' "$W/omprog.err" ||
+	{ cat "$W/omprog.err" >&2; fail "authfold-omprog did not warn at start about the last run's lines without credentials"; }
 say "ok: nobody's and root's sessions struck nobody (8 lines kept, counted), postfix's struck twice and banned; unannotated lines warned"
