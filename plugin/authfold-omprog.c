@@ -25,6 +25,16 @@
  *	logged once, and so is the end of the wait. The waiting bans and the
  *	last refusal are in the state file, for authfold status.
  *
+ *	Each line may start with the sender's credentials that the shipped
+ *	template writes ("uid=N ", or "mx=NAME " on a central host): sender(3)
+ *	judges and strips them. A line whose sender is not one of
+ *	trusted_users (or, without credentials, with uncredited = pass) goes
+ *	to the summary as it is and decides nothing. The lines are counted
+ *	by sender in STATE_DIR/omprog.senders at each save (authfold status)
+ *	and in the metrics; the first line of another sender and the first
+ *	without credentials are said on stderr, and at start that the last
+ *	run read lines without credentials.
+ *
  *	With --no-confirm (confirmMessages="off" in rsyslog) nothing at all
  *	is written to stdout. Transaction marks (useTransactions="on") are
  *	answered "OK"; messages inside a transaction are flushed and
@@ -62,9 +72,11 @@
 #include "engine.h"
 #include "linereader.h"
 #include "omprog.h"
+#include "sender.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -80,6 +92,7 @@
 #define STATE_NAME	"omprog.state"
 #define WAL_NAME	"omprog.wal"	/* lines since the last save */
 #define WAL_WINDOW	(1024 * 1024)	/* its mapping (output_open_mapped()); doubles when full */
+#define SENDERS_NAME	"omprog.senders"	/* sender(3)'s counters, for authfold status */
 
 static const char usage_text[] =
 	"Usage: authfold-omprog [-c CONF] [--confirm | --no-confirm]\n"
@@ -108,6 +121,12 @@ struct omprog {
 	size_t head_len;
 	bool skip;			/* its resend: only flush */
 	int line_error;			/* engine_line/engine_tail failed */
+	/* who wrote the lines (sender(3)) */
+	struct sender_trust trust;
+	struct sender_counters senders;
+	struct sender_hosts *hosts;	/* relayed host names and their MX */
+	char *senders_path;
+	bool warned_other, warned_uncredited;
 };
 
 static int64_t file_size(const struct output *o)
@@ -191,10 +210,14 @@ static int om_saved(struct daemon *d, void *data, const struct state_extra *x, c
 	struct omprog *op = data;
 	int r;
 
-	(void) d;
-	if ((r = wal_reset(op, x->wal_gen)) < 0)
+	if ((r = wal_reset(op, x->wal_gen)) < 0) {
 		snprintf(err, errlen, "cannot reset '%s': %s", op->wal_path, strerror(-r));
-	return r;
+		return r;
+	}
+	/* for authfold status only: a failure is said, never fatal */
+	if ((r = sender_counters_save(op->senders_path, &op->senders, &op->trust)) < 0)
+		daemon_say(d, "cannot write '%s': %s", op->senders_path, strerror(-r));
+	return 0;
 }
 
 /* 0, or -EPIPE and friends when rsyslog is gone. */
@@ -237,12 +260,50 @@ static int message_done(struct daemon *d, struct omprog *op, const char *head, s
 	return DAEMON_ITEM;	/* daemon(3) saves after a second of them, looking once per tick */
 }
 
+/* The sender's credentials before the line (sender(3)): counted, said
+   once per run for each kind that may not be Postfix's. */
+static bool judge_sender(struct daemon *d, struct omprog *op, const char *p, size_t n, size_t *ret_prefix,
+			 bool *ret_fold_chatter)
+{
+	struct sender_cred cred = {.has_uid = false};
+	size_t pre = sender_prefix(p, n, &cred);
+	enum sender_kind k = sender_judge(&op->trust, op->hosts, &cred, p + pre, n - pre);
+	bool decide = sender_may_decide(&op->trust, k);
+
+	sender_count(&op->senders, k, &cred, daemon_wall());
+	if (k == SENDER_OTHER && !op->warned_other) {
+		if (cred.mx)
+			daemon_say(d, "a line relayed by mx=%.*s for a host name that is not its own, or that another "
+				   "MX's lines use already (give each MX a name of its own): kept as it is, decides "
+				   "nothing (said once; authfold status counts them)", (int) cred.mx_len, cred.mx);
+		else
+			daemon_say(d, "a line from uid %lu, not one of trusted_users: it decides nothing and is kept as "
+				   "it is (root's smtpd -v chatter is folded) (said once; authfold status counts them)",
+				   (unsigned long) cred.uid);
+		op->warned_other = true;
+	} else if (k == SENDER_UNCREDITED && !op->warned_uncredited) {
+		daemon_say(d, "WARNING: lines without sender credentials (%s): %s. Any local user can forge "
+			   "such a line. Fix: in /etc/rsyslog.conf, module(load=\"imuxsock\" SysSock.Annotate=\"on\" "
+			   "SysSock.ParseTrusted=\"on\"), and the template of rsyslog.d/authfold.conf (said once; "
+			   "authfold status counts them)", pre ? "the template's uid= is empty" : "no uid= before the line",
+			   decide ? "uncredited = decide: they decide as Postfix's would" : "uncredited = pass: they decide nothing");
+		op->warned_uncredited = true;
+	}
+	*ret_prefix = pre;
+	*ret_fold_chatter = sender_folds_chatter(&cred, k);
+	return decide;
+}
+
 static void message_start(struct daemon *d, struct omprog *op, const char *p, size_t n, bool complete)
 {
 	op->line_error = 0;
 	op->skip = omprog_resend_match(op->resend, p, n, !complete);
-	if (!op->skip)
-		op->line_error = engine_line(d->e, p, n, complete);
+	if (!op->skip) {
+		size_t pre;
+		bool chatter, decide = judge_sender(d, op, p, n, &pre, &chatter);
+
+		op->line_error = engine_line_from(d->e, p + pre, n - pre, complete, decide, chatter);
+	}
 }
 
 /* One piece of stdin (omprog(3)'s input: the tick, the drain after SIGTERM). */
@@ -360,11 +421,22 @@ int main(int argc, char **argv)
 	   SIGTERM and SIGINT end the program at once. */
 	if ((c = load_config(conf_path)) == NULL)
 		return EXIT_USAGE;
+	op.senders.last_other_uid = -1;
+	if ((r = sender_resolve(c->trusted_users, c->n_trusted_users, c->uncredited == UNCREDITED_DECIDE, &op.trust,
+				err, sizeof(err))) < 0) {
+		say("key 'trusted_users': %s", err);
+		config_free(c);
+		return EXIT_USAGE;
+	}
+	if (r > 0)
+		say("WARNING: key 'trusted_users': %s: no line with sender credentials can decide%s", err,
+		    op.trust.n_uids ? " unless it comes from the other users listed" : "");
 	if ((r = daemon_init(&d, &om_ops, &op, c)) < 0) {
 		say("cannot set up signals: %s", strerror(-r));
 		config_free(c);
 		return 1;
 	}
+	d.m.senders = &op.senders;
 
 	if ((r = output_open(c->summary_log, &d.summary)) < 0) {
 		say("cannot open summary '%s': %s", c->summary_log, output_strerror(r));
@@ -385,6 +457,25 @@ int main(int argc, char **argv)
 		say("%s", err);
 		status = EXIT_USAGE;
 		goto out;
+	}
+	if ((op.hosts = sender_hosts_new()) == NULL ||
+	    asprintf(&op.senders_path, "%s/%s", c->state_dir, SENDERS_NAME) < 0) {
+		op.senders_path = NULL;
+		say("out of memory");
+		goto out;
+	}
+	{
+		/* Loud at start too: the last run's lines had no credentials
+		   (counted afresh from here). */
+		struct sender_counters last;
+		bool last_decide;
+
+		if (sender_counters_load(op.senders_path, &last, &last_decide) == 0 && last.uncredited > 0)
+			say("WARNING: the last run read %" PRIu64 " lines without sender credentials (%s); any local "
+			    "user can forge such a line. Fix: in /etc/rsyslog.conf, module(load=\"imuxsock\" "
+			    "SysSock.Annotate=\"on\" SysSock.ParseTrusted=\"on\"), and the template of "
+			    "rsyslog.d/authfold.conf", last.uncredited,
+			    last_decide ? "uncredited = decide: they decided" : "uncredited = pass: they decided nothing");
 	}
 	if (asprintf(&op.wal_path, "%s/%s", c->state_dir, WAL_NAME) < 0) {
 		op.wal_path = NULL;
@@ -429,6 +520,8 @@ out:
 	output_free(d.events);
 	output_free(op.wal);
 	free(op.wal_path);
+	free(op.senders_path);
+	sender_hosts_free(op.hosts);
 	omprog_resend_free(op.resend);
 	omprog_input_close(&op.in);
 	free(op.head);

@@ -57,6 +57,8 @@ struct jd {
 	const char *summary_path, *events_path;
 	struct journal *j;
 	uint64_t entries;
+	struct sender_trust trust;	/* trusted_users: whose entries may decide */
+	char senders_path[4096];	/* STATE_DIR/journal.senders, for authfold status; "" none */
 };
 
 /* Size of an output file after a flush, synced to disk, in *ret_size:
@@ -97,6 +99,22 @@ static int jd_extras(struct daemon *d, void *data, struct state_extra *x, char *
 		snprintf(err, errlen, "cannot sync the outputs to disk: %s", strerror(-r));
 		return r;
 	}
+	return 0;
+}
+
+/* After a checkpoint: the entries by sender, for authfold status (a
+   failure is said, never fatal). */
+static int jd_saved(struct daemon *d, void *data, const struct state_extra *x, char *err, size_t errlen)
+{
+	struct jd *s = data;
+	int r;
+
+	(void) x;
+	(void) err;
+	(void) errlen;
+	if (s->j && s->senders_path[0] &&
+	    (r = sender_counters_save(s->senders_path, &journal_counters(s->j)->senders, &s->trust)) < 0)
+		daemon_say(d, "cannot write '%s': %s", s->senders_path, strerror(-r));
 	return 0;
 }
 
@@ -195,6 +213,7 @@ static const struct daemon_ops jd_ops = {
 	.read = jd_read,
 	.wait = jd_wait,
 	.extras = jd_extras,
+	.saved = jd_saved,
 	.status = jd_status,
 };
 
@@ -256,11 +275,28 @@ int journal_daemon_main(const struct config *c, const struct journal_daemon_opti
 	    jd_cut_back(&d, d.events, d.x.events_size, "events log") < 0)
 		goto out;
 
-	if ((r = journal_open(o->directory, c->journal_match, c->journal_trusted_comm, c->n_journal_trusted_comm, &s.j,
-			      err, sizeof(err))) < 0) {
+	if ((r = sender_resolve(c->trusted_users, c->n_trusted_users, c->uncredited == UNCREDITED_DECIDE, &s.trust, err,
+				sizeof(err))) < 0) {
+		daemon_say(&d, "key 'trusted_users': %s", err);
+		status = 2;
+		goto out;
+	}
+	if (r > 0)
+		daemon_say(&d, "WARNING: key 'trusted_users': %s: no entry with a _UID can decide%s", err,
+			   s.trust.n_uids ? " unless it comes from the other users listed" : "");
+	if ((size_t) snprintf(s.senders_path, sizeof(s.senders_path), "%s/journal.senders", c->state_dir) >=
+	    sizeof(s.senders_path))
+		s.senders_path[0] = 0;
+
+	struct journal_trust jt = {.senders = &s.trust, .comm = c->journal_trusted_comm,
+				   .n_comm = c->n_journal_trusted_comm, .exe = c->journal_trusted_exe,
+				   .n_exe = c->n_journal_trusted_exe};
+
+	if ((r = journal_open(o->directory, c->journal_match, &jt, &s.j, err, sizeof(err))) < 0) {
 		fprintf(stderr, "authfold: %s\n", err);
 		goto out;
 	}
+	d.m.senders = &journal_counters(s.j)->senders;
 
 	/* No usable cursor: a directory or a single pass reads everything; following
 	   the system journal starts at its tail (the history is not ours to fold). */

@@ -27,7 +27,10 @@
  *	  most maxretry - 1 of them, or they would be banned);
  *	- per state file whose daemon has bans the backend refused, waiting
  *	  for a retry: "bans waiting for the kernel: N (FILE), last error:
- *	  TEXT, since TIME" (engine_ban_state(), saved by state(3)).
+ *	  TEXT, since TIME" (engine_ban_state(), saved by state(3));
+ *	- a note per daemon with the lines it read by sender (STATE_DIR/
+ *	  omprog.senders, journal.senders: sender(3)), and a warning when
+ *	  some carried no sender credentials.
  *
  *	The kernel is read by one listing of each set (ipset: a save
  *	listing; nft: a dump of the set's elements), attached to without
@@ -84,6 +87,7 @@
 
 #include "bans.h"
 #include "enforce.h"
+#include "sender.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -136,7 +140,7 @@ struct waits {
 };
 
 struct notes {
-	char *v[STATUS_STATE_FILES_MAX + 4];
+	char *v[STATUS_STATE_FILES_MAX + 8];
 	size_t n;
 };
 
@@ -611,6 +615,40 @@ static void print_json(FILE *fp, const struct config *c, char **files, const int
 	fputs("]}\n", fp);
 }
 
+/* Who wrote the lines each daemon read (sender(3)'s counters file): a
+   note each, and a warning when lines without credentials decided. */
+static void sender_notes(const struct config *c, struct notes *ns)
+{
+	static const char *const daemons[] = {"omprog", "journal"};
+
+	for (size_t i = 0; i < sizeof(daemons) / sizeof(daemons[0]); i++) {
+		struct sender_counters sc;
+		char path[4096], when[64];
+		bool decide;
+
+		if ((size_t) snprintf(path, sizeof(path), "%s/%s.senders", c->state_dir, daemons[i]) >= sizeof(path) ||
+		    sender_counters_load(path, &sc, &decide) < 0)
+			continue;
+		if (sc.other > 0)
+			note(ns, "%s: lines by sender: %" PRIu64 " from trusted_users, %" PRIu64 " relayed by their MX, %" PRIu64
+			     " from other senders (kept as they are, decided nothing; the last from uid %" PRId64 "), %" PRIu64
+			     " without credentials", daemons[i], sc.postfix, sc.relayed, sc.other, sc.last_other_uid,
+			     sc.uncredited);
+		else
+			note(ns, "%s: lines by sender: %" PRIu64 " from trusted_users, %" PRIu64 " relayed by their MX, "
+			     "0 from other senders, %" PRIu64 " without credentials", daemons[i], sc.postfix, sc.relayed,
+			     sc.uncredited);
+		if (sc.uncredited > 0) {
+			utc(sc.last_uncredited_usec, when, sizeof(when));
+			note(ns, "WARNING: %s: %" PRIu64 " lines carried no sender credentials (the last at %s) and %s; "
+			     "any local user can forge such a line. Fix: in /etc/rsyslog.conf, module(load=\"imuxsock\" "
+			     "SysSock.Annotate=\"on\" SysSock.ParseTrusted=\"on\"), with the template of "
+			     "rsyslog.d/authfold.conf (authfold(8), SECURITY)", daemons[i], sc.uncredited, when,
+			     decide ? "decided as Postfix's (uncredited = decide)" : "decided nothing (uncredited = pass)");
+		}
+	}
+}
+
 int status_write(FILE *fp, const struct config *c, const struct status_options *o)
 {
 	struct dirent **list = NULL;
@@ -649,6 +687,7 @@ int status_write(FILE *fp, const struct config *c, const struct status_options *
 		kernel_lookup(c, &bans, &k, &ns, &checked);
 	else if (r >= 0 && c->backend == BACKEND_NONE)
 		note(&ns, "backend = none: no kernel sets");
+	sender_notes(c, &ns);
 	if (r >= 0) {
 		if (o->json) {
 			print_json(fp, c, files, file_ok, nfiles, &bans, &strikes, &k, &ws, &ns, o->now_usec, checked);

@@ -293,6 +293,54 @@ static void clear_journal_comm(struct config *c)
 	c->n_journal_trusted_comm = 0;
 }
 
+static int add_user(struct config *c, const char *w, char *err, size_t errlen)
+{
+	size_t len = strlen(w);
+
+	if (c->n_trusted_users >= CONFIG_MAX_LIST) {
+		snprintf(err, errlen, "more than %d entries", CONFIG_MAX_LIST);
+		return -EINVAL;
+	}
+	if (len == 0 || len > 32 || strspn(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.$") != len) {
+		snprintf(err, errlen, "'%s' is not a user name or uid", w);
+		return -EINVAL;
+	}
+	if ((c->trusted_users[c->n_trusted_users] = strdup(w)) == NULL)
+		return -ENOMEM;
+	c->n_trusted_users++;
+	return 0;
+}
+
+static void clear_users(struct config *c)
+{
+	for (size_t i = 0; i < c->n_trusted_users; i++)
+		free(c->trusted_users[i]);
+	c->n_trusted_users = 0;
+}
+
+static int add_journal_exe(struct config *c, const char *w, char *err, size_t errlen)
+{
+	if (c->n_journal_trusted_exe >= CONFIG_MAX_LIST) {
+		snprintf(err, errlen, "more than %d entries", CONFIG_MAX_LIST);
+		return -EINVAL;
+	}
+	if (w[0] != '/' || strlen(w) > 255) {
+		snprintf(err, errlen, "'%s' is not an absolute path of at most 255 bytes", w);
+		return -EINVAL;
+	}
+	if ((c->journal_trusted_exe[c->n_journal_trusted_exe] = strdup(w)) == NULL)
+		return -ENOMEM;
+	c->n_journal_trusted_exe++;
+	return 0;
+}
+
+static void clear_journal_exe(struct config *c)
+{
+	for (size_t i = 0; i < c->n_journal_trusted_exe; i++)
+		free(c->journal_trusted_exe[i]);
+	c->n_journal_trusted_exe = 0;
+}
+
 static int bad(char *err, size_t errlen, const char *key, const char *why, const char *value)
 {
 	snprintf(err, errlen, "key '%s': %s '%s'", key, why, value);
@@ -378,7 +426,30 @@ static int set_reasons(struct config *c, const struct config_key *k, const char 
 static int set_journal_comm(struct config *c, const struct config_key *k, const char *value, char *err,
 			    size_t errlen)
 {
+	if (strcmp(value, "none") == 0) {
+		clear_journal_comm(c);
+		return 0;
+	}
 	return set_list(c, k->name, value, clear_journal_comm, add_journal_comm, err, errlen);
+}
+
+static int set_journal_exe(struct config *c, const struct config_key *k, const char *value, char *err,
+			   size_t errlen)
+{
+	if (strcmp(value, "none") == 0) {
+		clear_journal_exe(c);
+		return 0;
+	}
+	return set_list(c, k->name, value, clear_journal_exe, add_journal_exe, err, errlen);
+}
+
+static int set_users(struct config *c, const struct config_key *k, const char *value, char *err, size_t errlen)
+{
+	if (strcmp(value, "none") == 0) {
+		clear_users(c);
+		return 0;
+	}
+	return set_list(c, k->name, value, clear_users, add_user, err, errlen);
 }
 
 #define JOURNAL_MATCH_TERMS_MAX	64	/* as JOURNAL_MATCH_MAX in journal.h */
@@ -555,6 +626,10 @@ static const struct key_enum summary_formats[] = {
 	{"input", SUMMARY_AS_INPUT}, {"as-input", SUMMARY_AS_INPUT},
 	{"rfc3339", SUMMARY_RFC3339}, {"traditional", SUMMARY_TRADITIONAL}, {NULL, 0},
 };
+static const struct key_enum uncredited_modes[] = {
+	{"decide", UNCREDITED_DECIDE}, {"pass", UNCREDITED_PASS}, {NULL, 0},
+};
+
 static const struct key_enum backends[] = {
 	{"ipset", BACKEND_IPSET}, {"nft", BACKEND_NFT}, {"none", BACKEND_NONE}, {NULL, 0},
 };
@@ -705,8 +780,14 @@ static const struct config_key keys[] = {
 	 "Syslog tags of Postfix's smtpd (fnmatch patterns, a list)."},
 	{"journal_match", KT_CUSTOM, 0, 0, 0, 0, "SYSLOG_FACILITY=2", NULL, set_journal_match,
 	 "authfold journal: which entries are read (journalctl match terms)."},
-	{"journal_trusted_comm", KT_CUSTOM, 0, 0, 0, 0, "smtpd", NULL, set_journal_comm,
-	 "authfold journal: the _COMM values whose entries may strike (a list)."},
+	{"trusted_users", KT_CUSTOM, 0, 0, 0, 0, "postfix", NULL, set_users,
+	 "Whose lines are evidence: user names or uids (Postfix's mail_owner), checked against the sender's uid."},
+	{"uncredited", KT_ENUM, 0, 0, 0, F(uncredited), "decide", uncredited_modes, NULL,
+	 "Lines that carry no sender credentials: decide (as if Postfix's) or pass (kept, decide nothing)."},
+	{"journal_trusted_comm", KT_CUSTOM, 0, 0, 0, 0, "none", NULL, set_journal_comm,
+	 "authfold journal: an extra filter, the _COMM values whose entries may decide (none: any; no proof)."},
+	{"journal_trusted_exe", KT_CUSTOM, 0, 0, 0, 0, "none", NULL, set_journal_exe,
+	 "authfold journal: an extra filter, the _EXE paths whose entries may decide (none: any)."},
 	{"journal_checkpoint_entries", KT_UINT, 0, 1, 10000000, F(journal_checkpoint_entries), "10000", NULL, NULL,
 	 "authfold journal: entries between checkpoints while busy."},
 	{"journal_poll_ms", KT_UINT, 0, 0, 1000, F(journal_poll_ms), "50", NULL, NULL,
@@ -873,6 +954,8 @@ void config_free(struct config *c)
 	rules_free(c->rules);
 	free(c->journal_match);
 	clear_journal_comm(c);
+	clear_journal_exe(c);
+	clear_users(c);
 	free(c);
 }
 

@@ -21,6 +21,7 @@
 enum summary_format { SUMMARY_AS_INPUT, SUMMARY_RFC3339, SUMMARY_TRADITIONAL };
 enum backend_kind { BACKEND_IPSET, BACKEND_NONE, BACKEND_NFT };
 enum publish_kind { PUBLISH_NONE, PUBLISH_SYSLOG };
+enum uncredited_mode { UNCREDITED_DECIDE, UNCREDITED_PASS };
 #define CONFIG_NAME_MAX		253	/* publish_host, enforce_from entries */
 
 /* Reasons are NOAUTH, SASLFAIL and the names
@@ -56,10 +57,16 @@ struct config {
 	size_t max_addresses;
 	char *smtpd_tags[CONFIG_MAX_LIST];
 	size_t n_smtpd_tags;
+	/* who may decide: sender(3) */
+	char *trusted_users[CONFIG_MAX_LIST];	/* user names or uids: Postfix's mail_owner */
+	size_t n_trusted_users;
+	int uncredited;			/* enum uncredited_mode: lines without credentials */
 	/* journal source */
 	char *journal_match;		/* journalctl-style terms; "" everything */
-	char *journal_trusted_comm[CONFIG_MAX_LIST];	/* _COMM values that may decide */
+	char *journal_trusted_comm[CONFIG_MAX_LIST];	/* an extra filter on _COMM; none: no filter */
 	size_t n_journal_trusted_comm;
+	char *journal_trusted_exe[CONFIG_MAX_LIST];	/* an extra filter on _EXE; none: no filter */
+	size_t n_journal_trusted_exe;
 	unsigned journal_checkpoint_entries;	/* entries between checkpoints while busy */
 	unsigned journal_poll_ms;	/* look for new entries this often (0: journald's notices only) */
 	/* site rules */

@@ -9,6 +9,7 @@
  *
  *	struct engine *engine_new(c, o)
  *	int	engine_line(e, line, len, complete)
+ *	int	engine_line_from(e, line, len, complete, may_decide, fold_chatter)
  *	int	engine_tail(e, p, n, last)
  *	int	engine_record(e, r)
  *	int	engine_flush(e)
@@ -62,6 +63,14 @@
  *	written is not fed back but sent again by rsyslog and judged again
  *	(at worst a line or a strike twice, never a synthetic line or a
  *	strike lost).
+ *
+ *	engine_line_from() is engine_line() for a line whose sender is
+ *	known (sender(3)): with may_decide false the line is written to the
+ *	summary as it is and decides nothing (record.trusted false): it
+ *	opens, closes or changes no session and never strikes; with
+ *	fold_chatter (root's lines: smtpd logs its -v start-up chatter before
+ *	it drops privileges) a line of smtpd -v chatter is folded away all
+ *	the same.
  *
  *	engine_line() reads the wall clock for every line with a traditional
  *	timestamp (CLOCK_REALTIME_COARSE: exact to milliseconds, ~10 ns), as
@@ -571,6 +580,11 @@ int engine_record(struct engine *e, const struct record *r)
 
 int engine_line(struct engine *e, const char *line, size_t len, bool complete)
 {
+	return engine_line_from(e, line, len, complete, true, false);
+}
+
+int engine_line_from(struct engine *e, const char *line, size_t len, bool complete, bool may_decide, bool fold_chatter)
+{
 	struct record r;
 
 	if (!complete)
@@ -580,6 +594,8 @@ int engine_line(struct engine *e, const char *line, size_t len, bool complete)
 	   silence. Only they need it: they start with a month's capital
 	   letter, RFC 3339 ones with a digit. */
 	record_parse(line, len, len > 0 && line[0] >= 'A' && line[0] <= 'Z' ? parse_usec(e) : 0, &r);
+	r.trusted = r.trusted && may_decide;
+	r.fold_chatter = !r.trusted && fold_chatter;
 	return judge(e, &r, complete);
 }
 

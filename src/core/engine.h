@@ -63,6 +63,10 @@ void engine_free(struct engine *e);
 /* One line without its newline. complete is false for the head of a line
    longer than ENGINE_LINE_MAX; its tail then follows through engine_tail(). */
 int engine_line(struct engine *e, const char *line, size_t len, bool complete);
+/* engine_line() for a line whose sender may or may not decide (sender(3)):
+   may_decide false writes it to the summary as it is, and nothing else;
+   unless fold_chatter, and the line is smtpd -v chatter: folded away. */
+int engine_line_from(struct engine *e, const char *line, size_t len, bool complete, bool may_decide, bool fold_chatter);
 int engine_tail(struct engine *e, const char *p, size_t n, bool last);
 int engine_record(struct engine *e, const struct record *r);
 /* Quiet: lines change the state only (no summary, events, WAL or bans):

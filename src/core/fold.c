@@ -990,6 +990,13 @@ int fold_line(struct fold *f, const struct record *r, struct fold_result *ret_re
 	} else if (!r->trusted) {
 		f->counters.untrusted++;
 		res->rule = "untrusted";
+		/* root's smtpd lines before it drops privileges are -v chatter:
+		   folded like Postfix's, nothing else (sender(3)) */
+		if (r->fold_chatter && (smtpd_classify(r->msg, &l), l.kind == SMTPD_CHATTER)) {
+			res->kind = l.kind;
+			res->rule = "untrusted-chatter";
+			res->action = FOLD_DROP;
+		}
 	} else {
 		f->counters.smtpd++;
 		smtpd_classify(r->msg, &l);

@@ -30,7 +30,8 @@ struct record {
 	struct span msg;
 	long pid;			/* -1 when the tag has none */
 	int64_t usec;			/* µs since the epoch; -1 when unknown */
-	bool trusted;			/* may decide (journal: _COMM checked) */
+	bool trusted;			/* may decide (sender(3): Postfix's uid) */
+	bool fold_chatter;		/* not trusted, but its -v chatter folds away (root's) */
 };
 
 #define RECORD_YEAR_FROM_NOW	0

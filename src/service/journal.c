@@ -7,7 +7,7 @@
  * SYNOPSIS
  *	#include "journal.h"
  *
- *	int	journal_open(directory, match, trusted_comm, n, ret_journal, err, errlen)
+ *	int	journal_open(directory, match, trust, ret_journal, err, errlen)
  *	int	journal_seek(j, cursor, start, ret_position)
  *	int	journal_next(j, ret_record)
  *	int	journal_cursor(j, buf, len)
@@ -41,10 +41,15 @@
  *	msg from MESSAGE, tag from SYSLOG_IDENTIFIER (else _COMM), pid from
  *	SYSLOG_PID (else _PID, else -1), host from _HOSTNAME (else this
  *	host's name), usec from __REALTIME_TIMESTAMP. trusted is true only
- *	when _COMM, which journald sets and a client cannot, is one of the
- *	trusted names. Entries without MESSAGE are skipped and counted. The
- *	record's spans point into buffers of j: they are borrowed until the
- *	next call.
+ *	when _UID, which journald takes from the kernel's credentials of
+ *	the sender, is one of trusted_users (sender(3); an entry without
+ *	_UID, which journald always writes for a local process, counts as
+ *	without credentials: key uncredited), and then, when those filters
+ *	are set, _COMM is one of journal_trusted_comm and _EXE one of
+ *	journal_trusted_exe. _COMM alone proves nothing: a process names
+ *	itself (prctl(PR_SET_NAME), a copy of logger named smtpd).
+ *	Entries without MESSAGE are skipped and counted. The record's spans
+ *	point into buffers of j: they are borrowed until the next call.
  *
  *	journal_cursor() copies the cursor of the last yielded entry, or
  *	after a seek, of the entry the reader stands on as handled (the
@@ -68,11 +73,12 @@
  *	that cannot be opened in err. A cut, escaped or nameless entry is not
  *	an error: journal_counters() counts it.
  * SECURITY
- *	Every field but _COMM, _PID, _HOSTNAME and the timestamps can be
- *	written by any local user (SYSLOG_IDENTIFIER=postfix/smtpd included),
- *	so only _COMM decides trust. Values are bounded by us, not by
- *	sd-journal's data threshold, which is only a hint: MESSAGE to
- *	JOURNAL_MESSAGE_MAX bytes after escaping, names to JOURNAL_NAME_MAX.
+ *	Every field without a leading '_' can be written by any local user
+ *	(SYSLOG_IDENTIFIER=postfix/smtpd included), and _COMM is the
+ *	process's own choice; _UID and _EXE are not, so _UID decides trust.
+ *	Values are bounded by us, not by sd-journal's data threshold, which
+ *	is only a hint: MESSAGE to JOURNAL_MESSAGE_MAX bytes after escaping,
+ *	names to JOURNAL_NAME_MAX.
  *	Control bytes in MESSAGE are escaped and blanks or control bytes in
  *	host and tag become '_', so a forged entry cannot put a line of its
  *	own making into the summary. Memory is fixed per reader.
@@ -92,8 +98,7 @@
 
 struct journal {
 	sd_journal *j;
-	char **trusted;
-	size_t n_trusted;
+	struct journal_trust trust;	/* borrowed */
 	bool have_current;		/* the reader is on an entry not yet yielded */
 	bool yielded;			/* an entry was yielded */
 	bool cursor_valid;		/* cursor[] is that of the last yielded entry */
@@ -189,13 +194,10 @@ void journal_free(struct journal *j)
 	if (j == NULL)
 		return;
 	sd_journal_close(j->j);
-	for (size_t i = 0; i < j->n_trusted; i++)
-		free(j->trusted[i]);
-	free(j->trusted);
 	free(j);
 }
 
-int journal_open(const char *directory, const char *match, char *const *trusted_comm, size_t n_trusted_comm,
+int journal_open(const char *directory, const char *match, const struct journal_trust *trust,
 		 struct journal **ret_journal, char *err, size_t errlen)
 {
 	struct journal *j = calloc(1, sizeof(*j));
@@ -203,22 +205,12 @@ int journal_open(const char *directory, const char *match, char *const *trusted_
 
 	if (j == NULL)
 		return -ENOMEM;
-	if (n_trusted_comm > 0 && (j->trusted = calloc(n_trusted_comm, sizeof(char *))) == NULL) {
-		free(j);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < n_trusted_comm; i++) {
-		if ((j->trusted[i] = strdup(trusted_comm[i])) == NULL) {
-			journal_free(j);
-			return -ENOMEM;
-		}
-		j->n_trusted++;
-	}
+	j->trust = *trust;
+	j->counters.senders.last_other_uid = -1;
 	if (gethostname(j->localhost, sizeof(j->localhost) - 1) < 0 || j->localhost[0] == 0)
 		strcpy(j->localhost, "localhost");
 	copy_name(j->localhost, j->localhost, strlen(j->localhost));
-	j->fields.trusted = j->trusted;
-	j->fields.n_trusted = j->n_trusted;
+	j->fields.trust = &j->trust;
 	j->fields.localhost = j->localhost;
 	j->fields.counters = &j->counters;
 
@@ -312,12 +304,29 @@ int journal_seek(struct journal *j, const char *cursor, enum journal_start start
 	return 0;
 }
 
-static bool trusted(const struct journal_fields *f, const char *comm)
+static bool listed(char *const *v, size_t n, const char *s)
 {
-	for (size_t i = 0; i < f->n_trusted; i++)
-		if (strcmp(f->trusted[i], comm) == 0)
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
 			return true;
 	return false;
+}
+
+/* _UID first (sender(3)); then the _COMM and _EXE filters, when set. */
+static bool trusted(struct journal_fields *f, int64_t usec)
+{
+	const struct journal_trust *t = f->trust;
+	enum sender_kind k = sender_judge(t->senders, NULL, &f->cred, "", 0);
+
+	sender_count(&f->counters->senders, k, &f->cred, usec);
+	f->fold_chatter = sender_folds_chatter(&f->cred, k);
+	if (!sender_may_decide(t->senders, k))
+		return false;
+	if (t->n_comm > 0 && !(f->have_comm && listed(t->comm, t->n_comm, f->comm)))
+		return false;
+	if (t->n_exe > 0 && !(f->have_exe && f->exe_len <= JOURNAL_NAME_MAX && listed(t->exe, t->n_exe, f->exe)))
+		return false;
+	return true;
 }
 
 static long parse_pid(const char *p, size_t n)
@@ -338,7 +347,8 @@ static long parse_pid(const char *p, size_t n)
 
 void journal_fields_start(struct journal_fields *f)
 {
-	f->have_msg = f->have_tag = f->have_host = f->have_comm = false;
+	f->have_msg = f->have_tag = f->have_host = f->have_comm = f->have_exe = false;
+	f->cred = (struct sender_cred) {.has_uid = false};
 	f->spid = f->pid = -2;		/* -2: not seen; -1: not a number */
 	f->msg_len = 0;
 	f->comm[0] = 0;
@@ -374,6 +384,19 @@ void journal_fields_add(struct journal_fields *f, const void *data, size_t n)
 		if (FIELD_IS(d, n, "_COMM=") && !f->have_comm) {
 			f->counters->names_cut += copy_name(f->comm, d + 6, n - 6);
 			f->have_comm = true;
+		} else if (FIELD_IS(d, n, "_UID=") && !f->cred.has_uid) {
+			long uid = parse_pid(d + 5, n - 5);	/* digits, at most 2^31 - 1 */
+
+			if (uid >= 0)
+				f->cred = (struct sender_cred) {.has_uid = true, .uid = (uid_t) uid};
+		} else if (FIELD_IS(d, n, "_EXE=") && !f->have_exe) {
+			/* compared as it is: a longer or odd path matches no filter */
+			f->exe_len = n - 5 > JOURNAL_NAME_MAX ? JOURNAL_NAME_MAX + 1 : n - 5;
+			memcpy(f->exe, d + 5, f->exe_len <= JOURNAL_NAME_MAX ? f->exe_len : 0);
+			f->exe[f->exe_len <= JOURNAL_NAME_MAX ? f->exe_len : 0] = 0;
+			if (memchr(f->exe, 0, f->exe_len <= JOURNAL_NAME_MAX ? f->exe_len : 0) != NULL)
+				f->exe_len = JOURNAL_NAME_MAX + 1;
+			f->have_exe = true;
 		} else if (FIELD_IS(d, n, "_PID=") && f->pid == -2) {
 			f->pid = parse_pid(d + 5, n - 5);
 		} else if (FIELD_IS(d, n, "_HOSTNAME=") && !f->have_host) {
@@ -407,7 +430,8 @@ int journal_fields_record(struct journal_fields *f, uint64_t realtime_usec, stru
 	r->msg.p = f->msg;
 	r->msg.len = f->msg_len;
 	r->usec = realtime_usec > (uint64_t) INT64_MAX ? -1 : (int64_t) realtime_usec;
-	r->trusted = f->have_comm && trusted(f, f->comm);
+	r->trusted = trusted(f, r->usec);
+	r->fold_chatter = !r->trusted && f->fold_chatter;
 	return 1;
 }
 

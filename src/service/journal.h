@@ -5,6 +5,7 @@
 /* journal - the systemd journal as a source of records; see journal.c */
 
 #include "record.h"
+#include "sender.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -29,7 +30,8 @@ enum journal_position {
 
 struct journal_counters {
 	uint64_t entries;			/* records yielded */
-	uint64_t untrusted;			/* of which _COMM was not trusted */
+	uint64_t untrusted;			/* of which may not decide (_UID, or the _COMM/_EXE filters) */
+	struct sender_counters senders;		/* by _UID (sender(3)) */
 	uint64_t truncated;			/* MESSAGE cut at JOURNAL_MESSAGE_MAX */
 	uint64_t escaped;			/* MESSAGE with control bytes written as #ooo */
 	uint64_t names_cut;			/* host, tag or _COMM cut or sanitized */
@@ -39,12 +41,21 @@ struct journal_counters {
 
 struct journal;
 
+/* Whose entries may decide (record.trusted): _UID judged by senders
+   (sender(3)); then, when given, _COMM in comm and _EXE in exe. */
+struct journal_trust {
+	const struct sender_trust *senders;
+	char *const *comm;			/* extra filter; n_comm 0: none */
+	size_t n_comm;
+	char *const *exe;			/* extra filter; n_exe 0: none */
+	size_t n_exe;
+};
+
 /* Opens the local journal (directory NULL) or the journal files in
    directory. match: "FIELD=VALUE ..." terms, '+' between alternatives as
-   in journalctl(1); NULL or "" matches everything. trusted_comm: the
-   _COMM values whose entries may decide (record.trusted). The strings are
-   copied. */
-int journal_open(const char *directory, const char *match, char *const *trusted_comm, size_t n_trusted_comm,
+   in journalctl(1); NULL or "" matches everything. trust and what it
+   points to are borrowed: they must outlive the journal. */
+int journal_open(const char *directory, const char *match, const struct journal_trust *trust,
 		 struct journal **ret_journal, char *err, size_t errlen);
 void journal_free(struct journal *j);	/* accepts NULL */
 /* Puts the reader right after cursor (NULL or "": none), or at start. */
@@ -72,28 +83,31 @@ size_t journal_escape(const char *in, size_t n, char *out, size_t cap, bool *ret
 
 /* The pure part of journal_next(): the fields of one entry to a record, no
    sd_journal involved (journal_next() uses it; so does tests/fuzz).
-   The caller sets trusted, n_trusted, localhost and counters (all
+   The caller sets trust, localhost and counters (all
    borrowed, and kept alive while the struct is used); the rest is private.
    Per entry: journal_fields_start(), journal_fields_add() for each
    "NAME=value" field datum (value bytes arbitrary, not NUL-terminated;
-   the first MESSAGE, SYSLOG_IDENTIFIER, SYSLOG_PID, _COMM, _PID and
-   _HOSTNAME count, other fields are ignored), then journal_fields_record()
+   the first MESSAGE, SYSLOG_IDENTIFIER, SYSLOG_PID, _COMM, _PID, _UID,
+   _EXE and _HOSTNAME count, other fields are ignored), then journal_fields_record()
    with the entry's __REALTIME_TIMESTAMP: 1 and a record whose spans point
    into f (valid until the next journal_fields_start()), or 0 when the entry
    had no MESSAGE (counted in no_message; *r is zeroed). Memory is fixed:
    the struct holds the buffers. */
 struct journal_fields {
-	char *const *trusted;			/* _COMM values whose entries may decide */
-	size_t n_trusted;
+	const struct journal_trust *trust;	/* whose entries may decide */
 	const char *localhost;			/* host of entries without _HOSTNAME */
 	struct journal_counters *counters;	/* truncated, escaped, names_cut, no_message, bad_pid */
 	/* private: the entry being read */
-	bool have_msg, have_tag, have_host, have_comm;
+	bool have_msg, have_tag, have_host, have_comm, have_exe;
 	long spid, pid;				/* -2: not seen; -1: not a number */
+	struct sender_cred cred;		/* _UID */
+	bool fold_chatter;			/* root's: its -v chatter folds away */
+	size_t exe_len;				/* JOURNAL_NAME_MAX + 1: longer (matches no filter) */
 	size_t msg_len;
 	char host[JOURNAL_NAME_MAX + 1];
 	char tag[JOURNAL_NAME_MAX + 1];
 	char comm[JOURNAL_NAME_MAX + 1];
+	char exe[JOURNAL_NAME_MAX + 1];
 	char msg[JOURNAL_MESSAGE_MAX];
 };
 

@@ -17,7 +17,8 @@
  *	synthetic; sessions opened and open; strikes by reason; bans,
  *	unbans, running bans per backend and set, bans waiting for the
  *	backend, backend errors; addresses tracked, evicted and strikes not
- *	tracked; the time of the last line read and of the last checkpoint
+ *	tracked; lines by sender (sender(3), when the daemon counts them)
+ *	and whether lines without credentials decide; the time of the last line read and of the last checkpoint
  *	(state save) and its age. Counters end in _total, times are in
  *	seconds since the epoch, every sample carries the label
  *	daemon="omprog" or daemon="journal".
@@ -133,6 +134,19 @@ int metrics_format(struct engine *e, const struct config *c, const struct metric
 		f->synthetic);
 	counter(&b, d, "authfold_lines_overlong_total", "Lines longer than the line limit (judged by their head).",
 		ec->overlong);
+	if (m->senders) {
+		head(&b, "authfold_lines_sender_total", "counter",
+		     "Lines by sender: postfix (a trusted_users uid), relayed (by the authenticated MX of its host), "
+		     "other (kept, decided nothing), uncredited (no sender credentials).");
+		add(&b, "authfold_lines_sender_total{daemon=\"%s\",sender=\"postfix\"} %" PRIu64 "\n", d, m->senders->postfix);
+		add(&b, "authfold_lines_sender_total{daemon=\"%s\",sender=\"relayed\"} %" PRIu64 "\n", d, m->senders->relayed);
+		add(&b, "authfold_lines_sender_total{daemon=\"%s\",sender=\"other\"} %" PRIu64 "\n", d, m->senders->other);
+		add(&b, "authfold_lines_sender_total{daemon=\"%s\",sender=\"uncredited\"} %" PRIu64 "\n", d,
+		    m->senders->uncredited);
+		gauge(&b, d, "authfold_lines_uncredited_decide",
+		      "1 when lines without sender credentials decide (uncredited = decide) and some came: forgeable.",
+		      m->senders->uncredited > 0 && c->uncredited == UNCREDITED_DECIDE ? 1.0 : 0.0);
+	}
 	counter(&b, d, "authfold_sessions_opened_total", "SMTP sessions seen (from their connect or a later line).", s->opened + s->adopted);
 	counter(&b, d, "authfold_sessions_evicted_total", "Sessions dropped because the table was full.", s->evicted);
 	head(&b, "authfold_sessions_open", "gauge", "SMTP sessions open now.");

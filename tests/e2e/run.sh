@@ -21,7 +21,8 @@
 # and volatile storage, and `authfold journal` following that namespace's
 # system journal from its READY=1). Each pass:
 #   - rsyslogd (journal pass: journald, and journalctl -f for all.log):
-#     imuxsock on the private /dev/log, an omfile writing every
+#     imuxsock on the private /dev/log, annotated as the README says (the
+#     sender's uid: only Postfix's lines decide), an omfile writing every
 #     postfix line (all.log), and the shipped snippet with only its paths
 #     replaced (binary, authfold config, omprog output), as tests/rsyslog do;
 #   - authfold: backend = ipset (nft pass: nft), maxretry = 2, bantime = 1h,
@@ -182,7 +183,7 @@ start_rsyslog() {
     cat >"$D/rsyslog.conf" <<EOF
 global(workDirectory="$D/rsyslog" localHostname="mx" maxMessageSize="64k")
 module(load="imuxsock" SysSock.Name="/dev/log" SysSock.RateLimit.Interval="0"
-       SysSock.UseSysTimeStamp="on")
+       SysSock.UseSysTimeStamp="on" SysSock.Annotate="on" SysSock.ParseTrusted="on")
 # every line the snippet hands to authfold-omprog, for the comparison
 if \$programname startswith "postfix" then {
     action(type="omfile" file="$D/out/all.log" template="RSYSLOG_FileFormat")

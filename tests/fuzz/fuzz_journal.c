@@ -18,7 +18,7 @@
  * backend, the summary and events on /dev/null and a fixed wall clock.
  *
  * The first byte picks a configuration (as fuzz_line's), whether events
- * and the ban backend are on, and which _COMM values are trusted.
+ * and the ban backend are on, which _COMM values and which _UIDs are trusted.
  *
  * Invariants checked (abort() on failure): the record's host and tag are
  * non-empty-safe names (no byte <= 0x20 or 0x7f) of at most
@@ -85,6 +85,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		{"smtpd", NULL}, {"smtpd", "postscreen", NULL}, {NULL}, {"", "smtpd", NULL},
 	};
 	static const size_t n_trust[4] = {1, 2, 0, 2};
+	static const struct sender_trust senders[2] = {
+		{.uids = {102}, .n_uids = 1, .uncredited_decide = true},
+		{.uids = {0, 102}, .n_uids = 2, .uncredited_decide = false},
+	};
+	static struct journal_trust jt;
 
 	if (!ready) {
 		fuzz_common_init("fuzz_journal");
@@ -104,8 +109,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (e == NULL)
 		abort();
-	fields.trusted = trust_sets[(mode >> 5) & 3];
-	fields.n_trusted = n_trust[(mode >> 5) & 3];
+	jt = (struct journal_trust) {.senders = &senders[(mode >> 7) & 1], .comm = trust_sets[(mode >> 5) & 3],
+				     .n_comm = n_trust[(mode >> 5) & 3]};
+	fields.trust = &jt;
 	fields.localhost = "fuzzhost";
 	fields.counters = &counters;
 

@@ -36,6 +36,7 @@
 #include "fuzz_common.h"
 #include "linereader.h"
 #include "omprog.h"
+#include "sender.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -128,8 +129,18 @@ static void message_start(struct op *op, const char *p, size_t n, bool complete)
 	if (op->skip != (op->model_valid && op->model_overlong == !complete && op->model_len == n &&
 			 memcmp(op->model, p, n) == 0))
 		abort();	/* the resend memory disagrees with the model */
-	if (!op->skip)
-		op->line_error = engine_line(op->e, p, n, complete);
+	if (!op->skip) {
+		/* the sender's credentials before the line (sender(3)), trusting uid 102 */
+		static const struct sender_trust trust = {.uids = {102}, .n_uids = 1, .uncredited_decide = true};
+		struct sender_cred cred = {.has_uid = false};
+		size_t pre = sender_prefix(p, n, &cred);
+		enum sender_kind k = sender_judge(&trust, NULL, &cred, p + pre, n - pre);
+
+		if (pre > n)
+			abort();
+		op->line_error = engine_line_from(op->e, p + pre, n - pre, complete, sender_may_decide(&trust, k),
+						  sender_folds_chatter(&cred, k));
+	}
 }
 
 /* The replies: one line each, "OK" or "ERROR " and printable text. */

@@ -6,15 +6,19 @@ systemd-journal-remote reads, one entry per line, with the fields journald
 would set for a program that logs through syslog(3):
 
   MESSAGE, SYSLOG_IDENTIFIER, SYSLOG_PID, _PID, _COMM (the program name after
-  the last '/', cut to 15 bytes as the kernel does), _HOSTNAME,
+  the last '/', cut to 15 bytes as the kernel does), _UID (user postfix's
+  uid, as Postfix's smtpd runs as mail_owner; none when there is no such
+  user), _HOSTNAME,
   __REALTIME_TIMESTAMP (the line's timestamp), SYSLOG_FACILITY=2, PRIORITY.
 
-Usage: log2export.py [--accepted FILE] [--comm NAME] [--pid-offset N]
+Usage: log2export.py [--accepted FILE] [--comm NAME] [--uid N] [--exe PATH] [--pid-offset N]
                      [--facility N] [--from N] [--to N] < LOG > EXPORT
 
 --accepted FILE  also write the lines that were converted (lines that are
                  not syslog lines are skipped), to replay the same lines
 --comm NAME      _COMM for every entry (forged entries: --comm logger)
+--uid N          _UID for every entry (forged entries: --uid 65534; none: no _UID)
+--exe PATH       _EXE for every entry (default: none)
 --pid-offset N   add N to every pid (a repeated recording with distinct pids)
 --usec-offset N  add N to every timestamp
 --from/--to N    convert only lines N..M-1 (0-based) of the input
@@ -26,6 +30,7 @@ binary form.
 """
 import argparse
 import datetime
+import pwd
 import re
 import struct
 import sys
@@ -64,6 +69,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--accepted')
     ap.add_argument('--comm')
+    ap.add_argument('--uid')
+    ap.add_argument('--exe')
     ap.add_argument('--pid-offset', type=int, default=0)
     ap.add_argument('--usec-offset', type=int, default=0)
     ap.add_argument('--from', dest='start', type=int, default=0)
@@ -72,6 +79,11 @@ def main():
     ap.add_argument('--pid-step', type=int, default=0)
     ap.add_argument('--usec-step', type=int, default=3600 * 1000000)
     a = ap.parse_args()
+    if a.uid is None:
+        try:
+            a.uid = str(pwd.getpwnam('postfix').pw_uid)
+        except KeyError:
+            a.uid = 'none'
     out = sys.stdout.buffer
     acc = open(a.accepted, 'wb') if a.accepted else None
     skipped = 0
@@ -117,6 +129,10 @@ def entry(out, acc, a, line, g, usec, pid_offset, usec_offset):
             field(out, b'_PID', p)
         comm = a.comm.encode() if a.comm else tag.rsplit(b'/', 1)[-1][:15]
         field(out, b'_COMM', comm)
+        if a.uid != 'none':
+            field(out, b'_UID', a.uid.encode())
+        if a.exe:
+            field(out, b'_EXE', a.exe.encode())
         field(out, b'_HOSTNAME', host)
         field(out, b'SYSLOG_FACILITY', b'2')
         field(out, b'PRIORITY', priority(msg))

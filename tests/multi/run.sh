@@ -84,10 +84,11 @@ snippet() {
         -e 's|target="central.example.org"|target="203.0.113.1"|' \
         -e 's|target="mx1.example.org"|target="203.0.113.11"|' \
         -e 's|target="mx2.example.org"|target="203.0.113.12"|' \
+        -e "s|\$!uid == \"POSTFIX_UID\"|\$!uid == \"$(id -u postfix)\"|" \
         -e "s|tls.tlslib=\"openssl\"|tls.tlslib=\"${MULTI_TLSLIB:-openssl}\"|" "$src" >"$dst"
     if diff "$src" "$dst" | grep '^[<>]' |
         grep -v -e '/etc/authfold/' -e '/run/authfold' -e '/usr/sbin/authfold' -e '/var/log/' \
-                -e "$dir/" -e "$top_builddir/" -e 'target=' -e 'tls.tlslib=' >&2; then
+                -e "$dir/" -e "$top_builddir/" -e 'target=' -e 'tls.tlslib=' -e '$!uid == "' >&2; then
         die "$dst differs from $src in more than paths and peers"
     fi
 }
@@ -284,6 +285,8 @@ enforce_from = central.example.org
 EOF
     sed "s|^state_dir = .*|state_dir = $M/state0|" "$M/authfold.conf" >"$M/authfold0.conf"
     snippet "$top_srcdir/rsyslog.d/authfold-mx.conf" "$M/mx-snippet.conf" "$M"
+    # the central host's input for mx2 (authfold-central.conf)
+    [ "$n" = 2 ] && sed -i 's|target="203.0.113.1" port="2514"|target="203.0.113.1" port="2515"|' "$M/mx-snippet.conf"
     snippet "$top_srcdir/rsyslog.d/authfold.conf" "$M/local-snippet.conf" "$M"
     # as authfold-mx.conf says: omprog is loaded there, once
     sed -i '/^module(load="omprog")$/d' "$M/local-snippet.conf"
@@ -386,6 +389,33 @@ inset 2 192.0.2.99 && die "a forged decision banned 192.0.2.99 on mx2"
 wait_until 10 "the local forgery is not in mx2's refused log" \
     grep -q "refused decision.*f0f0f0f0f0f0f0f0" "$T/mx2/out/authfold-refused.log"
 say "ok: forged decisions (local logger, self-signed RELP, wrong peer) refused; the local one logged"
+
+# --- 2b. forged Postfix lines: only Postfix's own lines reach the central host --
+# The same probing session (connect, disconnect with auth=0/1) that Postfix
+# writes for the bots above, written with logger on mx1 and on mx2 by nobody
+# and by root: one strike per MX would ban 192.0.2.55 on both; it must
+# strike nobody, reach no set, and not even reach the central host.
+for n in 1 2; do
+    for who in nobody root; do
+        as=(setpriv --reuid "$who" --regid "$(id -g "$who")" --clear-groups)
+        [ "$who" = root ] && as=()
+        for msg in "connect from unknown[192.0.2.55]" "disconnect from unknown[192.0.2.55] ehlo=1 auth=0/1 quit=1 commands=2/3"; do
+            mx_shell "$n" "${as[@]}" logger -t postfix/smtpd --id="$((7000 + n))" "$msg" || die "logger as $who on mx$n"
+        done
+    done
+done
+sleep 3
+for n in 1 2; do
+    inset "$n" 192.0.2.55 && die "forged lines banned 192.0.2.55 on mx$n"
+    grep -q '192.0.2.55' "$T/mx$n/out/events.log" 2>/dev/null && die "forged lines struck on mx$n"
+    [ "$(grep -c 'unknown\[192.0.2.55\]' "$(cat "$T/mx$n/boot")/out/all.log")" = 4 ] || die "mx$n did not log the 4 forged lines"
+done
+grep -q '192.0.2.55' "$C/out/events.log" && die "forged lines struck at the central host"
+grep -q '192.0.2.55' "$C/out/summary.log" && die "forged lines were forwarded to the central host"
+ip netns exec "$NSC" "$AUTHFOLD" status -c "$C/authfold.conf" >"$T/status-central.txt" 2>&1
+grep -q 'omprog: lines by sender: 0 from trusted_users, [1-9][0-9]* relayed by their MX, 0 from other senders' \
+    "$T/status-central.txt" || { cat "$T/status-central.txt" >&2; die "the central host does not count relayed lines"; }
+say "ok: forged Postfix lines (nobody, root) on both MX: kept there, not forwarded, no strike, no ban"
 
 # --- 3. a duplicate, an ignored address, a malformed one -------------------------
 banned_before=$(enforce_count 1 banned) lines_before=$(wc -l <"$T/mx1/state/enforce.log")

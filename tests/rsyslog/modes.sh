@@ -23,6 +23,6 @@ run_mode transactions 's|useTransactions="off"|useTransactions="on"|'
 run_mode transactions-noconfirm 's|useTransactions="off"|useTransactions="on"|' \
     's|confirmMessages="on"|confirmMessages="off"|' 's|--confirm"|--no-confirm"|'
 STRIP_TS=1
-run_mode traditional 's|template="RSYSLOG_FileFormat"|template="RSYSLOG_TraditionalFileFormat"|'
+run_mode traditional 's|template="authfold"|template="authfold-traditional"|'
 head -c 16 "$SUMMARY" | grep -Eq '^[A-Z][a-z]{2} [ 0-9][0-9] ' || fail "traditional: the summary is not in the traditional format"
 exit 0
