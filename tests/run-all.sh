@@ -11,6 +11,10 @@
 # 3. builds again with AddressSanitizer + UndefinedBehaviorSanitizer and runs
 #    the same tests,
 # 4. runs the libFuzzer target briefly (FUZZ_SECONDS, default 30) - part of 2,
+# 4b. builds and tests authfold in a Debian 13 chroot (tests/trixie/run.sh,
+#    gcc 14, -Werror and ASan: unit, oracle, journal, ipset tests; about 3 min
+#    with its cached chroot, skipped only when Debian's packages cannot be
+#    reached),
 # 5. `make distcheck` (build, install, uninstall and dist from a tarball).
 # It ends with one line "N passed, N failed, N expected failures, N skipped":
 # an expected failure (XFAIL, a known bug that tests/hostile/reorder.sh and
@@ -50,6 +54,14 @@ step() {	# a step that is not a test of its own but must work
 runall_build "$top/build-ci" "werror" --enable-werror
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	FUZZ_SECONDS=15 runall_build "$top/build-asan" "asan+ubsan" --enable-werror --enable-sanitizers
+# Debian 13 from this Debian 12 host: build and tests in a trixie chroot.
+trixie_log=$top/build-ci/trixie.log
+bash tests/trixie/run.sh >"$trixie_log" 2>&1
+case $? in
+0) runall_passed=$((runall_passed + 1)) ;;
+77) runall_skipped=$((runall_skipped + 1)); echo "skipped: tests/trixie/run.sh: $(tail -n1 "$trixie_log")" ;;
+*) runall_fail "(debian13): tests/trixie/run.sh" "$trixie_log" ;;
+esac
 step "make distcheck" bash -c "cd '$top/build-ci' && make -s distcheck TESTS= >/dev/null 2>&1"
 
 runall_summary
