@@ -4,7 +4,9 @@
 
     oracle.py AUTHFOLD DATA_DIR FORMAT        FORMAT: rfc3339 | traditional
 
-tests/data holds the same SMTP traffic recorded twice from a real Postfix 3.7:
+DATA_DIR (tests/data: Postfix 3.7; tests/data/pf310, tests/data/pf310-port:
+Postfix 3.10, the latter with smtpd_client_port_logging) holds the same SMTP
+traffic recorded twice from a real Postfix:
 once with `smtpd -v` (verbose.FORMAT.log) and once without (plain.FORMAT.log),
 and clients.tsv with the strikes each client must get. The plain log is the
 independent truth. Checks, each printed as a TAP line:
