@@ -29,7 +29,7 @@ TRIXIE_MIRROR=${TRIXIE_MIRROR:-http://deb.debian.org/debian}
 TRIXIE_PACKAGES="autoconf automake build-essential debhelper iproute2 ipset iptables
 libcap-ng-dev libcmocka-dev libipset-dev libmnl-dev libnftnl-dev libpcre2-dev
 libsasl2-modules libsystemd-dev openssl pkg-config postfix procps python3
-rsyslog sasl2-bin ssl-cert systemd-journal-remote util-linux zlib1g-dev"
+rsyslog sasl2-bin ssl-cert systemd-dev systemd-journal-remote util-linux zlib1g-dev"
 
 trixie_stamp() {
 	echo "suite=trixie"

@@ -4,7 +4,8 @@
 # chroot: /src is a copy of the tree, /out receives, per build LABEL (werror,
 # asan): LABEL.build (configure+make status), LABEL.build.log, LABEL.list
 # (the tests run: those of `make print-tests` matching REGEX) and LABEL/ (their
-# .log and .trs files).
+# .log and .trs files); deb.build (dpkg-buildpackage's status), deb.log and
+# deb.contents (dpkg-deb -c of the package); demo.rc and demo.log (./demo.sh).
 #   inside.sh REGEX
 set -u
 regex=$1
@@ -31,7 +32,24 @@ build() {	# build LABEL CONFIGURE-FLAGS...
 	(cd "$b" && find tests -name '*.trs' -o -name '*.log' | tar -cf - -T -) | tar -C "/out/$label" -xf -
 }
 
+# README's first command, ./demo.sh, in a copy of the tree.
+t0=$(date +%s)
+rm -rf /demo && cp -a /src /demo
+rc=0
+(cd /demo && bash demo.sh) >/out/demo.log 2>&1 || rc=$?
+echo $rc >/out/demo.rc
+echo "step demo.sh: status $rc, $(($(date +%s) - t0)) s"
+
 build werror --enable-werror
+
+# The Debian package, as README says to build it (its build-time tests run).
+t0=$(date +%s)
+rm -rf /debsrc && cp -a /src /debsrc && rm -rf /debsrc/autom4te.cache
+rc=0
+(cd /debsrc && DEB_BUILD_OPTIONS=parallel=$jobs dpkg-buildpackage -us -uc -b) >/out/deb.log 2>&1 || rc=$?
+echo $rc >/out/deb.build
+for d in /authfold_*.deb; do [ -f "$d" ] && dpkg-deb -c "$d" >/out/deb.contents; done
+echo "step deb: status $rc, $(($(date +%s) - t0)) s"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	build asan --enable-werror --enable-sanitizers
 exit 0

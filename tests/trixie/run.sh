@@ -9,13 +9,16 @@
 # when missing or of another package set, ~90 s), seen through an overlay in a
 # private mount namespace: the cache is never changed. Inside it, from a copy
 # of this source tree:
+#  0. README's ./demo.sh;
 #  1. autoreconf, configure --enable-werror, make with Debian 13's gcc 14;
 #  2. make check of the unit tests, the plain-log oracle (every recording,
 #     3.7 and 3.10), run-all's counting (tests/runall), the journal tests
 #     (their journals written by Debian 13's systemd-journal-remote 257, read
 #     by `authfold journal` linked with its libsystemd) and the ipset tests
 #     (Debian 13's libipset, in a private network namespace);
-#  3. the same build with --enable-sanitizers (ASan+UBSan) and the same tests.
+#  3. the Debian package, dpkg-buildpackage -us -uc -b (its build-time tests
+#     run), units in /usr/lib/systemd/system;
+#  4. the same build with --enable-sanitizers (ASan+UBSan) and the same tests.
 # One TAP line per build and per test result; a failure prints the end of its
 # log. Exit 77 only when not root, or when there is no cache and Debian's
 # packages cannot be reached; everything else that goes wrong is a failure.
@@ -85,6 +88,22 @@ unshare -m --propagation private "$BASH" "$SELF" --inner "$root" "$T" ||
 out=$T/out
 [ -f "$out/inside.rc" ] || { echo "Bail out! the chroot run left no result"; exit 1; }
 sed 's/^/# /' "$out/inside.log" | grep -E '^# (gcc|libipset|systemd|Postfix|step|time)' || true
+
+# README's first command.
+check "Debian 13: ./demo.sh exits 0" test "$(cat "$out/demo.rc" 2>/dev/null)" = 0
+check "...and shows the summary, the events and the report" sh -c "
+	grep -q '^=== The folded summary' '$out/demo.log' && grep -q '^=== Events' '$out/demo.log' &&
+	grep -q '\"event\":\"ban\"' '$out/demo.log'"
+grep -q '^=== Events' "$out/demo.log" || tail -n 30 "$out/demo.log" 2>/dev/null | sed 's/^/#   /'
+
+# The Debian package, built as README says (its build-time tests ran).
+debok() { [ "$(cat "$out/deb.build" 2>/dev/null)" = 0 ]; }
+check "Debian 13 package: dpkg-buildpackage -us -uc -b" debok
+debok || tail -n 30 "$out/deb.log" 2>/dev/null | sed 's/^/#   /'
+check "...its build-time tests ran and passed" grep -q '^# PASS: *[1-9]' "$out/deb.log"
+check "...units in /usr/lib/systemd/system (merged /usr), programs in /usr/sbin" sh -c "
+	grep -q ' \./usr/lib/systemd/system/authfold\.service\$' '$out/deb.contents' &&
+	grep -q ' \./usr/sbin/authfold\$' '$out/deb.contents' && ! grep -q ' \./lib/' '$out/deb.contents'"
 
 # The builds, then every listed test's result: a test without one failed.
 for label in werror asan; do
