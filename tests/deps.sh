@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# tests/deps.sh - install what authfold's build, demo and tests need on Debian 12.
+# tests/deps.sh - install what authfold's build, demo and tests need on Debian 12
+# ("bookworm") or Debian 13 ("trixie").
 #
 #   tests/deps.sh [--build-only]
 #
@@ -14,9 +15,17 @@
 # by the script's own exit statements only: the EXIT trap removes what it made
 # and re-exits with the status it was given, so no cleanup step can change it.
 #
+# The two releases share the package names below (checked against both
+# archives: every name has a candidate on bookworm and on trixie); they differ
+# where trixie split a package: systemd.pc, which says where units go
+# (configure, debian/rules), moved from systemd to systemd-dev. Another release
+# gets the Debian 12 set, with a warning.
+#
 # Environment (for tests/deps/deps.sh, which runs this with stand-in apt-get,
 # dpkg-query, debconf-set-selections and id on PATH):
 #   DEPS_POLICY_RC_D   the policy-rc.d to use (default /usr/sbin/policy-rc.d)
+#   DEPS_RELEASE       bookworm or trixie (default: VERSION_CODENAME of
+#                      /etc/os-release)
 set -euo pipefail
 
 policy=${DEPS_POLICY_RC_D:-/usr/sbin/policy-rc.d}
@@ -24,9 +33,16 @@ policy=${DEPS_POLICY_RC_D:-/usr/sbin/policy-rc.d}
 pkgs="build-essential autoconf automake pkg-config libsystemd-dev libpcre2-dev
 libipset-dev libnftnl-dev libmnl-dev libcap-ng-dev libcmocka-dev clang python3 time iproute2 ipset
 iptables nftables rsyslog rsyslog-relp systemd-journal-remote postfix sasl2-bin libsasl2-modules ssl-cert swaks
-fail2ban sshguard debhelper lintian logrotate zlib1g-dev python3-jsonschema prometheus strace"
+fail2ban sshguard debhelper lintian logrotate zlib1g-dev python3-jsonschema prometheus strace debootstrap"
 [ "${1:-}" = "--build-only" ] && pkgs="build-essential autoconf automake pkg-config
 libsystemd-dev libpcre2-dev libipset-dev libnftnl-dev libmnl-dev libcap-ng-dev libcmocka-dev zlib1g-dev python3"
+
+release=${DEPS_RELEASE:-$( (. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}"))}
+case $release in
+bookworm) ;;
+trixie) [ "${1:-}" = "--build-only" ] || pkgs="$pkgs systemd-dev" ;;
+*) echo "deps: release '${release:-unknown}' is neither Debian 12 (bookworm) nor 13 (trixie): using the Debian 12 package set" >&2 ;;
+esac
 
 made_policy=""
 reason=""

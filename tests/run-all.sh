@@ -11,11 +11,19 @@
 # 3. builds again with AddressSanitizer + UndefinedBehaviorSanitizer and runs
 #    the same tests,
 # 4. runs the libFuzzer target briefly (FUZZ_SECONDS, default 30) - part of 2,
+# 4b. builds and tests authfold in a Debian 13 chroot (tests/trixie/run.sh,
+#    gcc 14, -Werror and ASan: unit, oracle, journal, ipset tests; about 3 min
+#    with its cached chroot, skipped only when Debian's packages cannot be
+#    reached),
 # 5. `make distcheck` (build, install, uninstall and dist from a tarball).
 # It ends with one line "N passed, N failed, N expected failures, N skipped":
 # an expected failure (XFAIL, a known bug that tests/hostile/reorder.sh and
 # the like name) is not a pass and not a failure; an unexpected pass (XPASS)
 # is a failure, so the known bug's test is updated when it is fixed.
+# A build or `make check` that stops before its tests does not read as green:
+# every test of the suite (`make print-tests`) without a result counts as
+# failed, and the end of the log that says why is printed (tests/lib/runall.sh,
+# proven by tests/runall/count.sh).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -31,49 +39,29 @@ if ! bash tests/deps.sh 2>&1 | tee "$deps_log"; then
 fi
 rm -f "$deps_log"
 
-passed=0 failed=0 xfailed=0 skipped=0
-count() {	# count the .trs results of one build directory
-	local dir=$1 label=$2 t r
-	while IFS= read -r t; do
-		r=$(sed -n 's/^:test-result: //p' "$t" | head -n1)
-		case "$r" in
-		PASS) passed=$((passed + 1)) ;;
-		XFAIL) xfailed=$((xfailed + 1)); echo "expected failure, a known bug ($label): ${t%.trs}" ;;
-		XPASS) failed=$((failed + 1)); echo "FAILED ($label): ${t%.trs} passed but is listed as a known bug (XFAIL_TESTS)" ;;
-		SKIP) skipped=$((skipped + 1)) ;;
-		*) failed=$((failed + 1)); echo "FAILED ($label): ${t%.trs}" ;;
-		esac
-	done < <(find "$dir" -name '*.trs' | sort)
-}
+# shellcheck source=lib/runall.sh
+. "$top/tests/lib/runall.sh"
+RUNALL_JOBS=$jobs
 step() {	# a step that is not a test of its own but must work
 	local what=$1; shift
-	if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $what"; fi
+	if "$@"; then runall_passed=$((runall_passed + 1)); else runall_fail ": $what"; fi
 }
 
 [ -x configure ] || autoreconf -fi >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
 
-run_build() {	# run_build DIR LABEL CONFIGURE-FLAGS...
-	local dir=$1 label=$2; shift 2
-	rm -rf "$dir"; mkdir -p "$dir"
-	( cd "$dir" && "$top/configure" -q "$@" >/dev/null && make -s -j"$jobs" >/dev/null ) ||
-		{ failed=$((failed + 1)); echo "FAILED ($label): build"; return 1; }
-	( cd "$dir" && make -s -j1 check >/dev/null 2>&1 )
-	count "$dir" "$label"
-	# Each failed test's own log, its end: what CI shows is all there is.
-	local t
-	while IFS= read -r t; do
-		grep -q '^:test-result: \(FAIL\|ERROR\|XPASS\)' "$t" || continue
-		echo "--- ${t%.trs}.log ($label), its last 40 lines:"
-		tail -n 40 "${t%.trs}.log" 2>/dev/null
-	done < <(find "$dir" -name '*.trs' | sort)
-}
-
 # A VPATH build needs an unconfigured source tree.
 [ -f config.status ] && make -s distclean >/dev/null 2>&1
-run_build "$top/build-ci" "werror" --enable-werror
+runall_build "$top/build-ci" "werror" --enable-werror
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	FUZZ_SECONDS=15 run_build "$top/build-asan" "asan+ubsan" --enable-werror --enable-sanitizers
+	FUZZ_SECONDS=15 runall_build "$top/build-asan" "asan+ubsan" --enable-werror --enable-sanitizers
+# Debian 13 from this Debian 12 host: build and tests in a trixie chroot.
+trixie_log=$top/build-ci/trixie.log
+bash tests/trixie/run.sh >"$trixie_log" 2>&1
+case $? in
+0) runall_passed=$((runall_passed + 1)) ;;
+77) runall_skipped=$((runall_skipped + 1)); echo "skipped: tests/trixie/run.sh: $(tail -n1 "$trixie_log")" ;;
+*) runall_fail "(debian13): tests/trixie/run.sh" "$trixie_log" ;;
+esac
 step "make distcheck" bash -c "cd '$top/build-ci' && make -s distcheck TESTS= >/dev/null 2>&1"
 
-echo "$passed passed, $failed failed, $xfailed expected failures, $skipped skipped"
-[ "$failed" -eq 0 ]
+runall_summary

@@ -95,6 +95,12 @@
  *	without a message. So a LIST is only sent after a HEADER request
  *	found the set, and after any libipset failure the session is closed
  *	and a new one opened by the next request.
+ *
+ *	libipset 7.22 (Debian 13) copies a name given to ipset_data_set()
+ *	(set name, type name) with a fixed length of IPSET_MAXNAMELEN bytes,
+ *	reading past a shorter string (ASan: global-buffer-overflow on a
+ *	"hash:ip" literal). Every name handed to libipset is therefore a
+ *	zero-filled buffer of IPSET_MAXNAMELEN bytes.
  */
 
 #include "ipset.h"
@@ -141,8 +147,10 @@ struct scan {
 };
 
 struct set_spec {
+	/* Both names are handed to libipset, which copies IPSET_MAXNAMELEN
+	   bytes whatever their length (BUGS): whole, zero-filled buffers. */
 	char name[IPSET_MAXNAMELEN];
-	const char *type;	/* "hash:ip" or "hash:net" */
+	char type[IPSET_MAXNAMELEN];	/* "hash:ip" or "hash:net" */
 	uint8_t nfproto;	/* NFPROTO_IPV4 or NFPROTO_IPV6 */
 	const char *family;	/* "inet" or "inet6" */
 	uint32_t maxelem_create;	/* for a set we create; 0: the kernel's default */
@@ -734,8 +742,10 @@ static int spec_init(struct set_spec *sp, const char *name, int i, char *err, si
 			i == 0 ? "IPv4" : "IPv6", name ? name : "", IPSET_MAXNAMELEN - 1);
 		return -EINVAL;
 	}
-	memcpy(sp->name, name, n + 1);
-	sp->type = i == 0 ? "hash:ip" : "hash:net";
+	memset(sp->name, 0, sizeof(sp->name));
+	memcpy(sp->name, name, n);
+	memset(sp->type, 0, sizeof(sp->type));
+	strcpy(sp->type, i == 0 ? "hash:ip" : "hash:net");
 	sp->nfproto = i == 0 ? NFPROTO_IPV4 : NFPROTO_IPV6;
 	sp->family = i == 0 ? "inet" : "inet6";
 	return 0;

@@ -15,7 +15,9 @@
  *	write, an allowlist of message shapes taken from the smtpd, tls and
  *	xsasl sources of Postfix 3.7: connect/disconnect, lost connection,
  *	timeout, too many errors, improper pipelining, NOQUEUE and queue-id
- *	lines, warning/error/fatal/panic, the TLS lines of smtpd_tls_loglevel
+ *	lines (Postfix 3.10 writes lost connection, timeout and too many
+ *	errors after NOQUEUE: or the queue id), warning/error/fatal/panic,
+ *	the TLS lines of smtpd_tls_loglevel
  *	1..4, discarded EHLO keywords, backwards-compatibility notices and
  *	table-change restarts. Every other message is chatter: the -v
  *	vocabulary is open-ended, and a line is dropped only because a
@@ -188,6 +190,8 @@ static const char *const queue_actions[] = {
 	"info: ", "proxy-accept: ", "proxy-reject: ", "lost connection", "enabling",
 	"uid=", "sasl_", "bcc: ", "dunno", "permit: ", "ignore: ", "defer: ", "defer_if_",
 	"abort: ", "trace: ",
+	/* Postfix 3.10 prefixes these with NOQUEUE: or the queue id */
+	"timeout after ", "too many errors after ",
 };
 
 static bool queue_line(struct span s)

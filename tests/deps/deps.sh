@@ -7,7 +7,8 @@
 # policy-rc.d (one is made for apt-get's run and removed after) and with an
 # existing one (used, left as it was, exit 0: the bug was exit 1 here); not
 # root; apt-get install or update failing (exit 1 and the reason, the
-# policy-rc.d made is removed, an existing one kept); --build-only.  Then
+# policy-rc.d made is removed, an existing one kept); --build-only; Debian 13's
+# package set (DEPS_RELEASE=trixie).  Then
 # demo.sh and run-all.sh with a failing install: both print the reason and
 # stop before building anything.  Needs neither root nor network.
 set -u
@@ -70,7 +71,8 @@ export STUB_LOG=$tmp/apt.log STUB_DEBCONF=$tmp/debconf STUB_INSTALLED=$tmp/insta
 run() {	# run [ARGS...]: deps.sh with the stand-ins; output in $tmp/out, status in $rc
 	: >"$STUB_LOG"
 	: >"$STUB_DEBCONF"
-	PATH="$tmp/bin:$PATH" DEPS_POLICY_RC_D=$tmp/policy-rc.d bash "$deps" "$@" >"$tmp/out" 2>&1
+	PATH="$tmp/bin:$PATH" DEPS_POLICY_RC_D=$tmp/policy-rc.d DEPS_RELEASE=${release:-bookworm} \
+		bash "$deps" "$@" >"$tmp/out" 2>&1
 	rc=$?
 	sed 's/^/#   /' "$tmp/out"
 }
@@ -131,6 +133,14 @@ printf 'python3\n' >"$STUB_INSTALLED"
 run --build-only
 check "--build-only installs only build packages" sh -c "test $rc = 0 &&
 	grep -q '^apt-get install .* libipset-dev' '$STUB_LOG' && ! grep -qw -e postfix -e swaks -e rsyslog '$STUB_LOG'"
+
+# 7b. Debian 13: the same set, plus systemd-dev (systemd.pc left systemd there)
+cp "$tmp/full" "$STUB_INSTALLED"
+release=trixie run
+check "trixie: exactly systemd-dev installed on top of the Debian 12 set" \
+	test "$(grep '^apt-get install' "$STUB_LOG")" = "apt-get install -y -qq --no-install-recommends systemd-dev"
+release=trixie run --build-only
+check "trixie --build-only: nothing more" sh -c "test $rc = 0 && ! grep -q '^apt-get' '$STUB_LOG'"
 
 # 8. demo.sh and run-all.sh with a failing install: the reason, nothing built
 : >"$STUB_INSTALLED"

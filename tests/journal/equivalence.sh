@@ -23,7 +23,7 @@ s=$(strikes "$T/j.ev")
 grep -q "^Lines: $n read" "$T/journal.err" || fail "journal report does not count $n entries"
 
 # The default journal_match (SYSLOG_FACILITY=2) leaves out other facilities.
-printf '__REALTIME_TIMESTAMP=1795718800000000\nMESSAGE=not mail\nSYSLOG_IDENTIFIER=cron\n_COMM=cron\n_HOSTNAME=mx\nSYSLOG_FACILITY=3\n\n' |
+printf '__REALTIME_TIMESTAMP=1795718800000000\n__MONOTONIC_TIMESTAMP=1795718800000000\n_BOOT_ID=a7f01d0000000000000000000000b007\nMESSAGE=not mail\nSYSLOG_IDENTIFIER=cron\n_COMM=cron\n_HOSTNAME=mx\nSYSLOG_FACILITY=3\n\n' |
 	"$REMOTE" -o "$T/j/x.journal" - 2>/dev/null
 rm -rf "$T/state"/*
 "$AUTHFOLD" journal -c "$T/c.conf" --once --directory "$T/j" --summary "$T/j2.sum" 2>/dev/null

@@ -62,7 +62,7 @@ start
 sleep 0.5
 same_summary "$T/r.sum" "$T/j.sum" || fail "a restart repeated lines"
 t0=$(date +%s%N)
-printf '__REALTIME_TIMESTAMP=1795800000000000\nMESSAGE=authfold-follow-marker\nSYSLOG_IDENTIFIER=postfix/qmgr\nSYSLOG_PID=7\n_PID=7\n_COMM=qmgr\n_HOSTNAME=mx\nSYSLOG_FACILITY=2\n\n' |
+printf '__REALTIME_TIMESTAMP=1795800000000000\n__MONOTONIC_TIMESTAMP=1795800000000000\n_BOOT_ID=a7f01d0000000000000000000000b007\nMESSAGE=authfold-follow-marker\nSYSLOG_IDENTIFIER=postfix/qmgr\nSYSLOG_PID=7\n_PID=7\n_COMM=qmgr\n_HOSTNAME=mx\nSYSLOG_FACILITY=2\n\n' |
 	"$REMOTE" -o "$T/j/x.journal" - 2>/dev/null
 ms2=$(wait_for "authfold-follow-marker" "$t0") || fail "entry after a restart not in the summary"
 [ "$ms2" -le 1000 ] || fail "entry after a restart took $ms2 ms (limit 1000)"

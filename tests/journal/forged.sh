@@ -97,16 +97,19 @@ def entry(fields):
         else:
             out.write(k + b'=' + v + b'\n')
     out.write(b'\n')
-base = [(b'__REALTIME_TIMESTAMP', b'1795800000000000'), (b'SYSLOG_IDENTIFIER', b'postfix/smtpd'),
+base = [(b'__REALTIME_TIMESTAMP', b'1795800000000000'), (b'__MONOTONIC_TIMESTAMP', b'1795800000000000'),
+        (b'_BOOT_ID', b'a7f01d0000000000000000000000b007'), (b'SYSLOG_IDENTIFIER', b'postfix/smtpd'),
         (b'SYSLOG_PID', b'4242'), (b'_PID', b'4242'), (b'_COMM', b'logger'), (b'_UID', b'65534'), (b'_HOSTNAME', b'mx'),
         (b'SYSLOG_FACILITY', b'2')]
 forge = b'x\n2026-11-26T18:00:00.000000+00:00 mx postfix/smtpd[1]: warning: unknown[192.0.2.99]: authentication not enabled\n'
 entry(base + [(b'MESSAGE', forge)])
 entry(base + [(b'MESSAGE', b'bin\0ary\x01\x7f\xff\xfe end')])
 entry(base + [(b'MESSAGE', b'L' * (100 * 1024))])
-entry([(b'__REALTIME_TIMESTAMP', b'1795800000000001'), (b'SYSLOG_IDENTIFIER', b'post fix\nsmtpd'),
+entry([(b'__REALTIME_TIMESTAMP', b'1795800000000001'), (b'__MONOTONIC_TIMESTAMP', b'1795800000000001'),
+       (b'_BOOT_ID', b'a7f01d0000000000000000000000b007'), (b'SYSLOG_IDENTIFIER', b'post fix\nsmtpd'),
        (b'_COMM', b'smtpd'), (b'_HOSTNAME', b'm x'), (b'SYSLOG_FACILITY', b'2'), (b'MESSAGE', b'named')])
-entry([(b'__REALTIME_TIMESTAMP', b'1795800000000002'), (b'SYSLOG_IDENTIFIER', b'postfix/qmgr'),
+entry([(b'__REALTIME_TIMESTAMP', b'1795800000000002'), (b'__MONOTONIC_TIMESTAMP', b'1795800000000002'),
+       (b'_BOOT_ID', b'a7f01d0000000000000000000000b007'), (b'SYSLOG_IDENTIFIER', b'postfix/qmgr'),
        (b'_COMM', b'qmgr'), (b'_HOSTNAME', b'mx'), (b'SYSLOG_FACILITY', b'2'), (b'MESSAGE', b'after the hostile ones')])
 PY
 mkdir -p "$T/h"

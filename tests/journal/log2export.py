@@ -9,7 +9,11 @@ would set for a program that logs through syslog(3):
   the last '/', cut to 15 bytes as the kernel does), _UID (user postfix's
   uid, as Postfix's smtpd runs as mail_owner; none when there is no such
   user), _HOSTNAME,
-  __REALTIME_TIMESTAMP (the line's timestamp), SYSLOG_FACILITY=2, PRIORITY.
+  __REALTIME_TIMESTAMP (the line's timestamp), SYSLOG_FACILITY=2, PRIORITY,
+  and __MONOTONIC_TIMESTAMP (the same value) and _BOOT_ID (BOOT_ID below):
+  systemd 257's journal-remote (Debian 13) drops an entry without these two
+  ("Entry is invalid, ignoring"); 252 (Debian 12) did not need them. Every
+  writer of export format for the tests must add them.
 
 Usage: log2export.py [--accepted FILE] [--comm NAME] [--uid N] [--exe PATH] [--pid-offset N]
                      [--facility N] [--from N] [--to N] < LOG > EXPORT
@@ -36,6 +40,9 @@ import struct
 import sys
 
 LINE = re.compile(rb'^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) (\S+) ([^\s\[:]+)(?:\[(\d+)\])?: (.*)$', re.S)
+
+
+BOOT_ID = b'a7f01d0000000000000000000000b007'
 
 
 def usec_of(ts):
@@ -121,6 +128,8 @@ def entry(out, acc, a, line, g, usec, pid_offset, usec_offset):
             acc.write(rfc3339(usec + usec_offset) + b' ' + host + b' ' + tag +
                       (b'[%d]' % (int(pid) + pid_offset) if pid is not None else b'') + b': ' + msg + b'\n')
         out.write(b'__REALTIME_TIMESTAMP=%d\n' % (usec + usec_offset))
+        out.write(b'__MONOTONIC_TIMESTAMP=%d\n' % (usec + usec_offset))
+        out.write(b'_BOOT_ID=' + BOOT_ID + b'\n')
         field(out, b'MESSAGE', msg)
         field(out, b'SYSLOG_IDENTIFIER', tag)
         if pid is not None:

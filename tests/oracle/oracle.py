@@ -4,7 +4,9 @@
 
     oracle.py AUTHFOLD DATA_DIR FORMAT        FORMAT: rfc3339 | traditional
 
-tests/data holds the same SMTP traffic recorded twice from a real Postfix 3.7:
+DATA_DIR (tests/data: Postfix 3.7; tests/data/pf310, tests/data/pf310-port:
+Postfix 3.10, the latter with smtpd_client_port_logging) holds the same SMTP
+traffic recorded twice from a real Postfix:
 once with `smtpd -v` (verbose.FORMAT.log) and once without (plain.FORMAT.log),
 and clients.tsv with the strikes each client must get. The plain log is the
 independent truth. Checks, each printed as a TAP line:
@@ -39,7 +41,11 @@ PLAIN_DIFFERS = {"192.0.2.12": (1, "noauth")}
 RFC3339 = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) (\S+) ([^\[: ]+)(?:\[(\d+)\])?: ?(.*)$", re.S)
 TRADITIONAL = re.compile(r"^([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) (\S+) ([^\[: ]+)(?:\[(\d+)\])?: ?(.*)$", re.S)
 SMTPD_TAG = re.compile(r"^postfix(-[^/]+)?(/[^/]+)?/smtpd$")
-SYNTH = re.compile(r"^warning: ([A-Za-z0-9._-]+\[[0-9a-fA-F.:]+\]): authentication not enabled$")
+# The client token is NAME[ADDR], or NAME[ADDR]:PORT with Postfix's
+# smtpd_client_port_logging = yes; a synthetic line names the client as the
+# session's connect line does.
+PORT = r"(?::[0-9]+)?"
+SYNTH = re.compile(r"^warning: ([A-Za-z0-9._-]+\[[0-9a-fA-F.:]+\]" + PORT + r"): authentication not enabled$")
 
 tests = 0
 failures = 0
@@ -76,6 +82,8 @@ def mask(msg):
     msg = re.sub(r"^[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,16}:", "QID:", msg)
     msg = re.sub(r"queued as [0-9A-Za-z]+", "queued as QID", msg)
     msg = re.sub(r"delays?=[0-9./]+", "delay=X", msg)
+    # smtpd_client_port_logging: NAME[ADDR]:PORT, another port in each run
+    msg = re.sub(r"(\[[0-9A-Fa-f.:]+\]):[0-9]+", r"\1:PORT", msg)
     return msg
 
 
@@ -124,7 +132,7 @@ def sessions_of(lines):
         sid = None
         if is_smtpd(p):
             key = (p["host"], p["tag"], p["pid"])
-            m = re.match(r"^connect from (\S+\[[^\]]+\])$", p["msg"])
+            m = re.match(r"^connect from (\S+\[[^\]]+\]" + PORT + r")$", p["msg"])
             if m:
                 n += 1
                 open_[key] = (key, n, m.group(1))
@@ -158,7 +166,7 @@ def check_synthetic(lines, input_prefixes, label):
     ok(not twice, "%s: at most one synthetic line per session" % label, repr(twice))
     counts = {}
     for sid, c in per_session.items():
-        addr = sid[2][sid[2].index("[") + 1:-1]
+        addr = sid[2][sid[2].index("[") + 1:sid[2].rindex("]")]
         counts[addr] = counts.get(addr, 0) + c
     return counts
 
@@ -201,14 +209,14 @@ def plain_rule(lines):
             open_[key] = {"sasl": False, "struck": False}
             continue
         s = open_.get(key)
-        m = re.match(r"^warning: (\S+)\[([^\]]+)\]: SASL .* authentication failed", msg)
+        m = re.match(r"^warning: (\S+)\[([^\]]+)\]" + PORT + r": SASL .* authentication failed", msg)
         if m and s is not None:
             s["sasl"] = True
             if not s["struck"]:
                 s["struck"] = True
                 counts[(m.group(2), "saslfail")] = counts.get((m.group(2), "saslfail"), 0) + 1
             continue
-        m = re.match(r"^disconnect from (\S+)\[([^\]]+)\]((?: \S+)*)$", msg)
+        m = re.match(r"^disconnect from (\S+)\[([^\]]+)\]" + PORT + r"((?: \S+)*)$", msg)
         if m:
             stats = dict(t.split("=", 1) for t in m.group(3).split() if "=" in t)
             auth = stats.get("auth", "")
@@ -268,7 +276,7 @@ def main():
     for i, l in enumerate(pin):
         if i in synth_before:
             p = parse(l)
-            client = re.match(r"^disconnect from (\S+\])", p["msg"]).group(1)
+            client = re.match(r"^disconnect from (\S+\]" + PORT + r")", p["msg"]).group(1)
             want_lines.append(p["prefix"] + "warning: %s: authentication not enabled" % client)
         want_lines.append(l)
     ok(pout == want_lines, "%s: fold(plain) is the plain log plus a synthetic line before each probing disconnect"

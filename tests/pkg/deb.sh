@@ -38,12 +38,16 @@ for p in dpkg-buildpackage dh lintian rsyslogd logrotate dpkg-parsechangelog; do
 	command -v $p >/dev/null 2>&1 || skip "no $p (tests/deps.sh installs it)"
 done
 [ -x "$af" ] || { echo "FAIL: $af is not built"; exit 1; }
+# debian/rules puts the units where systemd.pc says: /lib/systemd/system on
+# Debian 12, /usr/lib/systemd/system on Debian 13.
+unitdir=$(pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null)
+[ -n "$unitdir" ] || skip "no systemd.pc (package systemd-dev on Debian 13, systemd on 12)"
 if dpkg-query -W -f='${Status}' authfold 2>/dev/null | grep -qv '^unknown ok not-installed$\|^$'; then
 	skip "the authfold package is known to dpkg on this host ($(dpkg-query -W -f='${Status}' authfold)); not touching it"
 fi
 for p in /etc/authfold /usr/sbin/authfold /usr/sbin/authfold-omprog /usr/share/authfold /var/lib/authfold \
-	/var/lib/private/authfold /var/log/authfold /var/log/private/authfold /lib/systemd/system/authfold.service \
-	/usr/sbin/authfold-enforce /lib/systemd/system/authfold-enforce-restore.service \
+	/var/lib/private/authfold /var/log/authfold /var/log/private/authfold $unitdir/authfold.service \
+	/usr/sbin/authfold-enforce $unitdir/authfold-enforce-restore.service \
 	/etc/logrotate.d/authfold /etc/logrotate.d/authfold-omprog /etc/rsyslog.d/authfold.conf; do
 	[ -e "$p" ] || [ -L "$p" ] && skip "$p exists: authfold is installed here some other way; not touching it"
 done
@@ -105,8 +109,8 @@ dpkg-deb -c "$deb" | awk '{print $NF}' | sed 's|^\./|/|' >"$tmp/contents"
 sed 's/^/# /' "$tmp/contents"
 for f in /usr/sbin/authfold /usr/sbin/authfold-omprog /usr/sbin/authfold-enforce /usr/share/man/man8/authfold.8.gz \
 	/usr/share/man/man8/authfold-omprog.8.gz /usr/share/man/man8/authfold-enforce.8.gz \
-	/usr/share/man/man5/authfold.conf.5.gz /lib/systemd/system/authfold.service \
-	/lib/systemd/system/authfold-enforce-restore.service /etc/logrotate.d/authfold /etc/logrotate.d/authfold-omprog \
+	/usr/share/man/man5/authfold.conf.5.gz $unitdir/authfold.service \
+	$unitdir/authfold-enforce-restore.service /etc/logrotate.d/authfold /etc/logrotate.d/authfold-omprog \
 	/etc/authfold/authfold.conf /usr/share/authfold/rsyslog/authfold.conf /usr/share/doc/authfold/copyright \
 	/usr/share/doc/authfold/examples/fail2ban/filter.d/authfold.conf \
 	/usr/share/doc/authfold/examples/fail2ban/jail.d/authfold.conf; do
@@ -122,12 +126,12 @@ check "the maintainer scripts neither enable nor start a unit" sh -c "
 check "...but an upgrade restarts a running daemon (try-restart)" grep -q 'deb-systemd-invoke try-restart' "$tmp/control/postinst"
 check "...and removal stops it" grep -q 'deb-systemd-invoke stop authfold.service' "$tmp/control/prerm"
 check "the installed unit runs /usr/sbin/authfold" sh -c \
-	"dpkg-deb --fsys-tarfile '$deb' | tar -xOf - ./lib/systemd/system/authfold.service | grep -q '^ExecStart=/usr/sbin/authfold journal '"
+	"dpkg-deb --fsys-tarfile '$deb' | tar -xOf - .$unitdir/authfold.service | grep -q '^ExecStart=/usr/sbin/authfold journal '"
 check "the installed restore unit runs /usr/sbin/authfold-enforce -c /etc/authfold/authfold.conf --restore" sh -c \
-	"dpkg-deb --fsys-tarfile '$deb' | tar -xOf - ./lib/systemd/system/authfold-enforce-restore.service |
+	"dpkg-deb --fsys-tarfile '$deb' | tar -xOf - .$unitdir/authfold-enforce-restore.service |
 	 grep -qx 'ExecStart=/usr/sbin/authfold-enforce -c /etc/authfold/authfold.conf --restore'"
 check "...and may write the default state_dir, /var/lib/authfold" sh -c \
-	"dpkg-deb --fsys-tarfile '$deb' | tar -xOf - ./lib/systemd/system/authfold-enforce-restore.service |
+	"dpkg-deb --fsys-tarfile '$deb' | tar -xOf - .$unitdir/authfold-enforce-restore.service |
 	 grep -qx 'ReadWritePaths=-/var/lib/authfold'"
 check "the shipped action names /usr/sbin/authfold-omprog and /etc/authfold/authfold.conf" sh -c \
 	"dpkg-deb --fsys-tarfile '$deb' | tar -xOf - ./usr/share/authfold/rsyslog/authfold.conf |

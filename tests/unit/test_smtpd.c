@@ -238,6 +238,11 @@ static void test_kept(void **state)
 		 NULL, NULL, 0, 0},
 		{"NOQUEUE: filter: RCPT from x[192.0.2.7]: <a@b>: Sender address triggers FILTER smtp:[::1]:10025",
 		 SMTPD_KEEP, "queue-id", NULL, NULL, 0, 0},
+		/* Postfix 3.10: the session-end lines with NOQUEUE: or the queue id */
+		{"NOQUEUE: lost connection after AUTH from unknown[192.0.2.7]", SMTPD_KEEP, "queue-id", NULL, NULL, 0, 0},
+		{"NOQUEUE: timeout after AUTH from unknown[192.0.2.14]", SMTPD_KEEP, "queue-id", NULL, NULL, 0, 0},
+		{"NOQUEUE: too many errors after AUTH from unknown[192.0.2.13]", SMTPD_KEEP, "queue-id", NULL, NULL, 0, 0},
+		{"3F2A81C0A: timeout after DATA (1234 bytes) from x[192.0.2.7]", SMTPD_KEEP, "queue-id", NULL, NULL, 0, 0},
 		/* too short, or an unknown action: chatter */
 		{"3F2A: client=unknown[192.0.2.7]", SMTPD_CHATTER, NULL, NULL, NULL, 0, 0},
 		{"NOQUEUE: frobnicate", SMTPD_CHATTER, NULL, NULL, NULL, 0, 0},
