@@ -100,7 +100,7 @@
 #define WHY_SESSION_LINES	200
 #define WHY_SHOWN_LINE_MAX	2048
 #define WHY_STATE_FILES_MAX	64
-#define WHY_CLIENT_MAX		320	/* NAME[ADDR] of a connect line */
+#define WHY_CLIENT_MAX		320	/* NAME[ADDR] or NAME[ADDR]:PORT of a connect line */
 
 /* --- output helpers ----------------------------------------------------------- */
 
@@ -695,10 +695,16 @@ static int read_summary(struct why *y)
 				kk->open = true;
 				kk->cur_start = rec.usec;
 				kk->cur.partial = !connect;
-				/* "connect from NAME[ADDR]": the client, up to the end */
-				if (connect && rec.msg.len - 13 < sizeof(kk->client)) {
-					kk->client_len = rec.msg.len - 13;
-					memcpy(kk->client, rec.msg.p + 13, kk->client_len);
+				/* "connect from NAME[ADDR]" (or NAME[ADDR]:PORT): the client token, up to the end */
+				struct span ct;
+				struct addr ca;
+
+				if (connect)
+					kk->client_len = 0;
+				if (connect && smtpd_parse_client(rec.msg.p + 13, rec.msg.len - 13, &ct, &ca) > 0 &&
+				    ct.len == rec.msg.len - 13 && ct.len < sizeof(kk->client)) {
+					kk->client_len = ct.len;
+					memcpy(kk->client, ct.p, ct.len);
 				}
 			}
 			lines_add(&kk->cur, p, n);

@@ -76,6 +76,7 @@
  */
 
 #include "session.h"
+#include "smtpd.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -295,9 +296,13 @@ bool session_is_open(const struct session *s)
 	return s->disconnect_usec < 0;
 }
 
+/* By NAME[ADDR]: the ":PORT" of smtpd_client_port_logging does not tell clients apart. */
 bool session_client_is(const struct session *s, struct span client)
 {
-	return s->client_len == client.len && memcmp(s->client, client.p, client.len) == 0;
+	struct span mine = smtpd_client_base((struct span) {s->client, s->client_len});
+
+	client = smtpd_client_base(client);
+	return mine.len == client.len && memcmp(mine.p, client.p, client.len) == 0;
 }
 
 /* Frees s; frees its process with its last session. */

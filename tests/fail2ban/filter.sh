@@ -113,6 +113,22 @@ check "forged summary lines: only the session's own SASL failure counts ($(tr '\
 	test "$(cat "$tmp/hand.got")" = "203.0.113.30 1"
 check "...and never $V" sh -c "! grep -q '$V' '$tmp/hand.got'"
 
+# smtpd_client_port_logging = yes: the client is NAME[ADDR]:PORT everywhere
+C="$T mx1 postfix/smtpd[400]:"
+D="$T mx1 postfix/smtpd[401]:"
+cat >"$tmp/port.summary" <<LOG
+$C connect from unknown[192.0.2.40]:59283
+$C warning: unknown[192.0.2.40]:59283: authentication not enabled
+$C disconnect from unknown[192.0.2.40]:59283 ehlo=1 auth=0/1 quit=1 commands=2/3
+$D connect from unknown[2001:db8::41]:41000
+$D warning: unknown[2001:db8::41]:41000: SASL LOGIN authentication failed: UGFzc3dvcmQ6
+$D warning: unknown[2001:db8::41]:41000: SASL LOGIN authentication failed: UGFzc3dvcmQ6
+$D disconnect from unknown[2001:db8::41]:41000 ehlo=1 auth=0/2 quit=1 commands=2/4
+LOG
+failures "$tmp/port.summary" >"$tmp/port.got"
+check "port-logged clients: one failure per session ($(tr '\n' ' ' <"$tmp/port.got"))" \
+	test "$(tr '\n' ' ' <"$tmp/port.got")" = "192.0.2.40 1 2001:db8::41 1 "
+
 # the example jail loads with the filter (a private copy of /etc/fail2ban
 # without Debian's jail defaults, whose sshd jail needs a log this host may lack)
 if [ -d /etc/fail2ban ] && command -v fail2ban-client >/dev/null 2>&1; then
