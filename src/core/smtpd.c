@@ -211,14 +211,18 @@ static bool queue_id(struct span s, size_t *ret_len)
 	return hex ? i >= 6 : i >= 10;
 }
 
-/* What follows "QUEUEID: " or "NOQUEUE: " in a non-verbose smtpd line. */
+/* What follows "QUEUEID: " or "NOQUEUE: " in a non-verbose smtpd line.
+   Postfix 3.10 prefixes the "lost connection", "timeout" and "too many
+   errors" lines with the queue id or NOQUEUE; 3.11's
+   smtpd_reject_filter_maps logs "reply filter in: " and "reply filter out: ". */
 static const char *const queue_actions[] = {
 	"client=", "reject: ", "reject_warning: ", "milter-reject: ", "milter-discard: ",
 	"milter-hold: ", "milter-redirect: ", "milter-header-", "milter-body-", "filter: ",
 	"hold: ", "discard: ", "redirect: ", "prepend: ", "replace: ", "warning: ",
 	"info: ", "proxy-accept: ", "proxy-reject: ", "lost connection", "enabling",
 	"uid=", "sasl_", "bcc: ", "dunno", "permit: ", "ignore: ", "defer: ", "defer_if_",
-	"abort: ", "trace: ",
+	"abort: ", "trace: ", "timeout after ", "too many errors after ", "reply filter in: ",
+	"reply filter out: ",
 };
 
 static bool queue_line(struct span s)
