@@ -379,6 +379,7 @@ static size_t parse_timestamp(const char *line, size_t len, int64_t now_usec, en
 	static enum record_format format;
 	static int64_t usec;			/* RFC 3339: the time; else unused */
 	static struct civil local;		/* the local forms */
+	struct civil c;
 	size_t n;
 
 	if (text_len && len > text_len && line[text_len] == ' ' && memcmp(line, text, text_len) == 0) {
@@ -392,7 +393,8 @@ static size_t parse_timestamp(const char *line, size_t len, int64_t now_usec, en
 	if ((n = parse_rfc3339(line, len, ret_usec)) > 0) {
 		*ret_format = RECORD_RFC3339;
 		usec = *ret_usec;
-	} else if ((n = parse_bsd(line, len, &local)) > 0 || (n = parse_full(line, len, &local)) > 0) {
+	} else if ((n = parse_bsd(line, len, &c)) > 0 || (n = parse_full(line, len, &c)) > 0) {
+		local = c;	/* only now: a failed parse leaves the kept one whole */
 		if (local_usec(&local, now_usec, ret_usec) < 0) {
 			text_len = 0;
 			return 0;

@@ -239,6 +239,13 @@ static void test_caches(void **state)
 		{"2026-11-26T18:46:36Z mx2 postfix/smtpd[12]:k", RECORD_OTHER, NULL, NULL, NULL, NULL, -1, -1},
 		{"2026-11-26T18:46:36Z mx2 postfix/smtpd[12]: k", RECORD_RFC3339, "2026-11-26T18:46:36Z", "mx2",
 		 "postfix/smtpd", "k", 12, t0 + 1000000},
+		/* a timestamp that fails late (its seconds) does not spoil the kept one */
+		{"Nov 26 18:46:35 mx1 postfix/smtpd[1]: l", RECORD_TRADITIONAL, "Nov 26 18:46:35", "mx1",
+		 "postfix/smtpd", "l", 1, t0},
+		{"Dec 31 23:59:6x mx1 postfix/smtpd[1]: m", RECORD_OTHER, NULL, NULL, NULL, NULL, -1, -1},
+		{"2025 Dec 31 23:59:6x mx1 postfix/smtpd[1]: m", RECORD_OTHER, NULL, NULL, NULL, NULL, -1, -1},
+		{"Nov 26 18:46:35 mx1 postfix/smtpd[1]: n", RECORD_TRADITIONAL, "Nov 26 18:46:35", "mx1",
+		 "postfix/smtpd", "n", 1, t0},
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
