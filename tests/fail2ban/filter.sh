@@ -68,6 +68,25 @@ for f in verbose.rfc3339 verbose.traditional plain.rfc3339 plain.traditional; do
 done
 check "the plain log's own count has the SASL sessions too" grep -q '^198.51.100.21 2$' "$tmp/expect.plain"
 
+# the other recordings (subdirectories of tests/data, e.g. postfix-3.7-port
+# with smtpd_client_port_logging = yes; their logs may be .log.xz)
+for dir in "$data"/*/; do
+	name=$(basename "$dir")
+	[ -f "$dir/clients.tsv" ] || continue
+	awk -F'\t' 'NR > 1 && ($4 == "noauth" || $4 == "saslfail") && $3 > 0 { print $2, $3 }' "$dir/clients.tsv" |
+		sort >"$tmp/$name.expect"
+	for f in verbose.rfc3339 verbose.traditional; do
+		python3 -c 'import lzma, os, sys
+p = sys.argv[1]
+data = open(p, "rb").read() if os.path.exists(p) else lzma.open(p + ".xz").read()
+sys.stdout.buffer.write(data)' "$dir/$f.log" >"$tmp/$name.$f.log" || continue
+		TZ=UTC "$af" replay "$tmp/$name.$f.log" >"$tmp/$name.$f.summary" 2>/dev/null
+		failures "$tmp/$name.$f.summary" >"$tmp/$name.$f.got"
+		check "$name/$f: one failure per probing or password-failing session ($(tr '\n' ' ' <"$tmp/$name.$f.got"))" \
+			cmp -s "$tmp/$name.$f.got" "$tmp/$name.expect"
+	done
+done
+
 # forged text through authfold (the kind of input of tests/hostile/forged.sh)
 T='2026-11-26T18:46:35.318738+00:00'
 A="$T mx1 postfix/smtpd[100]:"
