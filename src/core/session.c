@@ -296,13 +296,22 @@ bool session_is_open(const struct session *s)
 	return s->disconnect_usec < 0;
 }
 
-/* By NAME[ADDR]: the ":PORT" of smtpd_client_port_logging does not tell clients apart. */
+/*
+ * The same token; or, when one of the two has no ":PORT"
+ * (smtpd_client_port_logging), the same NAME[ADDR]. Two ports that differ
+ * are two connections: back-to-back sessions of one client are told apart.
+ */
 bool session_client_is(const struct session *s, struct span client)
 {
-	struct span mine = smtpd_client_base((struct span) {s->client, s->client_len});
+	struct span mine = {s->client, s->client_len};
 
-	client = smtpd_client_base(client);
-	return mine.len == client.len && memcmp(mine.p, client.p, client.len) == 0;
+	if (mine.len == client.len && memcmp(mine.p, client.p, client.len) == 0)
+		return true;
+	struct span a = smtpd_client_base(mine), b = smtpd_client_base(client);
+
+	if (a.len != mine.len && b.len != client.len)
+		return false;	/* both with a port, and not the same token */
+	return a.len == b.len && memcmp(a.p, b.p, a.len) == 0;
 }
 
 /* Frees s; frees its process with its last session. */

@@ -37,8 +37,8 @@
  *
  *	smtpd_client_base() returns the "NAME[ADDR]" part of a token that
  *	smtpd_parse_client() accepted: the token without its ":PORT". A
- *	session's client is compared by it, so that a line is placed the
- *	same way whether Postfix logs ports or not.
+ *	session's client is compared by it when one of the two tokens has
+ *	no port (session(3)).
  * DIAGNOSTICS
  *	smtpd_classify() always classifies: every message is some kind.
  * SECURITY

@@ -230,8 +230,8 @@ static void test_stats_rule(void **state)
 /*
  * smtpd_client_port_logging = yes: every client token is NAME[ADDR]:PORT.
  * The port is kept as written (the synthetic line and the strike carry
- * the session's token); clients are compared without it, so a line that
- * names the client without its port is still the session's.
+ * the session's token); a line that names the client without its port is
+ * still the session's, a line with another port is not.
  */
 static void test_port_logging(void **state)
 {
@@ -260,6 +260,15 @@ static void test_port_logging(void **state)
 		 "drop +synthetic +strike=noauth:192.0.2.43:unknown[192.0.2.43]:1025"},
 		{T("01:32") "mx1 postfix/smtpd[43]: disconnect from unknown[192.0.2.43]:1025 ehlo=1 auth=0/1 commands=1/2",
 		 "keep"},
+		/* the same address on another port is another connection: inside
+		   the ended session of :3000, a line of :3001 is foreign to it
+		   (back-to-back sessions of one client told apart) */
+		{T("01:51") "mx1 postfix/smtpd[46]: connect from unknown[192.0.2.46]:3000", "keep"},
+		{T("01:54") "mx1 postfix/smtpd[46]: disconnect from unknown[192.0.2.46]:3000 ehlo=1 quit=1 commands=2",
+		 "keep"},
+		{T("01:53") "mx1 postfix/smtpd[46]: < unknown[192.0.2.46]:3001: AUTH LOGIN", "drop"},
+		{T("01:53") "mx1 postfix/smtpd[46]: > unknown[192.0.2.46]:3001: 503 5.5.1 Error: authentication not enabled",
+		 "drop"},
 		/* another address on the same port is another client: inside the
 		   ended session of .44, a line naming .45 is foreign to it */
 		{T("01:41") "mx1 postfix/smtpd[44]: connect from unknown[192.0.2.44]:2000", "keep"},
@@ -275,7 +284,7 @@ static void test_port_logging(void **state)
 	assert_null(fold_late_peek(x->f));
 	assert_int_equal(fold_counters(x->f)->strikes[REASON_NOAUTH], 3);
 	assert_int_equal(fold_counters(x->f)->strikes[REASON_SASLFAIL], 1);
-	assert_int_equal(fold_counters(x->f)->foreign_client, 2);
+	assert_int_equal(fold_counters(x->f)->foreign_client, 4);
 	teardown(x);
 }
 
