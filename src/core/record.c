@@ -50,7 +50,7 @@
  *	TAG[PID]: " are kept, and a line that starts with the same bytes
  *	reuses their parse; the time of a timestamp without a year is cached
  *	by its date and the year of now_usec, and the choice of year is made
- *	per call.
+ *	again for each second of now_usec.
  * SECURITY
  *	The scan is linear and bounded by len; no byte value (NUL,
  *	invalid UTF-8) is special. Client text can only appear in the
@@ -377,16 +377,19 @@ static size_t parse_timestamp(const char *line, size_t len, int64_t now_usec, en
 	static char text[TS_CACHE_MAX];
 	static size_t text_len;			/* 0: nothing cached */
 	static enum record_format format;
-	static int64_t usec;			/* RFC 3339: the time; else unused */
+	static int64_t usec;			/* the time of the kept text */
 	static struct civil local;		/* the local forms */
+	static int64_t local_now = INT64_MIN;	/* the second of now local's time was placed for */
 	struct civil c;
 	size_t n;
 
 	if (text_len && len > text_len && line[text_len] == ' ' && memcmp(line, text, text_len) == 0) {
-		if (format == RECORD_RFC3339)
-			*ret_usec = usec;
-		else if (local_usec(&local, now_usec, ret_usec) < 0)
-			return 0;
+		if (format == RECORD_TRADITIONAL && now_usec / 1000000 != local_now) {
+			if (local_usec(&local, now_usec, &usec) < 0)
+				return 0;
+			local_now = now_usec / 1000000;
+		}
+		*ret_usec = usec;	/* RFC 3339, or local's time for this second of now */
 		*ret_format = format;
 		return text_len;
 	}
@@ -399,6 +402,8 @@ static size_t parse_timestamp(const char *line, size_t len, int64_t now_usec, en
 			text_len = 0;
 			return 0;
 		}
+		usec = *ret_usec;
+		local_now = now_usec / 1000000;
 		*ret_format = RECORD_TRADITIONAL;
 	} else {
 		return 0;
@@ -435,15 +440,15 @@ static struct {
 
 void record_parse(const char *line, size_t len, int64_t now_usec, struct record *ret_record)
 {
-	struct record r;
+	struct record *r = ret_record;	/* written in place: no copy per line */
 	size_t i, tslen;
 
-	record_other(line, len, &r);
+	record_other(line, len, r);
 
-	if ((tslen = parse_timestamp(line, len, now_usec, &r.format, &r.usec)) == 0 || tslen >= len ||
+	if ((tslen = parse_timestamp(line, len, now_usec, &r->format, &r->usec)) == 0 || tslen >= len ||
 	    line[tslen] != ' ')
 		goto other;
-	r.ts = (struct span) {line, tslen};
+	r->ts = (struct span) {line, tslen};
 
 	/* Consecutive lines mostly come from one process: the last line's
 	   "host tag[pid]: " is kept, and a line that goes on with the same
@@ -451,9 +456,9 @@ void record_parse(const char *line, size_t len, int64_t now_usec, struct record 
 	size_t h0 = tslen + 1;
 
 	if (pfx.len && len - h0 >= pfx.len && memcmp(line + h0, pfx.text, pfx.len) == 0) {
-		r.host = (struct span) {line + h0, pfx.host_len};
-		r.tag = (struct span) {line + h0 + pfx.host_len + 1, pfx.tag_len};
-		r.pid = pfx.pid;
+		r->host = (struct span) {line + h0, pfx.host_len};
+		r->tag = (struct span) {line + h0 + pfx.host_len + 1, pfx.tag_len};
+		r->pid = pfx.pid;
 		i = h0 + pfx.len;
 		goto done;
 	}
@@ -464,7 +469,7 @@ void record_parse(const char *line, size_t len, int64_t now_usec, struct record 
 	if (sp == NULL || sp == line + h0)
 		goto other;
 	i = (size_t) (sp - line);
-	r.host = (struct span) {line + h0, i - h0};
+	r->host = (struct span) {line + h0, i - h0};
 	i++;
 
 	/* "tag[pid]:" or "tag:", then a space or the end of the line: one pass */
@@ -485,24 +490,23 @@ void record_parse(const char *line, size_t len, int64_t now_usec, struct record 
 			goto other;
 		for (size_t k = p0; k < i; k++)
 			pid = pid * 10 + (line[k] - '0');
-		r.pid = pid;
+		r->pid = pid;
 		i++;
 	}
 	if (line[i] != ':' || (i + 1 < len && line[i + 1] != ' '))
 		goto other;
-	r.tag = (struct span) {line + t0, tag_end - t0};
+	r->tag = (struct span) {line + t0, tag_end - t0};
 	i = i + 1 < len ? i + 2 : i + 1;
 	if (i < len && i - h0 <= sizeof(pfx.text)) {	/* ends with ": ": kept for the next line */
 		pfx.len = i - h0;
 		memcpy(pfx.text, line + h0, pfx.len);
-		pfx.host_len = r.host.len;
-		pfx.tag_len = r.tag.len;
-		pfx.pid = r.pid;
+		pfx.host_len = r->host.len;
+		pfx.tag_len = r->tag.len;
+		pfx.pid = r->pid;
 	}
 done:
-	r.prefix_len = i;
-	r.msg = (struct span) {line + i, len - i};
-	*ret_record = r;
+	r->prefix_len = i;
+	r->msg = (struct span) {line + i, len - i};
 	return;
 
 other:
