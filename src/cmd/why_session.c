@@ -240,7 +240,9 @@ static enum mark_kind classify(const struct table *t, struct span m, uint64_t *r
 
 	*ret_client = 0;
 	if (span_startswith(m, "connect from ")) {
-		*ret_client = table_hash(t, m.p + 13, m.len - 13);
+		/* the client token, NAME[ADDR] or NAME[ADDR]:PORT, up to the end */
+		if (smtpd_parse_client(m.p + 13, m.len - 13, &client, &a) > 0 && client.len == m.len - 13)
+			*ret_client = table_hash(t, client.p, client.len);
 		return MARK_CONNECT;
 	}
 	if (span_startswith(m, "disconnect from "))

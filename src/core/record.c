@@ -14,11 +14,24 @@
  *	record's spans point into line: they are borrowed and valid while
  *	the caller keeps the line.
  *
- *	Two layouts are recognised, as rsyslog writes them on Debian 12:
- *	RSYSLOG_FileFormat (RFC 3339 timestamp) and
- *	RSYSLOG_TraditionalFileFormat ("Mmm dd hh:mm:ss", local time,
- *	no year). The year of a traditional timestamp is the latest of the
- *	years after, of and before that of now_usec that puts the line at
+ *	The line is "TIMESTAMP HOST TAG[PID]: MSG" (or "TAG: MSG"), the
+ *	timestamp in any form a syslog daemon or Postfix itself writes:
+ *
+ *	RFC 3339 (RECORD_RFC3339): "2026-11-26T18:46:35.318738+00:00",
+ *	rsyslog's RSYSLOG_FileFormat and syslog-ng's ts_format(iso); any
+ *	fraction (digits past the sixth are dropped) or none, "Z" or any
+ *	"+hh:mm"/"-hh:mm" offset, 'T' and 'Z' in either case.
+ *
+ *	Local time without a year (RECORD_TRADITIONAL): "Nov 26 18:46:35",
+ *	rsyslog's RSYSLOG_TraditionalFileFormat and syslog-ng's default
+ *	$DATE, the day padded with a space ("Nov  6"), with a zero ("Nov
+ *	06": Postfix's own maillog_file, postlogd(8)) or not at all ("Aug
+ *	3"), with an optional fraction (syslog-ng's frac-digits()); and
+ *	syslog-ng's ts_format(full) "2026 Nov  6 18:46:35", whose year is
+ *	given.
+ *
+ *	The year of a timestamp without one is the latest of the years
+ *	after, of and before that of now_usec that puts the line at
  *	most a day after now_usec: a log written in December and replayed in
  *	January is last year's, a line stamped "Jan  1 00:00:05" by a
  *	sender whose clock is a little ahead, read at 23:59:59 on December
@@ -26,15 +39,18 @@
  *	caller reads the clock per line): the rule depends on its exact
  *	time, not only on its day.
  *
- *	A line that fits neither layout yields a record of format
+ *	A line that fits none of these yields a record of format
  *	RECORD_OTHER whose only span is the line: it is passed through
  *	and decides nothing.
  * DIAGNOSTICS
  *	None: an unparsable line is not an error, it is a RECORD_OTHER record.
  * BUGS
- *	Timestamp conversions are cached in static storage: one thread. The
- *	cache of a traditional timestamp is keyed on its text and on the
- *	year of now_usec; the choice of year is made per call.
+ *	Parses are cached in static storage: one thread. The last
+ *	timestamp's text (without a fraction) and the last line's "HOST
+ *	TAG[PID]: " are kept, and a line that starts with the same bytes
+ *	reuses their parse; the time of a timestamp without a year is cached
+ *	by its date and the year of now_usec, and the choice of year is made
+ *	again for each second of now_usec.
  * SECURITY
  *	The scan is linear and bounded by len; no byte value (NUL,
  *	invalid UTF-8) is special. Client text can only appear in the
@@ -89,18 +105,49 @@ static int64_t days_from_civil(int64_t y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
-/* 2026-11-26T18:46:35[.frac](Z|+hh:mm|-hh:mm): returns its length or 0. */
+/* ".ddd..." at p[0] (up to len): µs of the fraction (digits past the sixth
+   are read and dropped); returns the bytes read, 0 when there is none, or
+   -1 for a '.' without digits. */
+static int parse_fraction(const char *p, size_t len, int64_t *ret_frac)
+{
+	size_t i = 1;
+	int64_t frac = 0;
+	int fdigits = 0;
+
+	if (len == 0 || p[0] != '.')
+		return 0;
+	/* the usual six digits (rsyslog, syslog-ng's frac-digits(6)) */
+	if (len >= 7 && (len == 7 || p[7] < '0' || p[7] > '9') && (frac = digits(p + 1, 6)) >= 0) {
+		*ret_frac = frac;
+		return 7;
+	}
+	frac = 0;
+	for (; i < len && p[i] >= '0' && p[i] <= '9'; i++)
+		if (fdigits < 6) {
+			frac = frac * 10 + (p[i] - '0');
+			fdigits++;
+		}
+	if (fdigits == 0 || i > INT32_MAX)
+		return -1;
+	for (; fdigits < 6; fdigits++)
+		frac *= 10;
+	*ret_frac = frac;
+	return (int) i;
+}
+
+/* 2026-11-26T18:46:35[.frac](Z|+hh:mm|-hh:mm), 't' and 'z' in lower case too
+   (RFC 3339 5.6): returns its length or 0. */
 static size_t parse_rfc3339(const char *p, size_t len, int64_t *ret_usec)
 {
 	/* Consecutive lines share their minute: cache "YYYY-MM-DDTHH:MM". */
 	static char cache_key[16];
 	static int64_t cache_secs = -1;
-	int y, mo, d, h, mi, s;
+	int y, mo, d, h, mi, s, n;
 	size_t i = 19;
 	int64_t frac = 0, base;
-	int fdigits = 0;
 
-	if (len < 20 || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' || p[16] != ':')
+	if (len < 20 || p[4] != '-' || p[7] != '-' || (p[10] != 'T' && p[10] != 't') || p[13] != ':' ||
+	    p[16] != ':')
 		return 0;
 	if (cache_secs >= 0 && memcmp(p, cache_key, 16) == 0) {
 		base = cache_secs;
@@ -115,20 +162,12 @@ static size_t parse_rfc3339(const char *p, size_t len, int64_t *ret_usec)
 	}
 	if ((s = digits(p + 17, 2)) < 0 || s > 60)
 		return 0;
-	if (p[i] == '.') {
-		for (i++; i < len && p[i] >= '0' && p[i] <= '9'; i++)
-			if (fdigits < 6) {
-				frac = frac * 10 + (p[i] - '0');
-				fdigits++;
-			}
-		if (fdigits == 0)
-			return 0;
-		for (; fdigits < 6; fdigits++)
-			frac *= 10;
-	}
+	if ((n = parse_fraction(p + i, len - i, &frac)) < 0)
+		return 0;
+	i += (size_t) n;
 	int64_t off = 0;
 
-	if (i < len && p[i] == 'Z') {
+	if (i < len && (p[i] == 'Z' || p[i] == 'z')) {
 		i++;
 	} else if (i + 6 <= len && (p[i] == '+' || p[i] == '-') && p[i + 3] == ':') {
 		int oh = digits(p + i + 1, 2), om = digits(p + i + 4, 2);
@@ -144,28 +183,81 @@ static size_t parse_rfc3339(const char *p, size_t len, int64_t *ret_usec)
 	return i;
 }
 
-static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-
-static int year_infer(const char *p, int mo, int d, int h, int mi, int s, int64_t now_usec, int64_t *ret_usec);
-
-/* "Nov 26 18:46:35" (day may be " 6"): returns 15 or 0. */
-static size_t parse_traditional(const char *p, size_t len, int64_t now_usec, int64_t *ret_usec)
+/* "Jan".."Dec" at p: 0..11, or -1. */
+static int month_of(const char *p)
 {
-	int mo = -1, d, h, mi, s;
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	int first;
 
-	if (len < 16 || p[3] != ' ' || p[6] != ' ' || p[9] != ':' || p[12] != ':')
-		return 0;
-	for (int i = 0; i < 12; i++)
-		if (memcmp(p, months + 3 * i, 3) == 0)
-			mo = i;
-	if (mo < 0)
-		return 0;
-	d = p[4] == ' ' ? digits(p + 5, 1) : digits(p + 4, 2);
-	if (d < 1 || d > 31 || (h = digits(p + 7, 2)) < 0 || h > 23 ||
-	    (mi = digits(p + 10, 2)) < 0 || mi > 59 || (s = digits(p + 13, 2)) < 0 || s > 60)
-		return 0;
+	switch (p[0]) {
+	case 'J': first = 0; break;	/* Jan Jun Jul */
+	case 'F': first = 1; break;
+	case 'M': first = 2; break;	/* Mar May */
+	case 'A': first = 3; break;	/* Apr Aug */
+	case 'S': first = 8; break;
+	case 'O': first = 9; break;
+	case 'N': first = 10; break;
+	case 'D': first = 11; break;
+	default: return -1;
+	}
+	for (int m = first; m < 12; m++)
+		if (months[3 * m] == p[0] && months[3 * m + 1] == p[1] && months[3 * m + 2] == p[2])
+			return m;
+	return -1;
+}
 
-	return year_infer(p, mo, d, h, mi, s, now_usec, ret_usec) < 0 ? 0 : 15;
+/* A local date and time without its year (or with it: year >= 0). */
+struct civil {
+	int year, mo, d, h, mi, s;
+	int64_t frac;
+};
+
+/*
+ * "Mmm dd hh:mm:ss[.frac]" at p: RFC 3164 as rsyslog (RSYSLOG_Traditional-
+ * FileFormat), syslog-ng ($DATE) and sysklogd write it, the day padded with
+ * a space ("Aug  3"), with a zero (Postfix's own maillog_file: "Aug 03") or
+ * not at all ("Aug 3"); syslog-ng's frac-digits() adds a fraction. Returns
+ * its length or 0.
+ */
+static size_t parse_bsd(const char *p, size_t len, struct civil *ret)
+{
+	size_t i;
+	int n;
+
+	if (len < 15 || p[3] != ' ' || (ret->mo = month_of(p)) < 0)
+		return 0;
+	if (p[4] == ' ') {			/* " 3" */
+		ret->d = digits(p + 5, 1);
+		i = 6;
+	} else if (p[5] == ' ') {		/* "3": unpadded */
+		ret->d = digits(p + 4, 1);
+		i = 5;
+	} else {				/* "03", "13" */
+		ret->d = digits(p + 4, 2);
+		i = 6;
+	}
+	if (ret->d < 1 || ret->d > 31 || p[i] != ' ' || i + 9 > len || p[i + 3] != ':' || p[i + 6] != ':' ||
+	    (ret->h = digits(p + i + 1, 2)) < 0 || ret->h > 23 || (ret->mi = digits(p + i + 4, 2)) < 0 ||
+	    ret->mi > 59 || (ret->s = digits(p + i + 7, 2)) < 0 || ret->s > 60)
+		return 0;
+	i += 9;
+	ret->frac = 0;
+	if ((n = parse_fraction(p + i, len - i, &ret->frac)) < 0)
+		return 0;
+	ret->year = -1;
+	return i + (size_t) n;
+}
+
+/* "yyyy Mmm dd hh:mm:ss[.frac]": syslog-ng's ts_format(full). */
+static size_t parse_full(const char *p, size_t len, struct civil *ret)
+{
+	size_t n;
+	int y;
+
+	if (len < 20 || p[4] != ' ' || (y = digits(p, 4)) < 0 || (n = parse_bsd(p + 5, len - 5, ret)) == 0)
+		return 0;
+	ret->year = y;
+	return n + 5;
 }
 
 /*
@@ -204,57 +296,127 @@ static int local_year(time_t now, time_t *ret_next)
 	return year;
 }
 
-/*
- * A traditional timestamp's time in the years around now's (tm_year
- * year + k, k = -1, 0, 1). mktime() is slow and consecutive lines mostly
- * share their second: the three candidates of the last text are cached
- * with the year they were made for, and only the choice, which depends
- * on the exact now, is made per call.
- */
-static int year_infer(const char *p, int mo, int d, int h, int mi, int s, int64_t now_usec, int64_t *ret_usec)
+/* Seconds since the epoch of c in year tm_year (years since 1900), local time; -1: none. */
+static int64_t local_secs(const struct civil *c, int tm_year)
 {
-	static char cache_ts[15];
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = tm_year;
+	tm.tm_mon = c->mo;
+	tm.tm_mday = c->d;
+	tm.tm_hour = c->h;
+	tm.tm_min = c->mi;
+	tm.tm_sec = c->s;
+	tm.tm_isdst = -1;
+	time_t v = mktime(&tm);
+
+	return v == (time_t) -1 ? -1 : (int64_t) v;
+}
+
+/*
+ * A local timestamp's time. With its year (syslog-ng's full format) it is
+ * that year's; without, it is in one of the years around now's (tm_year
+ * year + k, k = -1, 0, 1). mktime() is slow and consecutive lines mostly
+ * share their second: the candidates of the last date are cached with the
+ * year they were made for, and only the choice, which depends on the exact
+ * now, is made per call.
+ */
+static int local_usec(const struct civil *c, int64_t now_usec, int64_t *ret_usec)
+{
+	static struct civil key = {.mo = -1};
 	static int cache_year = INT32_MIN;
 	static int64_t cand[3];			/* INT64_MIN: not made yet; -1: mktime() failed */
-	time_t now = (time_t) (now_usec / 1000000), next;
-	int year = local_year(now, &next);
+	time_t now = (time_t) (now_usec / 1000000), next = (time_t) -1;
+	int year = c->year >= 0 ? c->year - 1900 : local_year(now, &next);
 	int64_t limit = (int64_t) now + 86400;
 
 	if (year == INT32_MIN)
 		return -1;
-	if (cache_year != year || memcmp(cache_ts, p, 15) != 0) {
-		memcpy(cache_ts, p, 15);
+	if (cache_year != year || key.year != c->year || key.mo != c->mo || key.d != c->d || key.h != c->h ||
+	    key.mi != c->mi || key.s != c->s) {
+		key = *c;
 		cache_year = year;
 		cand[0] = cand[1] = cand[2] = INT64_MIN;
+	}
+	if (c->year >= 0) {
+		if (cand[1] == INT64_MIN)
+			cand[1] = local_secs(c, year);
+		if (cand[1] == -1)
+			return -1;
+		*ret_usec = cand[1] * 1000000 + c->frac;
+		return 0;
 	}
 	/* the year after only when now is within a day of its start */
 	for (int k = next != (time_t) -1 && limit >= (int64_t) next ? 1 : 0; k >= -1; k--) {
 		int64_t *t = &cand[k + 1];
 
-		if (*t == INT64_MIN) {
-			struct tm tm;
-
-			memset(&tm, 0, sizeof(tm));
-			tm.tm_year = year + k;
-			tm.tm_mon = mo;
-			tm.tm_mday = d;
-			tm.tm_hour = h;
-			tm.tm_min = mi;
-			tm.tm_sec = s;
-			tm.tm_isdst = -1;
-			time_t v = mktime(&tm);
-
-			*t = v == (time_t) -1 ? -1 : (int64_t) v;
-		}
+		if (*t == INT64_MIN)
+			*t = local_secs(c, year + k);
 		if (*t == -1)
 			continue;
 		if (*t <= limit || k == -1) {
-			*ret_usec = *t * 1000000;
+			*ret_usec = *t * 1000000 + c->frac;
 			return 0;
 		}
 	}
 	return -1;
 }
+
+/*
+ * The timestamp at the start of line, of any form: its length (0: none),
+ * format and time. The last one's text is kept: a line that starts with
+ * the same bytes (most lines of a busy second, in the forms without a
+ * fraction) reuses its parse, and only a timestamp without a year is
+ * placed in a year again, for the now of this line.
+ */
+#define TS_CACHE_MAX 40
+static size_t parse_timestamp(const char *line, size_t len, int64_t now_usec, enum record_format *ret_format,
+			      int64_t *ret_usec)
+{
+	static char text[TS_CACHE_MAX];
+	static size_t text_len;			/* 0: nothing cached */
+	static enum record_format format;
+	static int64_t usec;			/* the time of the kept text */
+	static struct civil local;		/* the local forms */
+	static int64_t local_now = INT64_MIN;	/* the second of now local's time was placed for */
+	struct civil c;
+	size_t n;
+
+	if (text_len && len > text_len && line[text_len] == ' ' && memcmp(line, text, text_len) == 0) {
+		if (format == RECORD_TRADITIONAL && now_usec / 1000000 != local_now) {
+			if (local_usec(&local, now_usec, &usec) < 0)
+				return 0;
+			local_now = now_usec / 1000000;
+		}
+		*ret_usec = usec;	/* RFC 3339, or local's time for this second of now */
+		*ret_format = format;
+		return text_len;
+	}
+	if ((n = parse_rfc3339(line, len, ret_usec)) > 0) {
+		*ret_format = RECORD_RFC3339;
+		usec = *ret_usec;
+	} else if ((n = parse_bsd(line, len, &c)) > 0 || (n = parse_full(line, len, &c)) > 0) {
+		local = c;	/* only now: a failed parse leaves the kept one whole */
+		if (local_usec(&local, now_usec, ret_usec) < 0) {
+			text_len = 0;
+			return 0;
+		}
+		usec = *ret_usec;
+		local_now = now_usec / 1000000;
+		*ret_format = RECORD_TRADITIONAL;
+	} else {
+		return 0;
+	}
+	/* with a fraction, the next line's text differs: not worth a copy */
+	format = *ret_format;
+	text_len = n < TS_CACHE_MAX && memchr(line, '.', n) == NULL ? n : 0;
+	memcpy(text, line, text_len);
+	return n;
+}
+
+/* The bytes that end a tag: ' ', '[' (its pid) and ':' (its end). */
+static const bool tag_stop[256] = {[' '] = true, ['['] = true, [':'] = true};
 
 /* A line that is not syslog: passed through, decides nothing. */
 static void record_other(const char *line, size_t len, struct record *r)
@@ -268,62 +430,83 @@ static void record_other(const char *line, size_t len, struct record *r)
 	r->trusted = true;
 }
 
+/* The last line's "host tag[pid]: " (see record_parse()). */
+static struct {
+	char text[96];
+	size_t len;			/* 0: nothing kept */
+	size_t host_len, tag_len;
+	long pid;
+} pfx;
+
 void record_parse(const char *line, size_t len, int64_t now_usec, struct record *ret_record)
 {
-	struct record r;
+	struct record *r = ret_record;	/* written in place: no copy per line */
 	size_t i, tslen;
 
-	record_other(line, len, &r);
+	record_other(line, len, r);
 
-	if ((tslen = parse_rfc3339(line, len, &r.usec)) > 0)
-		r.format = RECORD_RFC3339;
-	else if ((tslen = parse_traditional(line, len, now_usec, &r.usec)) > 0)
-		r.format = RECORD_TRADITIONAL;
-	else
+	if ((tslen = parse_timestamp(line, len, now_usec, &r->format, &r->usec)) == 0 || tslen >= len ||
+	    line[tslen] != ' ')
 		goto other;
-	if (tslen >= len || line[tslen] != ' ')
-		goto other;
-	r.ts = (struct span) {line, tslen};
+	r->ts = (struct span) {line, tslen};
+
+	/* Consecutive lines mostly come from one process: the last line's
+	   "host tag[pid]: " is kept, and a line that goes on with the same
+	   bytes has the same host, tag and pid. */
+	size_t h0 = tslen + 1;
+
+	if (pfx.len && len - h0 >= pfx.len && memcmp(line + h0, pfx.text, pfx.len) == 0) {
+		r->host = (struct span) {line + h0, pfx.host_len};
+		r->tag = (struct span) {line + h0 + pfx.host_len + 1, pfx.tag_len};
+		r->pid = pfx.pid;
+		i = h0 + pfx.len;
+		goto done;
+	}
 
 	/* host: one word */
-	size_t h0 = tslen + 1;
 	const char *sp = memchr(line + h0, ' ', len - h0);
 
 	if (sp == NULL || sp == line + h0)
 		goto other;
 	i = (size_t) (sp - line);
-	r.host = (struct span) {line + h0, i - h0};
+	r->host = (struct span) {line + h0, i - h0};
 	i++;
 
-	/* "tag[pid]:" or "tag:", then a space or the end of the line */
-	size_t t0 = i;
-	const char *end = memchr(line + t0, ' ', len - t0);
-	size_t e = end ? (size_t) (end - line) : len;	/* the block is line[t0..e) */
+	/* "tag[pid]:" or "tag:", then a space or the end of the line: one pass */
+	size_t t0 = i, tag_end;
 
-	if (e - t0 < 2 || line[e - 1] != ':')
+	while (i < len && !tag_stop[(unsigned char) line[i]])
+		i++;
+	tag_end = i;
+	if (tag_end == t0 || i >= len)
 		goto other;
-	size_t tag_end = e - 1;
-
-	if (line[e - 2] == ']') {
-		size_t p0 = e - 2;
+	if (line[i] == '[') {
+		size_t p0 = ++i;
 		long pid = 0;
 
-		while (p0 > t0 && line[p0 - 1] >= '0' && line[p0 - 1] <= '9')
-			p0--;
-		if (p0 == e - 2 || e - 2 - p0 > 10 || p0 <= t0 + 1 || line[p0 - 1] != '[')
+		while (i < len && (unsigned) (line[i] - '0') < 10)
+			i++;
+		if (i == p0 || i - p0 > 10 || i + 1 >= len || line[i] != ']')
 			goto other;
-		for (size_t k = p0; k < e - 2; k++)
+		for (size_t k = p0; k < i; k++)
 			pid = pid * 10 + (line[k] - '0');
-		r.pid = pid;
-		tag_end = p0 - 1;
+		r->pid = pid;
+		i++;
 	}
-	if (tag_end == t0 || memchr(line + t0, '[', tag_end - t0) || memchr(line + t0, ':', tag_end - t0))
+	if (line[i] != ':' || (i + 1 < len && line[i + 1] != ' '))
 		goto other;
-	r.tag = (struct span) {line + t0, tag_end - t0};
-	i = e < len ? e + 1 : e;
-	r.prefix_len = i;
-	r.msg = (struct span) {line + i, len - i};
-	*ret_record = r;
+	r->tag = (struct span) {line + t0, tag_end - t0};
+	i = i + 1 < len ? i + 2 : i + 1;
+	if (i < len && i - h0 <= sizeof(pfx.text)) {	/* ends with ": ": kept for the next line */
+		pfx.len = i - h0;
+		memcpy(pfx.text, line + h0, pfx.len);
+		pfx.host_len = r->host.len;
+		pfx.tag_len = r->tag.len;
+		pfx.pid = r->pid;
+	}
+done:
+	r->prefix_len = i;
+	r->msg = (struct span) {line + i, len - i};
 	return;
 
 other:

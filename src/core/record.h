@@ -11,7 +11,7 @@
 enum record_format {
 	RECORD_OTHER,			/* not a syslog line: passed through */
 	RECORD_RFC3339,			/* 2026-11-26T18:46:35.318738+00:00 host tag[pid]: msg */
-	RECORD_TRADITIONAL,		/* Nov 26 18:46:35 host tag[pid]: msg */
+	RECORD_TRADITIONAL,		/* Nov 26 18:46:35 host tag[pid]: msg, and the other local-time forms */
 	RECORD_JOURNAL,			/* fields of a journal entry, no line */
 };
 

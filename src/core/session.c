@@ -76,6 +76,7 @@
  */
 
 #include "session.h"
+#include "smtpd.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -295,9 +296,22 @@ bool session_is_open(const struct session *s)
 	return s->disconnect_usec < 0;
 }
 
+/*
+ * The same token; or, when one of the two has no ":PORT"
+ * (smtpd_client_port_logging), the same NAME[ADDR]. Two ports that differ
+ * are two connections: back-to-back sessions of one client are told apart.
+ */
 bool session_client_is(const struct session *s, struct span client)
 {
-	return s->client_len == client.len && memcmp(s->client, client.p, client.len) == 0;
+	struct span mine = {s->client, s->client_len};
+
+	if (mine.len == client.len && memcmp(mine.p, client.p, client.len) == 0)
+		return true;
+	struct span a = smtpd_client_base(mine), b = smtpd_client_base(client);
+
+	if (a.len != mine.len && b.len != client.len)
+		return false;	/* both with a port, and not the same token */
+	return a.len == b.len && memcmp(a.p, b.p, a.len) == 0;
 }
 
 /* Frees s; frees its process with its last session. */

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define SESSION_CLIENT_MAX	300	/* NAME[ADDR]: host names are <= 255 */
+#define SESSION_CLIENT_MAX	320	/* NAME[ADDR]:PORT: host names are <= 255 */
 #define SESSION_ORIGIN_TEXT_MAX	512	/* host + tag of one origin */
 #define SESSION_PER_PROC_MAX	32	/* sessions remembered per process */
 #define SESSION_PREFIX_MAX	640	/* the kept prefix of a deferred verdict's line */
@@ -59,7 +59,7 @@ struct session {
 	char *pending_prefix;		/* owned; the line's bytes before its message */
 	struct session *pnext, *pprev;	/* the fold's list of pending verdicts */
 	uint16_t client_len;
-	char client[];			/* NAME[ADDR], not NUL-terminated */
+	char client[];			/* NAME[ADDR] or NAME[ADDR]:PORT as written, not NUL-terminated */
 };
 
 struct session_proc {

@@ -9,6 +9,8 @@
  *
  *	void	smtpd_classify(msg, ret_line)
  *	int	smtpd_parse_client(p, len, ret_client, ret_addr)
+ *
+ *	struct span smtpd_client_base(client)
  * DESCRIPTION
  *	smtpd_classify() decides what one message of a Postfix smtpd process
  *	is. The decision is made from what a Postfix smtpd WITHOUT -v can
@@ -27,10 +29,18 @@
  *	chatter too, but is returned as COMMAND/REPLY so that the fold can
  *	see AUTH commands and their replies.
  *
- *	smtpd_parse_client() parses a "NAME[ADDR]" token at p: NAME is a
- *	host name as Postfix validated it (letters, digits, '.', '-', '_')
- *	or "unknown"; ADDR must pass inet_pton(3). It returns the token's
- *	length, or -EINVAL.
+ *	smtpd_parse_client() parses a "NAME[ADDR]" or "NAME[ADDR]:PORT"
+ *	token at p: NAME is a host name as Postfix validated it (letters,
+ *	digits, '.', '-', '_') or "unknown"; ADDR must pass inet_pton(3);
+ *	PORT, which Postfix writes with smtpd_client_port_logging = yes, is
+ *	1 to 5 digits up to 65535. A ':' after ']' that does not start a
+ *	valid port is not part of the token. It returns the token's length
+ *	(the port included), or -EINVAL; ret_client is the token as written.
+ *
+ *	smtpd_client_base() returns the "NAME[ADDR]" part of a token that
+ *	smtpd_parse_client() accepted: the token without its ":PORT". A
+ *	session's client is compared by it when one of the two tokens has
+ *	no port (session(3)).
  * DIAGNOSTICS
  *	smtpd_classify() always classifies: every message is some kind.
  * SECURITY
@@ -97,8 +107,29 @@ int smtpd_parse_client(const char *p, size_t len, struct span *ret_client, struc
 	if (addr_parse(p + a0, i - a0, ret_addr) < 0)
 		return -EINVAL;
 	i++;
+	/* ":PORT" (smtpd_client_port_logging = yes) */
+	if (i + 1 < len && p[i] == ':' && p[i + 1] >= '0' && p[i + 1] <= '9') {
+		size_t d = i + 1;
+		long port = 0;
+
+		while (d < len && d - i <= 5 && p[d] >= '0' && p[d] <= '9')
+			port = port * 10 + (p[d++] - '0');
+		if (port <= 65535 && (d == len || p[d] < '0' || p[d] > '9'))
+			i = d;
+	}
 	*ret_client = (struct span) {p, i};
 	return (int) i;
+}
+
+struct span smtpd_client_base(struct span client)
+{
+	size_t n = client.len;
+
+	while (n > 0 && client.p[n - 1] >= '0' && client.p[n - 1] <= '9')
+		n--;
+	if (n < client.len && n >= 2 && client.p[n - 1] == ':' && client.p[n - 2] == ']')
+		client.len = n - 1;
+	return client;
 }
 
 static bool starts(struct span s, const char *lit, size_t n)
@@ -182,16 +213,18 @@ static bool queue_id(struct span s, size_t *ret_len)
 	return hex ? i >= 6 : i >= 10;
 }
 
-/* What follows "QUEUEID: " or "NOQUEUE: " in a non-verbose smtpd line. */
+/* What follows "QUEUEID: " or "NOQUEUE: " in a non-verbose smtpd line.
+   Postfix 3.10 prefixes the "lost connection", "timeout" and "too many
+   errors" lines with the queue id or NOQUEUE; 3.11's
+   smtpd_reject_filter_maps logs "reply filter in: " and "reply filter out: ". */
 static const char *const queue_actions[] = {
 	"client=", "reject: ", "reject_warning: ", "milter-reject: ", "milter-discard: ",
 	"milter-hold: ", "milter-redirect: ", "milter-header-", "milter-body-", "filter: ",
 	"hold: ", "discard: ", "redirect: ", "prepend: ", "replace: ", "warning: ",
 	"info: ", "proxy-accept: ", "proxy-reject: ", "lost connection", "enabling",
 	"uid=", "sasl_", "bcc: ", "dunno", "permit: ", "ignore: ", "defer: ", "defer_if_",
-	"abort: ", "trace: ",
-	/* Postfix 3.10 prefixes these with NOQUEUE: or the queue id */
-	"timeout after ", "too many errors after ",
+	"abort: ", "trace: ", "timeout after ", "too many errors after ", "reply filter in: ",
+	"reply filter out: ",
 };
 
 static bool queue_line(struct span s)

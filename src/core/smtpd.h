@@ -20,7 +20,7 @@ enum smtpd_kind {
 struct smtpd_line {
 	enum smtpd_kind kind;
 	const char *rule;		/* name of the rule that decided (static) */
-	struct span client;		/* "NAME[ADDR]" as written */
+	struct span client;		/* "NAME[ADDR]" or "NAME[ADDR]:PORT" as written */
 	struct addr addr;		/* ADDR, checked with inet_pton */
 	bool auth_command;		/* COMMAND: the verb is AUTH */
 	bool noauth_reply;		/* REPLY: 503 5.5.1 Error: authentication not enabled */
@@ -32,5 +32,6 @@ struct smtpd_line {
 void smtpd_classify(struct span msg, struct smtpd_line *ret_line);
 const char *smtpd_kind_name(enum smtpd_kind kind);
 int smtpd_parse_client(const char *p, size_t len, struct span *ret_client, struct addr *ret_addr);
+struct span smtpd_client_base(struct span client);
 
 #endif

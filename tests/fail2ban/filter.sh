@@ -68,6 +68,25 @@ for f in verbose.rfc3339 verbose.traditional plain.rfc3339 plain.traditional; do
 done
 check "the plain log's own count has the SASL sessions too" grep -q '^198.51.100.21 2$' "$tmp/expect.plain"
 
+# the other recordings (subdirectories of tests/data, e.g. postfix-3.7-port
+# with smtpd_client_port_logging = yes; their logs may be .log.xz)
+for dir in "$data"/*/; do
+	name=$(basename "$dir")
+	[ -f "$dir/clients.tsv" ] || continue
+	awk -F'\t' 'NR > 1 && ($4 == "noauth" || $4 == "saslfail") && $3 > 0 { print $2, $3 }' "$dir/clients.tsv" |
+		sort >"$tmp/$name.expect"
+	for f in verbose.rfc3339 verbose.traditional; do
+		python3 -c 'import lzma, os, sys
+p = sys.argv[1]
+data = open(p, "rb").read() if os.path.exists(p) else lzma.open(p + ".xz").read()
+sys.stdout.buffer.write(data)' "$dir/$f.log" >"$tmp/$name.$f.log" || continue
+		TZ=UTC "$af" replay "$tmp/$name.$f.log" >"$tmp/$name.$f.summary" 2>/dev/null
+		failures "$tmp/$name.$f.summary" >"$tmp/$name.$f.got"
+		check "$name/$f: one failure per probing or password-failing session ($(tr '\n' ' ' <"$tmp/$name.$f.got"))" \
+			cmp -s "$tmp/$name.$f.got" "$tmp/$name.expect"
+	done
+done
+
 # forged text through authfold (the kind of input of tests/hostile/forged.sh)
 T='2026-11-26T18:46:35.318738+00:00'
 A="$T mx1 postfix/smtpd[100]:"
@@ -112,6 +131,22 @@ failures "$tmp/hand.summary" >"$tmp/hand.got"
 check "forged summary lines: only the session's own SASL failure counts ($(tr '\n' ' ' <"$tmp/hand.got"))" \
 	test "$(cat "$tmp/hand.got")" = "203.0.113.30 1"
 check "...and never $V" sh -c "! grep -q '$V' '$tmp/hand.got'"
+
+# smtpd_client_port_logging = yes: the client is NAME[ADDR]:PORT everywhere
+C="$T mx1 postfix/smtpd[400]:"
+D="$T mx1 postfix/smtpd[401]:"
+cat >"$tmp/port.summary" <<LOG
+$C connect from unknown[192.0.2.40]:59283
+$C warning: unknown[192.0.2.40]:59283: authentication not enabled
+$C disconnect from unknown[192.0.2.40]:59283 ehlo=1 auth=0/1 quit=1 commands=2/3
+$D connect from unknown[2001:db8::41]:41000
+$D warning: unknown[2001:db8::41]:41000: SASL LOGIN authentication failed: UGFzc3dvcmQ6
+$D warning: unknown[2001:db8::41]:41000: SASL LOGIN authentication failed: UGFzc3dvcmQ6
+$D disconnect from unknown[2001:db8::41]:41000 ehlo=1 auth=0/2 quit=1 commands=2/4
+LOG
+failures "$tmp/port.summary" >"$tmp/port.got"
+check "port-logged clients: one failure per session ($(tr '\n' ' ' <"$tmp/port.got"))" \
+	test "$(tr '\n' ' ' <"$tmp/port.got")" = "192.0.2.40 1 2001:db8::41 1 "
 
 # the example jail loads with the filter (a private copy of /etc/fail2ban
 # without Debian's jail defaults, whose sshd jail needs a log this host may lack)

@@ -73,7 +73,8 @@ def diff(what, a, b):
 SYNTHETIC = b": authentication not enabled"
 
 
-SYNTHETIC_LINE = re.compile(rb"^.* \S+ \S+\[\d+\]: warning: [^\s\[\]]+\[[0-9A-Fa-f.:]+\]: authentication not enabled$")
+# NAME[ADDR], or NAME[ADDR]:PORT with smtpd_client_port_logging = yes
+SYNTHETIC_LINE = re.compile(rb"^.* \S+ \S+\[\d+\]: warning: [^\s\[\]]+\[[0-9A-Fa-f.:]+\](?::\d+)?: authentication not enabled$")
 
 
 def split(counter):
@@ -112,8 +113,8 @@ if args[0] == "--input":
     proving = set()
     for raw in open(args[1], "rb"):
         raw = raw.rstrip(b"\n")
-        m = re.match(rb"^(\S+ \S+ \S+\[\d+\]: )(?:> (\S+\[[^\]]+\]): 503 5\.5\.1 Error: "
-                     rb"authentication not enabled|disconnect from (\S+\[[^\]]+\]))", raw)
+        m = re.match(rb"^(\S+ \S+ \S+\[\d+\]: )(?:> (\S+\[[^\]]+\](?::\d+)?): 503 5\.5\.1 Error: "
+                     rb"authentication not enabled|disconnect from (\S+\[[^\]]+\](?::\d+)?))", raw)
         if m:
             proving.add((m.group(1), m.group(2) or m.group(3)))
     args = args[2:]

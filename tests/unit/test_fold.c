@@ -227,6 +227,67 @@ static void test_stats_rule(void **state)
 	teardown(x);
 }
 
+/*
+ * smtpd_client_port_logging = yes: every client token is NAME[ADDR]:PORT.
+ * The port is kept as written (the synthetic line and the strike carry
+ * the session's token); a line that names the client without its port is
+ * still the session's, a line with another port is not.
+ */
+static void test_port_logging(void **state)
+{
+	(void) state;
+	static const struct row rows[] = {
+		{T("01:01") "mx1 postfix/smtpd[40]: connect from unknown[192.0.2.40]:59283", "keep"},
+		{T("01:01") "mx1 postfix/smtpd[40]: < unknown[192.0.2.40]:59283: AUTH LOGIN", "drop"},
+		{T("01:01") "mx1 postfix/smtpd[40]: > unknown[192.0.2.40]:59283: 503 5.5.1 Error: authentication not enabled",
+		 "drop +synthetic +strike=noauth:192.0.2.40:unknown[192.0.2.40]:59283"},
+		{T("01:02") "mx1 postfix/smtpd[40]: disconnect from unknown[192.0.2.40]:59283 ehlo=1 auth=0/1 commands=1/2",
+		 "keep"},
+		/* without -v: the statistics rule, the synthetic line names the port */
+		{T("01:11") "mx1 postfix/smtpd[41]: connect from unknown[2001:db8::41]:41000", "keep"},
+		{T("01:12") "mx1 postfix/smtpd[41]: disconnect from unknown[2001:db8::41]:41000 ehlo=1 auth=0/1 quit=1 commands=2/3",
+		 "keep +synthetic-before +strike=noauth:2001:db8::41:unknown[2001:db8::41]:41000"},
+		/* a password guess */
+		{T("01:21") "mx1 postfix/smtpd[42]: connect from unknown[192.0.2.42]:55729", "keep"},
+		{T("01:22") "mx1 postfix/smtpd[42]: warning: unknown[192.0.2.42]:55729: SASL LOGIN authentication failed: UGFzc3dvcmQ6",
+		 "keep +strike=saslfail:192.0.2.42:unknown[192.0.2.42]:55729"},
+		{T("01:23") "mx1 postfix/smtpd[42]: disconnect from unknown[192.0.2.42]:55729 ehlo=1 auth=0/1 commands=1/2",
+		 "keep"},
+		/* the same client named without its port: the same session */
+		{T("01:31") "mx1 postfix/smtpd[43]: connect from unknown[192.0.2.43]:1025", "keep"},
+		{T("01:31") "mx1 postfix/smtpd[43]: < unknown[192.0.2.43]: AUTH LOGIN", "drop"},
+		{T("01:31") "mx1 postfix/smtpd[43]: > unknown[192.0.2.43]: 503 5.5.1 Error: authentication not enabled",
+		 "drop +synthetic +strike=noauth:192.0.2.43:unknown[192.0.2.43]:1025"},
+		{T("01:32") "mx1 postfix/smtpd[43]: disconnect from unknown[192.0.2.43]:1025 ehlo=1 auth=0/1 commands=1/2",
+		 "keep"},
+		/* the same address on another port is another connection: inside
+		   the ended session of :3000, a line of :3001 is foreign to it
+		   (back-to-back sessions of one client told apart) */
+		{T("01:51") "mx1 postfix/smtpd[46]: connect from unknown[192.0.2.46]:3000", "keep"},
+		{T("01:54") "mx1 postfix/smtpd[46]: disconnect from unknown[192.0.2.46]:3000 ehlo=1 quit=1 commands=2",
+		 "keep"},
+		{T("01:53") "mx1 postfix/smtpd[46]: < unknown[192.0.2.46]:3001: AUTH LOGIN", "drop"},
+		{T("01:53") "mx1 postfix/smtpd[46]: > unknown[192.0.2.46]:3001: 503 5.5.1 Error: authentication not enabled",
+		 "drop"},
+		/* another address on the same port is another client: inside the
+		   ended session of .44, a line naming .45 is foreign to it */
+		{T("01:41") "mx1 postfix/smtpd[44]: connect from unknown[192.0.2.44]:2000", "keep"},
+		{T("01:44") "mx1 postfix/smtpd[44]: disconnect from unknown[192.0.2.44]:2000 ehlo=1 quit=1 commands=2",
+		 "keep"},
+		{T("01:43") "mx1 postfix/smtpd[44]: < unknown[192.0.2.45]:2000: AUTH LOGIN", "drop"},
+		{T("01:43") "mx1 postfix/smtpd[44]: > unknown[192.0.2.45]:2000: 503 5.5.1 Error: authentication not enabled",
+		 "drop"},
+	};
+	struct fixture *x = setup(NULL);
+
+	RUN(x->f, rows);
+	assert_null(fold_late_peek(x->f));
+	assert_int_equal(fold_counters(x->f)->strikes[REASON_NOAUTH], 3);
+	assert_int_equal(fold_counters(x->f)->strikes[REASON_SASLFAIL], 1);
+	assert_int_equal(fold_counters(x->f)->foreign_client, 4);
+	teardown(x);
+}
+
 /* Other 503s are not probes; a 503 counts only with an AUTH of its session no later than it. */
 static void test_other_503(void **state)
 {
@@ -723,6 +784,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_verbose_probe),
 		cmocka_unit_test(test_stats_rule),
+		cmocka_unit_test(test_port_logging),
 		cmocka_unit_test(test_other_503),
 		cmocka_unit_test(test_reasons),
 		cmocka_unit_test(test_interleaved_hosts),

@@ -145,6 +145,113 @@ static void test_traditional(void **state)
 		check_row(&rows[i], NOW_2026);
 }
 
+/*
+ * Every timestamp form a syslog daemon or Postfix itself writes for a
+ * Postfix line, with the time it stands for (TZ=UTC; the clock is
+ * NOW_2026, 2026-11-26 20:00).
+ */
+static void test_timestamp_forms(void **state)
+{
+	(void) state;
+	int64_t t0 = utc(2026, 11, 26, 18, 46, 35);
+#define L(ts) ts " mx1 postfix/smtpd[7]: x"
+#define RFC(ts, usec) {L(ts), RECORD_RFC3339, ts, "mx1", "postfix/smtpd", "x", 7, (usec)}
+#define TRAD(ts, usec) {L(ts), RECORD_TRADITIONAL, ts, "mx1", "postfix/smtpd", "x", 7, (usec)}
+	struct row rows[] = {
+		/* rsyslog RSYSLOG_FileFormat (imuxsock stamps with µs) */
+		RFC("2026-11-26T18:46:35.318738+00:00", t0 + 318738),
+		/* rsyslog with a sender's stamp of lower precision, syslog-ng ts_format(iso) */
+		RFC("2026-11-26T18:46:35+00:00", t0),
+		RFC("2026-11-26T18:46:35.318+00:00", t0 + 318000),
+		RFC("2026-11-26T18:46:35.3+00:00", t0 + 300000),
+		/* nanoseconds: the digits past the sixth are dropped */
+		RFC("2026-11-26T18:46:35.318738123Z", t0 + 318738),
+		/* RFC 3339 5.6: 't' and 'z' may be lower case */
+		RFC("2026-11-26t18:46:35.318738z", t0 + 318738),
+		/* any offset */
+		RFC("2026-11-27T00:16:35.318738+05:30", t0 + 318738),
+		RFC("2026-11-26T15:46:35-03:00", t0),
+		RFC("2026-11-26T18:46:35.000001+00:00", t0 + 1),
+		/* rsyslog RSYSLOG_TraditionalFileFormat, syslog-ng $DATE: day padded with a space */
+		TRAD("Nov 26 18:46:35", t0),
+		TRAD("Nov  6 08:00:01", utc(2026, 11, 6, 8, 0, 1)),
+		/* Postfix's own maillog_file (postlogd, postlog(1)): "%b %d", day padded with a zero
+		   (Postfix 3.7.11 here: "Dec 07 15:53:47 vm postfix/smtpd[16479]: ...") */
+		TRAD("Nov 06 08:00:01", utc(2026, 11, 6, 8, 0, 1)),
+		/* an unpadded day, as some daemons and hand-rotated logs write it */
+		TRAD("Aug 3 15:30:49", utc(2026, 8, 3, 15, 30, 49)),
+		TRAD("Jan 1 00:00:00", utc(2026, 1, 1, 0, 0, 0)),
+		/* syslog-ng frac-digits() on the BSD form */
+		TRAD("Nov  6 08:00:01.250", utc(2026, 11, 6, 8, 0, 1) + 250000),
+		TRAD("Nov 26 18:46:35.318738", t0 + 318738),
+		/* syslog-ng ts_format(full): the year is given, not guessed */
+		TRAD("2026 Nov  6 08:00:01", utc(2026, 11, 6, 8, 0, 1)),
+		TRAD("2026 Dec 24 10:00:00", utc(2026, 12, 24, 10, 0, 0)),
+		TRAD("2025 Dec 24 10:00:00.5", utc(2025, 12, 24, 10, 0, 0) + 500000),
+		/* every month */
+		TRAD("Jan 15 12:00:00", utc(2026, 1, 15, 12, 0, 0)), TRAD("Feb 15 12:00:00", utc(2026, 2, 15, 12, 0, 0)),
+		TRAD("Mar 15 12:00:00", utc(2026, 3, 15, 12, 0, 0)), TRAD("Apr 15 12:00:00", utc(2026, 4, 15, 12, 0, 0)),
+		TRAD("May 15 12:00:00", utc(2026, 5, 15, 12, 0, 0)), TRAD("Jun 15 12:00:00", utc(2026, 6, 15, 12, 0, 0)),
+		TRAD("Jul 15 12:00:00", utc(2026, 7, 15, 12, 0, 0)), TRAD("Aug 15 12:00:00", utc(2026, 8, 15, 12, 0, 0)),
+		TRAD("Sep 15 12:00:00", utc(2026, 9, 15, 12, 0, 0)), TRAD("Oct 15 12:00:00", utc(2026, 10, 15, 12, 0, 0)),
+		TRAD("Nov 15 12:00:00", utc(2026, 11, 15, 12, 0, 0)), TRAD("Dec 15 12:00:00", utc(2025, 12, 15, 12, 0, 0)),
+	};
+#undef L
+#undef RFC
+#undef TRAD
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		check_row(&rows[i], NOW_2026);
+	/* each again after a line of another form: no cache answers for the wrong text */
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		check_row(&rows[(i + 7) % (sizeof(rows) / sizeof(rows[0]))], NOW_2026);
+		check_row(&rows[i], NOW_2026);
+	}
+}
+
+/* Consecutive lines that share their timestamp or their "host tag[pid]: "
+   bytes reuse the parse of the line before: only for the same bytes. */
+static void test_caches(void **state)
+{
+	(void) state;
+	int64_t t0 = utc(2026, 11, 26, 18, 46, 35);
+	struct row rows[] = {
+		{"Nov 26 18:46:35 mx1 postfix/smtpd[1]: a", RECORD_TRADITIONAL, "Nov 26 18:46:35", "mx1",
+		 "postfix/smtpd", "a", 1, t0},
+		{"Nov 26 18:46:35 mx1 postfix/smtpd[1]: b c", RECORD_TRADITIONAL, "Nov 26 18:46:35", "mx1",
+		 "postfix/smtpd", "b c", 1, t0},
+		{"Nov 26 18:46:35 mx1 postfix/smtpd[12]: d", RECORD_TRADITIONAL, "Nov 26 18:46:35", "mx1",
+		 "postfix/smtpd", "d", 12, t0},
+		{"Nov 26 18:46:35.5 mx1 postfix/smtpd[12]: e", RECORD_TRADITIONAL, "Nov 26 18:46:35.5", "mx1",
+		 "postfix/smtpd", "e", 12, t0 + 500000},
+		{"Nov 26 18:46:35 mx1 postfix/smtpd[12]:", RECORD_TRADITIONAL, "Nov 26 18:46:35", "mx1",
+		 "postfix/smtpd", NULL, 12, t0},
+		{"Nov 26 18:46:35 mx2 postfix/smtpd[12]: f", RECORD_TRADITIONAL, "Nov 26 18:46:35", "mx2",
+		 "postfix/smtpd", "f", 12, t0},
+		{"Nov 26 18:46:35 mx2 postfix/smtpd: g", RECORD_TRADITIONAL, "Nov 26 18:46:35", "mx2",
+		 "postfix/smtpd", "g", -1, t0},
+		{"Nov 26 18:46:35 mx2 postfix/smtpd[12]: h", RECORD_TRADITIONAL, "Nov 26 18:46:35", "mx2",
+		 "postfix/smtpd", "h", 12, t0},
+		{"Nov 26 18:46:36 mx2 postfix/smtpd[12]: i", RECORD_TRADITIONAL, "Nov 26 18:46:36", "mx2",
+		 "postfix/smtpd", "i", 12, t0 + 1000000},
+		{"2026-11-26T18:46:36Z mx2 postfix/smtpd[12]: j", RECORD_RFC3339, "2026-11-26T18:46:36Z", "mx2",
+		 "postfix/smtpd", "j", 12, t0 + 1000000},
+		{"2026-11-26T18:46:36Z mx2 postfix/smtpd[12]:k", RECORD_OTHER, NULL, NULL, NULL, NULL, -1, -1},
+		{"2026-11-26T18:46:36Z mx2 postfix/smtpd[12]: k", RECORD_RFC3339, "2026-11-26T18:46:36Z", "mx2",
+		 "postfix/smtpd", "k", 12, t0 + 1000000},
+		/* a timestamp that fails late (its seconds) does not spoil the kept one */
+		{"Nov 26 18:46:35 mx1 postfix/smtpd[1]: l", RECORD_TRADITIONAL, "Nov 26 18:46:35", "mx1",
+		 "postfix/smtpd", "l", 1, t0},
+		{"Dec 31 23:59:6x mx1 postfix/smtpd[1]: m", RECORD_OTHER, NULL, NULL, NULL, NULL, -1, -1},
+		{"2025 Dec 31 23:59:6x mx1 postfix/smtpd[1]: m", RECORD_OTHER, NULL, NULL, NULL, NULL, -1, -1},
+		{"Nov 26 18:46:35 mx1 postfix/smtpd[1]: n", RECORD_TRADITIONAL, "Nov 26 18:46:35", "mx1",
+		 "postfix/smtpd", "n", 1, t0},
+	};
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		check_row(&rows[i], NOW_2026);
+}
+
 /* A log written in December, replayed in January. */
 static void test_year_rollover(void **state)
 {
@@ -261,6 +368,16 @@ static void test_garbage(void **state)
 		"Nov 26 25:46:35 mx1 postfix/smtpd[1]: x",
 		"Nov 26 18:46:35:mx1 postfix/smtpd[1]: x",
 		"Nov2618:46:35 mx1 postfix/smtpd[1]: x",
+		"Aug 3  15:30:49 mx1 postfix/smtpd[1]: x",	/* a padded unpadded day */
+		"Aug  03 15:30:49 mx1 postfix/smtpd[1]: x",
+		"Aug 003 15:30:49 mx1 postfix/smtpd[1]: x",
+		"Aug 3 15:30:4 mx1 postfix/smtpd[1]: x",
+		"Nov 26 18:46:35. mx1 postfix/smtpd[1]: x",	/* empty fraction */
+		"Nov 26 18:46:35,5 mx1 postfix/smtpd[1]: x",
+		"20x6 Nov 26 18:46:35 mx1 postfix/smtpd[1]: x",
+		"2026  Nov 26 18:46:35 mx1 postfix/smtpd[1]: x",
+		"2026 Nov 26 18:46 mx1 postfix/smtpd[1]: x",
+		"2026-11-26T18:46:35+0000 mx1 postfix/smtpd[1]: x",	/* RFC 3339 needs the colon */
 		/* rsyslog always puts a space after "tag[pid]:" */
 		"2026-11-26T18:46:35Z mx1 postfix/smtpd[9]:x",
 		"2026-11-26T18:46:35Z mx1 postfix/smtpd[9]x: y",
@@ -317,6 +434,9 @@ static void test_truncated_prefixes(void **state)
 		"2026-11-26T18:46:35.318738+00:00 mx1 postfix/smtpd[32591]: connect from unknown[192.0.2.7]",
 		"Nov 26 18:46:35 mx1 postfix/smtpd[32591]: connect from unknown[192.0.2.7]",
 		"2026-11-26T18:46:35Z mx1 postfix/smtpd: x",
+		"Aug 3 15:30:49 mx1 postfix/smtpd[32591]: x",
+		"Nov 06 18:46:35.318738 mx1 postfix/smtpd[32591]: x",
+		"2026 Nov  6 18:46:35 mx1 postfix/smtpd[32591]: x",
 	};
 
 	for (size_t k = 0; k < sizeof(lines) / sizeof(lines[0]); k++) {
@@ -362,6 +482,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rfc3339),
 		cmocka_unit_test(test_traditional),
+		cmocka_unit_test(test_timestamp_forms),
+		cmocka_unit_test(test_caches),
 		cmocka_unit_test(test_year_rollover),
 		cmocka_unit_test(test_year_exact_clock),
 		cmocka_unit_test(test_year_new_year),

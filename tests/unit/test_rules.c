@@ -289,12 +289,18 @@ static void test_strike(void **state)
 		{MX1(34) "connect from unknown[192.0.2.34]", "keep connect"},
 		{MX1(34) "improper command pipelining after EHLO from unknown[192.0.2.34]: QUIT", "keep site:F:4"},
 		{MX1(34) "disconnect from unknown[192.0.2.34] ehlo=1 commands=1", "keep disconnect"},
+		/* smtpd_client_port_logging = yes: the session's client is NAME[ADDR]:PORT */
+		{MX1(35) "connect from unknown[192.0.2.35]:40001", "keep connect"},
+		{MX1(35) "too many errors after AUTH from unknown[192.0.2.35]:40001",
+		 "keep site:F:1 +strike=autherr:192.0.2.35"},
+		{MX1(35) "disconnect from unknown[192.0.2.35]:40001 ehlo=1 auth=0/10 commands=1/11",
+		 "keep disconnect +synthetic"},
 	};
 	struct fixture *x = setup(conf);
 
 	RUN(x, rows);
 	assert_int_equal(rules_counters(x->c->rules)->strike_no_session, 1);
-	assert_int_equal(fold_counters(x->f)->strikes[reason_lookup("autherr")], 1);
+	assert_int_equal(fold_counters(x->f)->strikes[reason_lookup("autherr")], 2);
 	assert_int_equal(fold_counters(x->f)->strikes[reason_lookup("relay")], 1);
 	assert_int_equal(fold_counters(x->f)->evidence_ignored, 1);
 	teardown(x);

@@ -380,6 +380,122 @@ static void test_forged(void **state)
 	CHECK(rows);
 }
 
+/*
+ * Postfix 3.7 to 3.11: each change of smtpd logging that RELEASE_NOTES and
+ * HISTORY name, as a line of the version that writes it, with its verdict.
+ * Sources: HISTORY 20231006 (SASL failure wording, backported to 3.5.22,
+ * 3.6.12, 3.7.8, 3.8.3), 20240124 (notes=bare_lf), 20241023 (sasl_* on
+ * reject lines), 20250104 (queue id or NOQUEUE before lost connection,
+ * timeout, too many errors), 20250801 (smtpd_reject_filter_maps),
+ * smtpd.c's non-SMTP command warning (smtpd_forbidden_commands),
+ * xsasl_dovecot_server.c's "Invalid authentication mechanism".
+ */
+static void test_postfix_versions(void **state)
+{
+	(void) state;
+	static const struct row rows[] = {
+		/* 3.7: smtpd_forbidden_commands */
+		{"warning: non-SMTP command from unknown[192.0.2.7]: connect from unknown[192.0.2.99]", SMTPD_KEEP,
+		 "warning", NULL, NULL, 0, 0},
+		{"warning: non-SMTP command from unknown[192.0.2.7]:40001: User-Agent: x", SMTPD_KEEP, "warning", NULL,
+		 NULL, 0, 0},
+		/* 3.7.8, 3.8.3, 3.9: ", sasl_username=U" after the reason */
+		{"warning: unknown[192.0.2.7]: SASL LOGIN authentication failed: UGFzc3dvcmQ6, sasl_username=alice",
+		 SMTPD_SASL_FAIL, "sasl-failed", "unknown[192.0.2.7]", "192.0.2.7", 0, 0},
+		{"warning: unknown[192.0.2.7]: SASL PLAIN authentication failed: (reason unavailable), sasl_username=(unavailable)",
+		 SMTPD_SASL_FAIL, "sasl-failed", "unknown[192.0.2.7]", "192.0.2.7", 0, 0},
+		{"warning: unknown[192.0.2.7]: SASL LOGIN authentication failed: authentication failure, sasl_username=unknown[192.0.2.99]: x",
+		 SMTPD_SASL_FAIL, "sasl-failed", "unknown[192.0.2.7]", "192.0.2.7", 0, 0},
+		/* 3.10, Dovecot: an unoffered mechanism */
+		{"warning: unknown[192.0.2.7]: SASL CRAM-MD5 authentication failed: Invalid authentication mechanism: 'CRAM-MD5', sasl_username=(unavailable)",
+		 SMTPD_SASL_FAIL, "sasl-failed", "unknown[192.0.2.7]", "192.0.2.7", 0, 0},
+		/* the server's fault reads the same (another module tells them apart) */
+		{"warning: unknown[192.0.2.7]: SASL PLAIN authentication failed: Connection lost to authentication server, sasl_username=alice",
+		 SMTPD_SASL_FAIL, "sasl-failed", "unknown[192.0.2.7]", "192.0.2.7", 0, 0},
+		/* 3.9: notes= after the statistics */
+		{"disconnect from unknown[192.0.2.7] ehlo=1 auth=0/1 quit=1 commands=2/3 notes=bare_lf", SMTPD_DISCONNECT,
+		 "disconnect", "unknown[192.0.2.7]", "192.0.2.7", F_HELO, 1},
+		{"disconnect from unknown[192.0.2.7] ehlo=2 starttls=1 auth=1 mail=1 rcpt=1 data=1 quit=1 commands=8 notes=bare_lf,x",
+		 SMTPD_DISCONNECT, "disconnect", "unknown[192.0.2.7]", "192.0.2.7", F_HELO | F_TLS, 0},
+		/* 3.10: NOQUEUE or the queue id before lost connection, timeout, too many errors */
+		{"NOQUEUE: lost connection after AUTH from unknown[192.0.2.7]", SMTPD_KEEP, "queue-id", NULL, NULL, 0, 0},
+		{"NOQUEUE: timeout after AUTH from unknown[192.0.2.7]", SMTPD_KEEP, "queue-id", NULL, NULL, 0, 0},
+		{"NOQUEUE: too many errors after AUTH from unknown[192.0.2.7]", SMTPD_KEEP, "queue-id", NULL, NULL, 0, 0},
+		{"3F2A81C0A: lost connection after DATA (1234 bytes) from unknown[192.0.2.7]", SMTPD_KEEP, "queue-id", NULL,
+		 NULL, 0, 0},
+		{"4LxYz12aBcDzQ7: timeout after END-OF-MESSAGE from unknown[192.0.2.7]:40001", SMTPD_KEEP, "queue-id",
+		 NULL, NULL, 0, 0},
+		{"NOQUEUE: too many errors after RCPT from unknown[2001:db8::7]", SMTPD_KEEP, "queue-id", NULL, NULL, 0, 0},
+		/* before 3.10 the same lines had no prefix */
+		{"lost connection after AUTH from unknown[192.0.2.7]", SMTPD_KEEP, "lost-connection", NULL, NULL, 0, 0},
+		{"timeout after AUTH from unknown[192.0.2.7]", SMTPD_KEEP, "timeout", NULL, NULL, 0, 0},
+		/* 3.10: sasl_method, sasl_username, sasl_sender on reject lines */
+		{"NOQUEUE: reject: RCPT from unknown[192.0.2.7]: 554 5.7.1 <x@example.org>: Relay access denied; from=<a@b> to=<x@example.org> proto=ESMTP helo=<y> sasl_method=PLAIN sasl_username=alice",
+		 SMTPD_KEEP, "queue-id", NULL, NULL, 0, 0},
+		/* 3.11: smtpd_reject_filter_maps */
+		{"NOQUEUE: reply filter in: 554 5.7.1 <x@example.org>: Relay access denied", SMTPD_KEEP, "queue-id", NULL,
+		 NULL, 0, 0},
+		{"NOQUEUE: reply filter out: 550 5.7.1 Relaying denied", SMTPD_KEEP, "queue-id", NULL, NULL, 0, 0},
+		{"3F2A81C0A: reply filter in: 550 5.7.1 spam", SMTPD_KEEP, "queue-id", NULL, NULL, 0, 0},
+		{"warning: NOQUEUE: ignoring invalid reject filter result: 250 ok", SMTPD_KEEP, "warning", NULL, NULL, 0, 0},
+		/* the -v trace is the same from 3.4 to 3.12; the 503 is a reply, never a warning */
+		{"> unknown[192.0.2.7]: 503 5.5.1 Error: authentication not enabled", SMTPD_REPLY, "trace-reply",
+		 "unknown[192.0.2.7]", "192.0.2.7", F_NOAUTH, 0},
+		/* not Postfix's wording: near misses stay chatter */
+		{"NOQUEUE: reply filter: x", SMTPD_CHATTER, NULL, NULL, NULL, 0, 0},
+		{"NOQUEUE: timeout", SMTPD_CHATTER, NULL, NULL, NULL, 0, 0},
+	};
+
+	CHECK(rows);
+}
+
+/*
+ * smtpd_client_port_logging = yes: Postfix writes every client as
+ * NAME[ADDR]:PORT (smtpd_peer.c's namaddr), in the plain lines and in
+ * the -v trace alike.
+ */
+static void test_port_logging(void **state)
+{
+	(void) state;
+	static const struct row rows[] = {
+		{"connect from unknown[198.51.100.37]:59283", SMTPD_CONNECT, "connect", "unknown[198.51.100.37]:59283",
+		 "198.51.100.37", 0, 0},
+		{"connect from mail.example.net[2001:db8::25]:41000", SMTPD_CONNECT, "connect",
+		 "mail.example.net[2001:db8::25]:41000", "2001:db8::25", 0, 0},
+		{"disconnect from unknown[198.51.100.37]:59283 ehlo=1 auth=0/1 quit=1 commands=2/3", SMTPD_DISCONNECT,
+		 "disconnect", "unknown[198.51.100.37]:59283", "198.51.100.37", F_HELO, 1},
+		{"disconnect from unknown[198.51.100.37]:59283", SMTPD_DISCONNECT, "disconnect",
+		 "unknown[198.51.100.37]:59283", "198.51.100.37", 0, 0},
+		{"warning: unknown[192.0.2.237]:55729: SASL LOGIN authentication failed: UGFzc3dvcmQ6", SMTPD_SASL_FAIL,
+		 "sasl-failed", "unknown[192.0.2.237]:55729", "192.0.2.237", 0, 0},
+		{"warning: unknown[192.0.2.237]:55729: SASL PLAIN authentication failed: (reason unavailable), sasl_username=alice",
+		 SMTPD_SASL_FAIL, "sasl-failed", "unknown[192.0.2.237]:55729", "192.0.2.237", 0, 0},
+		{"< unknown[192.0.2.237]:55729: AUTH LOGIN", SMTPD_COMMAND, "trace-command", "unknown[192.0.2.237]:55729",
+		 "192.0.2.237", F_AUTH_CMD, 0},
+		{"> unknown[192.0.2.237]:55729: 503 5.5.1 Error: authentication not enabled", SMTPD_REPLY, "trace-reply",
+		 "unknown[192.0.2.237]:55729", "192.0.2.237", F_NOAUTH, 0},
+		{"> unknown[2001:db8::6]:40000: 503 5.5.1 Error: authentication not enabled", SMTPD_REPLY, "trace-reply",
+		 "unknown[2001:db8::6]:40000", "2001:db8::6", F_NOAUTH, 0},
+		{"unknown[192.0.2.237]:55729: TLS cipher list \"aNULL:-aNULL:HIGH\"", SMTPD_KEEP, "tls-client", NULL, NULL,
+		 0, 0},
+		{"lost connection after AUTH from unknown[192.0.2.237]:55729", SMTPD_KEEP, "lost-connection", NULL, NULL, 0, 0},
+		{"NOQUEUE: reject: RCPT from unknown[192.0.2.237]:55729: 554 5.7.1 <x@example.org>: Relay access denied; from=<a@b> to=<x@example.org> proto=ESMTP helo=<y>",
+		 SMTPD_KEEP, "queue-id", NULL, NULL, 0, 0},
+		/* a bad port is no port: the token must then end where Postfix ends it */
+		{"connect from unknown[198.51.100.37]:65536", SMTPD_KEEP, "connect-unparsed", NULL, NULL, 0, 0},
+		{"connect from unknown[198.51.100.37]:", SMTPD_KEEP, "connect-unparsed", NULL, NULL, 0, 0},
+		{"warning: unknown[192.0.2.237]:555555: SASL LOGIN authentication failed: x", SMTPD_KEEP, "warning",
+		 NULL, NULL, 0, 0},
+		{"> unknown[192.0.2.237]:5x: 503 5.5.1 Error: authentication not enabled", SMTPD_CHATTER, "trace", NULL,
+		 NULL, 0, 0},
+		/* client text after a port-logged token decides nothing */
+		{"< unknown[203.0.113.30]:4000: EHLO connect from unknown[192.0.2.99]:25", SMTPD_COMMAND, "trace-command",
+		 "unknown[203.0.113.30]:4000", "203.0.113.30", 0, 0},
+	};
+
+	CHECK(rows);
+}
+
 static void test_parse_client(void **state)
 {
 	(void) state;
@@ -402,6 +518,19 @@ static void test_parse_client(void **state)
 		{"unknown[0000:0000:0000:0000:0000:ffff:192.000.002.007]", -1, NULL},
 		{"unknown[1111:2222:3333:4444:5555:6666:7777:8888:9999]", -1, NULL},
 		{"", -1, NULL},
+		/* smtpd_client_port_logging = yes: the port is part of the token */
+		{"unknown[198.51.100.37]:59283", 28, "198.51.100.37"},
+		{"unknown[192.0.2.237]:55729: SASL LOGIN", 26, "192.0.2.237"},
+		{"unknown[2001:db8::7]:1", 22, "2001:db8::7"},
+		{"unknown[2001:db8::7]:65535 ehlo=1", 26, "2001:db8::7"},
+		{"unknown[192.0.2.7]:0", 20, "192.0.2.7"},
+		/* not a port: the token ends at ']' */
+		{"unknown[192.0.2.7]:65536", 18, "192.0.2.7"},
+		{"unknown[192.0.2.7]:123456", 18, "192.0.2.7"},
+		{"unknown[192.0.2.7]:", 18, "192.0.2.7"},
+		{"unknown[192.0.2.7]: 25", 18, "192.0.2.7"},
+		{"unknown[192.0.2.7]:x25", 18, "192.0.2.7"},
+		{"unknown[192.0.2.7]25", 18, "192.0.2.7"},
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -419,6 +548,11 @@ static void test_parse_client(void **state)
 		assert_int_equal(c.len, (size_t) rows[i].len);
 		addr_format(&a, buf);
 		assert_string_equal(buf, rows[i].addr);
+		/* the base is NAME[ADDR]: up to and with the first ']' */
+		struct span b = smtpd_client_base(c);
+
+		assert_ptr_equal(b.p, c.p);
+		assert_int_equal(b.len, (size_t) (strchr(rows[i].text, ']') - rows[i].text) + 1);
 	}
 }
 
@@ -461,6 +595,8 @@ int main(void)
 		cmocka_unit_test(test_kept),
 		cmocka_unit_test(test_chatter),
 		cmocka_unit_test(test_forged),
+		cmocka_unit_test(test_postfix_versions),
+		cmocka_unit_test(test_port_logging),
 		cmocka_unit_test(test_parse_client),
 		cmocka_unit_test(test_truncated),
 	};
