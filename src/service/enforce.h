@@ -38,7 +38,13 @@ struct enforce_counters {
 	uint64_t kernel_errors;		/* backend failures (retried) */
 	int64_t last_arrival;		/* unix s of the last valid decision; 0 none */
 	char last_by[DECISION_BY_MAX + 1];
+	/* resync (publish(3)): a round's marker is a keep-alive whose id is
+	   ENFORCE_ROUND_MARK and the round's number of bans in 8 hex digits */
+	int64_t last_full_set;		/* unix s: a round ended with all its bans heard; 0 none */
+	uint64_t full_set_bans;		/* the bans of that round */
+	uint64_t rounds_short;		/* rounds that ended with fewer bans heard than sent */
 };
+#define ENFORCE_ROUND_MARK	"00000000"
 
 struct enforce;
 

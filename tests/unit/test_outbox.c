@@ -4,12 +4,14 @@
  * use of it: nothing decided is lost (pending decisions survive a stop
  * and a crash, no cap drops unbans), the resync sends every held
  * decision again with its id and ends each round with a marker, and a
- * running ban of the policy that was never published is published.
+ * running ban of the policy that was never published is published; an
+ * MX (enforce(3)) tells a round heard in full from a short one.
  * Clock values are explicit; the syslog socket is a datagram socket of
  * the test's own.
  */
 
 #include "decision.h"
+#include "enforce.h"
 #include "outbox.h"
 #include "policy.h"
 #include "publish.h"
@@ -372,6 +374,68 @@ static void test_resync(void **state)
 	clean();
 }
 
+/* The MX's side: what the markers say, kept in enforce.status. */
+static void test_marker(void **state)
+{
+	struct config *c = config_new();
+	struct enforce *e;
+	enum enforce_result res;
+	struct decision d;
+	char err[256], sub[96], cmd[128];
+	int64_t now = (int64_t) time(NULL);
+
+	(void) state;
+	snprintf(sub, sizeof(sub), "%s/mx", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	assert_int_equal(config_set(c, "state_dir", sub, err, sizeof(err)), 0);
+	assert_int_equal(enforce_open(c, NULL, now, &e, err, sizeof(err)), 0);
+	struct decision mark = dec("0000000000000002", DECISION_ALIVE, "192.0.2.0/24", now, 0);
+
+	memset(&mark.net, 0, sizeof(mark.net));
+	/* the first marker after a start only begins the count */
+	assert_int_equal(enforce_apply(e, &mark, now, &res, err, sizeof(err)), 0);
+	assert_int_equal(res, ENFORCE_ALIVE);
+	assert_int_equal(enforce_counters(e)->last_full_set, 0);
+	/* a round of two bans, one heard: short */
+	d = dec("d000000000000001", DECISION_BAN, "192.0.2.7/32", now, now + 3600);
+	assert_int_equal(enforce_apply(e, &d, now, &res, err, sizeof(err)), 0);
+	assert_int_equal(enforce_apply(e, &mark, now + 1, &res, err, sizeof(err)), 0);
+	assert_int_equal(enforce_counters(e)->last_full_set, 0);
+	assert_int_equal(enforce_counters(e)->rounds_short, 1);
+	/* both heard (one a duplicate, the other new): full */
+	assert_int_equal(enforce_apply(e, &d, now + 2, &res, err, sizeof(err)), 0);
+	assert_int_equal(res, ENFORCE_DUPLICATE);
+	d = dec("d000000000000002", DECISION_BAN, "192.0.2.8/32", now, now + 3600);
+	assert_int_equal(enforce_apply(e, &d, now + 2, &res, err, sizeof(err)), 0);
+	assert_int_equal(res, ENFORCE_BANNED);
+	assert_int_equal(enforce_apply(e, &mark, now + 3, &res, err, sizeof(err)), 0);
+	assert_int_equal(enforce_counters(e)->last_full_set, now + 3);
+	assert_int_equal(enforce_counters(e)->full_set_bans, 2);
+	/* an ordinary keep-alive is no marker */
+	mark.id[0] = '1';
+	assert_int_equal(enforce_apply(e, &mark, now + 4, &res, err, sizeof(err)), 0);
+	assert_int_equal(enforce_counters(e)->last_full_set, now + 3);
+	assert_int_equal(enforce_tick(e, now + 4, err, sizeof(err)), 0);
+	enforce_free(e);
+	/* kept across a restart, and shown by status */
+	assert_int_equal(enforce_open(c, NULL, now + 5, &e, err, sizeof(err)), 0);
+	assert_int_equal(enforce_counters(e)->last_full_set, now + 3);
+	assert_int_equal(enforce_counters(e)->rounds_short, 1);
+	enforce_free(e);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&text, &len);
+
+	assert_int_equal(enforce_status_write(fp, c, now + 5), 0);
+	fclose(fp);
+	assert_non_null(strstr(text, "last full set of central decisions heard"));
+	assert_non_null(strstr(text, "2 bans; 1 short round"));
+	free(text);
+	config_free(c);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", sub);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -379,6 +443,7 @@ int main(void)
 		cmocka_unit_test(test_durable),
 		cmocka_unit_test(test_restart),
 		cmocka_unit_test(test_resync),
+		cmocka_unit_test(test_marker),
 	};
 	int r;
 
