@@ -35,6 +35,15 @@
 #   - after all that a third bot is banned on both MX within 20 s (the
 #     keep-alive, every 5 s here, bounds rsyslog's stalled session), and
 #     the MX count keep-alives.
+#   - mx2 rebuilt (stopped, its state dir and sets wiped, started again
+#     without --restore): the central host's resync (publish_resync = 10s
+#     here) puts every running central ban back within 60 s without a new
+#     strike, and not the unbanned one; mx1, in step, hears full sets
+#     (authfold status) and takes the resent decisions as duplicates;
+#   - the central rsyslogd stopped and started again during a burst of
+#     MULTI_BURST (30) bots, each probing mx1 then mx2: every one of them
+#     is banned on both MX (decisions pending when the central authfold
+#     stopped are kept in its state_dir and sent after the restart).
 # MULTI_BENCH_BOTS=N adds N bots (probe mx2, then mx1) and prints the
 # latency from mx1's deciding line to the set entry on mx2 (median, p99);
 # MULTI_BENCH_DECISIONS=N sends N decisions into the central publish socket
@@ -224,6 +233,9 @@ mx_ns() {	# N: a fresh namespace for mxN, linked to the bridge
     local n=$1 ns
     ns=$(ns_of "$n")
     mx_netns_del "$ns"
+    # the old pair goes with the old namespace, but only once the kernel
+    # has freed it (asynchronous): remove the central end now
+    ip netns exec "$NSC" ip link del "af$$c$n" 2>/dev/null
     ip netns add "$ns" || die "ip netns add $ns"
     ip link add "af$$m$n" type veth peer name "af$$c$n" || die "veth"
     ip link set "af$$m$n" netns "$ns" && ip link set "af$$c$n" netns "$NSC" || die "veth into namespaces"
@@ -252,6 +264,7 @@ publish = syslog
 publish_socket = $C/publish.sock
 publish_host = central.example.org
 publish_alive = 5s
+publish_resync = 10s
 EOF
 snippet "$top_srcdir/rsyslog.d/authfold-central.conf" "$C/snippet.conf" "$C"
 cat >"$C/rsyslog.conf" <<EOF
@@ -463,6 +476,55 @@ ip netns exec "$NS1" "$AUTHFOLD" status -c "$T/mx1/authfold.conf" >"$T/status-mx
 grep -q 'central:central.example.org' "$T/status-mx1.txt" && grep -q 'last central decision arrived' "$T/status-mx1.txt" ||
     { cat "$T/status-mx1.txt" >&2; die "authfold status on mx1 does not show the central bans"; }
 say "ok: authfold status on mx1 shows the central bans and the last arrival"
+
+# --- 8. mx2 rebuilt: state dir and sets wiped; the resync puts it back in step ------------
+stop_mx 2
+rm -rf "$T/mx2/state"
+mkdir -p "$T/mx2/state"
+t8=$(date +%s.%N)
+boot_mx 2 boot3		# a fresh namespace: empty sets
+for a in 192.0.2.77 192.0.2.88; do
+    wait_until 60 "the rebuilt mx2 lacks the running central ban of $a" inset 2 "$a"
+done
+say "rebuilt mx2 holds the running central bans $(since "$t8") s after its boot began"
+[ -s "$T/mx2/state/enforce.log" ] || die "the rebuilt mx2 logged no central decision"
+inset 2 192.0.2.66 && die "the rebuilt mx2 banned the unbanned bot"
+ip netns exec "$NS2" python3 "$PY" blocked 192.0.2.88 203.0.113.12 || die "the rebuilt mx2 answers bot 3"
+full_set() { [ "$(enforce_count "$1" last_full_set)" -gt 0 ] 2>/dev/null; }
+wait_until 40 "mx1 heard no full set of central decisions" full_set 1
+[ "$(enforce_count 1 duplicate)" -gt "$dup_before" ] || die "mx1 took no resent decision as a duplicate"
+ip netns exec "$NS1" "$AUTHFOLD" status -c "$T/mx1/authfold.conf" >"$T/status-mx1.txt" 2>&1
+grep -q 'last full set of central decisions heard' "$T/status-mx1.txt" ||
+    { cat "$T/status-mx1.txt" >&2; die "authfold status on mx1 does not say when it heard the full set"; }
+say "ok: mx2 rebuilt is back in step by the resync (no new strike); mx1 hears full sets, resent = duplicates"
+
+# --- 9. the central rsyslogd restarted during a burst of decisions: none lost ----------------
+nb=${MULTI_BURST:-30}
+bots=
+for ((i = 1; i <= nb; i++)); do bots="$bots 192.0.2.$((150 + i))"; done
+pids=
+for a in $bots; do
+    ( ip netns exec "$NS1" python3 "$PY" probe "$a" 203.0.113.11 >/dev/null &&
+      ip netns exec "$NS2" python3 "$PY" probe "$a" 203.0.113.12 >/dev/null ) &
+    pids="$pids $!"
+done
+# stop it while the bans are being decided: a third of them decided
+third() { [ "$(grep -c '"event":"ban","addr":"192.0.2.1[5-9][0-9]"' "$C/out/events.log")" -ge $((nb / 3)) ]; }
+wait_until 60 "the central host decided fewer than $((nb / 3)) bans of the burst" third
+stop_central
+decided=$(grep -c '"event":"ban","addr":"192.0.2.1[5-9][0-9]"' "$C/out/events.log")
+for p in $pids; do wait "$p" || die "a burst bot could not probe"; done
+sleep 2
+start_central
+t9=$(date +%s.%N)
+for a in $bots; do
+    for n in 1 2; do
+        wait_until 90 "burst bot $a is not banned on mx$n after the central restart" inset "$n" "$a"
+    done
+done
+kept=$(grep -ho '[0-9]* decisions\? not published yet: kept' "$C/out/"*.log 2>/dev/null | head -1)
+say "burst of $nb bots: $decided decided when the central rsyslogd stopped${kept:+, $kept}; all on both MX $(since "$t9") s after it started again"
+say "ok: a central rsyslogd restarted during a burst of decisions lost none"
 
 # --- figures (optional): decisions per second ---------------------------------------------
 if [ "${MULTI_BENCH_DECISIONS:-0}" -gt 0 ]; then
