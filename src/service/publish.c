@@ -55,7 +55,10 @@
  *	repeat strike that counts as "already banned" never hides it.
  *
  *	publish_tick(), called about once a second, sends what waits, the
- *	resync's share, and a keep-alive (op=alive, decision(3)) when
+ *	resync's share (waiting for rsyslog to read from a full socket for
+ *	at most PUBLISH_TICK_WAIT_USEC in all: the socket holds only
+ *	net.unix.max_dgram_qlen datagrams), and a keep-alive (op=alive,
+ *	decision(3)) when
  *	nothing was sent for publish_alive seconds: the MX see that the
  *	path from the central host works, and rsyslog finds a broken RELP
  *	session within that time rather than at the next ban.
@@ -84,6 +87,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +112,7 @@ struct publish {
 	size_t round_total;		/* held decisions when it began */
 	size_t round_sent, round_bans;
 	const struct decision *held;	/* walked but not sent yet (the socket was full) */
+	int64_t deadline;		/* monotonic µs: a full socket is waited for until then */
 };
 
 int publish_new(const struct config *c, struct publish **ret)
@@ -206,6 +211,27 @@ static int connect_socket(struct publish *p)
 	return 0;
 }
 
+static int64_t mono_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Within a tick's budget: waits until rsyslog has read from a full socket
+   (its queue holds net.unix.max_dgram_qlen datagrams, 10 by default).
+   true: there is room now. */
+static bool wait_room(struct publish *p)
+{
+	int64_t left = p->deadline - mono_usec();
+	struct pollfd pfd = {.fd = p->fd, .events = POLLOUT};
+
+	if (left <= 0 || p->fd < 0)
+		return false;
+	return poll(&pfd, 1, (int) ((left + 999) / 1000)) > 0 && (pfd.revents & POLLOUT);
+}
+
 /* One datagram for line; 0 or -errno. */
 static int send_line(struct publish *p, const char *line)
 {
@@ -226,6 +252,10 @@ static int send_line(struct publish *p, const char *line)
 		if (send(p->fd, msg, (size_t) n, MSG_NOSIGNAL) == n)
 			return 0;
 		r = -errno;
+		if ((r == -EAGAIN || r == -EINTR) && wait_room(p)) {
+			attempt--;	/* rsyslog read some: again */
+			continue;
+		}
 		if (r == -EAGAIN || r == -EINTR)
 			return r;	/* full: keep the socket, try later */
 		close(p->fd);		/* syslog restarted: reconnect once */
@@ -447,9 +477,12 @@ int publish_tick(struct publish *p, int64_t now, char *err, size_t errlen)
 	struct decision d;
 	int r;
 
-	if ((r = flush_at(p, now, err, errlen)) < 0)
-		return r;
-	if ((r = resync(p, now, err, errlen)) < 0)
+	p->deadline = mono_usec() + PUBLISH_TICK_WAIT_USEC;
+	r = flush_at(p, now, err, errlen);
+	if (r == 0)
+		r = resync(p, now, err, errlen);
+	p->deadline = 0;	/* elsewhere the daemon never waits on rsyslog */
+	if (r < 0)
 		return r;
 	if (p->c->publish_alive > 0 && now - p->last_published >= p->c->publish_alive) {
 		if ((r = fill(p, &d, &(struct cidr) {{0}, 0}, now)) < 0) {

@@ -10,6 +10,7 @@
 #include "outbox.h"
 #include "policy.h"
 
+#define PUBLISH_TICK_WAIT_USEC	200000	/* per tick, at most, for rsyslog to read a full socket */
 #define PUBLISH_REQUEST_DIR	"publish-unban.d"	/* in state_dir: authfold unban on the central host */
 
 struct publish_counters {
