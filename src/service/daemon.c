@@ -242,6 +242,7 @@ int daemon_load(struct daemon *d, const struct engine_options *options)
 		}
 		o.on_ban = publish_on_ban;
 		o.on_ban_data = d->publish;
+		d->m.publish = d->publish;
 	}
 	if ((d->e = engine_new(d->c, eo)) == NULL) {
 		daemon_say(d, "out of memory");
@@ -629,6 +630,7 @@ void daemon_close(struct daemon *d)
 	d->e = NULL;
 	publish_free(d->publish);
 	d->publish = NULL;
+	d->m.publish = NULL;
 	backend_close(&d->backend);
 	bans_unlock(d->lock_fd);
 	d->lock_fd = -1;

@@ -18,6 +18,7 @@
  *	size_t	enforce_next_ban(e, k, ret)
  *	size_t	enforce_next_lifted(e, k, ret)
  *	int	enforce_status_write(fp, c, now)
+ *	int	enforce_counters_read(c, ret)
  * DESCRIPTION
  *	What authfold-enforce(8) does with a decision(3) from the central
  *	host, apart from reading and answering rsyslog.
@@ -814,9 +815,31 @@ static int compact(struct enforce *e, char *err, size_t errlen)
 	return open_log(e, err, errlen);
 }
 
+static void read_counters(const char *path, struct enforce_counters *k);
+
 static void load_status(struct enforce *e)
 {
-	FILE *fp = fopen(e->status_path, "re");
+	read_counters(e->status_path, &e->k);
+}
+
+int enforce_counters_read(const struct config *c, struct enforce_counters *ret)
+{
+	char path[4200];
+	struct enforce_counters k;
+
+	if ((size_t) snprintf(path, sizeof(path), "%s/%s", c->state_dir, ENFORCE_STATUS_NAME) >= sizeof(path))
+		return -ENAMETOOLONG;
+	if (access(path, F_OK) < 0)
+		return -errno;
+	memset(&k, 0, sizeof(k));
+	read_counters(path, &k);
+	*ret = k;
+	return 0;
+}
+
+static void read_counters(const char *path, struct enforce_counters *k)
+{
+	FILE *fp = fopen(path, "re");
 	char buf[512], name[64], value[DECISION_BY_MAX + 1];
 
 	if (fp == NULL)
@@ -828,27 +851,27 @@ static void load_status(struct enforce *e)
 			continue;
 		if (strcmp(name, "last_by") == 0) {
 			if (decision_by_ok(value, strlen(value)))
-				snprintf(e->k.last_by, sizeof(e->k.last_by), "%s", value);
+				snprintf(k->last_by, sizeof(k->last_by), "%s", value);
 			continue;
 		}
 		if (sscanf(value, "%llu", &v) != 1)
 			continue;
 		if (strcmp(name, "last_arrival") == 0)
-			e->k.last_arrival = (int64_t) v;
+			k->last_arrival = (int64_t) v;
 		else if (strcmp(name, "last_full_set") == 0)
-			e->k.last_full_set = (int64_t) v;
+			k->last_full_set = (int64_t) v;
 		else if (strcmp(name, "full_set_bans") == 0)
-			e->k.full_set_bans = v;
+			k->full_set_bans = v;
 		else if (strcmp(name, "rounds_short") == 0)
-			e->k.rounds_short = v;
+			k->rounds_short = v;
 		else if (strcmp(name, "malformed") == 0)
-			e->k.malformed = v;
+			k->malformed = v;
 		else if (strcmp(name, "kernel_errors") == 0)
-			e->k.kernel_errors = v;
+			k->kernel_errors = v;
 		else
 			for (int r = 0; r < ENFORCE_RESULTS; r++)
 				if (strcmp(name, result_names[r]) == 0)
-					e->k.results[r] = v;
+					k->results[r] = v;
 	}
 	fclose(fp);
 }

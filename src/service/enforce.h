@@ -116,5 +116,8 @@ int enforce_running(const struct config *c, int64_t now, size_t *ret_bans, char 
 int enforce_status_read(const struct config *c, int64_t now, struct enforce **ret, char *err, size_t errlen);
 /* Its table for people. 0, or -errno when fp cannot be written. */
 int enforce_status_write(FILE *fp, const struct config *c, int64_t now);
+/* The counters of state_dir/enforce.status alone (no log, no lock): for
+   the MX's own daemon's metrics. -ENOENT: this host enforces nothing. */
+int enforce_counters_read(const struct config *c, struct enforce_counters *ret);
 
 #endif

@@ -5,6 +5,7 @@
 /* metrics - the Prometheus text file of a daemon (metrics_file); see metrics.c */
 
 #include "engine.h"
+#include "publish.h"
 
 /* What a daemon knows beside its engine; zero-initialised at start. */
 struct metrics_source {
@@ -12,6 +13,7 @@ struct metrics_source {
 	uint64_t unbans;		/* unban requests taken */
 	int64_t checkpoint_usec;	/* wall clock of the last state save; 0 none */
 	int64_t last_line_usec;		/* wall clock when the last line was read; 0 none */
+	const struct publish *publish;	/* publish = syslog: the central host's outbox; NULL */
 	/* metrics_tick()'s own */
 	int64_t last_write_usec;
 	int last_error;
