@@ -45,7 +45,11 @@
 #     is banned on both MX (decisions pending when the central authfold
 #     stopped are kept in its state_dir and sent after the restart).
 # MULTI_BENCH_BOTS=N adds N bots (probe mx2, then mx1) and prints the
-# latency from mx1's deciding line to the set entry on mx2 (median, p99);
+# latency from mx1's deciding line to the set entry on mx2 (median, p99),
+# MULTI_BENCH_IDLE=S with S seconds of silence before each (MULTI_ALIVE=D
+# sets the central publish_alive, 5s by default here; MULTI_RESYNC=D its
+# publish_resync, 10s; MULTI_BENCH_AFTER_REBOOT=1 measures right after mx2's
+# reboot instead of before anything restarted);
 # MULTI_BENCH_DECISIONS=N sends N decisions into the central publish socket
 # and prints how many per second reached mx1's authfold-enforce. KEEP=1
 # keeps the temp dir (also kept on failure). Root only; exit 77 when a
@@ -263,8 +267,10 @@ bantime = 1h
 publish = syslog
 publish_socket = $C/publish.sock
 publish_host = central.example.org
-publish_alive = 5s
-publish_resync = 10s
+publish_alive = ${MULTI_ALIVE:-5s}
+publish_resync = ${MULTI_RESYNC:-10s}
+metrics_file = $C/out/metrics.prom
+metrics_interval = 1s
 EOF
 snippet "$top_srcdir/rsyslog.d/authfold-central.conf" "$C/snippet.conf" "$C"
 cat >"$C/rsyslog.conf" <<EOF
@@ -294,6 +300,8 @@ maxretry = 2
 bantime = 1h
 ignoreip = 127.0.0.0/8 ::1 203.0.113.0/24
 enforce_from = central.example.org
+metrics_file = $M/out/metrics.prom
+metrics_interval = 1s
 EOF
     sed "s|^state_dir = .*|state_dir = $M/state0|" "$M/authfold.conf" >"$M/authfold0.conf"
     snippet "$top_srcdir/rsyslog.d/authfold-mx.conf" "$M/mx-snippet.conf" "$M"
@@ -359,14 +367,17 @@ grep -q '"event":"ban","addr":"192.0.2.66"' "$C/out/events.log" || die "the cent
 say "ok: the bot (one probe per MX) is dropped on both MX, the honest client is not"
 
 # --- figures (optional): latency, while nothing has been restarted yet -----------------
-if [ "${MULTI_BENCH_BOTS:-0}" -gt 0 ]; then
+bench_latency() {	# FIRST: the first bench address is 192.0.2.(100 + FIRST + 1)
+    local first=$1 i a k addrs
+
     rm -f "$T/poll.stop"
     ip netns exec "$NS2" python3 "$PY" poll authfold4 "$T/poll.stop" "$T/poll.out" &
     POLLPID=$!
     sleep 0.5
     addrs=
     for ((i = 1; i <= MULTI_BENCH_BOTS; i++)); do
-        a=192.0.2.$((100 + i))
+        sleep "${MULTI_BENCH_IDLE:-0}"
+        a=192.0.2.$((100 + first + i))
         addrs="$addrs $a"
         ip netns exec "$NS2" python3 "$PY" probe "$a" 203.0.113.12 >/dev/null || die "bench bot $a on mx2"
         ip netns exec "$NS1" python3 "$PY" probe "$a" 203.0.113.11 >/dev/null || die "bench bot $a on mx1"
@@ -382,6 +393,11 @@ if [ "${MULTI_BENCH_BOTS:-0}" -gt 0 ]; then
         printf "multi: latency mx1 deciding line -> mx2 set entry: n=%d median %.1f ms p99 %.1f ms max %.1f ms\n",
             n, v[int((n - 1) / 2)], v[p99], v[n - 1] }' >&2
     grep -c missing "$T/latency.txt" | sed 's/^/multi: latency samples missing: /' >&2
+    awk '{ printf "%s%s", n++ ? ", " : "multi: latency in ms, bot by bot: ", $2 } END { print "" }' \
+        "$T/latency.txt" >&2
+}
+if [ "${MULTI_BENCH_BOTS:-0}" -gt 0 ] && [ "${MULTI_BENCH_AFTER_REBOOT:-0}" = 0 ]; then
+    bench_latency 0
 fi
 
 # --- 2. forged decisions --------------------------------------------------------
@@ -427,6 +443,10 @@ grep -q 'unban 192.0.2.66/32: published by the running daemon' "$T/unban.err" ||
     { cat "$T/unban.err" >&2; die "unban not published"; }
 wait_until 15 "the unban did not reach mx1" notinset 1 192.0.2.66
 wait_until 15 "the unban did not reach mx2" notinset 2 192.0.2.66
+# wider than a decision may be: refused with that reason (issue 23, item 7)
+"$AUTHFOLD" unban -c "$C/authfold.conf" 10.0.0.0/7 2>"$T/unban-wide.err" && die "authfold unban 10.0.0.0/7 succeeded"
+grep -q 'not published: a decision is never wider than /8' "$T/unban-wide.err" ||
+    { cat "$T/unban-wide.err" >&2; die "authfold unban 10.0.0.0/7 does not give the real cause"; }
 say "ok: authfold unban on the central host removed the ban on mx1 and mx2"
 
 # --- 5. central down while a second bot probes; nothing lost -----------------------
@@ -451,6 +471,10 @@ inset 2 192.0.2.77 || { cat "$T/mx2/boot2/out/restore.err" >&2; die "mx2 did not
 inset 2 192.0.2.66 && die "mx2 restored the unbanned bot"
 ip netns exec "$NS2" python3 "$PY" blocked 192.0.2.77 203.0.113.12 || die "mx2 answers bot 2 after the reboot"
 say "ok: mx2 rebooted restores the central ban, not the unbanned one"
+# figures (optional): the latency right after that reboot
+if [ "${MULTI_BENCH_BOTS:-0}" -gt 0 ] && [ "${MULTI_BENCH_AFTER_REBOOT:-0}" = 1 ]; then
+    bench_latency 20
+fi
 
 # --- 7. after all that, a third bot: banned on both, and how long it took -------------
 # mx2's reboot closed the central host's RELP session to it; rsyslog 8.2302
@@ -496,7 +520,15 @@ wait_until 40 "mx1 heard no full set of central decisions" full_set 1
 ip netns exec "$NS1" "$AUTHFOLD" status -c "$T/mx1/authfold.conf" >"$T/status-mx1.txt" 2>&1
 grep -q 'last full set of central decisions heard' "$T/status-mx1.txt" ||
     { cat "$T/status-mx1.txt" >&2; die "authfold status on mx1 does not say when it heard the full set"; }
-say "ok: mx2 rebuilt is back in step by the resync (no new strike); mx1 hears full sets, resent = duplicates"
+metric() {	# FILE NAME: its value (no labels but daemon)
+    awk -v n="$2" '$1 ~ "^" n "[{]" { print $2 }' "$1" 2>/dev/null
+}
+rounds_metric() { [ "$(metric "$C/out/metrics.prom" authfold_resync_rounds_total)" -ge 1 ] 2>/dev/null; }
+wait_until 15 "the central metrics count no resync round" rounds_metric
+[ -n "$(metric "$C/out/metrics.prom" authfold_decisions_held)" ] || die "the central metrics lack authfold_decisions_held"
+full_metric() { [ -n "$(metric "$T/mx1/out/metrics.prom" authfold_central_last_full_set_timestamp_seconds)" ]; }
+wait_until 15 "mx1's metrics do not say when it last heard the full set" full_metric
+say "ok: mx2 rebuilt is back in step by the resync (no new strike); mx1 hears full sets (status, metrics), resent = duplicates"
 
 # --- 9. the central rsyslogd restarted during a burst of decisions: none lost ----------------
 nb=${MULTI_BURST:-30}
