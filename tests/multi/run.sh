@@ -44,6 +44,8 @@
 #     MULTI_BURST (30) bots, each probing mx1 then mx2: every one of them
 #     is banned on both MX (decisions pending when the central authfold
 #     stopped are kept in its state_dir and sent after the restart).
+#   - `authfold unban` on the central host while its rsyslogd is down:
+#     kept in publish.log, published to both MX once it is back.
 # MULTI_BENCH_BOTS=N adds N bots (probe mx2, then mx1) and prints the
 # latency from mx1's deciding line to the set entry on mx2 (median, p99),
 # MULTI_BENCH_IDLE=S with S seconds of silence before each (MULTI_ALIVE=D
@@ -557,6 +559,22 @@ done
 kept=$(grep -ho '[0-9]* decisions\? not published yet: kept' "$C/out/"*.log 2>/dev/null | head -1)
 say "burst of $nb bots: $decided decided when the central rsyslogd stopped${kept:+, $kept}; all on both MX $(since "$t9") s after it started again"
 say "ok: a central rsyslogd restarted during a burst of decisions lost none"
+
+# --- 10. an unban decided while the central rsyslogd is down: kept, then published ---------
+stop_central
+sleep 1
+"$AUTHFOLD" unban -c "$C/authfold.conf" 192.0.2.151 2>"$T/unban-down.err" ||
+    { cat "$T/unban-down.err" >&2; die "authfold unban with the central rsyslogd down"; }
+grep -q "not published yet .*kept in '$C/state/publish.log'" "$T/unban-down.err" ||
+    { cat "$T/unban-down.err" >&2; die "the unban decided with rsyslog down was not kept"; }
+grep -q '^P .* op=unban net=192.0.2.151/32 ' "$C/state/publish.log" || die "publish.log does not hold the pending unban"
+start_central
+# authfold-omprog starts with the next MX line, and sends what is pending
+ip netns exec "$NS1" python3 "$PY" honest 198.51.100.20 203.0.113.11 || die "honest client on mx1"
+wait_until 30 "the kept unban did not reach mx1" notinset 1 192.0.2.151
+wait_until 30 "the kept unban did not reach mx2" notinset 2 192.0.2.151
+inset 1 192.0.2.152 || die "the unban of .151 lifted .152 on mx1"
+say "ok: an unban decided while the central rsyslogd was down was kept in state_dir and reached both MX after it came back"
 
 # --- figures (optional): decisions per second ---------------------------------------------
 if [ "${MULTI_BENCH_DECISIONS:-0}" -gt 0 ]; then
