@@ -59,6 +59,7 @@
  *	       "id":"3f29c1d07a8e44b1","arrived":"…"}],
  *	     "lifted":[{"addr":"192.0.2.9",…,"arrived":"…","lifted":"…"}],
  *	     "last_arrival":"…","last_arrival_ago":172,"last_by":"central.example.org",
+ *	     "last_full_set":"…","last_full_set_ago":12,"full_set_bans":40,"rounds_short":0,
  *	     "counters":{"banned":1,…,"alive":0,"malformed":0,"kernel_errors":0},
  *	     "notes":[]},
  *	   "notes":["…"]}
@@ -489,6 +490,16 @@ static void print_central_json(FILE *fp, const struct config *c, int64_t now_use
 	} else {
 		fputs("null,\"last_arrival_ago\":null,\"last_by\":null", fp);
 	}
+	fputs(",\"last_full_set\":", fp);
+	if (k->last_full_set > 0) {
+		utc(k->last_full_set * 1000000, buf, sizeof(buf));
+		json_str(fp, buf);
+		fprintf(fp, ",\"last_full_set_ago\":%" PRId64 ",\"full_set_bans\":%" PRIu64, now - k->last_full_set,
+			k->full_set_bans);
+	} else {
+		fputs("null,\"last_full_set_ago\":null,\"full_set_bans\":null", fp);
+	}
+	fprintf(fp, ",\"rounds_short\":%" PRIu64, k->rounds_short);
 	fputs(",\"counters\":{", fp);
 	for (int i = 0; i < ENFORCE_RESULTS; i++)
 		fprintf(fp, "\"%s\":%" PRIu64 ",", enforce_result_name((enum enforce_result) i), k->results[i]);

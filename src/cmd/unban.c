@@ -23,7 +23,13 @@
  *	tick, about once a second (waited for up to wait_s seconds), a later
  *	one when it starts or at
  *	--restore. With publish = syslog the unban is published to every MX
- *	(publish(3)).
+ *	(publish(3)): with a daemon running, through the request
+ *	STATE_DIR/publish-unban.d/ADDR-PREFIX that it takes within a second
+ *	(waited for up to wait_s seconds), so that its resync stops sending
+ *	the lifted bans; else from here, through the outbox in state_dir,
+ *	which keeps the unban when rsyslog does not take it now. An unban
+ *	wider than a decision may be (/8, /16 for IPv6) is refused with that
+ *	reason.
  * DIAGNOSTICS
  *	On stderr, prefixed "authfold: unban"; returns the exit status, 0 or 1.
  */
@@ -103,6 +109,66 @@ static int unban_central(const struct config *c, const struct cidr *t, const cha
 	return 0;
 }
 
+/* With publish = syslog: the unban goes into the outbox (publish(3)):
+   the running daemon's, through a request, or (locked: no daemon runs)
+   the one in state_dir, kept there if rsyslog does not take it now. */
+static int unban_publish(const struct config *c, const struct cidr *t, const char *name, bool locked, long wait_s)
+{
+	char err[1024] = "out of memory", req[4200];
+	struct publish *p = NULL;
+	int64_t now = (int64_t) time(NULL);
+	int r, status = 0;
+
+	if (t->prefix < (t->net.family == AF_INET ? 8u : 16u)) {
+		fprintf(stderr, "authfold: unban %s: not published: a decision is never wider than /%u (the MX would "
+			"refuse it); unban the narrower networks\n", name, t->net.family == AF_INET ? 8 : 16);
+		return 1;
+	}
+	if (!locked && access(c->state_dir, F_OK) == 0) {	/* a daemon runs: it publishes */
+		if ((r = bans_request_to(c->state_dir, PUBLISH_REQUEST_DIR, t, now, req, sizeof(req), err,
+					 sizeof(err))) < 0) {
+			fprintf(stderr, "authfold: unban %s: not published: %s\n", name, err);
+			return 1;
+		}
+		for (long i = 0; i < wait_s * 100 && access(req, F_OK) == 0; i++)
+			usleep(10000);
+		if (access(req, F_OK) == 0)
+			fprintf(stderr, "authfold: unban %s: the running daemon has not published it yet; '%s' waits for "
+				"it\n", name, req);
+		else
+			fprintf(stderr, "authfold: unban %s: published by the running daemon\n", name);
+		return 0;
+	}
+	if ((r = publish_new(c, &p)) < 0) {
+		fprintf(stderr, "authfold: unban %s: not published: %s\n", name,
+			r == -EINVAL ? "the host name is not usable as by=; set publish_host" : strerror(-r));
+		return 1;
+	}
+	if (locked && (r = publish_store(p, c->state_dir, now, err, sizeof(err))) < 0) {
+		fprintf(stderr, "authfold: unban %s: %s; publishing it without keeping it\n", name, err);
+		locked = false;
+	}
+	r = publish_unban(p, t, now, err, sizeof(err));
+	if (r < 0 && publish_pending(p) == 0) {
+		fprintf(stderr, "authfold: unban %s: not published: %s\n", name, err);
+		status = 1;
+	} else if (r < 0 && locked) {
+		fprintf(stderr, "authfold: unban %s: not published yet (%s): kept in '%s/%s', published when authfold "
+			"next runs\n", name, err, c->state_dir, OUTBOX_NAME);
+	} else if (r < 0) {
+		fprintf(stderr, "authfold: unban %s: not published: %s\n", name, err);
+		status = 1;
+	} else {
+		fprintf(stderr, "authfold: unban %s: published: %s\n", name, publish_last(p));
+	}
+	if (locked && publish_save(p, now, err, sizeof(err)) < 0) {
+		fprintf(stderr, "authfold: unban %s: %s\n", name, err);
+		status = 1;
+	}
+	publish_free(p);
+	return status;
+}
+
 int unban_main(const struct config *c, const struct cidr *target, long wait_s)
 {
 	struct backend backend = {0};
@@ -170,19 +236,8 @@ int unban_main(const struct config *c, const struct cidr *target, long wait_s)
 	}
 	if (status == 0)
 		status = unban_central(c, &t, name, wait_s);
-	if (status == 0 && c->publish != PUBLISH_NONE) {	/* every MX, through rsyslog */
-		struct publish *p = NULL;
-
-		snprintf(err, sizeof(err), "out of memory");
-		if ((r = publish_new(c, &p)) < 0 || (r = publish_unban(p, &t, (int64_t) time(NULL), err, sizeof(err))) < 0) {
-			fprintf(stderr, "authfold: unban %s: not published: %s\n", name,
-				r == -EINVAL ? "the host name is not usable as by=; set publish_host" : err);
-			status = 1;
-		} else {
-			fprintf(stderr, "authfold: unban %s: published: %s\n", name, publish_last(p));
-		}
-		publish_free(p);
-	}
+	if (status == 0 && c->publish != PUBLISH_NONE)	/* every MX, through rsyslog */
+		status = unban_publish(c, &t, name, lock >= 0, wait_s);
 out:
 	bans_unlock(lock);
 	backend_close(&backend);

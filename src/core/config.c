@@ -575,6 +575,21 @@ static int set_publish_alive(struct config *c, const struct config_key *k, const
 	return 0;
 }
 
+static int set_publish_resync(struct config *c, const struct config_key *k, const char *value, char *err,
+			      size_t errlen)
+{
+	int64_t t;
+
+	if (strcmp(value, "0") == 0) {
+		c->publish_resync = 0;
+		return 0;
+	}
+	if (parse_duration(value, &t) < 0 || t < 1 || t > 86400)
+		return bad(err, errlen, k->name, "expected 0 or a duration from 1s to 1d, not", value);
+	c->publish_resync = t;
+	return 0;
+}
+
 /* publish_host: none (the host name) or a host name */
 static int set_publish_host(struct config *c, const struct config_key *k, const char *value, char *err,
 			    size_t errlen)
@@ -750,6 +765,8 @@ static const struct config_key keys[] = {
 	 "publish = syslog: the syslog facility of decision messages."},
 	{"publish_alive", KT_CUSTOM, 0, 0, 0, 0, "60s", NULL, set_publish_alive,
 	 "publish = syslog: a keep-alive after this much silence (0: never)."},
+	{"publish_resync", KT_CUSTOM, 0, 0, 0, 0, "30s", NULL, set_publish_resync,
+	 "publish = syslog: every running ban is published again once per this period (0: never)."},
 	{"publish_host", KT_CUSTOM, 0, 0, 0, 0, "none", NULL, set_publish_host,
 	 "publish = syslog: the by= of published decisions (none: the host name)."},
 	{"enforce_from", KT_CUSTOM, 0, 0, 0, 0, "none", NULL, set_enforce_from,

@@ -80,6 +80,7 @@ struct config {
 	int publish_facility;		/* LOG_AUTHPRIV and friends */
 	char *publish_host;		/* by= of published decisions; NULL: gethostname() */
 	int64_t publish_alive;		/* seconds of silence before a keep-alive; 0: never */
+	int64_t publish_resync;		/* seconds per resync round; 0: never */
 	char *enforce_from[CONFIG_MAX_LIST];	/* by= accepted by authfold-enforce; none: any */
 	size_t n_enforce_from;
 	/* --- end decisions --- */

@@ -37,8 +37,10 @@
  *	0), a dirty state is checkpointed when the last
  *	checkpoint is ops->idle_save_usec old (else the outputs are
  *	flushed), unban requests are taken every DAEMON_BANS_USEC (and, with
- *	publish = syslog, the decisions not published yet are sent again and
- *	the keep-alive, publish(3)), refused bans retried (engine(3)'s
+ *	publish = syslog, authfold unban's requests to publish, the decisions
+ *	not published yet, the resync's share and the keep-alive, publish(3);
+ *	its outbox is synced at each checkpoint and saved at the end),
+ *	refused bans retried (engine(3)'s
  *	backoff) and their news logged once,
  *	metrics_file written (metrics(3)); then ops->wait, or with a tick
  *	the source's own blocking read, waits. After the wait, ops->idle (if
@@ -233,9 +235,14 @@ int daemon_load(struct daemon *d, const struct engine_options *options)
 			   r == -EINVAL ? "the host name is not usable as by=; set publish_host" : strerror(-r));
 		return r;
 	}
-	if (d->publish) {
+	if (d->publish) {	/* the outbox in state_dir: what was pending is sent again */
+		if ((r = publish_store(d->publish, d->c->state_dir, daemon_wall() / 1000000, err, sizeof(err))) < 0) {
+			daemon_say(d, "publish = syslog: %s", err);
+			return r;
+		}
 		o.on_ban = publish_on_ban;
 		o.on_ban_data = d->publish;
+		d->m.publish = d->publish;
 	}
 	if ((d->e = engine_new(d->c, eo)) == NULL) {
 		daemon_say(d, "out of memory");
@@ -262,6 +269,8 @@ int daemon_load(struct daemon *d, const struct engine_options *options)
 			return -ENOMEM;
 		}
 	}
+	if (d->publish)	/* resync rounds publish what the policy holds */
+		publish_set_policy(d->publish, engine_policy(d->e));
 	d->loaded = true;
 	d->last_item = daemon_now();	/* a restart is no quiet time: late lines may follow */
 	return r == 0 ? 0 : 1;
@@ -283,7 +292,11 @@ void daemon_bans(struct daemon *d, bool start)
 		daemon_say(d, "%s", msg);
 	if (d->publish == NULL)
 		return;
-	/* decisions rsyslog could not take yet (busy, restarting); the keep-alive */
+	/* authfold unban's requests; decisions rsyslog could not take yet
+	   (busy, restarting); the resync; the keep-alive */
+	if (publish_take_requests(d->publish, d->c->state_dir, daemon_wall() / 1000000, msg, sizeof(msg)) != 0 &&
+	    msg[0])
+		daemon_say(d, "%s", msg);
 	if (publish_tick(d->publish, daemon_wall() / 1000000, msg, sizeof(msg)) < 0) {
 		if (!d->publish_failing)
 			daemon_say(d, "%s; %zu decision%s waiting", msg, publish_pending(d->publish),
@@ -367,6 +380,8 @@ int daemon_checkpoint(struct daemon *d)
 	if ((r = daemon_flush(d, NULL)) < 0)
 		return r;
 	daemon_bans(d, false);
+	if (d->publish && (r = publish_sync(d->publish, daemon_wall() / 1000000, err, sizeof(err))) < 0)
+		daemon_say(d, "publish = syslog: %s", err);	/* the policy's bans are published again */
 	if ((r = d->ops->extras(d, d->data, &d->x, err, sizeof(err))) < 0 ||
 	    (r = state_save(d->e, d->state_path, &d->x, err, sizeof(err))) < 0 ||
 	    (d->ops->saved && (r = d->ops->saved(d, d->data, &d->x, err, sizeof(err))) < 0)) {
@@ -596,9 +611,16 @@ int daemon_finish(struct daemon *d, int status)
 		}
 	}
 	daemon_metrics(d, true);
-	if (d->publish && publish_pending(d->publish))
-		daemon_say(d, "%zu decision%s not published", publish_pending(d->publish),
-			   publish_pending(d->publish) == 1 ? "" : "s");
+	if (d->publish) {
+		char err[1024];
+
+		if (publish_save(d->publish, daemon_wall() / 1000000, err, sizeof(err)) < 0)
+			daemon_say(d, "publish = syslog: %s", err);
+		else if (publish_pending(d->publish))
+			daemon_say(d, "%zu decision%s not published yet: kept in '%s/%s' for the next start",
+				   publish_pending(d->publish), publish_pending(d->publish) == 1 ? "" : "s",
+				   d->c->state_dir, OUTBOX_NAME);
+	}
 	return status;
 }
 
@@ -608,6 +630,7 @@ void daemon_close(struct daemon *d)
 	d->e = NULL;
 	publish_free(d->publish);
 	d->publish = NULL;
+	d->m.publish = NULL;
 	backend_close(&d->backend);
 	bans_unlock(d->lock_fd);
 	d->lock_fd = -1;

@@ -18,6 +18,7 @@
  *	size_t	enforce_next_ban(e, k, ret)
  *	size_t	enforce_next_lifted(e, k, ret)
  *	int	enforce_status_write(fp, c, now)
+ *	int	enforce_counters_read(c, ret)
  * DESCRIPTION
  *	What authfold-enforce(8) does with a decision(3) from the central
  *	host, apart from reading and answering rsyslog.
@@ -37,7 +38,13 @@
  *	  (bans(3) unban requests in state_dir/unban.d), and is remembered
  *	  for IPSET_TIMEOUT_MAX seconds: every ban decided before it has
  *	  ended by then;
- *	- a keep-alive (op=alive) only notes its arrival;
+ *	- a keep-alive (op=alive) only notes its arrival; the central host's
+ *	  resync (publish(3)) ends each round, in which it sends every held
+ *	  decision again, with a keep-alive whose id is ENFORCE_ROUND_MARK
+ *	  and the number of bans of the round in hex: when at least that
+ *	  many bans arrived since the previous marker (the first marker
+ *	  after a start only begins the count), the full set was heard
+ *	  (last_full_set), else the round is counted short;
  *	- a ban whose end has passed, one that the MX's ignoreip overlaps,
  *	  one from a host that enforce_from does not list, and an IPv4 ban
  *	  wider than /32 (the IPv4 set holds hosts) decide nothing.
@@ -156,6 +163,8 @@ struct enforce {
 	struct enforce_counters k;
 	bool counters_dirty, kernel_pending;
 	unsigned pending_requests;	/* enforce_status_read(): requests not taken yet */
+	uint64_t round_heard;		/* bans arrived since the last round marker */
+	bool round_begun;		/* a marker arrived since the start */
 	char local_by[DECISION_BY_MAX + 1];	/* by= of a local unban: this host */
 };
 
@@ -806,9 +815,31 @@ static int compact(struct enforce *e, char *err, size_t errlen)
 	return open_log(e, err, errlen);
 }
 
+static void read_counters(const char *path, struct enforce_counters *k);
+
 static void load_status(struct enforce *e)
 {
-	FILE *fp = fopen(e->status_path, "re");
+	read_counters(e->status_path, &e->k);
+}
+
+int enforce_counters_read(const struct config *c, struct enforce_counters *ret)
+{
+	char path[4200];
+	struct enforce_counters k;
+
+	if ((size_t) snprintf(path, sizeof(path), "%s/%s", c->state_dir, ENFORCE_STATUS_NAME) >= sizeof(path))
+		return -ENAMETOOLONG;
+	if (access(path, F_OK) < 0)
+		return -errno;
+	memset(&k, 0, sizeof(k));
+	read_counters(path, &k);
+	*ret = k;
+	return 0;
+}
+
+static void read_counters(const char *path, struct enforce_counters *k)
+{
+	FILE *fp = fopen(path, "re");
 	char buf[512], name[64], value[DECISION_BY_MAX + 1];
 
 	if (fp == NULL)
@@ -820,21 +851,27 @@ static void load_status(struct enforce *e)
 			continue;
 		if (strcmp(name, "last_by") == 0) {
 			if (decision_by_ok(value, strlen(value)))
-				snprintf(e->k.last_by, sizeof(e->k.last_by), "%s", value);
+				snprintf(k->last_by, sizeof(k->last_by), "%s", value);
 			continue;
 		}
 		if (sscanf(value, "%llu", &v) != 1)
 			continue;
 		if (strcmp(name, "last_arrival") == 0)
-			e->k.last_arrival = (int64_t) v;
+			k->last_arrival = (int64_t) v;
+		else if (strcmp(name, "last_full_set") == 0)
+			k->last_full_set = (int64_t) v;
+		else if (strcmp(name, "full_set_bans") == 0)
+			k->full_set_bans = v;
+		else if (strcmp(name, "rounds_short") == 0)
+			k->rounds_short = v;
 		else if (strcmp(name, "malformed") == 0)
-			e->k.malformed = v;
+			k->malformed = v;
 		else if (strcmp(name, "kernel_errors") == 0)
-			e->k.kernel_errors = v;
+			k->kernel_errors = v;
 		else
 			for (int r = 0; r < ENFORCE_RESULTS; r++)
 				if (strcmp(name, result_names[r]) == 0)
-					e->k.results[r] = v;
+					k->results[r] = v;
 	}
 	fclose(fp);
 }
@@ -860,6 +897,8 @@ static int save_status(struct enforce *e, char *err, size_t errlen)
 		e->k.malformed, e->k.kernel_errors);
 	for (int k = 0; k < ENFORCE_RESULTS; k++)
 		fprintf(fp, "%s %" PRIu64 "\n", result_names[k], e->k.results[k]);
+	fprintf(fp, "last_full_set %" PRId64 "\nfull_set_bans %" PRIu64 "\nrounds_short %" PRIu64 "\n",
+		e->k.last_full_set, e->k.full_set_bans, e->k.rounds_short);
 	if (fflush(fp) != 0 || ferror(fp))
 		r = errno ? -errno : -EIO;
 	if (fclose(fp) != 0 && r == 0)
@@ -941,6 +980,31 @@ static int log_append(struct enforce *e, const char *line, size_t n, char *err, 
 	return 0;
 }
 
+/* The resync's round: bans heard, and at its marker whether all were. */
+static void round_note(struct enforce *e, const struct decision *d, enum enforce_result res, int64_t now)
+{
+	unsigned long long n = 0;
+
+	if (res == ENFORCE_NOT_FROM)
+		return;
+	if (d->op == DECISION_BAN) {
+		e->round_heard++;
+		return;
+	}
+	if (res != ENFORCE_ALIVE || memcmp(d->id, ENFORCE_ROUND_MARK, strlen(ENFORCE_ROUND_MARK)) != 0)
+		return;
+	for (const char *p = d->id + strlen(ENFORCE_ROUND_MARK); *p; p++)
+		n = n * 16 + (unsigned) (*p <= '9' ? *p - '0' : *p - 'a' + 10);
+	if (e->round_begun && e->round_heard >= n) {
+		e->k.last_full_set = now;
+		e->k.full_set_bans = n;
+	} else if (e->round_begun) {
+		e->k.rounds_short++;
+	}
+	e->round_begun = true;
+	e->round_heard = 0;
+}
+
 int enforce_apply(struct enforce *e, const struct decision *d, int64_t now, enum enforce_result *ret_result,
 		  char *err, size_t errlen)
 {
@@ -956,6 +1020,7 @@ int enforce_apply(struct enforce *e, const struct decision *d, int64_t now, enum
 	e->k.results[res]++;
 	e->counters_dirty = true;
 	*ret_result = res;
+	round_note(e, d, res, now);
 	if (!changed)
 		return 0;
 	struct entry tmp = {.d = *d, .arrived = now};
@@ -1241,6 +1306,15 @@ int enforce_status_write(FILE *fp, const struct config *c, int64_t now)
 			e->k.last_by[0] ? e->k.last_by : "?");
 	} else {
 		fprintf(fp, "  no central decision has arrived yet\n");
+	}
+	if (e->k.last_full_set > 0) {
+		utc(e->k.last_full_set, a, sizeof(a));
+		fprintf(fp, "  last full set of central decisions heard %s (%" PRId64 "s ago): %" PRIu64 " ban%s; "
+			"%" PRIu64 " short round%s\n", a, now - e->k.last_full_set, e->k.full_set_bans,
+			e->k.full_set_bans == 1 ? "" : "s", e->k.rounds_short, e->k.rounds_short == 1 ? "" : "s");
+	} else if (e->k.last_arrival > 0) {
+		fprintf(fp, "  no full set of central decisions heard yet (the central host's resync, publish_resync); "
+			"%" PRIu64 " short round%s\n", e->k.rounds_short, e->k.rounds_short == 1 ? "" : "s");
 	}
 	fprintf(fp, "  decisions: ");
 	for (int k = 0; k < ENFORCE_RESULTS; k++)

@@ -38,7 +38,13 @@ struct enforce_counters {
 	uint64_t kernel_errors;		/* backend failures (retried) */
 	int64_t last_arrival;		/* unix s of the last valid decision; 0 none */
 	char last_by[DECISION_BY_MAX + 1];
+	/* resync (publish(3)): a round's marker is a keep-alive whose id is
+	   ENFORCE_ROUND_MARK and the round's number of bans in 8 hex digits */
+	int64_t last_full_set;		/* unix s: a round ended with all its bans heard; 0 none */
+	uint64_t full_set_bans;		/* the bans of that round */
+	uint64_t rounds_short;		/* rounds that ended with fewer bans heard than sent */
 };
+#define ENFORCE_ROUND_MARK	"00000000"
 
 struct enforce;
 
@@ -110,5 +116,8 @@ int enforce_running(const struct config *c, int64_t now, size_t *ret_bans, char 
 int enforce_status_read(const struct config *c, int64_t now, struct enforce **ret, char *err, size_t errlen);
 /* Its table for people. 0, or -errno when fp cannot be written. */
 int enforce_status_write(FILE *fp, const struct config *c, int64_t now);
+/* The counters of state_dir/enforce.status alone (no log, no lock): for
+   the MX's own daemon's metrics. -ENOENT: this host enforces nothing. */
+int enforce_counters_read(const struct config *c, struct enforce_counters *ret);
 
 #endif

@@ -18,8 +18,13 @@
  *	unbans, running bans per backend and set, bans waiting for the
  *	backend, backend errors; addresses tracked, evicted and strikes not
  *	tracked; lines by sender (sender(3), when the daemon counts them)
- *	and whether lines without credentials decide; the time of the last line read and of the last checkpoint
- *	(state save) and its age. Counters end in _total, times are in
+ *	and whether lines without credentials decide; the time of the last
+ *	line read and of the last checkpoint
+ *	(state save) and its age; with publish = syslog (the central host,
+ *	m->publish) the decisions sent, resent, refused, pending and held and
+ *	the resync rounds; on an MX whose state_dir holds enforce.status,
+ *	when its authfold-enforce last heard the central host and its full
+ *	set, and the short rounds (enforce(3)). Counters end in _total, times are in
  *	seconds since the epoch, every sample carries the label
  *	daemon="omprog" or daemon="journal".
  *
@@ -43,6 +48,8 @@
  */
 
 #include "metrics.h"
+
+#include "enforce.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -194,6 +201,38 @@ int metrics_format(struct engine *e, const struct config *c, const struct metric
 		      (double) m->checkpoint_usec / 1e6);
 		gauge(&b, d, "authfold_checkpoint_age_seconds", "Seconds since the state was last saved.",
 		      now_usec > m->checkpoint_usec ? (double) (now_usec - m->checkpoint_usec) / 1e6 : 0.0);
+	}
+	if (m->publish) {	/* the central host: publish(3) */
+		const struct publish_counters *pc = publish_counters(m->publish);
+
+		counter(&b, d, "authfold_decisions_sent_total", "Decisions handed to the publish socket (first sends).",
+			pc->sent);
+		counter(&b, d, "authfold_decisions_resent_total", "Decisions sent again by the resync.", pc->resent);
+		counter(&b, d, "authfold_decisions_dropped_total", "Decisions refused: the outbox was full.",
+			pc->dropped);
+		counter(&b, d, "authfold_resync_rounds_total", "Resync rounds completed.", pc->rounds);
+		gauge(&b, d, "authfold_decisions_pending", "Decisions not handed to rsyslog yet (kept in state_dir).",
+		      (double) publish_pending(m->publish));
+		gauge(&b, d, "authfold_decisions_held", "Decisions the resync sends again (running bans, recent unbans).",
+		      (double) outbox_count(publish_outbox(m->publish)));
+		if (pc->last_round > 0)
+			gauge(&b, d, "authfold_resync_last_round_timestamp_seconds", "When the last resync round ended.",
+			      (double) pc->last_round);
+	}
+
+	struct enforce_counters k;	/* an MX: what its authfold-enforce heard */
+
+	if (enforce_counters_read(c, &k) == 0) {
+		if (k.last_arrival > 0)
+			gauge(&b, d, "authfold_central_last_arrival_timestamp_seconds",
+			      "When the last central decision or keep-alive arrived (authfold-enforce).",
+			      (double) k.last_arrival);
+		if (k.last_full_set > 0)
+			gauge(&b, d, "authfold_central_last_full_set_timestamp_seconds",
+			      "When a resync round of the central host ended with all its bans heard.",
+			      (double) k.last_full_set);
+		counter(&b, d, "authfold_central_rounds_short_total",
+			"Resync rounds that ended with fewer bans heard than the central host sent.", k.rounds_short);
 	}
 	gauge(&b, d, "authfold_metrics_timestamp_seconds", "When this file was written (Unix time).",
 	      (double) now_usec / 1e6);

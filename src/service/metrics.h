@@ -6,6 +6,7 @@
 
 #include "engine.h"
 #include "sender.h"
+#include "publish.h"
 
 /* What a daemon knows beside its engine; zero-initialised at start. */
 struct metrics_source {
@@ -14,6 +15,7 @@ struct metrics_source {
 	int64_t checkpoint_usec;	/* wall clock of the last state save; 0 none */
 	int64_t last_line_usec;		/* wall clock when the last line was read; 0 none */
 	const struct sender_counters *senders;	/* lines by sender (sender(3)); NULL: not counted */
+	const struct publish *publish;	/* publish = syslog: the central host's outbox; NULL */
 	/* metrics_tick()'s own */
 	int64_t last_write_usec;
 	int last_error;

@@ -35,8 +35,23 @@
 #   - after all that a third bot is banned on both MX within 20 s (the
 #     keep-alive, every 5 s here, bounds rsyslog's stalled session), and
 #     the MX count keep-alives.
+#   - mx2 rebuilt (stopped, its state dir and sets wiped, started again
+#     without --restore): the central host's resync (publish_resync = 10s
+#     here) puts every running central ban back within 60 s without a new
+#     strike, and not the unbanned one; mx1, in step, hears full sets
+#     (authfold status) and takes the resent decisions as duplicates;
+#   - the central rsyslogd stopped and started again during a burst of
+#     MULTI_BURST (30) bots, each probing mx1 then mx2: every one of them
+#     is banned on both MX (decisions pending when the central authfold
+#     stopped are kept in its state_dir and sent after the restart).
+#   - `authfold unban` on the central host while its rsyslogd is down:
+#     kept in publish.log, published to both MX once it is back.
 # MULTI_BENCH_BOTS=N adds N bots (probe mx2, then mx1) and prints the
-# latency from mx1's deciding line to the set entry on mx2 (median, p99);
+# latency from mx1's deciding line to the set entry on mx2 (median, p99),
+# MULTI_BENCH_IDLE=S with S seconds of silence before each (MULTI_ALIVE=D
+# sets the central publish_alive, 5s by default here; MULTI_RESYNC=D its
+# publish_resync, 10s; MULTI_BENCH_AFTER_REBOOT=1 measures right after mx2's
+# reboot instead of before anything restarted);
 # MULTI_BENCH_DECISIONS=N sends N decisions into the central publish socket
 # and prints how many per second reached mx1's authfold-enforce. KEEP=1
 # keeps the temp dir (also kept on failure). Root only; exit 77 when a
@@ -225,6 +240,9 @@ mx_ns() {	# N: a fresh namespace for mxN, linked to the bridge
     local n=$1 ns
     ns=$(ns_of "$n")
     mx_netns_del "$ns"
+    # the old pair goes with the old namespace, but only once the kernel
+    # has freed it (asynchronous): remove the central end now
+    ip netns exec "$NSC" ip link del "af$$c$n" 2>/dev/null
     ip netns add "$ns" || die "ip netns add $ns"
     ip link add "af$$m$n" type veth peer name "af$$c$n" || die "veth"
     ip link set "af$$m$n" netns "$ns" && ip link set "af$$c$n" netns "$NSC" || die "veth into namespaces"
@@ -252,7 +270,10 @@ bantime = 1h
 publish = syslog
 publish_socket = $C/publish.sock
 publish_host = central.example.org
-publish_alive = 5s
+publish_alive = ${MULTI_ALIVE:-5s}
+publish_resync = ${MULTI_RESYNC:-10s}
+metrics_file = $C/out/metrics.prom
+metrics_interval = 1s
 EOF
 snippet "$top_srcdir/rsyslog.d/authfold-central.conf" "$C/snippet.conf" "$C"
 cat >"$C/rsyslog.conf" <<EOF
@@ -282,6 +303,8 @@ maxretry = 2
 bantime = 1h
 ignoreip = 127.0.0.0/8 ::1 203.0.113.0/24
 enforce_from = central.example.org
+metrics_file = $M/out/metrics.prom
+metrics_interval = 1s
 EOF
     sed "s|^state_dir = .*|state_dir = $M/state0|" "$M/authfold.conf" >"$M/authfold0.conf"
     snippet "$top_srcdir/rsyslog.d/authfold-mx.conf" "$M/mx-snippet.conf" "$M"
@@ -349,14 +372,17 @@ grep -q '"event":"ban","addr":"192.0.2.66"' "$C/out/events.log" || die "the cent
 say "ok: the bot (one probe per MX) is dropped on both MX, the honest client is not"
 
 # --- figures (optional): latency, while nothing has been restarted yet -----------------
-if [ "${MULTI_BENCH_BOTS:-0}" -gt 0 ]; then
+bench_latency() {	# FIRST: the first bench address is 192.0.2.(100 + FIRST + 1)
+    local first=$1 i a k addrs
+
     rm -f "$T/poll.stop"
     ip netns exec "$NS2" python3 "$PY" poll authfold4 "$T/poll.stop" "$T/poll.out" &
     POLLPID=$!
     sleep 0.5
     addrs=
     for ((i = 1; i <= MULTI_BENCH_BOTS; i++)); do
-        a=192.0.2.$((100 + i))
+        sleep "${MULTI_BENCH_IDLE:-0}"
+        a=192.0.2.$((100 + first + i))
         addrs="$addrs $a"
         ip netns exec "$NS2" python3 "$PY" probe "$a" 203.0.113.12 >/dev/null || die "bench bot $a on mx2"
         ip netns exec "$NS1" python3 "$PY" probe "$a" 203.0.113.11 >/dev/null || die "bench bot $a on mx1"
@@ -372,6 +398,11 @@ if [ "${MULTI_BENCH_BOTS:-0}" -gt 0 ]; then
         printf "multi: latency mx1 deciding line -> mx2 set entry: n=%d median %.1f ms p99 %.1f ms max %.1f ms\n",
             n, v[int((n - 1) / 2)], v[p99], v[n - 1] }' >&2
     grep -c missing "$T/latency.txt" | sed 's/^/multi: latency samples missing: /' >&2
+    awk '{ printf "%s%s", n++ ? ", " : "multi: latency in ms, bot by bot: ", $2 } END { print "" }' \
+        "$T/latency.txt" >&2
+}
+if [ "${MULTI_BENCH_BOTS:-0}" -gt 0 ] && [ "${MULTI_BENCH_AFTER_REBOOT:-0}" = 0 ]; then
+    bench_latency 0
 fi
 
 # --- 2. forged decisions --------------------------------------------------------
@@ -440,10 +471,14 @@ say "ok: duplicate changes nothing, ignoreip holds, malformed refused and counte
 
 # --- 4. unban on the central host reaches every MX --------------------------------
 "$AUTHFOLD" unban -c "$C/authfold.conf" 192.0.2.66 2>"$T/unban.err" || { cat "$T/unban.err" >&2; die "authfold unban"; }
-grep -q 'published: authfold-decision v1 .* op=unban net=192.0.2.66/32' "$T/unban.err" ||
+grep -q 'unban 192.0.2.66/32: published by the running daemon' "$T/unban.err" ||
     { cat "$T/unban.err" >&2; die "unban not published"; }
 wait_until 15 "the unban did not reach mx1" notinset 1 192.0.2.66
 wait_until 15 "the unban did not reach mx2" notinset 2 192.0.2.66
+# wider than a decision may be: refused with that reason (issue 23, item 7)
+"$AUTHFOLD" unban -c "$C/authfold.conf" 10.0.0.0/7 2>"$T/unban-wide.err" && die "authfold unban 10.0.0.0/7 succeeded"
+grep -q 'not published: a decision is never wider than /8' "$T/unban-wide.err" ||
+    { cat "$T/unban-wide.err" >&2; die "authfold unban 10.0.0.0/7 does not give the real cause"; }
 say "ok: authfold unban on the central host removed the ban on mx1 and mx2"
 
 # --- 5. central down while a second bot probes; nothing lost -----------------------
@@ -468,6 +503,10 @@ inset 2 192.0.2.77 || { cat "$T/mx2/boot2/out/restore.err" >&2; die "mx2 did not
 inset 2 192.0.2.66 && die "mx2 restored the unbanned bot"
 ip netns exec "$NS2" python3 "$PY" blocked 192.0.2.77 203.0.113.12 || die "mx2 answers bot 2 after the reboot"
 say "ok: mx2 rebooted restores the central ban, not the unbanned one"
+# figures (optional): the latency right after that reboot
+if [ "${MULTI_BENCH_BOTS:-0}" -gt 0 ] && [ "${MULTI_BENCH_AFTER_REBOOT:-0}" = 1 ]; then
+    bench_latency 20
+fi
 
 # --- 7. after all that, a third bot: banned on both, and how long it took -------------
 # mx2's reboot closed the central host's RELP session to it; rsyslog 8.2302
@@ -493,6 +532,79 @@ ip netns exec "$NS1" "$AUTHFOLD" status -c "$T/mx1/authfold.conf" >"$T/status-mx
 grep -q 'central:central.example.org' "$T/status-mx1.txt" && grep -q 'last central decision arrived' "$T/status-mx1.txt" ||
     { cat "$T/status-mx1.txt" >&2; die "authfold status on mx1 does not show the central bans"; }
 say "ok: authfold status on mx1 shows the central bans and the last arrival"
+
+# --- 8. mx2 rebuilt: state dir and sets wiped; the resync puts it back in step ------------
+stop_mx 2
+rm -rf "$T/mx2/state"
+mkdir -p "$T/mx2/state"
+t8=$(date +%s.%N)
+boot_mx 2 boot3		# a fresh namespace: empty sets
+for a in 192.0.2.77 192.0.2.88; do
+    wait_until 60 "the rebuilt mx2 lacks the running central ban of $a" inset 2 "$a"
+done
+say "rebuilt mx2 holds the running central bans $(since "$t8") s after its boot began"
+[ -s "$T/mx2/state/enforce.log" ] || die "the rebuilt mx2 logged no central decision"
+inset 2 192.0.2.66 && die "the rebuilt mx2 banned the unbanned bot"
+ip netns exec "$NS2" python3 "$PY" blocked 192.0.2.88 203.0.113.12 || die "the rebuilt mx2 answers bot 3"
+full_set() { [ "$(enforce_count "$1" last_full_set)" -gt 0 ] 2>/dev/null; }
+wait_until 40 "mx1 heard no full set of central decisions" full_set 1
+[ "$(enforce_count 1 duplicate)" -gt "$dup_before" ] || die "mx1 took no resent decision as a duplicate"
+ip netns exec "$NS1" "$AUTHFOLD" status -c "$T/mx1/authfold.conf" >"$T/status-mx1.txt" 2>&1
+grep -q 'last full set of central decisions heard' "$T/status-mx1.txt" ||
+    { cat "$T/status-mx1.txt" >&2; die "authfold status on mx1 does not say when it heard the full set"; }
+metric() {	# FILE NAME: its value (no labels but daemon)
+    awk -v n="$2" '$1 ~ "^" n "[{]" { print $2 }' "$1" 2>/dev/null
+}
+rounds_metric() { [ "$(metric "$C/out/metrics.prom" authfold_resync_rounds_total)" -ge 1 ] 2>/dev/null; }
+wait_until 15 "the central metrics count no resync round" rounds_metric
+[ -n "$(metric "$C/out/metrics.prom" authfold_decisions_held)" ] || die "the central metrics lack authfold_decisions_held"
+full_metric() { [ -n "$(metric "$T/mx1/out/metrics.prom" authfold_central_last_full_set_timestamp_seconds)" ]; }
+wait_until 15 "mx1's metrics do not say when it last heard the full set" full_metric
+say "ok: mx2 rebuilt is back in step by the resync (no new strike); mx1 hears full sets (status, metrics), resent = duplicates"
+
+# --- 9. the central rsyslogd restarted during a burst of decisions: none lost ----------------
+nb=${MULTI_BURST:-30}
+bots=
+for ((i = 1; i <= nb; i++)); do bots="$bots 192.0.2.$((150 + i))"; done
+pids=
+for a in $bots; do
+    ( ip netns exec "$NS1" python3 "$PY" probe "$a" 203.0.113.11 >/dev/null &&
+      ip netns exec "$NS2" python3 "$PY" probe "$a" 203.0.113.12 >/dev/null ) &
+    pids="$pids $!"
+done
+# stop it while the bans are being decided: a third of them decided
+third() { [ "$(grep -c '"event":"ban","addr":"192.0.2.1[5-9][0-9]"' "$C/out/events.log")" -ge $((nb / 3)) ]; }
+wait_until 60 "the central host decided fewer than $((nb / 3)) bans of the burst" third
+stop_central
+decided=$(grep -c '"event":"ban","addr":"192.0.2.1[5-9][0-9]"' "$C/out/events.log")
+for p in $pids; do wait "$p" || die "a burst bot could not probe"; done
+sleep 2
+start_central
+t9=$(date +%s.%N)
+for a in $bots; do
+    for n in 1 2; do
+        wait_until 90 "burst bot $a is not banned on mx$n after the central restart" inset "$n" "$a"
+    done
+done
+kept=$(grep -ho '[0-9]* decisions\? not published yet: kept' "$C/out/"*.log 2>/dev/null | head -1)
+say "burst of $nb bots: $decided decided when the central rsyslogd stopped${kept:+, $kept}; all on both MX $(since "$t9") s after it started again"
+say "ok: a central rsyslogd restarted during a burst of decisions lost none"
+
+# --- 10. an unban decided while the central rsyslogd is down: kept, then published ---------
+stop_central
+sleep 1
+"$AUTHFOLD" unban -c "$C/authfold.conf" 192.0.2.151 2>"$T/unban-down.err" ||
+    { cat "$T/unban-down.err" >&2; die "authfold unban with the central rsyslogd down"; }
+grep -q "not published yet .*kept in '$C/state/publish.log'" "$T/unban-down.err" ||
+    { cat "$T/unban-down.err" >&2; die "the unban decided with rsyslog down was not kept"; }
+grep -q '^P .* op=unban net=192.0.2.151/32 ' "$C/state/publish.log" || die "publish.log does not hold the pending unban"
+start_central
+# authfold-omprog starts with the next MX line, and sends what is pending
+ip netns exec "$NS1" python3 "$PY" honest 198.51.100.20 203.0.113.11 || die "honest client on mx1"
+wait_until 30 "the kept unban did not reach mx1" notinset 1 192.0.2.151
+wait_until 30 "the kept unban did not reach mx2" notinset 2 192.0.2.151
+inset 1 192.0.2.152 || die "the unban of .151 lifted .152 on mx1"
+say "ok: an unban decided while the central rsyslogd was down was kept in state_dir and reached both MX after it came back"
 
 # --- figures (optional): decisions per second ---------------------------------------------
 if [ "${MULTI_BENCH_DECISIONS:-0}" -gt 0 ]; then
