@@ -247,7 +247,7 @@ void report_tables(FILE *fp, struct report_tally *t)
 	for (int h = 0; h < 24; h++) {
 		uint64_t other = 0;
 
-		for (int i = REASON_BUILTIN; i < REASON_COUNT; i++)
+		for (int i = REASON_BADMECH; i < REASON_COUNT; i++)
 			other += t->strikes[h][i];
 		fprintf(fp, "  %02d-%02d  %8" PRIu64 "  %7" PRIu64 "  %7" PRIu64 "  %5" PRIu64 "  %4" PRIu64 "\n", h, h + 1,
 			t->sessions[h], t->strikes[h][REASON_NOAUTH], t->strikes[h][REASON_SASLFAIL], other, t->bans[h]);
@@ -293,11 +293,14 @@ void report_write(FILE *fp, struct engine *e, const struct config *c, bool dry_r
 	fprintf(fp, "Strikes: %" PRIu64 " noauth, %" PRIu64 " saslfail", f->strikes[REASON_NOAUTH],
 		f->strikes[REASON_SASLFAIL]);
 	/* the reasons this configuration's strike rules define */
-	for (int i = REASON_BUILTIN; i < REASON_COUNT; i++)
+	for (int i = REASON_BADMECH; i < REASON_COUNT; i++)
 		if (c->reasons_defined & UINT32_C(1) << i)
 			fprintf(fp, ", %" PRIu64 " %s", f->strikes[i], reason_name(i));
 	fprintf(fp, " (ignoreip: %" PRIu64 ", during a running ban: %" PRIu64 ", untracked: %" PRIu64 ")\n",
 		p->ignored, p->already_banned, p->untracked);
+	if (f->sasl_server || f->sasl_trouble)
+		fprintf(fp, "Auth server trouble: %" PRIu64 " SASL failures the server caused (never strike), %" PRIu64
+			" warnings that its SASL backend is unreachable\n", f->sasl_server, f->sasl_trouble);
 
 	for (struct policy_entry *pe = policy_first(engine_policy(e)); pe; pe = policy_next(pe))
 		nbans += pe->times_banned > 0;

@@ -23,10 +23,10 @@ enum backend_kind { BACKEND_IPSET, BACKEND_NONE, BACKEND_NFT };
 enum publish_kind { PUBLISH_NONE, PUBLISH_SYSLOG };
 #define CONFIG_NAME_MAX		253	/* publish_host, enforce_from entries */
 
-/* Reasons are NOAUTH, SASLFAIL and the names
+/* Reasons are NOAUTH, SASLFAIL, BADMECH (off by default) and the names
    strike rules define, numbered in order of first use in the process;
    REASON_COUNT bounds them all (arrays indexed by reason). --- */
-enum reason { REASON_NOAUTH, REASON_SASLFAIL, REASON_BUILTIN, REASON_COUNT = 32 };
+enum reason { REASON_NOAUTH, REASON_SASLFAIL, REASON_BADMECH, REASON_BUILTIN, REASON_COUNT = 32 };
 #define REASON_NAME_MAX		31	/* [a-z][a-z0-9_-]* */
 
 struct rules;

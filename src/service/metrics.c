@@ -147,6 +147,10 @@ int metrics_format(struct engine *e, const struct config *c, const struct metric
 		label(r, sizeof(r), reason_name(i));
 		add(&b, "authfold_strikes_total{daemon=\"%s\",reason=\"%s\"} %" PRIu64 "\n", d, r, f->strikes[i]);
 	}
+	counter(&b, d, "authfold_sasl_server_failures_total",
+		"SASL failures the auth server caused (never strike).", f->sasl_server);
+	counter(&b, d, "authfold_sasl_trouble_lines_total",
+		"Postfix's warnings that its SASL backend is unreachable.", f->sasl_trouble);
 	counter(&b, d, "authfold_strikes_ignored_total", "Strikes of ignoreip addresses.", p->ignored);
 	counter(&b, d, "authfold_strikes_untracked_total", "Strikes not counted: the address table was full of running bans.",
 		p->untracked);

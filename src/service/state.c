@@ -121,7 +121,7 @@
 
 enum {
 	F_VERBOSE = 1, F_PROC_VERBOSE = 2, F_SYNTHETIC = 4, F_SASLFAIL = 8, F_STRUCK = 16, F_PROBE_STATS = 32,
-	F_ALL = 63,
+	F_SASL_OTHER = 64, F_ALL = 127,
 };
 
 static void put_escaped(FILE *fp, const char *p, size_t n)
@@ -189,7 +189,8 @@ static void save_session(FILE *fp, const struct session *s)
 		" %" PRId64 " %" PRId64 " %d %d ", s->proc->pid, s->connect_usec, s->disconnect_usec, s->lo_usec,
 		s->hi_usec, s->auth_usec, s->reply_usec, s->sasl_lo, s->sasl_hi, s->struck_usec, s->synthetic_usec,
 		(s->verbose ? F_VERBOSE : 0) | (s->proc->verbose ? F_PROC_VERBOSE : 0) | (s->synthetic ? F_SYNTHETIC : 0) |
-		(s->saslfail ? F_SASLFAIL : 0) | (s->struck ? F_STRUCK : 0) | (s->probe_stats ? F_PROBE_STATS : 0),
+		(s->saslfail ? F_SASLFAIL : 0) | (s->struck ? F_STRUCK : 0) | (s->probe_stats ? F_PROBE_STATS : 0) |
+		(s->sasl_other ? F_SASL_OTHER : 0),
 		s->reply_format);
 	put_escaped(fp, s->reply_ts, s->reply_ts_len);
 	putc(' ', fp);
@@ -498,6 +499,7 @@ static int load_session(struct loader *l, char **f, int n)
 	s->saslfail = v[11] & F_SASLFAIL;
 	s->struck = v[11] & F_STRUCK;
 	s->probe_stats = v[11] & F_PROBE_STATS;
+	s->sasl_other = v[11] & F_SASL_OTHER;
 	s->reply_format = (uint8_t) v[12];
 	if (rl > 0)
 		memcpy(s->reply_ts, f[16], (size_t) rl);
