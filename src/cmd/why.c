@@ -589,8 +589,8 @@ static void session_evidence(struct key *k, const struct record *rec)
 	if (m.len > 9 + sl && memcmp(m.p + m.len - sl, SYNTHETIC_SUFFIX, sl) == 0 &&
 	    smtpd_parse_client(m.p + 9, m.len - 9 - sl, &client, &a) > 0 && client.len == m.len - 9 - sl)
 		evidence_set(&k->noauth, rec->usec, client);
-	if ((smtpd_classify(m, &l), l.kind == SMTPD_SASL_FAIL))
-		evidence_set(&k->saslfail, rec->usec, l.client);
+	if ((smtpd_classify(m, &l), l.kind == SMTPD_SASL_FAIL) && l.sasl->cls == SASL_CLIENT)
+		evidence_set(&k->saslfail, rec->usec, l.client);	/* not auth server trouble */
 }
 
 static int read_summary(struct why *y)
@@ -1269,7 +1269,9 @@ int why_report(const struct why_options *o, FILE *fp)
 		if (r == -ENOMEM)
 			goto out;
 	}
-	r = 0;
+	r = engine_hold_flush(e) == -ENOMEM ? -ENOMEM : 0;	/* the SASL strikes held to the end */
+	if (r < 0)
+		goto out;
 	fprintf(fp, "authfold why --summary");
 	if (o->since_usec >= 0 || o->until_usec >= 0) {
 		char a[64] = "-", b[64] = "-";

@@ -695,6 +695,8 @@ static const struct config_key keys[] = {
 	 "IPv6 strikes and bans count per prefix of this length."},
 	{"reasons", KT_CUSTOM, 0, 0, 0, 0, "noauth saslfail", NULL, set_reasons,
 	 "The reasons that strike: noauth, saslfail, badmech (a list; strike rules above it define more)."},
+	{"authserver_hold", KT_DURATION, 0, 0, 86400, F(authserver_hold), "60s", NULL, NULL,
+	 "SASL failures within this much log time of auth server trouble at their origin do not strike (0: off)."},
 	{"session_idle", KT_DURATION, 0, 1, INT64_C(1000000000000), F(session_idle), "1h", NULL, NULL,
 	 "A session without a line for this long is closed; an ended one is remembered this long for late lines."},
 	{"max_sessions", KT_SIZE, 0, 16, 16777216, F(max_sessions), "65536", NULL, NULL,

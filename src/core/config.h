@@ -51,6 +51,7 @@ struct config {
 	size_t n_ignoreip;
 	unsigned ipv6_prefix;
 	bool reasons[REASON_COUNT];
+	int64_t authserver_hold;	/* seconds around auth server trouble without SASL strikes; 0: off */
 	int64_t session_idle;		/* seconds */
 	size_t max_sessions;
 	size_t max_addresses;

@@ -79,6 +79,7 @@
 #include "engine.h"
 
 #include "events.h"
+#include "hold.h"
 #include "report.h"
 #include "summary.h"
 
@@ -94,6 +95,8 @@ struct engine {
 	struct engine_options o;
 	struct fold *fold;
 	struct policy *policy;
+	struct hold *hold;		/* NULL: authserver_hold = 0 */
+	int64_t hold_clock;		/* the latest log time seen */
 	struct engine_counters counters;
 	bool tail_written;		/* the current overlong line is being written */
 	bool quiet;			/* state only: see engine_set_quiet() */
@@ -154,6 +157,10 @@ struct engine *engine_new(const struct config *c, const struct engine_options *o
 	e->fold = fold_new(c);
 	e->policy = policy_new(c);
 	e->pending = calloc(ENGINE_PENDING_MAX, sizeof(*e->pending));
+	if (c->authserver_hold > 0 && (e->hold = hold_new(c->authserver_hold * 1000000)) == NULL) {
+		engine_free(e);
+		return NULL;
+	}
 	if (e->fold == NULL || e->policy == NULL || e->pending == NULL) {
 		engine_free(e);
 		return NULL;
@@ -167,6 +174,7 @@ void engine_free(struct engine *e)
 		return;
 	fold_free(e->fold);
 	policy_free(e->policy);
+	hold_free(e->hold);
 	free(e->walq);
 	free(e->pending);
 	free(e);
@@ -175,6 +183,11 @@ void engine_free(struct engine *e)
 const char *engine_error(const struct engine *e)
 {
 	return e->error;
+}
+
+struct hold *engine_hold(struct engine *e)
+{
+	return e->hold;
 }
 
 struct fold *engine_fold(struct engine *e)
@@ -455,6 +468,83 @@ static int strike(struct engine *e, const struct record *r, const struct fold_re
 	return werr;
 }
 
+/* A strike given now: its tally, then strike(). */
+static int strike_now(struct engine *e, const struct record *r, const struct fold_result *res, bool events_ok)
+{
+	if (e->o.tally)
+		report_tally_strike(e->o.tally, r->usec >= 0 ? r->usec : wall_usec(e), res->reason, &res->addr);
+	return strike(e, r, res, events_ok);
+}
+
+/*
+ * Held SASL strikes whose wait is over at log time now (INT64_MAX: all),
+ * given unless their origin's auth server was in trouble around them.
+ */
+static int hold_release(struct engine *e, int64_t now)
+{
+	const struct hold_strike *s;
+	struct fold_result res;
+	int ret, werr = 0;
+
+	if (e->hold == NULL)
+		return 0;
+	while ((s = hold_due(e->hold, now)) != NULL) {
+		if (hold_troubled(e->hold, s->r.host, s->r.tag, s->r.usec)) {
+			hold_counters(e->hold)->cancelled++;
+			hold_counters(e->hold)->cancelled_reason[s->reason]++;
+		} else {
+			bool quiet = e->quiet;
+
+			res.strike = true;
+			res.rule = s->rule;
+			res.reason = s->reason;
+			res.addr = s->addr;
+			res.client_len = s->client_len;
+			memcpy(res.client, s->client, s->client_len);
+			e->quiet = s->quiet;	/* as it would have been given */
+			if ((ret = strike_now(e, &s->r, &res, true)) < 0 && werr == 0)
+				werr = ret;
+			e->quiet = quiet;
+		}
+		hold_pop(e->hold);
+	}
+	return werr;
+}
+
+/* A strike: SASL ones wait out the authserver_hold window (hold(3)). */
+static int strike_or_hold(struct engine *e, const struct record *r, const struct fold_result *res, bool events_ok)
+{
+	int ret, werr = 0;
+
+	if (e->hold == NULL || r->usec < 0 || (res->reason != REASON_SASLFAIL && res->reason != REASON_BADMECH))
+		return strike_now(e, r, res, events_ok);
+	if (hold_count(e->hold) == HOLD_MAX) {	/* full: the oldest is judged now */
+		const struct hold_strike *s = hold_due(e->hold, INT64_MAX);
+
+		hold_counters(e->hold)->early++;
+		{
+			struct fold_result old;
+
+			old.strike = true;
+			old.rule = s->rule;
+			old.reason = s->reason;
+			old.addr = s->addr;
+			old.client_len = s->client_len;
+			memcpy(old.client, s->client, s->client_len);
+			if (hold_troubled(e->hold, s->r.host, s->r.tag, s->r.usec)) {
+				hold_counters(e->hold)->cancelled++;
+				hold_counters(e->hold)->cancelled_reason[s->reason]++;
+			}
+			else if ((ret = strike_now(e, &s->r, &old, true)) < 0)
+				werr = ret;
+			hold_pop(e->hold);
+		}
+	}
+	if (hold_put(e->hold, r, res->rule, res->reason, &res->addr, res->client, res->client_len, e->quiet) < 0)
+		return strike_now(e, r, res, events_ok);
+	return werr;
+}
+
 static void explain(struct engine *e, const struct fold_result *res)
 {
 	char buf[512];		/* site rules: rule names carry a file name */
@@ -491,14 +581,17 @@ static int judge_late(struct engine *e)
 			res.addr = l->addr;
 			res.client_len = l->client_len;
 			memcpy(res.client, l->client, l->client_len);
-			if ((ret = strike(e, &l->r, &res, werr == 0)) < 0 && werr == 0)
+			if ((ret = strike_or_hold(e, &l->r, &res, werr == 0)) < 0 && werr == 0)
 				werr = ret;
-			if (e->o.tally)
-				report_tally_strike(e->o.tally, l->r.usec, l->reason, &l->addr);
 		}
 		fold_late_pop(e->fold);
 	}
 	return werr;
+}
+
+int engine_hold_flush(struct engine *e)
+{
+	return hold_release(e, INT64_MAX);
 }
 
 int engine_settle(struct engine *e, bool traced)
@@ -511,6 +604,9 @@ int engine_settle(struct engine *e, bool traced)
 		if ((ret = judge_late(e)) < 0 && werr == 0)
 			werr = ret;
 	} while (left > 0);
+	/* end of input, or long quiet: nothing more will come to cancel them */
+	if (traced && (ret = hold_release(e, INT64_MAX)) < 0 && werr == 0)
+		werr = ret;
 	return werr;
 }
 
@@ -532,17 +628,20 @@ static int judge(struct engine *e, const struct record *r, bool complete)
 	if ((ret = fold_line(e->fold, r, &res)) < 0)
 		return ret;
 	werr = judge_late(e);
-	if (e->o.tally) {
-		int64_t when = r->usec >= 0 ? r->usec : wall_usec(e);
-
-		report_tally_sessions(e->o.tally, when, sc->opened + sc->adopted - opened);
-		if (res.strike)
-			report_tally_strike(e->o.tally, when, res.reason, &res.addr);
+	if (e->o.tally)
+		report_tally_sessions(e->o.tally, r->usec >= 0 ? r->usec : wall_usec(e), sc->opened + sc->adopted - opened);
+	if (e->hold && r->usec >= 0) {
+		if (res.sasl_trouble)
+			hold_trouble(e->hold, r->host, r->tag, r->usec);
+		if (r->usec > e->hold_clock)
+			e->hold_clock = r->usec;
+		if ((ret = hold_release(e, e->hold_clock)) < 0 && werr == 0)
+			werr = ret;
 	}
 	e->tail_written = false;
 	if (e->quiet)
-		return res.strike ? strike(e, r, &res, false) : 0;
-	if (e->o.wal && res.action != FOLD_PASS && (res.strike || (res.kind != SMTPD_CHATTER && res.kind != SMTPD_KEEP)) &&
+		return res.strike ? strike_or_hold(e, r, &res, false) : 0;
+	if (e->o.wal && res.action != FOLD_PASS && (res.strike || res.sasl_trouble || (res.kind != SMTPD_CHATTER && res.kind != SMTPD_KEEP)) &&
 	    r->format != RECORD_JOURNAL && (ret = wal_queue(e, r->line.p, r->line.len)) < 0)
 		werr = output_failed(e, e->o.wal, ret);
 	if (werr == 0 && res.synthetic && res.synthetic_before &&
@@ -559,7 +658,7 @@ static int judge(struct engine *e, const struct record *r, bool complete)
 	if (werr == 0 && res.synthetic && !res.synthetic_before &&
 	    (ret = summary_synthetic(sum, r, e->c->summary_format, res.client, res.client_len)) < 0)
 		werr = output_failed(e, sum, ret);
-	if (res.strike && (ret = strike(e, r, &res, werr == 0)) < 0 && werr == 0)
+	if (res.strike && (ret = strike_or_hold(e, r, &res, werr == 0)) < 0 && werr == 0)
 		werr = ret;
 	return werr;
 }

@@ -56,6 +56,7 @@ struct engine_counters {
 };
 
 struct engine;
+struct hold;
 struct report_tally;
 
 struct engine *engine_new(const struct config *c, const struct engine_options *o);
@@ -71,6 +72,9 @@ void engine_set_quiet(struct engine *e, bool quiet);
 /* Gives the verdicts the fold still defers (end of input, idle); traced:
    also those that wait for a -v trace (fold(3)). */
 int engine_settle(struct engine *e, bool traced);
+/* Gives the SASL strikes that wait out authserver_hold now (hold(3)):
+   end of input; engine_settle(e, true) does it too. */
+int engine_hold_flush(struct engine *e);
 /* Writes out the summary and events (<0: an output failed), then
    engine_retry_bans(e, false). A refused ban never fails it. */
 int engine_flush(struct engine *e);
@@ -79,6 +83,7 @@ int engine_flush(struct engine *e);
 size_t engine_retry_bans(struct engine *e, bool force);
 const char *engine_error(const struct engine *e);	/* the last output failure, for diagnostics */
 struct fold *engine_fold(struct engine *e);
+struct hold *engine_hold(struct engine *e);	/* NULL: authserver_hold = 0 */
 struct policy *engine_policy(struct engine *e);
 const struct engine_counters *engine_counters(const struct engine *e);
 struct output *engine_events(struct engine *e);	/* NULL: none */
