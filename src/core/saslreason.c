@@ -52,7 +52,9 @@
  *	saslreason_is_trouble() tells whether a whole smtpd message is one
  *	of Postfix's (or libsasl2's) own warnings that the SASL backend is
  *	unreachable or broken, e.g. "warning: SASL: Connect to Dovecot auth
- *	socket 'private/auth' failed: No such file or directory": such a
+ *	socket 'private/auth' failed: No such file or directory", or the
+ *	fatal error of a new smtpd that cannot get the mechanism list
+ *	("fatal: no SASL authentication mechanisms"): such a
  *	line names no client; the SASL failures around it in time are not
  *	the clients' fault (engine(3) holds judgement).
  *
@@ -117,21 +119,24 @@ static const struct saslreason_row rows[] = {
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
 
 static const struct saslreason_trouble troubles[] = {
-	{"SASL: Connect to ", DOVECOT " (\"Connect to Dovecot auth socket 'P' failed: %m\")"},
-	{"SASL: Couldn't send handshake: ", DOVECOT},
-	{"SASL: Protocol version error", DOVECOT},
-	{"SASL: Protocol version mismatch ", DOVECOT},
-	{"SASL: Connected to wrong auth socket ", DOVECOT},
-	{"SASL: Protocol error", DOVECOT},
-	{"missing Dovecot server ", DOVECOT " (\"missing Dovecot server %s username field\")"},
-	{"SASL authentication failure: cannot connect to saslauthd server: ",
+	{"warning: SASL: Connect to ", DOVECOT " (\"Connect to Dovecot auth socket 'P' failed: %m\")"},
+	{"warning: SASL: Couldn't send handshake: ", DOVECOT},
+	{"warning: SASL: Protocol version error", DOVECOT},
+	{"warning: SASL: Protocol version mismatch ", DOVECOT},
+	{"warning: SASL: Connected to wrong auth socket ", DOVECOT},
+	{"warning: SASL: Protocol error", DOVECOT},
+	{"warning: missing Dovecot server ", DOVECOT " (\"missing Dovecot server %s username field\")"},
+	{"warning: SASL authentication failure: cannot connect to saslauthd server: ",
 	 "src/xsasl/xsasl_cyrus_log.c + libsasl2 lib/checkpw.c"},
-	{"SASL authentication failure: cannot create socket for saslauthd: ",
+	{"warning: SASL authentication failure: cannot create socket for saslauthd: ",
 	 "src/xsasl/xsasl_cyrus_log.c + libsasl2 lib/checkpw.c"},
-	{"SASL authentication failure: cannot connect to Courier authdaemond: ",
+	{"warning: SASL authentication failure: cannot connect to Courier authdaemond: ",
 	 "src/xsasl/xsasl_cyrus_log.c + libsasl2 lib/checkpw.c"},
-	{"SASL authentication failure: cannot create socket for connection to Courier authdaemond: ",
+	{"warning: SASL authentication failure: cannot create socket for connection to Courier authdaemond: ",
 	 "src/xsasl/xsasl_cyrus_log.c + libsasl2 lib/checkpw.c"},
+	/* a new smtpd process that cannot reach the auth server dies at its session's start */
+	{"fatal: no SASL authentication mechanisms", GLUE " (smtpd_sasl_activate)"},
+	{"fatal: SASL per-connection initialization failed", GLUE " (smtpd_sasl_activate)"},
 };
 
 #define NTROUBLES (sizeof(troubles) / sizeof(troubles[0]))
@@ -190,9 +195,6 @@ const struct saslreason_row *saslreason_classify(const char *tail, size_t len)
 
 bool saslreason_is_trouble(const char *msg, size_t len)
 {
-	if (!at(msg, len, "warning: "))
-		return false;
-	msg += 9, len -= 9;
 	for (size_t i = 0; i < NTROUBLES; i++)
 		if (at(msg, len, troubles[i].text))
 			return true;

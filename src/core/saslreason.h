@@ -22,7 +22,7 @@ struct saslreason_row {
 };
 
 struct saslreason_trouble {
-	const char *text;		/* a message prefix, after "warning: " */
+	const char *text;		/* a message prefix ("warning: ...", "fatal: ...") */
 	const char *source;
 };
 

@@ -361,7 +361,7 @@ void smtpd_classify(struct span msg, struct smtpd_line *ret_line)
 		}
 	} else if (keep_message(msg, &l)) {
 		l.kind = SMTPD_KEEP;
-		if (saslreason_is_trouble(msg.p, msg.len)) {
+		if ((msg.p[0] == 'w' || msg.p[0] == 'f') && saslreason_is_trouble(msg.p, msg.len)) {
 			l.sasl_trouble = true;
 			l.rule = "sasl-trouble";
 		}
