@@ -97,6 +97,7 @@ struct engine {
 	struct policy *policy;
 	struct hold *hold;		/* NULL: authserver_hold = 0 */
 	int64_t hold_clock;		/* the latest log time seen */
+	int64_t hold_clock_mono;	/* monotonic µs when it was seen */
 	struct engine_counters counters;
 	bool tail_written;		/* the current overlong line is being written */
 	bool quiet;			/* state only: see engine_set_quiet() */
@@ -493,18 +494,19 @@ static int hold_release(struct engine *e, int64_t now)
 			hold_counters(e->hold)->cancelled++;
 			hold_counters(e->hold)->cancelled_reason[s->reason]++;
 		} else {
-			bool quiet = e->quiet;
-
+			/* As the engine is now: while a line journal is fed back
+			   (quiet), the strikes given before the restart are given
+			   again quietly; one still held then is given loudly once
+			   it is over (at worst twice in the events log, as a
+			   strike whose line came just before a kill). */
 			res.strike = true;
 			res.rule = s->rule;
 			res.reason = s->reason;
 			res.addr = s->addr;
 			res.client_len = s->client_len;
 			memcpy(res.client, s->client, s->client_len);
-			e->quiet = s->quiet;	/* as it would have been given */
 			if ((ret = strike_now(e, &s->r, &res, true)) < 0 && werr == 0)
 				werr = ret;
-			e->quiet = quiet;
 		}
 		hold_pop(e->hold);
 	}
@@ -540,7 +542,7 @@ static int strike_or_hold(struct engine *e, const struct record *r, const struct
 			hold_pop(e->hold);
 		}
 	}
-	if (hold_put(e->hold, r, res->rule, res->reason, &res->addr, res->client, res->client_len, e->quiet) < 0)
+	if (hold_put(e->hold, r, res->rule, res->reason, &res->addr, res->client, res->client_len) < 0)
 		return strike_now(e, r, res, events_ok);
 	return werr;
 }
@@ -594,6 +596,26 @@ int engine_hold_flush(struct engine *e)
 	return hold_release(e, INT64_MAX);
 }
 
+int engine_hold_tick(struct engine *e, size_t *ret_given)
+{
+	size_t before;
+	int64_t now;
+	int r;
+
+	if (e->hold == NULL || hold_count(e->hold) == 0) {
+		*ret_given = 0;
+		return 0;
+	}
+	/* No line may come for long: the log clock runs on, from the latest
+	   log time, as the time since that line came. Not the wall clock: a
+	   backlog of old lines is judged as replay(8) judges it. */
+	now = e->hold_clock + (mono_usec(e) - e->hold_clock_mono);
+	before = hold_count(e->hold);
+	r = hold_release(e, now);
+	*ret_given = before - hold_count(e->hold);
+	return r;
+}
+
 int engine_settle(struct engine *e, bool traced)
 {
 	size_t left;
@@ -604,9 +626,6 @@ int engine_settle(struct engine *e, bool traced)
 		if ((ret = judge_late(e)) < 0 && werr == 0)
 			werr = ret;
 	} while (left > 0);
-	/* end of input, or long quiet: nothing more will come to cancel them */
-	if (traced && (ret = hold_release(e, INT64_MAX)) < 0 && werr == 0)
-		werr = ret;
 	return werr;
 }
 
@@ -633,8 +652,10 @@ static int judge(struct engine *e, const struct record *r, bool complete)
 	if (e->hold && r->usec >= 0) {
 		if (res.sasl_trouble)
 			hold_trouble(e->hold, r->host, r->tag, r->usec);
-		if (r->usec > e->hold_clock)
+		if (r->usec > e->hold_clock) {
 			e->hold_clock = r->usec;
+			e->hold_clock_mono = mono_usec(e);
+		}
 		if ((ret = hold_release(e, e->hold_clock)) < 0 && werr == 0)
 			werr = ret;
 	}

@@ -72,9 +72,12 @@ void engine_set_quiet(struct engine *e, bool quiet);
 /* Gives the verdicts the fold still defers (end of input, idle); traced:
    also those that wait for a -v trace (fold(3)). */
 int engine_settle(struct engine *e, bool traced);
-/* Gives the SASL strikes that wait out authserver_hold now (hold(3)):
-   end of input; engine_settle(e, true) does it too. */
+/* Gives the SASL strikes that wait out authserver_hold (hold(3)): all of
+   them (end of input, a daemon that stops), or in a daemon's idle time
+   those whose wait is over by the log clock run on since its latest line
+   came (the number judged, given or not, in *ret_given). */
 int engine_hold_flush(struct engine *e);
+int engine_hold_tick(struct engine *e, size_t *ret_given);
 /* Writes out the summary and events (<0: an output failed), then
    engine_retry_bans(e, false). A refused ban never fails it. */
 int engine_flush(struct engine *e);

@@ -10,7 +10,7 @@
  *	struct hold *hold_new(window_usec)
  *	void	hold_trouble(h, host, tag, t)
  *	bool	hold_troubled(h, host, tag, t)
- *	int	hold_put(h, r, rule, reason, addr, client, client_len, quiet)
+ *	int	hold_put(h, r, rule, reason, addr, client, client_len)
  *	const struct hold_strike *hold_due(h, now)
  *	void	hold_pop(h)
  *	size_t	hold_count(h)
@@ -165,7 +165,7 @@ bool hold_troubled(const struct hold *h, struct span host, struct span tag, int6
 }
 
 int hold_put(struct hold *h, const struct record *r, const char *rule, enum reason reason, const struct addr *addr,
-	     const char *client, size_t client_len, bool quiet)
+	     const char *client, size_t client_len)
 {
 	struct hold_strike *s;
 	size_t ts = r->ts.len <= SESSION_TS_MAX ? r->ts.len : 0;
@@ -190,7 +190,6 @@ int hold_put(struct hold *h, const struct record *r, const char *rule, enum reas
 	s->rule = rule;
 	s->reason = reason;
 	s->addr = *addr;
-	s->quiet = quiet;
 	memcpy(s->client, client, client_len);
 	s->client_len = client_len;
 	h->n++;

@@ -18,7 +18,6 @@ struct hold_strike {
 	const char *rule;		/* static */
 	enum reason reason;
 	struct addr addr;
-	bool quiet;			/* given while the engine was quiet */
 	size_t client_len;
 	char client[SESSION_CLIENT_MAX];
 	char buf[SESSION_TS_MAX + SESSION_ORIGIN_TEXT_MAX];
@@ -41,7 +40,7 @@ void hold_trouble(struct hold *h, struct span host, struct span tag, int64_t t);
 bool hold_troubled(const struct hold *h, struct span host, struct span tag, int64_t t);
 /* Queues a strike; -ENOSPC when HOLD_MAX wait (take one out first). */
 int hold_put(struct hold *h, const struct record *r, const char *rule, enum reason reason, const struct addr *addr,
-	     const char *client, size_t client_len, bool quiet);
+	     const char *client, size_t client_len);
 /* The oldest waiting strike when its wait is over at log time now (any
    when now is INT64_MAX), or NULL; valid until hold_pop(). */
 const struct hold_strike *hold_due(const struct hold *h, int64_t now);

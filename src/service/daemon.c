@@ -483,6 +483,16 @@ static int daemon_idle(struct daemon *d)
 		}	/* else an output error shows at the flush */
 		d->dirty++;
 	}
+	if (d->e) {	/* SASL strikes whose authserver_hold is over (engine(3)) */
+		size_t given;
+
+		if ((r = engine_hold_tick(d->e, &given)) < 0 && !ops->keep_going) {
+			daemon_say(d, "%s", engine_error(d->e));
+			return r;
+		}
+		if (given)
+			d->dirty++;
+	}
 	if (d->dirty) {
 		if (now - d->last_checkpoint >= ops->idle_save_usec)
 			r = daemon_checkpoint(d);

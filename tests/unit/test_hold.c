@@ -82,8 +82,8 @@ static void test_hold_queue(void **state)
 	record_parse(line, sizeof(line) - 1, 0, &r);
 	assert_int_equal(addr_parse("192.0.2.7", 9, &a), 0);
 	for (int i = 0; i < HOLD_MAX; i++)
-		assert_int_equal(hold_put(h, &r, "sasl-failed", REASON_SASLFAIL, &a, "unknown[192.0.2.7]", 18, false), 0);
-	assert_int_equal(hold_put(h, &r, "sasl-failed", REASON_SASLFAIL, &a, "unknown[192.0.2.7]", 18, false), -ENOSPC);
+		assert_int_equal(hold_put(h, &r, "sasl-failed", REASON_SASLFAIL, &a, "unknown[192.0.2.7]", 18), 0);
+	assert_int_equal(hold_put(h, &r, "sasl-failed", REASON_SASLFAIL, &a, "unknown[192.0.2.7]", 18), -ENOSPC);
 	assert_null(hold_due(h, r.usec + 59 * SEC));
 	assert_non_null(s = hold_due(h, r.usec + 60 * SEC));
 	/* the record is rebuilt: timestamp text, host, tag, pid, time */
@@ -235,6 +235,7 @@ static void test_engine_rows(void **state)
 			count_lines(events_path, "\"event\":\"strike\",\"reason\":\"badmech", NULL, 0);
 		assert_int_equal(early, t->early);
 		assert_int_equal(engine_settle(e, true), 0);
+		assert_int_equal(engine_hold_flush(e), 0);
 		assert_int_equal(engine_flush(e), 0);
 		count_lines(events_path, "\"event\":\"strike\"", got, sizeof(got));
 		print_message("  struck: '%s'\n", got);
@@ -247,12 +248,71 @@ static void test_engine_rows(void **state)
 	}
 }
 
+static int64_t mono_now;
+
+static int64_t mono_clock(void)
+{
+	return mono_now;
+}
+
+/* A daemon's idle ticks: the log clock runs on from the latest line as the
+   monotonic clock does, not as the wall clock (old lines are not live). */
+static void test_engine_tick(void **state)
+{
+	char events_path[] = "/tmp/test_hold.events.XXXXXX";
+	static const char fail1[] = T(00:00.000000) "mx1 postfix/smtpd[1]: warning: unknown[192.0.2.1]" BAD;
+	static const char fail2[] = T(01:10.000000) "mx1 postfix/smtpd[3]: warning: unknown[192.0.2.3]" BAD;
+	static const char lost[] = T(01:30.000000) "mx1 postfix/smtpd[2]: warning: unknown[192.0.2.2]" LOST;
+	struct config *c = config_new();
+	struct output *summary, *events;
+	struct engine *e;
+	size_t given;
+	int fd;
+
+	(void) state;
+	assert_true((fd = mkstemp(events_path)) >= 0);
+	close(fd);
+	assert_int_equal(output_open("/dev/null", &summary), 0);
+	assert_int_equal(output_open(events_path, &events), 0);
+
+	struct engine_options o = {.summary = summary, .events = events, .monotonic = mono_clock};
+
+	mono_now = 1000 * SEC;
+	assert_non_null(e = engine_new(c, &o));
+	assert_int_equal(engine_line(e, fail1, strlen(fail1), true), 0);
+	mono_now += 59 * SEC;	/* no line for 59 s: still waiting */
+	assert_int_equal(engine_hold_tick(e, &given), 0);
+	assert_int_equal(given, 0);
+	mono_now += 2 * SEC;	/* 61 s: given */
+	assert_int_equal(engine_hold_tick(e, &given), 0);
+	assert_int_equal(given, 1);
+	assert_int_equal(engine_flush(e), 0);
+	assert_int_equal(count_lines(events_path, "\"event\":\"strike\"", NULL, 0), 1);
+	/* a failure whose server trouble comes 20 s later (in log time), 5 s later in real time */
+	assert_int_equal(engine_line(e, fail2, strlen(fail2), true), 0);
+	mono_now += 5 * SEC;
+	assert_int_equal(engine_hold_tick(e, &given), 0);
+	assert_int_equal(given, 0);
+	assert_int_equal(engine_line(e, lost, strlen(lost), true), 0);
+	mono_now += 120 * SEC;
+	assert_int_equal(engine_hold_tick(e, &given), 0);
+	assert_int_equal(given, 1);	/* judged: not struck */
+	assert_int_equal(engine_flush(e), 0);
+	assert_int_equal(count_lines(events_path, "\"event\":\"strike\"", NULL, 0), 1);
+	engine_free(e);
+	output_free(summary);
+	output_free(events);
+	config_free(c);
+	unlink(events_path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hold_windows),
 		cmocka_unit_test(test_hold_queue),
 		cmocka_unit_test(test_engine_rows),
+		cmocka_unit_test(test_engine_tick),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
