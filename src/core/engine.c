@@ -596,6 +596,27 @@ int engine_hold_flush(struct engine *e)
 	return hold_release(e, INT64_MAX);
 }
 
+int engine_hold_restore(struct engine *e, const struct record *r, const char *rule, enum reason reason,
+			const struct addr *addr, const char *client, size_t client_len)
+{
+	if (e->hold == NULL) {	/* authserver_hold is 0 now: given at once */
+		struct fold_result res;
+
+		res.strike = true;
+		res.rule = rule;
+		res.reason = reason;
+		res.addr = *addr;
+		res.client_len = client_len < sizeof(res.client) ? client_len : sizeof(res.client);
+		memcpy(res.client, client, res.client_len);
+		return strike_now(e, r, &res, true);
+	}
+	if (r->usec > e->hold_clock) {
+		e->hold_clock = r->usec;
+		e->hold_clock_mono = mono_usec(e);
+	}
+	return hold_put(e->hold, r, rule, reason, addr, client, client_len);
+}
+
 int engine_hold_tick(struct engine *e, size_t *ret_given)
 {
 	size_t before;

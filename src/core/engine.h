@@ -78,6 +78,9 @@ int engine_settle(struct engine *e, bool traced);
    came (the number judged, given or not, in *ret_given). */
 int engine_hold_flush(struct engine *e);
 int engine_hold_tick(struct engine *e, size_t *ret_given);
+/* state(3): a held strike back (the log clock is at least its time). */
+int engine_hold_restore(struct engine *e, const struct record *r, const char *rule, enum reason reason,
+			const struct addr *addr, const char *client, size_t client_len);
 /* Writes out the summary and events (<0: an output failed), then
    engine_retry_bans(e, false). A refused ban never fails it. */
 int engine_flush(struct engine *e);

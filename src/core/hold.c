@@ -14,6 +14,9 @@
  *	const struct hold_strike *hold_due(h, now)
  *	void	hold_pop(h)
  *	size_t	hold_count(h)
+ *	const struct hold_strike *hold_at(h, i)
+ *	bool	hold_trouble_at(h, i, ret_host, ret_tag, ret_lo, ret_hi)
+ *	void	hold_trouble_span(h, host, tag, lo, hi)
  *	struct hold_counters *hold_counters(h)
  * DESCRIPTION
  *	While Dovecot's auth service restarts, or saslauthd is down, Postfix
@@ -37,6 +40,10 @@
  *	trouble is forgotten). Strikes wait in arrival order; hold_due()
  *	looks at the oldest queued only. The strike's record is rebuilt from
  *	its timestamp text, host, tag, pid and time: its message is empty.
+ *
+ *	hold_at() and hold_trouble_at() list what is held and remembered,
+ *	for state(3); hold_put() and hold_trouble_span() (a whole interval)
+ *	put it back.
  * DIAGNOSTICS
  *	hold_new() returns NULL when memory runs out; hold_put() -ENOSPC.
  * SECURITY
@@ -116,10 +123,15 @@ static const struct origin *find(const struct hold *h, struct span host, struct 
 
 void hold_trouble(struct hold *h, struct span host, struct span tag, int64_t t)
 {
+	hold_trouble_span(h, host, tag, t, t);
+}
+
+void hold_trouble_span(struct hold *h, struct span host, struct span tag, int64_t t, int64_t hi)
+{
 	struct origin *o = (struct origin *) find(h, host, tag);
 	size_t k = 0;
 
-	if (t < 0 || host.len + tag.len > SESSION_ORIGIN_TEXT_MAX)
+	if (t < 0 || hi < t || host.len + tag.len > SESSION_ORIGIN_TEXT_MAX)
 		return;
 	if (o == NULL) {	/* a free slot, or the one longest without trouble */
 		o = &h->origins[0];
@@ -134,22 +146,47 @@ void hold_trouble(struct hold *h, struct span host, struct span tag, int64_t t)
 		memcpy(o->text + host.len, tag.p, tag.len);
 		for (size_t i = 0; i < HOLD_SPANS; i++)
 			o->lo[i] = o->hi[i] = -1;
-		o->last = t;
+		o->last = hi;
 	}
-	if (t > o->last)
-		o->last = t;
+	if (hi > o->last)
+		o->last = hi;
 	for (size_t i = 0; i < HOLD_SPANS; i++) {
-		if (o->lo[i] >= 0 && t >= o->lo[i] - 2 * h->window && t <= o->hi[i] + 2 * h->window) {
+		if (o->lo[i] >= 0 && hi >= o->lo[i] - 2 * h->window && t <= o->hi[i] + 2 * h->window) {
 			if (t < o->lo[i])
 				o->lo[i] = t;
-			if (t > o->hi[i])
-				o->hi[i] = t;
+			if (hi > o->hi[i])
+				o->hi[i] = hi;
 			return;
 		}
 		if (o->lo[i] < 0 || (o->lo[k] >= 0 && o->hi[i] < o->hi[k]))
 			k = i;	/* a free one, else the oldest */
 	}
-	o->lo[k] = o->hi[k] = t;
+	o->lo[k] = t;
+	o->hi[k] = hi;
+}
+
+bool hold_trouble_at(const struct hold *h, size_t i, struct span *ret_host, struct span *ret_tag, int64_t *ret_lo,
+		     int64_t *ret_hi)
+{
+	for (size_t j = 0; j < HOLD_ORIGINS; j++) {
+		const struct origin *o = &h->origins[j];
+
+		for (size_t k = 0; o->used && k < HOLD_SPANS; k++) {
+			if (o->lo[k] < 0 || i-- > 0)
+				continue;
+			*ret_host = (struct span) {o->text, o->host_len};
+			*ret_tag = (struct span) {o->text + o->host_len, o->tag_len};
+			*ret_lo = o->lo[k];
+			*ret_hi = o->hi[k];
+			return true;
+		}
+	}
+	return false;
+}
+
+const struct hold_strike *hold_at(const struct hold *h, size_t i)
+{
+	return i < h->n ? &h->q[(h->head + i) % HOLD_MAX] : NULL;
 }
 
 bool hold_troubled(const struct hold *h, struct span host, struct span tag, int64_t t)

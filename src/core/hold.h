@@ -46,6 +46,13 @@ int hold_put(struct hold *h, const struct record *r, const char *rule, enum reas
 const struct hold_strike *hold_due(const struct hold *h, int64_t now);
 void hold_pop(struct hold *h);
 size_t hold_count(const struct hold *h);
+/* For the state file: the i-th waiting strike (oldest first), NULL past
+   the last; the i-th trouble interval (false past the last), its origin
+   borrowed until the next call that adds trouble; and their restore. */
+const struct hold_strike *hold_at(const struct hold *h, size_t i);
+bool hold_trouble_at(const struct hold *h, size_t i, struct span *ret_host, struct span *ret_tag, int64_t *ret_lo,
+		     int64_t *ret_hi);
+void hold_trouble_span(struct hold *h, struct span host, struct span tag, int64_t lo, int64_t hi);
 struct hold_counters *hold_counters(struct hold *h);
 
 #endif

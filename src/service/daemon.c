@@ -596,9 +596,11 @@ int daemon_finish(struct daemon *d, int status)
 	if (status == 0 || d->ops->keep_going) {
 		bool dirty = d->dirty > 0;
 
-		/* held SASL strikes are not in the state: given now */
+		/* the end of the input: the held SASL strikes are given now, as
+		   replay gives them (a killed daemon finds them in its state) */
 		if (d->e && engine_hold_flush(d->e) < 0 && !d->ops->keep_going)
 			status = 1;
+
 
 		if (daemon_flush(d, NULL) < 0) {
 			if (d->ops->keep_going && dirty)

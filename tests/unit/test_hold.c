@@ -11,6 +11,7 @@
 
 #include "engine.h"
 #include "hold.h"
+#include "state.h"
 
 #include <errno.h>
 #include <setjmp.h>
@@ -306,6 +307,63 @@ static void test_engine_tick(void **state)
 	unlink(events_path);
 }
 
+/* A restart (state file) keeps what waits and what is remembered. */
+static void test_state(void **state)
+{
+	char events_path[] = "/tmp/test_hold.events.XXXXXX", state_path[] = "/tmp/test_hold.state.XXXXXX", err[256];
+	static const char fail1[] = T(00:00.000000) "mx1 postfix/smtpd[1]: warning: unknown[192.0.2.1]" BAD;
+	static const char fail2[] = T(03:00.000000) "mx%201 postfix/smtpd[3]: warning: unknown[192.0.2.3]" BAD;
+	static const char lost[] = T(00:20.000000) "mx1 postfix/smtpd[2]: warning: unknown[192.0.2.2]" LOST;
+	static const char fail3[] = T(01:10.000000) "mx1 postfix/smtpd[4]: warning: unknown[192.0.2.4]" BAD;
+	struct config *c = config_new();
+	struct output *summary, *events;
+	struct engine *e, *e2;
+	struct span host, tag;
+	int64_t lo, hi;
+	int fd;
+
+	(void) state;
+	assert_true((fd = mkstemp(events_path)) >= 0);
+	close(fd);
+	assert_true((fd = mkstemp(state_path)) >= 0);
+	close(fd);
+	assert_int_equal(output_open("/dev/null", &summary), 0);
+	assert_int_equal(output_open(events_path, &events), 0);
+
+	struct engine_options o = {.summary = summary, .events = events};
+
+	assert_non_null(e = engine_new(c, &o));
+	assert_int_equal(engine_line(e, fail1, strlen(fail1), true), 0);
+	assert_int_equal(engine_line(e, lost, strlen(lost), true), 0);
+	assert_int_equal(engine_line(e, fail2, strlen(fail2), true), 0);
+	assert_int_equal(hold_count(engine_hold(e)), 1);	/* fail1 judged at 03:00: held back */
+	assert_int_equal(state_save(e, state_path, NULL, err, sizeof(err)), 0);
+	engine_free(e);
+
+	assert_non_null(e2 = engine_new(c, &o));
+	assert_int_equal(state_load(e2, c, INT64_C(1900000000) * SEC, state_path, NULL, NULL), 0);
+	assert_int_equal(hold_count(engine_hold(e2)), 1);
+	assert_int_equal(hold_at(engine_hold(e2), 0)->r.host.len, 6);
+	assert_memory_equal(hold_at(engine_hold(e2), 0)->r.host.p, "mx%201", 6);	/* escaped and back */
+	assert_true(hold_trouble_at(engine_hold(e2), 0, &host, &tag, &lo, &hi));
+	assert_int_equal(host.len, 3);
+	assert_int_equal(hi - lo, 0);
+	/* the trouble is remembered: a late line within its window is held back */
+	assert_int_equal(engine_line(e2, fail3, strlen(fail3), true), 0);
+	assert_int_equal(engine_hold_flush(e2), 0);
+	assert_int_equal(engine_flush(e2), 0);
+	char got[128];
+
+	count_lines(events_path, "\"event\":\"strike\"", got, sizeof(got));
+	assert_string_equal(got, "192.0.2.3");
+	engine_free(e2);
+	output_free(summary);
+	output_free(events);
+	config_free(c);
+	unlink(events_path);
+	unlink(state_path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +371,7 @@ int main(void)
 		cmocka_unit_test(test_hold_queue),
 		cmocka_unit_test(test_engine_rows),
 		cmocka_unit_test(test_engine_tick),
+		cmocka_unit_test(test_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
