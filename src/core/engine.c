@@ -15,6 +15,10 @@
  *	size_t	engine_retry_bans(e, force)
  *	void	engine_ban_state(e, ret)
  *	bool	engine_ban_news(e, seen, msg, msglen)
+ *	int	engine_hold_flush(e)
+ *	int	engine_hold_tick(e, ret_given)
+ *	int	engine_hold_restore(e, r, rule, reason, addr, client, client_len)
+ *	struct hold *engine_hold(e)
  * DESCRIPTION
  *	The engine is what every source (replay, omprog, journal) drives: a
  *	record goes through fold(3); kept lines and synthetic lines go to the
@@ -50,6 +54,17 @@
  *	authfold status. engine_ban_news() gives a daemon one message per
  *	new cause (the backend's message, without the address) and one when
  *	the queue is empty again.
+ *
+ *	SASL strikes (saslfail, badmech) wait authserver_hold of log time
+ *	in hold(3) before they go to the events log and the policy: a sign
+ *	of auth server trouble at their origin (fold(3)'s sasl_trouble)
+ *	within that time before or after them cancels them (counted), also
+ *	when it arrives after them. Each line's time moves the log clock
+ *	that releases them; engine_hold_tick() lets a daemon's idle time
+ *	move it on (from the latest line, as the monotonic clock runs), and
+ *	engine_hold_flush() gives them all (end of input). Strikes given
+ *	later have their tally and events then. engine_hold_restore() puts
+ *	back one that a state file held (state(3)).
  *
  *	engine_options.on_ban, when set, hears of every ban decided (not of
  *	restores, retries or quiet lines): the daemons publish it there.
