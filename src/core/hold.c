@@ -50,7 +50,9 @@
  *	Memory is fixed: HOLD_MAX strikes, HOLD_ORIGINS origins. Only
  *	trusted Postfix lines are signs (fold(3) decides), and the texts a
  *	client controls never make one; an origin with trouble suspends its
- *	own SASL strikes for the window, no other origin's.
+ *	own SASL strikes for the window, no other origin's. Whoever can make
+ *	the auth server fail can suspend them too: the price of not banning
+ *	users during an outage (authfold(8) BUGS).
  */
 
 #include "hold.h"
