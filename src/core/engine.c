@@ -18,6 +18,8 @@
  *	int	engine_hold_flush(e)
  *	int	engine_hold_tick(e, ret_given)
  *	int	engine_hold_restore(e, r, rule, reason, addr, client, client_len)
+ *	int64_t	engine_hold_clock(e)
+ *	void	engine_hold_set_clock(e, usec)
  *	struct hold *engine_hold(e)
  * DESCRIPTION
  *	The engine is what every source (replay, omprog, journal) drives: a
@@ -64,7 +66,9 @@
  *	move it on (from the latest line, as the monotonic clock runs), and
  *	engine_hold_flush() gives them all (end of input). Strikes given
  *	later have their tally and events then. engine_hold_restore() puts
- *	back one that a state file held (state(3)).
+ *	back one that a state file held (state(3)), engine_hold_set_clock()
+ *	the log clock it saved (engine_hold_clock()), so that a line journal
+ *	fed back gives the held strikes where they were given.
  *
  *	engine_options.on_ban, when set, hears of every ban decided (not of
  *	restores, retries or quiet lines): the daemons publish it there.
@@ -611,6 +615,19 @@ int engine_hold_flush(struct engine *e)
 	return hold_release(e, INT64_MAX);
 }
 
+int64_t engine_hold_clock(const struct engine *e)
+{
+	return e->hold ? e->hold_clock : 0;
+}
+
+void engine_hold_set_clock(struct engine *e, int64_t usec)
+{
+	if (e->hold && usec > e->hold_clock) {
+		e->hold_clock = usec;
+		e->hold_clock_mono = mono_usec(e);
+	}
+}
+
 int engine_hold_restore(struct engine *e, const struct record *r, const char *rule, enum reason reason,
 			const struct addr *addr, const char *client, size_t client_len)
 {
@@ -678,6 +695,7 @@ static int judge(struct engine *e, const struct record *r, bool complete)
 	const struct session_counters *sc = session_counters(fold_sessions(e->fold));
 	uint64_t opened = e->o.tally ? sc->opened + sc->adopted : 0;
 	int ret, werr = 0;
+	bool released = false;	/* this line's time gave held strikes */
 
 	e->error[0] = 0;	/* engine_error() tells about this line */
 	if ((ret = fold_line(e->fold, r, &res)) < 0)
@@ -692,13 +710,19 @@ static int judge(struct engine *e, const struct record *r, bool complete)
 			e->hold_clock = r->usec;
 			e->hold_clock_mono = mono_usec(e);
 		}
+		size_t held = hold_count(e->hold);
+
 		if ((ret = hold_release(e, e->hold_clock)) < 0 && werr == 0)
 			werr = ret;
+		released = hold_count(e->hold) != held;
 	}
 	e->tail_written = false;
 	if (e->quiet)
 		return res.strike ? strike_or_hold(e, r, &res, false) : 0;
-	if (e->o.wal && res.action != FOLD_PASS && (res.strike || res.sasl_trouble || (res.kind != SMTPD_CHATTER && res.kind != SMTPD_KEEP)) &&
+	/* a line whose time gave held strikes goes too, whatever it is, so
+	   that a line journal fed back gives them at the same place */
+	if (e->o.wal && (released || (res.action != FOLD_PASS && (res.strike || res.sasl_trouble ||
+	    (res.kind != SMTPD_CHATTER && res.kind != SMTPD_KEEP)))) &&
 	    r->format != RECORD_JOURNAL && (ret = wal_queue(e, r->line.p, r->line.len)) < 0)
 		werr = output_failed(e, e->o.wal, ret);
 	if (werr == 0 && res.synthetic && res.synthetic_before &&

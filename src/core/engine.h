@@ -78,7 +78,10 @@ int engine_settle(struct engine *e, bool traced);
    came (the number judged, given or not, in *ret_given). */
 int engine_hold_flush(struct engine *e);
 int engine_hold_tick(struct engine *e, size_t *ret_given);
-/* state(3): a held strike back (the log clock is at least its time). */
+/* state(3): the log clock of the hold (0: none), and a held strike back
+   (the log clock is at least its time). */
+int64_t engine_hold_clock(const struct engine *e);
+void engine_hold_set_clock(struct engine *e, int64_t usec);
 int engine_hold_restore(struct engine *e, const struct record *r, const char *rule, enum reason reason,
 			const struct addr *addr, const char *client, size_t client_len);
 /* Writes out the summary and events (<0: an output failed), then

@@ -28,6 +28,7 @@
  *	  pending NET PREFIX UNTIL_USEC
  *	  held USEC PID REASON ADDR FORMAT TS HOST TAG CLIENT RULE
  *	  trouble HOST TAG LO_USEC HI_USEC
+ *	  holdclock USEC
  *	  banerror SINCE_USEC TEXT
  *	  end COUNT
  *
@@ -53,7 +54,8 @@
  *	A held record is a SASL strike that waits out authserver_hold, a
  *	trouble record an interval of auth server trouble of an origin
  *	(hold(3)): the strike's time, pid, reason, address, record format,
- *	timestamp text, host, tag, client token and rule name. COUNT is the number of lines
+ *	timestamp text, host, tag, client token and rule name; holdclock the
+ *	latest log time the engine saw (what gives held strikes). COUNT is the number of lines
  *	before "end": a file without a matching end line is corrupt.
  *
  *	state_save() writes PATH.tmp (a new file: whatever had that name is
@@ -269,6 +271,10 @@ static void put_records(FILE *fp, struct engine *e, const struct state_extra *x,
 		putc(' ', fp);
 		put_escaped(fp, hs->client, hs->client_len);
 		fprintf(fp, " %s\n", hs->rule);
+		(*lines)++;
+	}
+	if (engine_hold_clock(e) > 0) {
+		fprintf(fp, "holdclock %" PRId64 "\n", engine_hold_clock(e));
 		(*lines)++;
 	}
 	for (size_t i = 0; engine_hold(e) && hold_trouble_at(engine_hold(e), i, &host, &tag, &lo, &hi); i++) {
@@ -702,12 +708,23 @@ static int load_trouble(struct loader *l, char **f, int n)
 	return 0;
 }
 
+/* holdclock USEC */
+static int load_holdclock(struct loader *l, char **f, int n)
+{
+	int64_t usec;
+
+	if (n != 2 || parse_time(f[1], l->now_usec + DAY_USEC, &usec) < 0)
+		return l->why = "bad holdclock record", -1;
+	engine_hold_set_clock(l->e, usec);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*load)(struct loader *l, char **f, int n);
 } records[] = {
 	{"extra", load_extra}, {"session", load_session}, {"addr", load_addr}, {"pending", load_pending},
-	{"banerror", load_banerror}, {"held", load_held}, {"trouble", load_trouble},
+	{"banerror", load_banerror}, {"held", load_held}, {"trouble", load_trouble}, {"holdclock", load_holdclock},
 };
 
 static int load_line(struct loader *l, char *line)
