@@ -497,36 +497,43 @@ static int strike_now(struct engine *e, const struct record *r, const struct fol
 }
 
 /*
- * Held SASL strikes whose wait is over at log time now (INT64_MAX: all),
- * given unless their origin's auth server was in trouble around them.
+ * A held SASL strike whose wait is over: given unless its origin's auth
+ * server was in trouble around it. As the engine is now: while a line
+ * journal is fed back (quiet), the strikes given before the restart are
+ * given again quietly; one still held then is given loudly once it is
+ * over (at worst twice in the events log, as a strike whose line came
+ * just before a kill).
  */
+static int judge_held(struct engine *e, const struct hold_strike *s)
+{
+	struct hold_counters *hc = hold_counters(e->hold);
+	struct fold_result res;
+
+	if (hold_troubled(e->hold, s->r.host, s->r.tag, s->r.usec)) {
+		hc->cancelled++;
+		hc->cancelled_reason[s->reason]++;
+		return 0;
+	}
+	res.strike = true;
+	res.rule = s->rule;
+	res.reason = s->reason;
+	res.addr = s->addr;
+	res.client_len = s->client_len;
+	memcpy(res.client, s->client, s->client_len);
+	return strike_now(e, &s->r, &res, true);
+}
+
+/* Held SASL strikes whose wait is over at log time now (INT64_MAX: all). */
 static int hold_release(struct engine *e, int64_t now)
 {
 	const struct hold_strike *s;
-	struct fold_result res;
 	int ret, werr = 0;
 
 	if (e->hold == NULL)
 		return 0;
 	while ((s = hold_due(e->hold, now)) != NULL) {
-		if (hold_troubled(e->hold, s->r.host, s->r.tag, s->r.usec)) {
-			hold_counters(e->hold)->cancelled++;
-			hold_counters(e->hold)->cancelled_reason[s->reason]++;
-		} else {
-			/* As the engine is now: while a line journal is fed back
-			   (quiet), the strikes given before the restart are given
-			   again quietly; one still held then is given loudly once
-			   it is over (at worst twice in the events log, as a
-			   strike whose line came just before a kill). */
-			res.strike = true;
-			res.rule = s->rule;
-			res.reason = s->reason;
-			res.addr = s->addr;
-			res.client_len = s->client_len;
-			memcpy(res.client, s->client, s->client_len);
-			if ((ret = strike_now(e, &s->r, &res, true)) < 0 && werr == 0)
-				werr = ret;
-		}
+		if ((ret = judge_held(e, s)) < 0 && werr == 0)
+			werr = ret;
 		hold_pop(e->hold);
 	}
 	return werr;
@@ -535,31 +542,14 @@ static int hold_release(struct engine *e, int64_t now)
 /* A strike: SASL ones wait out the authserver_hold window (hold(3)). */
 static int strike_or_hold(struct engine *e, const struct record *r, const struct fold_result *res, bool events_ok)
 {
-	int ret, werr = 0;
+	int werr = 0;
 
 	if (e->hold == NULL || r->usec < 0 || (res->reason != REASON_SASLFAIL && res->reason != REASON_BADMECH))
 		return strike_now(e, r, res, events_ok);
 	if (hold_count(e->hold) == HOLD_MAX) {	/* full: the oldest is judged now */
-		const struct hold_strike *s = hold_due(e->hold, INT64_MAX);
-
 		hold_counters(e->hold)->early++;
-		{
-			struct fold_result old;
-
-			old.strike = true;
-			old.rule = s->rule;
-			old.reason = s->reason;
-			old.addr = s->addr;
-			old.client_len = s->client_len;
-			memcpy(old.client, s->client, s->client_len);
-			if (hold_troubled(e->hold, s->r.host, s->r.tag, s->r.usec)) {
-				hold_counters(e->hold)->cancelled++;
-				hold_counters(e->hold)->cancelled_reason[s->reason]++;
-			}
-			else if ((ret = strike_now(e, &s->r, &old, true)) < 0)
-				werr = ret;
-			hold_pop(e->hold);
-		}
+		werr = judge_held(e, hold_due(e->hold, INT64_MAX));
+		hold_pop(e->hold);
 	}
 	if (hold_put(e->hold, r, res->rule, res->reason, &res->addr, res->client, res->client_len) < 0)
 		return strike_now(e, r, res, events_ok);
