@@ -169,7 +169,7 @@ int replay_main(const struct config *c, const struct replay_options *o, int nfil
 	}
 	if (tty && fold_counters(engine_fold(e))->lines >= 1000000)
 		fputc('\n', stderr);
-	if ((r = engine_settle(e, true)) < 0 || (r = engine_flush(e)) < 0) {
+	if ((r = engine_settle(e, true)) < 0 || (r = engine_hold_flush(e)) < 0 || (r = engine_flush(e)) < 0) {
 		fprintf(stderr, "authfold: %s\n", engine_error(e));
 		status = 1;
 	}

@@ -47,6 +47,7 @@
 
 #include "report.h"
 
+#include "hold.h"
 #include "rules.h"
 #include "summary.h"
 
@@ -247,7 +248,7 @@ void report_tables(FILE *fp, struct report_tally *t)
 	for (int h = 0; h < 24; h++) {
 		uint64_t other = 0;
 
-		for (int i = REASON_BUILTIN; i < REASON_COUNT; i++)
+		for (int i = REASON_BADMECH; i < REASON_COUNT; i++)
 			other += t->strikes[h][i];
 		fprintf(fp, "  %02d-%02d  %8" PRIu64 "  %7" PRIu64 "  %7" PRIu64 "  %5" PRIu64 "  %4" PRIu64 "\n", h, h + 1,
 			t->sessions[h], t->strikes[h][REASON_NOAUTH], t->strikes[h][REASON_SASLFAIL], other, t->bans[h]);
@@ -290,14 +291,25 @@ void report_write(FILE *fp, struct engine *e, const struct config *c, bool dry_r
 		" sessions seen before their connect, %" PRIu64 " verdicts given after their line, %" PRIu64
 		" still waiting, %" PRIu64 " clock steps\n", f->late, s->adopted, f->settled_late,
 		(uint64_t) fold_pending(engine_fold(e)), s->clock_steps);
+	/* the SASL strikes held during auth server trouble were never given */
+	const uint64_t *held = engine_hold(e) ? hold_counters(engine_hold(e))->cancelled_reason : NULL;
+
 	fprintf(fp, "Strikes: %" PRIu64 " noauth, %" PRIu64 " saslfail", f->strikes[REASON_NOAUTH],
-		f->strikes[REASON_SASLFAIL]);
+		f->strikes[REASON_SASLFAIL] - (held ? held[REASON_SASLFAIL] : 0));
 	/* the reasons this configuration's strike rules define */
-	for (int i = REASON_BUILTIN; i < REASON_COUNT; i++)
+	for (int i = REASON_BADMECH; i < REASON_COUNT; i++)
 		if (c->reasons_defined & UINT32_C(1) << i)
-			fprintf(fp, ", %" PRIu64 " %s", f->strikes[i], reason_name(i));
+			fprintf(fp, ", %" PRIu64 " %s", f->strikes[i] - (held ? held[i] : 0), reason_name(i));
 	fprintf(fp, " (ignoreip: %" PRIu64 ", during a running ban: %" PRIu64 ", untracked: %" PRIu64 ")\n",
 		p->ignored, p->already_banned, p->untracked);
+	if (f->sasl_server || f->sasl_trouble) {
+		const struct hold_counters *hc = engine_hold(e) ? hold_counters(engine_hold(e)) : NULL;
+
+		fprintf(fp, "Auth server trouble: %" PRIu64 " SASL failures the server caused (never strike), %" PRIu64
+			" warnings that its SASL backend is unreachable; %" PRIu64
+			" SASL failures held during auth server trouble (not struck)\n", f->sasl_server, f->sasl_trouble,
+			hc ? hc->cancelled : 0);
+	}
 
 	for (struct policy_entry *pe = policy_first(engine_policy(e)); pe; pe = policy_next(pe))
 		nbans += pe->times_banned > 0;

@@ -141,6 +141,8 @@ int why_report(const struct why_options *o, FILE *fp)
 	}
 	for (size_t i = 0; i < y.nsrc && r == 0; i++)
 		r = fold_file(o, e, &y.src[i], &bytes);
+	if (r == 0 && engine_hold_flush(e) == -ENOMEM)	/* the SASL strikes held to the end */
+		r = -ENOMEM;
 	if (r < 0)
 		goto out;
 	print_head(o, &y, fp);

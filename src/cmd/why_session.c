@@ -254,7 +254,7 @@ static enum mark_kind classify(const struct table *t, struct span m, uint64_t *r
 		*ret_client = table_hash(t, client.p, client.len);
 		return MARK_NOAUTH;
 	}
-	if ((smtpd_classify(m, &l), l.kind == SMTPD_SASL_FAIL)) {
+	if ((smtpd_classify(m, &l), l.kind == SMTPD_SASL_FAIL) && l.sasl->cls == SASL_CLIENT) {	/* not auth server trouble */
 		*ret_client = table_hash(t, l.client.p, l.client.len);
 		return MARK_SASLFAIL;
 	}

@@ -81,7 +81,7 @@
    state file and event of the process and reason_name() needs none. The
    table only grows, to REASON_COUNT names; "reasons" and the strike rules
    of each configuration say which of them it gives. */
-static char reason_names[REASON_COUNT][REASON_NAME_MAX + 1] = {"noauth", "saslfail"};
+static char reason_names[REASON_COUNT][REASON_NAME_MAX + 1] = {"noauth", "saslfail", "badmech"};
 static int n_reason_names = REASON_BUILTIN;
 
 const char *reason_name(enum reason r)
@@ -786,7 +786,9 @@ static const struct config_key keys[] = {
 	{"ipv6_prefix", KT_UINT, 0, 16, 128, F(ipv6_prefix), "64", NULL, NULL,
 	 "IPv6 strikes and bans count per prefix of this length."},
 	{"reasons", KT_CUSTOM, 0, 0, 0, 0, "noauth saslfail", NULL, set_reasons,
-	 "The reasons that strike (a list; strike rules above it define more)."},
+	 "The reasons that strike: noauth, saslfail, badmech (a list; strike rules above it define more)."},
+	{"authserver_hold", KT_DURATION, 0, 0, 86400, F(authserver_hold), "60s", NULL, NULL,
+	 "SASL failures within this much log time of auth server trouble at their origin do not strike (0: off)."},
 	{"session_idle", KT_DURATION, 0, 1, INT64_C(1000000000000), F(session_idle), "1h", NULL, NULL,
 	 "A session without a line for this long is closed; an ended one is remembered this long for late lines."},
 	{"max_sessions", KT_SIZE, 0, 16, 16777216, F(max_sessions), "65536", NULL, NULL,
@@ -940,7 +942,7 @@ struct config *config_new(void)
 
 	if (c == NULL)
 		return NULL;
-	c->reasons_defined = UINT32_C(1) << REASON_NOAUTH | UINT32_C(1) << REASON_SASLFAIL;
+	c->reasons_defined = UINT32_C(1) << REASON_NOAUTH | UINT32_C(1) << REASON_SASLFAIL | UINT32_C(1) << REASON_BADMECH;
 	for (size_t i = 0; i < N_KEYS; i++)
 		if (!(keys[i].flags & KF_REPEAT) && set_typed(c, &keys[i], keys[i].def, err, sizeof(err)) < 0)
 			goto fail;

@@ -24,10 +24,10 @@ enum publish_kind { PUBLISH_NONE, PUBLISH_SYSLOG };
 enum uncredited_mode { UNCREDITED_DECIDE, UNCREDITED_PASS };
 #define CONFIG_NAME_MAX		253	/* publish_host, enforce_from entries */
 
-/* Reasons are NOAUTH, SASLFAIL and the names
+/* Reasons are NOAUTH, SASLFAIL, BADMECH (off by default) and the names
    strike rules define, numbered in order of first use in the process;
    REASON_COUNT bounds them all (arrays indexed by reason). --- */
-enum reason { REASON_NOAUTH, REASON_SASLFAIL, REASON_BUILTIN, REASON_COUNT = 32 };
+enum reason { REASON_NOAUTH, REASON_SASLFAIL, REASON_BADMECH, REASON_BUILTIN, REASON_COUNT = 32 };
 #define REASON_NAME_MAX		31	/* [a-z][a-z0-9_-]* */
 
 struct rules;
@@ -52,6 +52,7 @@ struct config {
 	size_t n_ignoreip;
 	unsigned ipv6_prefix;
 	bool reasons[REASON_COUNT];
+	int64_t authserver_hold;	/* seconds around auth server trouble without SASL strikes; 0: off */
 	int64_t session_idle;		/* seconds */
 	size_t max_sessions;
 	size_t max_addresses;

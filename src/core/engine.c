@@ -16,6 +16,12 @@
  *	size_t	engine_retry_bans(e, force)
  *	void	engine_ban_state(e, ret)
  *	bool	engine_ban_news(e, seen, msg, msglen)
+ *	int	engine_hold_flush(e)
+ *	int	engine_hold_tick(e, ret_given)
+ *	int	engine_hold_restore(e, r, rule, reason, addr, client, client_len)
+ *	int64_t	engine_hold_clock(e)
+ *	void	engine_hold_set_clock(e, usec)
+ *	struct hold *engine_hold(e)
  * DESCRIPTION
  *	The engine is what every source (replay, omprog, journal) drives: a
  *	record goes through fold(3); kept lines and synthetic lines go to the
@@ -51,6 +57,19 @@
  *	authfold status. engine_ban_news() gives a daemon one message per
  *	new cause (the backend's message, without the address) and one when
  *	the queue is empty again.
+ *
+ *	SASL strikes (saslfail, badmech) wait authserver_hold of log time
+ *	in hold(3) before they go to the events log and the policy: a sign
+ *	of auth server trouble at their origin (fold(3)'s sasl_trouble)
+ *	within that time before or after them cancels them (counted), also
+ *	when it arrives after them. Each line's time moves the log clock
+ *	that releases them; engine_hold_tick() lets a daemon's idle time
+ *	move it on (from the latest line, as the monotonic clock runs), and
+ *	engine_hold_flush() gives them all (end of input). Strikes given
+ *	later have their tally and events then. engine_hold_restore() puts
+ *	back one that a state file held (state(3)), engine_hold_set_clock()
+ *	the log clock it saved (engine_hold_clock()), so that a line journal
+ *	fed back gives the held strikes where they were given.
  *
  *	engine_options.on_ban, when set, hears of every ban decided (not of
  *	restores, retries or quiet lines): the daemons publish it there.
@@ -88,6 +107,7 @@
 #include "engine.h"
 
 #include "events.h"
+#include "hold.h"
 #include "report.h"
 #include "summary.h"
 
@@ -103,6 +123,9 @@ struct engine {
 	struct engine_options o;
 	struct fold *fold;
 	struct policy *policy;
+	struct hold *hold;		/* NULL: authserver_hold = 0 */
+	int64_t hold_clock;		/* the latest log time seen */
+	int64_t hold_clock_mono;	/* monotonic µs when it was seen */
 	struct engine_counters counters;
 	bool tail_written;		/* the current overlong line is being written */
 	bool quiet;			/* state only: see engine_set_quiet() */
@@ -163,6 +186,10 @@ struct engine *engine_new(const struct config *c, const struct engine_options *o
 	e->fold = fold_new(c);
 	e->policy = policy_new(c);
 	e->pending = calloc(ENGINE_PENDING_MAX, sizeof(*e->pending));
+	if (c->authserver_hold > 0 && (e->hold = hold_new(c->authserver_hold * 1000000)) == NULL) {
+		engine_free(e);
+		return NULL;
+	}
 	if (e->fold == NULL || e->policy == NULL || e->pending == NULL) {
 		engine_free(e);
 		return NULL;
@@ -176,6 +203,7 @@ void engine_free(struct engine *e)
 		return;
 	fold_free(e->fold);
 	policy_free(e->policy);
+	hold_free(e->hold);
 	free(e->walq);
 	free(e->pending);
 	free(e);
@@ -184,6 +212,11 @@ void engine_free(struct engine *e)
 const char *engine_error(const struct engine *e)
 {
 	return e->error;
+}
+
+struct hold *engine_hold(struct engine *e)
+{
+	return e->hold;
 }
 
 struct fold *engine_fold(struct engine *e)
@@ -464,6 +497,74 @@ static int strike(struct engine *e, const struct record *r, const struct fold_re
 	return werr;
 }
 
+/* A strike given now: its tally, then strike(). */
+static int strike_now(struct engine *e, const struct record *r, const struct fold_result *res, bool events_ok)
+{
+	if (e->o.tally)
+		report_tally_strike(e->o.tally, r->usec >= 0 ? r->usec : wall_usec(e), res->reason, &res->addr);
+	return strike(e, r, res, events_ok);
+}
+
+/*
+ * A held SASL strike whose wait is over: given unless its origin's auth
+ * server was in trouble around it. As the engine is now: while a line
+ * journal is fed back (quiet), the strikes given before the restart are
+ * given again quietly; one still held then is given loudly once it is
+ * over (at worst twice in the events log, as a strike whose line came
+ * just before a kill).
+ */
+static int judge_held(struct engine *e, const struct hold_strike *s)
+{
+	struct hold_counters *hc = hold_counters(e->hold);
+	struct fold_result res;
+
+	if (hold_troubled(e->hold, s->r.host, s->r.tag, s->r.usec)) {
+		hc->cancelled++;
+		hc->cancelled_reason[s->reason]++;
+		return 0;
+	}
+	res.strike = true;
+	res.rule = s->rule;
+	res.reason = s->reason;
+	res.addr = s->addr;
+	res.client_len = s->client_len;
+	memcpy(res.client, s->client, s->client_len);
+	return strike_now(e, &s->r, &res, true);
+}
+
+/* Held SASL strikes whose wait is over at log time now (INT64_MAX: all). */
+static int hold_release(struct engine *e, int64_t now)
+{
+	const struct hold_strike *s;
+	int ret, werr = 0;
+
+	if (e->hold == NULL)
+		return 0;
+	while ((s = hold_due(e->hold, now)) != NULL) {
+		if ((ret = judge_held(e, s)) < 0 && werr == 0)
+			werr = ret;
+		hold_pop(e->hold);
+	}
+	return werr;
+}
+
+/* A strike: SASL ones wait out the authserver_hold window (hold(3)). */
+static int strike_or_hold(struct engine *e, const struct record *r, const struct fold_result *res, bool events_ok)
+{
+	int werr = 0;
+
+	if (e->hold == NULL || r->usec < 0 || (res->reason != REASON_SASLFAIL && res->reason != REASON_BADMECH))
+		return strike_now(e, r, res, events_ok);
+	if (hold_count(e->hold) == HOLD_MAX) {	/* full: the oldest is judged now */
+		hold_counters(e->hold)->early++;
+		werr = judge_held(e, hold_due(e->hold, INT64_MAX));
+		hold_pop(e->hold);
+	}
+	if (hold_put(e->hold, r, res->rule, res->reason, &res->addr, res->client, res->client_len) < 0)
+		return strike_now(e, r, res, events_ok);
+	return werr;
+}
+
 static void explain(struct engine *e, const struct fold_result *res)
 {
 	char buf[512];		/* site rules: rule names carry a file name */
@@ -500,14 +601,71 @@ static int judge_late(struct engine *e)
 			res.addr = l->addr;
 			res.client_len = l->client_len;
 			memcpy(res.client, l->client, l->client_len);
-			if ((ret = strike(e, &l->r, &res, werr == 0)) < 0 && werr == 0)
+			if ((ret = strike_or_hold(e, &l->r, &res, werr == 0)) < 0 && werr == 0)
 				werr = ret;
-			if (e->o.tally)
-				report_tally_strike(e->o.tally, l->r.usec, l->reason, &l->addr);
 		}
 		fold_late_pop(e->fold);
 	}
 	return werr;
+}
+
+int engine_hold_flush(struct engine *e)
+{
+	return hold_release(e, INT64_MAX);
+}
+
+int64_t engine_hold_clock(const struct engine *e)
+{
+	return e->hold ? e->hold_clock : 0;
+}
+
+void engine_hold_set_clock(struct engine *e, int64_t usec)
+{
+	if (e->hold && usec > e->hold_clock) {
+		e->hold_clock = usec;
+		e->hold_clock_mono = mono_usec(e);
+	}
+}
+
+int engine_hold_restore(struct engine *e, const struct record *r, const char *rule, enum reason reason,
+			const struct addr *addr, const char *client, size_t client_len)
+{
+	if (e->hold == NULL) {	/* authserver_hold is 0 now: given at once */
+		struct fold_result res;
+
+		res.strike = true;
+		res.rule = rule;
+		res.reason = reason;
+		res.addr = *addr;
+		res.client_len = client_len < sizeof(res.client) ? client_len : sizeof(res.client);
+		memcpy(res.client, client, res.client_len);
+		return strike_now(e, r, &res, true);
+	}
+	if (r->usec > e->hold_clock) {
+		e->hold_clock = r->usec;
+		e->hold_clock_mono = mono_usec(e);
+	}
+	return hold_put(e->hold, r, rule, reason, addr, client, client_len);
+}
+
+int engine_hold_tick(struct engine *e, size_t *ret_given)
+{
+	size_t before;
+	int64_t now;
+	int r;
+
+	if (e->hold == NULL || hold_count(e->hold) == 0) {
+		*ret_given = 0;
+		return 0;
+	}
+	/* No line may come for long: the log clock runs on, from the latest
+	   log time, as the time since that line came. Not the wall clock: a
+	   backlog of old lines is judged as replay(8) judges it. */
+	now = e->hold_clock + (mono_usec(e) - e->hold_clock_mono);
+	before = hold_count(e->hold);
+	r = hold_release(e, now);
+	*ret_given = before - hold_count(e->hold);
+	return r;
 }
 
 int engine_settle(struct engine *e, bool traced)
@@ -536,22 +694,34 @@ static int judge(struct engine *e, const struct record *r, bool complete)
 	const struct session_counters *sc = session_counters(fold_sessions(e->fold));
 	uint64_t opened = e->o.tally ? sc->opened + sc->adopted : 0;
 	int ret, werr = 0;
+	bool released = false;	/* this line's time gave held strikes */
 
 	e->error[0] = 0;	/* engine_error() tells about this line */
 	if ((ret = fold_line(e->fold, r, &res)) < 0)
 		return ret;
 	werr = judge_late(e);
-	if (e->o.tally) {
-		int64_t when = r->usec >= 0 ? r->usec : wall_usec(e);
+	if (e->o.tally)
+		report_tally_sessions(e->o.tally, r->usec >= 0 ? r->usec : wall_usec(e), sc->opened + sc->adopted - opened);
+	if (e->hold && r->usec >= 0) {
+		if (res.sasl_trouble)
+			hold_trouble(e->hold, r->host, r->tag, r->usec);
+		if (r->usec > e->hold_clock) {
+			e->hold_clock = r->usec;
+			e->hold_clock_mono = mono_usec(e);
+		}
+		size_t held = hold_count(e->hold);
 
-		report_tally_sessions(e->o.tally, when, sc->opened + sc->adopted - opened);
-		if (res.strike)
-			report_tally_strike(e->o.tally, when, res.reason, &res.addr);
+		if ((ret = hold_release(e, e->hold_clock)) < 0 && werr == 0)
+			werr = ret;
+		released = hold_count(e->hold) != held;
 	}
 	e->tail_written = false;
 	if (e->quiet)
-		return res.strike ? strike(e, r, &res, false) : 0;
-	if (e->o.wal && res.action != FOLD_PASS && (res.strike || (res.kind != SMTPD_CHATTER && res.kind != SMTPD_KEEP)) &&
+		return res.strike ? strike_or_hold(e, r, &res, false) : 0;
+	/* a line whose time gave held strikes goes too, whatever it is, so
+	   that a line journal fed back gives them at the same place */
+	if (e->o.wal && (released || (res.action != FOLD_PASS && (res.strike || res.sasl_trouble ||
+	    (res.kind != SMTPD_CHATTER && res.kind != SMTPD_KEEP)))) &&
 	    r->format != RECORD_JOURNAL && (ret = wal_queue(e, r->line.p, r->line.len)) < 0)
 		werr = output_failed(e, e->o.wal, ret);
 	if (werr == 0 && res.synthetic && res.synthetic_before &&
@@ -568,7 +738,7 @@ static int judge(struct engine *e, const struct record *r, bool complete)
 	if (werr == 0 && res.synthetic && !res.synthetic_before &&
 	    (ret = summary_synthetic(sum, r, e->c->summary_format, res.client, res.client_len)) < 0)
 		werr = output_failed(e, sum, ret);
-	if (res.strike && (ret = strike(e, r, &res, werr == 0)) < 0 && werr == 0)
+	if (res.strike && (ret = strike_or_hold(e, r, &res, werr == 0)) < 0 && werr == 0)
 		werr = ret;
 	return werr;
 }

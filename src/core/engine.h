@@ -56,6 +56,7 @@ struct engine_counters {
 };
 
 struct engine;
+struct hold;
 struct report_tally;
 
 struct engine *engine_new(const struct config *c, const struct engine_options *o);
@@ -75,6 +76,18 @@ void engine_set_quiet(struct engine *e, bool quiet);
 /* Gives the verdicts the fold still defers (end of input, idle); traced:
    also those that wait for a -v trace (fold(3)). */
 int engine_settle(struct engine *e, bool traced);
+/* Gives the SASL strikes that wait out authserver_hold (hold(3)): all of
+   them (end of input, a daemon that stops), or in a daemon's idle time
+   those whose wait is over by the log clock run on since its latest line
+   came (the number judged, given or not, in *ret_given). */
+int engine_hold_flush(struct engine *e);
+int engine_hold_tick(struct engine *e, size_t *ret_given);
+/* state(3): the log clock of the hold (0: none), and a held strike back
+   (the log clock is at least its time). */
+int64_t engine_hold_clock(const struct engine *e);
+void engine_hold_set_clock(struct engine *e, int64_t usec);
+int engine_hold_restore(struct engine *e, const struct record *r, const char *rule, enum reason reason,
+			const struct addr *addr, const char *client, size_t client_len);
 /* Writes out the summary and events (<0: an output failed), then
    engine_retry_bans(e, false). A refused ban never fails it. */
 int engine_flush(struct engine *e);
@@ -83,6 +96,7 @@ int engine_flush(struct engine *e);
 size_t engine_retry_bans(struct engine *e, bool force);
 const char *engine_error(const struct engine *e);	/* the last output failure, for diagnostics */
 struct fold *engine_fold(struct engine *e);
+struct hold *engine_hold(struct engine *e);	/* NULL: authserver_hold = 0 */
 struct policy *engine_policy(struct engine *e);
 const struct engine_counters *engine_counters(const struct engine *e);
 struct output *engine_events(struct engine *e);	/* NULL: none */

@@ -49,7 +49,14 @@
  *	    of its process and no SASL failure of the session was seen: the
  *	    synthetic line carries the disconnect's prefix, just before it.
  *	A session fails a password (reason saslfail) at "warning: NAME[ADDR]:
- *	SASL MECH authentication failed". A session gives at most one strike,
+ *	SASL MECH authentication failed: REASON" when saslreason(3) says
+ *	REASON is the client's fault; asks for an unoffered mechanism
+ *	(reason badmech) when it says so; a failure the auth server caused
+ *	strikes nothing, is counted (sasl_server) and sets the result's
+ *	sasl_trouble, as Postfix's own warnings that its SASL backend is
+ *	unreachable do (sasl_trouble counted): engine(3) holds judgement
+ *	around them. Any SASL failure cancels the statistics verdict.
+ *	A session gives at most one strike,
  *	at its first evidence of a reason listed in `reasons`, and at most one
  *	synthetic line, whatever order its lines come in.
  *
@@ -658,6 +665,8 @@ static void split(struct fold *f, struct session *from, struct session *to, int6
 	}
 	if (from->verbose)
 		to->verbose = true;
+	if (from->sasl_other)	/* its time is not kept: both keep it */
+		to->sasl_other = true;
 	if (from->hi_usec > t)
 		from->hi_usec = t;
 	reply_late(f, from);
@@ -809,7 +818,7 @@ static int on_disconnect(struct fold *f, const struct record *r, struct session_
 	session_seen(f->sessions, s, t);
 	session_ended(f->sessions, s);
 	s->probe_stats = l->auth_failed > 0 && !l->starttls && l->helo;
-	if (!s->probe_stats || s->synthetic || s->saslfail || s->verbose || p->verbose || s->reply_usec >= 0)
+	if (!s->probe_stats || s->synthetic || s->saslfail || s->sasl_other || s->verbose || p->verbose || s->reply_usec >= 0)
 		return 0;
 	if (s->connect_usec >= 0 || !pend(f, s, r, SESSION_PENDING_DISCONNECT)) {
 		noauth_now(f, s, t, true, res);
@@ -875,6 +884,23 @@ static int on_session_line(struct fold *f, const struct record *r, struct sessio
 			on_reply(f, r, s, res);
 		break;
 	case SMTPD_SASL_FAIL:
+		if (s->pending == SESSION_PENDING_DISCONNECT)
+			pend_clear(f, s);
+		if (l->sasl->cls == SASL_SERVER) {	/* never a strike; the engine holds judgement */
+			s->sasl_other = true;
+			f->counters.sasl_server++;
+			res->sasl_trouble = true;
+			break;
+		}
+		if (l->sasl->cls == SASL_BADMECH) {
+			s->sasl_other = true;
+			if (evidence(f, s, REASON_BADMECH, r->usec)) {
+				set_client(res, s);
+				res->strike = true;
+				res->reason = REASON_BADMECH;
+			}
+			break;
+		}
 		s->saslfail = true;
 		if (s->sasl_lo < 0 || r->usec < s->sasl_lo)
 			s->sasl_lo = r->usec;
@@ -975,7 +1001,7 @@ int fold_line(struct fold *f, const struct record *r, struct fold_result *ret_re
 	res->action = FOLD_PASS;
 	res->kind = SMTPD_CHATTER;
 	res->rule = "not-smtpd";
-	res->synthetic = res->synthetic_before = res->strike = false;
+	res->synthetic = res->synthetic_before = res->strike = res->sasl_trouble = false;
 	res->reason = REASON_NOAUTH;
 	res->client_len = 0;
 	f->counters.lines++;
@@ -1005,6 +1031,10 @@ int fold_line(struct fold *f, const struct record *r, struct fold_result *ret_re
 		res->action = l.kind == SMTPD_CHATTER || l.kind == SMTPD_COMMAND || l.kind == SMTPD_REPLY
 		    ? FOLD_DROP : FOLD_KEEP;
 		advance(f, r);
+		if (l.sasl_trouble) {
+			f->counters.sasl_trouble++;
+			res->sasl_trouble = true;
+		}
 		if (l.kind == SMTPD_CHATTER || l.kind == SMTPD_KEEP) {
 			/* only these go to site rules; session lines keep their meaning */
 			if (f->c->rules)

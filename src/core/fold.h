@@ -22,6 +22,7 @@ struct fold_result {
 	bool synthetic;			/* write "warning: CLIENT: authentication not enabled" */
 	bool synthetic_before;		/* before the line (disconnect) or in its place (reply) */
 	bool strike;
+	bool sasl_trouble;		/* a sign that the line's origin's auth server is in trouble */
 	enum reason reason;
 	struct addr addr;		/* the struck client's address */
 	size_t client_len;
@@ -50,6 +51,8 @@ struct fold_counters {
 	uint64_t late;			/* lines older than the stream's clock */
 	uint64_t deferred;		/* statistics verdicts that waited for their session */
 	uint64_t settled_late;		/* verdicts given after their line */
+	uint64_t sasl_server;		/* SASL failures the auth server caused (never strikes) */
+	uint64_t sasl_trouble;		/* Postfix's warnings that its SASL backend is unreachable */
 };
 
 #define FOLD_LATE_MAX		64	/* verdicts waiting to be written */

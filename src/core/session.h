@@ -46,7 +46,8 @@ struct session {
 	char reply_hi_ts[SESSION_TS_MAX];
 	struct addr addr;
 	bool verbose;			/* a -v trace line of the session was seen */
-	bool saslfail;			/* a SASL failure was logged */
+	bool saslfail;			/* a SASL failure was logged (the client's fault) */
+	bool sasl_other;		/* one that was the server's, or an unoffered mechanism */
 	bool struck;			/* the session gave its strike */
 	bool synthetic;			/* its synthetic line was written */
 	bool probe_stats;		/* its disconnect statistics say "probe" */

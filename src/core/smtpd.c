@@ -41,6 +41,12 @@
  *	smtpd_parse_client() accepted: the token without its ":PORT". A
  *	session's client is compared by it when one of the two tokens has
  *	no port (session(3)).
+ *
+ *	A SASL failure carries the saslreason(3) row of its REASON (the
+ *	class: the client's fault, the server's, or an unoffered
+ *	mechanism); its rule is sasl-failed, sasl-server or sasl-badmech.
+ *	Postfix's own warnings that the SASL backend is unreachable (no
+ *	client named) are kept with rule sasl-trouble and sasl_trouble set.
  * DIAGNOSTICS
  *	smtpd_classify() always classifies: every message is some kind.
  * SECURITY
@@ -54,6 +60,8 @@
  */
 
 #include "smtpd.h"
+
+#include "saslreason.h"
 
 #include <errno.h>
 #include <string.h>
@@ -377,12 +385,23 @@ void smtpd_classify(struct span msg, struct smtpd_line *ret_line)
 		/* The mechanism is the client's word (even "x]: y"), but the line
 		   starts with Postfix's own "warning: CLIENT: SASL ": only
 		   smtpd_sasl_glue writes that, for a failed AUTH. */
-		if (STARTS(s, ": SASL ") && memmem(s.p + 7, s.len - 7, " authentication failed", 22)) {
+		const char *f;
+
+		if (STARTS(s, ": SASL ") && (f = memmem(s.p + 7, s.len - 7, " authentication failed", 22)) != NULL) {
+			/* Postfix splits the AUTH command at spaces: the mechanism
+			   has none, and the first match is Postfix's own text */
+			f += 22;
 			l.kind = SMTPD_SASL_FAIL;
-			l.rule = "sasl-failed";
+			l.sasl = saslreason_classify(f, (size_t) (s.p + s.len - f));
+			l.rule = l.sasl->cls == SASL_SERVER ? "sasl-server" :
+			    l.sasl->cls == SASL_BADMECH ? "sasl-badmech" : "sasl-failed";
 		}
 	} else if (keep_message(msg, &l)) {
 		l.kind = SMTPD_KEEP;
+		if ((msg.p[0] == 'w' || msg.p[0] == 'f') && saslreason_is_trouble(msg.p, msg.len)) {
+			l.sasl_trouble = true;
+			l.rule = "sasl-trouble";
+		}
 	}
 	if (l.kind == SMTPD_KEEP || l.kind == SMTPD_CHATTER)
 		l.client = (struct span) {NULL, 0};

@@ -6,6 +6,7 @@
 
 #include "addr.h"
 #include "record.h"
+#include "saslreason.h"
 
 enum smtpd_kind {
 	SMTPD_CHATTER,			/* written only under -v: folded away */
@@ -27,6 +28,8 @@ struct smtpd_line {
 	int auth_failed;		/* DISCONNECT: failed AUTH commands (auth=ok/total), 0 if none */
 	bool starttls;			/* DISCONNECT: the statistics name starttls */
 	bool helo;			/* DISCONNECT: the statistics name ehlo or helo */
+	const struct saslreason_row *sasl;	/* SASL_FAIL: its REASON's row (saslreason(3)) */
+	bool sasl_trouble;		/* KEEP: Postfix says its SASL backend is unreachable */
 };
 
 void smtpd_classify(struct span msg, struct smtpd_line *ret_line);

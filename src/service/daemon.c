@@ -498,6 +498,16 @@ static int daemon_idle(struct daemon *d)
 		}	/* else an output error shows at the flush */
 		d->dirty++;
 	}
+	if (d->e) {	/* SASL strikes whose authserver_hold is over (engine(3)) */
+		size_t given;
+
+		if ((r = engine_hold_tick(d->e, &given)) < 0 && !ops->keep_going) {
+			daemon_say(d, "%s", engine_error(d->e));
+			return r;
+		}
+		if (given)
+			d->dirty++;
+	}
 	if (d->dirty) {
 		if (now - d->last_checkpoint >= ops->idle_save_usec)
 			r = daemon_checkpoint(d);
@@ -600,6 +610,12 @@ int daemon_finish(struct daemon *d, int status)
 	/* Save what was done; after a failed write the last checkpoint stands. */
 	if (status == 0 || d->ops->keep_going) {
 		bool dirty = d->dirty > 0;
+
+		/* the end of the input: the held SASL strikes are given now, as
+		   replay gives them (a killed daemon finds them in its state) */
+		if (d->e && engine_hold_flush(d->e) < 0 && !d->ops->keep_going)
+			status = 1;
+
 
 		if (daemon_flush(d, NULL) < 0) {
 			if (d->ops->keep_going && dirty)

@@ -50,6 +50,7 @@
 #include "metrics.h"
 
 #include "enforce.h"
+#include "hold.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -166,8 +167,16 @@ int metrics_format(struct engine *e, const struct config *c, const struct metric
 		if (i >= REASON_BUILTIN && !(c->reasons_defined & UINT32_C(1) << i))
 			continue;
 		label(r, sizeof(r), reason_name(i));
-		add(&b, "authfold_strikes_total{daemon=\"%s\",reason=\"%s\"} %" PRIu64 "\n", d, r, f->strikes[i]);
+		add(&b, "authfold_strikes_total{daemon=\"%s\",reason=\"%s\"} %" PRIu64 "\n", d, r,
+		    f->strikes[i] - (engine_hold(e) ? hold_counters(engine_hold(e))->cancelled_reason[i] : 0));
 	}
+	counter(&b, d, "authfold_sasl_server_failures_total",
+		"SASL failures the auth server caused (never strike).", f->sasl_server);
+	counter(&b, d, "authfold_sasl_trouble_lines_total",
+		"Postfix's warnings that its SASL backend is unreachable.", f->sasl_trouble);
+	counter(&b, d, "authfold_sasl_held_total",
+		"SASL failures not struck: auth server trouble around them (authserver_hold).",
+		engine_hold(e) ? hold_counters(engine_hold(e))->cancelled : 0);
 	counter(&b, d, "authfold_strikes_ignored_total", "Strikes of ignoreip addresses.", p->ignored);
 	counter(&b, d, "authfold_strikes_untracked_total", "Strikes not counted: the address table was full of running bans.",
 		p->untracked);

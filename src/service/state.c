@@ -26,6 +26,9 @@
  *		  [PENDING FORMAT USEC TS_LEN PREFIX]
  *	  addr NET PREFIX TIMES_BANNED BAN_UNTIL_USEC LAST_BAN_SECONDS LAST_STRIKE_USEC REASON N T1..TN
  *	  pending NET PREFIX UNTIL_USEC
+ *	  held USEC PID REASON ADDR FORMAT TS HOST TAG CLIENT RULE
+ *	  trouble HOST TAG LO_USEC HI_USEC
+ *	  holdclock USEC
  *	  banerror SINCE_USEC TEXT
  *	  end COUNT
  *
@@ -45,8 +48,14 @@
  *	A pending record is a ban the backend refused, waiting for a retry;
  *	banerror, written only while some wait, is the last refusal and the
  *	wall clock of the first one (engine_ban_state()), for authfold status.
- *	REASON is 0 (noauth) or 1 (saslfail), or the name of a reason a
- *	strike rule defines (site rules). COUNT is the number of lines
+ *	REASON is 0 (noauth), 1 (saslfail) or 2 (badmech), or the name of a
+ *	reason a strike rule defines (site rules). FLAGS 64: a SASL failure
+ *	that was not the client's (the server's, or badmech).
+ *	A held record is a SASL strike that waits out authserver_hold, a
+ *	trouble record an interval of auth server trouble of an origin
+ *	(hold(3)): the strike's time, pid, reason, address, record format,
+ *	timestamp text, host, tag, client token and rule name; holdclock the
+ *	latest log time the engine saw (what gives held strikes). COUNT is the number of lines
  *	before "end": a file without a matching end line is corrupt.
  *
  *	state_save() writes PATH.tmp (a new file: whatever had that name is
@@ -102,6 +111,8 @@
 
 #include "state.h"
 
+#include "hold.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -121,7 +132,7 @@
 
 enum {
 	F_VERBOSE = 1, F_PROC_VERBOSE = 2, F_SYNTHETIC = 4, F_SASLFAIL = 8, F_STRUCK = 16, F_PROBE_STATS = 32,
-	F_ALL = 63,
+	F_SASL_OTHER = 64, F_ALL = 127,
 };
 
 static void put_escaped(FILE *fp, const char *p, size_t n)
@@ -189,7 +200,8 @@ static void save_session(FILE *fp, const struct session *s)
 		" %" PRId64 " %" PRId64 " %d %d ", s->proc->pid, s->connect_usec, s->disconnect_usec, s->lo_usec,
 		s->hi_usec, s->auth_usec, s->reply_usec, s->sasl_lo, s->sasl_hi, s->struck_usec, s->synthetic_usec,
 		(s->verbose ? F_VERBOSE : 0) | (s->proc->verbose ? F_PROC_VERBOSE : 0) | (s->synthetic ? F_SYNTHETIC : 0) |
-		(s->saslfail ? F_SASLFAIL : 0) | (s->struck ? F_STRUCK : 0) | (s->probe_stats ? F_PROBE_STATS : 0),
+		(s->saslfail ? F_SASLFAIL : 0) | (s->struck ? F_STRUCK : 0) | (s->probe_stats ? F_PROBE_STATS : 0) |
+		(s->sasl_other ? F_SASL_OTHER : 0),
 		s->reply_format);
 	put_escaped(fp, s->reply_ts, s->reply_ts_len);
 	putc(' ', fp);
@@ -243,6 +255,37 @@ static void put_records(FILE *fp, struct engine *e, const struct state_extra *x,
 		fprintf(fp, " %u %" PRId64 "\n", b->prefix, b->until_usec);
 		(*lines)++;
 	}
+	const struct hold_strike *hs;
+	struct span host, tag;
+	int64_t lo, hi;
+
+	for (size_t i = 0; engine_hold(e) && (hs = hold_at(engine_hold(e), i)) != NULL; i++) {
+		fprintf(fp, "held %" PRId64 " %ld %d ", hs->r.usec, hs->r.pid, (int) hs->reason);
+		put_addr(fp, &hs->addr);
+		fprintf(fp, " %d ", (int) hs->r.format);
+		put_escaped(fp, hs->r.ts.p, hs->r.ts.len);
+		putc(' ', fp);
+		put_escaped(fp, hs->r.host.p, hs->r.host.len);
+		putc(' ', fp);
+		put_escaped(fp, hs->r.tag.p, hs->r.tag.len);
+		putc(' ', fp);
+		put_escaped(fp, hs->client, hs->client_len);
+		fprintf(fp, " %s\n", hs->rule);
+		(*lines)++;
+	}
+	if (engine_hold_clock(e) > 0) {
+		fprintf(fp, "holdclock %" PRId64 "\n", engine_hold_clock(e));
+		(*lines)++;
+	}
+	for (size_t i = 0; engine_hold(e) && hold_trouble_at(engine_hold(e), i, &host, &tag, &lo, &hi); i++) {
+		fputs("trouble ", fp);
+		put_escaped(fp, host.p, host.len);
+		putc(' ', fp);
+		put_escaped(fp, tag.p, tag.len);
+		fprintf(fp, " %" PRId64 " %" PRId64 "\n", lo, hi);
+		(*lines)++;
+	}
+
 	struct engine_ban_state bs;
 
 	engine_ban_state(e, &bs);
@@ -498,6 +541,7 @@ static int load_session(struct loader *l, char **f, int n)
 	s->saslfail = v[11] & F_SASLFAIL;
 	s->struck = v[11] & F_STRUCK;
 	s->probe_stats = v[11] & F_PROBE_STATS;
+	s->sasl_other = v[11] & F_SASL_OTHER;
 	s->reply_format = (uint8_t) v[12];
 	if (rl > 0)
 		memcpy(s->reply_ts, f[16], (size_t) rl);
@@ -611,12 +655,76 @@ static int load_banerror(struct loader *l, char **f, int n)
 	return 0;
 }
 
+/* held USEC PID REASON ADDR FORMAT TS HOST TAG CLIENT RULE */
+static int load_held(struct loader *l, char **f, int n)
+{
+	static const char *const rules[] = {"sasl-failed", "sasl-badmech"};
+	struct record r;
+	struct addr a;
+	enum reason reason;
+	int64_t pid, format;
+	ssize_t ts, host, tag, client;
+	const char *rule = NULL;
+
+	memset(&r, 0, sizeof(r));
+	if (n != 11 || parse_time(f[1], l->now_usec + DAY_USEC, &r.usec) < 0 || parse_i64(f[2], &pid) < 0 ||
+	    pid < -1 || pid > INT32_MAX || parse_reason(f[3], &reason) < 0 ||
+	    (reason != REASON_SASLFAIL && reason != REASON_BADMECH) || addr_parse(f[4], strlen(f[4]), &a) < 0 ||
+	    parse_i64(f[5], &format) < 0 || format < RECORD_RFC3339 || format > RECORD_JOURNAL ||
+	    (ts = unescape(f[6])) < 0 || ts > SESSION_TS_MAX || (host = unescape(f[7])) < 0 ||
+	    (tag = unescape(f[8])) < 0 || host + tag > SESSION_ORIGIN_TEXT_MAX || (client = unescape(f[9])) < 0 ||
+	    client > SESSION_CLIENT_MAX)
+		return l->why = "bad held record", -1;
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		if (strcmp(f[10], rules[i]) == 0)
+			rule = rules[i];
+	if (rule == NULL)
+		return l->why = "bad rule in held record", -1;
+	r.format = (enum record_format) format;
+	r.ts = (struct span) {f[6], (size_t) ts};
+	r.host = (struct span) {f[7], (size_t) host};
+	r.tag = (struct span) {f[8], (size_t) tag};
+	r.line = r.msg = (struct span) {f[6], 0};
+	r.pid = (long) pid;
+	r.trusted = true;
+	if (engine_hold_restore(l->e, &r, rule, reason, &a, f[9], (size_t) client) < 0)
+		return l->why = "held strikes over the limit", -1;
+	return 0;
+}
+
+/* trouble HOST TAG LO_USEC HI_USEC */
+static int load_trouble(struct loader *l, char **f, int n)
+{
+	int64_t lo, hi;
+	ssize_t host, tag;
+
+	if (n != 5 || (host = unescape(f[1])) < 0 || (tag = unescape(f[2])) < 0 ||
+	    host + tag > SESSION_ORIGIN_TEXT_MAX || parse_time(f[3], l->now_usec + DAY_USEC, &lo) < 0 ||
+	    parse_time(f[4], l->now_usec + DAY_USEC, &hi) < 0 || hi < lo)
+		return l->why = "bad trouble record", -1;
+	if (engine_hold(l->e))
+		hold_trouble_span(engine_hold(l->e), (struct span) {f[1], (size_t) host},
+				  (struct span) {f[2], (size_t) tag}, lo, hi);
+	return 0;
+}
+
+/* holdclock USEC */
+static int load_holdclock(struct loader *l, char **f, int n)
+{
+	int64_t usec;
+
+	if (n != 2 || parse_time(f[1], l->now_usec + DAY_USEC, &usec) < 0)
+		return l->why = "bad holdclock record", -1;
+	engine_hold_set_clock(l->e, usec);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*load)(struct loader *l, char **f, int n);
 } records[] = {
 	{"extra", load_extra}, {"session", load_session}, {"addr", load_addr}, {"pending", load_pending},
-	{"banerror", load_banerror},
+	{"banerror", load_banerror}, {"held", load_held}, {"trouble", load_trouble}, {"holdclock", load_holdclock},
 };
 
 static int load_line(struct loader *l, char *line)

@@ -15,7 +15,7 @@
  *	Until authfold-omprog and authfold journal call bans(3) themselves,
  *	this stands in for them, the way a daemon is meant to:
  *	bans_lock(state_dir), state_load(), bans_take_requests(),
- *	bans_restore(), the lines, engine_flush(), state_save().
+ *	bans_restore(), the lines, engine_hold_flush(), engine_flush(), state_save().
  *
  *	feed	the above, with the lines of LOG (the state is loaded when it
  *		exists, so feeding twice continues the history).
@@ -179,7 +179,8 @@ static int feed(struct daemon *d, const char *log)
 	}
 	free(line);
 	fclose(fp);
-	if (engine_flush(d->e) < 0)
+	/* the end of the input, as a daemon that stops: held SASL strikes are given */
+	if (engine_hold_flush(d->e) < 0 || engine_flush(d->e) < 0)
 		fprintf(stderr, "bans_check: flush: %s\n", engine_error(d->e));
 	return 0;
 }

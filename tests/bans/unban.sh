@@ -3,8 +3,8 @@
 # tests/bans/unban.sh - authfold status and authfold unban against a state
 # file written by a daemon run (tests/bans/bans_check feed of the real
 # recording, timestamps moved to end a minute ago so the bans are running):
-# - status shows the five bans (table and --json), the two addresses with
-#   one strike, kernel entries that no state file knows (added here by
+# - status shows the four bans (table and --json), the three addresses with
+#   one strike (the forger's second SASL failure is badmech, off), kernel entries that no state file knows (added here by
 #   hand), never creates a missing set, and works without root (the kernel
 #   part becomes a note);
 # - unban with no daemon running: the kernel entry and the history go,
@@ -26,15 +26,15 @@ check "a daemon run wrote the state" test -s "$st"
 "$af" status -c "$tmp/a.conf" >"$tmp/s1.txt"
 check "status exits 0" test $? = 0
 sed 's/^/# /' "$tmp/s1.txt"
-check "status lists the five bans, each in the kernel" \
-	test "$(grep -cE '^(192.0.2.10/32|192.0.2.11/32|2001:db8::/64|198.51.100.21/32|203.0.113.30/32) .* yes ' "$tmp/s1.txt")" = 5
-check "status lists 192.0.2.13 and 192.0.2.14 with one strike" \
-	test "$(grep -cE '^192.0.2.1[34]/32 +1 noauth' "$tmp/s1.txt")" = 2
+check "status lists the four bans, each in the kernel" \
+	test "$(grep -cE '^(192.0.2.10/32|192.0.2.11/32|2001:db8::/64|198.51.100.21/32) .* yes ' "$tmp/s1.txt")" = 4
+check "status lists 192.0.2.13 and 192.0.2.14 with one strike, 203.0.113.30 with one saslfail" \
+	test "$(grep -cE '^(192.0.2.1[34]/32 +1 noauth|203.0.113.30/32 +1 saslfail)' "$tmp/s1.txt")" = 3
 "$af" status -c "$tmp/a.conf" --json >"$tmp/s1.json"
-check "status --json is one JSON document with 5 bans and 2 strikes" python3 -c '
+check "status --json is one JSON document with 4 bans and 3 strikes" python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
-ok = len(d["bans"]) == 5 and len(d["strikes"]) == 2 and d["kernel"]["checked"] and all(b["in_kernel"] for b in d["bans"])
+ok = len(d["bans"]) == 4 and len(d["strikes"]) == 3 and d["kernel"]["checked"] and all(b["in_kernel"] for b in d["bans"])
 ok = ok and all(85000 < b["remaining"] <= 86400 and abs(b["kernel_timeout"] - b["remaining"]) <= 2 for b in d["bans"])
 sys.exit(not ok)' "$tmp/s1.json"
 # kernel entries that no state file knows: listed apart, with their timeouts
@@ -52,14 +52,14 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 k = sorted((e["addr"], e["prefix"], e["set"]) for e in d["kernel_only"])
 sys.exit(not (k == [("198.51.100.77", 32, "authfold4"), ("2001:db8:77::", 64, "authfold6")]
-              and all(400 < e["kernel_timeout"] <= 600 for e in d["kernel_only"]) and len(d["bans"]) == 5))' "$tmp/k.json"
+              and all(400 < e["kernel_timeout"] <= 600 for e in d["kernel_only"]) and len(d["bans"]) == 4))' "$tmp/k.json"
 ipset del authfold4 198.51.100.77
 ipset del authfold6 2001:db8:77::/64
 # status never creates a set
 conf "$tmp/other.conf" "ipset4 = authfold_other4" "ipset6 = authfold_other6"
 "$af" status -c "$tmp/other.conf" >"$tmp/o.txt" 2>&1
 check "status with sets that do not exist exits 0 and says so" \
-	sh -c "grep -q '^note: kernel sets not read: ' '$tmp/o.txt' && test \$(grep -c ' ? *omprog.state' '$tmp/o.txt') = 5"
+	sh -c "grep -q '^note: kernel sets not read: ' '$tmp/o.txt' && test \$(grep -c ' ? *omprog.state' '$tmp/o.txt') = 4"
 check "...and creates neither set" sh -c "! ipset list -n | grep -q authfold_other"
 
 # without root: a readable copy of the state, a user without capabilities
@@ -68,7 +68,7 @@ sed "s|^state_dir = .*|state_dir = $tmp/pub|" "$tmp/a.conf" >"$tmp/pub.conf" && 
 if command -v setpriv >/dev/null 2>&1; then
 	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$af" status -c "$tmp/pub.conf" >"$tmp/s2.txt" 2>&1
 	check "status without root exits 0" test $? = 0
-	check "...shows the bans from the state" test "$(grep -c ' ? *omprog.state' "$tmp/s2.txt")" = 5
+	check "...shows the bans from the state" test "$(grep -c ' ? *omprog.state' "$tmp/s2.txt")" = 4
 	check "...and says the kernel was not read" grep -q "^note: kernel sets not read" "$tmp/s2.txt"
 fi
 

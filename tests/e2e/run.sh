@@ -108,6 +108,9 @@ state_dir = $D/state
 backend = $backend
 maxretry = 2
 bantime = 1h
+# SASL strikes wait authserver_hold (60s by default) for auth server
+# trouble: short here, so that a guesser's ban comes within BAN_DEADLINE
+authserver_hold = 2s
 EOF
     # nft: nothing by hand, authfold-omprog makes its table when rsyslog starts it
     if [ "$mode" != nft ]; then

@@ -229,6 +229,12 @@ def plain_rule(lines):
         m = re.match(r"^warning: (\S+)\[([^\]]+)\]" + PORT + r": SASL .* authentication failed", msg)
         if m and s is not None:
             s["sasl"] = True
+            # an unoffered mechanism (badmech) is off by default; the
+            # server's own failures never strike (saslreason(3))
+            if re.search(r" authentication failed: (no mechanism available|Invalid authentication mechanism|"
+                         r"Connection lost to authentication server|Can't connect to authentication server|"
+                         r"generic failure|remote authentication server unavailable)(,|:|$)", msg):
+                continue
             if not s["struck"]:
                 s["struck"] = True
                 counts[(m.group(2), "saslfail")] = counts.get((m.group(2), "saslfail"), 0) + 1
