@@ -16,6 +16,7 @@
  *	void	bans_unlock(fd)
  *	int	bans_request_unban(state_dir, target, ret_path, pathlen, err, errlen)
  *	int	bans_request_to(state_dir, dirname, target, at, ret_path, pathlen, err, errlen)
+ *	int	bans_request_forget(state_dir, target, at, err, errlen)
  *	int	bans_take_requests(e, b, state_dir, ret, err, errlen)
  *	int	bans_walk_requests(state_dir, dirname, take, fn, data, ret, err, errlen)
  *	int	bans_scratch_load(c, path, ret, x, err, errlen)
@@ -58,6 +59,14 @@
  *	   at every checkpoint. Each request forgets the overlapping entries
  *	   (bans_unban()) and is then deleted; the daemon saves its state
  *	   when the call returned > 0. unban waits for the request to go.
+ *
+ *	authfold-enforce(8) tells the MX's own daemon of a central unban
+ *	with bans_request_forget(): a request in unban.d with the unban's
+ *	at= and a line "kernel done". The daemon forgets only its entries
+ *	overlapping the target whose ban began no later than at (a ban it
+ *	decided after the central unban stays), and touches no kernel
+ *	entry: the enforcer removed, when it applied the unban, what the
+ *	kernel held, and a later central ban it applied since must stay.
  *
  *	The same kind of request reaches authfold-enforce(8) on an MX:
  *	bans_request_to() writes it into another directory of state_dir
@@ -266,7 +275,7 @@ int bans_log_unban(const struct config *c, const struct cidr *target, const char
    "at" line (unix seconds; the file's mtime when it has none, as requests
    of older versions). At most 255 bytes are read. */
 static void request_read(int dfd, const char *name, const struct stat *st, char *ret_by, size_t len,
-			 int64_t *ret_at)
+			 int64_t *ret_at, bool *ret_kernel_done)
 {
 	char buf[256];
 	ssize_t n = -1;
@@ -275,6 +284,7 @@ static void request_read(int dfd, const char *name, const struct stat *st, char 
 
 	snprintf(ret_by, len, "uid %u (the request's owner)", (unsigned) st->st_uid);
 	*ret_at = (int64_t) st->st_mtime;
+	*ret_kernel_done = false;
 	if (fd >= 0) {
 		n = read(fd, buf, sizeof(buf) - 1);
 		close(fd);
@@ -282,6 +292,7 @@ static void request_read(int dfd, const char *name, const struct stat *st, char 
 	if (n <= 0)
 		return;
 	buf[n] = 0;
+	*ret_kernel_done = strstr(buf, "\n" BANS_KERNEL_DONE "\n") != NULL;
 	if ((p = strstr(buf, "\nat ")) != NULL) {
 		int64_t v = 0;
 		int digits = 0;
@@ -526,8 +537,8 @@ static int request_dir(const char *state_dir, const char *dir)
 	return 0;
 }
 
-int bans_request_to(const char *state_dir, const char *dirname, const struct cidr *target, int64_t at,
-		    char *ret_path, size_t pathlen, char *err, size_t errlen)
+static int request_write(const char *state_dir, const char *dirname, const struct cidr *target, int64_t at,
+			 bool kernel_done, char *ret_path, size_t pathlen, char *err, size_t errlen)
 {
 	char dir[4096], name[ADDR_STRLEN + 8], tmp[ADDR_STRLEN + 32], a[ADDR_STRLEN], by[160];
 	int dfd = -1, fd = -1, r = 0;
@@ -557,7 +568,8 @@ int bans_request_to(const char *state_dir, const char *dirname, const struct cid
 		fd = -1;
 		errno = -r;
 	}
-	if (fd < 0 || dprintf(fd, "%s/%u\nby %s\nat %lld\n", a, target->prefix, by, (long long) at) < 0 ||
+	if (fd < 0 || dprintf(fd, "%s/%u\nby %s\nat %lld\n%s", a, target->prefix, by, (long long) at,
+			      kernel_done ? BANS_KERNEL_DONE "\n" : "") < 0 ||
 	    fsync(fd) < 0 || close(fd) < 0 || renameat(dfd, tmp, dfd, name) < 0 || sync_dir(dfd) < 0) {
 		r = -errno;
 		snprintf(err, errlen, "cannot write the request '%s/%s': %s", dir, name, strerror(errno));
@@ -569,6 +581,17 @@ int bans_request_to(const char *state_dir, const char *dirname, const struct cid
 	if (ret_path)
 		snprintf(ret_path, pathlen, "%s/%s", dir, name);
 	return 0;
+}
+
+int bans_request_to(const char *state_dir, const char *dirname, const struct cidr *target, int64_t at,
+		    char *ret_path, size_t pathlen, char *err, size_t errlen)
+{
+	return request_write(state_dir, dirname, target, at, false, ret_path, pathlen, err, errlen);
+}
+
+int bans_request_forget(const char *state_dir, const struct cidr *target, int64_t at, char *err, size_t errlen)
+{
+	return request_write(state_dir, BANS_REQUEST_DIR, target, at, true, NULL, 0, err, errlen);
 }
 
 int bans_request_unban(const char *state_dir, const struct cidr *target, char *ret_path, size_t pathlen,
@@ -627,6 +650,7 @@ int bans_walk_requests(const char *state_dir, const char *dirname, bool take, ba
 		struct cidr t;
 		char by[200];
 		int64_t at;
+		bool kernel_done;
 		int r;
 
 		if (d->d_name[0] == '.')
@@ -640,8 +664,8 @@ int bans_walk_requests(const char *state_dir, const char *dirname, bool take, ba
 			n.rejected++;
 			continue;
 		}
-		request_read(dfd, d->d_name, &st, by, sizeof(by), &at);
-		if ((r = fn(data, &t, by, at, err, errlen)) < 0) {
+		request_read(dfd, d->d_name, &st, by, sizeof(by), &at, &kernel_done);
+		if ((r = fn(data, &t, by, at, kernel_done, err, errlen)) < 0) {
 			if (first == 0)
 				first = r;	/* the request stays and is tried again */
 			continue;
@@ -662,13 +686,39 @@ struct take_daemon {
 	struct backend *b;
 };
 
-static int take_daemon(void *data, const struct cidr *t, const char *by, int64_t at, char *err, size_t errlen)
+/* A request of authfold-enforce (kernel_done): the entries overlapping t
+   whose ban began no later than at are forgotten, and nothing else; the
+   enforcer removed what the kernel held when it applied the unban, and a
+   kernel entry added since (its own later ban, or this daemon's) stays. */
+static int forget_before(struct engine *e, const struct cidr *t, int64_t at)
+{
+	struct policy *pol = engine_policy(e);
+	struct policy_entry *p, *next;
+	int forgotten = 0;
+
+	for (p = policy_first(pol); p; p = next) {
+		next = policy_next(p);
+		if (!overlaps(t, &p->net, p->prefix))
+			continue;
+		if (p->ban_until_usec > 0 && p->ban_until_usec - p->last_ban_seconds * 1000000 > at * 1000000)
+			continue;	/* banned anew after the unban was decided */
+		struct addr net = p->net;
+
+		(void) policy_forget(pol, &net);
+		forgotten++;
+	}
+	return forgotten;
+}
+
+static int take_daemon(void *data, const struct cidr *t, const char *by, int64_t at, bool kernel_done, char *err,
+		       size_t errlen)
 {
 	struct take_daemon *td = data;
 	int r;
 
-	(void) at;
-	if ((r = bans_unban(td->e, td->b, t, err, errlen)) < 0)
+	if (kernel_done)
+		r = forget_before(td->e, t, at);
+	else if ((r = bans_unban(td->e, td->b, t, err, errlen)) < 0)
 		return r;
 	/* written out with the engine's next flush */
 	if (engine_events(td->e))

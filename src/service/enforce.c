@@ -7,6 +7,7 @@
  * SYNOPSIS
  *	#include "enforce.h"
  *
+ *	const char *enforce_dir(c)
  *	int	enforce_open(c, b, now, ret, err, errlen)
  *	int	enforce_restore(e, now, err, errlen)
  *	int	enforce_apply(e, d, now, ret_result, err, errlen)
@@ -32,15 +33,25 @@
  *	- a ban decided (at=) no later than a remembered unban of the same
  *	  network is stale: a late delivery does not undo the unban;
  *	- an unban removes the ban of that network and every held ban
- *	  inside it that was decided no later than it, from the table and
- *	  from the kernel, asks the MX's own authfold daemon to forget them
- *	  (bans(3) unban requests in state_dir/unban.d), and is remembered
- *	  for IPSET_TIMEOUT_MAX seconds: every ban decided before it has
- *	  ended by then;
+ *	  inside it that was decided no later than it from the table,
+ *	  sweeps every kernel entry inside the network or containing it
+ *	  (bans_kernel_unban(), at once, so before any later decision),
+ *	  asks the MX's own authfold daemon to forget what it banned no
+ *	  later than the unban's at= and to leave the kernel alone
+ *	  (bans_request_forget(); one that cannot be written waits, up to
+ *	  ENFORCE_FORGET_MAX, for enforce_tick()), and is remembered for
+ *	  IPSET_TIMEOUT_MAX seconds: every ban decided before it has ended
+ *	  by then;
  *	- a keep-alive (op=alive) only notes its arrival;
  *	- a ban whose end has passed, one that the MX's ignoreip overlaps,
- *	  one from a host that enforce_from does not list, and an IPv4 ban
- *	  wider than /32 (the IPv4 set holds hosts) decide nothing.
+ *	  one from a host that enforce_from does not list, an IPv4 ban
+ *	  wider than /32 (the IPv4 set holds hosts), an IPv6 ban wider than
+ *	  enforce_ipv6_prefix (0: ipv6_prefix), and one that covers an
+ *	  address of this host (getifaddrs(3), every OWN_REFRESH seconds)
+ *	  or of an enforce_from name (getaddrinfo(3) at enforce_open(): the
+ *	  central host) decide nothing (ignored, unsupported);
+ *	- a ban ends at most bantime_max after its at=; decisions are
+ *	  ordered by at= with its microseconds (decision_at_usec()).
  *
  *	An admin on the MX lifts a central ban there with `authfold unban`:
  *	it leaves a bans(3) request in state_dir/ENFORCE_REQUEST_DIR with the
@@ -66,12 +77,21 @@
  *	it for longer) as it is; the MX's own bans never shorten a central
  *	one either. A kernel failure is counted and retried by enforce_tick().
  *
- *	Every decision that changed the table is appended, with its arrival
- *	time, to state_dir/enforce.log and fdatasync()ed before
- *	enforce_apply() returns: what rsyslog was told is done survives a
- *	crash. enforce_open() replays that log (expired entries drop out)
- *	and rewrites it compacted (ENFORCE_LOG_NAME.tmp, fsync, rename); it
- *	is compacted again when it holds more than twice the live entries.
+ *	Write-ahead: a decision that would change the table (found by a
+ *	dry run of the same rules) is first appended, with its arrival
+ *	time, to enforce.log in enforce_dir() (enforce_state_dir, or
+ *	state_dir) and fdatasync()ed, and only then applied to the table
+ *	and the kernel: when the log cannot be written nothing changed, the
+ *	caller answers ERROR, and rsyslog's retry does the work. A failed
+ *	append is cut off again (ftruncate to the last whole line; if that
+ *	fails too, before the next append), and enforce_open() cuts a torn
+ *	last line, so the log never holds part of a line. enforce_open()
+ *	replays that log (expired entries drop out) and rewrites it
+ *	compacted (ENFORCE_LOG_NAME.tmp, fsync, rename; on a full disk the
+ *	log is kept as it is and err says so); it is compacted again when
+ *	it holds more than twice the live entries. A held ban whose kernel
+ *	entry ends before it (at most IPSET_TIMEOUT_MAX a time) is renewed
+ *	by enforce_tick() RENEW_BEFORE seconds before that entry ends.
  *	enforce_restore() then puts the running bans back into the kernel
  *	(after a reboot the sets are empty). The counters and the arrival
  *	time of the last central decision are kept in state_dir/enforce.status,
@@ -118,6 +138,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <netdb.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -129,11 +151,15 @@
 
 #define CHUNK		256		/* entries allocated together */
 #define TOMB_KEEP	((int64_t) IPSET_TIMEOUT_MAX)
+#define RENEW_BEFORE	INT64_C(86400)	/* a kernel entry ending sooner than its ban is renewed this early */
+#define OWN_REFRESH	60		/* seconds between looks at the host's own addresses */
 
 struct entry {
 	struct decision d;		/* op ban: held (or lifted) ban; op unban: remembered unban */
 	int64_t arrived;
 	int64_t unban_at;		/* a ban after an unban, or a lifted ban: the unban's at= (0: none) */
+	int32_t unban_usec;		/* and its microseconds */
+	int64_t kernel_until;		/* held, in_kernel: when the kernel entry ends (unix s) */
 	char unban_id[DECISION_ID_LEN + 1];
 	struct table_node node;		/* in enforce.tab by network */
 	int32_t self;			/* its index */
@@ -157,6 +183,16 @@ struct enforce {
 	bool counters_dirty, kernel_pending;
 	unsigned pending_requests;	/* enforce_status_read(): requests not taken yet */
 	char local_by[DECISION_BY_MAX + 1];	/* by= of a local unban: this host */
+	off_t log_end;			/* the log's size after its last whole line */
+	bool log_torn;			/* a failed append may have left part of a line past log_end */
+	struct addr own[ENFORCE_OWN_MAX];	/* never banned here: this host's addresses, the central host's */
+	size_t n_own, n_central;	/* own[0..n_central): the enforce_from hosts' */
+	int64_t own_at;			/* when own was last read (0: never) */
+	struct {
+		struct cidr net;
+		int64_t at;
+	} forget[ENFORCE_FORGET_MAX];	/* central unbans the daemon has not been told of yet */
+	size_t n_forget;
 };
 
 static const char *result_names[ENFORCE_RESULTS] = {
@@ -253,6 +289,11 @@ static void erase(struct enforce *e, int32_t i)
 	e->n--;
 }
 
+const char *enforce_dir(const struct config *c)
+{
+	return c->enforce_state_dir ? c->enforce_state_dir : c->state_dir;
+}
+
 static struct enforce *enforce_new(const struct config *c, struct backend *b)
 {
 	struct enforce *e = calloc(1, sizeof(*e));
@@ -264,8 +305,8 @@ static struct enforce *enforce_new(const struct config *c, struct backend *b)
 	e->lock_fd = e->log_fd = -1;
 	e->free_head = -1;
 	if (table_init(&e->tab, ENFORCE_ENTRIES_MAX) < 0 ||
-	    asprintf(&e->log_path, "%s/%s", c->state_dir, ENFORCE_LOG_NAME) < 0 ||
-	    asprintf(&e->status_path, "%s/%s", c->state_dir, ENFORCE_STATUS_NAME) < 0) {
+	    asprintf(&e->log_path, "%s/%s", enforce_dir(c), ENFORCE_LOG_NAME) < 0 ||
+	    asprintf(&e->status_path, "%s/%s", enforce_dir(c), ENFORCE_STATUS_NAME) < 0) {
 		e->log_path = e->status_path = NULL;
 		enforce_free(e);
 		return NULL;
@@ -282,7 +323,7 @@ static struct enforce *enforce_new(const struct config *c, struct backend *b)
    that enforce_open() builds them in; the reason in err. */
 static int enforce_make(const struct config *c, struct backend *b, struct enforce **ret, char *err, size_t errlen)
 {
-	if (strlen(c->state_dir) > 4096) {
+	if (strlen(enforce_dir(c)) > 4096) {
 		set_err(err, errlen, "state_dir is longer than 4096 bytes");
 		return -ENAMETOOLONG;
 	}
@@ -315,10 +356,15 @@ static bool held(const struct entry *x)
 }
 
 /* The at= of the unban x remembers (a tombstone, a lifted ban, a ban
-   after an unban); 0 when none. */
-static int64_t unbanned_at(const struct entry *x)
+   after an unban), in microseconds; 0 when none. */
+static int64_t unbanned_us(const struct entry *x)
 {
-	return x->d.op == DECISION_UNBAN ? x->d.at : x->unban_at;
+	return x->d.op == DECISION_UNBAN ? decision_at_usec(&x->d) : x->unban_at * 1000000 + x->unban_usec;
+}
+
+static int64_t at_us(const struct decision *d)
+{
+	return decision_at_usec(d);
 }
 
 /* The unban decision an entry remembers with unban_at: a local one (this
@@ -330,6 +376,7 @@ static struct decision remembered_unban(const struct enforce *e, const struct en
 	memcpy(u.id, x->unban_id, sizeof(u.id));
 	u.op = DECISION_UNBAN;
 	u.at = x->unban_at;
+	u.at_usec = x->unban_usec;
 	u.until = 0;
 	snprintf(u.reason, sizeof(u.reason), "admin");
 	if (x->unban_local)
@@ -346,6 +393,7 @@ static void ended(struct enforce *e, int32_t i, int64_t now)
 	if (x->d.op == DECISION_BAN && x->unban_at > 0 && x->unban_at + TOMB_KEEP > now) {
 		x->d = remembered_unban(e, x);
 		x->unban_at = 0;
+		x->unban_usec = 0;
 		x->lifted = false;
 		x->in_kernel = true;
 		return;
@@ -362,6 +410,7 @@ static int kernel_ban(struct enforce *e, struct entry *x, int64_t now, char *err
 
 	if (e->b == NULL || left <= 0) {
 		x->in_kernel = true;
+		x->kernel_until = x->d.until;
 		return 0;
 	}
 	if (left > IPSET_TIMEOUT_MAX)
@@ -369,6 +418,7 @@ static int kernel_ban(struct enforce *e, struct entry *x, int64_t now, char *err
 	/* backend(3): an entry with more time left is left alone */
 	if ((r = e->b->ops.add(e->b->ops.data, &x->d.net.net, x->d.net.prefix, (unsigned) left, err, errlen)) == 0) {
 		x->in_kernel = true;
+		x->kernel_until = now + left;
 		return 0;
 	}
 	x->in_kernel = false;
@@ -393,21 +443,49 @@ static int kernel_del(struct enforce *e, const struct cidr *net, char *err, size
 	return r < 0 ? r : 0;
 }
 
-static int kernel_unban(struct enforce *e, const struct cidr *net, char *err, size_t errlen)
+/* Tells the MX's own authfold daemon to forget its bans of net that
+   began no later than at (bans_request_forget()); one that cannot be
+   written waits in e->forget for enforce_tick(). */
+static int tell_daemon(struct enforce *e, const struct cidr *net, int64_t at, char *err, size_t errlen)
 {
-	char req[4200];
+	char why[512] = "";
+	int r = bans_request_forget(e->c->state_dir, net, at, why, sizeof(why));
+
+	if (r == 0 || r == -EEXIST)
+		return 0;
+	set_err(err, errlen, "%s", why[0] ? why : strerror(-r));
+	for (size_t k = 0; k < e->n_forget; k++)
+		if (same_net(&e->forget[k].net, net)) {
+			if (at > e->forget[k].at)
+				e->forget[k].at = at;
+			return r;
+		}
+	if (e->n_forget < ENFORCE_FORGET_MAX) {
+		e->forget[e->n_forget].net = *net;
+		e->forget[e->n_forget++].at = at;
+	} else {
+		set_err(err, errlen, "%s; %d unbans wait already: the MX's own authfold is not told of this one",
+			why[0] ? why : strerror(-r), ENFORCE_FORGET_MAX);
+	}
+	return r;
+}
+
+/* A central unban of net decided at at: every kernel entry inside net
+   or containing it goes (bans(3)'s sweep, at this moment, before any
+   later decision is applied), and the MX's own daemon is told. */
+static int kernel_unban(struct enforce *e, const struct cidr *net, int64_t at, char *err, size_t errlen)
+{
+	struct bans_swept sw;
 	int r, q;
 
 	if (e->b == NULL)
 		return 0;
-	r = kernel_del(e, net, err, errlen);
-	/* The MX's own authfold forgets it too (now, or when it starts). */
-	if ((q = bans_request_unban(e->c->state_dir, net, req, sizeof(req), NULL, 0)) < 0 && q != -EEXIST && r == 0) {
-		set_err(err, errlen, "cannot write an unban request into '%s/%s': %s", e->c->state_dir,
-			BANS_REQUEST_DIR, strerror(-q));
-		r = q;
+	if ((r = bans_kernel_unban(e->b, net, &sw, err, errlen)) < 0) {
+		e->k.kernel_errors++;
+		e->counters_dirty = true;
 	}
-	return r;
+	q = tell_daemon(e, net, at, r < 0 ? NULL : err, r < 0 ? 0 : errlen);
+	return r < 0 ? r : q;
 }
 
 /* --- decisions ----------------------------------------------------------- */
@@ -446,20 +524,42 @@ static bool unbanned_wider(const struct enforce *e, const struct decision *d)
 		int32_t i;
 
 		addr_mask(&w.net, p);
-		if ((i = find(e, &w)) >= 0 && unbanned_at(entry_at(e, i)) >= d->at)
+		if ((i = find(e, &w)) >= 0 && unbanned_us(entry_at(e, i)) >= at_us(d))
 			return true;
 	}
 	return false;
 }
 
-/* The table part of a decision. live: also the kernel (err set on failure,
-   still a result). ret_changed: the log must record it. */
-static enum enforce_result decide(struct enforce *e, const struct decision *d, int64_t now, int64_t arrived, bool live,
-				  bool *ret_changed, char *err, size_t errlen)
+/* The shortest IPv6 prefix a central ban may have here. */
+static unsigned ipv6_min(const struct config *c)
 {
+	return c->enforce_ipv6_prefix ? c->enforce_ipv6_prefix : c->ipv6_prefix;
+}
+
+/* A ban that would cover one of this host's own addresses or the
+   central host's (enforce_own()). */
+static bool covers_own(const struct enforce *e, const struct cidr *net)
+{
+	for (size_t k = 0; k < e->n_own; k++)
+		if (e->own[k].family == net->net.family && cidr_contains(net, &e->own[k]))
+			return true;
+	return false;
+}
+
+/* The table part of a decision. live: also the kernel (err set on failure,
+   still a result). dry: nothing changes at all, the result and
+   *ret_changed say what would (enforce_apply() logs before it applies).
+   ret_changed: the log must record it. */
+static enum enforce_result decide(struct enforce *e, const struct decision *din, int64_t now, int64_t arrived,
+				  bool live, bool dry, bool *ret_changed, char *err, size_t errlen)
+{
+	struct decision dc = *din;
+	const struct decision *d = &dc;
 	int32_t i;
 
 	*ret_changed = false;
+	if (dry)
+		live = false;
 	if (!from_ok(e->c, d->by))
 		return ENFORCE_NOT_FROM;
 	if (d->op == DECISION_ALIVE)
@@ -471,6 +571,13 @@ static enum enforce_result decide(struct enforce *e, const struct decision *d, i
 	if (d->op == DECISION_BAN) {
 		if (d->net.net.family == AF_INET && d->net.prefix != 32)
 			return ENFORCE_UNSUPPORTED;
+		if (d->net.net.family == AF_INET6 && d->net.prefix < ipv6_min(e->c))
+			return ENFORCE_UNSUPPORTED;
+		if (covers_own(e, &d->net))
+			return ENFORCE_IGNORED;
+		/* no longer than this MX would ban itself */
+		if (dc.until - dc.at > e->c->bantime_max)
+			dc.until = dc.at + e->c->bantime_max;
 		if (d->until <= now)
 			return ENFORCE_EXPIRED;
 		if ((i = find(e, &d->net)) >= 0 && entry_at(e, i)->d.op == DECISION_BAN && strcmp(entry_at(e, i)->d.id, d->id) == 0) {
@@ -486,15 +593,25 @@ static enum enforce_result decide(struct enforce *e, const struct decision *d, i
 			struct entry *x = entry_at(e, i);
 
 			/* decided before the unban remembered here (central or local) */
-			if (d->at <= unbanned_at(x))
+			if (at_us(d) <= unbanned_us(x))
 				return ENFORCE_STALE;
 			if (held(x) && d->until <= x->d.until)
 				return ENFORCE_KEPT;
+			if (dry) {
+				*ret_changed = true;
+				return ENFORCE_BANNED;
+			}
 			if (x->d.op == DECISION_UNBAN) {	/* banned again: the unban stays known */
 				x->unban_at = x->d.at;
+				x->unban_usec = x->d.at_usec;
 				memcpy(x->unban_id, x->d.id, sizeof(x->unban_id));
 			}
 			/* a lifted ban: decided anew after the local unban, which stays known */
+		} else if (dry) {
+			if (e->free_head < 0 && e->next_unused == ENFORCE_ENTRIES_MAX)
+				return ENFORCE_FULL;
+			*ret_changed = true;
+			return ENFORCE_BANNED;
 		} else if ((i = insert(e, &d->net)) < 0) {
 			return ENFORCE_FULL;
 		}
@@ -512,48 +629,52 @@ static enum enforce_result decide(struct enforce *e, const struct decision *d, i
 	if ((i = find(e, &d->net)) >= 0) {
 		struct entry *x = entry_at(e, i);
 
-		if (x->d.op == DECISION_UNBAN && (d->at <= x->d.at || strcmp(x->d.id, d->id) == 0))
+		if (x->d.op == DECISION_UNBAN && (at_us(d) <= at_us(&x->d) || strcmp(x->d.id, d->id) == 0))
 			return ENFORCE_DUPLICATE;
-		if (x->lifted && d->at <= x->unban_at)
+		if (x->lifted && at_us(d) <= unbanned_us(x))
 			return ENFORCE_DUPLICATE;	/* lifted here by a later local unban */
-		if (held(x) && x->d.at > d->at)
+		if (held(x) && at_us(&x->d) > at_us(d))
 			return ENFORCE_STALE;	/* banned again after this unban was decided */
 	}
 	if (d->at + TOMB_KEEP <= now)
 		return ENFORCE_EXPIRED;
+	if (dry) {
+		*ret_changed = true;
+		return ENFORCE_UNBANNED;
+	}
 	/* Held bans inside the network, decided no later than the unban; and
 	   bans lifted here: forgotten when the local unban was no later,
 	   else only the local unban is remembered. */
 	for (size_t k = 0; k < e->next_unused; k++) {
 		struct entry *x = entry_at(e, k);
 
-		if (!x->used || x->d.op != DECISION_BAN || x->d.at > d->at || !inside(&d->net, &x->d.net))
+		if (!x->used || x->d.op != DECISION_BAN || at_us(&x->d) > at_us(d) || !inside(&d->net, &x->d.net))
 			continue;
-		if (x->lifted && x->unban_at > d->at) {
+		if (x->lifted && unbanned_us(x) > at_us(d)) {
 			x->d = remembered_unban(e, x);
 			x->unban_at = 0;
+			x->unban_usec = 0;
 			x->lifted = false;
 			x->in_kernel = true;
 			continue;
 		}
-		if (live && !x->lifted && !same_net(&x->d.net, &d->net))
-			(void) kernel_unban(e, &x->d.net, err, errlen);
-		erase(e, (int32_t) k);
+		erase(e, (int32_t) k);	/* out of the kernel: kernel_unban()'s sweep of d->net */
 	}
 	if ((i = find(e, &d->net)) < 0 && (i = insert(e, &d->net)) < 0) {
 		*ret_changed = true;	/* what was removed must stay removed */
 		if (live)
-			(void) kernel_unban(e, &d->net, err, errlen);
+			(void) kernel_unban(e, &d->net, d->at, err, errlen);
 		return ENFORCE_UNBANNED;
 	}
 	entry_at(e, i)->d = *d;
 	entry_at(e, i)->arrived = arrived;
 	entry_at(e, i)->in_kernel = true;
 	entry_at(e, i)->unban_at = 0;
+	entry_at(e, i)->unban_usec = 0;
 	entry_at(e, i)->unban_local = false;
 	*ret_changed = true;
 	if (live)
-		(void) kernel_unban(e, &d->net, err, errlen);
+		(void) kernel_unban(e, &d->net, d->at, err, errlen);
 	return ENFORCE_UNBANNED;
 }
 
@@ -568,6 +689,7 @@ static enum enforce_result decide(struct enforce *e, const struct decision *d, i
 static enum enforce_result decide_local(struct enforce *e, const struct cidr *target, int64_t at, const char *id,
 					int64_t now, bool live, unsigned *ret_lifted, char *err, size_t errlen)
 {
+	int64_t at_u = at * 1000000;
 	int32_t i;
 	unsigned lifted = 0;
 
@@ -577,19 +699,19 @@ static enum enforce_result decide_local(struct enforce *e, const struct cidr *ta
 	if ((i = find(e, target)) >= 0) {
 		struct entry *x = entry_at(e, i);
 
-		if (x->d.op == DECISION_UNBAN && at <= x->d.at)
+		if (x->d.op == DECISION_UNBAN && at_u <= at_us(&x->d))
 			return ENFORCE_DUPLICATE;
-		if (x->lifted && at <= x->unban_at)
+		if (x->lifted && at_u <= unbanned_us(x))
 			return ENFORCE_DUPLICATE;
-		if (held(x) && x->d.at > at)
+		if (held(x) && at_us(&x->d) > at_u)
 			return ENFORCE_STALE;
 	}
 	for (size_t k = 0; k < e->next_unused; k++) {
 		struct entry *x = entry_at(e, k);
 
-		if (!x->used || x->d.op != DECISION_BAN || x->d.at > at || !inside(target, &x->d.net))
+		if (!x->used || x->d.op != DECISION_BAN || at_us(&x->d) > at_u || !inside(target, &x->d.net))
 			continue;
-		if (x->lifted && x->unban_at >= at)
+		if (x->lifted && unbanned_us(x) >= at_u)
 			continue;
 		if (!x->lifted) {
 			if (live && x->in_kernel)
@@ -599,6 +721,7 @@ static enum enforce_result decide_local(struct enforce *e, const struct cidr *ta
 			lifted++;
 		}
 		x->unban_at = at;
+		x->unban_usec = 0;
 		snprintf(x->unban_id, sizeof(x->unban_id), "%s", id);
 		x->unban_local = true;
 	}
@@ -619,6 +742,7 @@ static enum enforce_result decide_local(struct enforce *e, const struct cidr *ta
 	x->arrived = at;
 	x->in_kernel = true;
 	x->unban_at = 0;
+	x->unban_usec = 0;
 	x->unban_local = true;
 	x->lifted = false;
 	return ENFORCE_UNBANNED;
@@ -722,7 +846,7 @@ static int load_log(struct enforce *e, int64_t now, char *err, size_t errlen)
 		if (local)	/* this MX's own: enforce_from does not apply */
 			(void) decide_local(e, &d.net, d.at, d.id, now, false, &lifted, NULL, 0);
 		else
-			(void) decide(e, &d, now, arrived, false, &changed, NULL, 0);
+			(void) decide(e, &d, now, arrived, false, false, &changed, NULL, 0);
 	}
 	int r = ferror(fp) ? -EIO : 0;
 
@@ -732,15 +856,57 @@ static int load_log(struct enforce *e, int64_t now, char *err, size_t errlen)
 	return r;
 }
 
+/* The size of the log up to and with its last newline: a line cut by a
+   crash or a full disk is past it. */
+static int whole_lines_end(int fd, off_t size, off_t *ret_end)
+{
+	char buf[4096];
+	off_t pos = size;
+
+	while (pos > 0) {
+		size_t n = pos < (off_t) sizeof(buf) ? (size_t) pos : sizeof(buf);
+		ssize_t got = pread(fd, buf, n, pos - (off_t) n);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got != (ssize_t) n)
+			return got < 0 ? -errno : -EIO;
+		for (size_t k = n; k-- > 0;)
+			if (buf[k] == '\n') {
+				*ret_end = pos - (off_t) n + (off_t) k + 1;
+				return 0;
+			}
+		pos -= (off_t) n;
+	}
+	*ret_end = 0;
+	return 0;
+}
+
+/* Opens the log for appending; a torn last line is cut off first, so
+   that the next line starts on a line of its own. */
 static int open_log(struct enforce *e, char *err, size_t errlen)
 {
+	struct stat st;
+	off_t end;
+	int r;
+
 	if (e->log_fd >= 0)
 		close(e->log_fd);
-	e->log_fd = open(e->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	e->log_fd = open(e->log_path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (e->log_fd < 0) {
 		set_err(err, errlen, "cannot open '%s': %s", e->log_path, strerror(errno));
 		return -errno;
 	}
+	if (fstat(e->log_fd, &st) < 0 || (r = whole_lines_end(e->log_fd, st.st_size, &end)) < 0 ||
+	    (end < st.st_size && ftruncate(e->log_fd, end) < 0)) {
+		r = -errno;
+		set_err(err, errlen, "cannot repair '%s': %s", e->log_path, strerror(errno));
+		close(e->log_fd);
+		e->log_fd = -1;
+		return r;
+	}
+	e->log_end = end;
+	e->log_torn = false;
 	return 0;
 }
 
@@ -796,7 +962,7 @@ static int compact(struct enforce *e, char *err, size_t errlen)
 		unlink(tmp);
 		return r;
 	}
-	int dfd = open(e->c->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dfd = open(enforce_dir(e->c), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (dfd >= 0) {
 		(void) fsync(dfd);
@@ -875,6 +1041,60 @@ static int save_status(struct enforce *e, char *err, size_t errlen)
 	return 0;
 }
 
+/* --- addresses never banned here ------------------------------------------ */
+
+static void own_add(struct enforce *e, int family, const void *bytes)
+{
+	struct addr a;
+
+	memset(&a, 0, sizeof(a));
+	a.family = family;
+	memcpy(a.bytes, bytes, family == AF_INET ? 4 : 16);
+	for (size_t k = 0; k < e->n_own; k++)
+		if (addr_equal(&e->own[k], &a))
+			return;
+	if (e->n_own < ENFORCE_OWN_MAX)
+		e->own[e->n_own++] = a;
+}
+
+/* This host's addresses (getifaddrs(3)) and the addresses of the
+   enforce_from names (getaddrinfo(3), numeric ones or names the
+   resolver knows; looked up at start only). */
+static void own_read(struct enforce *e, int64_t now, bool names)
+{
+	struct ifaddrs *ifa, *p;
+	size_t keep = 0;
+
+	/* the central host's first (kept across refreshes), then the interfaces */
+	if (names) {
+		e->n_own = 0;
+		for (size_t i = 0; i < e->c->n_enforce_from; i++) {
+			struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res, *r;
+
+			if (getaddrinfo(e->c->enforce_from[i], NULL, &hints, &res) != 0)
+				continue;
+			for (r = res; r; r = r->ai_next)
+				if (r->ai_family == AF_INET)
+					own_add(e, AF_INET, &((struct sockaddr_in *) (void *) r->ai_addr)->sin_addr);
+				else if (r->ai_family == AF_INET6)
+					own_add(e, AF_INET6, &((struct sockaddr_in6 *) (void *) r->ai_addr)->sin6_addr);
+			freeaddrinfo(res);
+		}
+		e->n_central = e->n_own;
+	}
+	keep = e->n_central;
+	e->n_own = keep;
+	if (getifaddrs(&ifa) == 0) {
+		for (p = ifa; p; p = p->ifa_next)
+			if (p->ifa_addr && p->ifa_addr->sa_family == AF_INET)
+				own_add(e, AF_INET, &((struct sockaddr_in *) (void *) p->ifa_addr)->sin_addr);
+			else if (p->ifa_addr && p->ifa_addr->sa_family == AF_INET6)
+				own_add(e, AF_INET6, &((struct sockaddr_in6 *) (void *) p->ifa_addr)->sin6_addr);
+		freeifaddrs(ifa);
+	}
+	e->own_at = now;
+}
+
 /* --- the interface --------------------------------------------------------- */
 
 int enforce_open(const struct config *c, struct backend *b, int64_t now, struct enforce **ret, char *err,
@@ -886,7 +1106,7 @@ int enforce_open(const struct config *c, struct backend *b, int64_t now, struct 
 
 	if ((r = enforce_make(c, b, &e, err, errlen)) < 0)
 		return r;
-	snprintf(lock, sizeof(lock), "%s/%s", c->state_dir, ENFORCE_LOCK_NAME);
+	snprintf(lock, sizeof(lock), "%s/%s", enforce_dir(c), ENFORCE_LOCK_NAME);
 	if ((e->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0) {
 		r = -errno;
 		set_err(err, errlen, "cannot open '%s': %s", lock, strerror(errno));
@@ -898,7 +1118,12 @@ int enforce_open(const struct config *c, struct backend *b, int64_t now, struct 
 		goto fail;
 	}
 	load_status(e);
-	if ((r = load_log(e, now, err, errlen)) < 0 || (r = compact(e, err, errlen)) < 0)
+	own_read(e, now, true);
+	if ((r = load_log(e, now, err, errlen)) < 0)
+		goto fail;
+	/* A full disk: the log as it is (a torn last line cut off), compacted
+	   by a later enforce_tick(); err says why. */
+	if (compact(e, err, errlen) < 0 && (r = open_log(e, NULL, 0)) < 0)
 		goto fail;
 	*ret = e;
 	return 0;
@@ -926,17 +1151,30 @@ int enforce_restore(struct enforce *e, int64_t now, char *err, size_t errlen)
 	return first < 0 ? first : added;
 }
 
-/* One line appended to enforce.log and fdatasync()ed: done when it returns. */
+/* One line appended to enforce.log and fdatasync()ed: done when it
+   returns. A failed write or sync (a full disk) is cut off again, so the
+   log never holds part of a line, nor a line that was not confirmed;
+   when even that fails, the next append cuts it first. */
 static int log_append(struct enforce *e, const char *line, size_t n, char *err, size_t errlen)
 {
 	int r;
 
 	if (e->log_fd < 0 && (r = open_log(e, err, errlen)) < 0)
 		return r;
+	if (e->log_torn) {
+		if (ftruncate(e->log_fd, e->log_end) < 0) {
+			r = -errno;
+			set_err(err, errlen, "cannot cut a failed line off '%s': %s", e->log_path, strerror(errno));
+			return r;
+		}
+		e->log_torn = false;
+	}
 	if ((r = write_all(e->log_fd, line, n)) < 0 || (fdatasync(e->log_fd) < 0 && (r = -errno) < 0)) {
 		set_err(err, errlen, "cannot write '%s': %s", e->log_path, strerror(-r));
+		e->log_torn = ftruncate(e->log_fd, e->log_end) < 0;
 		return r;
 	}
+	e->log_end += (off_t) n;
 	e->log_lines++;
 	return 0;
 }
@@ -946,9 +1184,23 @@ int enforce_apply(struct enforce *e, const struct decision *d, int64_t now, enum
 {
 	char line[ENFORCE_LOG_LINE_MAX + 2];
 	bool changed;
-	enum enforce_result res = decide(e, d, now, now, true, &changed, err, errlen);
-	int n;
+	/* Write-ahead: what the decision would change is logged first; when
+	   the log cannot be written nothing has changed, and rsyslog's retry
+	   does the work. */
+	enum enforce_result res = decide(e, d, now, now, false, true, &changed, NULL, 0);
+	int n, r;
 
+	if (changed) {
+		struct entry tmp = {.d = *d, .arrived = now};
+
+		if ((n = format_entry(&tmp, line, sizeof(line))) < 0) {
+			set_err(err, errlen, "cannot format the decision for '%s'", e->log_path);
+			return n;
+		}
+		if ((r = log_append(e, line, (size_t) n, err, errlen)) < 0)
+			return r;
+		res = decide(e, d, now, now, true, false, &changed, err, errlen);
+	}
 	if (res != ENFORCE_NOT_FROM) {
 		e->k.last_arrival = now;
 		snprintf(e->k.last_by, sizeof(e->k.last_by), "%s", d->by);
@@ -956,13 +1208,9 @@ int enforce_apply(struct enforce *e, const struct decision *d, int64_t now, enum
 	e->k.results[res]++;
 	e->counters_dirty = true;
 	*ret_result = res;
-	if (!changed)
-		return 0;
-	struct entry tmp = {.d = *d, .arrived = now};
-
-	if ((n = format_entry(&tmp, line, sizeof(line))) < 0)
-		return n;
-	return log_append(e, line, (size_t) n, err, errlen);
+	if (!changed && res == ENFORCE_DUPLICATE)
+		(void) decide(e, d, now, now, true, false, &changed, err, errlen);	/* a kernel entry missing */
+	return 0;
 }
 
 /* --- authfold unban on this MX -------------------------------------------- */
@@ -995,11 +1243,14 @@ static void say(struct take *t, const char *fmt, ...)
 }
 
 /* bans(3)'s request function: one local unban. */
-static int take_one(void *data, const struct cidr *target, const char *by, int64_t at, char *err, size_t errlen)
+static int take_one(void *data, const struct cidr *target, const char *by, int64_t at, bool kernel_done, char *err,
+		    size_t errlen)
 {
 	struct take *t = data;
 	struct enforce *e = t->e;
 	char line[ENFORCE_LOG_LINE_MAX + 2], net[ADDR_STRLEN];
+
+	(void) kernel_done;	/* authfold unban removed the kernel entries itself */
 	struct decision d = {.op = DECISION_UNBAN, .net = *target};
 	enum enforce_result res;
 	unsigned lifted;
@@ -1042,10 +1293,10 @@ int enforce_take_requests(struct enforce *e, int64_t now, char *ret_msg, size_t 
 
 	if (msglen > 0)
 		ret_msg[0] = '\0';
-	r = bans_walk_requests(e->c->state_dir, ENFORCE_REQUEST_DIR, true, take_one, &t, &rq, err, sizeof(err));
+	r = bans_walk_requests(enforce_dir(e->c), ENFORCE_REQUEST_DIR, true, take_one, &t, &rq, err, sizeof(err));
 	if (rq.rejected > 0)
 		say(&t, "%u bad request%s in '%s/%s' deleted", rq.rejected, rq.rejected == 1 ? "" : "s",
-		    e->c->state_dir, ENFORCE_REQUEST_DIR);
+		    enforce_dir(e->c), ENFORCE_REQUEST_DIR);
 	if (r < 0)
 		say(&t, "%s", err[0] ? err : strerror(-r));
 	return r;
@@ -1061,6 +1312,8 @@ int enforce_tick(struct enforce *e, int64_t now, char *err, size_t errlen)
 {
 	int first = 0, r;
 
+	if (now - e->own_at >= OWN_REFRESH)
+		own_read(e, now, false);
 	for (size_t k = 0; k < e->next_unused; k++) {
 		struct entry *x = entry_at(e, k);
 
@@ -1071,12 +1324,34 @@ int enforce_tick(struct enforce *e, int64_t now, char *err, size_t errlen)
 			if (!x->used || x->d.op == DECISION_UNBAN)
 				continue;
 		}
+		/* a ban longer than the kernel's longest timeout: renewed a day
+		   before the kernel entry ends */
+		if (held(x) && x->in_kernel && e->b && x->kernel_until < x->d.until &&
+		    x->kernel_until - now <= RENEW_BEFORE) {
+			x->in_kernel = false;
+			e->kernel_pending = true;
+		}
 		if (e->kernel_pending && held(x) && !x->in_kernel &&
 		    (r = kernel_ban(e, x, now, first ? NULL : err, first ? 0 : errlen)) < 0 && first == 0)
 			first = r;
 	}
 	if (first == 0)
 		e->kernel_pending = false;
+	/* central unbans the MX's own daemon has not been told of */
+	for (size_t k = 0; k < e->n_forget;) {
+		struct cidr net = e->forget[k].net;
+		int64_t at = e->forget[k].at;
+		char why[512] = "";
+
+		if ((r = bans_request_forget(e->c->state_dir, &net, at, why, sizeof(why))) < 0 && r != -EEXIST) {
+			if (first == 0) {
+				first = r;
+				set_err(err, errlen, "%s", why);
+			}
+			break;
+		}
+		e->forget[k] = e->forget[--e->n_forget];
+	}
 	if (e->log_lines > 2 * e->n + 4096 && (r = compact(e, first ? NULL : err, first ? 0 : errlen)) < 0 && first == 0)
 		first = r;
 	if (e->counters_dirty && (r = save_status(e, first ? NULL : err, first ? 0 : errlen)) < 0 && first == 0)
@@ -1101,7 +1376,7 @@ int enforce_status_read(const struct config *c, int64_t now, struct enforce **re
 	struct stat st;
 
 	*ret = NULL;
-	if (strlen(c->state_dir) > 4096)
+	if (strlen(enforce_dir(c)) > 4096)
 		return 0;	/* no enforcer can use it (enforce_open()) */
 	if ((e = enforce_new(c, NULL)) == NULL)
 		return -ENOMEM;
@@ -1116,7 +1391,7 @@ int enforce_status_read(const struct config *c, int64_t now, struct enforce **re
 	struct bans_requests rq;
 	char why[256];
 
-	if (bans_walk_requests(c->state_dir, ENFORCE_REQUEST_DIR, false, take_one, &t, &rq, why, sizeof(why)) > 0)
+	if (bans_walk_requests(enforce_dir(c), ENFORCE_REQUEST_DIR, false, take_one, &t, &rq, why, sizeof(why)) > 0)
 		e->pending_requests = rq.taken;
 	*ret = e;
 	return 0;
@@ -1234,7 +1509,7 @@ int enforce_status_write(FILE *fp, const struct config *c, int64_t now)
 	if (e->pending_requests)
 		fprintf(fp, "  note: %u local unban%s in '%s/%s' wait%s for authfold-enforce, which takes them when it "
 			"next runs (shown as lifted)\n", e->pending_requests, e->pending_requests == 1 ? "" : "s",
-			c->state_dir, ENFORCE_REQUEST_DIR, e->pending_requests == 1 ? "s" : "");
+			enforce_dir(c), ENFORCE_REQUEST_DIR, e->pending_requests == 1 ? "s" : "");
 	if (e->k.last_arrival > 0) {
 		utc(e->k.last_arrival, a, sizeof(a));
 		fprintf(fp, "  last central decision arrived %s (%" PRId64 "s ago) from %s\n", a, now - e->k.last_arrival,
