@@ -344,7 +344,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		if (running == 0) {
-			say("nothing to restore: no running central ban in '%s/%s'", c->state_dir, ENFORCE_LOG_NAME);
+			say("nothing to restore: no running central ban in '%s/%s'", enforce_dir(c), ENFORCE_LOG_NAME);
 			config_free(c);
 			return 0;
 		}
@@ -372,7 +372,7 @@ int main(int argc, char **argv)
 	if ((r = enforce_restore(en.e, now, err, sizeof(err))) < 0)
 		say("cannot restore every ban: %s (retried every second)", err[0] ? err : strerror(-r));
 	else if (r > 0)
-		say("%d running ban%s from '%s/%s' in the kernel", r, r == 1 ? "" : "s", c->state_dir, ENFORCE_LOG_NAME);
+		say("%d running ban%s from '%s/%s' in the kernel", r, r == 1 ? "" : "s", enforce_dir(c), ENFORCE_LOG_NAME);
 	if (restore_only) {
 		status = r < 0 ? 1 : 0;
 		goto out;
