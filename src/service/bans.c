@@ -16,7 +16,7 @@
  *	void	bans_unlock(fd)
  *	int	bans_request_unban(state_dir, target, ret_path, pathlen, err, errlen)
  *	int	bans_request_to(state_dir, dirname, target, at, ret_path, pathlen, err, errlen)
- *	int	bans_request_forget(state_dir, target, at, err, errlen)
+ *	int	bans_request_forget(state_dir, shared_dir, target, at, err, errlen)
  *	int	bans_take_requests(e, b, state_dir, ret, err, errlen)
  *	int	bans_walk_requests(state_dir, dirname, take, fn, data, ret, err, errlen)
  *	int	bans_scratch_load(c, path, ret, x, err, errlen)
@@ -67,6 +67,13 @@
  *	decided after the central unban stays), and touches no kernel
  *	entry: the enforcer removed, when it applied the unban, what the
  *	kernel held, and a later central ban it applied since must stay.
+ *	Beside authfold journal (a DynamicUser's state_dir that root with
+ *	only CAP_NET_ADMIN cannot enter) the enforcer has its own directory
+ *	(enforce_state_dir, root's, 0755): such requests go into its
+ *	forget.d (0755, files 0644), which bans_daemon_step() reads every
+ *	second without deleting (the enforcer prunes them after
+ *	bantime_max); forget_before() also keeps an entry struck after at,
+ *	so a request read again forgets nothing new.
  *
  *	The same kind of request reaches authfold-enforce(8) on an MX:
  *	bans_request_to() writes it into another directory of state_dir
@@ -537,8 +544,18 @@ static int request_dir(const char *state_dir, const char *dir)
 	return 0;
 }
 
+/* forget.d: 0755 whatever the umask, when this call makes it */
+static int shared_dir_make(const char *dir)
+{
+	if (mkdir(dir, 0755) < 0)
+		return errno == EEXIST ? 0 : -errno;
+	return chmod(dir, 0755) < 0 ? -errno : 0;
+}
+
+/* shared: a directory of root's that another user only reads (0755, the
+   request 0644, owned by its writer), for bans_request_forget(). */
 static int request_write(const char *state_dir, const char *dirname, const struct cidr *target, int64_t at,
-			 bool kernel_done, char *ret_path, size_t pathlen, char *err, size_t errlen)
+			 bool kernel_done, bool shared, char *ret_path, size_t pathlen, char *err, size_t errlen)
 {
 	char dir[4096], name[ADDR_STRLEN + 8], tmp[ADDR_STRLEN + 32], a[ADDR_STRLEN], by[160];
 	int dfd = -1, fd = -1, r = 0;
@@ -550,7 +567,7 @@ static int request_write(const char *state_dir, const char *dirname, const struc
 		snprintf(err, errlen, "state_dir '%s' is too long", state_dir);
 		return -ENAMETOOLONG;
 	}
-	if ((r = request_dir(state_dir, dir)) < 0) {
+	if ((r = shared ? shared_dir_make(dir) : request_dir(state_dir, dir)) < 0) {
 		snprintf(err, errlen, "cannot create '%s': %s", dir, strerror(-r));
 		return r;
 	}
@@ -561,8 +578,8 @@ static int request_write(const char *state_dir, const char *dirname, const struc
 	}
 	snprintf(tmp, sizeof(tmp), ".%s.%ld", name, (long) getpid());
 	addr_format(&target->net, a);
-	if ((fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) >= 0 &&
-	    (r = own_like_state_dir(state_dir, fd)) < 0) {
+	if ((fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, shared ? 0644 : 0600)) >= 0 &&
+	    (shared ? fchmod(fd, 0644) < 0 && (r = -errno) < 0 : (r = own_like_state_dir(state_dir, fd)) < 0)) {
 		/* the daemon's user must own it, as it owns everything in state_dir */
 		close(fd);
 		fd = -1;
@@ -586,12 +603,15 @@ static int request_write(const char *state_dir, const char *dirname, const struc
 int bans_request_to(const char *state_dir, const char *dirname, const struct cidr *target, int64_t at,
 		    char *ret_path, size_t pathlen, char *err, size_t errlen)
 {
-	return request_write(state_dir, dirname, target, at, false, ret_path, pathlen, err, errlen);
+	return request_write(state_dir, dirname, target, at, false, false, ret_path, pathlen, err, errlen);
 }
 
-int bans_request_forget(const char *state_dir, const struct cidr *target, int64_t at, char *err, size_t errlen)
+int bans_request_forget(const char *state_dir, const char *shared_dir, const struct cidr *target, int64_t at,
+			char *err, size_t errlen)
 {
-	return request_write(state_dir, BANS_REQUEST_DIR, target, at, true, NULL, 0, err, errlen);
+	if (shared_dir)
+		return request_write(shared_dir, BANS_FORGET_DIR, target, at, true, true, NULL, 0, err, errlen);
+	return request_write(state_dir, BANS_REQUEST_DIR, target, at, true, false, NULL, 0, err, errlen);
 }
 
 int bans_request_unban(const char *state_dir, const struct cidr *target, char *ret_path, size_t pathlen,
@@ -702,6 +722,8 @@ static int forget_before(struct engine *e, const struct cidr *t, int64_t at)
 			continue;
 		if (p->ban_until_usec > 0 && p->ban_until_usec - p->last_ban_seconds * 1000000 > at * 1000000)
 			continue;	/* banned anew after the unban was decided */
+		if (p->last_strike_usec > at * 1000000)
+			continue;	/* struck since: so a request read again forgets nothing new */
 		struct addr net = p->net;
 
 		(void) policy_forget(pol, &net);
@@ -847,10 +869,10 @@ int bans_unban_all(const struct config *c, struct backend *b, const struct cidr 
 	return first;
 }
 
-int bans_daemon_step(struct engine *e, struct backend *b, const char *state_dir, bool restore, char *ret_msg,
-		     size_t msglen)
+int bans_daemon_step(struct engine *e, struct backend *b, const char *state_dir, const char *shared_dir, bool restore,
+		     char *ret_msg, size_t msglen)
 {
-	struct bans_requests rq = {0, 0, 0};
+	struct bans_requests rq = {0, 0, 0}, shared = {0, 0, 0};
 	struct bans_restored rs = {0, 0, 0, 0};
 	struct timespec now;
 	char dir[4096], err[512] = "";
@@ -863,6 +885,18 @@ int bans_daemon_step(struct engine *e, struct backend *b, const char *state_dir,
 		(void) request_dir(state_dir, dir);
 	if ((r = bans_take_requests(e, b, state_dir, &rq, err, sizeof(err))) < 0)
 		used += (size_t) snprintf(ret_msg, msglen, "%s; ", err);
+	/* authfold-enforce's central unbans in its own directory: read, not
+	   deleted (it prunes them), idempotent (forget_before()) */
+	if (shared_dir) {
+		struct take_daemon td = {e, b};
+
+		(void) bans_walk_requests(shared_dir, BANS_FORGET_DIR, false, take_daemon, &td, &shared, err,
+					  sizeof(err));
+		if (shared.forgotten && used < msglen)
+			used += (size_t) snprintf(ret_msg + used, msglen - used,
+						  "%u entr%s forgotten after central unbans (%s/%s); ", shared.forgotten,
+						  shared.forgotten == 1 ? "y" : "ies", shared_dir, BANS_FORGET_DIR);
+	}
 	/* nft: an admin's flush ruleset took authfold's table away */
 	if (!restore && backend_kernel(b)) {
 		/* <0 failed, >0 made again: err says which */
@@ -883,5 +917,5 @@ int bans_daemon_step(struct engine *e, struct backend *b, const char *state_dir,
 					  rs.restored, rs.restored == 1 ? "" : "s", rs.failed);
 	if (used >= 2 && used < msglen)
 		ret_msg[used - 2] = 0;	/* the last "; " */
-	return r < 0 ? r : rr < 0 ? rr : (int) rq.taken;
+	return r < 0 ? r : rr < 0 ? rr : (int) (rq.taken + shared.forgotten);
 }

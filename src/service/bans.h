@@ -15,6 +15,7 @@
 #define BANS_REQUESTS_MAX	256		/* requests taken per call */
 #define BANS_LOCK_WAIT_MS	5000		/* bans_lock() waits this long */
 #define BANS_KERNEL_DONE	"kernel done"	/* a request line: the sender removed the kernel entries */
+#define BANS_FORGET_DIR		"forget.d"	/* in enforce_state_dir: central unbans for the daemon */
 
 struct bans_restored {
 	unsigned active;	/* running bans in the engine's policy */
@@ -71,7 +72,10 @@ int bans_request_to(const char *state_dir, const char *dirname, const struct cid
 /* authfold-enforce's central unban for the MX's own daemon: unban.d/ADDR-PREFIX
    with at and "kernel done" (the daemon forgets what it banned no later
    than at, and leaves the kernel alone). */
-int bans_request_forget(const char *state_dir, const struct cidr *target, int64_t at, char *err, size_t errlen);
+/* shared_dir non-NULL (enforce_state_dir): into shared_dir/forget.d instead,
+   readable by all, never deleted by the daemon (bans_daemon_step()). */
+int bans_request_forget(const char *state_dir, const char *shared_dir, const struct cidr *target, int64_t at,
+			char *err, size_t errlen);
 
 struct bans_requests {
 	unsigned taken;		/* requests applied and deleted */
@@ -100,12 +104,14 @@ int bans_walk_requests(const char *state_dir, const char *dirname, bool take, ba
 
 /* What a daemon does with bans after state_load() (restore true) and about
    once a second (restore false): takes the waiting unban requests and, at
-   start, puts running bans back into the kernel. Returns the number of
+   start, puts running bans back into the kernel; with shared_dir
+   (enforce_state_dir) it also reads authfold-enforce's central unbans in
+   shared_dir/forget.d. Returns the number of
    requests taken (>0: save the state), or <0 when one failed (it stays for
    the next call). ret_msg says what was done or what failed, for the
    daemon's log; "" when there is nothing to say. */
-int bans_daemon_step(struct engine *e, struct backend *b, const char *state_dir, bool restore, char *ret_msg,
-		     size_t msglen);
+int bans_daemon_step(struct engine *e, struct backend *b, const char *state_dir, const char *shared_dir, bool restore,
+		     char *ret_msg, size_t msglen);
 
 /* Read-only load of a state file: a corrupt file is reported (-EBADMSG)
    but neither renamed nor changed.

@@ -191,7 +191,10 @@ int daemon_open(struct daemon *d, const char *state_name)
 	   owns (0700), which root with only CAP_NET_ADMIN cannot enter */
 	const char *dir = d->ops->own_state && c->enforce_state_dir ? c->enforce_state_dir : c->state_dir;
 
-	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+	if (mkdir(dir, 0750) == 0) {
+		if (dir != c->state_dir)
+			(void) chmod(dir, 0755);	/* the daemon reads its forget.d (bans(3)) */
+	} else if (errno != EEXIST) {
 		r = -errno;
 		daemon_say(d, "cannot create state_dir '%s': %s", dir, strerror(errno));
 		return r;
@@ -279,7 +282,7 @@ void daemon_bans(struct daemon *d, bool start)
 
 	if (d->e == NULL)	/* ops->own_state */
 		return;
-	r = bans_daemon_step(d->e, &d->backend, d->c->state_dir, start, msg, sizeof(msg));
+	r = bans_daemon_step(d->e, &d->backend, d->c->state_dir, d->c->enforce_state_dir, start, msg, sizeof(msg));
 	if (r > 0) {
 		d->dirty++;	/* saved at the next checkpoint */
 		d->m.unbans += (unsigned) r;

@@ -449,7 +449,7 @@ static int kernel_del(struct enforce *e, const struct cidr *net, char *err, size
 static int tell_daemon(struct enforce *e, const struct cidr *net, int64_t at, char *err, size_t errlen)
 {
 	char why[512] = "";
-	int r = bans_request_forget(e->c->state_dir, net, at, why, sizeof(why));
+	int r = bans_request_forget(e->c->state_dir, e->c->enforce_state_dir, net, at, why, sizeof(why));
 
 	if (r == 0 || r == -EEXIST)
 		return 0;
@@ -1095,6 +1095,28 @@ static void own_read(struct enforce *e, int64_t now, bool names)
 	e->own_at = now;
 }
 
+/* bans(3)'s request function over enforce_state_dir/forget.d: a central
+   unban the MX's daemon need not read any more (every ban it began before
+   at has ended) is deleted (0), the others stay (-EAGAIN). */
+static int prune_one(void *data, const struct cidr *target, const char *by, int64_t at, bool kernel_done, char *err,
+		     size_t errlen)
+{
+	const int64_t *cut = data;
+
+	(void) target, (void) by, (void) kernel_done, (void) err, (void) errlen;
+	return at < *cut ? 0 : -EAGAIN;
+}
+
+static void prune_forget(struct enforce *e, int64_t now)
+{
+	int64_t cut = now - e->c->bantime_max - 60;
+	char why[256];
+
+	if (e->c->enforce_state_dir && e->b)
+		(void) bans_walk_requests(e->c->enforce_state_dir, BANS_FORGET_DIR, true, prune_one, &cut, NULL, why,
+					  sizeof(why));
+}
+
 /* --- the interface --------------------------------------------------------- */
 
 int enforce_open(const struct config *c, struct backend *b, int64_t now, struct enforce **ret, char *err,
@@ -1312,8 +1334,10 @@ int enforce_tick(struct enforce *e, int64_t now, char *err, size_t errlen)
 {
 	int first = 0, r;
 
-	if (now - e->own_at >= OWN_REFRESH)
+	if (now - e->own_at >= OWN_REFRESH) {
 		own_read(e, now, false);
+		prune_forget(e, now);
+	}
 	for (size_t k = 0; k < e->next_unused; k++) {
 		struct entry *x = entry_at(e, k);
 
@@ -1343,7 +1367,8 @@ int enforce_tick(struct enforce *e, int64_t now, char *err, size_t errlen)
 		int64_t at = e->forget[k].at;
 		char why[512] = "";
 
-		if ((r = bans_request_forget(e->c->state_dir, &net, at, why, sizeof(why))) < 0 && r != -EEXIST) {
+		if ((r = bans_request_forget(e->c->state_dir, e->c->enforce_state_dir, &net, at, why, sizeof(why))) < 0 &&
+		    r != -EEXIST) {
 			if (first == 0) {
 				first = r;
 				set_err(err, errlen, "%s", why);
