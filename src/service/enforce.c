@@ -93,7 +93,10 @@
  *	entry ends before it (at most IPSET_TIMEOUT_MAX a time) is renewed
  *	by enforce_tick() RENEW_BEFORE seconds before that entry ends.
  *	enforce_restore() then puts the running bans back into the kernel
- *	(after a reboot the sets are empty). The counters and the arrival
+ *	(after a reboot the sets are empty): each set is listed once
+ *	(backend_list()) and only the bans it lacks or holds for less time
+ *	are added, so a restart holding 20,000 bans stays far within
+ *	rsyslog's confirmTimeout. The counters and the arrival
  *	time of the last central decision are kept in state_dir/enforce.status,
  *	written by enforce_tick().
  *
@@ -1154,14 +1157,55 @@ fail:
 	return r;
 }
 
+struct listed {
+	struct enforce *e;
+	int64_t now;
+	unsigned present;
+};
+
+/* backend_list()'s function: a held ban the kernel already holds for at
+   least what is left of it (or without a timeout) needs no add. */
+static void restore_listed(void *data, const struct cidr *entry, unsigned seconds)
+{
+	struct listed *l = data;
+	int32_t i = find(l->e, entry);
+	struct entry *x;
+
+	if (i < 0 || !held(x = entry_at(l->e, i)))
+		return;
+	int64_t want = x->d.until - l->now;
+
+	if (want > IPSET_TIMEOUT_MAX)
+		want = IPSET_TIMEOUT_MAX;
+	if (seconds == 0 || (int64_t) seconds + 1 >= want) {
+		x->in_kernel = true;
+		x->kernel_until = seconds == 0 ? x->d.until : l->now + seconds;
+		l->present++;
+	}
+}
+
 int enforce_restore(struct enforce *e, int64_t now, char *err, size_t errlen)
 {
+	struct listed l = {e, now, 0};
 	int added = 0, first = 0;
 
+	/* One listing of each set first: a restart with the bans still in
+	   the kernel tests nothing one by one (each test of the time left
+	   lists the set: 20,000 bans took minutes). A set that cannot be
+	   listed: every ban goes through the add, which tests. */
+	for (size_t k = 0; k < e->next_unused; k++)
+		if (entry_at(e, k)->used && held(entry_at(e, k)))
+			entry_at(e, k)->in_kernel = false;
+	if (e->b && backend_kernel(e->b)) {
+		char why[256];
+
+		(void) backend_list(e->b, AF_INET, restore_listed, &l, why, sizeof(why));
+		(void) backend_list(e->b, AF_INET6, restore_listed, &l, why, sizeof(why));
+	}
 	for (size_t k = 0; k < e->next_unused; k++) {
 		struct entry *x = entry_at(e, k);
 
-		if (!x->used || !held(x))
+		if (!x->used || !held(x) || x->in_kernel)
 			continue;
 		int r = kernel_ban(e, x, now, first ? NULL : err, first ? 0 : errlen);
 
