@@ -52,8 +52,8 @@
  * DIAGNOSTICS
  *	On stderr, prefixed "authfold-enforce: " (rsyslog's omprog output=
  *	file): each refused or not applied decision with the reason (at
- *	most LOG_BURST per minute together, then a count), each kernel
- *	failure. Exit 0 on
+ *	most LOG_BURST per minute together, then a count, also at the end),
+ *	each kernel failure. Exit 0 on
  *	a normal end, 1 on a runtime failure, 2 on bad usage or
  *	configuration.
  * SECURITY
@@ -387,6 +387,8 @@ int main(int argc, char **argv)
 	status = daemon_run(&d) < 0 ? 1 : 0;
 out:
 	status = daemon_finish(&d, status);
+	if (en.suppressed)
+		say("%u more refused or not applied lines not shown", en.suppressed);
 	if (en.e)
 		tick(&en);	/* the counters */
 	enforce_free(en.e);

@@ -524,6 +524,12 @@ static void test_limits(void **state)
 	assert_int_not_equal(i = enforce_next_ban(e, 0, &b), 0);
 	assert_int_equal(b.until, T + 86400);
 	assert_int_equal(k.last_seconds, 86400);
+	/* the central host's resync republishes it with the same id: a no-op, even with a later until */
+	assert_int_equal(apply(e, dec("00000000000000a1", DECISION_BAN, "192.0.2.7/32", T, T + 5 * 86400), T + 60),
+			 ENFORCE_DUPLICATE);
+	assert_int_not_equal(enforce_next_ban(e, 0, &b), 0);
+	assert_int_equal(b.until, T + 86400);
+	assert_int_equal(k.adds, 1);
 	/* IPv6: /64 (ipv6_prefix) yes, /48 no, unless enforce_ipv6_prefix says so */
 	assert_int_equal(apply(e, dec("00000000000000a2", DECISION_BAN, "2001:db8:1::/64", T, T + 100), T), ENFORCE_BANNED);
 	assert_int_equal(apply(e, dec("00000000000000a3", DECISION_BAN, "2001:db8:2::/48", T, T + 100), T), ENFORCE_UNSUPPORTED);
