@@ -80,12 +80,11 @@
  *	Write-ahead: a decision that would change the table (found by a
  *	dry run of the same rules) is first appended, with its arrival
  *	time, to enforce.log in enforce_dir() (enforce_state_dir, or
- *	state_dir) and fdatasync()ed, and only then applied to the table
- *	and the kernel: when the log cannot be written nothing changed, the
- *	caller answers ERROR, and rsyslog's retry does the work. A failed
- *	append is cut off again (ftruncate to the last whole line; if that
- *	fails too, before the next append), and enforce_open() cuts a torn
- *	last line, so the log never holds part of a line. enforce_open()
+ *	state_dir) and fdatasync()ed (enforcelog(3), which also cuts off a
+ *	failed append and a torn last line), and only then applied to the
+ *	table and the kernel: when the log cannot be written nothing
+ *	changed, the caller answers ERROR, and rsyslog's retry does the
+ *	work. enforce_open()
  *	replays that log (expired entries drop out) and rewrites it
  *	compacted (ENFORCE_LOG_NAME.tmp, fsync, rename; on a full disk the
  *	log is kept as it is and err says so); it is compacted again when
@@ -136,6 +135,7 @@
 #include "enforce.h"
 
 #include "bans.h"
+#include "enforcelog.h"
 #include "table.h"
 #include "errmsg.h"
 
@@ -179,15 +179,14 @@ struct enforce {
 	struct table tab;
 	int32_t free_head;
 	size_t n, next_unused;
-	int lock_fd, log_fd;
-	char *log_path, *status_path;
-	uint64_t log_lines, bad_log_lines;
+	int lock_fd;
+	struct enforcelog log;		/* enforce.log (enforcelog(3)) */
+	char *status_path;
+	uint64_t bad_log_lines;
 	struct enforce_counters k;
 	bool counters_dirty, kernel_pending;
 	unsigned pending_requests;	/* enforce_status_read(): requests not taken yet */
 	char local_by[DECISION_BY_MAX + 1];	/* by= of a local unban: this host */
-	off_t log_end;			/* the log's size after its last whole line */
-	bool log_torn;			/* a failed append may have left part of a line past log_end */
 	struct addr own[ENFORCE_OWN_MAX];	/* never banned here: this host's addresses, the central host's */
 	size_t n_own, n_central;	/* own[0..n_central): the enforce_from hosts' */
 	int64_t own_at;			/* when own was last read (0: never) */
@@ -305,12 +304,13 @@ static struct enforce *enforce_new(const struct config *c, struct backend *b)
 		return NULL;
 	e->c = c;
 	e->b = b;
-	e->lock_fd = e->log_fd = -1;
+	e->lock_fd = -1;
+	enforcelog_init(&e->log, NULL);
 	e->free_head = -1;
 	if (table_init(&e->tab, ENFORCE_ENTRIES_MAX) < 0 ||
-	    asprintf(&e->log_path, "%s/%s", enforce_dir(c), ENFORCE_LOG_NAME) < 0 ||
+	    asprintf(&e->log.path, "%s/%s", enforce_dir(c), ENFORCE_LOG_NAME) < 0 ||
 	    asprintf(&e->status_path, "%s/%s", enforce_dir(c), ENFORCE_STATUS_NAME) < 0) {
-		e->log_path = e->status_path = NULL;
+		e->log.path = e->status_path = NULL;
 		enforce_free(e);
 		return NULL;
 	}
@@ -341,14 +341,12 @@ void enforce_free(struct enforce *e)
 {
 	if (e == NULL)
 		return;
-	if (e->log_fd >= 0)
-		close(e->log_fd);
+	enforcelog_fini(&e->log);
 	if (e->lock_fd >= 0)
 		close(e->lock_fd);	/* releases the flock */
 	for (size_t k = 0; k * CHUNK < e->next_unused; k++)
 		free(e->chunk[k]);
 	table_fini(&e->tab);
-	free(e->log_path);
 	free(e->status_path);
 	free(e);
 }
@@ -753,189 +751,56 @@ static enum enforce_result decide_local(struct enforce *e, const struct cidr *ta
 
 /* --- files ----------------------------------------------------------------- */
 
-#define LOCAL_MARK	"local "	/* between arrival and decision: a local unban */
-
-/* "ARRIVED [local ]DECISION\n" */
-static int format_line(const struct decision *d, int64_t arrived, bool local, char *buf, size_t len)
-{
-	char line[DECISION_LINE_MAX + 1];
-	int n = decision_format(d, line, sizeof(line));
-
-	if (n < 0)
-		return n;
-	n = snprintf(buf, len, "%" PRId64 " %s%s\n", arrived, local ? LOCAL_MARK : "", line);
-	return n < 0 || (size_t) n >= len ? -ENOSPC : n;
-}
-
 static int format_entry(const struct entry *x, char *buf, size_t len)
 {
-	return format_line(&x->d, x->arrived, x->d.op == DECISION_UNBAN && x->unban_local, buf, len);
+	return enforcelog_format(&x->d, x->arrived, x->d.op == DECISION_UNBAN && x->unban_local, buf, len);
 }
 
-static int write_all(int fd, const char *p, size_t n)
+struct replay {
+	struct enforce *e;
+	int64_t now;
+};
+
+/* enforcelog_replay()'s function: one line of the log into the table (no kernel). */
+static void replay_line(void *data, const struct decision *d, int64_t arrived, bool local)
 {
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
+	struct replay *rp = data;
+	bool changed;
+	unsigned lifted;
 
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t) w;
-	}
-	return 0;
+	if (local)	/* this MX's own: enforce_from does not apply */
+		(void) decide_local(rp->e, &d->net, d->at, d->id, rp->now, false, &lifted, NULL, 0);
+	else
+		(void) decide(rp->e, d, rp->now, arrived, false, false, &changed, NULL, 0);
 }
 
-/* Parses "ARRIVED [local ]DECISION" (no newline); 0 or -EINVAL. local
-   only before an unban. */
-static int parse_log_line(const char *p, size_t n, int64_t *ret_arrived, bool *ret_local, struct decision *ret_d)
-{
-	const char *sp = memchr(p, ' ', n);
-	int64_t a = 0;
-	bool local = false;
-
-	if (sp == NULL || sp == p || sp - p > 12)
-		return -EINVAL;
-	for (const char *q = p; q < sp; q++) {
-		if (*q < '0' || *q > '9')
-			return -EINVAL;
-		a = a * 10 + (*q - '0');
-	}
-	sp++;
-	if ((size_t) (p + n - sp) > strlen(LOCAL_MARK) && memcmp(sp, LOCAL_MARK, strlen(LOCAL_MARK)) == 0) {
-		local = true;
-		sp += strlen(LOCAL_MARK);
-	}
-	if (decision_parse(sp, (size_t) (p + n - sp), ret_d, NULL) < 0 || (local && ret_d->op != DECISION_UNBAN))
-		return -EINVAL;
-	*ret_arrived = a;
-	*ret_local = local;
-	return 0;
-}
-
-/* Replays path into the table (no kernel). A missing file is no state. */
+/* Replays the log into the table (no kernel). A missing file is no state. */
 static int load_log(struct enforce *e, int64_t now, char *err, size_t errlen)
 {
-	FILE *fp = fopen(e->log_path, "re");
-	char buf[ENFORCE_LOG_LINE_MAX + 2];
+	struct replay rp = {e, now};
 
-	if (fp == NULL) {
-		if (errno == ENOENT)
-			return 0;
-		set_err(err, errlen, "cannot read '%s': %s", e->log_path, strerror(errno));
-		return -errno;
-	}
-	while (fgets(buf, sizeof(buf), fp)) {
-		size_t n = strlen(buf);
-		struct decision d;
-		int64_t arrived;
-		bool changed, local;
-		unsigned lifted;
-
-		e->log_lines++;
-		if (n == 0 || buf[n - 1] != '\n') {
-			int ch;	/* too long, or cut by a crash: skip to the next line */
-
-			while ((ch = fgetc(fp)) != EOF && ch != '\n')
-				;
-			e->bad_log_lines++;
-			continue;
-		}
-		if (parse_log_line(buf, n - 1, &arrived, &local, &d) < 0) {
-			e->bad_log_lines++;
-			continue;
-		}
-		if (local)	/* this MX's own: enforce_from does not apply */
-			(void) decide_local(e, &d.net, d.at, d.id, now, false, &lifted, NULL, 0);
-		else
-			(void) decide(e, &d, now, arrived, false, false, &changed, NULL, 0);
-	}
-	int r = ferror(fp) ? -EIO : 0;
-
-	fclose(fp);
-	if (r < 0)
-		set_err(err, errlen, "cannot read '%s': %s", e->log_path, strerror(-r));
-	return r;
-}
-
-/* The size of the log up to and with its last newline: a line cut by a
-   crash or a full disk is past it. */
-static int whole_lines_end(int fd, off_t size, off_t *ret_end)
-{
-	char buf[4096];
-	off_t pos = size;
-
-	while (pos > 0) {
-		size_t n = pos < (off_t) sizeof(buf) ? (size_t) pos : sizeof(buf);
-		ssize_t got = pread(fd, buf, n, pos - (off_t) n);
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got != (ssize_t) n)
-			return got < 0 ? -errno : -EIO;
-		for (size_t k = n; k-- > 0;)
-			if (buf[k] == '\n') {
-				*ret_end = pos - (off_t) n + (off_t) k + 1;
-				return 0;
-			}
-		pos -= (off_t) n;
-	}
-	*ret_end = 0;
-	return 0;
-}
-
-/* Opens the log for appending; a torn last line is cut off first, so
-   that the next line starts on a line of its own. */
-static int open_log(struct enforce *e, char *err, size_t errlen)
-{
-	struct stat st;
-	off_t end;
-	int r;
-
-	if (e->log_fd >= 0)
-		close(e->log_fd);
-	e->log_fd = open(e->log_path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (e->log_fd < 0) {
-		set_err(err, errlen, "cannot open '%s': %s", e->log_path, strerror(errno));
-		return -errno;
-	}
-	if (fstat(e->log_fd, &st) < 0 || (r = whole_lines_end(e->log_fd, st.st_size, &end)) < 0 ||
-	    (end < st.st_size && ftruncate(e->log_fd, end) < 0)) {
-		r = -errno;
-		set_err(err, errlen, "cannot repair '%s': %s", e->log_path, strerror(errno));
-		close(e->log_fd);
-		e->log_fd = -1;
-		return r;
-	}
-	e->log_end = end;
-	e->log_torn = false;
-	return 0;
+	return enforcelog_replay(&e->log, replay_line, &rp, &e->bad_log_lines, err, errlen);
 }
 
 /* Rewrites the log with the live entries only. */
 static int compact(struct enforce *e, char *err, size_t errlen)
 {
-	char tmp[4200], line[ENFORCE_LOG_LINE_MAX + 2];
-	int fd, r = 0;
-	uint64_t lines = 0;
+	struct enforcelog_rewrite w;
+	char line[ENFORCE_LOG_LINE_MAX + 2];
+	int r;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", e->log_path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) < 0) {
-		set_err(err, errlen, "cannot create '%s': %s", tmp, strerror(errno));
-		return -errno;
-	}
+	if ((r = enforcelog_rewrite_begin(&e->log, &w, err, errlen)) < 0)
+		return r;
 	/* The lifted bans first, so that no remembered unban replayed before
 	   them makes them stale; their local unbans follow in the second pass. */
-	for (size_t k = 0; k < e->next_unused && r == 0; k++) {
+	for (size_t k = 0; k < e->next_unused; k++) {
 		int n;
 
 		if (!entry_at(e, k)->used || !entry_at(e, k)->lifted || (n = format_entry(entry_at(e, k), line, sizeof(line))) < 0)
 			continue;
-		r = write_all(fd, line, (size_t) n);
-		lines++;
+		enforcelog_rewrite_line(&w, line, (size_t) n);
 	}
-	for (size_t k = 0; k < e->next_unused && r == 0; k++) {
+	for (size_t k = 0; k < e->next_unused; k++) {
 		const struct entry *x = entry_at(e, k);
 		int n;
 
@@ -944,35 +809,15 @@ static int compact(struct enforce *e, char *err, size_t errlen)
 		if (x->d.op == DECISION_BAN && x->unban_at > 0) {
 			struct decision u = remembered_unban(e, x);
 
-			if ((n = format_line(&u, x->lifted ? x->unban_at : x->arrived, x->unban_local, line,
-					     sizeof(line))) >= 0 && (r = write_all(fd, line, (size_t) n)) < 0)
-				break;
-			lines++;
+			if ((n = enforcelog_format(&u, x->lifted ? x->unban_at : x->arrived, x->unban_local, line,
+						   sizeof(line))) >= 0)
+				enforcelog_rewrite_line(&w, line, (size_t) n);
 		}
 		if (x->lifted || (n = format_entry(x, line, sizeof(line))) < 0)
 			continue;
-		r = write_all(fd, line, (size_t) n);
-		lines++;
+		enforcelog_rewrite_line(&w, line, (size_t) n);
 	}
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, e->log_path) < 0)
-		r = -errno;
-	if (r < 0) {
-		set_err(err, errlen, "cannot write '%s': %s", tmp, strerror(-r));
-		unlink(tmp);
-		return r;
-	}
-	int dfd = open(enforce_dir(e->c), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (dfd >= 0) {
-		(void) fsync(dfd);
-		close(dfd);
-	}
-	e->log_lines = lines;
-	return open_log(e, err, errlen);
+	return enforcelog_rewrite_end(&e->log, &w, err, errlen);
 }
 
 static void load_status(struct enforce *e)
@@ -1148,7 +993,7 @@ int enforce_open(const struct config *c, struct backend *b, int64_t now, struct 
 		goto fail;
 	/* A full disk: the log as it is (a torn last line cut off), compacted
 	   by a later enforce_tick(); err says why. */
-	if (compact(e, err, errlen) < 0 && (r = open_log(e, NULL, 0)) < 0)
+	if (compact(e, err, errlen) < 0 && (r = enforcelog_open(&e->log, NULL, 0)) < 0)
 		goto fail;
 	*ret = e;
 	return 0;
@@ -1217,34 +1062,6 @@ int enforce_restore(struct enforce *e, int64_t now, char *err, size_t errlen)
 	return first < 0 ? first : added;
 }
 
-/* One line appended to enforce.log and fdatasync()ed: done when it
-   returns. A failed write or sync (a full disk) is cut off again, so the
-   log never holds part of a line, nor a line that was not confirmed;
-   when even that fails, the next append cuts it first. */
-static int log_append(struct enforce *e, const char *line, size_t n, char *err, size_t errlen)
-{
-	int r;
-
-	if (e->log_fd < 0 && (r = open_log(e, err, errlen)) < 0)
-		return r;
-	if (e->log_torn) {
-		if (ftruncate(e->log_fd, e->log_end) < 0) {
-			r = -errno;
-			set_err(err, errlen, "cannot cut a failed line off '%s': %s", e->log_path, strerror(errno));
-			return r;
-		}
-		e->log_torn = false;
-	}
-	if ((r = write_all(e->log_fd, line, n)) < 0 || (fdatasync(e->log_fd) < 0 && (r = -errno) < 0)) {
-		set_err(err, errlen, "cannot write '%s': %s", e->log_path, strerror(-r));
-		e->log_torn = ftruncate(e->log_fd, e->log_end) < 0;
-		return r;
-	}
-	e->log_end += (off_t) n;
-	e->log_lines++;
-	return 0;
-}
-
 int enforce_apply(struct enforce *e, const struct decision *d, int64_t now, enum enforce_result *ret_result,
 		  char *err, size_t errlen)
 {
@@ -1260,10 +1077,10 @@ int enforce_apply(struct enforce *e, const struct decision *d, int64_t now, enum
 		struct entry tmp = {.d = *d, .arrived = now};
 
 		if ((n = format_entry(&tmp, line, sizeof(line))) < 0) {
-			set_err(err, errlen, "cannot format the decision for '%s'", e->log_path);
+			set_err(err, errlen, "cannot format the decision for '%s'", e->log.path);
 			return n;
 		}
-		if ((r = log_append(e, line, (size_t) n, err, errlen)) < 0)
+		if ((r = enforcelog_append(&e->log, line, (size_t) n, err, errlen)) < 0)
 			return r;
 		res = decide(e, d, now, now, true, false, &changed, err, errlen);
 	}
@@ -1332,14 +1149,14 @@ static int take_one(void *data, const struct cidr *target, const char *by, int64
 			strerror(-r));
 		return r;
 	}
-	if ((n = format_line(&d, t->now, true, line, sizeof(line))) < 0) {
+	if ((n = enforcelog_format(&d, t->now, true, line, sizeof(line))) < 0) {
 		/* no decision can name it (wider than /8 or /16): taken, not applied */
 		say(t, "local unban of %s/%u (%s) not applied: wider than a decision's /8 (IPv4) or /16 (IPv6)", net,
 		    target->prefix, by);
 		return 0;
 	}
 	/* logged before the request goes: a crash replays it */
-	if (t->live && (r = log_append(e, line, (size_t) n, err, errlen)) < 0)
+	if (t->live && (r = enforcelog_append(&e->log, line, (size_t) n, err, errlen)) < 0)
 		return r;
 	res = decide_local(e, target, d.at, d.id, t->now, t->live, &lifted, NULL, 0);
 	if (t->live)
@@ -1421,7 +1238,7 @@ int enforce_tick(struct enforce *e, int64_t now, char *err, size_t errlen)
 		}
 		e->forget[k] = e->forget[--e->n_forget];
 	}
-	if (e->log_lines > 2 * e->n + 4096 && (r = compact(e, first ? NULL : err, first ? 0 : errlen)) < 0 && first == 0)
+	if (e->log.lines > 2 * e->n + 4096 && (r = compact(e, first ? NULL : err, first ? 0 : errlen)) < 0 && first == 0)
 		first = r;
 	if (e->counters_dirty && (r = save_status(e, first ? NULL : err, first ? 0 : errlen)) < 0 && first == 0)
 		first = r;
@@ -1449,7 +1266,7 @@ int enforce_status_read(const struct config *c, int64_t now, struct enforce **re
 		return 0;	/* no enforcer can use it (enforce_open()) */
 	if ((e = enforce_new(c, NULL)) == NULL)
 		return -ENOMEM;
-	if (stat(e->log_path, &st) < 0 && stat(e->status_path, &st) < 0) {
+	if (stat(e->log.path, &st) < 0 && stat(e->status_path, &st) < 0) {
 		enforce_free(e);	/* not an MX that enforces */
 		return 0;
 	}
@@ -1527,7 +1344,7 @@ uint64_t enforce_bad_log_lines(const struct enforce *e)
 
 const char *enforce_log_path(const struct enforce *e)
 {
-	return e->log_path;
+	return e->log.path;
 }
 
 int enforce_status_write(FILE *fp, const struct config *c, int64_t now)
@@ -1542,7 +1359,7 @@ int enforce_status_write(FILE *fp, const struct config *c, int64_t now)
 		return r;
 	if (e == NULL)
 		return 0;	/* not an MX that enforces: say nothing */
-	fprintf(fp, "\nCentral decisions (authfold-enforce, %s):\n", e->log_path);
+	fprintf(fp, "\nCentral decisions (authfold-enforce, %s):\n", e->log.path);
 	if (err[0])
 		fprintf(fp, "  note: %s\n", err);
 	for (size_t k = 0; (k = enforce_next_ban(e, k, &b)) > 0;) {
