@@ -70,10 +70,11 @@
  *	Beside authfold journal (a DynamicUser's state_dir that root with
  *	only CAP_NET_ADMIN cannot enter) the enforcer has its own directory
  *	(enforce_state_dir, root's, 0755): such requests go into its
- *	forget.d (0755, files 0644), which bans_daemon_step() reads every
- *	second without deleting (the enforcer prunes them after
- *	bantime_max); forget_before() also keeps an entry struck after at,
- *	so a request read again forgets nothing new.
+ *	forget.d (0755, files 0644), which bans_daemon_step() reads without
+ *	deleting: all of them (at most BANS_FORGET_MAX) at start, then each
+ *	second those written since its last read (the enforcer prunes them
+ *	after bantime_max); forget_before() also keeps an entry struck
+ *	after at, so a request read again forgets nothing new.
  *
  *	The same kind of request reaches authfold-enforce(8) on an MX:
  *	bans_request_to() writes it into another directory of state_dir
@@ -639,8 +640,10 @@ static int parse_request_name(const char *name, struct cidr *ret)
 	return 0;
 }
 
-int bans_walk_requests(const char *state_dir, const char *dirname, bool take, bans_request_fn *fn, void *data,
-		       struct bans_requests *ret, char *err, size_t errlen)
+/* bans_walk_requests() with a bound of its own, and skipping (uncounted)
+   the requests older than since (unix s; 0: none). */
+static int walk(const char *state_dir, const char *dirname, bool take, int64_t since, unsigned limit,
+		bans_request_fn *fn, void *data, struct bans_requests *ret, char *err, size_t errlen)
 {
 	struct bans_requests n = {0, 0, 0};
 	char dir[4096];
@@ -665,7 +668,7 @@ int bans_walk_requests(const char *state_dir, const char *dirname, bool take, ba
 		close(dfd);
 		return first;
 	}
-	while ((d = readdir(dp)) != NULL && n.taken + n.rejected < BANS_REQUESTS_MAX) {
+	while ((d = readdir(dp)) != NULL && n.taken + n.rejected < limit) {
 		struct stat st;
 		struct cidr t;
 		char by[200];
@@ -677,6 +680,8 @@ int bans_walk_requests(const char *state_dir, const char *dirname, bool take, ba
 			continue;	/* . .. and requests being written */
 		if (fstatat(dfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;	/* gone meanwhile */
+		if (since > 0 && S_ISREG(st.st_mode) && (int64_t) st.st_mtime < since)
+			continue;	/* read by an earlier call */
 		if (!S_ISREG(st.st_mode) || (st.st_uid != geteuid() && st.st_uid != 0) ||
 		    parse_request_name(d->d_name, &t) < 0) {
 			if (take)
@@ -699,6 +704,12 @@ int bans_walk_requests(const char *state_dir, const char *dirname, bool take, ba
 	if (ret)
 		*ret = n;
 	return first < 0 ? first : (int) n.taken;
+}
+
+int bans_walk_requests(const char *state_dir, const char *dirname, bool take, bans_request_fn *fn, void *data,
+		       struct bans_requests *ret, char *err, size_t errlen)
+{
+	return walk(state_dir, dirname, take, 0, BANS_REQUESTS_MAX, fn, data, ret, err, errlen);
 }
 
 struct take_daemon {
@@ -869,8 +880,8 @@ int bans_unban_all(const struct config *c, struct backend *b, const struct cidr 
 	return first;
 }
 
-int bans_daemon_step(struct engine *e, struct backend *b, const char *state_dir, const char *shared_dir, bool restore,
-		     char *ret_msg, size_t msglen)
+int bans_daemon_step(struct engine *e, struct backend *b, const char *state_dir, const char *shared_dir,
+		     int64_t *shared_since, bool restore, char *ret_msg, size_t msglen)
 {
 	struct bans_requests rq = {0, 0, 0}, shared = {0, 0, 0};
 	struct bans_restored rs = {0, 0, 0, 0};
@@ -889,9 +900,14 @@ int bans_daemon_step(struct engine *e, struct backend *b, const char *state_dir,
 	   deleted (it prunes them), idempotent (forget_before()) */
 	if (shared_dir) {
 		struct take_daemon td = {e, b};
+		struct timespec t;
 
-		(void) bans_walk_requests(shared_dir, BANS_FORGET_DIR, false, take_daemon, &td, &shared, err,
-					  sizeof(err));
+		/* all of them at start, then those written since the last read
+		   (a margin of 2 s for the mtime's whole seconds) */
+		clock_gettime(CLOCK_REALTIME, &t);
+		if (walk(shared_dir, BANS_FORGET_DIR, false, restore ? 0 : *shared_since, BANS_FORGET_MAX, take_daemon,
+			 &td, &shared, err, sizeof(err)) >= 0)
+			*shared_since = (int64_t) t.tv_sec - 2;
 		if (shared.forgotten && used < msglen)
 			used += (size_t) snprintf(ret_msg + used, msglen - used,
 						  "%u entr%s forgotten after central unbans (%s/%s); ", shared.forgotten,

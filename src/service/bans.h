@@ -16,6 +16,7 @@
 #define BANS_LOCK_WAIT_MS	5000		/* bans_lock() waits this long */
 #define BANS_KERNEL_DONE	"kernel done"	/* a request line: the sender removed the kernel entries */
 #define BANS_FORGET_DIR		"forget.d"	/* in enforce_state_dir: central unbans for the daemon */
+#define BANS_FORGET_MAX		65536		/* of them read at a daemon's start */
 
 struct bans_restored {
 	unsigned active;	/* running bans in the engine's policy */
@@ -106,12 +107,13 @@ int bans_walk_requests(const char *state_dir, const char *dirname, bool take, ba
    once a second (restore false): takes the waiting unban requests and, at
    start, puts running bans back into the kernel; with shared_dir
    (enforce_state_dir) it also reads authfold-enforce's central unbans in
-   shared_dir/forget.d. Returns the number of
+   shared_dir/forget.d (all at start, then those newer than *shared_since,
+   which it keeps up to date). Returns the number of
    requests taken (>0: save the state), or <0 when one failed (it stays for
    the next call). ret_msg says what was done or what failed, for the
    daemon's log; "" when there is nothing to say. */
-int bans_daemon_step(struct engine *e, struct backend *b, const char *state_dir, const char *shared_dir, bool restore,
-		     char *ret_msg, size_t msglen);
+int bans_daemon_step(struct engine *e, struct backend *b, const char *state_dir, const char *shared_dir,
+		     int64_t *shared_since, bool restore, char *ret_msg, size_t msglen);
 
 /* Read-only load of a state file: a corrupt file is reported (-EBADMSG)
    but neither renamed nor changed.

@@ -282,7 +282,8 @@ void daemon_bans(struct daemon *d, bool start)
 
 	if (d->e == NULL)	/* ops->own_state */
 		return;
-	r = bans_daemon_step(d->e, &d->backend, d->c->state_dir, d->c->enforce_state_dir, start, msg, sizeof(msg));
+	r = bans_daemon_step(d->e, &d->backend, d->c->state_dir, d->c->enforce_state_dir, &d->forget_since, start, msg,
+			     sizeof(msg));
 	if (r > 0) {
 		d->dirty++;	/* saved at the next checkpoint */
 		d->m.unbans += (unsigned) r;

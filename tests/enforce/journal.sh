@@ -19,7 +19,10 @@
 #   touches no kernel entry for such a request, and reading the request
 #   again forgets nothing more);
 # - root's `authfold status` and `authfold unban` find the enforcer there;
-# - after a "reboot" the daemon does not put the unbanned address back,
+# - 301 central unbans while the daemon is down: at its start it reads all
+#   of forget.d (more than bans(3)'s 256 requests per call) and forgets its
+#   own 192.0.2.11;
+# - after a "reboot" the daemon does not put the unbanned addresses back,
 #   and authfold-enforce --restore puts back the later central ban.
 
 . "${top_srcdir:-.}/tests/bans/lib.sh"
@@ -169,12 +172,26 @@ sed 's/^/# enforce: /' "$tmp/e1.err"
 check "its state has forgotten 192.0.2.10 and kept 198.51.100.21" sh -c "
 	! grep -q '^addr 192.0.2.10 ' '$state/journal-directory.state' && grep -q '^addr 198.51.100.21 ' '$state/journal-directory.state'"
 
-# 5. a reboot
+# 5. while the daemon is down: 300 central unbans of other networks, then
+#    one of its own 192.0.2.11; then a reboot
+later=$(($(date +%s) + 3))
+i=0
+while [ $i -lt 300 ]; do
+	dec "$(printf '%016x' $((8192 + i)))" unban "2001:db8:ff:$(printf '%x' $((i + 1)))::/64" "$later" 0
+	i=$((i + 1))
+done >"$tmp/unbans"
+dec 00000000000000b2 unban 192.0.2.11/32 "$later" 0 >>"$tmp/unbans"
+"$enf" -c "$root/both.conf" --no-confirm <"$tmp/unbans" 2>"$tmp/e2.err"
+rc=$?
+check "301 central unbans while the daemon is down (exit $rc): 302 requests in forget.d with the first" \
+	sh -c "[ $rc = 0 ] && [ \$(ls '$root/var/lib/authfold-enforce/forget.d' | wc -l) = 302 ]"
 ipset flush authfold4
 start_daemon "$root/both.conf" "$tmp/d2.err"
 check "the daemon restarts and restores its own bans" wait_for 10 in_set 198.51.100.21
 sleep 1
 check "...not 192.0.2.10 (the central unban)" sh -c '! ipset -q test authfold4 192.0.2.10'
+check "...nor 192.0.2.11: it read all 302 requests at start, past bans(3)'s 256 per call" \
+	sh -c "! ipset -q test authfold4 192.0.2.11 && grep -q '1 entry forgotten after central unbans' '$tmp/d2.err'"
 "$enf" -c "$root/both.conf" --restore 2>"$tmp/r.err"
 rc=$?
 sed 's/^/# restore: /' "$tmp/r.err"
