@@ -129,7 +129,11 @@
  *	banned the address anew in the second between the unban and the
  *	take, that kernel entry goes too (its state still holds the ban).
  *	The at= of a local unban is this host's clock, compared with the
- *	central host's.
+ *	central host's. A central unban sweeps the kernel entries inside its
+ *	network when it arrives, also one the MX's own authfold added after
+ *	the unban was decided (a late delivery); that daemon keeps its ban.
+ *	The enforce_from names are resolved at enforce_open(): a resolver
+ *	that does not answer delays the start.
  */
 
 #include "enforce.h"
