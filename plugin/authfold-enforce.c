@@ -20,7 +20,9 @@
  *	that is not a valid decision is counted, logged on stderr and
  *	answered "OK" too (there is no "drop" reply in omprog, and sending
  *	it again would not make it valid). Only a failure to write the log
- *	is answered "ERROR ...", so rsyslog sends the decision again.
+ *	is answered "ERROR ...", so rsyslog sends the decision again; the
+ *	log is written before the table or the kernel change (enforce(3)),
+ *	so that retry does the work.
  *
  *	The program runs on daemon(3)'s loop (ops->own_state: enforce(3)'s
  *	log is the durable store, locked by enforce.lock, so the MX's own
@@ -49,8 +51,9 @@
  *	(no set or table created), no file or directory is made.
  * DIAGNOSTICS
  *	On stderr, prefixed "authfold-enforce: " (rsyslog's omprog output=
- *	file): each refused decision with the reason (at most
- *	LOG_BURST per minute, then a count), each kernel failure. Exit 0 on
+ *	file): each refused or not applied decision with the reason (at
+ *	most LOG_BURST per minute together, then a count, also at the end),
+ *	each kernel failure. Exit 0 on
  *	a normal end, 1 on a runtime failure, 2 on bad usage or
  *	configuration.
  * SECURITY
@@ -87,7 +90,8 @@ static const char usage_text[] =
 	"\n"
 	"The program rsyslog's omprog action runs on an MX: reads ban and unban\n"
 	"decisions of the central authfold on stdin (one per line), applies them to\n"
-	"the kernel set, keeps them in STATE_DIR/enforce.log, and confirms each line.\n"
+	"the kernel set, keeps them in STATE_DIR/enforce.log (enforce_state_dir when\n"
+	"set), and confirms each line.\n"
 	"\n"
 	"  -c, --config FILE   configuration (default " CONFIG_DEFAULT_PATH ";\n"
 	"                      a missing default file means built-in defaults)\n"
@@ -124,10 +128,11 @@ struct enforcer {
 	bool tick_failing;
 };
 
-/* A refused line, logged with at most 80 of its bytes, made printable;
-   counted as malformed when it is not a valid decision (a valid one that
-   enforce(3) refused is counted there, under its result). */
-static void refused(struct enforcer *en, bool malformed, const char *why, const char *p, size_t n)
+/* A refused or not applied line, logged with at most 80 of its bytes,
+   made printable, at most LOG_BURST a minute (then a count); counted as
+   malformed when it is not a valid decision (a valid one that enforce(3)
+   refused is counted there, under its result). */
+static void refused(struct enforcer *en, bool malformed, const char *what, const char *why, const char *p, size_t n)
 {
 	char shown[81];
 	size_t k;
@@ -136,7 +141,7 @@ static void refused(struct enforcer *en, bool malformed, const char *why, const 
 		enforce_refused(en->e);
 	if (daemon_now() - en->burst_start >= 60000000) {
 		if (en->suppressed)
-			say("%u more refused lines not shown", en->suppressed);
+			say("%u more refused or not applied lines not shown", en->suppressed);
 		en->burst_start = daemon_now();
 		en->burst = en->suppressed = 0;
 	}
@@ -147,7 +152,7 @@ static void refused(struct enforcer *en, bool malformed, const char *why, const 
 	for (k = 0; k < n && k < sizeof(shown) - 1; k++)
 		shown[k] = (unsigned char) p[k] < 0x20 || (unsigned char) p[k] >= 0x7f ? '?' : p[k];
 	shown[k] = '\0';
-	say("refused (%s): '%s%s'", why, shown, n > k ? "..." : "");
+	say("%s (%s): '%s%s'", what, why, shown, n > k ? "..." : "");
 }
 
 /* authfold unban on this MX: its requests (enforce(3)); what was done
@@ -215,7 +220,7 @@ static int message(struct enforcer *en, const char *p, size_t n)
 		n--;
 	}
 	if (decision_parse(p, n, &d, &de) < 0) {
-		refused(en, true, decision_strerror(de), p, n);
+		refused(en, true, "refused", decision_strerror(de), p, n);
 		return reply(en, NULL) < 0 ? -EPIPE : DAEMON_ITEM;
 	}
 	if ((r = enforce_apply(en->e, &d, (int64_t) time(NULL), &res, err, sizeof(err))) < 0) {
@@ -226,12 +231,12 @@ static int message(struct enforcer *en, const char *p, size_t n)
 		say("%s (retried every second)", err);
 	switch (res) {
 	case ENFORCE_NOT_FROM:
-		refused(en, false, "by= is not in enforce_from", p, n);
+		refused(en, false, "refused", "by= is not in enforce_from", p, n);
 		break;
 	case ENFORCE_IGNORED:
 	case ENFORCE_UNSUPPORTED:
 	case ENFORCE_FULL:
-		say("not applied (%s): %.*s", enforce_result_name(res), (int) n, p);
+		refused(en, false, "not applied", enforce_result_name(res), p, n);
 		break;
 	default:
 		break;
@@ -261,7 +266,7 @@ static int en_read(struct daemon *d, void *data)
 			r = message(en, p, n);
 		break;
 	case LINE_HEAD:
-		refused(en, true, decision_strerror(DECISION_E_LONG), p, n);
+		refused(en, true, "refused", decision_strerror(DECISION_E_LONG), p, n);
 		r = DAEMON_AGAIN;
 		break;
 	case LINE_TAIL:
@@ -340,7 +345,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		if (running == 0) {
-			say("nothing to restore: no running central ban in '%s/%s'", c->state_dir, ENFORCE_LOG_NAME);
+			say("nothing to restore: no running central ban in '%s/%s'", enforce_dir(c), ENFORCE_LOG_NAME);
 			config_free(c);
 			return 0;
 		}
@@ -359,6 +364,8 @@ int main(int argc, char **argv)
 		say("%s", err[0] ? err : strerror(-r));
 		goto out;
 	}
+	if (err[0])	/* the log could not be compacted (a full disk): used as it is */
+		say("%s; the log is used as it is", err);
 	err[0] = '\0';
 	/* authfold unban asked on this MX while no enforcer ran: before the
 	   restore, so that a lifted ban is not put back */
@@ -366,7 +373,7 @@ int main(int argc, char **argv)
 	if ((r = enforce_restore(en.e, now, err, sizeof(err))) < 0)
 		say("cannot restore every ban: %s (retried every second)", err[0] ? err : strerror(-r));
 	else if (r > 0)
-		say("%d running ban%s from '%s/%s' in the kernel", r, r == 1 ? "" : "s", c->state_dir, ENFORCE_LOG_NAME);
+		say("%d running ban%s from '%s/%s' in the kernel", r, r == 1 ? "" : "s", enforce_dir(c), ENFORCE_LOG_NAME);
 	if (restore_only) {
 		status = r < 0 ? 1 : 0;
 		goto out;
@@ -381,6 +388,8 @@ int main(int argc, char **argv)
 	status = daemon_run(&d) < 0 ? 1 : 0;
 out:
 	status = daemon_finish(&d, status);
+	if (en.suppressed)
+		say("%u more refused or not applied lines not shown", en.suppressed);
 	if (en.e)
 		tick(&en);	/* the counters */
 	enforce_free(en.e);

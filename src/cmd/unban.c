@@ -58,7 +58,7 @@ static bool enforcer_runs(const struct config *c)
 	bool runs = false;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", c->state_dir, ENFORCE_LOCK_NAME);
+	snprintf(path, sizeof(path), "%s/%s", enforce_dir(c), ENFORCE_LOCK_NAME);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK)) < 0)
 		return false;
 	if (flock(fd, LOCK_SH | LOCK_NB) < 0)
@@ -75,11 +75,11 @@ static int unban_central(const struct config *c, const struct cidr *t, const cha
 	struct stat st;
 	int r;
 
-	if (strlen(c->state_dir) > 4096)
+	if (strlen(enforce_dir(c)) > 4096)
 		return 0;	/* no enforcer can use it */
-	snprintf(path, sizeof(path), "%s/%s", c->state_dir, ENFORCE_LOG_NAME);
+	snprintf(path, sizeof(path), "%s/%s", enforce_dir(c), ENFORCE_LOG_NAME);
 	if (stat(path, &st) < 0) {
-		snprintf(path, sizeof(path), "%s/%s", c->state_dir, ENFORCE_STATUS_NAME);
+		snprintf(path, sizeof(path), "%s/%s", enforce_dir(c), ENFORCE_STATUS_NAME);
 		if (stat(path, &st) < 0)
 			return 0;	/* this host does not enforce central decisions */
 	}
@@ -88,7 +88,7 @@ static int unban_central(const struct config *c, const struct cidr *t, const cha
 			"unban the narrower networks\n", name, t->net.family == AF_INET ? 8 : 16);
 		return 1;
 	}
-	if ((r = bans_request_to(c->state_dir, ENFORCE_REQUEST_DIR, t, (int64_t) time(NULL), req, sizeof(req), err,
+	if ((r = bans_request_to(enforce_dir(c), ENFORCE_REQUEST_DIR, t, (int64_t) time(NULL), req, sizeof(req), err,
 				 sizeof(err))) < 0) {
 		fprintf(stderr, "authfold: unban %s: central bans not lifted: %s\n", name, err);
 		return 1;

@@ -771,6 +771,10 @@ static const struct config_key keys[] = {
 	 "publish = syslog: the by= of published decisions (none: the host name)."},
 	{"enforce_from", KT_CUSTOM, 0, 0, 0, 0, "none", NULL, set_enforce_from,
 	 "authfold-enforce: the deciding hosts whose decisions count (none: any)."},
+	{"enforce_ipv6_prefix", KT_UINT, 0, 0, 128, F(enforce_ipv6_prefix), "0", NULL, NULL,
+	 "authfold-enforce: the shortest IPv6 prefix a central ban may have here (0: ipv6_prefix)."},
+	{"enforce_state_dir", KT_PATH, KF_ABSOLUTE | KF_NONE, 0, 0, F(enforce_state_dir), "none", NULL, NULL,
+	 "authfold-enforce: the directory of its log, lock and counters (none: state_dir)."},
 	{"maxretry", KT_UINT, 0, 1, POLICY_MAXRETRY_MAX, F(maxretry), "2", NULL, NULL,
 	 "Strikes within findtime that ban an address."},
 	{"findtime", KT_DURATION, 0, 1, INT64_C(1000000000000), F(findtime), "1d", NULL, NULL,
@@ -960,6 +964,7 @@ void config_free(struct config *c)
 	free(c->summary_log);
 	free(c->events_log);
 	free(c->state_dir);
+	free(c->enforce_state_dir);
 	free(c->ipset4);
 	free(c->ipset6);
 	free(c->metrics_file);

@@ -84,6 +84,8 @@ struct config {
 	int64_t publish_resync;		/* seconds per resync round; 0: never */
 	char *enforce_from[CONFIG_MAX_LIST];	/* by= accepted by authfold-enforce; none: any */
 	size_t n_enforce_from;
+	unsigned enforce_ipv6_prefix;	/* the widest IPv6 central ban (shortest prefix); 0: ipv6_prefix */
+	char *enforce_state_dir;	/* authfold-enforce's own files; NULL: state_dir */
 	/* --- end decisions --- */
 	const char *load_file;		/* while config_load() runs: names site rules */
 	unsigned load_line;

@@ -16,6 +16,7 @@
  *	void	bans_unlock(fd)
  *	int	bans_request_unban(state_dir, target, ret_path, pathlen, err, errlen)
  *	int	bans_request_to(state_dir, dirname, target, at, ret_path, pathlen, err, errlen)
+ *	int	bans_request_forget(state_dir, shared_dir, target, at, err, errlen)
  *	int	bans_take_requests(e, b, state_dir, ret, err, errlen)
  *	int	bans_walk_requests(state_dir, dirname, take, fn, data, ret, err, errlen)
  *	int	bans_scratch_load(c, path, ret, x, err, errlen)
@@ -58,6 +59,22 @@
  *	   at every checkpoint. Each request forgets the overlapping entries
  *	   (bans_unban()) and is then deleted; the daemon saves its state
  *	   when the call returned > 0. unban waits for the request to go.
+ *
+ *	authfold-enforce(8) tells the MX's own daemon of a central unban
+ *	with bans_request_forget(): a request in unban.d with the unban's
+ *	at= and a line "kernel done". The daemon forgets only its entries
+ *	overlapping the target whose ban began no later than at (a ban it
+ *	decided after the central unban stays), and touches no kernel
+ *	entry: the enforcer removed, when it applied the unban, what the
+ *	kernel held, and a later central ban it applied since must stay.
+ *	Beside authfold journal (a DynamicUser's state_dir that root with
+ *	only CAP_NET_ADMIN cannot enter) the enforcer has its own directory
+ *	(enforce_state_dir, root's, 0755): such requests go into its
+ *	forget.d (0755, files 0644), which bans_daemon_step() reads without
+ *	deleting: all of them (at most BANS_FORGET_MAX) at start, then each
+ *	second those written since its last read (the enforcer prunes them
+ *	after bantime_max); forget_before() also keeps an entry struck
+ *	after at, so a request read again forgets nothing new.
  *
  *	The same kind of request reaches authfold-enforce(8) on an MX:
  *	bans_request_to() writes it into another directory of state_dir
@@ -266,7 +283,7 @@ int bans_log_unban(const struct config *c, const struct cidr *target, const char
    "at" line (unix seconds; the file's mtime when it has none, as requests
    of older versions). At most 255 bytes are read. */
 static void request_read(int dfd, const char *name, const struct stat *st, char *ret_by, size_t len,
-			 int64_t *ret_at)
+			 int64_t *ret_at, bool *ret_kernel_done)
 {
 	char buf[256];
 	ssize_t n = -1;
@@ -275,6 +292,7 @@ static void request_read(int dfd, const char *name, const struct stat *st, char 
 
 	snprintf(ret_by, len, "uid %u (the request's owner)", (unsigned) st->st_uid);
 	*ret_at = (int64_t) st->st_mtime;
+	*ret_kernel_done = false;
 	if (fd >= 0) {
 		n = read(fd, buf, sizeof(buf) - 1);
 		close(fd);
@@ -282,6 +300,7 @@ static void request_read(int dfd, const char *name, const struct stat *st, char 
 	if (n <= 0)
 		return;
 	buf[n] = 0;
+	*ret_kernel_done = strstr(buf, "\n" BANS_KERNEL_DONE "\n") != NULL;
 	if ((p = strstr(buf, "\nat ")) != NULL) {
 		int64_t v = 0;
 		int digits = 0;
@@ -526,8 +545,18 @@ static int request_dir(const char *state_dir, const char *dir)
 	return 0;
 }
 
-int bans_request_to(const char *state_dir, const char *dirname, const struct cidr *target, int64_t at,
-		    char *ret_path, size_t pathlen, char *err, size_t errlen)
+/* forget.d: 0755 whatever the umask, when this call makes it */
+static int shared_dir_make(const char *dir)
+{
+	if (mkdir(dir, 0755) < 0)
+		return errno == EEXIST ? 0 : -errno;
+	return chmod(dir, 0755) < 0 ? -errno : 0;
+}
+
+/* shared: a directory of root's that another user only reads (0755, the
+   request 0644, owned by its writer), for bans_request_forget(). */
+static int request_write(const char *state_dir, const char *dirname, const struct cidr *target, int64_t at,
+			 bool kernel_done, bool shared, char *ret_path, size_t pathlen, char *err, size_t errlen)
 {
 	char dir[4096], name[ADDR_STRLEN + 8], tmp[ADDR_STRLEN + 32], a[ADDR_STRLEN], by[160];
 	int dfd = -1, fd = -1, r = 0;
@@ -539,7 +568,7 @@ int bans_request_to(const char *state_dir, const char *dirname, const struct cid
 		snprintf(err, errlen, "state_dir '%s' is too long", state_dir);
 		return -ENAMETOOLONG;
 	}
-	if ((r = request_dir(state_dir, dir)) < 0) {
+	if ((r = shared ? shared_dir_make(dir) : request_dir(state_dir, dir)) < 0) {
 		snprintf(err, errlen, "cannot create '%s': %s", dir, strerror(-r));
 		return r;
 	}
@@ -550,14 +579,15 @@ int bans_request_to(const char *state_dir, const char *dirname, const struct cid
 	}
 	snprintf(tmp, sizeof(tmp), ".%s.%ld", name, (long) getpid());
 	addr_format(&target->net, a);
-	if ((fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) >= 0 &&
-	    (r = own_like_state_dir(state_dir, fd)) < 0) {
+	if ((fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, shared ? 0644 : 0600)) >= 0 &&
+	    (shared ? fchmod(fd, 0644) < 0 && (r = -errno) < 0 : (r = own_like_state_dir(state_dir, fd)) < 0)) {
 		/* the daemon's user must own it, as it owns everything in state_dir */
 		close(fd);
 		fd = -1;
 		errno = -r;
 	}
-	if (fd < 0 || dprintf(fd, "%s/%u\nby %s\nat %lld\n", a, target->prefix, by, (long long) at) < 0 ||
+	if (fd < 0 || dprintf(fd, "%s/%u\nby %s\nat %lld\n%s", a, target->prefix, by, (long long) at,
+			      kernel_done ? BANS_KERNEL_DONE "\n" : "") < 0 ||
 	    fsync(fd) < 0 || close(fd) < 0 || renameat(dfd, tmp, dfd, name) < 0 || sync_dir(dfd) < 0) {
 		r = -errno;
 		snprintf(err, errlen, "cannot write the request '%s/%s': %s", dir, name, strerror(errno));
@@ -569,6 +599,20 @@ int bans_request_to(const char *state_dir, const char *dirname, const struct cid
 	if (ret_path)
 		snprintf(ret_path, pathlen, "%s/%s", dir, name);
 	return 0;
+}
+
+int bans_request_to(const char *state_dir, const char *dirname, const struct cidr *target, int64_t at,
+		    char *ret_path, size_t pathlen, char *err, size_t errlen)
+{
+	return request_write(state_dir, dirname, target, at, false, false, ret_path, pathlen, err, errlen);
+}
+
+int bans_request_forget(const char *state_dir, const char *shared_dir, const struct cidr *target, int64_t at,
+			char *err, size_t errlen)
+{
+	if (shared_dir)
+		return request_write(shared_dir, BANS_FORGET_DIR, target, at, true, true, NULL, 0, err, errlen);
+	return request_write(state_dir, BANS_REQUEST_DIR, target, at, true, false, NULL, 0, err, errlen);
 }
 
 int bans_request_unban(const char *state_dir, const struct cidr *target, char *ret_path, size_t pathlen,
@@ -596,8 +640,10 @@ static int parse_request_name(const char *name, struct cidr *ret)
 	return 0;
 }
 
-int bans_walk_requests(const char *state_dir, const char *dirname, bool take, bans_request_fn *fn, void *data,
-		       struct bans_requests *ret, char *err, size_t errlen)
+/* bans_walk_requests() with a bound of its own, and skipping (uncounted)
+   the requests older than since (unix s; 0: none). */
+static int walk(const char *state_dir, const char *dirname, bool take, int64_t since, unsigned limit,
+		bans_request_fn *fn, void *data, struct bans_requests *ret, char *err, size_t errlen)
 {
 	struct bans_requests n = {0, 0, 0};
 	char dir[4096];
@@ -622,17 +668,20 @@ int bans_walk_requests(const char *state_dir, const char *dirname, bool take, ba
 		close(dfd);
 		return first;
 	}
-	while ((d = readdir(dp)) != NULL && n.taken + n.rejected < BANS_REQUESTS_MAX) {
+	while ((d = readdir(dp)) != NULL && n.taken + n.rejected < limit) {
 		struct stat st;
 		struct cidr t;
 		char by[200];
 		int64_t at;
+		bool kernel_done;
 		int r;
 
 		if (d->d_name[0] == '.')
 			continue;	/* . .. and requests being written */
 		if (fstatat(dfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;	/* gone meanwhile */
+		if (since > 0 && S_ISREG(st.st_mode) && (int64_t) st.st_mtime < since)
+			continue;	/* read by an earlier call */
 		if (!S_ISREG(st.st_mode) || (st.st_uid != geteuid() && st.st_uid != 0) ||
 		    parse_request_name(d->d_name, &t) < 0) {
 			if (take)
@@ -640,8 +689,8 @@ int bans_walk_requests(const char *state_dir, const char *dirname, bool take, ba
 			n.rejected++;
 			continue;
 		}
-		request_read(dfd, d->d_name, &st, by, sizeof(by), &at);
-		if ((r = fn(data, &t, by, at, err, errlen)) < 0) {
+		request_read(dfd, d->d_name, &st, by, sizeof(by), &at, &kernel_done);
+		if ((r = fn(data, &t, by, at, kernel_done, err, errlen)) < 0) {
 			if (first == 0)
 				first = r;	/* the request stays and is tried again */
 			continue;
@@ -657,18 +706,52 @@ int bans_walk_requests(const char *state_dir, const char *dirname, bool take, ba
 	return first < 0 ? first : (int) n.taken;
 }
 
+int bans_walk_requests(const char *state_dir, const char *dirname, bool take, bans_request_fn *fn, void *data,
+		       struct bans_requests *ret, char *err, size_t errlen)
+{
+	return walk(state_dir, dirname, take, 0, BANS_REQUESTS_MAX, fn, data, ret, err, errlen);
+}
+
 struct take_daemon {
 	struct engine *e;
 	struct backend *b;
 };
 
-static int take_daemon(void *data, const struct cidr *t, const char *by, int64_t at, char *err, size_t errlen)
+/* A request of authfold-enforce (kernel_done): the entries overlapping t
+   whose ban began no later than at are forgotten, and nothing else; the
+   enforcer removed what the kernel held when it applied the unban, and a
+   kernel entry added since (its own later ban, or this daemon's) stays. */
+static int forget_before(struct engine *e, const struct cidr *t, int64_t at)
+{
+	struct policy *pol = engine_policy(e);
+	struct policy_entry *p, *next;
+	int forgotten = 0;
+
+	for (p = policy_first(pol); p; p = next) {
+		next = policy_next(p);
+		if (!overlaps(t, &p->net, p->prefix))
+			continue;
+		if (p->ban_until_usec > 0 && p->ban_until_usec - p->last_ban_seconds * 1000000 > at * 1000000)
+			continue;	/* banned anew after the unban was decided */
+		if (p->last_strike_usec > at * 1000000)
+			continue;	/* struck since: so a request read again forgets nothing new */
+		struct addr net = p->net;
+
+		(void) policy_forget(pol, &net);
+		forgotten++;
+	}
+	return forgotten;
+}
+
+static int take_daemon(void *data, const struct cidr *t, const char *by, int64_t at, bool kernel_done, char *err,
+		       size_t errlen)
 {
 	struct take_daemon *td = data;
 	int r;
 
-	(void) at;
-	if ((r = bans_unban(td->e, td->b, t, err, errlen)) < 0)
+	if (kernel_done)
+		r = forget_before(td->e, t, at);
+	else if ((r = bans_unban(td->e, td->b, t, err, errlen)) < 0)
 		return r;
 	/* written out with the engine's next flush */
 	if (engine_events(td->e))
@@ -797,10 +880,10 @@ int bans_unban_all(const struct config *c, struct backend *b, const struct cidr 
 	return first;
 }
 
-int bans_daemon_step(struct engine *e, struct backend *b, const char *state_dir, bool restore, char *ret_msg,
-		     size_t msglen)
+int bans_daemon_step(struct engine *e, struct backend *b, const char *state_dir, const char *shared_dir,
+		     int64_t *shared_since, bool restore, char *ret_msg, size_t msglen)
 {
-	struct bans_requests rq = {0, 0, 0};
+	struct bans_requests rq = {0, 0, 0}, shared = {0, 0, 0};
 	struct bans_restored rs = {0, 0, 0, 0};
 	struct timespec now;
 	char dir[4096], err[512] = "";
@@ -813,6 +896,23 @@ int bans_daemon_step(struct engine *e, struct backend *b, const char *state_dir,
 		(void) request_dir(state_dir, dir);
 	if ((r = bans_take_requests(e, b, state_dir, &rq, err, sizeof(err))) < 0)
 		used += (size_t) snprintf(ret_msg, msglen, "%s; ", err);
+	/* authfold-enforce's central unbans in its own directory: read, not
+	   deleted (it prunes them), idempotent (forget_before()) */
+	if (shared_dir) {
+		struct take_daemon td = {e, b};
+		struct timespec t;
+
+		/* all of them at start, then those written since the last read
+		   (a margin of 2 s for the mtime's whole seconds) */
+		clock_gettime(CLOCK_REALTIME, &t);
+		if (walk(shared_dir, BANS_FORGET_DIR, false, restore ? 0 : *shared_since, BANS_FORGET_MAX, take_daemon,
+			 &td, &shared, err, sizeof(err)) >= 0)
+			*shared_since = (int64_t) t.tv_sec - 2;
+		if (shared.forgotten && used < msglen)
+			used += (size_t) snprintf(ret_msg + used, msglen - used,
+						  "%u entr%s forgotten after central unbans (%s/%s); ", shared.forgotten,
+						  shared.forgotten == 1 ? "y" : "ies", shared_dir, BANS_FORGET_DIR);
+	}
 	/* nft: an admin's flush ruleset took authfold's table away */
 	if (!restore && backend_kernel(b)) {
 		/* <0 failed, >0 made again: err says which */
@@ -833,5 +933,5 @@ int bans_daemon_step(struct engine *e, struct backend *b, const char *state_dir,
 					  rs.restored, rs.restored == 1 ? "" : "s", rs.failed);
 	if (used >= 2 && used < msglen)
 		ret_msg[used - 2] = 0;	/* the last "; " */
-	return r < 0 ? r : rr < 0 ? rr : (int) rq.taken;
+	return r < 0 ? r : rr < 0 ? rr : (int) (rq.taken + shared.forgotten);
 }

@@ -14,6 +14,9 @@
 #define BANS_REQUEST_DIR	"unban.d"	/* in state_dir */
 #define BANS_REQUESTS_MAX	256		/* requests taken per call */
 #define BANS_LOCK_WAIT_MS	5000		/* bans_lock() waits this long */
+#define BANS_KERNEL_DONE	"kernel done"	/* a request line: the sender removed the kernel entries */
+#define BANS_FORGET_DIR		"forget.d"	/* in enforce_state_dir: central unbans for the daemon */
+#define BANS_FORGET_MAX		65536		/* of them read at a daemon's start */
 
 struct bans_restored {
 	unsigned active;	/* running bans in the engine's policy */
@@ -67,6 +70,14 @@ int bans_request_unban(const char *state_dir, const struct cidr *target, char *r
 int bans_request_to(const char *state_dir, const char *dirname, const struct cidr *target, int64_t at,
 		    char *ret_path, size_t pathlen, char *err, size_t errlen);
 
+/* authfold-enforce's central unban for the MX's own daemon: unban.d/ADDR-PREFIX
+   with at and "kernel done" (the daemon forgets what it banned no later
+   than at, and leaves the kernel alone). */
+/* shared_dir non-NULL (enforce_state_dir): into shared_dir/forget.d instead,
+   readable by all, never deleted by the daemon (bans_daemon_step()). */
+int bans_request_forget(const char *state_dir, const char *shared_dir, const struct cidr *target, int64_t at,
+			char *err, size_t errlen);
+
 struct bans_requests {
 	unsigned taken;		/* requests applied and deleted */
 	unsigned forgotten;	/* entries forgotten by them */
@@ -78,10 +89,11 @@ struct bans_requests {
 int bans_take_requests(struct engine *e, struct backend *b, const char *state_dir, struct bans_requests *ret,
 		       char *err, size_t errlen);
 
-/* One request: its target, who asked ("by" line) and when (unix s).
-   Returns >= 0 (taken; added to forgotten) or -errno (it stays). */
-typedef int bans_request_fn(void *data, const struct cidr *target, const char *by, int64_t at, char *err,
-			    size_t errlen);
+/* One request: its target, who asked ("by" line), when (unix s) and
+   whether the sender removed the kernel entries itself (a "kernel done"
+   line: authfold-enforce's bans_request_forget()). Returns >= 0 (taken; added to forgotten) or -errno (it stays). */
+typedef int bans_request_fn(void *data, const struct cidr *target, const char *by, int64_t at, bool kernel_done,
+			    char *err, size_t errlen);
 /* The requests waiting in state_dir/DIRNAME, each checked as SECURITY in
    bans(3) says, at most BANS_REQUESTS_MAX per call, handed to fn. take:
    a request fn took is deleted, and so is one that is refused (rejected);
@@ -93,12 +105,15 @@ int bans_walk_requests(const char *state_dir, const char *dirname, bool take, ba
 
 /* What a daemon does with bans after state_load() (restore true) and about
    once a second (restore false): takes the waiting unban requests and, at
-   start, puts running bans back into the kernel. Returns the number of
+   start, puts running bans back into the kernel; with shared_dir
+   (enforce_state_dir) it also reads authfold-enforce's central unbans in
+   shared_dir/forget.d (all at start, then those newer than *shared_since,
+   which it keeps up to date). Returns the number of
    requests taken (>0: save the state), or <0 when one failed (it stays for
    the next call). ret_msg says what was done or what failed, for the
    daemon's log; "" when there is nothing to say. */
-int bans_daemon_step(struct engine *e, struct backend *b, const char *state_dir, bool restore, char *ret_msg,
-		     size_t msglen);
+int bans_daemon_step(struct engine *e, struct backend *b, const char *state_dir, const char *shared_dir,
+		     int64_t *shared_since, bool restore, char *ret_msg, size_t msglen);
 
 /* Read-only load of a state file: a corrupt file is reported (-EBADMSG)
    but neither renamed nor changed.

@@ -188,9 +188,17 @@ int daemon_open(struct daemon *d, const char *state_name)
 		daemon_say(d, "out of memory");
 		return -ENOMEM;
 	}
-	if (mkdir(c->state_dir, 0750) < 0 && errno != EEXIST) {
+	/* authfold-enforce (own_state) keeps its files in enforce_state_dir
+	   when set: beside authfold journal, whose state_dir its DynamicUser
+	   owns (0700), which root with only CAP_NET_ADMIN cannot enter */
+	const char *dir = d->ops->own_state && c->enforce_state_dir ? c->enforce_state_dir : c->state_dir;
+
+	if (mkdir(dir, 0750) == 0) {
+		if (dir != c->state_dir)
+			(void) chmod(dir, 0755);	/* the daemon reads its forget.d (bans(3)) */
+	} else if (errno != EEXIST) {
 		r = -errno;
-		daemon_say(d, "cannot create state_dir '%s': %s", c->state_dir, strerror(errno));
+		daemon_say(d, "cannot create state_dir '%s': %s", dir, strerror(errno));
 		return r;
 	}
 	/* Bans: the kernel's ipsets or authfold's nft table, or (backend =
@@ -211,7 +219,7 @@ int daemon_open(struct daemon *d, const char *state_name)
 		daemon_say(d, "cannot set no_new_privs: %s", strerror(-r));
 		return r;
 	}
-	if ((r = state_dir_check(c->state_dir, true, err, sizeof(err))) < 0) {
+	if ((r = state_dir_check(dir, true, err, sizeof(err))) < 0) {
 		daemon_say(d, "%s", err);
 		return r;
 	}
@@ -283,7 +291,8 @@ void daemon_bans(struct daemon *d, bool start)
 
 	if (d->e == NULL)	/* ops->own_state */
 		return;
-	r = bans_daemon_step(d->e, &d->backend, d->c->state_dir, start, msg, sizeof(msg));
+	r = bans_daemon_step(d->e, &d->backend, d->c->state_dir, d->c->enforce_state_dir, &d->forget_since, start, msg,
+			     sizeof(msg));
 	if (r > 0) {
 		d->dirty++;	/* saved at the next checkpoint */
 		d->m.unbans += (unsigned) r;

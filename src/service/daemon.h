@@ -86,6 +86,7 @@ struct daemon {
 	struct metrics_source m;	/* metrics_file; the source sets m.last_line_usec if it knows better */
 	struct publish *publish;	/* publish = syslog: every ban and unban decided; NULL: none */
 	bool publish_failing;
+	int64_t forget_since;		/* bans_daemon_step(): enforce_state_dir/forget.d read up to here */
 };
 
 /* Zeroes d and installs the signal handlers (TERM, INT, HUP; ALRM with a

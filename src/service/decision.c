@@ -10,6 +10,7 @@
  *	int	decision_new_id(ret_id)
  *	int	decision_format(d, buf, len)
  *	int	decision_parse(line, len, ret_d, ret_error)
+ *	int64_t	decision_at_usec(d)
  *	const char *decision_strerror(e)
  * DESCRIPTION
  *	A decision is one line of text, version 1:
@@ -21,7 +22,12 @@
  *	OP	ban or unban.
  *	NET	ADDR/PREFIX in canonical text (inet_ntop) with the host bits
  *		cleared; PREFIX is explicit, 8..32 for IPv4, 16..128 for IPv6.
- *	AT	when it was decided, unix seconds (1..DECISION_TIME_MAX).
+ *	AT	when it was decided, unix seconds (1..DECISION_TIME_MAX),
+ *		optionally followed by "." and exactly six digits of
+ *		microseconds (written only when they are not all zero, so a
+ *		line of an older publisher, whole seconds, still parses and
+ *		one without microseconds formats as before). A ban and an
+ *		unban of the same second are ordered by them.
  *	UNTIL	ban: the absolute end, unix seconds, not before AT;
  *		unban: 0.
  *	WHY	[a-z][a-z0-9_-]{0,30}: the reason of the last strike
@@ -139,25 +145,42 @@ static void net_text(const struct cidr *c, char *buf, size_t len)
 
 static bool times_ok(const struct decision *d)
 {
-	if (d->at < 1 || d->at > DECISION_TIME_MAX)
+	if (d->at < 1 || d->at > DECISION_TIME_MAX || d->at_usec < 0 || d->at_usec > 999999)
 		return false;
 	if (d->op == DECISION_UNBAN)
 		return d->until == 0;
 	return d->until >= d->at && d->until <= DECISION_TIME_MAX;
 }
 
+int64_t decision_at_usec(const struct decision *d)
+{
+	return d->at * 1000000 + d->at_usec;
+}
+
+/* at= as text: seconds, and ".UUUUUU" when the microseconds are not 0. */
+static void at_text(const struct decision *d, char buf[32])
+{
+	if (d->at_usec == 0)
+		snprintf(buf, 32, "%lld", (long long) d->at);
+	else
+		snprintf(buf, 32, "%lld.%06d", (long long) d->at, (int) d->at_usec);
+}
+
 int decision_format(const struct decision *d, char *buf, size_t len)
 {
-	char net[ADDR_STRLEN + 8];
+	char net[ADDR_STRLEN + 8], at[32];
 	struct cidr canon = d->net;
 	int n;
 
+	if (d->at_usec < 0 || d->at_usec > 999999)
+		return -EINVAL;
+	at_text(d, at);
 	if (d->op == DECISION_ALIVE) {
 		if (!id_ok(d->id, strlen(d->id)) || d->at < 1 || d->at > DECISION_TIME_MAX ||
 		    !decision_by_ok(d->by, strlen(d->by)))
 			return -EINVAL;
-		n = snprintf(buf, len, DECISION_MAGIC " v%d id=%s op=alive at=%lld by=%s", DECISION_VERSION, d->id,
-			     (long long) d->at, d->by);
+		n = snprintf(buf, len, DECISION_MAGIC " v%d id=%s op=alive at=%s by=%s", DECISION_VERSION, d->id,
+			     at, d->by);
 		if (n < 0)
 			return -EINVAL;
 		return (size_t) n >= len || n > DECISION_LINE_MAX ? -ENOSPC : n;
@@ -169,8 +192,8 @@ int decision_format(const struct decision *d, char *buf, size_t len)
 	    !decision_reason_ok(d->reason, strlen(d->reason)) || !decision_by_ok(d->by, strlen(d->by)))
 		return -EINVAL;
 	net_text(&d->net, net, sizeof(net));
-	n = snprintf(buf, len, DECISION_MAGIC " v%d id=%s op=%s net=%s at=%lld until=%lld reason=%s by=%s",
-		     DECISION_VERSION, d->id, d->op == DECISION_BAN ? "ban" : "unban", net, (long long) d->at,
+	n = snprintf(buf, len, DECISION_MAGIC " v%d id=%s op=%s net=%s at=%s until=%lld reason=%s by=%s",
+		     DECISION_VERSION, d->id, d->op == DECISION_BAN ? "ban" : "unban", net, at,
 		     (long long) d->until, d->reason, d->by);
 	if (n < 0)
 		return -EINVAL;
@@ -211,6 +234,27 @@ static bool number(const char *s, size_t n, int64_t max, int64_t *ret)
 	}
 	*ret = v;
 	return true;
+}
+
+/* at=SECONDS or at=SECONDS.UUUUUU (six digits, not all zero: the
+   canonical form decision_format() writes). */
+static bool at_value(const char *s, size_t n, struct decision *d)
+{
+	const char *dot = memchr(s, '.', n);
+	int64_t us = 0;
+
+	if (dot == NULL)
+		return number(s, n, DECISION_TIME_MAX, &d->at) && d->at >= 1;
+	if (!number(s, (size_t) (dot - s), DECISION_TIME_MAX, &d->at) || d->at < 1 ||
+	    (size_t) (s + n - dot - 1) != 6)
+		return false;
+	for (const char *q = dot + 1; q < s + n; q++) {
+		if (*q < '0' || *q > '9')
+			return false;
+		us = us * 10 + (*q - '0');
+	}
+	d->at_usec = (int32_t) us;
+	return us != 0;
 }
 
 static int refuse(enum decision_error why, enum decision_error *ret_error)
@@ -265,7 +309,7 @@ int decision_parse(const char *line, size_t len, struct decision *ret_d, enum de
 	if (d.op == DECISION_ALIVE) {	/* at= and by= only */
 		if (!field(&p, end, "at", &v, &n))
 			return refuse(DECISION_E_SYNTAX, ret_error);
-		if (!number(v, n, DECISION_TIME_MAX, &d.at) || d.at < 1)
+		if (!at_value(v, n, &d))
 			return refuse(DECISION_E_AT, ret_error);
 		if (!field(&p, end, "by", &v, &n) || p != end)
 			return refuse(DECISION_E_SYNTAX, ret_error);
@@ -290,7 +334,7 @@ int decision_parse(const char *line, size_t len, struct decision *ret_d, enum de
 	}
 	if (!field(&p, end, "at", &v, &n))
 		return refuse(DECISION_E_SYNTAX, ret_error);
-	if (!number(v, n, DECISION_TIME_MAX, &d.at) || d.at < 1)
+	if (!at_value(v, n, &d))
 		return refuse(DECISION_E_AT, ret_error);
 	if (!field(&p, end, "until", &v, &n))
 		return refuse(DECISION_E_SYNTAX, ret_error);

@@ -25,6 +25,7 @@ struct decision {
 	enum decision_op op;
 	struct cidr net;		/* alive: none (zero) */
 	int64_t at;			/* unix seconds: when it was decided */
+	int32_t at_usec;		/* and its microseconds, 0..999999 (0 in a line without them) */
 	int64_t until;			/* unix seconds: ban ends (unban: 0) */
 	char reason[DECISION_REASON_MAX + 1];
 	char by[DECISION_BY_MAX + 1];
@@ -51,5 +52,7 @@ int decision_parse(const char *line, size_t len, struct decision *ret_d, enum de
 const char *decision_strerror(enum decision_error e);
 bool decision_reason_ok(const char *s, size_t len);
 bool decision_by_ok(const char *s, size_t len);
+/* at= in microseconds since the epoch: what decisions are ordered by. */
+int64_t decision_at_usec(const struct decision *d);
 
 #endif

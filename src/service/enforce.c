@@ -7,6 +7,7 @@
  * SYNOPSIS
  *	#include "enforce.h"
  *
+ *	const char *enforce_dir(c)
  *	int	enforce_open(c, b, now, ret, err, errlen)
  *	int	enforce_restore(e, now, err, errlen)
  *	int	enforce_apply(e, d, now, ret_result, err, errlen)
@@ -33,11 +34,15 @@
  *	- a ban decided (at=) no later than a remembered unban of the same
  *	  network is stale: a late delivery does not undo the unban;
  *	- an unban removes the ban of that network and every held ban
- *	  inside it that was decided no later than it, from the table and
- *	  from the kernel, asks the MX's own authfold daemon to forget them
- *	  (bans(3) unban requests in state_dir/unban.d), and is remembered
- *	  for IPSET_TIMEOUT_MAX seconds: every ban decided before it has
- *	  ended by then;
+ *	  inside it that was decided no later than it from the table,
+ *	  sweeps every kernel entry inside the network or containing it
+ *	  (bans_kernel_unban(), at once, so before any later decision),
+ *	  asks the MX's own authfold daemon to forget what it banned no
+ *	  later than the unban's at= and to leave the kernel alone
+ *	  (bans_request_forget(); one that cannot be written waits, up to
+ *	  ENFORCE_FORGET_MAX, for enforce_tick()), and is remembered for
+ *	  IPSET_TIMEOUT_MAX seconds: every ban decided before it has ended
+ *	  by then;
  *	- a keep-alive (op=alive) only notes its arrival; the central host's
  *	  resync (publish(3)) ends each round, in which it sends every held
  *	  decision again, with a keep-alive whose id is ENFORCE_ROUND_MARK
@@ -46,8 +51,14 @@
  *	  after a start only begins the count), the full set was heard
  *	  (last_full_set), else the round is counted short;
  *	- a ban whose end has passed, one that the MX's ignoreip overlaps,
- *	  one from a host that enforce_from does not list, and an IPv4 ban
- *	  wider than /32 (the IPv4 set holds hosts) decide nothing.
+ *	  one from a host that enforce_from does not list, an IPv4 ban
+ *	  wider than /32 (the IPv4 set holds hosts), an IPv6 ban wider than
+ *	  enforce_ipv6_prefix (0: ipv6_prefix), and one that covers an
+ *	  address of this host (getifaddrs(3), every OWN_REFRESH seconds)
+ *	  or of an enforce_from name (getaddrinfo(3) at enforce_open(): the
+ *	  central host) decide nothing (ignored, unsupported);
+ *	- a ban ends at most bantime_max after its at=; decisions are
+ *	  ordered by at= with its microseconds (decision_at_usec()).
  *
  *	An admin on the MX lifts a central ban there with `authfold unban`:
  *	it leaves a bans(3) request in state_dir/ENFORCE_REQUEST_DIR with the
@@ -73,14 +84,25 @@
  *	it for longer) as it is; the MX's own bans never shorten a central
  *	one either. A kernel failure is counted and retried by enforce_tick().
  *
- *	Every decision that changed the table is appended, with its arrival
- *	time, to state_dir/enforce.log and fdatasync()ed before
- *	enforce_apply() returns: what rsyslog was told is done survives a
- *	crash. enforce_open() replays that log (expired entries drop out)
- *	and rewrites it compacted (ENFORCE_LOG_NAME.tmp, fsync, rename); it
- *	is compacted again when it holds more than twice the live entries.
+ *	Write-ahead: a decision that would change the table (found by a
+ *	dry run of the same rules) is first appended, with its arrival
+ *	time, to enforce.log in enforce_dir() (enforce_state_dir, or
+ *	state_dir) and fdatasync()ed (enforcelog(3), which also cuts off a
+ *	failed append and a torn last line), and only then applied to the
+ *	table and the kernel: when the log cannot be written nothing
+ *	changed, the caller answers ERROR, and rsyslog's retry does the
+ *	work. enforce_open()
+ *	replays that log (expired entries drop out) and rewrites it
+ *	compacted (ENFORCE_LOG_NAME.tmp, fsync, rename; on a full disk the
+ *	log is kept as it is and err says so); it is compacted again when
+ *	it holds more than twice the live entries. A held ban whose kernel
+ *	entry ends before it (at most IPSET_TIMEOUT_MAX a time) is renewed
+ *	by enforce_tick() RENEW_BEFORE seconds before that entry ends.
  *	enforce_restore() then puts the running bans back into the kernel
- *	(after a reboot the sets are empty). The counters and the arrival
+ *	(after a reboot the sets are empty): each set is listed once
+ *	(backend_list()) and only the bans it lacks or holds for less time
+ *	are added, so a restart holding 20,000 bans stays far within
+ *	rsyslog's confirmTimeout. The counters and the arrival
  *	time of the last central decision are kept in state_dir/enforce.status,
  *	written by enforce_tick().
  *
@@ -114,17 +136,24 @@
  *	banned the address anew in the second between the unban and the
  *	take, that kernel entry goes too (its state still holds the ban).
  *	The at= of a local unban is this host's clock, compared with the
- *	central host's.
+ *	central host's. A central unban sweeps the kernel entries inside its
+ *	network when it arrives, also one the MX's own authfold added after
+ *	the unban was decided (a late delivery); that daemon keeps its ban.
+ *	The enforce_from names are resolved at enforce_open(): a resolver
+ *	that does not answer delays the start.
  */
 
 #include "enforce.h"
 
 #include "bans.h"
+#include "enforcelog.h"
 #include "table.h"
 #include "errmsg.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <netdb.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -136,11 +165,15 @@
 
 #define CHUNK		256		/* entries allocated together */
 #define TOMB_KEEP	((int64_t) IPSET_TIMEOUT_MAX)
+#define RENEW_BEFORE	INT64_C(86400)	/* a kernel entry ending sooner than its ban is renewed this early */
+#define OWN_REFRESH	60		/* seconds between looks at the host's own addresses */
 
 struct entry {
 	struct decision d;		/* op ban: held (or lifted) ban; op unban: remembered unban */
 	int64_t arrived;
 	int64_t unban_at;		/* a ban after an unban, or a lifted ban: the unban's at= (0: none) */
+	int32_t unban_usec;		/* and its microseconds */
+	int64_t kernel_until;		/* held, in_kernel: when the kernel entry ends (unix s) */
 	char unban_id[DECISION_ID_LEN + 1];
 	struct table_node node;		/* in enforce.tab by network */
 	int32_t self;			/* its index */
@@ -157,15 +190,24 @@ struct enforce {
 	struct table tab;
 	int32_t free_head;
 	size_t n, next_unused;
-	int lock_fd, log_fd;
-	char *log_path, *status_path;
-	uint64_t log_lines, bad_log_lines;
+	int lock_fd;
+	struct enforcelog log;		/* enforce.log (enforcelog(3)) */
+	char *status_path;
+	uint64_t bad_log_lines;
 	struct enforce_counters k;
 	bool counters_dirty, kernel_pending;
 	unsigned pending_requests;	/* enforce_status_read(): requests not taken yet */
 	uint64_t round_heard;		/* bans arrived since the last round marker */
 	bool round_begun;		/* a marker arrived since the start */
 	char local_by[DECISION_BY_MAX + 1];	/* by= of a local unban: this host */
+	struct addr own[ENFORCE_OWN_MAX];	/* never banned here: this host's addresses, the central host's */
+	size_t n_own, n_central;	/* own[0..n_central): the enforce_from hosts' */
+	int64_t own_at;			/* when own was last read (0: never) */
+	struct {
+		struct cidr net;
+		int64_t at;
+	} forget[ENFORCE_FORGET_MAX];	/* central unbans the daemon has not been told of yet */
+	size_t n_forget;
 };
 
 static const char *result_names[ENFORCE_RESULTS] = {
@@ -262,6 +304,11 @@ static void erase(struct enforce *e, int32_t i)
 	e->n--;
 }
 
+const char *enforce_dir(const struct config *c)
+{
+	return c->enforce_state_dir ? c->enforce_state_dir : c->state_dir;
+}
+
 static struct enforce *enforce_new(const struct config *c, struct backend *b)
 {
 	struct enforce *e = calloc(1, sizeof(*e));
@@ -270,12 +317,13 @@ static struct enforce *enforce_new(const struct config *c, struct backend *b)
 		return NULL;
 	e->c = c;
 	e->b = b;
-	e->lock_fd = e->log_fd = -1;
+	e->lock_fd = -1;
+	enforcelog_init(&e->log, NULL);
 	e->free_head = -1;
 	if (table_init(&e->tab, ENFORCE_ENTRIES_MAX) < 0 ||
-	    asprintf(&e->log_path, "%s/%s", c->state_dir, ENFORCE_LOG_NAME) < 0 ||
-	    asprintf(&e->status_path, "%s/%s", c->state_dir, ENFORCE_STATUS_NAME) < 0) {
-		e->log_path = e->status_path = NULL;
+	    asprintf(&e->log.path, "%s/%s", enforce_dir(c), ENFORCE_LOG_NAME) < 0 ||
+	    asprintf(&e->status_path, "%s/%s", enforce_dir(c), ENFORCE_STATUS_NAME) < 0) {
+		e->log.path = e->status_path = NULL;
 		enforce_free(e);
 		return NULL;
 	}
@@ -291,7 +339,7 @@ static struct enforce *enforce_new(const struct config *c, struct backend *b)
    that enforce_open() builds them in; the reason in err. */
 static int enforce_make(const struct config *c, struct backend *b, struct enforce **ret, char *err, size_t errlen)
 {
-	if (strlen(c->state_dir) > 4096) {
+	if (strlen(enforce_dir(c)) > 4096) {
 		set_err(err, errlen, "state_dir is longer than 4096 bytes");
 		return -ENAMETOOLONG;
 	}
@@ -306,14 +354,12 @@ void enforce_free(struct enforce *e)
 {
 	if (e == NULL)
 		return;
-	if (e->log_fd >= 0)
-		close(e->log_fd);
+	enforcelog_fini(&e->log);
 	if (e->lock_fd >= 0)
 		close(e->lock_fd);	/* releases the flock */
 	for (size_t k = 0; k * CHUNK < e->next_unused; k++)
 		free(e->chunk[k]);
 	table_fini(&e->tab);
-	free(e->log_path);
 	free(e->status_path);
 	free(e);
 }
@@ -324,10 +370,15 @@ static bool held(const struct entry *x)
 }
 
 /* The at= of the unban x remembers (a tombstone, a lifted ban, a ban
-   after an unban); 0 when none. */
-static int64_t unbanned_at(const struct entry *x)
+   after an unban), in microseconds; 0 when none. */
+static int64_t unbanned_us(const struct entry *x)
 {
-	return x->d.op == DECISION_UNBAN ? x->d.at : x->unban_at;
+	return x->d.op == DECISION_UNBAN ? decision_at_usec(&x->d) : x->unban_at * 1000000 + x->unban_usec;
+}
+
+static int64_t at_us(const struct decision *d)
+{
+	return decision_at_usec(d);
 }
 
 /* The unban decision an entry remembers with unban_at: a local one (this
@@ -339,6 +390,7 @@ static struct decision remembered_unban(const struct enforce *e, const struct en
 	memcpy(u.id, x->unban_id, sizeof(u.id));
 	u.op = DECISION_UNBAN;
 	u.at = x->unban_at;
+	u.at_usec = x->unban_usec;
 	u.until = 0;
 	snprintf(u.reason, sizeof(u.reason), "admin");
 	if (x->unban_local)
@@ -355,6 +407,7 @@ static void ended(struct enforce *e, int32_t i, int64_t now)
 	if (x->d.op == DECISION_BAN && x->unban_at > 0 && x->unban_at + TOMB_KEEP > now) {
 		x->d = remembered_unban(e, x);
 		x->unban_at = 0;
+		x->unban_usec = 0;
 		x->lifted = false;
 		x->in_kernel = true;
 		return;
@@ -371,6 +424,7 @@ static int kernel_ban(struct enforce *e, struct entry *x, int64_t now, char *err
 
 	if (e->b == NULL || left <= 0) {
 		x->in_kernel = true;
+		x->kernel_until = x->d.until;
 		return 0;
 	}
 	if (left > IPSET_TIMEOUT_MAX)
@@ -378,6 +432,7 @@ static int kernel_ban(struct enforce *e, struct entry *x, int64_t now, char *err
 	/* backend(3): an entry with more time left is left alone */
 	if ((r = e->b->ops.add(e->b->ops.data, &x->d.net.net, x->d.net.prefix, (unsigned) left, err, errlen)) == 0) {
 		x->in_kernel = true;
+		x->kernel_until = now + left;
 		return 0;
 	}
 	x->in_kernel = false;
@@ -402,21 +457,49 @@ static int kernel_del(struct enforce *e, const struct cidr *net, char *err, size
 	return r < 0 ? r : 0;
 }
 
-static int kernel_unban(struct enforce *e, const struct cidr *net, char *err, size_t errlen)
+/* Tells the MX's own authfold daemon to forget its bans of net that
+   began no later than at (bans_request_forget()); one that cannot be
+   written waits in e->forget for enforce_tick(). */
+static int tell_daemon(struct enforce *e, const struct cidr *net, int64_t at, char *err, size_t errlen)
 {
-	char req[4200];
+	char why[512] = "";
+	int r = bans_request_forget(e->c->state_dir, e->c->enforce_state_dir, net, at, why, sizeof(why));
+
+	if (r == 0 || r == -EEXIST)
+		return 0;
+	set_err(err, errlen, "%s", why[0] ? why : strerror(-r));
+	for (size_t k = 0; k < e->n_forget; k++)
+		if (same_net(&e->forget[k].net, net)) {
+			if (at > e->forget[k].at)
+				e->forget[k].at = at;
+			return r;
+		}
+	if (e->n_forget < ENFORCE_FORGET_MAX) {
+		e->forget[e->n_forget].net = *net;
+		e->forget[e->n_forget++].at = at;
+	} else {
+		set_err(err, errlen, "%s; %d unbans wait already: the MX's own authfold is not told of this one",
+			why[0] ? why : strerror(-r), ENFORCE_FORGET_MAX);
+	}
+	return r;
+}
+
+/* A central unban of net decided at at: every kernel entry inside net
+   or containing it goes (bans(3)'s sweep, at this moment, before any
+   later decision is applied), and the MX's own daemon is told. */
+static int kernel_unban(struct enforce *e, const struct cidr *net, int64_t at, char *err, size_t errlen)
+{
+	struct bans_swept sw;
 	int r, q;
 
 	if (e->b == NULL)
 		return 0;
-	r = kernel_del(e, net, err, errlen);
-	/* The MX's own authfold forgets it too (now, or when it starts). */
-	if ((q = bans_request_unban(e->c->state_dir, net, req, sizeof(req), NULL, 0)) < 0 && q != -EEXIST && r == 0) {
-		set_err(err, errlen, "cannot write an unban request into '%s/%s': %s", e->c->state_dir,
-			BANS_REQUEST_DIR, strerror(-q));
-		r = q;
+	if ((r = bans_kernel_unban(e->b, net, &sw, err, errlen)) < 0) {
+		e->k.kernel_errors++;
+		e->counters_dirty = true;
 	}
-	return r;
+	q = tell_daemon(e, net, at, r < 0 ? NULL : err, r < 0 ? 0 : errlen);
+	return r < 0 ? r : q;
 }
 
 /* --- decisions ----------------------------------------------------------- */
@@ -455,20 +538,42 @@ static bool unbanned_wider(const struct enforce *e, const struct decision *d)
 		int32_t i;
 
 		addr_mask(&w.net, p);
-		if ((i = find(e, &w)) >= 0 && unbanned_at(entry_at(e, i)) >= d->at)
+		if ((i = find(e, &w)) >= 0 && unbanned_us(entry_at(e, i)) >= at_us(d))
 			return true;
 	}
 	return false;
 }
 
-/* The table part of a decision. live: also the kernel (err set on failure,
-   still a result). ret_changed: the log must record it. */
-static enum enforce_result decide(struct enforce *e, const struct decision *d, int64_t now, int64_t arrived, bool live,
-				  bool *ret_changed, char *err, size_t errlen)
+/* The shortest IPv6 prefix a central ban may have here. */
+static unsigned ipv6_min(const struct config *c)
 {
+	return c->enforce_ipv6_prefix ? c->enforce_ipv6_prefix : c->ipv6_prefix;
+}
+
+/* A ban that would cover one of this host's own addresses or the
+   central host's (enforce_own()). */
+static bool covers_own(const struct enforce *e, const struct cidr *net)
+{
+	for (size_t k = 0; k < e->n_own; k++)
+		if (e->own[k].family == net->net.family && cidr_contains(net, &e->own[k]))
+			return true;
+	return false;
+}
+
+/* The table part of a decision. live: also the kernel (err set on failure,
+   still a result). dry: nothing changes at all, the result and
+   *ret_changed say what would (enforce_apply() logs before it applies).
+   ret_changed: the log must record it. */
+static enum enforce_result decide(struct enforce *e, const struct decision *din, int64_t now, int64_t arrived,
+				  bool live, bool dry, bool *ret_changed, char *err, size_t errlen)
+{
+	struct decision dc = *din;
+	const struct decision *d = &dc;
 	int32_t i;
 
 	*ret_changed = false;
+	if (dry)
+		live = false;
 	if (!from_ok(e->c, d->by))
 		return ENFORCE_NOT_FROM;
 	if (d->op == DECISION_ALIVE)
@@ -480,6 +585,13 @@ static enum enforce_result decide(struct enforce *e, const struct decision *d, i
 	if (d->op == DECISION_BAN) {
 		if (d->net.net.family == AF_INET && d->net.prefix != 32)
 			return ENFORCE_UNSUPPORTED;
+		if (d->net.net.family == AF_INET6 && d->net.prefix < ipv6_min(e->c))
+			return ENFORCE_UNSUPPORTED;
+		if (covers_own(e, &d->net))
+			return ENFORCE_IGNORED;
+		/* no longer than this MX would ban itself */
+		if (dc.until - dc.at > e->c->bantime_max)
+			dc.until = dc.at + e->c->bantime_max;
 		if (d->until <= now)
 			return ENFORCE_EXPIRED;
 		if ((i = find(e, &d->net)) >= 0 && entry_at(e, i)->d.op == DECISION_BAN && strcmp(entry_at(e, i)->d.id, d->id) == 0) {
@@ -495,15 +607,25 @@ static enum enforce_result decide(struct enforce *e, const struct decision *d, i
 			struct entry *x = entry_at(e, i);
 
 			/* decided before the unban remembered here (central or local) */
-			if (d->at <= unbanned_at(x))
+			if (at_us(d) <= unbanned_us(x))
 				return ENFORCE_STALE;
 			if (held(x) && d->until <= x->d.until)
 				return ENFORCE_KEPT;
+			if (dry) {
+				*ret_changed = true;
+				return ENFORCE_BANNED;
+			}
 			if (x->d.op == DECISION_UNBAN) {	/* banned again: the unban stays known */
 				x->unban_at = x->d.at;
+				x->unban_usec = x->d.at_usec;
 				memcpy(x->unban_id, x->d.id, sizeof(x->unban_id));
 			}
 			/* a lifted ban: decided anew after the local unban, which stays known */
+		} else if (dry) {
+			if (e->free_head < 0 && e->next_unused == ENFORCE_ENTRIES_MAX)
+				return ENFORCE_FULL;
+			*ret_changed = true;
+			return ENFORCE_BANNED;
 		} else if ((i = insert(e, &d->net)) < 0) {
 			return ENFORCE_FULL;
 		}
@@ -521,48 +643,52 @@ static enum enforce_result decide(struct enforce *e, const struct decision *d, i
 	if ((i = find(e, &d->net)) >= 0) {
 		struct entry *x = entry_at(e, i);
 
-		if (x->d.op == DECISION_UNBAN && (d->at <= x->d.at || strcmp(x->d.id, d->id) == 0))
+		if (x->d.op == DECISION_UNBAN && (at_us(d) <= at_us(&x->d) || strcmp(x->d.id, d->id) == 0))
 			return ENFORCE_DUPLICATE;
-		if (x->lifted && d->at <= x->unban_at)
+		if (x->lifted && at_us(d) <= unbanned_us(x))
 			return ENFORCE_DUPLICATE;	/* lifted here by a later local unban */
-		if (held(x) && x->d.at > d->at)
+		if (held(x) && at_us(&x->d) > at_us(d))
 			return ENFORCE_STALE;	/* banned again after this unban was decided */
 	}
 	if (d->at + TOMB_KEEP <= now)
 		return ENFORCE_EXPIRED;
+	if (dry) {
+		*ret_changed = true;
+		return ENFORCE_UNBANNED;
+	}
 	/* Held bans inside the network, decided no later than the unban; and
 	   bans lifted here: forgotten when the local unban was no later,
 	   else only the local unban is remembered. */
 	for (size_t k = 0; k < e->next_unused; k++) {
 		struct entry *x = entry_at(e, k);
 
-		if (!x->used || x->d.op != DECISION_BAN || x->d.at > d->at || !inside(&d->net, &x->d.net))
+		if (!x->used || x->d.op != DECISION_BAN || at_us(&x->d) > at_us(d) || !inside(&d->net, &x->d.net))
 			continue;
-		if (x->lifted && x->unban_at > d->at) {
+		if (x->lifted && unbanned_us(x) > at_us(d)) {
 			x->d = remembered_unban(e, x);
 			x->unban_at = 0;
+			x->unban_usec = 0;
 			x->lifted = false;
 			x->in_kernel = true;
 			continue;
 		}
-		if (live && !x->lifted && !same_net(&x->d.net, &d->net))
-			(void) kernel_unban(e, &x->d.net, err, errlen);
-		erase(e, (int32_t) k);
+		erase(e, (int32_t) k);	/* out of the kernel: kernel_unban()'s sweep of d->net */
 	}
 	if ((i = find(e, &d->net)) < 0 && (i = insert(e, &d->net)) < 0) {
 		*ret_changed = true;	/* what was removed must stay removed */
 		if (live)
-			(void) kernel_unban(e, &d->net, err, errlen);
+			(void) kernel_unban(e, &d->net, d->at, err, errlen);
 		return ENFORCE_UNBANNED;
 	}
 	entry_at(e, i)->d = *d;
 	entry_at(e, i)->arrived = arrived;
 	entry_at(e, i)->in_kernel = true;
 	entry_at(e, i)->unban_at = 0;
+	entry_at(e, i)->unban_usec = 0;
 	entry_at(e, i)->unban_local = false;
 	*ret_changed = true;
 	if (live)
-		(void) kernel_unban(e, &d->net, err, errlen);
+		(void) kernel_unban(e, &d->net, d->at, err, errlen);
 	return ENFORCE_UNBANNED;
 }
 
@@ -577,6 +703,7 @@ static enum enforce_result decide(struct enforce *e, const struct decision *d, i
 static enum enforce_result decide_local(struct enforce *e, const struct cidr *target, int64_t at, const char *id,
 					int64_t now, bool live, unsigned *ret_lifted, char *err, size_t errlen)
 {
+	int64_t at_u = at * 1000000;
 	int32_t i;
 	unsigned lifted = 0;
 
@@ -586,19 +713,19 @@ static enum enforce_result decide_local(struct enforce *e, const struct cidr *ta
 	if ((i = find(e, target)) >= 0) {
 		struct entry *x = entry_at(e, i);
 
-		if (x->d.op == DECISION_UNBAN && at <= x->d.at)
+		if (x->d.op == DECISION_UNBAN && at_u <= at_us(&x->d))
 			return ENFORCE_DUPLICATE;
-		if (x->lifted && at <= x->unban_at)
+		if (x->lifted && at_u <= unbanned_us(x))
 			return ENFORCE_DUPLICATE;
-		if (held(x) && x->d.at > at)
+		if (held(x) && at_us(&x->d) > at_u)
 			return ENFORCE_STALE;
 	}
 	for (size_t k = 0; k < e->next_unused; k++) {
 		struct entry *x = entry_at(e, k);
 
-		if (!x->used || x->d.op != DECISION_BAN || x->d.at > at || !inside(target, &x->d.net))
+		if (!x->used || x->d.op != DECISION_BAN || at_us(&x->d) > at_u || !inside(target, &x->d.net))
 			continue;
-		if (x->lifted && x->unban_at >= at)
+		if (x->lifted && unbanned_us(x) >= at_u)
 			continue;
 		if (!x->lifted) {
 			if (live && x->in_kernel)
@@ -608,6 +735,7 @@ static enum enforce_result decide_local(struct enforce *e, const struct cidr *ta
 			lifted++;
 		}
 		x->unban_at = at;
+		x->unban_usec = 0;
 		snprintf(x->unban_id, sizeof(x->unban_id), "%s", id);
 		x->unban_local = true;
 	}
@@ -628,6 +756,7 @@ static enum enforce_result decide_local(struct enforce *e, const struct cidr *ta
 	x->arrived = at;
 	x->in_kernel = true;
 	x->unban_at = 0;
+	x->unban_usec = 0;
 	x->unban_local = true;
 	x->lifted = false;
 	return ENFORCE_UNBANNED;
@@ -635,147 +764,56 @@ static enum enforce_result decide_local(struct enforce *e, const struct cidr *ta
 
 /* --- files ----------------------------------------------------------------- */
 
-#define LOCAL_MARK	"local "	/* between arrival and decision: a local unban */
-
-/* "ARRIVED [local ]DECISION\n" */
-static int format_line(const struct decision *d, int64_t arrived, bool local, char *buf, size_t len)
-{
-	char line[DECISION_LINE_MAX + 1];
-	int n = decision_format(d, line, sizeof(line));
-
-	if (n < 0)
-		return n;
-	n = snprintf(buf, len, "%" PRId64 " %s%s\n", arrived, local ? LOCAL_MARK : "", line);
-	return n < 0 || (size_t) n >= len ? -ENOSPC : n;
-}
-
 static int format_entry(const struct entry *x, char *buf, size_t len)
 {
-	return format_line(&x->d, x->arrived, x->d.op == DECISION_UNBAN && x->unban_local, buf, len);
+	return enforcelog_format(&x->d, x->arrived, x->d.op == DECISION_UNBAN && x->unban_local, buf, len);
 }
 
-static int write_all(int fd, const char *p, size_t n)
+struct replay {
+	struct enforce *e;
+	int64_t now;
+};
+
+/* enforcelog_replay()'s function: one line of the log into the table (no kernel). */
+static void replay_line(void *data, const struct decision *d, int64_t arrived, bool local)
 {
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
+	struct replay *rp = data;
+	bool changed;
+	unsigned lifted;
 
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t) w;
-	}
-	return 0;
+	if (local)	/* this MX's own: enforce_from does not apply */
+		(void) decide_local(rp->e, &d->net, d->at, d->id, rp->now, false, &lifted, NULL, 0);
+	else
+		(void) decide(rp->e, d, rp->now, arrived, false, false, &changed, NULL, 0);
 }
 
-/* Parses "ARRIVED [local ]DECISION" (no newline); 0 or -EINVAL. local
-   only before an unban. */
-static int parse_log_line(const char *p, size_t n, int64_t *ret_arrived, bool *ret_local, struct decision *ret_d)
-{
-	const char *sp = memchr(p, ' ', n);
-	int64_t a = 0;
-	bool local = false;
-
-	if (sp == NULL || sp == p || sp - p > 12)
-		return -EINVAL;
-	for (const char *q = p; q < sp; q++) {
-		if (*q < '0' || *q > '9')
-			return -EINVAL;
-		a = a * 10 + (*q - '0');
-	}
-	sp++;
-	if ((size_t) (p + n - sp) > strlen(LOCAL_MARK) && memcmp(sp, LOCAL_MARK, strlen(LOCAL_MARK)) == 0) {
-		local = true;
-		sp += strlen(LOCAL_MARK);
-	}
-	if (decision_parse(sp, (size_t) (p + n - sp), ret_d, NULL) < 0 || (local && ret_d->op != DECISION_UNBAN))
-		return -EINVAL;
-	*ret_arrived = a;
-	*ret_local = local;
-	return 0;
-}
-
-/* Replays path into the table (no kernel). A missing file is no state. */
+/* Replays the log into the table (no kernel). A missing file is no state. */
 static int load_log(struct enforce *e, int64_t now, char *err, size_t errlen)
 {
-	FILE *fp = fopen(e->log_path, "re");
-	char buf[ENFORCE_LOG_LINE_MAX + 2];
+	struct replay rp = {e, now};
 
-	if (fp == NULL) {
-		if (errno == ENOENT)
-			return 0;
-		set_err(err, errlen, "cannot read '%s': %s", e->log_path, strerror(errno));
-		return -errno;
-	}
-	while (fgets(buf, sizeof(buf), fp)) {
-		size_t n = strlen(buf);
-		struct decision d;
-		int64_t arrived;
-		bool changed, local;
-		unsigned lifted;
-
-		e->log_lines++;
-		if (n == 0 || buf[n - 1] != '\n') {
-			int ch;	/* too long, or cut by a crash: skip to the next line */
-
-			while ((ch = fgetc(fp)) != EOF && ch != '\n')
-				;
-			e->bad_log_lines++;
-			continue;
-		}
-		if (parse_log_line(buf, n - 1, &arrived, &local, &d) < 0) {
-			e->bad_log_lines++;
-			continue;
-		}
-		if (local)	/* this MX's own: enforce_from does not apply */
-			(void) decide_local(e, &d.net, d.at, d.id, now, false, &lifted, NULL, 0);
-		else
-			(void) decide(e, &d, now, arrived, false, &changed, NULL, 0);
-	}
-	int r = ferror(fp) ? -EIO : 0;
-
-	fclose(fp);
-	if (r < 0)
-		set_err(err, errlen, "cannot read '%s': %s", e->log_path, strerror(-r));
-	return r;
-}
-
-static int open_log(struct enforce *e, char *err, size_t errlen)
-{
-	if (e->log_fd >= 0)
-		close(e->log_fd);
-	e->log_fd = open(e->log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (e->log_fd < 0) {
-		set_err(err, errlen, "cannot open '%s': %s", e->log_path, strerror(errno));
-		return -errno;
-	}
-	return 0;
+	return enforcelog_replay(&e->log, replay_line, &rp, &e->bad_log_lines, err, errlen);
 }
 
 /* Rewrites the log with the live entries only. */
 static int compact(struct enforce *e, char *err, size_t errlen)
 {
-	char tmp[4200], line[ENFORCE_LOG_LINE_MAX + 2];
-	int fd, r = 0;
-	uint64_t lines = 0;
+	struct enforcelog_rewrite w;
+	char line[ENFORCE_LOG_LINE_MAX + 2];
+	int r;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", e->log_path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) < 0) {
-		set_err(err, errlen, "cannot create '%s': %s", tmp, strerror(errno));
-		return -errno;
-	}
+	if ((r = enforcelog_rewrite_begin(&e->log, &w, err, errlen)) < 0)
+		return r;
 	/* The lifted bans first, so that no remembered unban replayed before
 	   them makes them stale; their local unbans follow in the second pass. */
-	for (size_t k = 0; k < e->next_unused && r == 0; k++) {
+	for (size_t k = 0; k < e->next_unused; k++) {
 		int n;
 
 		if (!entry_at(e, k)->used || !entry_at(e, k)->lifted || (n = format_entry(entry_at(e, k), line, sizeof(line))) < 0)
 			continue;
-		r = write_all(fd, line, (size_t) n);
-		lines++;
+		enforcelog_rewrite_line(&w, line, (size_t) n);
 	}
-	for (size_t k = 0; k < e->next_unused && r == 0; k++) {
+	for (size_t k = 0; k < e->next_unused; k++) {
 		const struct entry *x = entry_at(e, k);
 		int n;
 
@@ -784,35 +822,15 @@ static int compact(struct enforce *e, char *err, size_t errlen)
 		if (x->d.op == DECISION_BAN && x->unban_at > 0) {
 			struct decision u = remembered_unban(e, x);
 
-			if ((n = format_line(&u, x->lifted ? x->unban_at : x->arrived, x->unban_local, line,
-					     sizeof(line))) >= 0 && (r = write_all(fd, line, (size_t) n)) < 0)
-				break;
-			lines++;
+			if ((n = enforcelog_format(&u, x->lifted ? x->unban_at : x->arrived, x->unban_local, line,
+						   sizeof(line))) >= 0)
+				enforcelog_rewrite_line(&w, line, (size_t) n);
 		}
 		if (x->lifted || (n = format_entry(x, line, sizeof(line))) < 0)
 			continue;
-		r = write_all(fd, line, (size_t) n);
-		lines++;
+		enforcelog_rewrite_line(&w, line, (size_t) n);
 	}
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, e->log_path) < 0)
-		r = -errno;
-	if (r < 0) {
-		set_err(err, errlen, "cannot write '%s': %s", tmp, strerror(-r));
-		unlink(tmp);
-		return r;
-	}
-	int dfd = open(e->c->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (dfd >= 0) {
-		(void) fsync(dfd);
-		close(dfd);
-	}
-	e->log_lines = lines;
-	return open_log(e, err, errlen);
+	return enforcelog_rewrite_end(&e->log, &w, err, errlen);
 }
 
 static void read_counters(const char *path, struct enforce_counters *k);
@@ -827,7 +845,7 @@ int enforce_counters_read(const struct config *c, struct enforce_counters *ret)
 	char path[4200];
 	struct enforce_counters k;
 
-	if ((size_t) snprintf(path, sizeof(path), "%s/%s", c->state_dir, ENFORCE_STATUS_NAME) >= sizeof(path))
+	if ((size_t) snprintf(path, sizeof(path), "%s/%s", enforce_dir(c), ENFORCE_STATUS_NAME) >= sizeof(path))
 		return -ENAMETOOLONG;
 	if (access(path, F_OK) < 0)
 		return -errno;
@@ -914,6 +932,82 @@ static int save_status(struct enforce *e, char *err, size_t errlen)
 	return 0;
 }
 
+/* --- addresses never banned here ------------------------------------------ */
+
+static void own_add(struct enforce *e, int family, const void *bytes)
+{
+	struct addr a;
+
+	memset(&a, 0, sizeof(a));
+	a.family = family;
+	memcpy(a.bytes, bytes, family == AF_INET ? 4 : 16);
+	for (size_t k = 0; k < e->n_own; k++)
+		if (addr_equal(&e->own[k], &a))
+			return;
+	if (e->n_own < ENFORCE_OWN_MAX)
+		e->own[e->n_own++] = a;
+}
+
+/* This host's addresses (getifaddrs(3)) and the addresses of the
+   enforce_from names (getaddrinfo(3), numeric ones or names the
+   resolver knows; looked up at start only). */
+static void own_read(struct enforce *e, int64_t now, bool names)
+{
+	struct ifaddrs *ifa, *p;
+	size_t keep = 0;
+
+	/* the central host's first (kept across refreshes), then the interfaces */
+	if (names) {
+		e->n_own = 0;
+		for (size_t i = 0; i < e->c->n_enforce_from; i++) {
+			struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res, *r;
+
+			if (getaddrinfo(e->c->enforce_from[i], NULL, &hints, &res) != 0)
+				continue;
+			for (r = res; r; r = r->ai_next)
+				if (r->ai_family == AF_INET)
+					own_add(e, AF_INET, &((struct sockaddr_in *) (void *) r->ai_addr)->sin_addr);
+				else if (r->ai_family == AF_INET6)
+					own_add(e, AF_INET6, &((struct sockaddr_in6 *) (void *) r->ai_addr)->sin6_addr);
+			freeaddrinfo(res);
+		}
+		e->n_central = e->n_own;
+	}
+	keep = e->n_central;
+	e->n_own = keep;
+	if (getifaddrs(&ifa) == 0) {
+		for (p = ifa; p; p = p->ifa_next)
+			if (p->ifa_addr && p->ifa_addr->sa_family == AF_INET)
+				own_add(e, AF_INET, &((struct sockaddr_in *) (void *) p->ifa_addr)->sin_addr);
+			else if (p->ifa_addr && p->ifa_addr->sa_family == AF_INET6)
+				own_add(e, AF_INET6, &((struct sockaddr_in6 *) (void *) p->ifa_addr)->sin6_addr);
+		freeifaddrs(ifa);
+	}
+	e->own_at = now;
+}
+
+/* bans(3)'s request function over enforce_state_dir/forget.d: a central
+   unban the MX's daemon need not read any more (every ban it began before
+   at has ended) is deleted (0), the others stay (-EAGAIN). */
+static int prune_one(void *data, const struct cidr *target, const char *by, int64_t at, bool kernel_done, char *err,
+		     size_t errlen)
+{
+	const int64_t *cut = data;
+
+	(void) target, (void) by, (void) kernel_done, (void) err, (void) errlen;
+	return at < *cut ? 0 : -EAGAIN;
+}
+
+static void prune_forget(struct enforce *e, int64_t now)
+{
+	int64_t cut = now - e->c->bantime_max - 60;
+	char why[256];
+
+	if (e->c->enforce_state_dir && e->b)
+		(void) bans_walk_requests(e->c->enforce_state_dir, BANS_FORGET_DIR, true, prune_one, &cut, NULL, why,
+					  sizeof(why));
+}
+
 /* --- the interface --------------------------------------------------------- */
 
 int enforce_open(const struct config *c, struct backend *b, int64_t now, struct enforce **ret, char *err,
@@ -925,7 +1019,7 @@ int enforce_open(const struct config *c, struct backend *b, int64_t now, struct 
 
 	if ((r = enforce_make(c, b, &e, err, errlen)) < 0)
 		return r;
-	snprintf(lock, sizeof(lock), "%s/%s", c->state_dir, ENFORCE_LOCK_NAME);
+	snprintf(lock, sizeof(lock), "%s/%s", enforce_dir(c), ENFORCE_LOCK_NAME);
 	if ((e->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0) {
 		r = -errno;
 		set_err(err, errlen, "cannot open '%s': %s", lock, strerror(errno));
@@ -937,7 +1031,12 @@ int enforce_open(const struct config *c, struct backend *b, int64_t now, struct 
 		goto fail;
 	}
 	load_status(e);
-	if ((r = load_log(e, now, err, errlen)) < 0 || (r = compact(e, err, errlen)) < 0)
+	own_read(e, now, true);
+	if ((r = load_log(e, now, err, errlen)) < 0)
+		goto fail;
+	/* A full disk: the log as it is (a torn last line cut off), compacted
+	   by a later enforce_tick(); err says why. */
+	if (compact(e, err, errlen) < 0 && (r = enforcelog_open(&e->log, NULL, 0)) < 0)
 		goto fail;
 	*ret = e;
 	return 0;
@@ -946,14 +1045,55 @@ fail:
 	return r;
 }
 
+struct listed {
+	struct enforce *e;
+	int64_t now;
+	unsigned present;
+};
+
+/* backend_list()'s function: a held ban the kernel already holds for at
+   least what is left of it (or without a timeout) needs no add. */
+static void restore_listed(void *data, const struct cidr *entry, unsigned seconds)
+{
+	struct listed *l = data;
+	int32_t i = find(l->e, entry);
+	struct entry *x;
+
+	if (i < 0 || !held(x = entry_at(l->e, i)))
+		return;
+	int64_t want = x->d.until - l->now;
+
+	if (want > IPSET_TIMEOUT_MAX)
+		want = IPSET_TIMEOUT_MAX;
+	if (seconds == 0 || (int64_t) seconds + 1 >= want) {
+		x->in_kernel = true;
+		x->kernel_until = seconds == 0 ? x->d.until : l->now + seconds;
+		l->present++;
+	}
+}
+
 int enforce_restore(struct enforce *e, int64_t now, char *err, size_t errlen)
 {
+	struct listed l = {e, now, 0};
 	int added = 0, first = 0;
 
+	/* One listing of each set first: a restart with the bans still in
+	   the kernel tests nothing one by one (each test of the time left
+	   lists the set: 20,000 bans took minutes). A set that cannot be
+	   listed: every ban goes through the add, which tests. */
+	for (size_t k = 0; k < e->next_unused; k++)
+		if (entry_at(e, k)->used && held(entry_at(e, k)))
+			entry_at(e, k)->in_kernel = false;
+	if (e->b && backend_kernel(e->b)) {
+		char why[256];
+
+		(void) backend_list(e->b, AF_INET, restore_listed, &l, why, sizeof(why));
+		(void) backend_list(e->b, AF_INET6, restore_listed, &l, why, sizeof(why));
+	}
 	for (size_t k = 0; k < e->next_unused; k++) {
 		struct entry *x = entry_at(e, k);
 
-		if (!x->used || !held(x))
+		if (!x->used || !held(x) || x->in_kernel)
 			continue;
 		int r = kernel_ban(e, x, now, first ? NULL : err, first ? 0 : errlen);
 
@@ -963,21 +1103,6 @@ int enforce_restore(struct enforce *e, int64_t now, char *err, size_t errlen)
 			added++;
 	}
 	return first < 0 ? first : added;
-}
-
-/* One line appended to enforce.log and fdatasync()ed: done when it returns. */
-static int log_append(struct enforce *e, const char *line, size_t n, char *err, size_t errlen)
-{
-	int r;
-
-	if (e->log_fd < 0 && (r = open_log(e, err, errlen)) < 0)
-		return r;
-	if ((r = write_all(e->log_fd, line, n)) < 0 || (fdatasync(e->log_fd) < 0 && (r = -errno) < 0)) {
-		set_err(err, errlen, "cannot write '%s': %s", e->log_path, strerror(-r));
-		return r;
-	}
-	e->log_lines++;
-	return 0;
 }
 
 /* The resync's round: bans heard, and at its marker whether all were. */
@@ -1010,9 +1135,23 @@ int enforce_apply(struct enforce *e, const struct decision *d, int64_t now, enum
 {
 	char line[ENFORCE_LOG_LINE_MAX + 2];
 	bool changed;
-	enum enforce_result res = decide(e, d, now, now, true, &changed, err, errlen);
-	int n;
+	/* Write-ahead: what the decision would change is logged first; when
+	   the log cannot be written nothing has changed, and rsyslog's retry
+	   does the work. */
+	enum enforce_result res = decide(e, d, now, now, false, true, &changed, NULL, 0);
+	int n, r;
 
+	if (changed) {
+		struct entry tmp = {.d = *d, .arrived = now};
+
+		if ((n = format_entry(&tmp, line, sizeof(line))) < 0) {
+			set_err(err, errlen, "cannot format the decision for '%s'", e->log.path);
+			return n;
+		}
+		if ((r = enforcelog_append(&e->log, line, (size_t) n, err, errlen)) < 0)
+			return r;
+		res = decide(e, d, now, now, true, false, &changed, err, errlen);
+	}
 	if (res != ENFORCE_NOT_FROM) {
 		e->k.last_arrival = now;
 		snprintf(e->k.last_by, sizeof(e->k.last_by), "%s", d->by);
@@ -1021,13 +1160,9 @@ int enforce_apply(struct enforce *e, const struct decision *d, int64_t now, enum
 	e->counters_dirty = true;
 	*ret_result = res;
 	round_note(e, d, res, now);
-	if (!changed)
-		return 0;
-	struct entry tmp = {.d = *d, .arrived = now};
-
-	if ((n = format_entry(&tmp, line, sizeof(line))) < 0)
-		return n;
-	return log_append(e, line, (size_t) n, err, errlen);
+	if (!changed && res == ENFORCE_DUPLICATE)
+		(void) decide(e, d, now, now, true, false, &changed, err, errlen);	/* a kernel entry missing */
+	return 0;
 }
 
 /* --- authfold unban on this MX -------------------------------------------- */
@@ -1060,11 +1195,14 @@ static void say(struct take *t, const char *fmt, ...)
 }
 
 /* bans(3)'s request function: one local unban. */
-static int take_one(void *data, const struct cidr *target, const char *by, int64_t at, char *err, size_t errlen)
+static int take_one(void *data, const struct cidr *target, const char *by, int64_t at, bool kernel_done, char *err,
+		    size_t errlen)
 {
 	struct take *t = data;
 	struct enforce *e = t->e;
 	char line[ENFORCE_LOG_LINE_MAX + 2], net[ADDR_STRLEN];
+
+	(void) kernel_done;	/* authfold unban removed the kernel entries itself */
 	struct decision d = {.op = DECISION_UNBAN, .net = *target};
 	enum enforce_result res;
 	unsigned lifted;
@@ -1080,14 +1218,14 @@ static int take_one(void *data, const struct cidr *target, const char *by, int64
 			strerror(-r));
 		return r;
 	}
-	if ((n = format_line(&d, t->now, true, line, sizeof(line))) < 0) {
+	if ((n = enforcelog_format(&d, t->now, true, line, sizeof(line))) < 0) {
 		/* no decision can name it (wider than /8 or /16): taken, not applied */
 		say(t, "local unban of %s/%u (%s) not applied: wider than a decision's /8 (IPv4) or /16 (IPv6)", net,
 		    target->prefix, by);
 		return 0;
 	}
 	/* logged before the request goes: a crash replays it */
-	if (t->live && (r = log_append(e, line, (size_t) n, err, errlen)) < 0)
+	if (t->live && (r = enforcelog_append(&e->log, line, (size_t) n, err, errlen)) < 0)
 		return r;
 	res = decide_local(e, target, d.at, d.id, t->now, t->live, &lifted, NULL, 0);
 	if (t->live)
@@ -1107,10 +1245,10 @@ int enforce_take_requests(struct enforce *e, int64_t now, char *ret_msg, size_t 
 
 	if (msglen > 0)
 		ret_msg[0] = '\0';
-	r = bans_walk_requests(e->c->state_dir, ENFORCE_REQUEST_DIR, true, take_one, &t, &rq, err, sizeof(err));
+	r = bans_walk_requests(enforce_dir(e->c), ENFORCE_REQUEST_DIR, true, take_one, &t, &rq, err, sizeof(err));
 	if (rq.rejected > 0)
 		say(&t, "%u bad request%s in '%s/%s' deleted", rq.rejected, rq.rejected == 1 ? "" : "s",
-		    e->c->state_dir, ENFORCE_REQUEST_DIR);
+		    enforce_dir(e->c), ENFORCE_REQUEST_DIR);
 	if (r < 0)
 		say(&t, "%s", err[0] ? err : strerror(-r));
 	return r;
@@ -1126,6 +1264,10 @@ int enforce_tick(struct enforce *e, int64_t now, char *err, size_t errlen)
 {
 	int first = 0, r;
 
+	if (now - e->own_at >= OWN_REFRESH) {
+		own_read(e, now, false);
+		prune_forget(e, now);
+	}
 	for (size_t k = 0; k < e->next_unused; k++) {
 		struct entry *x = entry_at(e, k);
 
@@ -1136,13 +1278,36 @@ int enforce_tick(struct enforce *e, int64_t now, char *err, size_t errlen)
 			if (!x->used || x->d.op == DECISION_UNBAN)
 				continue;
 		}
+		/* a ban longer than the kernel's longest timeout: renewed a day
+		   before the kernel entry ends */
+		if (held(x) && x->in_kernel && e->b && x->kernel_until < x->d.until &&
+		    x->kernel_until - now <= RENEW_BEFORE) {
+			x->in_kernel = false;
+			e->kernel_pending = true;
+		}
 		if (e->kernel_pending && held(x) && !x->in_kernel &&
 		    (r = kernel_ban(e, x, now, first ? NULL : err, first ? 0 : errlen)) < 0 && first == 0)
 			first = r;
 	}
 	if (first == 0)
 		e->kernel_pending = false;
-	if (e->log_lines > 2 * e->n + 4096 && (r = compact(e, first ? NULL : err, first ? 0 : errlen)) < 0 && first == 0)
+	/* central unbans the MX's own daemon has not been told of */
+	for (size_t k = 0; k < e->n_forget;) {
+		struct cidr net = e->forget[k].net;
+		int64_t at = e->forget[k].at;
+		char why[512] = "";
+
+		if ((r = bans_request_forget(e->c->state_dir, e->c->enforce_state_dir, &net, at, why, sizeof(why))) < 0 &&
+		    r != -EEXIST) {
+			if (first == 0) {
+				first = r;
+				set_err(err, errlen, "%s", why);
+			}
+			break;
+		}
+		e->forget[k] = e->forget[--e->n_forget];
+	}
+	if (e->log.lines > 2 * e->n + 4096 && (r = compact(e, first ? NULL : err, first ? 0 : errlen)) < 0 && first == 0)
 		first = r;
 	if (e->counters_dirty && (r = save_status(e, first ? NULL : err, first ? 0 : errlen)) < 0 && first == 0)
 		first = r;
@@ -1166,11 +1331,11 @@ int enforce_status_read(const struct config *c, int64_t now, struct enforce **re
 	struct stat st;
 
 	*ret = NULL;
-	if (strlen(c->state_dir) > 4096)
+	if (strlen(enforce_dir(c)) > 4096)
 		return 0;	/* no enforcer can use it (enforce_open()) */
 	if ((e = enforce_new(c, NULL)) == NULL)
 		return -ENOMEM;
-	if (stat(e->log_path, &st) < 0 && stat(e->status_path, &st) < 0) {
+	if (stat(e->log.path, &st) < 0 && stat(e->status_path, &st) < 0) {
 		enforce_free(e);	/* not an MX that enforces */
 		return 0;
 	}
@@ -1181,7 +1346,7 @@ int enforce_status_read(const struct config *c, int64_t now, struct enforce **re
 	struct bans_requests rq;
 	char why[256];
 
-	if (bans_walk_requests(c->state_dir, ENFORCE_REQUEST_DIR, false, take_one, &t, &rq, why, sizeof(why)) > 0)
+	if (bans_walk_requests(enforce_dir(c), ENFORCE_REQUEST_DIR, false, take_one, &t, &rq, why, sizeof(why)) > 0)
 		e->pending_requests = rq.taken;
 	*ret = e;
 	return 0;
@@ -1248,7 +1413,7 @@ uint64_t enforce_bad_log_lines(const struct enforce *e)
 
 const char *enforce_log_path(const struct enforce *e)
 {
-	return e->log_path;
+	return e->log.path;
 }
 
 int enforce_status_write(FILE *fp, const struct config *c, int64_t now)
@@ -1263,7 +1428,7 @@ int enforce_status_write(FILE *fp, const struct config *c, int64_t now)
 		return r;
 	if (e == NULL)
 		return 0;	/* not an MX that enforces: say nothing */
-	fprintf(fp, "\nCentral decisions (authfold-enforce, %s):\n", e->log_path);
+	fprintf(fp, "\nCentral decisions (authfold-enforce, %s):\n", e->log.path);
 	if (err[0])
 		fprintf(fp, "  note: %s\n", err);
 	for (size_t k = 0; (k = enforce_next_ban(e, k, &b)) > 0;) {
@@ -1299,7 +1464,7 @@ int enforce_status_write(FILE *fp, const struct config *c, int64_t now)
 	if (e->pending_requests)
 		fprintf(fp, "  note: %u local unban%s in '%s/%s' wait%s for authfold-enforce, which takes them when it "
 			"next runs (shown as lifted)\n", e->pending_requests, e->pending_requests == 1 ? "" : "s",
-			c->state_dir, ENFORCE_REQUEST_DIR, e->pending_requests == 1 ? "s" : "");
+			enforce_dir(c), ENFORCE_REQUEST_DIR, e->pending_requests == 1 ? "s" : "");
 	if (e->k.last_arrival > 0) {
 		utc(e->k.last_arrival, a, sizeof(a));
 		fprintf(fp, "  last central decision arrived %s (%" PRId64 "s ago) from %s\n", a, now - e->k.last_arrival,

@@ -16,6 +16,8 @@
 #define ENFORCE_LOCK_NAME	"enforce.lock"
 #define ENFORCE_REQUEST_DIR	"enforce-unban.d"	/* in state_dir: authfold unban on this MX */
 #define ENFORCE_LOG_LINE_MAX	(DECISION_LINE_MAX + 32)
+#define ENFORCE_OWN_MAX		64		/* own and central addresses never banned */
+#define ENFORCE_FORGET_MAX	1024		/* unbans waiting to reach the MX's daemon */
 
 enum enforce_result {
 	ENFORCE_BANNED,		/* a new ban, or a later end for a known one */
@@ -36,6 +38,7 @@ struct enforce_counters {
 	uint64_t results[ENFORCE_RESULTS];
 	uint64_t malformed;		/* refused by decision_parse() */
 	uint64_t kernel_errors;		/* backend failures (retried) */
+	uint64_t forget_lost;		/* unbans the MX's daemon was never told of (ENFORCE_FORGET_MAX) */
 	int64_t last_arrival;		/* unix s of the last valid decision; 0 none */
 	char last_by[DECISION_BY_MAX + 1];
 	/* resync (publish(3)): a round's marker is a keep-alive whose id is
@@ -54,6 +57,9 @@ struct enforce;
 int enforce_open(const struct config *c, struct backend *b, int64_t now, struct enforce **ret, char *err,
 		 size_t errlen);
 void enforce_free(struct enforce *e);		/* accepts NULL */
+/* The directory of enforce.log, its lock, counters and local unban
+   requests: enforce_state_dir, or state_dir. */
+const char *enforce_dir(const struct config *c);
 /* After a reboot: every running ban that the kernel lacks (or holds for
    less time) is put back. Returns how many were added, or -errno (those
    left wait for enforce_tick()). */

@@ -84,6 +84,9 @@ static void check(const char *p, size_t n)
 	if (!addr_equal(&m.net, &d.net.net) || d.net.prefix > addr_bits(&d.net.net) ||
 	    (d.op == DECISION_BAN ? d.until < d.at : d.until != 0))
 		abort();
+	/* at= microseconds in range (the round trip above holds their text) */
+	if (d.at_usec < 0 || d.at_usec > 999999 || decision_at_usec(&d) != d.at * 1000000 + d.at_usec)
+		abort();
 	/* the clock near the decision's own time, so that it is not always expired */
 	if (enforce_apply(table, &d, d.at + (int64_t) (n % 7), &res, err, sizeof(err)) < 0 || res >= ENFORCE_RESULTS)
 		abort();

@@ -29,6 +29,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -49,6 +51,17 @@ static const struct {
 	{V ID "op=unban net=192.0.2.0/24 at=1764470000 until=0 reason=admin by=central", DECISION_OK},
 	{V ID "op=ban net=192.0.2.7/32 at=1764470000 until=1764470000 reason=my-rule_2 by=c", DECISION_OK},
 	{V ID "op=alive at=1764470000 by=central.example.org", DECISION_OK},
+	/* at= with microseconds: exactly six digits, not all zero */
+	{V ID "op=ban net=192.0.2.7/32 at=1764470000.250000 until=1764556400 reason=noauth by=central", DECISION_OK},
+	{V ID "op=unban net=192.0.2.7/32 at=1764470000.000001 until=0 reason=admin by=central", DECISION_OK},
+	{V ID "op=alive at=1764470000.999999 by=central", DECISION_OK},
+	{V ID "op=ban net=192.0.2.7/32 at=1764470000.25 until=1764556400 reason=noauth by=central", DECISION_E_AT},
+	{V ID "op=ban net=192.0.2.7/32 at=1764470000.000000 until=1764556400 reason=noauth by=central", DECISION_E_AT},
+	{V ID "op=ban net=192.0.2.7/32 at=1764470000.1234567 until=1764556400 reason=noauth by=central", DECISION_E_AT},
+	{V ID "op=ban net=192.0.2.7/32 at=1764470000. until=1764556400 reason=noauth by=central", DECISION_E_AT},
+	{V ID "op=ban net=192.0.2.7/32 at=.250000 until=1764556400 reason=noauth by=central", DECISION_E_AT},
+	{V ID "op=ban net=192.0.2.7/32 at=1764470000.2x0000 until=1764556400 reason=noauth by=central", DECISION_E_AT},
+	{V ID "op=ban net=192.0.2.7/32 at=1764470000.250000.1 until=1764556400 reason=noauth by=central", DECISION_E_AT},
 	{V ID "op=alive at=5 until=6 by=c", DECISION_E_SYNTAX},
 	{V ID "op=alive net=192.0.2.7/32 at=5 by=c", DECISION_E_SYNTAX},
 	{V ID "op=alive at=0 by=c", DECISION_E_AT},
@@ -363,6 +376,220 @@ static void test_enforce_full(void **state)
 	}
 	assert_int_equal(full, 10);
 	assert_int_equal(enforce_entries(e), ENFORCE_ENTRIES_MAX);
+	enforce_free(e);
+	config_free(c);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* --- write-ahead, limits, sub-second order ---------------------------------- */
+
+static off_t file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+static bool ends_with_newline(const char *path)
+{
+	char ch = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	off_t n = fd >= 0 ? lseek(fd, -1, SEEK_END) : -1;
+	bool ok = n >= 0 && read(fd, &ch, 1) == 1 && ch == '\n';
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* A full disk, by RLIMIT_FSIZE (a write past it fails with EFBIG, the
+   part below it is written): the decision is refused with the table and
+   the log unchanged (no part of a line left), and the retry after the
+   space comes back does the work (banned, not a duplicate); a restart
+   finds it. */
+static void test_write_ahead(void **state)
+{
+	struct config *c = config_new();
+	struct enforce *e;
+	enum enforce_result r;
+	char err[512], cmd[128], path[128];
+	const int64_t T = 1764470000;
+	struct rlimit old, lim;
+	struct sigaction sa = {.sa_handler = SIG_IGN}, old_sa;
+
+	(void) state;
+	snprintf(dir, sizeof(dir), "/tmp/test_decision.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/%s", dir, ENFORCE_LOG_NAME);
+	assert_int_equal(config_set(c, "state_dir", dir, err, sizeof(err)), 0);
+	assert_int_equal(enforce_open(c, NULL, T, &e, err, sizeof(err)), 0);
+	assert_int_equal(apply(e, dec("00000000000000a1", DECISION_BAN, "192.0.2.7/32", T, T + 100), T), ENFORCE_BANNED);
+	off_t size = file_size(path);
+
+	assert_true(size > 0);
+	assert_int_equal(sigaction(SIGXFSZ, &sa, &old_sa), 0);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	for (int part = 0; part < 2; part++) {
+		struct decision b = dec("00000000000000a2", DECISION_BAN, "192.0.2.8/32", T, T + 100);
+		struct decision u = dec("00000000000000b1", DECISION_UNBAN, "192.0.2.7/32", T + 1, 0);
+
+		/* no byte fits, then 20 bytes of the line do */
+		lim = old;
+		lim.rlim_cur = (rlim_t) size + (part ? 20 : 0);
+		assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+		err[0] = 0;
+		assert_true(enforce_apply(e, &b, T + 1, &r, err, sizeof(err)) < 0);
+		assert_non_null(strstr(err, "cannot write"));
+		assert_true(enforce_apply(e, &u, T + 1, &r, err, sizeof(err)) < 0);
+		assert_int_equal(enforce_entries(e), 1);	/* 192.0.2.7 still held, 192.0.2.8 not */
+		assert_int_equal(enforce_counters(e)->results[ENFORCE_BANNED], 1);
+		assert_int_equal(file_size(path), size);	/* nothing of the line left */
+	}
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	/* the retries do the work */
+	assert_int_equal(apply(e, dec("00000000000000a2", DECISION_BAN, "192.0.2.8/32", T, T + 100), T + 2), ENFORCE_BANNED);
+	assert_int_equal(apply(e, dec("00000000000000b1", DECISION_UNBAN, "192.0.2.7/32", T + 1, 0), T + 2), ENFORCE_UNBANNED);
+	assert_true(ends_with_newline(path));
+	enforce_free(e);
+	/* a torn last line (a crash in the middle of a write) is cut at start */
+	{
+		FILE *fp = fopen(path, "ae");
+
+		assert_non_null(fp);
+		fputs("1764470003 authfold-decision v1 id=00000000000000a3 op=ban net=192.0", fp);
+		fclose(fp);
+	}
+	assert_int_equal(enforce_open(c, NULL, T + 3, &e, err, sizeof(err)), 0);
+	assert_true(ends_with_newline(path));
+	assert_int_equal(apply(e, dec("00000000000000a4", DECISION_BAN, "192.0.2.9/32", T + 3, T + 100), T + 3), ENFORCE_BANNED);
+	enforce_free(e);
+	/* the restart: 192.0.2.8 and .9 held, 192.0.2.7 unbanned (remembered) */
+	{
+		size_t running = 0;
+
+		assert_int_equal(enforce_running(c, T + 4, &running, err, sizeof(err)), 0);
+		assert_int_equal(running, 2);
+	}
+	assert_int_equal(sigaction(SIGXFSZ, &old_sa, NULL), 0);
+	config_free(c);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+struct fake_kernel {
+	unsigned adds;
+	unsigned last_seconds;
+};
+
+static int fake_add(void *data, const struct addr *net, unsigned prefix, unsigned seconds, char *err, size_t errlen)
+{
+	struct fake_kernel *k = data;
+
+	(void) net, (void) prefix, (void) err, (void) errlen;
+	k->adds++;
+	k->last_seconds = seconds;
+	return 0;
+}
+
+/* until at most bantime_max past at; IPv6 no wider than ipv6_prefix (or
+   enforce_ipv6_prefix); the central host's addresses never banned; a
+   ban longer than the kernel's longest timeout renewed before it ends;
+   a ban and an unban of the same second ordered by their microseconds. */
+static void test_limits(void **state)
+{
+	struct config *c = config_new();
+	struct enforce *e;
+	struct enforce_ban b;
+	struct fake_kernel k = {0, 0};
+	struct backend be;
+	char err[512], cmd[128];
+	const int64_t T = 1764470000;
+	size_t i;
+
+	(void) state;
+	memset(&be, 0, sizeof(be));
+	be.kind = BACKEND_NONE;
+	be.ops.add = fake_add;
+	be.ops.data = &k;
+	snprintf(dir, sizeof(dir), "/tmp/test_decision.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(config_set(c, "state_dir", dir, err, sizeof(err)), 0);
+	assert_int_equal(config_set(c, "bantime_max", "1d", err, sizeof(err)), 0);
+	assert_int_equal(config_set(c, "enforce_from", "central 203.0.113.250", err, sizeof(err)), 0);
+	assert_int_equal(enforce_open(c, &be, T, &e, err, sizeof(err)), 0);
+	/* until: year 9999 becomes at + 1d, in the table and the kernel */
+	assert_int_equal(apply(e, dec("00000000000000a1", DECISION_BAN, "192.0.2.7/32", T, INT64_C(253402300799)), T),
+			 ENFORCE_BANNED);
+	assert_int_not_equal(i = enforce_next_ban(e, 0, &b), 0);
+	assert_int_equal(b.until, T + 86400);
+	assert_int_equal(k.last_seconds, 86400);
+	/* the central host's resync republishes it with the same id: a no-op, even with a later until */
+	assert_int_equal(apply(e, dec("00000000000000a1", DECISION_BAN, "192.0.2.7/32", T, T + 5 * 86400), T + 60),
+			 ENFORCE_DUPLICATE);
+	assert_int_not_equal(enforce_next_ban(e, 0, &b), 0);
+	assert_int_equal(b.until, T + 86400);
+	assert_int_equal(k.adds, 1);
+	/* IPv6: /64 (ipv6_prefix) yes, /48 no, unless enforce_ipv6_prefix says so */
+	assert_int_equal(apply(e, dec("00000000000000a2", DECISION_BAN, "2001:db8:1::/64", T, T + 100), T), ENFORCE_BANNED);
+	assert_int_equal(apply(e, dec("00000000000000a3", DECISION_BAN, "2001:db8:2::/48", T, T + 100), T), ENFORCE_UNSUPPORTED);
+	assert_int_equal(apply(e, dec("00000000000000a4", DECISION_BAN, "2001:db8::/16", T, T + 100), T), ENFORCE_UNSUPPORTED);
+	assert_int_equal(config_set(c, "enforce_ipv6_prefix", "48", err, sizeof(err)), 0);
+	assert_int_equal(apply(e, dec("00000000000000a3", DECISION_BAN, "2001:db8:2::/48", T, T + 100), T), ENFORCE_BANNED);
+	assert_int_equal(apply(e, dec("00000000000000a5", DECISION_BAN, "2001:db8:3::/47", T, T + 100), T), ENFORCE_UNSUPPORTED);
+	/* the central host (an enforce_from name that is an address) and this host (loopback: ignoreip's
+	   default is cleared) */
+	assert_int_equal(apply(e, dec("00000000000000a6", DECISION_BAN, "203.0.113.250/32", T, T + 100), T), ENFORCE_IGNORED);
+	assert_int_equal(config_set(c, "ignoreip", "192.0.2.250", err, sizeof(err)), 0);
+	assert_int_equal(apply(e, dec("00000000000000a7", DECISION_BAN, "127.0.0.1/32", T, T + 100), T), ENFORCE_IGNORED);
+	assert_int_equal(apply(e, dec("00000000000000a8", DECISION_BAN, "::1/128", T, T + 100), T), ENFORCE_IGNORED);
+	/* same second: the unban at .2 does not make the ban at .5 stale; the ban at .1 is */
+	{
+		struct decision u = dec("00000000000000b1", DECISION_UNBAN, "198.51.100.7/32", T + 10, 0);
+		struct decision late = dec("00000000000000a9", DECISION_BAN, "198.51.100.7/32", T + 10, T + 100);
+		struct decision early = dec("00000000000000aa", DECISION_BAN, "198.51.100.8/32", T + 10, T + 100);
+		struct decision u2 = dec("00000000000000b2", DECISION_UNBAN, "198.51.100.8/32", T + 10, 0);
+
+		u.at_usec = 200000;
+		late.at_usec = 500000;
+		assert_int_equal(apply(e, u, T + 10), ENFORCE_UNBANNED);
+		assert_int_equal(apply(e, late, T + 10), ENFORCE_BANNED);
+		u2.at_usec = 200000;
+		early.at_usec = 100000;
+		assert_int_equal(apply(e, u2, T + 10), ENFORCE_UNBANNED);
+		assert_int_equal(apply(e, early, T + 10), ENFORCE_STALE);
+	}
+	enforce_free(e);
+	/* replayed: the same table, the microseconds kept */
+	assert_int_equal(enforce_open(c, &be, T + 11, &e, err, sizeof(err)), 0);
+	{
+		unsigned n = 0;
+		bool late = false;
+
+		for (i = 0; (i = enforce_next_ban(e, i, &b)) > 0; n++)
+			if (strcmp(b.id, "00000000000000a9") == 0)
+				late = true;
+		assert_int_equal(n, 4);	/* 192.0.2.7, 2001:db8:1::/64, 2001:db8:2::/48, 198.51.100.7 */
+		assert_true(late);
+	}
+	enforce_free(e);
+
+	/* renewal: a decision whose at= lies ahead of this clock (the central
+	   host's clock runs ahead) outlasts the kernel's longest timeout */
+	assert_int_equal(config_set(c, "bantime_max", "24d", err, sizeof(err)), 0);
+	assert_int_equal(enforce_open(c, &be, T, &e, err, sizeof(err)), 0);
+	k.adds = 0;
+	assert_int_equal(apply(e, dec("00000000000000c1", DECISION_BAN, "192.0.2.77/32", T + 3 * 86400,
+				       T + 3 * 86400 + 2073600), T), ENFORCE_BANNED);
+	assert_int_equal(k.adds, 1);
+	assert_int_equal(k.last_seconds, 2147483);
+	assert_int_equal(enforce_tick(e, T + 3600, err, sizeof(err)), 0);
+	assert_int_equal(k.adds, 1);	/* not yet */
+	assert_int_equal(enforce_tick(e, T + 2147483 - 86400 + 1, err, sizeof(err)), 0);
+	assert_int_equal(k.adds, 2);	/* a day before the kernel entry ends */
+	assert_int_equal(k.last_seconds, 3 * 86400 + 2073600 - (2147483 - 86400 + 1));
+	assert_int_equal(enforce_tick(e, T + 2147483 - 86400 + 2, err, sizeof(err)), 0);
+	assert_int_equal(k.adds, 2);	/* it now runs to the ban's end */
 	enforce_free(e);
 	config_free(c);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
@@ -692,6 +919,8 @@ int main(void)
 		cmocka_unit_test(test_format_refuses),
 		cmocka_unit_test(test_enforce),
 		cmocka_unit_test(test_enforce_full),
+		cmocka_unit_test(test_write_ahead),
+		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_local_unban),
 		cmocka_unit_test(test_publish),
 	};
