@@ -47,6 +47,9 @@ cat >"$root/authfold.conf" <<EOF
 state_dir = $state
 backend = ipset
 summary_format = rfc3339
+# SASL strikes wait authserver_hold (60s by default) for auth server trouble
+# nearby; the guesser's ban is awaited for seconds here
+authserver_hold = 2s
 EOF
 chmod 0644 "$root/authfold.conf"
 conf=$root/authfold.conf

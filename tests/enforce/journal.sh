@@ -50,6 +50,9 @@ cat >"$root/authfold.conf" <<EOF
 state_dir = $state
 backend = ipset
 summary_format = rfc3339
+# SASL strikes wait authserver_hold (60s by default) for auth server trouble
+# nearby; the guesser's ban is awaited for seconds here
+authserver_hold = 2s
 enforce_from = $by
 EOF
 sed '$a enforce_state_dir = '"$root/var/lib/authfold-enforce" "$root/authfold.conf" >"$root/both.conf"
