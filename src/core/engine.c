@@ -328,11 +328,8 @@ size_t engine_unqueue_bans(struct engine *e, const struct cidr *net)
 
 	for (size_t i = 0; i < n; i++) {
 		const struct engine_ban b = *pending_at(e, i);
-		struct cidr c = {b.net, b.prefix};
-		bool overlap = b.net.family == net->net.family &&
-			       (b.prefix >= net->prefix ? cidr_contains(net, &b.net) : cidr_contains(&c, &net->net));
 
-		if (!overlap)
+		if (!cidr_overlaps(net, &(struct cidr){b.net, b.prefix}))
 			*pending_at(e, kept++) = b;
 	}
 	e->npending = kept;

@@ -235,15 +235,6 @@ void bans_target_name(const struct cidr *t, char ret_buf[ADDR_STRLEN + 8])
 	snprintf(ret_buf, ADDR_STRLEN + 8, "%s-%u", a, t->prefix);
 }
 
-static bool overlaps(const struct cidr *t, const struct addr *net, unsigned prefix)
-{
-	struct cidr c = {*net, prefix};
-
-	if (net->family != t->net.family)
-		return false;
-	return prefix >= t->prefix ? cidr_contains(t, net) : cidr_contains(&c, &t->net);
-}
-
 void bans_whoami(char *ret_buf, size_t len)
 {
 	uid_t uid = getuid();
@@ -338,7 +329,7 @@ static void sweep_add(void *data, const struct cidr *entry, unsigned seconds)
 	struct sweep *sw = data;
 
 	(void) seconds;
-	if (sw->nomem || !overlaps(sw->target, &entry->net, entry->prefix))
+	if (sw->nomem || !cidr_overlaps(sw->target, entry))
 		return;
 	if (sw->n == sw->cap) {
 		size_t cap = sw->cap ? sw->cap * 2 : 64;
@@ -412,7 +403,7 @@ int bans_unban(struct engine *e, struct backend *b, const struct cidr *target, c
 	engine_unqueue_bans(e, target);
 	for (p = policy_first(pol); p; p = next) {
 		next = policy_next(p);
-		if (!overlaps(target, &p->net, p->prefix))
+		if (!cidr_overlaps(target, &(struct cidr){p->net, p->prefix}))
 			continue;
 		struct addr net = p->net;
 		unsigned prefix = p->prefix;
@@ -729,7 +720,7 @@ static int forget_before(struct engine *e, const struct cidr *t, int64_t at)
 
 	for (p = policy_first(pol); p; p = next) {
 		next = policy_next(p);
-		if (!overlaps(t, &p->net, p->prefix))
+		if (!cidr_overlaps(t, &(struct cidr){p->net, p->prefix}))
 			continue;
 		if (p->ban_until_usec > 0 && p->ban_until_usec - p->last_ban_seconds * 1000000 > at * 1000000)
 			continue;	/* banned anew after the unban was decided */

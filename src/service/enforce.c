@@ -251,17 +251,12 @@ static uint64_t net_hash(const struct enforce *e, const struct cidr *net)
 	return table_hash(&e->tab, &key, sizeof(key));
 }
 
-static bool same_net(const struct cidr *a, const struct cidr *b)
-{
-	return a->prefix == b->prefix && addr_equal(&a->net, &b->net);
-}
-
 static int32_t find(const struct enforce *e, const struct cidr *net)
 {
 	for (struct table_node *n = table_first(&e->tab, net_hash(e, net)); n; n = table_next(n)) {
 		struct entry *x = table_entry(n, struct entry, node);
 
-		if (same_net(&x->d.net, net))
+		if (cidr_equal(&x->d.net, net))
 			return x->self;
 	}
 	return -1;
@@ -469,7 +464,7 @@ static int tell_daemon(struct enforce *e, const struct cidr *net, int64_t at, ch
 		return 0;
 	set_err(err, errlen, "%s", why[0] ? why : strerror(-r));
 	for (size_t k = 0; k < e->n_forget; k++)
-		if (same_net(&e->forget[k].net, net)) {
+		if (cidr_equal(&e->forget[k].net, net)) {
 			if (at > e->forget[k].at)
 				e->forget[k].at = at;
 			return r;
@@ -503,19 +498,6 @@ static int kernel_unban(struct enforce *e, const struct cidr *net, int64_t at, c
 }
 
 /* --- decisions ----------------------------------------------------------- */
-
-static bool overlaps(const struct cidr *a, const struct cidr *b)
-{
-	if (a->net.family != b->net.family)
-		return false;
-	return a->prefix <= b->prefix ? cidr_contains(a, &b->net) : cidr_contains(b, &a->net);
-}
-
-/* n lies inside (or is) net */
-static bool inside(const struct cidr *net, const struct cidr *n)
-{
-	return n->net.family == net->net.family && n->prefix >= net->prefix && cidr_contains(net, &n->net);
-}
 
 static bool from_ok(const struct config *c, const char *by)
 {
@@ -579,7 +561,7 @@ static enum enforce_result decide(struct enforce *e, const struct decision *din,
 	if (d->op == DECISION_ALIVE)
 		return ENFORCE_ALIVE;
 	for (size_t k = 0; k < e->c->n_ignoreip; k++)
-		if (d->op == DECISION_BAN && overlaps(&e->c->ignoreip[k], &d->net))
+		if (d->op == DECISION_BAN && cidr_overlaps(&e->c->ignoreip[k], &d->net))
 			return ENFORCE_IGNORED;
 
 	if (d->op == DECISION_BAN) {
@@ -662,7 +644,7 @@ static enum enforce_result decide(struct enforce *e, const struct decision *din,
 	for (size_t k = 0; k < e->next_unused; k++) {
 		struct entry *x = entry_at(e, k);
 
-		if (!x->used || x->d.op != DECISION_BAN || at_us(&x->d) > at_us(d) || !inside(&d->net, &x->d.net))
+		if (!x->used || x->d.op != DECISION_BAN || at_us(&x->d) > at_us(d) || !cidr_inside(&d->net, &x->d.net))
 			continue;
 		if (x->lifted && unbanned_us(x) > at_us(d)) {
 			x->d = remembered_unban(e, x);
@@ -723,7 +705,7 @@ static enum enforce_result decide_local(struct enforce *e, const struct cidr *ta
 	for (size_t k = 0; k < e->next_unused; k++) {
 		struct entry *x = entry_at(e, k);
 
-		if (!x->used || x->d.op != DECISION_BAN || at_us(&x->d) > at_u || !inside(target, &x->d.net))
+		if (!x->used || x->d.op != DECISION_BAN || at_us(&x->d) > at_u || !cidr_inside(target, &x->d.net))
 			continue;
 		if (x->lifted && unbanned_us(x) >= at_u)
 			continue;
