@@ -89,6 +89,7 @@
 #include "bans.h"
 #include "enforce.h"
 #include "sender.h"
+#include "timefmt.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -180,17 +181,6 @@ static int is_state(const struct dirent *d)
 	size_t n = strlen(d->d_name);
 
 	return d->d_name[0] != '.' && n > 6 && strcmp(d->d_name + n - 6, ".state") == 0;
-}
-
-static void utc(int64_t usec, char *buf, size_t len)
-{
-	time_t t = (time_t) (usec / 1000000);
-	struct tm tm;
-
-	if (usec <= 0 || gmtime_r(&t, &tm) == NULL)
-		snprintf(buf, len, "-");
-	else
-		strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 static void json_str(FILE *fp, const char *s)
@@ -352,7 +342,7 @@ static void print_waits(FILE *fp, char **files, const struct waits *ws)
 	for (size_t i = 0; i < ws->n; i++) {
 		const struct wait *w = &ws->v[i];
 
-		utc(w->since_usec, since, sizeof(since));
+		timefmt_utc_usec(w->since_usec, since, sizeof(since));
 		fprintf(fp, "bans waiting for the kernel: %zu (%s), last error: %s, since %s\n", w->bans,
 			files[w->state], w->error, since);
 	}
@@ -376,8 +366,8 @@ static void print_table(FILE *fp, const struct config *c, char **files, const st
 			snprintf(a, sizeof(a), "%s/%u", t, x->prefix);
 			format_duration((x->until_usec - now + 999999) / 1000000, left, sizeof(left));
 			format_duration(x->last_ban_seconds, len, sizeof(len));
-			utc(x->until_usec, until, sizeof(until));
-			utc(x->last_strike_usec, last, sizeof(last));
+			timefmt_utc_usec(x->until_usec, until, sizeof(until));
+			timefmt_utc_usec(x->last_strike_usec, last, sizeof(last));
 			if (!checked || x->in_kernel < 0)
 				snprintf(kern, sizeof(kern), "?");
 			else if (x->in_kernel == 0)
@@ -418,7 +408,7 @@ static void print_table(FILE *fp, const struct config *c, char **files, const st
 
 		addr_format(&x->net, t);
 		snprintf(a, sizeof(a), "%s/%u", t, x->prefix);
-		utc(x->last_strike_usec, last, sizeof(last));
+		timefmt_utc_usec(x->last_strike_usec, last, sizeof(last));
 		fprintf(fp, "%-28s %7u %-8s %-20s %5u %s\n", a, x->strikes, reason_name(x->reason), last, x->times_banned,
 			files[x->state]);
 	}
@@ -433,7 +423,7 @@ static void central_ban_json(FILE *fp, const struct enforce_ban *b, int64_t now,
 	addr_format(&b->net.net, t);
 	fprintf(fp, "%s{\"addr\":\"%s\",\"prefix\":%u,\"remaining\":%" PRId64 ",\"until\":", first ? "" : ",", t,
 		b->net.prefix, b->until - now);
-	utc(b->until * 1000000, buf, sizeof(buf));
+	timefmt_utc_usec(b->until * 1000000, buf, sizeof(buf));
 	json_str(fp, buf);
 	fputs(",\"reason\":", fp);
 	json_str(fp, b->reason);
@@ -442,11 +432,11 @@ static void central_ban_json(FILE *fp, const struct enforce_ban *b, int64_t now,
 	fputs(",\"id\":", fp);
 	json_str(fp, b->id);
 	fputs(",\"arrived\":", fp);
-	utc(b->arrived * 1000000, buf, sizeof(buf));
+	timefmt_utc_usec(b->arrived * 1000000, buf, sizeof(buf));
 	json_str(fp, buf);
 	if (lifted) {
 		fputs(",\"lifted\":", fp);
-		utc(b->lifted * 1000000, buf, sizeof(buf));
+		timefmt_utc_usec(b->lifted * 1000000, buf, sizeof(buf));
 		json_str(fp, buf);
 	}
 	putc('}', fp);
@@ -480,7 +470,7 @@ static void print_central_json(FILE *fp, const struct config *c, int64_t now_use
 		central_ban_json(fp, &b, now, first, true);
 	fputs("],\"last_arrival\":", fp);
 	if (k->last_arrival > 0) {
-		utc(k->last_arrival * 1000000, buf, sizeof(buf));
+		timefmt_utc_usec(k->last_arrival * 1000000, buf, sizeof(buf));
 		json_str(fp, buf);
 		fprintf(fp, ",\"last_arrival_ago\":%" PRId64 ",\"last_by\":", now - k->last_arrival);
 		if (k->last_by[0])
@@ -492,7 +482,7 @@ static void print_central_json(FILE *fp, const struct config *c, int64_t now_use
 	}
 	fputs(",\"last_full_set\":", fp);
 	if (k->last_full_set > 0) {
-		utc(k->last_full_set * 1000000, buf, sizeof(buf));
+		timefmt_utc_usec(k->last_full_set * 1000000, buf, sizeof(buf));
 		json_str(fp, buf);
 		fprintf(fp, ",\"last_full_set_ago\":%" PRId64 ",\"full_set_bans\":%" PRIu64, now - k->last_full_set,
 			k->full_set_bans);
@@ -534,7 +524,7 @@ static void print_json(FILE *fp, const struct config *c, char **files, const int
 {
 	char t[ADDR_STRLEN], buf[40];
 
-	utc(now, buf, sizeof(buf));
+	timefmt_utc_usec(now, buf, sizeof(buf));
 	fputs("{\"now\":", fp);
 	json_str(fp, buf);
 	fputs(",\"state_dir\":", fp);
@@ -564,11 +554,11 @@ static void print_json(FILE *fp, const struct config *c, char **files, const int
 		addr_format(&x->net, t);
 		fprintf(fp, "%s{\"addr\":\"%s\",\"prefix\":%u,\"remaining\":%" PRId64 ",\"until\":", i ? "," : "", t,
 			x->prefix, (x->until_usec - now + 999999) / 1000000);
-		utc(x->until_usec, buf, sizeof(buf));
+		timefmt_utc_usec(x->until_usec, buf, sizeof(buf));
 		json_str(fp, buf);
 		fprintf(fp, ",\"times_banned\":%u,\"last_ban_seconds\":%" PRId64 ",\"last_reason\":\"%s\",\"last_strike\":",
 			x->times_banned, x->last_ban_seconds, reason_name(x->reason));
-		utc(x->last_strike_usec, buf, sizeof(buf));
+		timefmt_utc_usec(x->last_strike_usec, buf, sizeof(buf));
 		json_str(fp, buf);
 		fputs(",\"state\":", fp);
 		json_str(fp, files[x->state]);
@@ -584,7 +574,7 @@ static void print_json(FILE *fp, const struct config *c, char **files, const int
 		addr_format(&x->net, t);
 		fprintf(fp, "%s{\"addr\":\"%s\",\"prefix\":%u,\"strikes\":%u,\"times_banned\":%u,\"last_reason\":\"%s\","
 			"\"last_strike\":", i ? "," : "", t, x->prefix, x->strikes, x->times_banned, reason_name(x->reason));
-		utc(x->last_strike_usec, buf, sizeof(buf));
+		timefmt_utc_usec(x->last_strike_usec, buf, sizeof(buf));
 		json_str(fp, buf);
 		fputs(",\"state\":", fp);
 		json_str(fp, files[x->state]);
@@ -609,7 +599,7 @@ static void print_json(FILE *fp, const struct config *c, char **files, const int
 		fputs(i ? ",{\"state\":" : "{\"state\":", fp);
 		json_str(fp, files[w->state]);
 		fprintf(fp, ",\"bans\":%zu,\"since\":", w->bans);
-		utc(w->since_usec, buf, sizeof(buf));
+		timefmt_utc_usec(w->since_usec, buf, sizeof(buf));
 		json_str(fp, buf);
 		fputs(",\"last_error\":", fp);
 		json_str(fp, w->error);
@@ -650,7 +640,7 @@ static void sender_notes(const struct config *c, struct notes *ns)
 			     "0 from other senders, %" PRIu64 " without credentials", daemons[i], sc.postfix, sc.relayed,
 			     sc.uncredited);
 		if (sc.uncredited > 0) {
-			utc(sc.last_uncredited_usec, when, sizeof(when));
+			timefmt_utc_usec(sc.last_uncredited_usec, when, sizeof(when));
 			note(ns, "WARNING: %s: %" PRIu64 " lines carried no sender credentials (the last at %s) and %s; "
 			     "any local user can forge such a line. Fix: in /etc/rsyslog.conf, module(load=\"imuxsock\" "
 			     "SysSock.Annotate=\"on\" SysSock.ParseTrusted=\"on\"), with the template of "

@@ -149,6 +149,7 @@
 #include "enforcelog.h"
 #include "table.h"
 #include "errmsg.h"
+#include "timefmt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1298,15 +1299,6 @@ int enforce_tick(struct enforce *e, int64_t now, char *err, size_t errlen)
 
 /* --- authfold status ------------------------------------------------------- */
 
-static void utc(int64_t t, char *buf, size_t len)
-{
-	time_t tt = (time_t) t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, len, "?");
-}
-
 int enforce_status_read(const struct config *c, int64_t now, struct enforce **ret, char *err, size_t errlen)
 {
 	struct enforce *e;
@@ -1421,8 +1413,8 @@ int enforce_status_write(FILE *fp, const struct config *c, int64_t now)
 				"ID / ARRIVED");
 		addr_format(&b.net.net, net);
 		snprintf(nt, sizeof(nt), "%s/%u", net, b.net.prefix);
-		utc(b.until, u, sizeof(u));
-		utc(b.arrived, a, sizeof(a));
+		timefmt_utc(b.until, u, sizeof(u));
+		timefmt_utc(b.arrived, a, sizeof(a));
 		fprintf(fp, "  %-24s %9" PRId64 "s  %-20s  %-8s  central:%s  %s / %s\n", nt, b.until - now, u,
 			b.reason, b.by, b.id, a);
 	}
@@ -1438,8 +1430,8 @@ int enforce_status_write(FILE *fp, const struct config *c, int64_t now)
 				"ID / LIFTED");
 		addr_format(&b.net.net, net);
 		snprintf(nt, sizeof(nt), "%s/%u", net, b.net.prefix);
-		utc(b.until, u, sizeof(u));
-		utc(b.lifted, l, sizeof(l));
+		timefmt_utc(b.until, u, sizeof(u));
+		timefmt_utc(b.lifted, l, sizeof(l));
 		fprintf(fp, "  %-24s %9" PRId64 "s  %-20s  %-8s  central:%s  %s / lifted %s\n", nt, b.until - now, u,
 			b.reason, b.by, b.id, l);
 	}
@@ -1448,14 +1440,14 @@ int enforce_status_write(FILE *fp, const struct config *c, int64_t now)
 			"next runs (shown as lifted)\n", e->pending_requests, e->pending_requests == 1 ? "" : "s",
 			enforce_dir(c), ENFORCE_REQUEST_DIR, e->pending_requests == 1 ? "s" : "");
 	if (e->k.last_arrival > 0) {
-		utc(e->k.last_arrival, a, sizeof(a));
+		timefmt_utc(e->k.last_arrival, a, sizeof(a));
 		fprintf(fp, "  last central decision arrived %s (%" PRId64 "s ago) from %s\n", a, now - e->k.last_arrival,
 			e->k.last_by[0] ? e->k.last_by : "?");
 	} else {
 		fprintf(fp, "  no central decision has arrived yet\n");
 	}
 	if (e->k.last_full_set > 0) {
-		utc(e->k.last_full_set, a, sizeof(a));
+		timefmt_utc(e->k.last_full_set, a, sizeof(a));
 		fprintf(fp, "  last full set of central decisions heard %s (%" PRId64 "s ago): %" PRIu64 " ban%s; "
 			"%" PRIu64 " short round%s\n", a, now - e->k.last_full_set, e->k.full_set_bans,
 			e->k.full_set_bans == 1 ? "" : "s", e->k.rounds_short, e->k.rounds_short == 1 ? "" : "s");
