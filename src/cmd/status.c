@@ -89,6 +89,7 @@
 #include "bans.h"
 #include "enforce.h"
 #include "sender.h"
+#include "json.h"
 #include "timefmt.h"
 
 #include <dirent.h>
@@ -181,22 +182,6 @@ static int is_state(const struct dirent *d)
 	size_t n = strlen(d->d_name);
 
 	return d->d_name[0] != '.' && n > 6 && strcmp(d->d_name + n - 6, ".state") == 0;
-}
-
-static void json_str(FILE *fp, const char *s)
-{
-	putc('"', fp);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char) *s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(fp, "\\%c", ch);
-		else if (ch < 0x20 || ch == 0x7f)
-			fprintf(fp, "\\u%04x", ch);
-		else
-			putc(ch, fp);
-	}
-	putc('"', fp);
 }
 
 /* Reads one state file into rows; a problem becomes a note. */
@@ -424,20 +409,20 @@ static void central_ban_json(FILE *fp, const struct enforce_ban *b, int64_t now,
 	fprintf(fp, "%s{\"addr\":\"%s\",\"prefix\":%u,\"remaining\":%" PRId64 ",\"until\":", first ? "" : ",", t,
 		b->net.prefix, b->until - now);
 	timefmt_utc_usec(b->until * 1000000, buf, sizeof(buf));
-	json_str(fp, buf);
+	json_fputs(fp, buf);
 	fputs(",\"reason\":", fp);
-	json_str(fp, b->reason);
+	json_fputs(fp, b->reason);
 	fputs(",\"by\":", fp);
-	json_str(fp, b->by);
+	json_fputs(fp, b->by);
 	fputs(",\"id\":", fp);
-	json_str(fp, b->id);
+	json_fputs(fp, b->id);
 	fputs(",\"arrived\":", fp);
 	timefmt_utc_usec(b->arrived * 1000000, buf, sizeof(buf));
-	json_str(fp, buf);
+	json_fputs(fp, buf);
 	if (lifted) {
 		fputs(",\"lifted\":", fp);
 		timefmt_utc_usec(b->lifted * 1000000, buf, sizeof(buf));
-		json_str(fp, buf);
+		json_fputs(fp, buf);
 	}
 	putc('}', fp);
 }
@@ -460,7 +445,7 @@ static void print_central_json(FILE *fp, const struct config *c, int64_t now_use
 	const struct enforce_counters *k = enforce_counters(e);
 
 	fputs("{\"log\":", fp);
-	json_str(fp, enforce_log_path(e));
+	json_fputs(fp, enforce_log_path(e));
 	fputs(",\"bans\":[", fp);
 	for (size_t i = 0; (i = enforce_next_ban(e, i, &b)) > 0; first = false)
 		central_ban_json(fp, &b, now, first, false);
@@ -471,10 +456,10 @@ static void print_central_json(FILE *fp, const struct config *c, int64_t now_use
 	fputs("],\"last_arrival\":", fp);
 	if (k->last_arrival > 0) {
 		timefmt_utc_usec(k->last_arrival * 1000000, buf, sizeof(buf));
-		json_str(fp, buf);
+		json_fputs(fp, buf);
 		fprintf(fp, ",\"last_arrival_ago\":%" PRId64 ",\"last_by\":", now - k->last_arrival);
 		if (k->last_by[0])
-			json_str(fp, k->last_by);
+			json_fputs(fp, k->last_by);
 		else
 			fputs("null", fp);
 	} else {
@@ -483,7 +468,7 @@ static void print_central_json(FILE *fp, const struct config *c, int64_t now_use
 	fputs(",\"last_full_set\":", fp);
 	if (k->last_full_set > 0) {
 		timefmt_utc_usec(k->last_full_set * 1000000, buf, sizeof(buf));
-		json_str(fp, buf);
+		json_fputs(fp, buf);
 		fprintf(fp, ",\"last_full_set_ago\":%" PRId64 ",\"full_set_bans\":%" PRIu64, now - k->last_full_set,
 			k->full_set_bans);
 	} else {
@@ -496,14 +481,14 @@ static void print_central_json(FILE *fp, const struct config *c, int64_t now_use
 	fprintf(fp, "\"malformed\":%" PRIu64 ",\"kernel_errors\":%" PRIu64 "},\"notes\":[", k->malformed,
 		k->kernel_errors);
 	if (err[0])
-		json_str(fp, err);
+		json_fputs(fp, err);
 	if (enforce_bad_log_lines(e) > 0) {
 		uint64_t bad = enforce_bad_log_lines(e);
 
 		if (err[0])
 			putc(',', fp);
 		snprintf(err, sizeof(err), "%" PRIu64 " unreadable line%s in the log skipped", bad, bad == 1 ? "" : "s");
-		json_str(fp, err);
+		json_fputs(fp, err);
 	}
 	if (enforce_pending_requests(e) > 0) {
 		unsigned n = enforce_pending_requests(e);
@@ -512,7 +497,7 @@ static void print_central_json(FILE *fp, const struct config *c, int64_t now_use
 			putc(',', fp);
 		snprintf(err, sizeof(err), "%u local unban%s in '%s/%s' wait%s for authfold-enforce (shown as lifted)", n,
 			 n == 1 ? "" : "s", c->state_dir, ENFORCE_REQUEST_DIR, n == 1 ? "s" : "");
-		json_str(fp, err);
+		json_fputs(fp, err);
 	}
 	fputs("]}", fp);
 	enforce_free(e);
@@ -526,13 +511,13 @@ static void print_json(FILE *fp, const struct config *c, char **files, const int
 
 	timefmt_utc_usec(now, buf, sizeof(buf));
 	fputs("{\"now\":", fp);
-	json_str(fp, buf);
+	json_fputs(fp, buf);
 	fputs(",\"state_dir\":", fp);
-	json_str(fp, c->state_dir);
+	json_fputs(fp, c->state_dir);
 	fprintf(fp, ",\"maxretry\":%u,\"findtime\":%" PRId64 ",\"states\":[", c->maxretry, c->findtime);
 	for (int i = 0; i < nfiles; i++) {
 		fputs(i ? ",{\"file\":" : "{\"file\":", fp);
-		json_str(fp, files[i]);
+		json_fputs(fp, files[i]);
 		fprintf(fp, ",\"ok\":%s}", file_ok[i] ? "true" : "false");
 	}
 	fprintf(fp, "],\"kernel\":{\"checked\":%s", checked ? "true" : "false");
@@ -540,12 +525,12 @@ static void print_json(FILE *fp, const struct config *c, char **files, const int
 		fprintf(fp, ",\"backend\":\"%s\"", backend_kind_name(c->backend));
 		if (c->backend == BACKEND_NFT) {
 			fputs(",\"table\":", fp);
-			json_str(fp, c->nft_table);
+			json_fputs(fp, c->nft_table);
 		}
 		fputs(",\"set4\":", fp);
-		json_str(fp, backend_set_name(c, AF_INET));
+		json_fputs(fp, backend_set_name(c, AF_INET));
 		fputs(",\"set6\":", fp);
-		json_str(fp, backend_set_name(c, AF_INET6));
+		json_fputs(fp, backend_set_name(c, AF_INET6));
 	}
 	fputs("},\"bans\":[", fp);
 	for (size_t i = 0; i < bans->n; i++) {
@@ -555,13 +540,13 @@ static void print_json(FILE *fp, const struct config *c, char **files, const int
 		fprintf(fp, "%s{\"addr\":\"%s\",\"prefix\":%u,\"remaining\":%" PRId64 ",\"until\":", i ? "," : "", t,
 			x->prefix, (x->until_usec - now + 999999) / 1000000);
 		timefmt_utc_usec(x->until_usec, buf, sizeof(buf));
-		json_str(fp, buf);
+		json_fputs(fp, buf);
 		fprintf(fp, ",\"times_banned\":%u,\"last_ban_seconds\":%" PRId64 ",\"last_reason\":\"%s\",\"last_strike\":",
 			x->times_banned, x->last_ban_seconds, reason_name(x->reason));
 		timefmt_utc_usec(x->last_strike_usec, buf, sizeof(buf));
-		json_str(fp, buf);
+		json_fputs(fp, buf);
 		fputs(",\"state\":", fp);
-		json_str(fp, files[x->state]);
+		json_fputs(fp, files[x->state]);
 		fprintf(fp, ",\"in_kernel\":%s", !checked || x->in_kernel < 0 ? "null" : x->in_kernel ? "true" : "false");
 		if (x->kernel_timeout >= 0)
 			fprintf(fp, ",\"kernel_timeout\":%" PRId64, x->kernel_timeout);
@@ -575,9 +560,9 @@ static void print_json(FILE *fp, const struct config *c, char **files, const int
 		fprintf(fp, "%s{\"addr\":\"%s\",\"prefix\":%u,\"strikes\":%u,\"times_banned\":%u,\"last_reason\":\"%s\","
 			"\"last_strike\":", i ? "," : "", t, x->prefix, x->strikes, x->times_banned, reason_name(x->reason));
 		timefmt_utc_usec(x->last_strike_usec, buf, sizeof(buf));
-		json_str(fp, buf);
+		json_fputs(fp, buf);
 		fputs(",\"state\":", fp);
-		json_str(fp, files[x->state]);
+		json_fputs(fp, files[x->state]);
 		putc('}', fp);
 	}
 	fputs("],\"kernel_only\":[", fp);
@@ -588,7 +573,7 @@ static void print_json(FILE *fp, const struct config *c, char **files, const int
 			continue;
 		addr_format(&e->c.net, t);
 		fprintf(fp, "%s{\"addr\":\"%s\",\"prefix\":%u,\"set\":", first ? "" : ",", t, e->c.prefix);
-		json_str(fp, backend_set_name(c, e->c.net.family));
+		json_fputs(fp, backend_set_name(c, e->c.net.family));
 		fprintf(fp, ",\"kernel_timeout\":%u}", e->seconds);
 		first = 0;
 	}
@@ -597,12 +582,12 @@ static void print_json(FILE *fp, const struct config *c, char **files, const int
 		const struct wait *w = &ws->v[i];
 
 		fputs(i ? ",{\"state\":" : "{\"state\":", fp);
-		json_str(fp, files[w->state]);
+		json_fputs(fp, files[w->state]);
 		fprintf(fp, ",\"bans\":%zu,\"since\":", w->bans);
 		timefmt_utc_usec(w->since_usec, buf, sizeof(buf));
-		json_str(fp, buf);
+		json_fputs(fp, buf);
 		fputs(",\"last_error\":", fp);
-		json_str(fp, w->error);
+		json_fputs(fp, w->error);
 		putc('}', fp);
 	}
 	fputs("],\"central\":", fp);
@@ -611,7 +596,7 @@ static void print_json(FILE *fp, const struct config *c, char **files, const int
 	for (size_t i = 0; i < ns->n; i++) {
 		if (i)
 			putc(',', fp);
-		json_str(fp, ns->v[i]);
+		json_fputs(fp, ns->v[i]);
 	}
 	fputs("]}\n", fp);
 }
