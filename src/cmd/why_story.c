@@ -18,6 +18,8 @@
  *	const char *why_ban_status(y, bi, ret_until, ret_unban)
  *	size_t	why_ban_strikes(y, bi, ret, max)
  *	const struct why_state_row *why_state_ban(y, net)
+ *	int	why_sessions_find(y)
+ *	void	why_session_free(s)
  * DESCRIPTION
  *	why_story_gather() gathers every ban and every strike of the
  *	addresses inside o->target, and for each strike the lines of its

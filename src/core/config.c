@@ -13,6 +13,15 @@
  *	int	config_check(c, err, errlen)
  *	void	config_print_defaults(fp)
  *	int	parse_duration(text, ret_seconds)
+ *	void	config_free(c)
+ *	struct config *config_read(path, err, errlen)
+ *	const char *backend_kind_name(k)
+ *	void	format_duration(seconds, buf, len)
+ *	const char *reason_name(r)
+ *	int	reason_lookup(name)
+ *	int	reason_intern(name)
+ *	bool	config_ignored(c, a)
+ *	bool	config_smtpd_tag(c, tag, len)
  * DESCRIPTION
  *	Every key is a row of one table (keys[] below): its name, type,
  *	range, where it lives in struct config, its default as text and its

@@ -10,6 +10,13 @@
  *	struct rules *rules_new(void)
  *	int	rules_add(rs, kind, reason, value, name, err, errlen)
  *	bool	rules_match(rs, tag, smtpd, msg, ret_hit)
+ *	void	rules_free(rs)
+ *	size_t	rules_count(rs)
+ *	bool	rules_tagged(rs)
+ *	bool	rules_jit(rs)
+ *	struct rules_counters *rules_counters(rs)
+ *	const char *rules_name(rs, i, ret_hits)
+ *	const char *rules_kind_name(kind)
  * DESCRIPTION
  *	A rule set is the `fold`, `keep` and `strike` lines of authfold.conf
  *	in order of appearance. rules_add() parses one value,

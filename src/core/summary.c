@@ -9,6 +9,8 @@
  *
  *	int	summary_write(o, r, format, msg, msg_len, newline)
  *	int	summary_synthetic(o, r, format, client, client_len)
+ *	size_t	format_rfc3339(usec, buf, len)
+ *	size_t	format_traditional(usec, buf, len)
  * DESCRIPTION
  *	summary_write() writes record r. A syslog record is written byte for
  *	byte (its prefix, then msg, or its own message when msg is NULL). A

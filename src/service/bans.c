@@ -22,6 +22,11 @@
  *	int	bans_scratch_load(c, path, ret, x, err, errlen)
  *	int	bans_unban_state(c, path, b, target, ret_forgotten, err, errlen)
  *	int	bans_unban_all(c, b, target, ret_forgotten, ret_files, err, errlen)
+ *	void	bans_target_name(t, ret_buf)
+ *	void	bans_whoami(ret_buf, len)
+ *	int	bans_log_unban(c, target, by, err, errlen)
+ *	int	bans_daemon_step(e, b, state_dir, shared_dir, shared_since, restore, ret_msg, msglen)
+ *	void	bans_scratch_free(s)
  * DESCRIPTION
  *	The kernel's sets (ipsets, or authfold's nft table) do not survive a
  *	reboot; the state file does.

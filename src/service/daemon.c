@@ -13,6 +13,16 @@
  *	daemon_bans(&d, true); daemon_checkpoint(&d); daemon_ready(&d);
  *	status = daemon_finish(&d, daemon_run(&d) < 0);
  *	daemon_close(&d);
+ *	int	daemon_flush(d, ret_why)
+ *	void	daemon_ban_news(d)
+ *	void	daemon_metrics(d, force)
+ *	void	daemon_status(d, what)
+ *	sig_atomic_t daemon_ticks()
+ *	bool	daemon_stopping()
+ *	int	daemon_signal_fd()
+ *	void	daemon_say(d, fmt, ...)
+ *	uint64_t daemon_now()
+ *	int64_t	daemon_wall()
  * DESCRIPTION
  *	A daemon is a source (the journal reader of journal_daemon(3),
  *	rsyslog's omprog pipe of authfold-omprog(8), omprog(3)'s input)

@@ -12,6 +12,8 @@
  *	int	decision_parse(line, len, ret_d, ret_error)
  *	int64_t	decision_at_usec(d)
  *	const char *decision_strerror(e)
+ *	bool	decision_reason_ok(s, len)
+ *	bool	decision_by_ok(s, len)
  * DESCRIPTION
  *	A decision is one line of text, version 1:
  *

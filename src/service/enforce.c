@@ -20,6 +20,13 @@
  *	size_t	enforce_next_lifted(e, k, ret)
  *	int	enforce_status_write(fp, c, now)
  *	int	enforce_counters_read(c, ret)
+ *	void	enforce_free(e)
+ *	const struct enforce_counters *enforce_counters(e)
+ *	size_t	enforce_entries(e)
+ *	const char *enforce_result_name(r)
+ *	unsigned enforce_pending_requests(e)
+ *	uint64_t enforce_bad_log_lines(e)
+ *	const char *enforce_log_path(e)
  * DESCRIPTION
  *	What authfold-enforce(8) does with a decision(3) from the central
  *	host, apart from reading and answering rsyslog.
