@@ -90,6 +90,7 @@
 #include "enforce.h"
 #include "sender.h"
 #include "json.h"
+#include "statedir.h"
 #include "timefmt.h"
 
 #include <dirent.h>
@@ -179,9 +180,7 @@ static int push(struct rows *r, const struct row *x)
 
 static int is_state(const struct dirent *d)
 {
-	size_t n = strlen(d->d_name);
-
-	return d->d_name[0] != '.' && n > 6 && strcmp(d->d_name + n - 6, ".state") == 0;
+	return statedir_is_state_name(d->d_name);
 }
 
 /* Reads one state file into rows; a problem becomes a note. */

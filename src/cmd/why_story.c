@@ -69,6 +69,7 @@
 #include "engine.h"
 #include "eventlog.h"
 #include "events.h"
+#include "statedir.h"
 #include "logfile.h"
 
 #include <dirent.h>
@@ -365,9 +366,7 @@ static int state_names(struct why_story *y, const char *dir, DIR *dp, char ***re
 	struct dirent *d;
 
 	while ((d = readdir(dp)) != NULL) {
-		size_t len = strlen(d->d_name);
-
-		if (len < 7 || strcmp(d->d_name + len - 6, ".state") != 0 || d->d_name[0] == '.')
+		if (!statedir_is_state_name(d->d_name))
 			continue;
 		if (n == WHY_STATE_FILES_MAX) {
 			more++;

@@ -3,7 +3,7 @@
  * NAME
  *	bans 3
  * SUMMARY
- *	bans after a restart, unban, the daemon lock and unban requests
+ *	bans after a restart, unban and unban requests
  * SYNOPSIS
  *	#include "bans.h"
  *
@@ -11,9 +11,6 @@
  *	int	bans_parse_target(c, text, ret_target, err, errlen)
  *	int	bans_unban(e, b, target, err, errlen)
  *	int	bans_kernel_unban(b, target, ret, err, errlen)
- *	int	bans_lock(state_dir, ret_fd)
- *	int	bans_trylock(state_dir, ret_fd)
- *	void	bans_unlock(fd)
  *	int	bans_request_unban(state_dir, target, ret_path, pathlen, err, errlen)
  *	int	bans_request_to(state_dir, dirname, target, at, ret_path, pathlen, err, errlen)
  *	int	bans_request_forget(state_dir, shared_dir, target, at, err, errlen)
@@ -47,14 +44,14 @@
  *	memory and rewrites it at every checkpoint, so an unban that edited
  *	the file behind its back would be lost. The protocol:
  *
- *	1. A daemon takes bans_lock(state_dir) before it reads its state and
+ *	1. A daemon takes statedir_lock(state_dir) of statedir(3) before it reads its state and
  *	   keeps the descriptor open until it has saved for the last time.
  *	   The lock is flock(2) LOCK_EX on state_dir/lock: the kernel drops it
  *	   when the process dies, so there is never a stale lock.
- *	2. authfold unban takes bans_trylock(). If it gets the lock, no daemon
+ *	2. authfold unban takes statedir_trylock(). If it gets the lock, no daemon
  *	   runs: it edits every state file itself (bans_unban_state()) and
  *	   releases the lock; a daemon starting meanwhile waits in
- *	   bans_lock() and reads the edited file.
+ *	   statedir_lock() and reads the edited file.
  *	3. If the lock is held, unban writes a request with
  *	   bans_request_unban(): state_dir/unban.d/ADDR-PREFIX (e.g.
  *	   192.0.2.10-32, 2001:db8::-64), written under a dot name, fsynced
@@ -152,6 +149,7 @@
 #include "bans.h"
 
 #include "events.h"
+#include "statedir.h"
 #include "ipset.h"
 #include "output.h"
 
@@ -437,93 +435,6 @@ int bans_unban(struct engine *e, struct backend *b, const struct cidr *target, c
 	return first < 0 ? first : forgotten;
 }
 
-/* Run by root, gives the file fd to state_dir's owner and group, so that a
-   daemon that runs as that user (the unit's DynamicUser=) can still open
-   the lock, its state and the requests root made. Not root: nothing to do. */
-static int own_like_state_dir(const char *state_dir, int fd)
-{
-	struct stat dir, st;
-
-	if (geteuid() != 0)
-		return 0;
-	if (stat(state_dir, &dir) < 0 || fstat(fd, &st) < 0)
-		return -errno;
-	if (st.st_uid == dir.st_uid && st.st_gid == dir.st_gid)
-		return 0;
-	/* Only a file root made here: never one planted as a hard link to
-	   another file, nor one someone else owns. */
-	if (!S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != 0)
-		return -EPERM;
-	if (fchown(fd, dir.st_uid, dir.st_gid) < 0)
-		return -errno;
-	return 0;
-}
-
-static int own_path_like_state_dir(const char *state_dir, const char *path, char *err, size_t errlen)
-{
-	int fd, r;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY)) < 0)
-		r = -errno;
-	else {
-		r = own_like_state_dir(state_dir, fd);
-		close(fd);
-	}
-	if (r < 0)
-		snprintf(err, errlen, "cannot give '%s' to the owner of '%s': %s", path, state_dir, strerror(-r));
-	return r;
-}
-
-static int lock_open(const char *state_dir, int *ret_fd)
-{
-	char path[4096];
-	int fd, r;
-
-	if ((size_t) snprintf(path, sizeof(path), "%s/%s", state_dir, BANS_LOCK_FILE) >= sizeof(path))
-		return -ENAMETOOLONG;
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600)) < 0)
-		return -errno;
-	if ((r = own_like_state_dir(state_dir, fd)) < 0) {
-		close(fd);
-		return r;
-	}
-	*ret_fd = fd;
-	return 0;
-}
-
-int bans_trylock(const char *state_dir, int *ret_fd)
-{
-	int fd, r;
-
-	if ((r = lock_open(state_dir, &fd)) < 0)
-		return r;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		r = errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
-		close(fd);
-		return r;
-	}
-	*ret_fd = fd;
-	return 0;
-}
-
-int bans_lock(const char *state_dir, int *ret_fd)
-{
-	struct timespec tick = {0, 10 * 1000000};
-	int r;
-
-	for (int waited = 0;; waited += 10) {
-		if ((r = bans_trylock(state_dir, ret_fd)) != -EWOULDBLOCK || waited >= BANS_LOCK_WAIT_MS)
-			return r;
-		nanosleep(&tick, NULL);
-	}
-}
-
-void bans_unlock(int fd)
-{
-	if (fd >= 0)
-		close(fd);	/* drops the flock */
-}
-
 static int sync_dir(int dfd)
 {
 	return fsync(dfd) < 0 ? -errno : 0;
@@ -576,7 +487,7 @@ static int request_write(const char *state_dir, const char *dirname, const struc
 	snprintf(tmp, sizeof(tmp), ".%s.%ld", name, (long) getpid());
 	addr_format(&target->net, a);
 	if ((fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, shared ? 0644 : 0600)) >= 0 &&
-	    (shared ? fchmod(fd, 0644) < 0 && (r = -errno) < 0 : (r = own_like_state_dir(state_dir, fd)) < 0)) {
+	    (shared ? fchmod(fd, 0644) < 0 && (r = -errno) < 0 : (r = statedir_own(state_dir, fd)) < 0)) {
 		/* the daemon's user must own it, as it owns everything in state_dir */
 		close(fd);
 		fd = -1;
@@ -818,7 +729,7 @@ int bans_unban_state(const struct config *c, const char *path, struct backend *b
 		int sr = state_save(s.e, path, &x, err, errlen);
 
 		if (sr >= 0)	/* state_save() made a new file, root's: the daemon's again */
-			sr = own_path_like_state_dir(c->state_dir, path, err, errlen);
+			sr = statedir_own_path(c->state_dir, path, err, errlen);
 		if (sr < 0)
 			r = sr;
 	}
@@ -828,9 +739,7 @@ int bans_unban_state(const struct config *c, const char *path, struct backend *b
 
 static int is_state(const struct dirent *d)
 {
-	size_t n = strlen(d->d_name);
-
-	return d->d_name[0] != '.' && n > 6 && strcmp(d->d_name + n - 6, ".state") == 0;
+	return statedir_is_state_name(d->d_name);
 }
 
 int bans_unban_all(const struct config *c, struct backend *b, const struct cidr *target,

@@ -10,10 +10,8 @@
 
 #include <stdint.h>
 
-#define BANS_LOCK_FILE		"lock"		/* in state_dir */
 #define BANS_REQUEST_DIR	"unban.d"	/* in state_dir */
 #define BANS_REQUESTS_MAX	256		/* requests taken per call */
-#define BANS_LOCK_WAIT_MS	5000		/* bans_lock() waits this long */
 #define BANS_KERNEL_DONE	"kernel done"	/* a request line: the sender removed the kernel entries */
 #define BANS_FORGET_DIR		"forget.d"	/* in enforce_state_dir: central unbans for the daemon */
 #define BANS_FORGET_MAX		65536		/* of them read at a daemon's start */
@@ -56,11 +54,6 @@ struct bans_swept {
 };
 int bans_kernel_unban(struct backend *b, const struct cidr *target, struct bans_swept *ret, char *err, size_t errlen);
 
-/* The daemon lock, state_dir/lock (flock LOCK_EX). bans_lock() waits up to
-   BANS_LOCK_WAIT_MS; both return -EWOULDBLOCK while another process holds it. */
-int bans_lock(const char *state_dir, int *ret_fd);
-int bans_trylock(const char *state_dir, int *ret_fd);
-void bans_unlock(int fd);			/* accepts -1 */
 
 /* unban while a daemon runs: state_dir/unban.d/ADDR-PREFIX, created atomically. */
 int bans_request_unban(const char *state_dir, const struct cidr *target, char *ret_path, size_t pathlen,

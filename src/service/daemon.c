@@ -71,7 +71,7 @@
  *	ops->keep_going a failing flush or save is logged once, and so is
  *	its recovery; otherwise it ends the loop with a failure.
  * SECURITY
- *	One daemon per state directory (bans_lock()). The state directory is
+ *	One daemon per state directory (statedir_lock()). The state directory is
  *	checked before use (state_dir_check()); with a kernel backend only
  *	CAP_NET_ADMIN is kept, else no new privileges can be gained. Signal
  *	handlers only set flags and write one byte to a non-blocking,
@@ -83,6 +83,7 @@
 #include "daemon.h"
 
 #include "bans.h"
+#include "statedir.h"
 #include "privs.h"
 
 #include <errno.h>
@@ -233,7 +234,7 @@ int daemon_open(struct daemon *d, const char *state_name)
 		daemon_say(d, "%s", err);
 		return r;
 	}
-	if (!d->ops->own_state && (r = bans_lock(c->state_dir, &d->lock_fd)) < 0) {
+	if (!d->ops->own_state && (r = statedir_lock(c->state_dir, &d->lock_fd)) < 0) {
 		daemon_say(d, "state_dir '%s' is in use by another authfold (%s)", c->state_dir, strerror(-r));
 		return r;
 	}
@@ -667,7 +668,7 @@ void daemon_close(struct daemon *d)
 	d->publish = NULL;
 	d->m.publish = NULL;
 	backend_close(&d->backend);
-	bans_unlock(d->lock_fd);
+	statedir_unlock(d->lock_fd);
 	d->lock_fd = -1;
 	free(d->state_path);
 	d->state_path = NULL;
