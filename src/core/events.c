@@ -42,6 +42,7 @@
 #include "events.h"
 
 #include "json.h"
+#include "strlit.h"
 #include "summary.h"
 
 #include <stdio.h>
@@ -55,7 +56,7 @@ static int write_ts(struct output *o, const struct record *r)
 	if (r->format == RECORD_RFC3339)
 		return json_string(o, r->ts.p, r->ts.len);
 	if (r->usec < 0)
-		return output_write(o, "null", 4);
+		return output_write(o, "null", STRLIT_LEN("null"));
 	n = format_rfc3339(r->usec, buf, sizeof(buf));
 	return json_string(o, buf, n);
 }

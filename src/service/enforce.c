@@ -156,6 +156,7 @@
 #include "enforcelog.h"
 #include "table.h"
 #include "errmsg.h"
+#include "strlit.h"
 #include "timefmt.h"
 
 #include <errno.h>
@@ -1174,8 +1175,8 @@ static void say(struct take *t, const char *fmt, ...)
 	if (t->msg == NULL || t->used + 2 >= t->msglen)
 		return;
 	if (t->used > 0) {
-		memcpy(t->msg + t->used, "; ", 3);
-		t->used += 2;
+		memcpy(t->msg + t->used, "; ", STRLIT_LEN("; ") + 1);
+		t->used += STRLIT_LEN("; ");
 	}
 	va_start(ap, fmt);
 	n = vsnprintf(t->msg + t->used, t->msglen - t->used, fmt, ap);
