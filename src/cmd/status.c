@@ -502,11 +502,11 @@ static void print_central_json(FILE *fp, const struct config *c, int64_t now_use
 	enforce_free(e);
 }
 
-static void print_json(FILE *fp, const struct config *c, char **files, const int *file_ok, int nfiles,
-		       const struct rows *bans, const struct rows *strikes, const struct kentries *k,
-		       const struct waits *ws, const struct notes *ns, int64_t now, bool checked)
+/* {"now":…,"state_dir":…,"maxretry":…,"findtime":…,"states":[…],"kernel":{…} without the closing brace */
+static void json_head(FILE *fp, const struct config *c, char **files, const int *file_ok, int nfiles, int64_t now,
+		      bool checked)
 {
-	char t[ADDR_STRLEN], buf[40];
+	char buf[40];
 
 	timefmt_utc_usec(now, buf, sizeof(buf));
 	fputs("{\"now\":", fp);
@@ -531,7 +531,12 @@ static void print_json(FILE *fp, const struct config *c, char **files, const int
 		fputs(",\"set6\":", fp);
 		json_fputs(fp, backend_set_name(c, AF_INET6));
 	}
-	fputs("},\"bans\":[", fp);
+}
+
+static void json_bans(FILE *fp, char **files, const struct rows *bans, int64_t now, bool checked)
+{
+	char t[ADDR_STRLEN], buf[40];
+
 	for (size_t i = 0; i < bans->n; i++) {
 		const struct row *x = &bans->v[i];
 
@@ -551,7 +556,12 @@ static void print_json(FILE *fp, const struct config *c, char **files, const int
 			fprintf(fp, ",\"kernel_timeout\":%" PRId64, x->kernel_timeout);
 		putc('}', fp);
 	}
-	fputs("],\"strikes\":[", fp);
+}
+
+static void json_strikes(FILE *fp, char **files, const struct rows *strikes)
+{
+	char t[ADDR_STRLEN], buf[40];
+
 	for (size_t i = 0; i < strikes->n; i++) {
 		const struct row *x = &strikes->v[i];
 
@@ -564,7 +574,12 @@ static void print_json(FILE *fp, const struct config *c, char **files, const int
 		json_fputs(fp, files[x->state]);
 		putc('}', fp);
 	}
-	fputs("],\"kernel_only\":[", fp);
+}
+
+static void json_kernel_only(FILE *fp, const struct config *c, const struct kentries *k)
+{
+	char t[ADDR_STRLEN];
+
 	for (size_t i = 0, first = 1; i < k->n; i++) {
 		const struct kentry *e = &k->v[i];
 
@@ -576,7 +591,12 @@ static void print_json(FILE *fp, const struct config *c, char **files, const int
 		fprintf(fp, ",\"kernel_timeout\":%u}", e->seconds);
 		first = 0;
 	}
-	fputs("],\"waiting\":[", fp);
+}
+
+static void json_waiting(FILE *fp, char **files, const struct waits *ws)
+{
+	char buf[40];
+
 	for (size_t i = 0; i < ws->n; i++) {
 		const struct wait *w = &ws->v[i];
 
@@ -589,6 +609,21 @@ static void print_json(FILE *fp, const struct config *c, char **files, const int
 		json_fputs(fp, w->error);
 		putc('}', fp);
 	}
+}
+
+static void print_json(FILE *fp, const struct config *c, char **files, const int *file_ok, int nfiles,
+		       const struct rows *bans, const struct rows *strikes, const struct kentries *k,
+		       const struct waits *ws, const struct notes *ns, int64_t now, bool checked)
+{
+	json_head(fp, c, files, file_ok, nfiles, now, checked);
+	fputs("},\"bans\":[", fp);
+	json_bans(fp, files, bans, now, checked);
+	fputs("],\"strikes\":[", fp);
+	json_strikes(fp, files, strikes);
+	fputs("],\"kernel_only\":[", fp);
+	json_kernel_only(fp, c, k);
+	fputs("],\"waiting\":[", fp);
+	json_waiting(fp, files, ws);
 	fputs("],\"central\":", fp);
 	print_central_json(fp, c, now);
 	fputs(",\"notes\":[", fp);
