@@ -551,86 +551,74 @@ static bool covers_own(const struct enforce *e, const struct cidr *net)
 	return false;
 }
 
-/* The table part of a decision. live: also the kernel (err set on failure,
-   still a result). dry: nothing changes at all, the result and
-   *ret_changed say what would (enforce_apply() logs before it applies).
-   ret_changed: the log must record it. */
-static enum enforce_result decide(struct enforce *e, const struct decision *din, int64_t now, int64_t arrived,
-				  bool live, bool dry, bool *ret_changed, char *err, size_t errlen)
+/* decide() of a ban that passed its gates; d->until may be cut to bantime_max. */
+static enum enforce_result decide_ban(struct enforce *e, struct decision *d, int64_t now, int64_t arrived, bool live,
+				      bool dry, bool *ret_changed, char *err, size_t errlen)
 {
-	struct decision dc = *din;
-	const struct decision *d = &dc;
 	int32_t i;
 
-	*ret_changed = false;
-	if (dry)
-		live = false;
-	if (!from_ok(e->c, d->by))
-		return ENFORCE_NOT_FROM;
-	if (d->op == DECISION_ALIVE)
-		return ENFORCE_ALIVE;
-	for (size_t k = 0; k < e->c->n_ignoreip; k++)
-		if (d->op == DECISION_BAN && cidr_overlaps(&e->c->ignoreip[k], &d->net))
-			return ENFORCE_IGNORED;
+	if (d->net.net.family == AF_INET && d->net.prefix != 32)
+		return ENFORCE_UNSUPPORTED;
+	if (d->net.net.family == AF_INET6 && d->net.prefix < ipv6_min(e->c))
+		return ENFORCE_UNSUPPORTED;
+	if (covers_own(e, &d->net))
+		return ENFORCE_IGNORED;
+	/* no longer than this MX would ban itself */
+	if (d->until - d->at > e->c->bantime_max)
+		d->until = d->at + e->c->bantime_max;
+	if (d->until <= now)
+		return ENFORCE_EXPIRED;
+	if ((i = find(e, &d->net)) >= 0 && entry_at(e, i)->d.op == DECISION_BAN && strcmp(entry_at(e, i)->d.id, d->id) == 0) {
+		struct entry *x = entry_at(e, i);	/* held, or lifted here */
 
-	if (d->op == DECISION_BAN) {
-		if (d->net.net.family == AF_INET && d->net.prefix != 32)
-			return ENFORCE_UNSUPPORTED;
-		if (d->net.net.family == AF_INET6 && d->net.prefix < ipv6_min(e->c))
-			return ENFORCE_UNSUPPORTED;
-		if (covers_own(e, &d->net))
-			return ENFORCE_IGNORED;
-		/* no longer than this MX would ban itself */
-		if (dc.until - dc.at > e->c->bantime_max)
-			dc.until = dc.at + e->c->bantime_max;
-		if (d->until <= now)
-			return ENFORCE_EXPIRED;
-		if ((i = find(e, &d->net)) >= 0 && entry_at(e, i)->d.op == DECISION_BAN && strcmp(entry_at(e, i)->d.id, d->id) == 0) {
-			struct entry *x = entry_at(e, i);	/* held, or lifted here */
+		if (live && held(x) && !x->in_kernel)
+			(void) kernel_ban(e, x, now, err, errlen);
+		return ENFORCE_DUPLICATE;
+	}
+	if (unbanned_wider(e, d))
+		return ENFORCE_STALE;
+	if (i >= 0) {
+		struct entry *x = entry_at(e, i);
 
-			if (live && held(x) && !x->in_kernel)
-				(void) kernel_ban(e, x, now, err, errlen);
-			return ENFORCE_DUPLICATE;
-		}
-		if (unbanned_wider(e, d))
+		/* decided before the unban remembered here (central or local) */
+		if (at_us(d) <= unbanned_us(x))
 			return ENFORCE_STALE;
-		if (i >= 0) {
-			struct entry *x = entry_at(e, i);
-
-			/* decided before the unban remembered here (central or local) */
-			if (at_us(d) <= unbanned_us(x))
-				return ENFORCE_STALE;
-			if (held(x) && d->until <= x->d.until)
-				return ENFORCE_KEPT;
-			if (dry) {
-				*ret_changed = true;
-				return ENFORCE_BANNED;
-			}
-			if (x->d.op == DECISION_UNBAN) {	/* banned again: the unban stays known */
-				x->unban_at = x->d.at;
-				x->unban_usec = x->d.at_usec;
-				memcpy(x->unban_id, x->d.id, sizeof(x->unban_id));
-			}
-			/* a lifted ban: decided anew after the local unban, which stays known */
-		} else if (dry) {
-			if (e->free_head < 0 && e->next_unused == ENFORCE_ENTRIES_MAX)
-				return ENFORCE_FULL;
+		if (held(x) && d->until <= x->d.until)
+			return ENFORCE_KEPT;
+		if (dry) {
 			*ret_changed = true;
 			return ENFORCE_BANNED;
-		} else if ((i = insert(e, &d->net)) < 0) {
-			return ENFORCE_FULL;
 		}
-		entry_at(e, i)->d = *d;
-		entry_at(e, i)->arrived = arrived;
-		entry_at(e, i)->in_kernel = false;
-		entry_at(e, i)->lifted = false;
+		if (x->d.op == DECISION_UNBAN) {	/* banned again: the unban stays known */
+			x->unban_at = x->d.at;
+			x->unban_usec = x->d.at_usec;
+			memcpy(x->unban_id, x->d.id, sizeof(x->unban_id));
+		}
+		/* a lifted ban: decided anew after the local unban, which stays known */
+	} else if (dry) {
+		if (e->free_head < 0 && e->next_unused == ENFORCE_ENTRIES_MAX)
+			return ENFORCE_FULL;
 		*ret_changed = true;
-		if (live)
-			(void) kernel_ban(e, entry_at(e, i), now, err, errlen);
 		return ENFORCE_BANNED;
+	} else if ((i = insert(e, &d->net)) < 0) {
+		return ENFORCE_FULL;
 	}
+	entry_at(e, i)->d = *d;
+	entry_at(e, i)->arrived = arrived;
+	entry_at(e, i)->in_kernel = false;
+	entry_at(e, i)->lifted = false;
+	*ret_changed = true;
+	if (live)
+		(void) kernel_ban(e, entry_at(e, i), now, err, errlen);
+	return ENFORCE_BANNED;
+}
 
-	/* unban */
+/* decide() of an unban. */
+static enum enforce_result decide_unban(struct enforce *e, const struct decision *d, int64_t now, int64_t arrived,
+					bool live, bool dry, bool *ret_changed, char *err, size_t errlen)
+{
+	int32_t i;
+
 	if ((i = find(e, &d->net)) >= 0) {
 		struct entry *x = entry_at(e, i);
 
@@ -681,6 +669,31 @@ static enum enforce_result decide(struct enforce *e, const struct decision *din,
 	if (live)
 		(void) kernel_unban(e, &d->net, d->at, err, errlen);
 	return ENFORCE_UNBANNED;
+}
+
+/* The table part of a decision. live: also the kernel (err set on failure,
+   still a result). dry: nothing changes at all, the result and
+   *ret_changed say what would (enforce_apply() logs before it applies).
+   ret_changed: the log must record it. */
+static enum enforce_result decide(struct enforce *e, const struct decision *din, int64_t now, int64_t arrived,
+				  bool live, bool dry, bool *ret_changed, char *err, size_t errlen)
+{
+	struct decision dc = *din;
+	const struct decision *d = &dc;
+
+	*ret_changed = false;
+	if (dry)
+		live = false;
+	if (!from_ok(e->c, d->by))
+		return ENFORCE_NOT_FROM;
+	if (d->op == DECISION_ALIVE)
+		return ENFORCE_ALIVE;
+	for (size_t k = 0; k < e->c->n_ignoreip; k++)
+		if (d->op == DECISION_BAN && cidr_overlaps(&e->c->ignoreip[k], &d->net))
+			return ENFORCE_IGNORED;
+	if (d->op == DECISION_BAN)
+		return decide_ban(e, &dc, now, arrived, live, dry, ret_changed, err, errlen);
+	return decide_unban(e, d, now, arrived, live, dry, ret_changed, err, errlen);
 }
 
 /* A local unban (authfold unban on this MX) of target, asked at at:
