@@ -296,7 +296,8 @@ static const struct daemon_ops en_ops = {
 	.idle = en_idle,
 };
 
-int main(int argc, char **argv)
+/* The options into *ret_conf, en and *ret_restore_only; -1 to go on, else the exit status (said). */
+static int parse_args(int argc, char **argv, const char **ret_conf, struct enforcer *en, bool *ret_restore_only)
 {
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'}, {"confirm", no_argument, NULL, 'C'},
@@ -304,20 +305,14 @@ int main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0},
 	};
-	struct enforcer en = {.confirm = true};
-	struct daemon d;
-	const char *conf_path = NULL;
-	struct config *c = NULL;
-	char err[1024] = "";
-	int opt, r, status = 1;
-	bool restore_only = false;
+	int opt;
 
 	while ((opt = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'c': conf_path = optarg; break;
-		case 'C': en.confirm = true; break;
-		case 'N': en.confirm = false; break;
-		case 'R': restore_only = true; break;
+		case 'c': *ret_conf = optarg; break;
+		case 'C': en->confirm = true; break;
+		case 'N': en->confirm = false; break;
+		case 'R': *ret_restore_only = true; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		case 'V': printf("authfold-enforce %s\n", PACKAGE_VERSION); return 0;
 		default: fputs("Try 'authfold-enforce --help'.\n", stderr); return EXIT_USAGE;
@@ -327,29 +322,54 @@ int main(int argc, char **argv)
 		say("unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
+	return -1;
+}
+
+/* At boot on every host the unit is enabled on: with no running central
+   ban there is nothing to restore, and nothing is touched (no state_dir
+   made, no set created, no file written). -1 to go on, else the exit
+   status (said). */
+static int nothing_to_restore(const struct config *c)
+{
+	char err[1024] = "";
+	size_t running = 0;
+	int r;
+
+	if ((r = enforce_running(c, (int64_t) time(NULL), &running, err, sizeof(err))) < 0) {
+		say("%s", err[0] ? err : strerror(-r));
+		return 1;
+	}
+	if (running == 0) {
+		say("nothing to restore: no running central ban in '%s/%s'", enforce_dir(c), ENFORCE_LOG_NAME);
+		return 0;
+	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct enforcer en = {.confirm = true};
+	struct daemon d;
+	const char *conf_path = NULL;
+	struct config *c = NULL;
+	char err[1024] = "";
+	int r, status;
+	bool restore_only = false;
+
+	if ((status = parse_args(argc, argv, &conf_path, &en, &restore_only)) >= 0)
+		return status;
+	status = 1;
 	/* The configuration first: reading it is bounded, and until the
 	   handlers are in place SIGTERM and SIGINT end the program at once. */
 	if ((c = config_read(conf_path, err, sizeof(err))) == NULL) {
 		say("%s", err);
 		return EXIT_USAGE;
 	}
-	/* At boot on every host the unit is enabled on: with no running
-	   central ban there is nothing to restore, and nothing is touched
-	   (no state_dir made, no set created, no file written). */
-	if (restore_only) {
-		size_t running = 0;
-
-		if ((r = enforce_running(c, (int64_t) time(NULL), &running, err, sizeof(err))) < 0) {
-			say("%s", err[0] ? err : strerror(-r));
-			config_free(c);
-			return 1;
-		}
-		if (running == 0) {
-			say("nothing to restore: no running central ban in '%s/%s'", enforce_dir(c), ENFORCE_LOG_NAME);
-			config_free(c);
-			return 0;
-		}
+	if (restore_only && (status = nothing_to_restore(c)) >= 0) {
+		config_free(c);
+		return status;
 	}
+	status = 1;
 	if ((r = daemon_init(&d, &en_ops, &en, c)) < 0) {
 		say("cannot set up signals: %s", strerror(-r));
 		config_free(c);

@@ -388,25 +388,21 @@ static struct config *load_config(const char *path)
 	return c;
 }
 
-int main(int argc, char **argv)
+/* The options into *ret_conf and op; -1 to go on, else the exit status (said). */
+static int parse_args(int argc, char **argv, const char **ret_conf, struct omprog *op)
 {
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'}, {"confirm", no_argument, NULL, 'C'},
 		{"no-confirm", no_argument, NULL, 'N'}, {"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0},
 	};
-	struct omprog op = {.confirm = true};
-	struct daemon d;
-	const char *conf_path = NULL;
-	struct config *c = NULL;
-	char err[1024] = "";
-	int opt, r, status = 1;
+	int opt;
 
 	while ((opt = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'c': conf_path = optarg; break;
-		case 'C': op.confirm = true; break;
-		case 'N': op.confirm = false; break;
+		case 'c': *ret_conf = optarg; break;
+		case 'C': op->confirm = true; break;
+		case 'N': op->confirm = false; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		case 'V': printf("authfold-omprog %s\n", PACKAGE_VERSION); return 0;
 		default: fputs("Try 'authfold-omprog --help'.\n", stderr); return EXIT_USAGE;
@@ -416,21 +412,103 @@ int main(int argc, char **argv)
 		say("unexpected argument '%s'", argv[optind]);
 		return EXIT_USAGE;
 	}
+	return -1;
+}
+
+/* The summary and events outputs into d, and state_dir made; 0, or the exit status (said). */
+static int open_outputs(struct daemon *d, const struct omprog *op, const struct config *c)
+{
+	char err[1024] = "";
+	int r;
+
+	if ((r = output_open(c->summary_log, &d->summary)) < 0) {
+		say("cannot open summary '%s': %s", c->summary_log, output_strerror(r));
+		return 1;
+	}
+	if (c->events_log && (r = output_open(c->events_log, &d->events)) < 0) {
+		say("cannot open events log '%s': %s", c->events_log, output_strerror(r));
+		return 1;
+	}
+	if (mkdir(c->state_dir, 0750) < 0 && errno != EEXIST) {
+		say("cannot create state directory '%s': %s", c->state_dir, strerror(errno));
+		return 1;
+	}
+	/* With --confirm, stdout carries the replies: rsyslog kills a
+	   program that writes anything else there. */
+	if (output_collisions(d->summary, d->events, c->state_dir, op->confirm ? STDOUT_FILENO : -1, err,
+			      sizeof(err)) < 0) {
+		say("%s", err);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* The sender table and the paths of its file and of the write-ahead log in op; 0 or -1 (said). */
+static int open_paths(struct omprog *op, const struct config *c)
+{
+	struct sender_counters last;
+	bool last_decide;
+
+	if ((op->hosts = sender_hosts_new()) == NULL ||
+	    asprintf(&op->senders_path, "%s/%s", c->state_dir, SENDERS_NAME) < 0) {
+		op->senders_path = NULL;
+		say("out of memory");
+		return -1;
+	}
+	/* Loud at start too: the last run's lines had no credentials
+	   (counted afresh from here). */
+	if (sender_counters_load(op->senders_path, &last, &last_decide) == 0 && last.uncredited > 0)
+		say("WARNING: the last run read %" PRIu64 " lines without sender credentials (%s); any local "
+		    "user can forge such a line. Fix: in /etc/rsyslog.conf, module(load=\"imuxsock\" "
+		    "SysSock.Annotate=\"on\" SysSock.ParseTrusted=\"on\"), and the template of "
+		    "rsyslog.d/authfold.conf", last.uncredited,
+		    last_decide ? "uncredited = decide: they decided" : "uncredited = pass: they decided nothing");
+	if (asprintf(&op->wal_path, "%s/%s", c->state_dir, WAL_NAME) < 0) {
+		op->wal_path = NULL;
+		say("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* trusted_users into op->trust; 0, or -1 (said). */
+static int resolve_trust(struct omprog *op, const struct config *c)
+{
+	char err[1024] = "";
+	int r;
+
+	if ((r = sender_resolve(c->trusted_users, c->n_trusted_users, c->uncredited == UNCREDITED_DECIDE, &op->trust,
+				err, sizeof(err))) < 0) {
+		say("key 'trusted_users': %s", err);
+		return -1;
+	}
+	if (r > 0)
+		say("WARNING: key 'trusted_users': %s: no line with sender credentials can decide%s", err,
+		    op->trust.n_uids ? " unless it comes from the other users listed" : "");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct omprog op = {.confirm = true};
+	struct daemon d;
+	const char *conf_path = NULL;
+	struct config *c = NULL;
+	int r, status;
+
+	if ((status = parse_args(argc, argv, &conf_path, &op)) >= 0)
+		return status;
+	status = 1;
 	/* The configuration first: reading it is bounded (a regular file of
 	   at most CONFIG_FILE_MAX bytes), and until the handlers are in place
 	   SIGTERM and SIGINT end the program at once. */
 	if ((c = load_config(conf_path)) == NULL)
 		return EXIT_USAGE;
 	op.senders.last_other_uid = -1;
-	if ((r = sender_resolve(c->trusted_users, c->n_trusted_users, c->uncredited == UNCREDITED_DECIDE, &op.trust,
-				err, sizeof(err))) < 0) {
-		say("key 'trusted_users': %s", err);
+	if (resolve_trust(&op, c) < 0) {
 		config_free(c);
 		return EXIT_USAGE;
 	}
-	if (r > 0)
-		say("WARNING: key 'trusted_users': %s: no line with sender credentials can decide%s", err,
-		    op.trust.n_uids ? " unless it comes from the other users listed" : "");
 	if ((r = daemon_init(&d, &om_ops, &op, c)) < 0) {
 		say("cannot set up signals: %s", strerror(-r));
 		config_free(c);
@@ -438,50 +516,11 @@ int main(int argc, char **argv)
 	}
 	d.m.senders = &op.senders;
 
-	if ((r = output_open(c->summary_log, &d.summary)) < 0) {
-		say("cannot open summary '%s': %s", c->summary_log, output_strerror(r));
+	if ((status = open_outputs(&d, &op, c)) != 0)
 		goto out;
-	}
-	if (c->events_log && (r = output_open(c->events_log, &d.events)) < 0) {
-		say("cannot open events log '%s': %s", c->events_log, output_strerror(r));
+	status = 1;
+	if (open_paths(&op, c) < 0)
 		goto out;
-	}
-	if (mkdir(c->state_dir, 0750) < 0 && errno != EEXIST) {
-		say("cannot create state directory '%s': %s", c->state_dir, strerror(errno));
-		goto out;
-	}
-	/* With --confirm, stdout carries the replies: rsyslog kills a
-	   program that writes anything else there. */
-	if (output_collisions(d.summary, d.events, c->state_dir, op.confirm ? STDOUT_FILENO : -1, err,
-			      sizeof(err)) < 0) {
-		say("%s", err);
-		status = EXIT_USAGE;
-		goto out;
-	}
-	if ((op.hosts = sender_hosts_new()) == NULL ||
-	    asprintf(&op.senders_path, "%s/%s", c->state_dir, SENDERS_NAME) < 0) {
-		op.senders_path = NULL;
-		say("out of memory");
-		goto out;
-	}
-	{
-		/* Loud at start too: the last run's lines had no credentials
-		   (counted afresh from here). */
-		struct sender_counters last;
-		bool last_decide;
-
-		if (sender_counters_load(op.senders_path, &last, &last_decide) == 0 && last.uncredited > 0)
-			say("WARNING: the last run read %" PRIu64 " lines without sender credentials (%s); any local "
-			    "user can forge such a line. Fix: in /etc/rsyslog.conf, module(load=\"imuxsock\" "
-			    "SysSock.Annotate=\"on\" SysSock.ParseTrusted=\"on\"), and the template of "
-			    "rsyslog.d/authfold.conf", last.uncredited,
-			    last_decide ? "uncredited = decide: they decided" : "uncredited = pass: they decided nothing");
-	}
-	if (asprintf(&op.wal_path, "%s/%s", c->state_dir, WAL_NAME) < 0) {
-		op.wal_path = NULL;
-		say("out of memory");
-		goto out;
-	}
 	/* the lock, the backend, privileges */
 	if (daemon_open(&d, STATE_NAME) < 0)
 		goto out;

@@ -66,6 +66,7 @@
 #include "omprog.h"
 
 #include "daemon.h"
+#include "strlit.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -97,11 +98,11 @@ int omprog_reply(int fd, const char *why)
 	size_t n, done = 0;
 
 	if (why == NULL) {
-		memcpy(buf, "OK\n", 3);
-		n = 3;
+		memcpy(buf, "OK\n", STRLIT_LEN("OK\n"));
+		n = STRLIT_LEN("OK\n");
 	} else {
-		memcpy(buf, "ERROR ", 6);
-		n = 6;
+		memcpy(buf, "ERROR ", STRLIT_LEN("ERROR "));
+		n = STRLIT_LEN("ERROR ");
 		for (const char *p = why[0] ? why : "unknown failure"; *p && n < OMPROG_REPLY_MAX; p++)
 			buf[n++] = (unsigned char) *p < 0x20 || *p == 0x7f ? '?' : *p;
 		buf[n++] = '\n';

@@ -7,6 +7,11 @@
  * SYNOPSIS
  *	authfold replay [-c CONF] [--summary FILE] [--events FILE] [--ban] [--explain] [FILE...]
  *	authfold journal [-c CONF] [--directory DIR] [--once] [--summary FILE] [--events FILE]
+ *	authfold status [-c CONF] [--json]
+ *	authfold unban [-c CONF] [--wait SECONDS] ADDR[/PREFIX]
+ *	authfold why [-c CONF] [--events FILE] [--summary-log FILE] [--json] ADDR[/PREFIX]
+ *	authfold why --summary [-c CONF] [--summary-log FILE] [--since WHEN] [--until WHEN]
+ *	authfold defaults
  *	authfold --help | --version
  * DESCRIPTION
  *	See authfold(8). This file holds the command line and dispatches:

@@ -235,6 +235,72 @@ static int jd_cut_back(struct daemon *d, struct output *o, int64_t saved, const 
 	return 0;
 }
 
+/* The summary and events outputs into d; 0, or the exit status after saying why. */
+static int jd_outputs(struct daemon *d, const struct jd *s, const struct config *c)
+{
+	char err[1024];
+	int r;
+
+	if ((r = output_open(s->summary_path, &d->summary)) < 0) {
+		fprintf(stderr, "authfold: cannot open summary '%s': %s\n", s->summary_path, output_strerror(r));
+		return 1;
+	}
+	if (s->events_path && (r = output_open(s->events_path, &d->events)) < 0) {
+		fprintf(stderr, "authfold: cannot open events log '%s': %s\n", s->events_path, output_strerror(r));
+		return 1;
+	}
+	if (output_collisions(d->summary, d->events, c->state_dir, -1, err, sizeof(err)) < 0) {
+		daemon_say(d, "%s", err);
+		return 2;
+	}
+	return 0;
+}
+
+/* The users whose entries may decide (trusted_users) into s; 0, or 2 after saying why. */
+static int jd_trust(struct daemon *d, struct jd *s, const struct config *c)
+{
+	char err[1024];
+	int r;
+
+	if ((r = sender_resolve(c->trusted_users, c->n_trusted_users, c->uncredited == UNCREDITED_DECIDE, &s->trust, err,
+				sizeof(err))) < 0) {
+		daemon_say(d, "key 'trusted_users': %s", err);
+		return 2;
+	}
+	if (r > 0)
+		daemon_say(d, "WARNING: key 'trusted_users': %s: no entry with a _UID can decide%s", err,
+			   s->trust.n_uids ? " unless it comes from the other users listed" : "");
+	if ((size_t) snprintf(s->senders_path, sizeof(s->senders_path), "%s/journal.senders", c->state_dir) >=
+	    sizeof(s->senders_path))
+		s->senders_path[0] = 0;
+	return 0;
+}
+
+/* To the saved cursor, or where a start without one begins; 0 or -1 (said). */
+static int jd_seek(struct daemon *d, struct journal *j, const struct journal_daemon_options *o)
+{
+	/* No usable cursor: a directory or a single pass reads everything; following
+	   the system journal starts at its tail (the history is not ours to fold). */
+	enum journal_start start = o->directory || o->once ? JOURNAL_START_HEAD : JOURNAL_START_TAIL;
+	enum journal_position pos;
+	int r;
+
+	if ((r = journal_seek(j, d->x.cursor, start, &pos)) < 0) {
+		daemon_say(d, "cannot seek: %s", strerror(-r));
+		return -1;
+	}
+	if (pos == JOURNAL_CURSOR_BAD || pos == JOURNAL_CURSOR_BEYOND)
+		d->x.cursor[0] = 0;	/* the start or the tail entry from now on */
+	if (pos == JOURNAL_CURSOR_BAD)
+		daemon_say(d, "warning: the cursor saved in '%s' is not usable; starting at the %s", d->state_path,
+			   start == JOURNAL_START_HEAD ? "head" : "tail");
+	else if (pos == JOURNAL_RESUMED_VACUUMED)
+		daemon_say(d, "warning: the entry of the saved cursor was vacuumed; going on with the next one");
+	else if (pos == JOURNAL_CURSOR_BEYOND)
+		daemon_say(d, "warning: nothing at or after the saved cursor; starting at the tail");
+	return 0;
+}
+
 int journal_daemon_main(const struct config *c, const struct journal_daemon_options *o)
 {
 	struct jd s = {.o = o};
@@ -251,19 +317,9 @@ int journal_daemon_main(const struct config *c, const struct journal_daemon_opti
 	}
 	if (daemon_open(&d, o->directory ? "journal-directory.state" : "journal.state") < 0)
 		goto out;
-	if ((r = output_open(s.summary_path, &d.summary)) < 0) {
-		fprintf(stderr, "authfold: cannot open summary '%s': %s\n", s.summary_path, output_strerror(r));
+	if ((status = jd_outputs(&d, &s, c)) != 0)
 		goto out;
-	}
-	if (s.events_path && (r = output_open(s.events_path, &d.events)) < 0) {
-		fprintf(stderr, "authfold: cannot open events log '%s': %s\n", s.events_path, output_strerror(r));
-		goto out;
-	}
-	if (output_collisions(d.summary, d.events, c->state_dir, -1, err, sizeof(err)) < 0) {
-		daemon_say(&d, "%s", err);
-		status = 2;
-		goto out;
-	}
+	status = 1;
 
 	struct engine_options eo = {.summary = d.summary, .events = d.events, .backend = &d.backend.ops};
 
@@ -275,18 +331,9 @@ int journal_daemon_main(const struct config *c, const struct journal_daemon_opti
 	    jd_cut_back(&d, d.events, d.x.events_size, "events log") < 0)
 		goto out;
 
-	if ((r = sender_resolve(c->trusted_users, c->n_trusted_users, c->uncredited == UNCREDITED_DECIDE, &s.trust, err,
-				sizeof(err))) < 0) {
-		daemon_say(&d, "key 'trusted_users': %s", err);
-		status = 2;
+	if ((status = jd_trust(&d, &s, c)) != 0)
 		goto out;
-	}
-	if (r > 0)
-		daemon_say(&d, "WARNING: key 'trusted_users': %s: no entry with a _UID can decide%s", err,
-			   s.trust.n_uids ? " unless it comes from the other users listed" : "");
-	if ((size_t) snprintf(s.senders_path, sizeof(s.senders_path), "%s/journal.senders", c->state_dir) >=
-	    sizeof(s.senders_path))
-		s.senders_path[0] = 0;
+	status = 1;
 
 	struct journal_trust jt = {.senders = &s.trust, .comm = c->journal_trusted_comm,
 				   .n_comm = c->n_journal_trusted_comm, .exe = c->journal_trusted_exe,
@@ -298,24 +345,8 @@ int journal_daemon_main(const struct config *c, const struct journal_daemon_opti
 	}
 	d.m.senders = &journal_counters(s.j)->senders;
 
-	/* No usable cursor: a directory or a single pass reads everything; following
-	   the system journal starts at its tail (the history is not ours to fold). */
-	enum journal_start start = o->directory || o->once ? JOURNAL_START_HEAD : JOURNAL_START_TAIL;
-	enum journal_position pos;
-
-	if ((r = journal_seek(s.j, d.x.cursor, start, &pos)) < 0) {
-		daemon_say(&d, "cannot seek: %s", strerror(-r));
+	if (jd_seek(&d, s.j, o) < 0)
 		goto out;
-	}
-	if (pos == JOURNAL_CURSOR_BAD || pos == JOURNAL_CURSOR_BEYOND)
-		d.x.cursor[0] = 0;	/* the start or the tail entry from now on */
-	if (pos == JOURNAL_CURSOR_BAD)
-		daemon_say(&d, "warning: the cursor saved in '%s' is not usable; starting at the %s", d.state_path,
-			   start == JOURNAL_START_HEAD ? "head" : "tail");
-	else if (pos == JOURNAL_RESUMED_VACUUMED)
-		daemon_say(&d, "warning: the entry of the saved cursor was vacuumed; going on with the next one");
-	else if (pos == JOURNAL_CURSOR_BEYOND)
-		daemon_say(&d, "warning: nothing at or after the saved cursor; starting at the tail");
 
 	/* A first checkpoint, so that a kill before the next one finds the
 	   outputs' sizes and the starting point (the tail entry, or none: the

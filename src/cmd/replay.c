@@ -98,6 +98,84 @@ static int replay_fd(struct engine *e, int fd, const char *name, uint64_t *bytes
 	return r < 0 ? r : 0;
 }
 
+/* The summary and events outputs (events_path NULL: none); 0, or the exit status after saying why. */
+static int open_outputs(const char *summary_path, const char *events_path, struct output **ret_summary,
+			struct output **ret_events)
+{
+	char err[512];
+	int r;
+
+	if ((r = output_open(summary_path, ret_summary)) < 0) {
+		fprintf(stderr, "authfold: cannot open summary '%s': %s\n", summary_path, output_strerror(r));
+		return 1;
+	}
+	if (events_path && (r = output_open(events_path, ret_events)) < 0) {
+		fprintf(stderr, "authfold: cannot open events log '%s': %s\n", events_path, output_strerror(r));
+		return 1;
+	}
+	/* replay keeps no state: only the two outputs must differ */
+	if (output_collisions(*ret_summary, *ret_events, NULL, -1, err, sizeof(err)) < 0) {
+		fprintf(stderr, "authfold: replay: %s\n", err);
+		return 2;	/* bad usage */
+	}
+	return 0;
+}
+
+/* Every file in order ('-' or none: stdin); 0, or 1 after saying why. *bytes grows by what was read. */
+static int replay_files(struct engine *e, int nfiles, char **files, uint64_t *bytes, double t0)
+{
+	uint64_t total = 0;
+	bool tty = isatty(STDERR_FILENO);
+	int status = 0;
+
+	for (int i = 0; i < nfiles; i++) {
+		struct stat st;
+
+		if (strcmp(files[i], "-") != 0 && stat(files[i], &st) == 0)
+			total += (uint64_t) st.st_size;
+	}
+	for (int i = 0; i < (nfiles ? nfiles : 1) && status == 0; i++) {
+		const char *name = nfiles ? files[i] : "-";
+		int fd = strcmp(name, "-") == 0 ? STDIN_FILENO : open(name, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0) {
+			fprintf(stderr, "authfold: cannot open '%s': %s\n", name, strerror(errno));
+			status = 1;
+			break;
+		}
+		if (replay_fd(e, fd, name, bytes, tty, total, t0) < 0)
+			status = 1;
+		if (fd != STDIN_FILENO)
+			close(fd);
+	}
+	if (tty && fold_counters(engine_fold(e))->lines >= 1000000)
+		fputc('\n', stderr);
+	return status;
+}
+
+/* The end of the logs: held strikes judged, outputs flushed, a last try for refused bans; 0 or -1 (said). */
+static int finish(struct engine *e)
+{
+	int r, status = 0;
+
+	if ((r = engine_settle(e, true)) < 0 || (r = engine_hold_flush(e)) < 0 || (r = engine_flush(e)) < 0) {
+		fprintf(stderr, "authfold: %s\n", engine_error(e));
+		status = -1;
+	}
+	/* A last try for the bans the backend refused, while it takes some. */
+	while (engine_pending_bans(e) > 0 && engine_retry_bans(e, true) > 0)
+		;
+	if (engine_pending_bans(e) > 0) {
+		struct engine_ban_state bs;
+
+		engine_ban_state(e, &bs);
+		fprintf(stderr, "authfold: %zu ban%s not given to the kernel: %s\n", bs.waiting,
+			bs.waiting == 1 ? "" : "s", bs.error);
+		status = -1;
+	}
+	return status;
+}
+
 int replay_main(const struct config *c, const struct replay_options *o, int nfiles, char **files)
 {
 	int status = 0;
@@ -110,22 +188,8 @@ int replay_main(const struct config *c, const struct replay_options *o, int nfil
 	char err[512];
 	int r;
 
-	if ((r = output_open(summary_path, &summary)) < 0) {
-		fprintf(stderr, "authfold: cannot open summary '%s': %s\n", summary_path, output_strerror(r));
-		status = 1;
+	if ((status = open_outputs(summary_path, events_path, &summary, &events)) != 0)
 		goto out;
-	}
-	if (events_path && (r = output_open(events_path, &events)) < 0) {
-		fprintf(stderr, "authfold: cannot open events log '%s': %s\n", events_path, output_strerror(r));
-		status = 1;
-		goto out;
-	}
-	/* replay keeps no state: only the two outputs must differ */
-	if (output_collisions(summary, events, NULL, -1, err, sizeof(err)) < 0) {
-		fprintf(stderr, "authfold: replay: %s\n", err);
-		status = 2;	/* bad usage */
-		goto out;
-	}
 	if (o->ban && (r = backend_open(c, &backend, err, sizeof(err))) < 0) {
 		fprintf(stderr, "authfold: backend %s: %s\n", backend_kind_name(c->backend), err);
 		status = 1;
@@ -143,47 +207,12 @@ int replay_main(const struct config *c, const struct replay_options *o, int nfil
 		goto out;
 	}
 
-	uint64_t bytes = 0, total = 0;
+	uint64_t bytes = 0;
 	double t0 = now_seconds();
-	bool tty = isatty(STDERR_FILENO);
 
-	for (int i = 0; i < nfiles; i++) {
-		struct stat st;
-
-		if (strcmp(files[i], "-") != 0 && stat(files[i], &st) == 0)
-			total += (uint64_t) st.st_size;
-	}
-	for (int i = 0; i < (nfiles ? nfiles : 1) && status == 0; i++) {
-		const char *name = nfiles ? files[i] : "-";
-		int fd = strcmp(name, "-") == 0 ? STDIN_FILENO : open(name, O_RDONLY | O_CLOEXEC);
-
-		if (fd < 0) {
-			fprintf(stderr, "authfold: cannot open '%s': %s\n", name, strerror(errno));
-			status = 1;
-			break;
-		}
-		if (replay_fd(e, fd, name, &bytes, tty, total, t0) < 0)
-			status = 1;
-		if (fd != STDIN_FILENO)
-			close(fd);
-	}
-	if (tty && fold_counters(engine_fold(e))->lines >= 1000000)
-		fputc('\n', stderr);
-	if ((r = engine_settle(e, true)) < 0 || (r = engine_hold_flush(e)) < 0 || (r = engine_flush(e)) < 0) {
-		fprintf(stderr, "authfold: %s\n", engine_error(e));
+	status = replay_files(e, nfiles, files, &bytes, t0);
+	if (finish(e) < 0)
 		status = 1;
-	}
-	/* A last try for the bans the backend refused, while it takes some. */
-	while (engine_pending_bans(e) > 0 && engine_retry_bans(e, true) > 0)
-		;
-	if (engine_pending_bans(e) > 0) {
-		struct engine_ban_state bs;
-
-		engine_ban_state(e, &bs);
-		fprintf(stderr, "authfold: %zu ban%s not given to the kernel: %s\n", bs.waiting,
-			bs.waiting == 1 ? "" : "s", bs.error);
-		status = 1;
-	}
 	report_write(stderr, e, c, !o->ban, bytes, now_seconds() - t0);
 	report_tables(stderr, tally);
 out:

@@ -89,6 +89,9 @@
 #include "bans.h"
 #include "enforce.h"
 #include "sender.h"
+#include "json.h"
+#include "statedir.h"
+#include "timefmt.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -177,36 +180,7 @@ static int push(struct rows *r, const struct row *x)
 
 static int is_state(const struct dirent *d)
 {
-	size_t n = strlen(d->d_name);
-
-	return d->d_name[0] != '.' && n > 6 && strcmp(d->d_name + n - 6, ".state") == 0;
-}
-
-static void utc(int64_t usec, char *buf, size_t len)
-{
-	time_t t = (time_t) (usec / 1000000);
-	struct tm tm;
-
-	if (usec <= 0 || gmtime_r(&t, &tm) == NULL)
-		snprintf(buf, len, "-");
-	else
-		strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static void json_str(FILE *fp, const char *s)
-{
-	putc('"', fp);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char) *s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(fp, "\\%c", ch);
-		else if (ch < 0x20 || ch == 0x7f)
-			fprintf(fp, "\\u%04x", ch);
-		else
-			putc(ch, fp);
-	}
-	putc('"', fp);
+	return statedir_is_state_name(d->d_name);
 }
 
 /* Reads one state file into rows; a problem becomes a note. */
@@ -352,7 +326,7 @@ static void print_waits(FILE *fp, char **files, const struct waits *ws)
 	for (size_t i = 0; i < ws->n; i++) {
 		const struct wait *w = &ws->v[i];
 
-		utc(w->since_usec, since, sizeof(since));
+		timefmt_utc_usec(w->since_usec, since, sizeof(since));
 		fprintf(fp, "bans waiting for the kernel: %zu (%s), last error: %s, since %s\n", w->bans,
 			files[w->state], w->error, since);
 	}
@@ -376,8 +350,8 @@ static void print_table(FILE *fp, const struct config *c, char **files, const st
 			snprintf(a, sizeof(a), "%s/%u", t, x->prefix);
 			format_duration((x->until_usec - now + 999999) / 1000000, left, sizeof(left));
 			format_duration(x->last_ban_seconds, len, sizeof(len));
-			utc(x->until_usec, until, sizeof(until));
-			utc(x->last_strike_usec, last, sizeof(last));
+			timefmt_utc_usec(x->until_usec, until, sizeof(until));
+			timefmt_utc_usec(x->last_strike_usec, last, sizeof(last));
 			if (!checked || x->in_kernel < 0)
 				snprintf(kern, sizeof(kern), "?");
 			else if (x->in_kernel == 0)
@@ -418,7 +392,7 @@ static void print_table(FILE *fp, const struct config *c, char **files, const st
 
 		addr_format(&x->net, t);
 		snprintf(a, sizeof(a), "%s/%u", t, x->prefix);
-		utc(x->last_strike_usec, last, sizeof(last));
+		timefmt_utc_usec(x->last_strike_usec, last, sizeof(last));
 		fprintf(fp, "%-28s %7u %-8s %-20s %5u %s\n", a, x->strikes, reason_name(x->reason), last, x->times_banned,
 			files[x->state]);
 	}
@@ -433,21 +407,21 @@ static void central_ban_json(FILE *fp, const struct enforce_ban *b, int64_t now,
 	addr_format(&b->net.net, t);
 	fprintf(fp, "%s{\"addr\":\"%s\",\"prefix\":%u,\"remaining\":%" PRId64 ",\"until\":", first ? "" : ",", t,
 		b->net.prefix, b->until - now);
-	utc(b->until * 1000000, buf, sizeof(buf));
-	json_str(fp, buf);
+	timefmt_utc_usec(b->until * 1000000, buf, sizeof(buf));
+	json_fputs(fp, buf);
 	fputs(",\"reason\":", fp);
-	json_str(fp, b->reason);
+	json_fputs(fp, b->reason);
 	fputs(",\"by\":", fp);
-	json_str(fp, b->by);
+	json_fputs(fp, b->by);
 	fputs(",\"id\":", fp);
-	json_str(fp, b->id);
+	json_fputs(fp, b->id);
 	fputs(",\"arrived\":", fp);
-	utc(b->arrived * 1000000, buf, sizeof(buf));
-	json_str(fp, buf);
+	timefmt_utc_usec(b->arrived * 1000000, buf, sizeof(buf));
+	json_fputs(fp, buf);
 	if (lifted) {
 		fputs(",\"lifted\":", fp);
-		utc(b->lifted * 1000000, buf, sizeof(buf));
-		json_str(fp, buf);
+		timefmt_utc_usec(b->lifted * 1000000, buf, sizeof(buf));
+		json_fputs(fp, buf);
 	}
 	putc('}', fp);
 }
@@ -470,7 +444,7 @@ static void print_central_json(FILE *fp, const struct config *c, int64_t now_use
 	const struct enforce_counters *k = enforce_counters(e);
 
 	fputs("{\"log\":", fp);
-	json_str(fp, enforce_log_path(e));
+	json_fputs(fp, enforce_log_path(e));
 	fputs(",\"bans\":[", fp);
 	for (size_t i = 0; (i = enforce_next_ban(e, i, &b)) > 0; first = false)
 		central_ban_json(fp, &b, now, first, false);
@@ -480,11 +454,11 @@ static void print_central_json(FILE *fp, const struct config *c, int64_t now_use
 		central_ban_json(fp, &b, now, first, true);
 	fputs("],\"last_arrival\":", fp);
 	if (k->last_arrival > 0) {
-		utc(k->last_arrival * 1000000, buf, sizeof(buf));
-		json_str(fp, buf);
+		timefmt_utc_usec(k->last_arrival * 1000000, buf, sizeof(buf));
+		json_fputs(fp, buf);
 		fprintf(fp, ",\"last_arrival_ago\":%" PRId64 ",\"last_by\":", now - k->last_arrival);
 		if (k->last_by[0])
-			json_str(fp, k->last_by);
+			json_fputs(fp, k->last_by);
 		else
 			fputs("null", fp);
 	} else {
@@ -492,8 +466,8 @@ static void print_central_json(FILE *fp, const struct config *c, int64_t now_use
 	}
 	fputs(",\"last_full_set\":", fp);
 	if (k->last_full_set > 0) {
-		utc(k->last_full_set * 1000000, buf, sizeof(buf));
-		json_str(fp, buf);
+		timefmt_utc_usec(k->last_full_set * 1000000, buf, sizeof(buf));
+		json_fputs(fp, buf);
 		fprintf(fp, ",\"last_full_set_ago\":%" PRId64 ",\"full_set_bans\":%" PRIu64, now - k->last_full_set,
 			k->full_set_bans);
 	} else {
@@ -506,14 +480,14 @@ static void print_central_json(FILE *fp, const struct config *c, int64_t now_use
 	fprintf(fp, "\"malformed\":%" PRIu64 ",\"kernel_errors\":%" PRIu64 "},\"notes\":[", k->malformed,
 		k->kernel_errors);
 	if (err[0])
-		json_str(fp, err);
+		json_fputs(fp, err);
 	if (enforce_bad_log_lines(e) > 0) {
 		uint64_t bad = enforce_bad_log_lines(e);
 
 		if (err[0])
 			putc(',', fp);
 		snprintf(err, sizeof(err), "%" PRIu64 " unreadable line%s in the log skipped", bad, bad == 1 ? "" : "s");
-		json_str(fp, err);
+		json_fputs(fp, err);
 	}
 	if (enforce_pending_requests(e) > 0) {
 		unsigned n = enforce_pending_requests(e);
@@ -522,27 +496,27 @@ static void print_central_json(FILE *fp, const struct config *c, int64_t now_use
 			putc(',', fp);
 		snprintf(err, sizeof(err), "%u local unban%s in '%s/%s' wait%s for authfold-enforce (shown as lifted)", n,
 			 n == 1 ? "" : "s", c->state_dir, ENFORCE_REQUEST_DIR, n == 1 ? "s" : "");
-		json_str(fp, err);
+		json_fputs(fp, err);
 	}
 	fputs("]}", fp);
 	enforce_free(e);
 }
 
-static void print_json(FILE *fp, const struct config *c, char **files, const int *file_ok, int nfiles,
-		       const struct rows *bans, const struct rows *strikes, const struct kentries *k,
-		       const struct waits *ws, const struct notes *ns, int64_t now, bool checked)
+/* {"now":…,"state_dir":…,"maxretry":…,"findtime":…,"states":[…],"kernel":{…} without the closing brace */
+static void json_head(FILE *fp, const struct config *c, char **files, const int *file_ok, int nfiles, int64_t now,
+		      bool checked)
 {
-	char t[ADDR_STRLEN], buf[40];
+	char buf[40];
 
-	utc(now, buf, sizeof(buf));
+	timefmt_utc_usec(now, buf, sizeof(buf));
 	fputs("{\"now\":", fp);
-	json_str(fp, buf);
+	json_fputs(fp, buf);
 	fputs(",\"state_dir\":", fp);
-	json_str(fp, c->state_dir);
+	json_fputs(fp, c->state_dir);
 	fprintf(fp, ",\"maxretry\":%u,\"findtime\":%" PRId64 ",\"states\":[", c->maxretry, c->findtime);
 	for (int i = 0; i < nfiles; i++) {
 		fputs(i ? ",{\"file\":" : "{\"file\":", fp);
-		json_str(fp, files[i]);
+		json_fputs(fp, files[i]);
 		fprintf(fp, ",\"ok\":%s}", file_ok[i] ? "true" : "false");
 	}
 	fprintf(fp, "],\"kernel\":{\"checked\":%s", checked ? "true" : "false");
@@ -550,47 +524,62 @@ static void print_json(FILE *fp, const struct config *c, char **files, const int
 		fprintf(fp, ",\"backend\":\"%s\"", backend_kind_name(c->backend));
 		if (c->backend == BACKEND_NFT) {
 			fputs(",\"table\":", fp);
-			json_str(fp, c->nft_table);
+			json_fputs(fp, c->nft_table);
 		}
 		fputs(",\"set4\":", fp);
-		json_str(fp, backend_set_name(c, AF_INET));
+		json_fputs(fp, backend_set_name(c, AF_INET));
 		fputs(",\"set6\":", fp);
-		json_str(fp, backend_set_name(c, AF_INET6));
+		json_fputs(fp, backend_set_name(c, AF_INET6));
 	}
-	fputs("},\"bans\":[", fp);
+}
+
+static void json_bans(FILE *fp, char **files, const struct rows *bans, int64_t now, bool checked)
+{
+	char t[ADDR_STRLEN], buf[40];
+
 	for (size_t i = 0; i < bans->n; i++) {
 		const struct row *x = &bans->v[i];
 
 		addr_format(&x->net, t);
 		fprintf(fp, "%s{\"addr\":\"%s\",\"prefix\":%u,\"remaining\":%" PRId64 ",\"until\":", i ? "," : "", t,
 			x->prefix, (x->until_usec - now + 999999) / 1000000);
-		utc(x->until_usec, buf, sizeof(buf));
-		json_str(fp, buf);
+		timefmt_utc_usec(x->until_usec, buf, sizeof(buf));
+		json_fputs(fp, buf);
 		fprintf(fp, ",\"times_banned\":%u,\"last_ban_seconds\":%" PRId64 ",\"last_reason\":\"%s\",\"last_strike\":",
 			x->times_banned, x->last_ban_seconds, reason_name(x->reason));
-		utc(x->last_strike_usec, buf, sizeof(buf));
-		json_str(fp, buf);
+		timefmt_utc_usec(x->last_strike_usec, buf, sizeof(buf));
+		json_fputs(fp, buf);
 		fputs(",\"state\":", fp);
-		json_str(fp, files[x->state]);
+		json_fputs(fp, files[x->state]);
 		fprintf(fp, ",\"in_kernel\":%s", !checked || x->in_kernel < 0 ? "null" : x->in_kernel ? "true" : "false");
 		if (x->kernel_timeout >= 0)
 			fprintf(fp, ",\"kernel_timeout\":%" PRId64, x->kernel_timeout);
 		putc('}', fp);
 	}
-	fputs("],\"strikes\":[", fp);
+}
+
+static void json_strikes(FILE *fp, char **files, const struct rows *strikes)
+{
+	char t[ADDR_STRLEN], buf[40];
+
 	for (size_t i = 0; i < strikes->n; i++) {
 		const struct row *x = &strikes->v[i];
 
 		addr_format(&x->net, t);
 		fprintf(fp, "%s{\"addr\":\"%s\",\"prefix\":%u,\"strikes\":%u,\"times_banned\":%u,\"last_reason\":\"%s\","
 			"\"last_strike\":", i ? "," : "", t, x->prefix, x->strikes, x->times_banned, reason_name(x->reason));
-		utc(x->last_strike_usec, buf, sizeof(buf));
-		json_str(fp, buf);
+		timefmt_utc_usec(x->last_strike_usec, buf, sizeof(buf));
+		json_fputs(fp, buf);
 		fputs(",\"state\":", fp);
-		json_str(fp, files[x->state]);
+		json_fputs(fp, files[x->state]);
 		putc('}', fp);
 	}
-	fputs("],\"kernel_only\":[", fp);
+}
+
+static void json_kernel_only(FILE *fp, const struct config *c, const struct kentries *k)
+{
+	char t[ADDR_STRLEN];
+
 	for (size_t i = 0, first = 1; i < k->n; i++) {
 		const struct kentry *e = &k->v[i];
 
@@ -598,30 +587,50 @@ static void print_json(FILE *fp, const struct config *c, char **files, const int
 			continue;
 		addr_format(&e->c.net, t);
 		fprintf(fp, "%s{\"addr\":\"%s\",\"prefix\":%u,\"set\":", first ? "" : ",", t, e->c.prefix);
-		json_str(fp, backend_set_name(c, e->c.net.family));
+		json_fputs(fp, backend_set_name(c, e->c.net.family));
 		fprintf(fp, ",\"kernel_timeout\":%u}", e->seconds);
 		first = 0;
 	}
-	fputs("],\"waiting\":[", fp);
+}
+
+static void json_waiting(FILE *fp, char **files, const struct waits *ws)
+{
+	char buf[40];
+
 	for (size_t i = 0; i < ws->n; i++) {
 		const struct wait *w = &ws->v[i];
 
 		fputs(i ? ",{\"state\":" : "{\"state\":", fp);
-		json_str(fp, files[w->state]);
+		json_fputs(fp, files[w->state]);
 		fprintf(fp, ",\"bans\":%zu,\"since\":", w->bans);
-		utc(w->since_usec, buf, sizeof(buf));
-		json_str(fp, buf);
+		timefmt_utc_usec(w->since_usec, buf, sizeof(buf));
+		json_fputs(fp, buf);
 		fputs(",\"last_error\":", fp);
-		json_str(fp, w->error);
+		json_fputs(fp, w->error);
 		putc('}', fp);
 	}
+}
+
+static void print_json(FILE *fp, const struct config *c, char **files, const int *file_ok, int nfiles,
+		       const struct rows *bans, const struct rows *strikes, const struct kentries *k,
+		       const struct waits *ws, const struct notes *ns, int64_t now, bool checked)
+{
+	json_head(fp, c, files, file_ok, nfiles, now, checked);
+	fputs("},\"bans\":[", fp);
+	json_bans(fp, files, bans, now, checked);
+	fputs("],\"strikes\":[", fp);
+	json_strikes(fp, files, strikes);
+	fputs("],\"kernel_only\":[", fp);
+	json_kernel_only(fp, c, k);
+	fputs("],\"waiting\":[", fp);
+	json_waiting(fp, files, ws);
 	fputs("],\"central\":", fp);
 	print_central_json(fp, c, now);
 	fputs(",\"notes\":[", fp);
 	for (size_t i = 0; i < ns->n; i++) {
 		if (i)
 			putc(',', fp);
-		json_str(fp, ns->v[i]);
+		json_fputs(fp, ns->v[i]);
 	}
 	fputs("]}\n", fp);
 }
@@ -650,7 +659,7 @@ static void sender_notes(const struct config *c, struct notes *ns)
 			     "0 from other senders, %" PRIu64 " without credentials", daemons[i], sc.postfix, sc.relayed,
 			     sc.uncredited);
 		if (sc.uncredited > 0) {
-			utc(sc.last_uncredited_usec, when, sizeof(when));
+			timefmt_utc_usec(sc.last_uncredited_usec, when, sizeof(when));
 			note(ns, "WARNING: %s: %" PRIu64 " lines carried no sender credentials (the last at %s) and %s; "
 			     "any local user can forge such a line. Fix: in /etc/rsyslog.conf, module(load=\"imuxsock\" "
 			     "SysSock.Annotate=\"on\" SysSock.ParseTrusted=\"on\"), with the template of "

@@ -38,6 +38,7 @@
 
 #include "backend.h"
 #include "bans.h"
+#include "statedir.h"
 #include "enforce.h"
 #include "publish.h"
 
@@ -200,7 +201,7 @@ int unban_main(const struct config *c, const struct cidr *target, long wait_s)
 			 "the prefix may remain");
 	else
 		snprintf(kmsg, sizeof(kmsg), "%u kernel entr%s removed", sw.removed, sw.removed == 1 ? "y" : "ies");
-	r = bans_trylock(c->state_dir, &lock);
+	r = statedir_trylock(c->state_dir, &lock);
 	if (r == 0 || r == -ENOENT) {	/* no daemon runs: the unban event is ours to write */
 		char by[160];
 
@@ -232,14 +233,14 @@ int unban_main(const struct config *c, const struct cidr *target, long wait_s)
 			fprintf(stderr, "authfold: unban %s: %s; done by the running daemon\n", name, kmsg);
 		status = 0;
 	} else {
-		fprintf(stderr, "authfold: unban: cannot lock '%s/%s': %s\n", c->state_dir, BANS_LOCK_FILE, strerror(-r));
+		fprintf(stderr, "authfold: unban: cannot lock '%s/%s': %s\n", c->state_dir, STATEDIR_LOCK_FILE, strerror(-r));
 	}
 	if (status == 0)
 		status = unban_central(c, &t, name, wait_s);
 	if (status == 0 && c->publish != PUBLISH_NONE)	/* every MX, through rsyslog */
 		status = unban_publish(c, &t, name, lock >= 0, wait_s);
 out:
-	bans_unlock(lock);
+	statedir_unlock(lock);
 	backend_close(&backend);
 	return status;
 }

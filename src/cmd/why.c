@@ -9,6 +9,7 @@
  *
  *	int	why_main(argc, argv)
  *	int	why_run(o, out)
+ *	int	why_report(o, out)
  * DESCRIPTION
  *	why_run() gathers the story of the addresses inside o->target
  *	(why_story(3), with the sessions of why_session(3)) and writes it to

@@ -35,6 +35,7 @@
 
 #include "config.h"
 #include "events.h"
+#include "json.h"
 #include "policy.h"
 #include "summary.h"
 

@@ -18,6 +18,8 @@
  *	const char *why_ban_status(y, bi, ret_until, ret_unban)
  *	size_t	why_ban_strikes(y, bi, ret, max)
  *	const struct why_state_row *why_state_ban(y, net)
+ *	int	why_sessions_find(y)
+ *	void	why_session_free(s)
  * DESCRIPTION
  *	why_story_gather() gathers every ban and every strike of the
  *	addresses inside o->target, and for each strike the lines of its
@@ -67,6 +69,7 @@
 #include "engine.h"
 #include "eventlog.h"
 #include "events.h"
+#include "statedir.h"
 #include "logfile.h"
 
 #include <dirent.h>
@@ -166,13 +169,6 @@ static void event_free(struct why_event *e)
 	memset(e, 0, sizeof(*e));
 }
 
-static bool overlaps(const struct cidr *t, const struct cidr *c)
-{
-	if (t->net.family != c->net.family)
-		return false;
-	return c->prefix >= t->prefix ? cidr_contains(t, &c->net) : cidr_contains(c, &t->net);
-}
-
 static char *dup_field(const struct eventlog_value *f, bool *nomem)
 {
 	char *s = f->present && f->is_string ? strdup(f->val) : NULL;
@@ -257,7 +253,7 @@ static bool event_of(const struct why_story *y, const struct eventlog_value *f, 
 		addr_mask(&ret_net->net, ret_net->prefix);
 	}
 	*ret_kind = (enum why_kind) k;
-	if (!overlaps(&y->o->target, ret_net) || (k == WHY_STRIKE && !cidr_contains(&y->o->target, &ret_net->net)))
+	if (!cidr_overlaps(&y->o->target, ret_net) || (k == WHY_STRIKE && !cidr_contains(&y->o->target, &ret_net->net)))
 		return false;
 	/* a time that does not exist (checked for the target's events only: sscanf is slow) */
 	if (f[EVF_TS].present && eventlog_time(f[EVF_TS].val) < 0) {
@@ -370,9 +366,7 @@ static int state_names(struct why_story *y, const char *dir, DIR *dp, char ***re
 	struct dirent *d;
 
 	while ((d = readdir(dp)) != NULL) {
-		size_t len = strlen(d->d_name);
-
-		if (len < 7 || strcmp(d->d_name + len - 6, ".state") != 0 || d->d_name[0] == '.')
+		if (!statedir_is_state_name(d->d_name))
 			continue;
 		if (n == WHY_STATE_FILES_MAX) {
 			more++;
@@ -410,7 +404,7 @@ static int add_state_row(struct why_story *y, const struct policy *pol, const st
 	struct cidr net = {p->net, p->prefix};
 	struct why_state_row *v;
 
-	if (!overlaps(&y->o->target, &net) || y->nstate >= WHY_EVENTS_MAX)
+	if (!cidr_overlaps(&y->o->target, &net) || y->nstate >= WHY_EVENTS_MAX)
 		return 0;
 	if ((v = realloc(y->state, (y->nstate + 1) * sizeof(*v))) == NULL)
 		return -ENOMEM;
@@ -536,11 +530,11 @@ const char *why_ban_status(const struct why_story *y, size_t bi, int64_t *ret_un
 	for (size_t i = bi + 1; i < y->nev; i++) {
 		const struct why_event *u = &y->ev[i];
 
-		if (u->kind == WHY_UNBAN && overlaps(&u->net, &b->net) && (until < 0 || u->usec < until)) {
+		if (u->kind == WHY_UNBAN && cidr_overlaps(&u->net, &b->net) && (until < 0 || u->usec < until)) {
 			*ret_unban = u;
 			return "unbanned";
 		}
-		if (u->kind == WHY_BAN && overlaps(&u->net, &b->net))
+		if (u->kind == WHY_BAN && cidr_overlaps(&u->net, &b->net))
 			break;	/* a later ban takes over */
 	}
 	if (until < 0)

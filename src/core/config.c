@@ -13,6 +13,15 @@
  *	int	config_check(c, err, errlen)
  *	void	config_print_defaults(fp)
  *	int	parse_duration(text, ret_seconds)
+ *	void	config_free(c)
+ *	struct config *config_read(path, err, errlen)
+ *	const char *backend_kind_name(k)
+ *	void	format_duration(seconds, buf, len)
+ *	const char *reason_name(r)
+ *	int	reason_lookup(name)
+ *	int	reason_intern(name)
+ *	bool	config_ignored(c, a)
+ *	bool	config_smtpd_tag(c, tag, len)
  * DESCRIPTION
  *	Every key is a row of one table (keys[] below): its name, type,
  *	range, where it lives in struct config, its default as text and its
@@ -835,88 +844,119 @@ static const struct config_key *key_find(const char *name)
 	return NULL;
 }
 
+static int set_path(void *slot, const struct config_key *k, const char *value, char *err, size_t errlen)
+{
+	if ((k->flags & KF_NONE) && (*value == 0 || strcmp(value, "none") == 0)) {
+		free(*(char **) slot);
+		*(char **) slot = NULL;
+		return 0;
+	}
+	if (*value == 0)
+		return bad(err, errlen, k->name, "empty:", value);
+	if ((k->flags & KF_ABSOLUTE) && *value != '/')
+		return bad(err, errlen, k->name, "not an absolute path:", value);
+	return set_string(slot, value);
+}
+
+static int set_name(void *slot, const struct config_key *k, const char *value, char *err, size_t errlen)
+{
+	size_t len = strlen(value);
+
+	if (len == 0 || len > 31 ||
+	    strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != len)
+		return bad(err, errlen, k->name, "not a set name (1..31 of A-Z a-z 0-9 _ - .):", value);
+	return set_string(slot, value);
+}
+
+static int set_enum(void *slot, const struct config_key *k, const char *value, char *err, size_t errlen)
+{
+	char expect[128];
+	size_t used = (size_t) snprintf(expect, sizeof(expect), "expected");
+
+	for (const struct key_enum *e = k->names; e->name; e++) {
+		if (strcmp(e->name, value) == 0) {
+			*(int *) slot = e->value;
+			return 0;
+		}
+		if (used < sizeof(expect))
+			used += (size_t) snprintf(expect + used, sizeof(expect) - used, "%s%s",
+						  e == k->names ? " " : e[1].name ? ", " : " or ", e->name);
+	}
+	if (used < sizeof(expect))
+		snprintf(expect + used, sizeof(expect) - used, ", not");
+	return bad(err, errlen, k->name, expect, value);
+}
+
+/* KT_UINT and KT_SIZE */
+static int set_number(void *slot, const struct config_key *k, const char *value, char *err, size_t errlen)
+{
+	char why[64];
+	unsigned long long n;
+
+	if (parse_uint(value, (unsigned long long) k->max, &n) < 0 || n < (unsigned long long) k->min) {
+		snprintf(why, sizeof(why), "expected a number from %lld to %lld, not", k->min, k->max);
+		return bad(err, errlen, k->name, why, value);
+	}
+	if (k->type == KT_UINT)
+		*(unsigned *) slot = (unsigned) n;
+	else
+		*(size_t *) slot = (size_t) n;
+	return 0;
+}
+
+static int set_duration(void *slot, const struct config_key *k, const char *value, char *err, size_t errlen)
+{
+	char why[64];
+	int64_t s;
+
+	if (parse_duration(value, &s) < 0)
+		return bad(err, errlen, k->name, "not a duration (like 90s 10m 12h 1d 2w):", value);
+	if (s < k->min)
+		return bad(err, errlen, k->name, "too short:", value);
+	if (s > k->max) {
+		char max[32];
+
+		format_duration(k->max, max, sizeof(max));
+		snprintf(why, sizeof(why), "longer than the limit of %llds (%s):", k->max, max);
+		return bad(err, errlen, k->name, why, value);
+	}
+	*(int64_t *) slot = s;
+	return 0;
+}
+
+static int set_double(void *slot, const struct config_key *k, const char *value, char *err, size_t errlen)
+{
+	char why[64], *end;
+	double f;
+
+	errno = 0;
+	f = strtod(value, &end);
+	if (errno || end == value || *end || !(f >= (double) k->min && f <= (double) k->max)) {
+		snprintf(why, sizeof(why), "expected a number from %lld to %lld, not", k->min, k->max);
+		return bad(err, errlen, k->name, why, value);
+	}
+	*(double *) slot = f;
+	return 0;
+}
+
 static int set_typed(struct config *c, const struct config_key *k, const char *value, char *err, size_t errlen)
 {
 	void *slot = (char *) c + k->offset;
-	char why[64];
-	unsigned long long n;
-	int64_t s;
 
 	switch (k->type) {
 	case KT_PATH:
-		if ((k->flags & KF_NONE) && (*value == 0 || strcmp(value, "none") == 0)) {
-			free(*(char **) slot);
-			*(char **) slot = NULL;
-			return 0;
-		}
-		if (*value == 0)
-			return bad(err, errlen, k->name, "empty:", value);
-		if ((k->flags & KF_ABSOLUTE) && *value != '/')
-			return bad(err, errlen, k->name, "not an absolute path:", value);
-		return set_string(slot, value);
-	case KT_NAME: {
-		size_t len = strlen(value);
-
-		if (len == 0 || len > 31 ||
-		    strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != len)
-			return bad(err, errlen, k->name, "not a set name (1..31 of A-Z a-z 0-9 _ - .):", value);
-		return set_string(slot, value);
-	}
-	case KT_ENUM: {
-		char expect[128];
-		size_t used = (size_t) snprintf(expect, sizeof(expect), "expected");
-
-		for (const struct key_enum *e = k->names; e->name; e++) {
-			if (strcmp(e->name, value) == 0) {
-				*(int *) slot = e->value;
-				return 0;
-			}
-			if (used < sizeof(expect))
-				used += (size_t) snprintf(expect + used, sizeof(expect) - used, "%s%s",
-							  e == k->names ? " " : e[1].name ? ", " : " or ", e->name);
-		}
-		if (used < sizeof(expect))
-			snprintf(expect + used, sizeof(expect) - used, ", not");
-		return bad(err, errlen, k->name, expect, value);
-	}
+		return set_path(slot, k, value, err, errlen);
+	case KT_NAME:
+		return set_name(slot, k, value, err, errlen);
+	case KT_ENUM:
+		return set_enum(slot, k, value, err, errlen);
 	case KT_UINT:
 	case KT_SIZE:
-		if (parse_uint(value, (unsigned long long) k->max, &n) < 0 || n < (unsigned long long) k->min) {
-			snprintf(why, sizeof(why), "expected a number from %lld to %lld, not", k->min, k->max);
-			return bad(err, errlen, k->name, why, value);
-		}
-		if (k->type == KT_UINT)
-			*(unsigned *) slot = (unsigned) n;
-		else
-			*(size_t *) slot = (size_t) n;
-		return 0;
+		return set_number(slot, k, value, err, errlen);
 	case KT_DURATION:
-		if (parse_duration(value, &s) < 0)
-			return bad(err, errlen, k->name, "not a duration (like 90s 10m 12h 1d 2w):", value);
-		if (s < k->min)
-			return bad(err, errlen, k->name, "too short:", value);
-		if (s > k->max) {
-			char max[32];
-
-			format_duration(k->max, max, sizeof(max));
-			snprintf(why, sizeof(why), "longer than the limit of %llds (%s):", k->max, max);
-			return bad(err, errlen, k->name, why, value);
-		}
-		*(int64_t *) slot = s;
-		return 0;
-	case KT_DOUBLE: {
-		char *end;
-		double f;
-
-		errno = 0;
-		f = strtod(value, &end);
-		if (errno || end == value || *end || !(f >= (double) k->min && f <= (double) k->max)) {
-			snprintf(why, sizeof(why), "expected a number from %lld to %lld, not", k->min, k->max);
-			return bad(err, errlen, k->name, why, value);
-		}
-		*(double *) slot = f;
-		return 0;
-	}
+		return set_duration(slot, k, value, err, errlen);
+	case KT_DOUBLE:
+		return set_double(slot, k, value, err, errlen);
 	case KT_CUSTOM:
 		break;
 	}

@@ -22,6 +22,19 @@
  *	int64_t	engine_hold_clock(e)
  *	void	engine_hold_set_clock(e, usec)
  *	struct hold *engine_hold(e)
+ *	void	engine_free(e)
+ *	void	engine_set_quiet(e, quiet)
+ *	int	engine_settle(e, traced)
+ *	const char *engine_error(e)
+ *	struct fold *engine_fold(e)
+ *	struct policy *engine_policy(e)
+ *	const struct engine_counters *engine_counters(e)
+ *	struct output *engine_events(e)
+ *	size_t	engine_pending_bans(e)
+ *	const struct engine_ban *engine_pending_ban(e, i)
+ *	void	engine_queue_ban(e, b)
+ *	size_t	engine_unqueue_bans(e, net)
+ *	void	engine_restore_ban_error(e, since_usec, error)
  * DESCRIPTION
  *	The engine is what every source (replay, omprog, journal) drives: a
  *	record goes through fold(3); kept lines and synthetic lines go to the
@@ -328,11 +341,8 @@ size_t engine_unqueue_bans(struct engine *e, const struct cidr *net)
 
 	for (size_t i = 0; i < n; i++) {
 		const struct engine_ban b = *pending_at(e, i);
-		struct cidr c = {b.net, b.prefix};
-		bool overlap = b.net.family == net->net.family &&
-			       (b.prefix >= net->prefix ? cidr_contains(net, &b.net) : cidr_contains(&c, &net->net));
 
-		if (!overlap)
+		if (!cidr_overlaps(net, &(struct cidr){b.net, b.prefix}))
 			*pending_at(e, kept++) = b;
 	}
 	e->npending = kept;

@@ -29,6 +29,7 @@
  */
 
 #include "eventlog.h"
+#include "strlit.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -113,7 +114,7 @@ static int hexval(char c)
 }
 
 /* Parses a string at p (its quote); decodes into out (cap bytes, cut). */
-static const char *json_str(const char *p, const char *end, char *out, size_t cap)
+static const char *parse_string(const char *p, const char *end, char *out, size_t cap)
 {
 	size_t n = 0;
 
@@ -190,7 +191,7 @@ bool eventlog_parse(const char *p, size_t len, struct eventlog_value *f)
 		char scratch[8];
 
 		p = skip_ws(p, end);
-		if ((p = json_str(p, end, key, sizeof(key))) == NULL)
+		if ((p = parse_string(p, end, key, sizeof(key))) == NULL)
 			return false;
 		for (int i = 0; i < EVF_COUNT; i++)
 			if (strcmp(key, field_names[i]) == 0)
@@ -202,21 +203,21 @@ bool eventlog_parse(const char *p, size_t len, struct eventlog_value *f)
 		if (p >= end)
 			return false;
 		if (*p == '"') {
-			p = x ? json_str(p, end, x->val, sizeof(x->val)) : json_str(p, end, scratch, 0);
+			p = x ? parse_string(p, end, x->val, sizeof(x->val)) : parse_string(p, end, scratch, 0);
 			if (p == NULL)
 				return false;
 			if (x)
 				x->is_string = true;
-		} else if (end - p >= 4 && memcmp(p, "null", 4) == 0) {
-			p += 4;
+		} else if (STRLIT_PREFIX(p, end - p, "null")) {
+			p += STRLIT_LEN("null");
 			if (x)
 				x->is_null = true;
-		} else if (end - p >= 4 && memcmp(p, "true", 4) == 0) {
-			p += 4;
+		} else if (STRLIT_PREFIX(p, end - p, "true")) {
+			p += STRLIT_LEN("true");
 			if (x)
 				x->num = 1;
-		} else if (end - p >= 5 && memcmp(p, "false", 5) == 0) {
-			p += 5;
+		} else if (STRLIT_PREFIX(p, end - p, "false")) {
+			p += STRLIT_LEN("false");
 		} else if (*p == '-' || (*p >= '0' && *p <= '9')) {
 			bool neg = *p == '-';
 			int64_t v = 0;

@@ -10,7 +10,6 @@
  *	int	events_strike(o, s)
  *	int	events_ban(o, b)
  *	int	events_unban(o, usec, net, prefix, by)
- *	int	json_string(o, p, n)
  * DESCRIPTION
  *	One JSON object per line, append-only, as DESIGN.md specifies:
  *
@@ -35,81 +34,19 @@
  *	a ban applied later than it was decided (replay of old logs) adds
  *	"applied_seconds", the time the kernel was given.
  *
- *	json_string() writes a JSON string of n arbitrary bytes: valid UTF-8
- *	is kept, quotes, backslashes and control bytes are escaped, and each
- *	byte of an invalid sequence becomes \u00XX, so the output is valid
- *	JSON whatever a client put in the log.
+ *	Strings are written with json_string() of json(3).
  * DIAGNOSTICS
  *	Returns 0 or the -errno of output_write().
  */
 
 #include "events.h"
 
+#include "json.h"
+#include "strlit.h"
 #include "summary.h"
 
 #include <stdio.h>
 #include <string.h>
-
-/* Length of the valid UTF-8 sequence at p, or 0. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-	size_t len;
-	unsigned cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
-int json_string(struct output *o, const char *p, size_t n)
-{
-	const unsigned char *u = (const unsigned char *) p;
-	size_t i = 0, run = 0;
-	char esc[8];
-	int r;
-
-	if ((r = output_write(o, "\"", 1)) < 0)
-		return r;
-	while (i < n) {
-		size_t len = u[i] >= 0x20 && u[i] != '"' && u[i] != '\\' && u[i] != 0x7f ? utf8_len(u + i, n - i) : 0;
-
-		if (len > 0) {
-			i += len;
-			run += len;
-			continue;
-		}
-		if (run && (r = output_write(o, p + i - run, run)) < 0)
-			return r;
-		run = 0;
-		if (u[i] == '"' || u[i] == '\\')
-			snprintf(esc, sizeof(esc), "\\%c", u[i]);
-		else
-			snprintf(esc, sizeof(esc), "\\u%04x", u[i]);
-		if ((r = output_write(o, esc, strlen(esc))) < 0)
-			return r;
-		i++;
-	}
-	if (run && (r = output_write(o, p + n - run, run)) < 0)
-		return r;
-	return output_write(o, "\"", 1);
-}
 
 static int write_ts(struct output *o, const struct record *r)
 {
@@ -119,7 +56,7 @@ static int write_ts(struct output *o, const struct record *r)
 	if (r->format == RECORD_RFC3339)
 		return json_string(o, r->ts.p, r->ts.len);
 	if (r->usec < 0)
-		return output_write(o, "null", 4);
+		return output_write(o, "null", STRLIT_LEN("null"));
 	n = format_rfc3339(r->usec, buf, sizeof(buf));
 	return json_string(o, buf, n);
 }

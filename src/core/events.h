@@ -31,7 +31,6 @@ struct events_ban {
 
 int events_strike(struct output *o, const struct events_strike *s);
 int events_ban(struct output *o, const struct events_ban *b);
-int json_string(struct output *o, const char *p, size_t n);
 /* {"ts":…,"event":"unban","addr":…,"prefix":N,"by":…}: who asked authfold unban */
 int events_unban(struct output *o, int64_t usec, const struct addr *net, unsigned prefix, const char *by);
 

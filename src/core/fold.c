@@ -15,6 +15,10 @@
  *	size_t	fold_pending(f)
  *	size_t	fold_pending_traced(f)
  *	void	fold_expire(f, now_usec)
+ *	void	fold_free(f)
+ *	const struct fold_counters *fold_counters(f)
+ *	struct session_table *fold_sessions(f)
+ *	void	fold_pend(f, s)
  * DESCRIPTION
  *	fold_line() decides, for one record, whether it is written to the
  *	summary (PASS: not a Postfix smtpd line, or not trusted to decide;

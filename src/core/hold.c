@@ -18,6 +18,7 @@
  *	bool	hold_trouble_at(h, i, ret_host, ret_tag, ret_lo, ret_hi)
  *	void	hold_trouble_span(h, host, tag, lo, hi)
  *	struct hold_counters *hold_counters(h)
+ *	void	hold_free(h)
  * DESCRIPTION
  *	While Dovecot's auth service restarts, or saslauthd is down, Postfix
  *	logs "Connection lost to authentication server" for some clients

@@ -9,6 +9,15 @@
  *
  *	struct policy *policy_new(c)
  *	int	policy_strike(p, client, reason, now_usec, ret_decision)
+ *	void	policy_free(p)
+ *	void	policy_key(p, client, ret_net, ret_prefix)
+ *	struct policy_entry *policy_find(p, net)
+ *	int	policy_forget(p, net)
+ *	const struct policy_counters *policy_counters(p)
+ *	struct policy_entry *policy_first(p)
+ *	struct policy_entry *policy_next(e)
+ *	int	policy_restore(p, saved, strikes, nstrikes)
+ *	unsigned policy_strikes_within(p, e, now_usec)
  * DESCRIPTION
  *	The policy is pure logic: it never touches the kernel and never
  *	reads a clock. Time is a parameter (the log's own timestamps in

@@ -8,6 +8,9 @@
  *	#include "record.h"
  *
  *	void	record_parse(line, len, now_usec, ret_record)
+ *	bool	span_eq(s, lit)
+ *	bool	span_eq_span(a, b)
+ *	bool	span_startswith(s, lit)
  * DESCRIPTION
  *	record_parse() splits one log line (no newline, not necessarily
  *	NUL-terminated) into timestamp, host, tag, pid and message. The

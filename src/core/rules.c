@@ -10,6 +10,13 @@
  *	struct rules *rules_new(void)
  *	int	rules_add(rs, kind, reason, value, name, err, errlen)
  *	bool	rules_match(rs, tag, smtpd, msg, ret_hit)
+ *	void	rules_free(rs)
+ *	size_t	rules_count(rs)
+ *	bool	rules_tagged(rs)
+ *	bool	rules_jit(rs)
+ *	struct rules_counters *rules_counters(rs)
+ *	const char *rules_name(rs, i, ret_hits)
+ *	const char *rules_kind_name(kind)
  * DESCRIPTION
  *	A rule set is the `fold`, `keep` and `strike` lines of authfold.conf
  *	in order of appearance. rules_add() parses one value,
@@ -180,54 +187,64 @@ static int tag_index(struct rules *rs, const char *p, size_t n, char *err, size_
 	return (int) rs->ntags++;
 }
 
-int rules_add(struct rules *rs, enum rules_kind kind, int reason, const char *value, const char *name,
-	      char *err, size_t errlen)
-{
-	const char *p = value, *t0 = NULL, *re, *close, *q;
-	size_t tlen = 0;
-	uint32_t options = PCRE2_NEVER_UTF;
-	bool drop = kind == RULES_FOLD;
-	struct rule *r;
-	int tag = -1, errcode;
-	PCRE2_SIZE erroff;
+/* A rule's value, "[TAG] /REGEX/[i] [keep|fold]", taken apart (pointers into it). */
+struct spec {
+	const char *tag;		/* NULL: any tag */
+	size_t tlen;
+	const char *re;			/* the pattern, up to close */
+	const char *close;
+	uint32_t options;
+	bool drop;
+};
 
-	if (rs->n == RULES_MAX) {
-		snprintf(err, errlen, "more than %d site rules", RULES_MAX);
-		return -ENOSPC;
-	}
+static int parse_value(const struct rules *rs, enum rules_kind kind, const char *value, struct spec *ret,
+		       char *err, size_t errlen)
+{
+	const char *p = value, *q;
+	struct spec sp = {NULL, 0, NULL, NULL, PCRE2_NEVER_UTF, kind == RULES_FOLD};
+
 	while (*p == ' ' || *p == '\t')
 		p++;
 	if (*p != '/') {
-		t0 = p;
+		sp.tag = p;
 		while (*p && *p != ' ' && *p != '\t')
 			p++;
-		tlen = (size_t) (p - t0);
+		sp.tlen = (size_t) (p - sp.tag);
 		while (*p == ' ' || *p == '\t')
 			p++;
-		if (tlen >= sizeof(rs->last_tag))
+		if (sp.tlen >= sizeof(rs->last_tag))
 			return FAIL("tag pattern longer than 127 bytes: '%s'", value);
 	}
-	if (*p != '/' || (close = strrchr(p, '/')) == p)
+	if (*p != '/' || (sp.close = strrchr(p, '/')) == p)
 		return FAIL("expected [TAG] /REGEX/, not '%s'", value);
-	re = p + 1;
-	if (close == re)
+	sp.re = p + 1;
+	if (sp.close == sp.re)
 		return FAIL("empty pattern in '%s'", value);
-	for (q = close + 1; *q == 'i'; q++)
-		options |= PCRE2_CASELESS;
+	for (q = sp.close + 1; *q == 'i'; q++)
+		sp.options |= PCRE2_CASELESS;
 	while (*q == ' ' || *q == '\t')
 		q++;
 	if (*q) {
 		if (kind == RULES_STRIKE && strcmp(q, "keep") == 0)
-			drop = false;
+			sp.drop = false;
 		else if (kind == RULES_STRIKE && strcmp(q, "fold") == 0)
-			drop = true;
+			sp.drop = true;
 		else
 			return kind == RULES_STRIKE
 			    ? FAIL("expected 'keep' or 'fold' after the pattern, not '%s'", q)
 			    : FAIL("unexpected text after the pattern: '%s'", q);
 	}
+	*ret = sp;
+	return 0;
+}
 
-	pcre2_code *code = pcre2_compile((PCRE2_SPTR) re, (size_t) (close - re), options, &errcode, &erroff, NULL);
+/* The compiled pattern of sp (JIT when it can; rs->all_jit false when not). */
+static int compile(struct rules *rs, const struct spec *sp, pcre2_code **ret_code, char *err, size_t errlen)
+{
+	int errcode;
+	PCRE2_SIZE erroff;
+	pcre2_code *code = pcre2_compile((PCRE2_SPTR) sp->re, (size_t) (sp->close - sp->re), sp->options, &errcode,
+					 &erroff, NULL);
 
 	if (code == NULL) {
 		PCRE2_UCHAR msg[256];
@@ -237,12 +254,29 @@ int rules_add(struct rules *rs, enum rules_kind kind, int reason, const char *va
 		snprintf(err, errlen, "bad pattern at offset %zu: %s", (size_t) erroff, (const char *) msg);
 		return -EINVAL;
 	}
-	uint32_t all = 0;
-
-	(void) pcre2_pattern_info(code, PCRE2_INFO_ALLOPTIONS, &all);
 	if (pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) != 0)
 		rs->all_jit = false;	/* no JIT here, or not for this pattern: the interpreter runs it */
-	if (t0 && (tag = tag_index(rs, t0, tlen, err, errlen)) < 0) {
+	*ret_code = code;
+	return 0;
+}
+
+int rules_add(struct rules *rs, enum rules_kind kind, int reason, const char *value, const char *name,
+	      char *err, size_t errlen)
+{
+	struct spec sp;
+	pcre2_code *code;
+	uint32_t all = 0;
+	struct rule *r;
+	int tag = -1, ret;
+
+	if (rs->n == RULES_MAX) {
+		snprintf(err, errlen, "more than %d site rules", RULES_MAX);
+		return -ENOSPC;
+	}
+	if ((ret = parse_value(rs, kind, value, &sp, err, errlen)) < 0 || (ret = compile(rs, &sp, &code, err, errlen)) < 0)
+		return ret;
+	(void) pcre2_pattern_info(code, PCRE2_INFO_ALLOPTIONS, &all);
+	if (sp.tag && (tag = tag_index(rs, sp.tag, sp.tlen, err, errlen)) < 0) {
 		pcre2_code_free(code);
 		return tag;
 	}
@@ -258,7 +292,8 @@ int rules_add(struct rules *rs, enum rules_kind kind, int reason, const char *va
 		rs->cap = cap;
 	}
 	r = &rs->v[rs->n];
-	*r = (struct rule) {code, kind, drop, reason, tag, (all & PCRE2_ANCHORED) != 0, 0, strndup(name, RULES_NAME_MAX)};
+	*r = (struct rule) {code, kind, sp.drop, reason, tag, (all & PCRE2_ANCHORED) != 0, 0,
+			    strndup(name, RULES_NAME_MAX)};
 	if (r->name == NULL) {
 		pcre2_code_free(code);
 		return -ENOMEM;

@@ -90,6 +90,7 @@
  */
 
 #include "sender.h"
+#include "strlit.h"
 
 #include "record.h"
 
@@ -237,11 +238,11 @@ size_t sender_prefix(const char *line, size_t len, struct sender_cred *ret_cred)
 	size_t i;
 	uid_t uid;
 
-	if (len >= 4 && memcmp(line, "mx=", 3) == 0)
+	if (len > STRLIT_LEN("mx=") && STRLIT_PREFIX(line, len, "mx="))
 		return mx_prefix(line, len, ret_cred);
-	if (len < 5 || memcmp(line, "uid=", 4) != 0)
+	if (len <= STRLIT_LEN("uid=") || !STRLIT_PREFIX(line, len, "uid="))
 		return 0;
-	for (i = 4; i < len && i < SENDER_PREFIX_MAX && line[i] >= '0' && line[i] <= '9'; i++)
+	for (i = STRLIT_LEN("uid="); i < len && i < SENDER_PREFIX_MAX && line[i] >= '0' && line[i] <= '9'; i++)
 		;
 	if (i >= len || line[i] != ' ')
 		return 0;

@@ -22,6 +22,17 @@
  *
  *	bool	session_clock(t, usec)
  *	void	session_expire(t, now_usec)
+ *	void	session_proc_origin(p, ret_host, ret_tag)
+ *	void	session_ended(t, s)
+ *	void	session_reopened(t, s)
+ *	bool	session_client_is(s, client)
+ *	bool	session_is_open(s)
+ *	int64_t	session_watermark(t)
+ *	size_t	session_count(t)
+ *	size_t	session_total(t)
+ *	struct session_counters *session_counters(t)
+ *	struct session *session_oldest(t)
+ *	struct session *session_newer(s)
  * DESCRIPTION
  *	A session is one SMTP connection as one smtpd process logs it, from
  *	"connect from" to "disconnect from". One process serves its sessions

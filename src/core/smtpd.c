@@ -11,6 +11,7 @@
  *	int	smtpd_parse_client(p, len, ret_client, ret_addr)
  *
  *	struct span smtpd_client_base(client)
+ *	const char *smtpd_kind_name(kind)
  * DESCRIPTION
  *	smtpd_classify() decides what one message of a Postfix smtpd process
  *	is. The decision is made from what a Postfix smtpd WITHOUT -v can

@@ -9,6 +9,8 @@
  *
  *	int	summary_write(o, r, format, msg, msg_len, newline)
  *	int	summary_synthetic(o, r, format, client, client_len)
+ *	size_t	format_rfc3339(usec, buf, len)
+ *	size_t	format_traditional(usec, buf, len)
  * DESCRIPTION
  *	summary_write() writes record r. A syslog record is written byte for
  *	byte (its prefix, then msg, or its own message when msg is NULL). A
@@ -26,6 +28,7 @@
  */
 
 #include "summary.h"
+#include "strlit.h"
 
 #include "fold.h"
 
@@ -105,8 +108,8 @@ int summary_synthetic(struct output *o, const struct record *r, enum summary_for
 	char msg[SESSION_CLIENT_MAX + 64];
 	size_t n = 0;
 
-	memcpy(msg, "warning: ", 9);
-	n = 9;
+	memcpy(msg, "warning: ", STRLIT_LEN("warning: "));
+	n = STRLIT_LEN("warning: ");
 	memcpy(msg + n, client, client_len);
 	n += client_len;
 	memcpy(msg + n, SYNTHETIC_SUFFIX, sizeof(SYNTHETIC_SUFFIX) - 1);

@@ -3,7 +3,7 @@
  * NAME
  *	bans 3
  * SUMMARY
- *	bans after a restart, unban, the daemon lock and unban requests
+ *	bans after a restart, unban, and taking unban requests
  * SYNOPSIS
  *	#include "bans.h"
  *
@@ -11,17 +11,13 @@
  *	int	bans_parse_target(c, text, ret_target, err, errlen)
  *	int	bans_unban(e, b, target, err, errlen)
  *	int	bans_kernel_unban(b, target, ret, err, errlen)
- *	int	bans_lock(state_dir, ret_fd)
- *	int	bans_trylock(state_dir, ret_fd)
- *	void	bans_unlock(fd)
- *	int	bans_request_unban(state_dir, target, ret_path, pathlen, err, errlen)
- *	int	bans_request_to(state_dir, dirname, target, at, ret_path, pathlen, err, errlen)
- *	int	bans_request_forget(state_dir, shared_dir, target, at, err, errlen)
  *	int	bans_take_requests(e, b, state_dir, ret, err, errlen)
- *	int	bans_walk_requests(state_dir, dirname, take, fn, data, ret, err, errlen)
  *	int	bans_scratch_load(c, path, ret, x, err, errlen)
  *	int	bans_unban_state(c, path, b, target, ret_forgotten, err, errlen)
  *	int	bans_unban_all(c, b, target, ret_forgotten, ret_files, err, errlen)
+ *	int	bans_log_unban(c, target, by, err, errlen)
+ *	int	bans_daemon_step(e, b, state_dir, shared_dir, shared_since, restore, ret_msg, msglen)
+ *	void	bans_scratch_free(s)
  * DESCRIPTION
  *	The kernel's sets (ipsets, or authfold's nft table) do not survive a
  *	reboot; the state file does.
@@ -42,18 +38,19 @@
  *	memory and rewrites it at every checkpoint, so an unban that edited
  *	the file behind its back would be lost. The protocol:
  *
- *	1. A daemon takes bans_lock(state_dir) before it reads its state and
+ *	1. A daemon takes statedir_lock(state_dir) of statedir(3) before it reads its state and
  *	   keeps the descriptor open until it has saved for the last time.
  *	   The lock is flock(2) LOCK_EX on state_dir/lock: the kernel drops it
  *	   when the process dies, so there is never a stale lock.
- *	2. authfold unban takes bans_trylock(). If it gets the lock, no daemon
+ *	2. authfold unban takes statedir_trylock(). If it gets the lock, no daemon
  *	   runs: it edits every state file itself (bans_unban_state()) and
  *	   releases the lock; a daemon starting meanwhile waits in
- *	   bans_lock() and reads the edited file.
+ *	   statedir_lock() and reads the edited file.
  *	3. If the lock is held, unban writes a request with
  *	   bans_request_unban(): state_dir/unban.d/ADDR-PREFIX (e.g.
  *	   192.0.2.10-32, 2001:db8::-64), written under a dot name, fsynced
- *	   and renamed into place, so a reader never sees half a request.
+ *	   and renamed into place, so a reader never sees half a request
+ *	   (the spool itself is bans_request(3)).
  *	4. The daemon calls bans_take_requests() after state_load() (before
  *	   bans_restore(), so that an unbanned address is not restored) and
  *	   at every checkpoint. Each request forgets the overlapping entries
@@ -147,18 +144,16 @@
 #include "bans.h"
 
 #include "events.h"
+#include "statedir.h"
 #include "ipset.h"
 #include "output.h"
 
-#include <ctype.h>
 #include <dirent.h>
-#include <pwd.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -227,36 +222,6 @@ int bans_parse_target(const struct config *c, const char *text, struct cidr *ret
 	return 0;
 }
 
-void bans_target_name(const struct cidr *t, char ret_buf[ADDR_STRLEN + 8])
-{
-	char a[ADDR_STRLEN];
-
-	addr_format(&t->net, a);
-	snprintf(ret_buf, ADDR_STRLEN + 8, "%s-%u", a, t->prefix);
-}
-
-static bool overlaps(const struct cidr *t, const struct addr *net, unsigned prefix)
-{
-	struct cidr c = {*net, prefix};
-
-	if (net->family != t->net.family)
-		return false;
-	return prefix >= t->prefix ? cidr_contains(t, net) : cidr_contains(&c, &t->net);
-}
-
-void bans_whoami(char *ret_buf, size_t len)
-{
-	uid_t uid = getuid();
-	struct passwd *pw = getpwuid(uid);
-	const char *sudo = uid == 0 ? getenv("SUDO_USER") : NULL;
-	char name[64] = "";
-
-	if (pw && pw->pw_name)
-		snprintf(name, sizeof(name), " (%.40s)", pw->pw_name);
-	snprintf(ret_buf, len, "uid %u%s%s%.40s", (unsigned) uid, name, sudo && *sudo ? ", sudo by " : "",
-		 sudo && *sudo ? sudo : "");
-}
-
 static int64_t wall_now(void)
 {
 	struct timespec ts;
@@ -279,48 +244,6 @@ int bans_log_unban(const struct config *c, const struct cidr *target, const char
 	return r;
 }
 
-/* What a request file says: its "by" line (printable bytes only) and its
-   "at" line (unix seconds; the file's mtime when it has none, as requests
-   of older versions). At most 255 bytes are read. */
-static void request_read(int dfd, const char *name, const struct stat *st, char *ret_by, size_t len,
-			 int64_t *ret_at, bool *ret_kernel_done)
-{
-	char buf[256];
-	ssize_t n = -1;
-	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	char *p, *end;
-
-	snprintf(ret_by, len, "uid %u (the request's owner)", (unsigned) st->st_uid);
-	*ret_at = (int64_t) st->st_mtime;
-	*ret_kernel_done = false;
-	if (fd >= 0) {
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-	}
-	if (n <= 0)
-		return;
-	buf[n] = 0;
-	*ret_kernel_done = strstr(buf, "\n" BANS_KERNEL_DONE "\n") != NULL;
-	if ((p = strstr(buf, "\nat ")) != NULL) {
-		int64_t v = 0;
-		int digits = 0;
-
-		for (p += 4; *p >= '0' && *p <= '9' && digits < 12; p++, digits++)
-			v = v * 10 + (*p - '0');
-		if (digits > 0 && digits < 12 && (*p == '\n' || *p == '\0'))
-			*ret_at = v;
-	}
-	if ((p = strstr(buf, "\nby ")) == NULL)
-		return;
-	p += 4;
-	if ((end = strchr(p, '\n')) != NULL)
-		*end = 0;
-	for (char *q = p; *q; q++)
-		if (!isprint((unsigned char) *q))
-			*q = '?';
-	snprintf(ret_by, len, "%s", p);
-}
-
 static bool kernel_entry(const struct cidr *t)
 {
 	return t->net.family == AF_INET ? t->prefix == 32 : t->prefix >= 1;
@@ -338,7 +261,7 @@ static void sweep_add(void *data, const struct cidr *entry, unsigned seconds)
 	struct sweep *sw = data;
 
 	(void) seconds;
-	if (sw->nomem || !overlaps(sw->target, &entry->net, entry->prefix))
+	if (sw->nomem || !cidr_overlaps(sw->target, entry))
 		return;
 	if (sw->n == sw->cap) {
 		size_t cap = sw->cap ? sw->cap * 2 : 64;
@@ -412,7 +335,7 @@ int bans_unban(struct engine *e, struct backend *b, const struct cidr *target, c
 	engine_unqueue_bans(e, target);
 	for (p = policy_first(pol); p; p = next) {
 		next = policy_next(p);
-		if (!overlaps(target, &p->net, p->prefix))
+		if (!cidr_overlaps(target, &(struct cidr){p->net, p->prefix}))
 			continue;
 		struct addr net = p->net;
 		unsigned prefix = p->prefix;
@@ -441,277 +364,6 @@ int bans_unban(struct engine *e, struct backend *b, const struct cidr *target, c
 	return first < 0 ? first : forgotten;
 }
 
-/* Run by root, gives the file fd to state_dir's owner and group, so that a
-   daemon that runs as that user (the unit's DynamicUser=) can still open
-   the lock, its state and the requests root made. Not root: nothing to do. */
-static int own_like_state_dir(const char *state_dir, int fd)
-{
-	struct stat dir, st;
-
-	if (geteuid() != 0)
-		return 0;
-	if (stat(state_dir, &dir) < 0 || fstat(fd, &st) < 0)
-		return -errno;
-	if (st.st_uid == dir.st_uid && st.st_gid == dir.st_gid)
-		return 0;
-	/* Only a file root made here: never one planted as a hard link to
-	   another file, nor one someone else owns. */
-	if (!S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != 0)
-		return -EPERM;
-	if (fchown(fd, dir.st_uid, dir.st_gid) < 0)
-		return -errno;
-	return 0;
-}
-
-static int own_path_like_state_dir(const char *state_dir, const char *path, char *err, size_t errlen)
-{
-	int fd, r;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY)) < 0)
-		r = -errno;
-	else {
-		r = own_like_state_dir(state_dir, fd);
-		close(fd);
-	}
-	if (r < 0)
-		snprintf(err, errlen, "cannot give '%s' to the owner of '%s': %s", path, state_dir, strerror(-r));
-	return r;
-}
-
-static int lock_open(const char *state_dir, int *ret_fd)
-{
-	char path[4096];
-	int fd, r;
-
-	if ((size_t) snprintf(path, sizeof(path), "%s/%s", state_dir, BANS_LOCK_FILE) >= sizeof(path))
-		return -ENAMETOOLONG;
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600)) < 0)
-		return -errno;
-	if ((r = own_like_state_dir(state_dir, fd)) < 0) {
-		close(fd);
-		return r;
-	}
-	*ret_fd = fd;
-	return 0;
-}
-
-int bans_trylock(const char *state_dir, int *ret_fd)
-{
-	int fd, r;
-
-	if ((r = lock_open(state_dir, &fd)) < 0)
-		return r;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		r = errno == EWOULDBLOCK ? -EWOULDBLOCK : -errno;
-		close(fd);
-		return r;
-	}
-	*ret_fd = fd;
-	return 0;
-}
-
-int bans_lock(const char *state_dir, int *ret_fd)
-{
-	struct timespec tick = {0, 10 * 1000000};
-	int r;
-
-	for (int waited = 0;; waited += 10) {
-		if ((r = bans_trylock(state_dir, ret_fd)) != -EWOULDBLOCK || waited >= BANS_LOCK_WAIT_MS)
-			return r;
-		nanosleep(&tick, NULL);
-	}
-}
-
-void bans_unlock(int fd)
-{
-	if (fd >= 0)
-		close(fd);	/* drops the flock */
-}
-
-static int sync_dir(int dfd)
-{
-	return fsync(dfd) < 0 ? -errno : 0;
-}
-
-/* Makes state_dir/unban.d (mode 0700) owned like state_dir, whoever makes it. */
-static int request_dir(const char *state_dir, const char *dir)
-{
-	struct stat st;
-
-	if (mkdir(dir, 0700) < 0)
-		return errno == EEXIST ? 0 : -errno;
-	if (stat(state_dir, &st) == 0 && chown(dir, st.st_uid, st.st_gid) < 0 && geteuid() == 0)
-		return -errno;
-	return 0;
-}
-
-/* forget.d: 0755 whatever the umask, when this call makes it */
-static int shared_dir_make(const char *dir)
-{
-	if (mkdir(dir, 0755) < 0)
-		return errno == EEXIST ? 0 : -errno;
-	return chmod(dir, 0755) < 0 ? -errno : 0;
-}
-
-/* shared: a directory of root's that another user only reads (0755, the
-   request 0644, owned by its writer), for bans_request_forget(). */
-static int request_write(const char *state_dir, const char *dirname, const struct cidr *target, int64_t at,
-			 bool kernel_done, bool shared, char *ret_path, size_t pathlen, char *err, size_t errlen)
-{
-	char dir[4096], name[ADDR_STRLEN + 8], tmp[ADDR_STRLEN + 32], a[ADDR_STRLEN], by[160];
-	int dfd = -1, fd = -1, r = 0;
-
-	bans_whoami(by, sizeof(by));
-
-	bans_target_name(target, name);
-	if ((size_t) snprintf(dir, sizeof(dir), "%s/%s", state_dir, dirname) >= sizeof(dir)) {
-		snprintf(err, errlen, "state_dir '%s' is too long", state_dir);
-		return -ENAMETOOLONG;
-	}
-	if ((r = shared ? shared_dir_make(dir) : request_dir(state_dir, dir)) < 0) {
-		snprintf(err, errlen, "cannot create '%s': %s", dir, strerror(-r));
-		return r;
-	}
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
-		r = -errno;
-		snprintf(err, errlen, "cannot open '%s': %s", dir, strerror(errno));
-		return r;
-	}
-	snprintf(tmp, sizeof(tmp), ".%s.%ld", name, (long) getpid());
-	addr_format(&target->net, a);
-	if ((fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, shared ? 0644 : 0600)) >= 0 &&
-	    (shared ? fchmod(fd, 0644) < 0 && (r = -errno) < 0 : (r = own_like_state_dir(state_dir, fd)) < 0)) {
-		/* the daemon's user must own it, as it owns everything in state_dir */
-		close(fd);
-		fd = -1;
-		errno = -r;
-	}
-	if (fd < 0 || dprintf(fd, "%s/%u\nby %s\nat %lld\n%s", a, target->prefix, by, (long long) at,
-			      kernel_done ? BANS_KERNEL_DONE "\n" : "") < 0 ||
-	    fsync(fd) < 0 || close(fd) < 0 || renameat(dfd, tmp, dfd, name) < 0 || sync_dir(dfd) < 0) {
-		r = -errno;
-		snprintf(err, errlen, "cannot write the request '%s/%s': %s", dir, name, strerror(errno));
-		(void) unlinkat(dfd, tmp, 0);
-		close(dfd);
-		return r;
-	}
-	close(dfd);
-	if (ret_path)
-		snprintf(ret_path, pathlen, "%s/%s", dir, name);
-	return 0;
-}
-
-int bans_request_to(const char *state_dir, const char *dirname, const struct cidr *target, int64_t at,
-		    char *ret_path, size_t pathlen, char *err, size_t errlen)
-{
-	return request_write(state_dir, dirname, target, at, false, false, ret_path, pathlen, err, errlen);
-}
-
-int bans_request_forget(const char *state_dir, const char *shared_dir, const struct cidr *target, int64_t at,
-			char *err, size_t errlen)
-{
-	if (shared_dir)
-		return request_write(shared_dir, BANS_FORGET_DIR, target, at, true, true, NULL, 0, err, errlen);
-	return request_write(state_dir, BANS_REQUEST_DIR, target, at, true, false, NULL, 0, err, errlen);
-}
-
-int bans_request_unban(const char *state_dir, const struct cidr *target, char *ret_path, size_t pathlen,
-		       char *err, size_t errlen)
-{
-	return bans_request_to(state_dir, BANS_REQUEST_DIR, target, (int64_t) time(NULL), ret_path, pathlen, err,
-			       errlen);
-}
-
-/* "ADDR-PREFIX" → target; -1 when it is not one. */
-static int parse_request_name(const char *name, struct cidr *ret)
-{
-	char buf[ADDR_STRLEN + 8];
-	char *dash;
-	size_t len = strlen(name);
-
-	if (len >= sizeof(buf))
-		return -1;
-	memcpy(buf, name, len + 1);
-	if ((dash = strrchr(buf, '-')) == NULL)
-		return -1;
-	*dash = '/';
-	if (cidr_parse(buf, len, ret) < 0 || ret->prefix == 0)
-		return -1;
-	return 0;
-}
-
-/* bans_walk_requests() with a bound of its own, and skipping (uncounted)
-   the requests older than since (unix s; 0: none). */
-static int walk(const char *state_dir, const char *dirname, bool take, int64_t since, unsigned limit,
-		bans_request_fn *fn, void *data, struct bans_requests *ret, char *err, size_t errlen)
-{
-	struct bans_requests n = {0, 0, 0};
-	char dir[4096];
-	struct dirent *d;
-	DIR *dp;
-	int dfd, first = 0;
-
-	if ((size_t) snprintf(dir, sizeof(dir), "%s/%s", state_dir, dirname) >= sizeof(dir))
-		return -ENAMETOOLONG;
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
-		if (errno == ENOENT) {
-			if (ret)
-				*ret = n;
-			return 0;
-		}
-		first = -errno;
-		snprintf(err, errlen, "cannot read unban requests '%s': %s", dir, strerror(errno));
-		return first;
-	}
-	if ((dp = fdopendir(dfd)) == NULL) {
-		first = -errno;
-		close(dfd);
-		return first;
-	}
-	while ((d = readdir(dp)) != NULL && n.taken + n.rejected < limit) {
-		struct stat st;
-		struct cidr t;
-		char by[200];
-		int64_t at;
-		bool kernel_done;
-		int r;
-
-		if (d->d_name[0] == '.')
-			continue;	/* . .. and requests being written */
-		if (fstatat(dfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;	/* gone meanwhile */
-		if (since > 0 && S_ISREG(st.st_mode) && (int64_t) st.st_mtime < since)
-			continue;	/* read by an earlier call */
-		if (!S_ISREG(st.st_mode) || (st.st_uid != geteuid() && st.st_uid != 0) ||
-		    parse_request_name(d->d_name, &t) < 0) {
-			if (take)
-				(void) unlinkat(dfd, d->d_name, 0);
-			n.rejected++;
-			continue;
-		}
-		request_read(dfd, d->d_name, &st, by, sizeof(by), &at, &kernel_done);
-		if ((r = fn(data, &t, by, at, kernel_done, err, errlen)) < 0) {
-			if (first == 0)
-				first = r;	/* the request stays and is tried again */
-			continue;
-		}
-		n.forgotten += (unsigned) r;
-		n.taken++;
-		if (take)
-			(void) unlinkat(dfd, d->d_name, 0);
-	}
-	closedir(dp);
-	if (ret)
-		*ret = n;
-	return first < 0 ? first : (int) n.taken;
-}
-
-int bans_walk_requests(const char *state_dir, const char *dirname, bool take, bans_request_fn *fn, void *data,
-		       struct bans_requests *ret, char *err, size_t errlen)
-{
-	return walk(state_dir, dirname, take, 0, BANS_REQUESTS_MAX, fn, data, ret, err, errlen);
-}
-
 struct take_daemon {
 	struct engine *e;
 	struct backend *b;
@@ -729,7 +381,7 @@ static int forget_before(struct engine *e, const struct cidr *t, int64_t at)
 
 	for (p = policy_first(pol); p; p = next) {
 		next = policy_next(p);
-		if (!overlaps(t, &p->net, p->prefix))
+		if (!cidr_overlaps(t, &(struct cidr){p->net, p->prefix}))
 			continue;
 		if (p->ban_until_usec > 0 && p->ban_until_usec - p->last_ban_seconds * 1000000 > at * 1000000)
 			continue;	/* banned anew after the unban was decided */
@@ -822,7 +474,7 @@ int bans_unban_state(const struct config *c, const char *path, struct backend *b
 		int sr = state_save(s.e, path, &x, err, errlen);
 
 		if (sr >= 0)	/* state_save() made a new file, root's: the daemon's again */
-			sr = own_path_like_state_dir(c->state_dir, path, err, errlen);
+			sr = statedir_own_path(c->state_dir, path, err, errlen);
 		if (sr < 0)
 			r = sr;
 	}
@@ -832,9 +484,7 @@ int bans_unban_state(const struct config *c, const char *path, struct backend *b
 
 static int is_state(const struct dirent *d)
 {
-	size_t n = strlen(d->d_name);
-
-	return d->d_name[0] != '.' && n > 6 && strcmp(d->d_name + n - 6, ".state") == 0;
+	return statedir_is_state_name(d->d_name);
 }
 
 int bans_unban_all(const struct config *c, struct backend *b, const struct cidr *target,
@@ -893,7 +543,7 @@ int bans_daemon_step(struct engine *e, struct backend *b, const char *state_dir,
 	ret_msg[0] = 0;
 	/* At start, make unban.d ours, so that a daemon that is not root can read it. */
 	if (restore && (size_t) snprintf(dir, sizeof(dir), "%s/%s", state_dir, BANS_REQUEST_DIR) < sizeof(dir))
-		(void) request_dir(state_dir, dir);
+		(void) bans_request_mkdir(state_dir, dir);
 	if ((r = bans_take_requests(e, b, state_dir, &rq, err, sizeof(err))) < 0)
 		used += (size_t) snprintf(ret_msg, msglen, "%s; ", err);
 	/* authfold-enforce's central unbans in its own directory: read, not
@@ -905,7 +555,7 @@ int bans_daemon_step(struct engine *e, struct backend *b, const char *state_dir,
 		/* all of them at start, then those written since the last read
 		   (a margin of 2 s for the mtime's whole seconds) */
 		clock_gettime(CLOCK_REALTIME, &t);
-		if (walk(shared_dir, BANS_FORGET_DIR, false, restore ? 0 : *shared_since, BANS_FORGET_MAX, take_daemon,
+		if (bans_request_walk(shared_dir, BANS_FORGET_DIR, false, restore ? 0 : *shared_since, BANS_FORGET_MAX, take_daemon,
 			 &td, &shared, err, sizeof(err)) >= 0)
 			*shared_since = (int64_t) t.tv_sec - 2;
 		if (shared.forgotten && used < msglen)

@@ -2,21 +2,14 @@
 #ifndef AUTHFOLD_BANS_H
 #define AUTHFOLD_BANS_H
 
-/* bans - restore bans after a reboot, unban, the daemon lock and unban requests; see bans.c */
+/* bans - restore bans after a reboot, unban, and take unban requests; see bans.c */
 
 #include "backend.h"
+#include "bans_request.h"
 #include "engine.h"
 #include "state.h"
 
 #include <stdint.h>
-
-#define BANS_LOCK_FILE		"lock"		/* in state_dir */
-#define BANS_REQUEST_DIR	"unban.d"	/* in state_dir */
-#define BANS_REQUESTS_MAX	256		/* requests taken per call */
-#define BANS_LOCK_WAIT_MS	5000		/* bans_lock() waits this long */
-#define BANS_KERNEL_DONE	"kernel done"	/* a request line: the sender removed the kernel entries */
-#define BANS_FORGET_DIR		"forget.d"	/* in enforce_state_dir: central unbans for the daemon */
-#define BANS_FORGET_MAX		65536		/* of them read at a daemon's start */
 
 struct bans_restored {
 	unsigned active;	/* running bans in the engine's policy */
@@ -32,15 +25,11 @@ int bans_restore(struct engine *e, struct backend *b, int64_t now_usec, struct b
 /* ADDR or ADDR/PREFIX as unban takes it: a bare IPv4 address is /32, a bare
    IPv6 address its ipv6_prefix network. */
 int bans_parse_target(const struct config *c, const char *text, struct cidr *ret_target, char *err, size_t errlen);
-/* Text form of a request name: "ADDR-PREFIX". */
-void bans_target_name(const struct cidr *t, char ret_buf[ADDR_STRLEN + 8]);
 
 /* Forgets the entries overlapping target, drops their waiting bans and
    removes them (and target itself) from the kernel; b may be NULL (no
    kernel). Returns the number of entries forgotten, or <0 when a kernel
    removal failed (the history is forgotten all the same). */
-/* "uid N (NAME)", and ", sudo by USER" under sudo: who runs this process. */
-void bans_whoami(char *ret_buf, size_t len);
 /* The unban event of target in events_log, for authfold unban when no
    daemon runs (it holds the lock); 0 without an events log. */
 int bans_log_unban(const struct config *c, const struct cidr *target, const char *by, char *err, size_t errlen);
@@ -56,52 +45,10 @@ struct bans_swept {
 };
 int bans_kernel_unban(struct backend *b, const struct cidr *target, struct bans_swept *ret, char *err, size_t errlen);
 
-/* The daemon lock, state_dir/lock (flock LOCK_EX). bans_lock() waits up to
-   BANS_LOCK_WAIT_MS; both return -EWOULDBLOCK while another process holds it. */
-int bans_lock(const char *state_dir, int *ret_fd);
-int bans_trylock(const char *state_dir, int *ret_fd);
-void bans_unlock(int fd);			/* accepts -1 */
-
-/* unban while a daemon runs: state_dir/unban.d/ADDR-PREFIX, created atomically. */
-int bans_request_unban(const char *state_dir, const struct cidr *target, char *ret_path, size_t pathlen,
-		       char *err, size_t errlen);
-/* The same into state_dir/DIRNAME (made 0700, owned like state_dir),
-   asked at unix time at: the file holds "ADDR/PREFIX", "by WHO", "at AT". */
-int bans_request_to(const char *state_dir, const char *dirname, const struct cidr *target, int64_t at,
-		    char *ret_path, size_t pathlen, char *err, size_t errlen);
-
-/* authfold-enforce's central unban for the MX's own daemon: unban.d/ADDR-PREFIX
-   with at and "kernel done" (the daemon forgets what it banned no later
-   than at, and leaves the kernel alone). */
-/* shared_dir non-NULL (enforce_state_dir): into shared_dir/forget.d instead,
-   readable by all, never deleted by the daemon (bans_daemon_step()). */
-int bans_request_forget(const char *state_dir, const char *shared_dir, const struct cidr *target, int64_t at,
-			char *err, size_t errlen);
-
-struct bans_requests {
-	unsigned taken;		/* requests applied and deleted */
-	unsigned forgotten;	/* entries forgotten by them */
-	unsigned rejected;	/* bad name, not a regular file, foreign owner: deleted */
-};
-
 /* The daemon side: applies and deletes the waiting requests. Returns the
    number taken (>0: save the state soon), or <0 (a failed request stays). */
 int bans_take_requests(struct engine *e, struct backend *b, const char *state_dir, struct bans_requests *ret,
 		       char *err, size_t errlen);
-
-/* One request: its target, who asked ("by" line), when (unix s) and
-   whether the sender removed the kernel entries itself (a "kernel done"
-   line: authfold-enforce's bans_request_forget()). Returns >= 0 (taken; added to forgotten) or -errno (it stays). */
-typedef int bans_request_fn(void *data, const struct cidr *target, const char *by, int64_t at, bool kernel_done,
-			    char *err, size_t errlen);
-/* The requests waiting in state_dir/DIRNAME, each checked as SECURITY in
-   bans(3) says, at most BANS_REQUESTS_MAX per call, handed to fn. take:
-   a request fn took is deleted, and so is one that is refused (rejected);
-   !take: only read (authfold status), nothing deleted. Returns the number
-   taken, or the first -errno of fn (that request stays). A missing
-   directory is no request. */
-int bans_walk_requests(const char *state_dir, const char *dirname, bool take, bans_request_fn *fn, void *data,
-		       struct bans_requests *ret, char *err, size_t errlen);
 
 /* What a daemon does with bans after state_load() (restore true) and about
    once a second (restore false): takes the waiting unban requests and, at

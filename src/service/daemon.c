@@ -13,6 +13,16 @@
  *	daemon_bans(&d, true); daemon_checkpoint(&d); daemon_ready(&d);
  *	status = daemon_finish(&d, daemon_run(&d) < 0);
  *	daemon_close(&d);
+ *	int	daemon_flush(d, ret_why)
+ *	void	daemon_ban_news(d)
+ *	void	daemon_metrics(d, force)
+ *	void	daemon_status(d, what)
+ *	sig_atomic_t daemon_ticks()
+ *	bool	daemon_stopping()
+ *	int	daemon_signal_fd()
+ *	void	daemon_say(d, fmt, ...)
+ *	uint64_t daemon_now()
+ *	int64_t	daemon_wall()
  * DESCRIPTION
  *	A daemon is a source (the journal reader of journal_daemon(3),
  *	rsyslog's omprog pipe of authfold-omprog(8), omprog(3)'s input)
@@ -61,7 +71,7 @@
  *	ops->keep_going a failing flush or save is logged once, and so is
  *	its recovery; otherwise it ends the loop with a failure.
  * SECURITY
- *	One daemon per state directory (bans_lock()). The state directory is
+ *	One daemon per state directory (statedir_lock()). The state directory is
  *	checked before use (state_dir_check()); with a kernel backend only
  *	CAP_NET_ADMIN is kept, else no new privileges can be gained. Signal
  *	handlers only set flags and write one byte to a non-blocking,
@@ -73,6 +83,7 @@
 #include "daemon.h"
 
 #include "bans.h"
+#include "statedir.h"
 #include "privs.h"
 
 #include <errno.h>
@@ -223,7 +234,7 @@ int daemon_open(struct daemon *d, const char *state_name)
 		daemon_say(d, "%s", err);
 		return r;
 	}
-	if (!d->ops->own_state && (r = bans_lock(c->state_dir, &d->lock_fd)) < 0) {
+	if (!d->ops->own_state && (r = statedir_lock(c->state_dir, &d->lock_fd)) < 0) {
 		daemon_say(d, "state_dir '%s' is in use by another authfold (%s)", c->state_dir, strerror(-r));
 		return r;
 	}
@@ -657,7 +668,7 @@ void daemon_close(struct daemon *d)
 	d->publish = NULL;
 	d->m.publish = NULL;
 	backend_close(&d->backend);
-	bans_unlock(d->lock_fd);
+	statedir_unlock(d->lock_fd);
 	d->lock_fd = -1;
 	free(d->state_path);
 	d->state_path = NULL;

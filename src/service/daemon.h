@@ -72,7 +72,7 @@ struct daemon {
 	struct backend backend;		/* daemon_open() */
 	struct state_extra x;		/* as loaded, then as last saved */
 	char *state_path;
-	int lock_fd;			/* bans_lock(): one daemon per state_dir */
+	int lock_fd;			/* statedir_lock(): one daemon per state_dir */
 	bool loaded;			/* daemon_load() succeeded: save at the end */
 	uint64_t dirty;			/* items (and other changes) since the last checkpoint */
 	uint64_t checkpoint_entries;	/* >0: checkpoint after this many dirty items too */

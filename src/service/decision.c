@@ -12,6 +12,8 @@
  *	int	decision_parse(line, len, ret_d, ret_error)
  *	int64_t	decision_at_usec(d)
  *	const char *decision_strerror(e)
+ *	bool	decision_reason_ok(s, len)
+ *	bool	decision_by_ok(s, len)
  * DESCRIPTION
  *	A decision is one line of text, version 1:
  *
@@ -65,6 +67,7 @@
  */
 
 #include "decision.h"
+#include "strlit.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -264,94 +267,115 @@ static int refuse(enum decision_error why, enum decision_error *ret_error)
 	return -EINVAL;
 }
 
-int decision_parse(const char *line, size_t len, struct decision *ret_d, enum decision_error *ret_error)
+/* "authfold-decision vN id=… op=…": the magic, the version, the id and
+   the op into d; *pp is left after the op. */
+static enum decision_error parse_head(const char **pp, const char *end, struct decision *d)
 {
 	static const char magic[] = DECISION_MAGIC " ";
-	const char *p = line, *end = line + len, *v;
-	size_t n;
-	struct decision d;
+	const char *p = *pp, *v, *sp;
+	size_t n, vn;
 	int64_t ver;
+
+	if ((size_t) (end - p) < sizeof(magic) - 1 || memcmp(p, magic, sizeof(magic) - 1) != 0)
+		return DECISION_E_MAGIC;
+	p += sizeof(magic) - 1;
+	/* the version first: a later one is refused as such, not as garbage */
+	sp = memchr(p, ' ', (size_t) (end - p));
+	vn = sp ? (size_t) (sp - p) : (size_t) (end - p);
+	if (vn < 2 || p[0] != 'v' || !number(p + 1, vn - 1, 1000000, &ver))
+		return DECISION_E_SYNTAX;
+	if (ver != DECISION_VERSION)
+		return DECISION_E_VERSION;
+	if (sp == NULL || sp + 1 == end)
+		return DECISION_E_SYNTAX;
+	p = sp + 1;
+	if (!field(&p, end, "id", &v, &n))
+		return DECISION_E_SYNTAX;
+	if (!id_ok(v, n))
+		return DECISION_E_ID;
+	memcpy(d->id, v, n);
+	if (!field(&p, end, "op", &v, &n))
+		return DECISION_E_SYNTAX;
+	if (STRLIT_EQ(v, n, "ban"))
+		d->op = DECISION_BAN;
+	else if (STRLIT_EQ(v, n, "unban"))
+		d->op = DECISION_UNBAN;
+	else if (STRLIT_EQ(v, n, "alive"))
+		d->op = DECISION_ALIVE;
+	else
+		return DECISION_E_OP;
+	*pp = p;
+	return DECISION_OK;
+}
+
+/* The rest of an alive line: at= and by= only. */
+static enum decision_error parse_alive(const char *p, const char *end, struct decision *d)
+{
+	const char *v;
+	size_t n;
+
+	if (!field(&p, end, "at", &v, &n))
+		return DECISION_E_SYNTAX;
+	if (!at_value(v, n, d))
+		return DECISION_E_AT;
+	if (!field(&p, end, "by", &v, &n) || p != end)
+		return DECISION_E_SYNTAX;
+	if (!decision_by_ok(v, n))
+		return DECISION_E_BY;
+	memcpy(d->by, v, n);
+	return DECISION_OK;
+}
+
+/* The rest of a ban or unban line: net= (canonical), at=, until=, reason=, by=. */
+static enum decision_error parse_change(const char *p, const char *end, struct decision *d)
+{
+	char canon[ADDR_STRLEN + 8];
+	const char *v;
+	size_t n;
+
+	if (!field(&p, end, "net", &v, &n))
+		return DECISION_E_SYNTAX;
+	if (memchr(v, '/', n) == NULL || cidr_parse(v, n, &d->net) < 0 || !prefix_ok(&d->net))
+		return DECISION_E_NET;
+	net_text(&d->net, canon, sizeof(canon));
+	if (strlen(canon) != n || memcmp(canon, v, n) != 0)
+		return DECISION_E_NET;
+	if (!field(&p, end, "at", &v, &n))
+		return DECISION_E_SYNTAX;
+	if (!at_value(v, n, d))
+		return DECISION_E_AT;
+	if (!field(&p, end, "until", &v, &n))
+		return DECISION_E_SYNTAX;
+	if (!number(v, n, DECISION_TIME_MAX, &d->until) || !times_ok(d))
+		return DECISION_E_UNTIL;
+	if (!field(&p, end, "reason", &v, &n))
+		return DECISION_E_SYNTAX;
+	if (!decision_reason_ok(v, n))
+		return DECISION_E_REASON;
+	memcpy(d->reason, v, n);
+	if (!field(&p, end, "by", &v, &n))
+		return DECISION_E_SYNTAX;
+	if (p != end)
+		return DECISION_E_SYNTAX;	/* a field after by= */
+	if (!decision_by_ok(v, n))
+		return DECISION_E_BY;
+	memcpy(d->by, v, n);
+	return DECISION_OK;
+}
+
+int decision_parse(const char *line, size_t len, struct decision *ret_d, enum decision_error *ret_error)
+{
+	const char *p = line, *end = line + len;
+	enum decision_error why;
+	struct decision d;
 
 	memset(&d, 0, sizeof(d));
 	if (len > DECISION_LINE_MAX)
 		return refuse(DECISION_E_LONG, ret_error);
-	if (len < sizeof(magic) - 1 || memcmp(p, magic, sizeof(magic) - 1) != 0)
-		return refuse(DECISION_E_MAGIC, ret_error);
-	p += sizeof(magic) - 1;
-	/* the version first: a later one is refused as such, not as garbage */
-	{
-		const char *sp = memchr(p, ' ', (size_t) (end - p));
-		size_t vn = sp ? (size_t) (sp - p) : (size_t) (end - p);
-
-		if (vn < 2 || p[0] != 'v' || !number(p + 1, vn - 1, 1000000, &ver))
-			return refuse(DECISION_E_SYNTAX, ret_error);
-		if (ver != DECISION_VERSION)
-			return refuse(DECISION_E_VERSION, ret_error);
-		if (sp == NULL || sp + 1 == end)
-			return refuse(DECISION_E_SYNTAX, ret_error);
-		p = sp + 1;
-	}
-	if (!field(&p, end, "id", &v, &n))
-		return refuse(DECISION_E_SYNTAX, ret_error);
-	if (!id_ok(v, n))
-		return refuse(DECISION_E_ID, ret_error);
-	memcpy(d.id, v, n);
-	if (!field(&p, end, "op", &v, &n))
-		return refuse(DECISION_E_SYNTAX, ret_error);
-	if (n == 3 && memcmp(v, "ban", 3) == 0)
-		d.op = DECISION_BAN;
-	else if (n == 5 && memcmp(v, "unban", 5) == 0)
-		d.op = DECISION_UNBAN;
-	else if (n == 5 && memcmp(v, "alive", 5) == 0)
-		d.op = DECISION_ALIVE;
-	else
-		return refuse(DECISION_E_OP, ret_error);
-	if (d.op == DECISION_ALIVE) {	/* at= and by= only */
-		if (!field(&p, end, "at", &v, &n))
-			return refuse(DECISION_E_SYNTAX, ret_error);
-		if (!at_value(v, n, &d))
-			return refuse(DECISION_E_AT, ret_error);
-		if (!field(&p, end, "by", &v, &n) || p != end)
-			return refuse(DECISION_E_SYNTAX, ret_error);
-		if (!decision_by_ok(v, n))
-			return refuse(DECISION_E_BY, ret_error);
-		memcpy(d.by, v, n);
-		*ret_d = d;
-		if (ret_error)
-			*ret_error = DECISION_OK;
-		return 0;
-	}
-	if (!field(&p, end, "net", &v, &n))
-		return refuse(DECISION_E_SYNTAX, ret_error);
-	{
-		char canon[ADDR_STRLEN + 8];
-
-		if (memchr(v, '/', n) == NULL || cidr_parse(v, n, &d.net) < 0 || !prefix_ok(&d.net))
-			return refuse(DECISION_E_NET, ret_error);
-		net_text(&d.net, canon, sizeof(canon));
-		if (strlen(canon) != n || memcmp(canon, v, n) != 0)
-			return refuse(DECISION_E_NET, ret_error);
-	}
-	if (!field(&p, end, "at", &v, &n))
-		return refuse(DECISION_E_SYNTAX, ret_error);
-	if (!at_value(v, n, &d))
-		return refuse(DECISION_E_AT, ret_error);
-	if (!field(&p, end, "until", &v, &n))
-		return refuse(DECISION_E_SYNTAX, ret_error);
-	if (!number(v, n, DECISION_TIME_MAX, &d.until) || !times_ok(&d))
-		return refuse(DECISION_E_UNTIL, ret_error);
-	if (!field(&p, end, "reason", &v, &n))
-		return refuse(DECISION_E_SYNTAX, ret_error);
-	if (!decision_reason_ok(v, n))
-		return refuse(DECISION_E_REASON, ret_error);
-	memcpy(d.reason, v, n);
-	if (!field(&p, end, "by", &v, &n))
-		return refuse(DECISION_E_SYNTAX, ret_error);
-	if (p != end)
-		return refuse(DECISION_E_SYNTAX, ret_error);	/* a field after by= */
-	if (!decision_by_ok(v, n))
-		return refuse(DECISION_E_BY, ret_error);
-	memcpy(d.by, v, n);
+	if ((why = parse_head(&p, end, &d)) == DECISION_OK)
+		why = d.op == DECISION_ALIVE ? parse_alive(p, end, &d) : parse_change(p, end, &d);
+	if (why != DECISION_OK)
+		return refuse(why, ret_error);
 	*ret_d = d;
 	if (ret_error)
 		*ret_error = DECISION_OK;

@@ -20,6 +20,13 @@
  *	size_t	enforce_next_lifted(e, k, ret)
  *	int	enforce_status_write(fp, c, now)
  *	int	enforce_counters_read(c, ret)
+ *	void	enforce_free(e)
+ *	const struct enforce_counters *enforce_counters(e)
+ *	size_t	enforce_entries(e)
+ *	const char *enforce_result_name(r)
+ *	unsigned enforce_pending_requests(e)
+ *	uint64_t enforce_bad_log_lines(e)
+ *	const char *enforce_log_path(e)
  * DESCRIPTION
  *	What authfold-enforce(8) does with a decision(3) from the central
  *	host, apart from reading and answering rsyslog.
@@ -149,6 +156,8 @@
 #include "enforcelog.h"
 #include "table.h"
 #include "errmsg.h"
+#include "strlit.h"
+#include "timefmt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -251,17 +260,12 @@ static uint64_t net_hash(const struct enforce *e, const struct cidr *net)
 	return table_hash(&e->tab, &key, sizeof(key));
 }
 
-static bool same_net(const struct cidr *a, const struct cidr *b)
-{
-	return a->prefix == b->prefix && addr_equal(&a->net, &b->net);
-}
-
 static int32_t find(const struct enforce *e, const struct cidr *net)
 {
 	for (struct table_node *n = table_first(&e->tab, net_hash(e, net)); n; n = table_next(n)) {
 		struct entry *x = table_entry(n, struct entry, node);
 
-		if (same_net(&x->d.net, net))
+		if (cidr_equal(&x->d.net, net))
 			return x->self;
 	}
 	return -1;
@@ -469,7 +473,7 @@ static int tell_daemon(struct enforce *e, const struct cidr *net, int64_t at, ch
 		return 0;
 	set_err(err, errlen, "%s", why[0] ? why : strerror(-r));
 	for (size_t k = 0; k < e->n_forget; k++)
-		if (same_net(&e->forget[k].net, net)) {
+		if (cidr_equal(&e->forget[k].net, net)) {
 			if (at > e->forget[k].at)
 				e->forget[k].at = at;
 			return r;
@@ -503,19 +507,6 @@ static int kernel_unban(struct enforce *e, const struct cidr *net, int64_t at, c
 }
 
 /* --- decisions ----------------------------------------------------------- */
-
-static bool overlaps(const struct cidr *a, const struct cidr *b)
-{
-	if (a->net.family != b->net.family)
-		return false;
-	return a->prefix <= b->prefix ? cidr_contains(a, &b->net) : cidr_contains(b, &a->net);
-}
-
-/* n lies inside (or is) net */
-static bool inside(const struct cidr *net, const struct cidr *n)
-{
-	return n->net.family == net->net.family && n->prefix >= net->prefix && cidr_contains(net, &n->net);
-}
 
 static bool from_ok(const struct config *c, const char *by)
 {
@@ -560,86 +551,74 @@ static bool covers_own(const struct enforce *e, const struct cidr *net)
 	return false;
 }
 
-/* The table part of a decision. live: also the kernel (err set on failure,
-   still a result). dry: nothing changes at all, the result and
-   *ret_changed say what would (enforce_apply() logs before it applies).
-   ret_changed: the log must record it. */
-static enum enforce_result decide(struct enforce *e, const struct decision *din, int64_t now, int64_t arrived,
-				  bool live, bool dry, bool *ret_changed, char *err, size_t errlen)
+/* decide() of a ban that passed its gates; d->until may be cut to bantime_max. */
+static enum enforce_result decide_ban(struct enforce *e, struct decision *d, int64_t now, int64_t arrived, bool live,
+				      bool dry, bool *ret_changed, char *err, size_t errlen)
 {
-	struct decision dc = *din;
-	const struct decision *d = &dc;
 	int32_t i;
 
-	*ret_changed = false;
-	if (dry)
-		live = false;
-	if (!from_ok(e->c, d->by))
-		return ENFORCE_NOT_FROM;
-	if (d->op == DECISION_ALIVE)
-		return ENFORCE_ALIVE;
-	for (size_t k = 0; k < e->c->n_ignoreip; k++)
-		if (d->op == DECISION_BAN && overlaps(&e->c->ignoreip[k], &d->net))
-			return ENFORCE_IGNORED;
+	if (d->net.net.family == AF_INET && d->net.prefix != 32)
+		return ENFORCE_UNSUPPORTED;
+	if (d->net.net.family == AF_INET6 && d->net.prefix < ipv6_min(e->c))
+		return ENFORCE_UNSUPPORTED;
+	if (covers_own(e, &d->net))
+		return ENFORCE_IGNORED;
+	/* no longer than this MX would ban itself */
+	if (d->until - d->at > e->c->bantime_max)
+		d->until = d->at + e->c->bantime_max;
+	if (d->until <= now)
+		return ENFORCE_EXPIRED;
+	if ((i = find(e, &d->net)) >= 0 && entry_at(e, i)->d.op == DECISION_BAN && strcmp(entry_at(e, i)->d.id, d->id) == 0) {
+		struct entry *x = entry_at(e, i);	/* held, or lifted here */
 
-	if (d->op == DECISION_BAN) {
-		if (d->net.net.family == AF_INET && d->net.prefix != 32)
-			return ENFORCE_UNSUPPORTED;
-		if (d->net.net.family == AF_INET6 && d->net.prefix < ipv6_min(e->c))
-			return ENFORCE_UNSUPPORTED;
-		if (covers_own(e, &d->net))
-			return ENFORCE_IGNORED;
-		/* no longer than this MX would ban itself */
-		if (dc.until - dc.at > e->c->bantime_max)
-			dc.until = dc.at + e->c->bantime_max;
-		if (d->until <= now)
-			return ENFORCE_EXPIRED;
-		if ((i = find(e, &d->net)) >= 0 && entry_at(e, i)->d.op == DECISION_BAN && strcmp(entry_at(e, i)->d.id, d->id) == 0) {
-			struct entry *x = entry_at(e, i);	/* held, or lifted here */
+		if (live && held(x) && !x->in_kernel)
+			(void) kernel_ban(e, x, now, err, errlen);
+		return ENFORCE_DUPLICATE;
+	}
+	if (unbanned_wider(e, d))
+		return ENFORCE_STALE;
+	if (i >= 0) {
+		struct entry *x = entry_at(e, i);
 
-			if (live && held(x) && !x->in_kernel)
-				(void) kernel_ban(e, x, now, err, errlen);
-			return ENFORCE_DUPLICATE;
-		}
-		if (unbanned_wider(e, d))
+		/* decided before the unban remembered here (central or local) */
+		if (at_us(d) <= unbanned_us(x))
 			return ENFORCE_STALE;
-		if (i >= 0) {
-			struct entry *x = entry_at(e, i);
-
-			/* decided before the unban remembered here (central or local) */
-			if (at_us(d) <= unbanned_us(x))
-				return ENFORCE_STALE;
-			if (held(x) && d->until <= x->d.until)
-				return ENFORCE_KEPT;
-			if (dry) {
-				*ret_changed = true;
-				return ENFORCE_BANNED;
-			}
-			if (x->d.op == DECISION_UNBAN) {	/* banned again: the unban stays known */
-				x->unban_at = x->d.at;
-				x->unban_usec = x->d.at_usec;
-				memcpy(x->unban_id, x->d.id, sizeof(x->unban_id));
-			}
-			/* a lifted ban: decided anew after the local unban, which stays known */
-		} else if (dry) {
-			if (e->free_head < 0 && e->next_unused == ENFORCE_ENTRIES_MAX)
-				return ENFORCE_FULL;
+		if (held(x) && d->until <= x->d.until)
+			return ENFORCE_KEPT;
+		if (dry) {
 			*ret_changed = true;
 			return ENFORCE_BANNED;
-		} else if ((i = insert(e, &d->net)) < 0) {
-			return ENFORCE_FULL;
 		}
-		entry_at(e, i)->d = *d;
-		entry_at(e, i)->arrived = arrived;
-		entry_at(e, i)->in_kernel = false;
-		entry_at(e, i)->lifted = false;
+		if (x->d.op == DECISION_UNBAN) {	/* banned again: the unban stays known */
+			x->unban_at = x->d.at;
+			x->unban_usec = x->d.at_usec;
+			memcpy(x->unban_id, x->d.id, sizeof(x->unban_id));
+		}
+		/* a lifted ban: decided anew after the local unban, which stays known */
+	} else if (dry) {
+		if (e->free_head < 0 && e->next_unused == ENFORCE_ENTRIES_MAX)
+			return ENFORCE_FULL;
 		*ret_changed = true;
-		if (live)
-			(void) kernel_ban(e, entry_at(e, i), now, err, errlen);
 		return ENFORCE_BANNED;
+	} else if ((i = insert(e, &d->net)) < 0) {
+		return ENFORCE_FULL;
 	}
+	entry_at(e, i)->d = *d;
+	entry_at(e, i)->arrived = arrived;
+	entry_at(e, i)->in_kernel = false;
+	entry_at(e, i)->lifted = false;
+	*ret_changed = true;
+	if (live)
+		(void) kernel_ban(e, entry_at(e, i), now, err, errlen);
+	return ENFORCE_BANNED;
+}
 
-	/* unban */
+/* decide() of an unban. */
+static enum enforce_result decide_unban(struct enforce *e, const struct decision *d, int64_t now, int64_t arrived,
+					bool live, bool dry, bool *ret_changed, char *err, size_t errlen)
+{
+	int32_t i;
+
 	if ((i = find(e, &d->net)) >= 0) {
 		struct entry *x = entry_at(e, i);
 
@@ -662,7 +641,7 @@ static enum enforce_result decide(struct enforce *e, const struct decision *din,
 	for (size_t k = 0; k < e->next_unused; k++) {
 		struct entry *x = entry_at(e, k);
 
-		if (!x->used || x->d.op != DECISION_BAN || at_us(&x->d) > at_us(d) || !inside(&d->net, &x->d.net))
+		if (!x->used || x->d.op != DECISION_BAN || at_us(&x->d) > at_us(d) || !cidr_inside(&d->net, &x->d.net))
 			continue;
 		if (x->lifted && unbanned_us(x) > at_us(d)) {
 			x->d = remembered_unban(e, x);
@@ -690,6 +669,31 @@ static enum enforce_result decide(struct enforce *e, const struct decision *din,
 	if (live)
 		(void) kernel_unban(e, &d->net, d->at, err, errlen);
 	return ENFORCE_UNBANNED;
+}
+
+/* The table part of a decision. live: also the kernel (err set on failure,
+   still a result). dry: nothing changes at all, the result and
+   *ret_changed say what would (enforce_apply() logs before it applies).
+   ret_changed: the log must record it. */
+static enum enforce_result decide(struct enforce *e, const struct decision *din, int64_t now, int64_t arrived,
+				  bool live, bool dry, bool *ret_changed, char *err, size_t errlen)
+{
+	struct decision dc = *din;
+	const struct decision *d = &dc;
+
+	*ret_changed = false;
+	if (dry)
+		live = false;
+	if (!from_ok(e->c, d->by))
+		return ENFORCE_NOT_FROM;
+	if (d->op == DECISION_ALIVE)
+		return ENFORCE_ALIVE;
+	for (size_t k = 0; k < e->c->n_ignoreip; k++)
+		if (d->op == DECISION_BAN && cidr_overlaps(&e->c->ignoreip[k], &d->net))
+			return ENFORCE_IGNORED;
+	if (d->op == DECISION_BAN)
+		return decide_ban(e, &dc, now, arrived, live, dry, ret_changed, err, errlen);
+	return decide_unban(e, d, now, arrived, live, dry, ret_changed, err, errlen);
 }
 
 /* A local unban (authfold unban on this MX) of target, asked at at:
@@ -723,7 +727,7 @@ static enum enforce_result decide_local(struct enforce *e, const struct cidr *ta
 	for (size_t k = 0; k < e->next_unused; k++) {
 		struct entry *x = entry_at(e, k);
 
-		if (!x->used || x->d.op != DECISION_BAN || at_us(&x->d) > at_u || !inside(target, &x->d.net))
+		if (!x->used || x->d.op != DECISION_BAN || at_us(&x->d) > at_u || !cidr_inside(target, &x->d.net))
 			continue;
 		if (x->lifted && unbanned_us(x) >= at_u)
 			continue;
@@ -1184,8 +1188,8 @@ static void say(struct take *t, const char *fmt, ...)
 	if (t->msg == NULL || t->used + 2 >= t->msglen)
 		return;
 	if (t->used > 0) {
-		memcpy(t->msg + t->used, "; ", 3);
-		t->used += 2;
+		memcpy(t->msg + t->used, "; ", STRLIT_LEN("; ") + 1);
+		t->used += STRLIT_LEN("; ");
 	}
 	va_start(ap, fmt);
 	n = vsnprintf(t->msg + t->used, t->msglen - t->used, fmt, ap);
@@ -1316,15 +1320,6 @@ int enforce_tick(struct enforce *e, int64_t now, char *err, size_t errlen)
 
 /* --- authfold status ------------------------------------------------------- */
 
-static void utc(int64_t t, char *buf, size_t len)
-{
-	time_t tt = (time_t) t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, len, "?");
-}
-
 int enforce_status_read(const struct config *c, int64_t now, struct enforce **ret, char *err, size_t errlen)
 {
 	struct enforce *e;
@@ -1439,8 +1434,8 @@ int enforce_status_write(FILE *fp, const struct config *c, int64_t now)
 				"ID / ARRIVED");
 		addr_format(&b.net.net, net);
 		snprintf(nt, sizeof(nt), "%s/%u", net, b.net.prefix);
-		utc(b.until, u, sizeof(u));
-		utc(b.arrived, a, sizeof(a));
+		timefmt_utc(b.until, u, sizeof(u));
+		timefmt_utc(b.arrived, a, sizeof(a));
 		fprintf(fp, "  %-24s %9" PRId64 "s  %-20s  %-8s  central:%s  %s / %s\n", nt, b.until - now, u,
 			b.reason, b.by, b.id, a);
 	}
@@ -1456,8 +1451,8 @@ int enforce_status_write(FILE *fp, const struct config *c, int64_t now)
 				"ID / LIFTED");
 		addr_format(&b.net.net, net);
 		snprintf(nt, sizeof(nt), "%s/%u", net, b.net.prefix);
-		utc(b.until, u, sizeof(u));
-		utc(b.lifted, l, sizeof(l));
+		timefmt_utc(b.until, u, sizeof(u));
+		timefmt_utc(b.lifted, l, sizeof(l));
 		fprintf(fp, "  %-24s %9" PRId64 "s  %-20s  %-8s  central:%s  %s / lifted %s\n", nt, b.until - now, u,
 			b.reason, b.by, b.id, l);
 	}
@@ -1466,14 +1461,14 @@ int enforce_status_write(FILE *fp, const struct config *c, int64_t now)
 			"next runs (shown as lifted)\n", e->pending_requests, e->pending_requests == 1 ? "" : "s",
 			enforce_dir(c), ENFORCE_REQUEST_DIR, e->pending_requests == 1 ? "s" : "");
 	if (e->k.last_arrival > 0) {
-		utc(e->k.last_arrival, a, sizeof(a));
+		timefmt_utc(e->k.last_arrival, a, sizeof(a));
 		fprintf(fp, "  last central decision arrived %s (%" PRId64 "s ago) from %s\n", a, now - e->k.last_arrival,
 			e->k.last_by[0] ? e->k.last_by : "?");
 	} else {
 		fprintf(fp, "  no central decision has arrived yet\n");
 	}
 	if (e->k.last_full_set > 0) {
-		utc(e->k.last_full_set, a, sizeof(a));
+		timefmt_utc(e->k.last_full_set, a, sizeof(a));
 		fprintf(fp, "  last full set of central decisions heard %s (%" PRId64 "s ago): %" PRIu64 " ban%s; "
 			"%" PRIu64 " short round%s\n", a, now - e->k.last_full_set, e->k.full_set_bans,
 			e->k.full_set_bans == 1 ? "" : "s", e->k.rounds_short, e->k.rounds_short == 1 ? "" : "s");

@@ -17,6 +17,8 @@
  *	void	journal_fields_start(f)
  *	void	journal_fields_add(f, data, n)
  *	int	journal_fields_record(f, realtime_usec, ret_record)
+ *	void	journal_free(j)
+ *	const struct journal_counters *journal_counters(j)
  * DESCRIPTION
  *	journal_open() opens the local journal (SD_JOURNAL_LOCAL_ONLY) or,
  *	for tests and offline runs, the journal files of a directory, and

@@ -120,71 +120,83 @@ static void gauge(struct buf *b, const char *d, const char *name, const char *he
 	add(b, "%s{daemon=\"%s\"} %.6f\n", name, d, v);
 }
 
-int metrics_format(struct engine *e, const struct config *c, const struct metrics_source *m, int64_t now_usec,
-		   char *out, size_t len, size_t *ret_len)
+/* Lines read, by sender, and the sessions. */
+static void lines_metrics(struct buf *b, const char *d, struct engine *e, const struct config *c,
+			  const struct metrics_source *m)
 {
-	struct buf b = {out, 0, len, false};
 	const struct fold_counters *f = fold_counters(engine_fold(e));
 	struct session_table *st = fold_sessions(engine_fold(e));
 	const struct session_counters *s = session_counters(st);
-	const struct policy_counters *p = policy_counters(engine_policy(e));
 	const struct engine_counters *ec = engine_counters(e);
-	const char *backend = c->backend == BACKEND_IPSET ? "ipset" : "none";
-	char d[64], set4[256], set6[256];
-	uint64_t running4 = 0, running6 = 0, tracked = 0;
 
-	label(d, sizeof(d), m->daemon);
-	counter(&b, d, "authfold_lines_read_total", "Log lines (or journal entries) read.", f->lines);
-	counter(&b, d, "authfold_lines_kept_total", "smtpd lines written to the summary.", f->kept);
-	counter(&b, d, "authfold_lines_folded_total", "smtpd -v lines folded away.", f->dropped);
-	counter(&b, d, "authfold_lines_passed_total", "Lines of other programs written as they came.", f->passed);
-	counter(&b, d, "authfold_lines_synthetic_total", "Synthetic 'authentication not enabled' lines written.",
+	counter(b, d, "authfold_lines_read_total", "Log lines (or journal entries) read.", f->lines);
+	counter(b, d, "authfold_lines_kept_total", "smtpd lines written to the summary.", f->kept);
+	counter(b, d, "authfold_lines_folded_total", "smtpd -v lines folded away.", f->dropped);
+	counter(b, d, "authfold_lines_passed_total", "Lines of other programs written as they came.", f->passed);
+	counter(b, d, "authfold_lines_synthetic_total", "Synthetic 'authentication not enabled' lines written.",
 		f->synthetic);
-	counter(&b, d, "authfold_lines_overlong_total", "Lines longer than the line limit (judged by their head).",
+	counter(b, d, "authfold_lines_overlong_total", "Lines longer than the line limit (judged by their head).",
 		ec->overlong);
 	if (m->senders) {
-		head(&b, "authfold_lines_sender_total", "counter",
+		head(b, "authfold_lines_sender_total", "counter",
 		     "Lines by sender: postfix (a trusted_users uid), relayed (by the authenticated MX of its host), "
 		     "other (kept, decided nothing), uncredited (no sender credentials).");
-		add(&b, "authfold_lines_sender_total{daemon=\"%s\",sender=\"postfix\"} %" PRIu64 "\n", d, m->senders->postfix);
-		add(&b, "authfold_lines_sender_total{daemon=\"%s\",sender=\"relayed\"} %" PRIu64 "\n", d, m->senders->relayed);
-		add(&b, "authfold_lines_sender_total{daemon=\"%s\",sender=\"other\"} %" PRIu64 "\n", d, m->senders->other);
-		add(&b, "authfold_lines_sender_total{daemon=\"%s\",sender=\"uncredited\"} %" PRIu64 "\n", d,
+		add(b, "authfold_lines_sender_total{daemon=\"%s\",sender=\"postfix\"} %" PRIu64 "\n", d, m->senders->postfix);
+		add(b, "authfold_lines_sender_total{daemon=\"%s\",sender=\"relayed\"} %" PRIu64 "\n", d, m->senders->relayed);
+		add(b, "authfold_lines_sender_total{daemon=\"%s\",sender=\"other\"} %" PRIu64 "\n", d, m->senders->other);
+		add(b, "authfold_lines_sender_total{daemon=\"%s\",sender=\"uncredited\"} %" PRIu64 "\n", d,
 		    m->senders->uncredited);
-		gauge(&b, d, "authfold_lines_uncredited_decide",
+		gauge(b, d, "authfold_lines_uncredited_decide",
 		      "1 when lines without sender credentials decide (uncredited = decide) and some came: forgeable.",
 		      m->senders->uncredited > 0 && c->uncredited == UNCREDITED_DECIDE ? 1.0 : 0.0);
 	}
-	counter(&b, d, "authfold_sessions_opened_total", "SMTP sessions seen (from their connect or a later line).", s->opened + s->adopted);
-	counter(&b, d, "authfold_sessions_evicted_total", "Sessions dropped because the table was full.", s->evicted);
-	head(&b, "authfold_sessions_open", "gauge", "SMTP sessions open now.");
-	add(&b, "authfold_sessions_open{daemon=\"%s\"} %zu\n", d, session_count(st));
+	counter(b, d, "authfold_sessions_opened_total", "SMTP sessions seen (from their connect or a later line).", s->opened + s->adopted);
+	counter(b, d, "authfold_sessions_evicted_total", "Sessions dropped because the table was full.", s->evicted);
+	head(b, "authfold_sessions_open", "gauge", "SMTP sessions open now.");
+	add(b, "authfold_sessions_open{daemon=\"%s\"} %zu\n", d, session_count(st));
+}
 
-	head(&b, "authfold_strikes_total", "counter", "Strikes by reason.");
+/* Strikes by reason and what became of them. */
+static void strike_metrics(struct buf *b, const char *d, struct engine *e, const struct config *c,
+			   const struct metrics_source *m)
+{
+	const struct fold_counters *f = fold_counters(engine_fold(e));
+	const struct policy_counters *p = policy_counters(engine_policy(e));
+	const struct engine_counters *ec = engine_counters(e);
+
+	head(b, "authfold_strikes_total", "counter", "Strikes by reason.");
 	for (int i = 0; i < REASON_COUNT; i++) {
 		char r[64];
 
 		if (i >= REASON_BUILTIN && !(c->reasons_defined & UINT32_C(1) << i))
 			continue;
 		label(r, sizeof(r), reason_name(i));
-		add(&b, "authfold_strikes_total{daemon=\"%s\",reason=\"%s\"} %" PRIu64 "\n", d, r,
+		add(b, "authfold_strikes_total{daemon=\"%s\",reason=\"%s\"} %" PRIu64 "\n", d, r,
 		    f->strikes[i] - (engine_hold(e) ? hold_counters(engine_hold(e))->cancelled_reason[i] : 0));
 	}
-	counter(&b, d, "authfold_sasl_server_failures_total",
+	counter(b, d, "authfold_sasl_server_failures_total",
 		"SASL failures the auth server caused (never strike).", f->sasl_server);
-	counter(&b, d, "authfold_sasl_trouble_lines_total",
+	counter(b, d, "authfold_sasl_trouble_lines_total",
 		"Postfix's warnings that its SASL backend is unreachable.", f->sasl_trouble);
-	counter(&b, d, "authfold_sasl_held_total",
+	counter(b, d, "authfold_sasl_held_total",
 		"SASL failures not struck: auth server trouble around them (authserver_hold).",
 		engine_hold(e) ? hold_counters(engine_hold(e))->cancelled : 0);
-	counter(&b, d, "authfold_strikes_ignored_total", "Strikes of ignoreip addresses.", p->ignored);
-	counter(&b, d, "authfold_strikes_untracked_total", "Strikes not counted: the address table was full of running bans.",
+	counter(b, d, "authfold_strikes_ignored_total", "Strikes of ignoreip addresses.", p->ignored);
+	counter(b, d, "authfold_strikes_untracked_total", "Strikes not counted: the address table was full of running bans.",
 		p->untracked);
-	counter(&b, d, "authfold_bans_total", "Bans decided.", p->bans);
-	counter(&b, d, "authfold_unbans_total", "Unban requests taken (authfold unban).", m->unbans);
-	counter(&b, d, "authfold_backend_errors_total", "Bans the backend refused (retried).", ec->ban_errors);
-	counter(&b, d, "authfold_write_errors_total", "Failed writes of the summary or events log.", ec->write_errors);
-	counter(&b, d, "authfold_addresses_evicted_total", "Addresses forgotten because the table was full.", p->evicted);
+	counter(b, d, "authfold_bans_total", "Bans decided.", p->bans);
+	counter(b, d, "authfold_unbans_total", "Unban requests taken (authfold unban).", m->unbans);
+	counter(b, d, "authfold_backend_errors_total", "Bans the backend refused (retried).", ec->ban_errors);
+	counter(b, d, "authfold_write_errors_total", "Failed writes of the summary or events log.", ec->write_errors);
+	counter(b, d, "authfold_addresses_evicted_total", "Addresses forgotten because the table was full.", p->evicted);
+}
+
+/* Bans running, pending, and the addresses remembered. */
+static void ban_metrics(struct buf *b, const char *d, struct engine *e, const struct config *c, int64_t now_usec)
+{
+	const char *backend = c->backend == BACKEND_IPSET ? "ipset" : "none";
+	char set4[256], set6[256];
+	uint64_t running4 = 0, running6 = 0, tracked = 0;
 
 	for (struct policy_entry *pe = policy_first(engine_policy(e)); pe; pe = policy_next(pe)) {
 		tracked++;
@@ -193,15 +205,66 @@ int metrics_format(struct engine *e, const struct config *c, const struct metric
 	}
 	label(set4, sizeof(set4), c->ipset4);
 	label(set6, sizeof(set6), c->ipset6);
-	head(&b, "authfold_bans_running", "gauge", "Bans running now, per backend and set.");
-	add(&b, "authfold_bans_running{daemon=\"%s\",backend=\"%s\",family=\"ipv4\",set=\"%s\"} %" PRIu64 "\n", d,
+	head(b, "authfold_bans_running", "gauge", "Bans running now, per backend and set.");
+	add(b, "authfold_bans_running{daemon=\"%s\",backend=\"%s\",family=\"ipv4\",set=\"%s\"} %" PRIu64 "\n", d,
 	    backend, set4, running4);
-	add(&b, "authfold_bans_running{daemon=\"%s\",backend=\"%s\",family=\"ipv6\",set=\"%s\"} %" PRIu64 "\n", d,
+	add(b, "authfold_bans_running{daemon=\"%s\",backend=\"%s\",family=\"ipv6\",set=\"%s\"} %" PRIu64 "\n", d,
 	    backend, set6, running6);
-	head(&b, "authfold_bans_pending", "gauge", "Bans waiting for the backend to take them.");
-	add(&b, "authfold_bans_pending{daemon=\"%s\"} %zu\n", d, engine_pending_bans(e));
-	head(&b, "authfold_addresses_tracked", "gauge", "Addresses (IPv6: networks) with strikes or bans remembered.");
-	add(&b, "authfold_addresses_tracked{daemon=\"%s\"} %" PRIu64 "\n", d, tracked);
+	head(b, "authfold_bans_pending", "gauge", "Bans waiting for the backend to take them.");
+	add(b, "authfold_bans_pending{daemon=\"%s\"} %zu\n", d, engine_pending_bans(e));
+	head(b, "authfold_addresses_tracked", "gauge", "Addresses (IPv6: networks) with strikes or bans remembered.");
+	add(b, "authfold_addresses_tracked{daemon=\"%s\"} %" PRIu64 "\n", d, tracked);
+}
+
+/* The central host's publisher: publish(3). */
+static void publish_metrics(struct buf *b, const char *d, const struct metrics_source *m)
+{
+	const struct publish_counters *pc = publish_counters(m->publish);
+
+	counter(b, d, "authfold_decisions_sent_total", "Decisions handed to the publish socket (first sends).",
+		pc->sent);
+	counter(b, d, "authfold_decisions_resent_total", "Decisions sent again by the resync.", pc->resent);
+	counter(b, d, "authfold_decisions_dropped_total", "Decisions refused: the outbox was full.",
+		pc->dropped);
+	counter(b, d, "authfold_resync_rounds_total", "Resync rounds completed.", pc->rounds);
+	gauge(b, d, "authfold_decisions_pending", "Decisions not handed to rsyslog yet (kept in state_dir).",
+	      (double) publish_pending(m->publish));
+	gauge(b, d, "authfold_decisions_held", "Decisions the resync sends again (running bans, recent unbans).",
+	      (double) outbox_count(publish_outbox(m->publish)));
+	if (pc->last_round > 0)
+		gauge(b, d, "authfold_resync_last_round_timestamp_seconds", "When the last resync round ended.",
+		      (double) pc->last_round);
+}
+
+/* An MX: what its authfold-enforce heard. */
+static void central_metrics(struct buf *b, const char *d, const struct config *c)
+{
+	struct enforce_counters k;
+
+	if (enforce_counters_read(c, &k) == 0) {
+		if (k.last_arrival > 0)
+			gauge(b, d, "authfold_central_last_arrival_timestamp_seconds",
+			      "When the last central decision or keep-alive arrived (authfold-enforce).",
+			      (double) k.last_arrival);
+		if (k.last_full_set > 0)
+			gauge(b, d, "authfold_central_last_full_set_timestamp_seconds",
+			      "When a resync round of the central host ended with all its bans heard.",
+			      (double) k.last_full_set);
+		counter(b, d, "authfold_central_rounds_short_total",
+			"Resync rounds that ended with fewer bans heard than the central host sent.", k.rounds_short);
+	}
+}
+
+int metrics_format(struct engine *e, const struct config *c, const struct metrics_source *m, int64_t now_usec,
+		   char *out, size_t len, size_t *ret_len)
+{
+	struct buf b = {out, 0, len, false};
+	char d[64];
+
+	label(d, sizeof(d), m->daemon);
+	lines_metrics(&b, d, e, c, m);
+	strike_metrics(&b, d, e, c, m);
+	ban_metrics(&b, d, e, c, now_usec);
 	if (m->last_line_usec > 0)
 		gauge(&b, d, "authfold_last_line_timestamp_seconds", "When the last line was read (Unix time).",
 		      (double) m->last_line_usec / 1e6);
@@ -211,38 +274,9 @@ int metrics_format(struct engine *e, const struct config *c, const struct metric
 		gauge(&b, d, "authfold_checkpoint_age_seconds", "Seconds since the state was last saved.",
 		      now_usec > m->checkpoint_usec ? (double) (now_usec - m->checkpoint_usec) / 1e6 : 0.0);
 	}
-	if (m->publish) {	/* the central host: publish(3) */
-		const struct publish_counters *pc = publish_counters(m->publish);
-
-		counter(&b, d, "authfold_decisions_sent_total", "Decisions handed to the publish socket (first sends).",
-			pc->sent);
-		counter(&b, d, "authfold_decisions_resent_total", "Decisions sent again by the resync.", pc->resent);
-		counter(&b, d, "authfold_decisions_dropped_total", "Decisions refused: the outbox was full.",
-			pc->dropped);
-		counter(&b, d, "authfold_resync_rounds_total", "Resync rounds completed.", pc->rounds);
-		gauge(&b, d, "authfold_decisions_pending", "Decisions not handed to rsyslog yet (kept in state_dir).",
-		      (double) publish_pending(m->publish));
-		gauge(&b, d, "authfold_decisions_held", "Decisions the resync sends again (running bans, recent unbans).",
-		      (double) outbox_count(publish_outbox(m->publish)));
-		if (pc->last_round > 0)
-			gauge(&b, d, "authfold_resync_last_round_timestamp_seconds", "When the last resync round ended.",
-			      (double) pc->last_round);
-	}
-
-	struct enforce_counters k;	/* an MX: what its authfold-enforce heard */
-
-	if (enforce_counters_read(c, &k) == 0) {
-		if (k.last_arrival > 0)
-			gauge(&b, d, "authfold_central_last_arrival_timestamp_seconds",
-			      "When the last central decision or keep-alive arrived (authfold-enforce).",
-			      (double) k.last_arrival);
-		if (k.last_full_set > 0)
-			gauge(&b, d, "authfold_central_last_full_set_timestamp_seconds",
-			      "When a resync round of the central host ended with all its bans heard.",
-			      (double) k.last_full_set);
-		counter(&b, d, "authfold_central_rounds_short_total",
-			"Resync rounds that ended with fewer bans heard than the central host sent.", k.rounds_short);
-	}
+	if (m->publish)
+		publish_metrics(&b, d, m);
+	central_metrics(&b, d, c);
 	gauge(&b, d, "authfold_metrics_timestamp_seconds", "When this file was written (Unix time).",
 	      (double) now_usec / 1e6);
 	if (b.full)

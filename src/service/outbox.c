@@ -105,22 +105,12 @@ static uint64_t net_hash(const struct outbox *o, const struct cidr *net)
 	return table_hash(&o->tab, &key, sizeof(key));
 }
 
-static bool same_net(const struct cidr *a, const struct cidr *b)
-{
-	return a->prefix == b->prefix && addr_equal(&a->net, &b->net);
-}
-
-static bool inside(const struct cidr *outer, const struct cidr *n)
-{
-	return n->net.family == outer->net.family && n->prefix >= outer->prefix && cidr_contains(outer, &n->net);
-}
-
 static struct entry *find(const struct outbox *o, const struct cidr *net)
 {
 	for (struct table_node *t = table_first(&o->tab, net_hash(o, net)); t; t = table_next(t)) {
 		struct entry *x = table_entry(t, struct entry, node);
 
-		if (same_net(&x->d.net, net))
+		if (cidr_equal(&x->d.net, net))
 			return x;
 	}
 	return NULL;
@@ -177,7 +167,7 @@ static int take(struct outbox *o, const struct decision *d, int64_t now, bool pe
 			struct entry *y = lru_entry(n, struct entry, all);
 
 			next = n->newer;
-			if (y->d.op == DECISION_BAN && y->d.at <= d->at && inside(&d->net, &y->d.net))
+			if (y->d.op == DECISION_BAN && y->d.at <= d->at && cidr_inside(&d->net, &y->d.net))
 				erase(o, y);
 		}
 		x = find(o, &d->net);	/* a later ban of that very network stays */

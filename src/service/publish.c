@@ -18,6 +18,11 @@
  *	int	publish_sync(p, now, err, errlen)
  *	int	publish_save(p, now, err, errlen)
  *	void	publish_on_ban(data, d)
+ *	void	publish_free(p)
+ *	size_t	publish_pending(p)
+ *	const struct publish_counters *publish_counters(p)
+ *	const struct outbox *publish_outbox(p)
+ *	const char *publish_last(p)
  * DESCRIPTION
  *	With `publish = syslog`, the deciding authfold (authfold-omprog or
  *	authfold journal) gives every ban it decides, and `authfold unban`

@@ -16,6 +16,9 @@
  *
  *	int	cidr_parse(text, len, ret_cidr)
  *	bool	cidr_contains(c, a)
+ *	bool	cidr_overlaps(a, b)
+ *	bool	cidr_inside(outer, n)
+ *	bool	cidr_equal(a, b)
  * DESCRIPTION
  *	addr_parse() converts a numeric address of exactly len bytes
  *	(not necessarily NUL-terminated) with inet_pton(3). An IPv4-mapped
@@ -28,6 +31,16 @@
  *	addr_mask() clears every bit after the first prefix bits.
  *
  *	cidr_parse() accepts "ADDR" or "ADDR/PREFIX"; host bits are cleared.
+ *
+ *	cidr_contains() tells whether address a lies in c.
+ *
+ *	cidr_overlaps() tells whether a and b share at least one address,
+ *	that is whether the shorter prefix contains the other network.
+ *	Networks of different families never overlap.
+ *
+ *	cidr_inside() tells whether n lies wholly inside outer (or is it).
+ *
+ *	cidr_equal() tells whether a and b are the same network and prefix.
  * DIAGNOSTICS
  *	addr_parse() and cidr_parse() return 0, or -EINVAL for text that is
  *	not an address (empty, too long, a bad prefix); ret_* is written only
@@ -150,4 +163,21 @@ bool cidr_contains(const struct cidr *c, const struct addr *a)
 		return false;
 	addr_mask(&m, c->prefix);
 	return addr_equal(&m, &c->net);
+}
+
+bool cidr_overlaps(const struct cidr *a, const struct cidr *b)
+{
+	if (a->net.family != b->net.family)
+		return false;
+	return a->prefix <= b->prefix ? cidr_contains(a, &b->net) : cidr_contains(b, &a->net);
+}
+
+bool cidr_inside(const struct cidr *outer, const struct cidr *n)
+{
+	return n->net.family == outer->net.family && n->prefix >= outer->prefix && cidr_contains(outer, &n->net);
+}
+
+bool cidr_equal(const struct cidr *a, const struct cidr *b)
+{
+	return a->prefix == b->prefix && addr_equal(&a->net, &b->net);
 }

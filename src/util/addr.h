@@ -30,5 +30,8 @@ uint64_t addr_hash(const struct addr *a, uint64_t seed);
 
 int cidr_parse(const char *text, size_t len, struct cidr *ret_cidr);
 bool cidr_contains(const struct cidr *c, const struct addr *a);
+bool cidr_overlaps(const struct cidr *a, const struct cidr *b);
+bool cidr_inside(const struct cidr *outer, const struct cidr *n);
+bool cidr_equal(const struct cidr *a, const struct cidr *b);
 
 #endif

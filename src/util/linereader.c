@@ -9,6 +9,10 @@
  *
  *	struct linereader *linereader_new(fd, max_line)
  *	int	linereader_next(lr, ret_p, ret_len, ret_piece)
+ *	void	linereader_free(lr)
+ *	uint64_t linereader_bytes(lr)
+ *	bool	linereader_buffered(lr)
+ *	void	linereader_set_interruptible(lr, on)
  * DESCRIPTION
  *	linereader_next() returns the next line of fd, without copying it
  *	when it lies in the buffer. A line longer than max_line comes in

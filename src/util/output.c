@@ -15,6 +15,11 @@
  *	int	output_collisions(summary, events, state_dir, reply_fd, err, errlen)
  *	int	output_open_mapped(path, window, ret_output)
  *	int	output_open_discard(ret_output)
+ *	void	output_free(o)
+ *	int	output_truncate(o)
+ *	const char *output_path(o)
+ *	int64_t	output_cut(o, size)
+ *	const char *output_strerror(r)
  * DESCRIPTION
  *	output_open() opens path for appending (O_APPEND|O_CLOEXEC, mode
  *	0640), or standard output for "-". A symbolic link is followed only

@@ -14,7 +14,7 @@
  * DESCRIPTION
  *	Until authfold-omprog and authfold journal call bans(3) themselves,
  *	this stands in for them, the way a daemon is meant to:
- *	bans_lock(state_dir), state_load(), bans_take_requests(),
+ *	statedir_lock(state_dir), state_load(), bans_take_requests(),
  *	bans_restore(), the lines, engine_hold_flush(), engine_flush(), state_save().
  *
  *	feed	the above, with the lines of LOG (the state is loaded when it
@@ -38,6 +38,7 @@
 
 #include "backend.h"
 #include "bans.h"
+#include "statedir.h"
 #include "config.h"
 #include "engine.h"
 #include "ipset.h"
@@ -101,7 +102,7 @@ static int start(struct daemon *d, const char *conf, const char *state, const ch
 		return fail("config", err);
 	if ((r = backend_open(d->c, &d->b, err, sizeof(err))) < 0)
 		return fail("backend", err);
-	if ((r = bans_lock(d->c->state_dir, &d->lock)) < 0)
+	if ((r = statedir_lock(d->c->state_dir, &d->lock)) < 0)
 		return fail("lock", strerror(-r));
 	if (output_open("/dev/null", &d->summary) < 0 || (events && output_open(events, &d->events) < 0))
 		return fail("outputs", events ? events : "/dev/null");
@@ -158,7 +159,7 @@ static void stop(struct daemon *d)
 	output_free(d->summary);
 	output_free(d->events);
 	backend_close(&d->b);
-	bans_unlock(d->lock);
+	statedir_unlock(d->lock);
 	config_free(d->c);
 }
 

@@ -8,6 +8,7 @@
  */
 
 #include "bans.h"
+#include "statedir.h"
 #include "daemon.h"
 
 #include <errno.h>
@@ -363,8 +364,8 @@ static void test_own_state(void **state)
 	assert_null(d.e);
 	assert_null(d.state_path);
 	/* the state_dir lock stays free for the host's own daemon */
-	assert_int_equal(bans_trylock(conf->state_dir, &fd), 0);
-	bans_unlock(fd);
+	assert_int_equal(statedir_trylock(conf->state_dir, &fd), 0);
+	statedir_unlock(fd);
 	d.checkpoint_entries = 1;	/* a checkpoint after every item: nothing to save */
 	assert_int_equal(daemon_checkpoint(&d), 0);
 	assert_int_equal(daemon_run(&d), 0);

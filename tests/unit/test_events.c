@@ -8,6 +8,7 @@
  */
 
 #include "events.h"
+#include "json.h"
 
 #include <fcntl.h>
 #include <setjmp.h>
