@@ -27,7 +27,7 @@
 
 #include "summary.h"
 
-#include "fold.h"
+#include "session.h"
 
 #include <stdio.h>
 #include <string.h>

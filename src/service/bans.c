@@ -147,7 +147,6 @@
 #include "bans.h"
 
 #include "events.h"
-#include "ipset.h"
 #include "output.h"
 
 #include <ctype.h>
