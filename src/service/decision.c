@@ -114,6 +114,7 @@ bool decision_reason_ok(const char *s, size_t len)
 	return true;
 }
 
+/* by=: a host name, as names(3) accepts them (config(3) checks publish_host the same way) */
 bool decision_by_ok(const char *s, size_t len)
 {
 	return names_host_ok(s, len);
