@@ -15,7 +15,6 @@
  *	int	nft_backend_timeout(b, net, prefix, ret_seconds, err, errlen)
  *	int	nft_backend_list(b, family, each, data, err, errlen)
  *	int	nft_backend_check(b, err, errlen)
- *	bool	nft_backend_name_ok(name)
  *	void	nft_backend_free(b)
  * DESCRIPTION
  *	The backend owns one table of family inet, o->table, and touches
@@ -79,9 +78,7 @@
  *	prefix, narrower for a shorter one. Refusing it would leave the ban
  *	queued and failing for good (engine(3)).
  *
- *	nft_backend_name_ok() accepts the table names nft(8) takes as an
- *	identifier: a letter, then letters, digits, '_' and '.', at most
- *	NFT_BACKEND_NAME_MAX characters.
+ *	A table name is what names_nft_ok() accepts (names(3)).
  * DIAGNOSTICS
  *	Functions return 0 (test: 1 or 0; check: 1 or 0) or a negative errno
  *	with a message in err that names the table, e.g. -EPERM "nft table
@@ -162,17 +159,6 @@ static int fail(struct nft_backend *b, int r, const char *what, char *err, size_
 
 	set_err(err, errlen, "nft table 'inet %s': %s: %s", b->table, what, why);
 	return r;
-}
-
-bool nft_backend_name_ok(const char *name)
-{
-	size_t n = name ? strlen(name) : 0;
-
-	if (n == 0 || n > NFT_BACKEND_NAME_MAX)
-		return false;
-	if (!((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z')))
-		return false;
-	return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.") == n;
 }
 
 /* After a request that ended early, read away what the kernel still had to say. */
@@ -1011,7 +997,7 @@ static int backend_new(const struct nft_backend_options *o, struct nft_backend *
 {
 	struct nft_backend *b;
 
-	if (!nft_backend_name_ok(o->table)) {
+	if (!names_nft_ok(o->table)) {
 		set_err(err, errlen, "nft: bad table name '%s' (a letter, then letters, digits, '_' or '.'; "
 			"at most %d characters)", o->table ? o->table : "", NFT_BACKEND_NAME_MAX);
 		return -EINVAL;

@@ -9,9 +9,10 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "names.h"
 
 #define NFT_BACKEND_TIMEOUT_MAX	2147483u	/* seconds; kept equal to ipset's for bantime_max */
-#define NFT_BACKEND_NAME_MAX	64		/* a table name, without the NUL */
+#define NFT_BACKEND_NAME_MAX	NAMES_NFT_MAX	/* a table name, without the NUL (names(3)) */
 #define NFT_BACKEND_SET4	"banned4"
 #define NFT_BACKEND_SET6	"banned6"
 #define NFT_BACKEND_PORTS	"ports"
@@ -42,7 +43,6 @@ int nft_backend_list(struct nft_backend *b, int family, nft_entry_fn *each, void
 /* 1: the table was missing or incomplete (now or at an add since the last
    call) and has been rebuilt, empty of bans; 0: whole. */
 int nft_backend_check(struct nft_backend *b, char *err, size_t errlen);
-bool nft_backend_name_ok(const char *name);
 void nft_backend_free(struct nft_backend *b);
 
 #endif

@@ -182,7 +182,7 @@ int replay_main(const struct config *c, const struct replay_options *o, int nfil
 	const char *summary_path = o->summary_path ? o->summary_path : "-";
 	const char *events_path = o->events_path ? o->events_path : c->events_log;
 	struct output *summary = NULL, *events = NULL;
-	struct report_tally *tally = NULL;
+	struct tally *tally = NULL;
 	struct engine *e = NULL;
 	struct backend backend = {0};
 	char err[512];
@@ -199,7 +199,7 @@ int replay_main(const struct config *c, const struct replay_options *o, int nfil
 		fprintf(stderr, "authfold: %s\n", backend.warning);
 
 	struct engine_options eo = {.summary = summary, .events = events, .backend = o->ban ? &backend.ops : NULL,
-				    .explain = o->explain, .tally = tally = report_tally_new()};
+				    .explain = o->explain, .tally = tally = tally_new()};
 
 	if (tally == NULL || (e = engine_new(c, &eo)) == NULL) {
 		fprintf(stderr, "authfold: out of memory\n");
@@ -216,7 +216,7 @@ int replay_main(const struct config *c, const struct replay_options *o, int nfil
 	report_write(stderr, e, c, !o->ban, bytes, now_seconds() - t0);
 	report_tables(stderr, tally);
 out:
-	report_tally_free(tally);
+	tally_free(tally);
 	engine_free(e);
 	backend_close(&backend);
 	output_free(summary);

@@ -8,13 +8,7 @@
  *	#include "report.h"
  *
  *	void	report_write(fp, e, c, dry_run, bytes, seconds)
- *
- *	struct report_tally *report_tally_new(void)
- *	void	report_tally_sessions(t, usec, n)
- *	void	report_tally_strike(t, usec, reason, addr)
- *	void	report_tally_ban(t, usec, net, prefix)
  *	void	report_tables(fp, t)
- *	void	report_tally_free(t)
  * DESCRIPTION
  *	report_write() prints what a run did, for a human, the way
  *	fail2ban-regex ends: lines read, lines folded away and kept,
@@ -23,26 +17,15 @@
  *	With site rules, their matches per rule and the matches that hit a
  *	limit (rules(3)).
  *
- *	A tally is what the engine (engine_options.tally) feeds as it goes:
- *	sessions opened, strikes by reason and bans, each at the hour of
- *	the local time of its line (the wall clock for a line without a
- *	time), and the strikes and bans per address and per IPv6 /64.
- *	report_tables() prints, in the spirit of pflogsumm, the hourly table
- *	(sessions, probing sessions: noauth strikes, password failures:
+ *	report_tables() prints a tally (tally(3)), in the spirit of
+ *	pflogsumm: the hourly table (sessions, probing sessions: noauth strikes, password failures:
  *	saslfail strikes, other strikes of site rules, bans; its totals row
  *	is the sum of the hours and equals report_write()'s totals) and the
- *	REPORT_TOP_SHOWN addresses and /64s with the most strikes. NULL
- *	tallies are accepted by every function.
+ *	REPORT_TOP_SHOWN addresses and /64s with the most strikes; the top
+ *	lists say when they are not exact. A NULL tally prints nothing.
  * SECURITY
- *	The tables have a fixed size whatever the input: 24 hours, and
- *	REPORT_TOP_TRACK addresses and /64s each, found through a hash index
- *	and kept with the Misra-Gries algorithm: when the table is full, a
- *	newcomer takes one strike off every entry (and its own), and the
- *	entries at zero leave. That costs O(1) per strike amortized, also
- *	under a flood of distinct addresses, and an address with more than
- *	1/REPORT_TOP_TRACK of all strikes is never lost. The top lists are
- *	exact while there are at most that many distinct keys; otherwise
- *	the report says so and by how much each count may be short.
+ *	report_tables() prints fixed-size tables: the tally's limits
+ *	(tally(3)) are the report's.
  */
 
 #include "report.h"
@@ -50,174 +33,25 @@
 #include "hold.h"
 #include "rules.h"
 #include "summary.h"
+#include "tally.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#define REPORT_TOP_TRACK	1024
 #define REPORT_TOP_SHOWN	10
 
-#define REPORT_TOP_SLOTS	(2 * REPORT_TOP_TRACK)	/* hash index, a power of two */
-
-struct top_entry {
-	struct addr key;
-	uint64_t strikes, bans;
-};
-
-struct top {
-	struct top_entry v[REPORT_TOP_TRACK];
-	int16_t slot[REPORT_TOP_SLOTS];	/* index into v, -1 empty */
-	size_t n;
-	uint64_t rounds;		/* decrement rounds: how short a count may be */
-};
-
-struct report_tally {
-	uint64_t sessions[24], strikes[24][REASON_COUNT], bans[24];
-	int64_t hour_start, hour_end;	/* the cached hour: [start, end) */
-	int hour;
-	int64_t first_usec, last_usec;
-	struct top addrs, nets64;
-};
-
-struct report_tally *report_tally_new(void)
-{
-	struct report_tally *t = calloc(1, sizeof(*t));
-
-	if (t) {
-		t->first_usec = t->last_usec = -1;
-		memset(t->addrs.slot, 0xff, sizeof(t->addrs.slot));
-		memset(t->nets64.slot, 0xff, sizeof(t->nets64.slot));
-	}
-	return t;
-}
-
-void report_tally_free(struct report_tally *t)
-{
-	free(t);
-}
-
-/* The local hour of usec; localtime_r only when the hour changes. */
-static int hour_of(struct report_tally *t, int64_t usec)
-{
-	if (t->first_usec < 0 || usec < t->first_usec)
-		t->first_usec = usec;
-	if (usec > t->last_usec)
-		t->last_usec = usec;
-	if (usec >= t->hour_start && usec < t->hour_end)
-		return t->hour;
-
-	time_t sec = (time_t) (usec / 1000000);
-	struct tm tm;
-
-	if (usec < 0 || localtime_r(&sec, &tm) == NULL)
-		return 0;
-	t->hour = tm.tm_hour;
-	t->hour_start = ((int64_t) sec - tm.tm_min * 60 - tm.tm_sec) * 1000000;
-	t->hour_end = t->hour_start + INT64_C(3600) * 1000000;	/* a DST change: looked up again */
-	return t->hour;
-}
-
-void report_tally_sessions(struct report_tally *t, int64_t usec, uint64_t n)
-{
-	if (t && n)
-		t->sessions[hour_of(t, usec)] += n;
-}
-
-/* The slot of a, or the empty slot where it would go. */
-static size_t top_slot(const struct top *tp, const struct addr *a)
-{
-	size_t i = (size_t) addr_hash(a, 0x16) & (REPORT_TOP_SLOTS - 1);
-
-	while (tp->slot[i] >= 0 && !addr_equal(&tp->v[tp->slot[i]].key, a))
-		i = (i + 1) & (REPORT_TOP_SLOTS - 1);
-	return i;
-}
-
-static struct top_entry *top_find(struct top *tp, const struct addr *a)
-{
-	size_t i = top_slot(tp, a);
-
-	return tp->slot[i] >= 0 ? &tp->v[tp->slot[i]] : NULL;
-}
-
-static void top_reindex(struct top *tp)
-{
-	memset(tp->slot, 0xff, sizeof(tp->slot));
-	for (size_t i = 0; i < tp->n; i++)
-		tp->slot[top_slot(tp, &tp->v[i].key)] = (int16_t) i;
-}
-
-static void top_strike(struct top *tp, const struct addr *a)
-{
-	size_t i = top_slot(tp, a);
-
-	if (tp->slot[i] >= 0) {
-		tp->v[tp->slot[i]].strikes++;
-		return;
-	}
-	if (tp->n < REPORT_TOP_TRACK) {
-		tp->v[tp->n] = (struct top_entry) {*a, 1, 0};
-		tp->slot[i] = (int16_t) tp->n++;
-		return;
-	}
-	/* full: one strike off everyone, the newcomer's included */
-	size_t kept = 0;
-
-	for (size_t j = 0; j < tp->n; j++)
-		if (--tp->v[j].strikes > 0)
-			tp->v[kept++] = tp->v[j];
-	tp->n = kept;
-	tp->rounds++;
-	top_reindex(tp);
-}
-
-void report_tally_strike(struct report_tally *t, int64_t usec, enum reason reason, const struct addr *a)
-{
-	if (t == NULL)
-		return;
-	t->strikes[hour_of(t, usec)][reason]++;
-	top_strike(&t->addrs, a);
-	if (a->family == AF_INET6) {
-		struct addr net = *a;
-
-		addr_mask(&net, 64);
-		top_strike(&t->nets64, &net);
-	}
-}
-
-void report_tally_ban(struct report_tally *t, int64_t usec, const struct addr *net, unsigned prefix)
-{
-	struct top_entry *e;
-
-	if (t == NULL)
-		return;
-	t->bans[hour_of(t, usec)]++;
-	if (prefix == addr_bits(net) && (e = top_find(&t->addrs, net)) != NULL)
-		e->bans++;
-	if (net->family == AF_INET6 && prefix == 64 && (e = top_find(&t->nets64, net)) != NULL)
-		e->bans++;
-}
-
-static int top_cmp(const void *a, const void *b)
-{
-	const struct top_entry *x = a, *y = b;
-
-	return x->strikes != y->strikes ? (x->strikes < y->strikes ? 1 : -1) : memcmp(x->key.bytes, y->key.bytes, 16);
-}
-
-static void top_print(FILE *fp, struct top *tp, const char *what, unsigned prefix)
+static void top_print(FILE *fp, struct tally_top *tp, const char *what, unsigned prefix)
 {
 	char a[ADDR_STRLEN];
 
 	if (tp->n == 0)
 		return;
-	qsort(tp->v, tp->n, sizeof(tp->v[0]), top_cmp);
-	top_reindex(tp);
+	tally_top_sort(tp);
 	fprintf(fp, "Top %s by strikes", what);
 	if (tp->rounds)
-		fprintf(fp, " (more than %d seen: each count may be short by up to %" PRIu64 ")", REPORT_TOP_TRACK,
+		fprintf(fp, " (more than %d seen: each count may be short by up to %" PRIu64 ")", TALLY_TOP_TRACK,
 			tp->rounds);
 	fprintf(fp, ":\n  strikes  bans  %s\n", prefix ? "network" : "address");
 	for (size_t i = 0; i < tp->n && i < REPORT_TOP_SHOWN; i++) {
@@ -229,7 +63,7 @@ static void top_print(FILE *fp, struct top *tp, const char *what, unsigned prefi
 	}
 }
 
-void report_tables(FILE *fp, struct report_tally *t)
+void report_tables(FILE *fp, struct tally *t)
 {
 	uint64_t tot_s = 0, tot_n = 0, tot_p = 0, tot_o = 0, tot_b = 0;
 	char from[64], to[64];

@@ -7,21 +7,11 @@
 #include "addr.h"
 #include "config.h"
 #include "output.h"
+#include "why_story.h"	/* struct why_options */
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdint.h>
-
-struct why_options {
-	struct cidr target;
-	const char *events;		/* events log; NULL none */
-	const char *summary;		/* summary log; NULL or "-" none */
-	const struct config *config;	/* state_dir, findtime */
-	int64_t now_usec;
-	bool json;
-	/* why_report(): the period [since, until) of µs; -1 open */
-	int64_t since_usec, until_usec;
-};
 
 int why_run(const struct why_options *o, struct output *out);
 /* The replay report (report(3), with its hourly table and top offenders) of

@@ -122,14 +122,14 @@ int why_report(const struct why_options *o, FILE *fp)
 {
 	struct why_story y = {.o = o};
 	struct output *null = NULL;
-	struct report_tally *tally = NULL;
+	struct tally *tally = NULL;
 	struct engine *e = NULL;
 	uint64_t bytes = 0;
 	int r;
 
 	if (o->summary == NULL || strcmp(o->summary, "-") == 0)
 		return -ENOENT;
-	if ((tally = report_tally_new()) == NULL || (r = output_open_discard(&null)) < 0) {
+	if ((tally = tally_new()) == NULL || (r = output_open_discard(&null)) < 0) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -153,7 +153,7 @@ int why_report(const struct why_options *o, FILE *fp)
 out:
 	engine_free(e);
 	output_free(null);
-	report_tally_free(tally);
+	tally_free(tally);
 	why_story_fini(&y);
 	return r;
 }

@@ -57,10 +57,10 @@
 
 #include "why_story.h"
 
-#include "fold.h"
 #include "logfile.h"
 #include "record.h"
 #include "smtpd.h"
+#include "summary.h"
 #include "table.h"
 
 #include <errno.h>

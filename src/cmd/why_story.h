@@ -5,7 +5,7 @@
 /* why_story - gathering the story of an address; see why_story.c */
 
 #include "addr.h"
-#include "why.h"
+#include "config.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -22,6 +22,18 @@
 #define WHY_STATE_FILES_MAX	4096	/* state files read, by name */
 #define WHY_NOTES_MAX		256
 #define WHY_BAN_SECONDS_MAX	(100LL * 366 * 86400)	/* a longer ban's line is refused */
+
+/* what why(3) was asked; gathered by why_story_gather() */
+struct why_options {
+	struct cidr target;
+	const char *events;		/* events log; NULL none */
+	const char *summary;		/* summary log; NULL or "-" none */
+	const struct config *config;	/* state_dir, findtime */
+	int64_t now_usec;
+	bool json;
+	/* why_report(): the period [since, until) of µs; -1 open */
+	int64_t since_usec, until_usec;
+};
 
 enum why_kind { WHY_STRIKE, WHY_BAN, WHY_UNBAN };
 

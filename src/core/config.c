@@ -66,9 +66,7 @@
 
 #include "config.h"
 
-#include "decision.h"
-#include "nft.h"
-#include "policy.h"
+#include "names.h"
 #include "rules.h"
 
 #include <errno.h>
@@ -608,7 +606,7 @@ static int set_publish_host(struct config *c, const struct config_key *k, const 
 		c->publish_host = NULL;
 		return 0;
 	}
-	if (!decision_by_ok(value, strlen(value)))
+	if (!names_host_ok(value, strlen(value)))
 		return bad(err, errlen, k->name, "not a host name (1..253 of A-Z a-z 0-9 . _ -):", value);
 	return set_string(&c->publish_host, value);
 }
@@ -619,7 +617,7 @@ static int add_from(struct config *c, const char *w, char *err, size_t errlen)
 		snprintf(err, errlen, "more than %d hosts", CONFIG_MAX_LIST);
 		return -EINVAL;
 	}
-	if (!decision_by_ok(w, strlen(w))) {
+	if (!names_host_ok(w, strlen(w))) {
 		snprintf(err, errlen, "not a host name (1..253 of A-Z a-z 0-9 . _ -): '%s'", w);
 		return -EINVAL;
 	}
@@ -667,7 +665,7 @@ static int set_nft_table(struct config *c, const struct config_key *k, const cha
 {
 	char *copy;
 
-	if (!nft_backend_name_ok(value))
+	if (!names_nft_ok(value))
 		return bad(err, errlen, k->name, "not a table name (a letter, then up to 63 of A-Z a-z 0-9 _ .):", value);
 	if ((copy = strdup(value)) == NULL)
 		return -ENOMEM;
@@ -784,7 +782,7 @@ static const struct config_key keys[] = {
 	 "authfold-enforce: the shortest IPv6 prefix a central ban may have here (0: ipv6_prefix)."},
 	{"enforce_state_dir", KT_PATH, KF_ABSOLUTE | KF_NONE, 0, 0, F(enforce_state_dir), "none", NULL, NULL,
 	 "authfold-enforce: the directory of its log, lock and counters (none: state_dir)."},
-	{"maxretry", KT_UINT, 0, 1, POLICY_MAXRETRY_MAX, F(maxretry), "2", NULL, NULL,
+	{"maxretry", KT_UINT, 0, 1, CONFIG_MAXRETRY_MAX, F(maxretry), "2", NULL, NULL,
 	 "Strikes within findtime that ban an address."},
 	{"findtime", KT_DURATION, 0, 1, INT64_C(1000000000000), F(findtime), "1d", NULL, NULL,
 	 "How long a strike counts."},

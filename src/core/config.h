@@ -17,6 +17,7 @@
 #define CONFIG_LINE_MAX		4096	/* bytes of one line */
 #define CONFIG_KEYS_MAX		64	/* rows of the key table */
 #define IPSET_TIMEOUT_MAX	2147483	/* seconds; the kernel's limit */
+#define CONFIG_MAXRETRY_MAX	64	/* maxretry's bound: the strike times policy(3) keeps */
 
 enum summary_format { SUMMARY_AS_INPUT, SUMMARY_RFC3339, SUMMARY_TRADITIONAL };
 enum backend_kind { BACKEND_IPSET, BACKEND_NONE, BACKEND_NFT };

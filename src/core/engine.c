@@ -121,7 +121,7 @@
 
 #include "events.h"
 #include "hold.h"
-#include "report.h"
+#include "tally.h"
 #include "summary.h"
 
 #include <errno.h>
@@ -471,7 +471,7 @@ static int strike(struct engine *e, const struct record *r, const struct fold_re
 
 	if (e->quiet) {
 		if ((ret = policy_strike(e->policy, &res->addr, res->reason, now, &d)) == 0 && d.verdict == POLICY_BAN)
-			report_tally_ban(e->o.tally, now, &d.net, d.prefix);
+			tally_ban(e->o.tally, now, &d.net, d.prefix);
 		return ret;
 	}
 
@@ -487,7 +487,7 @@ static int strike(struct engine *e, const struct record *r, const struct fold_re
 		return ret;
 	if (d.verdict != POLICY_BAN)
 		return werr;
-	report_tally_ban(e->o.tally, now, &d.net, d.prefix);
+	tally_ban(e->o.tally, now, &d.net, d.prefix);
 
 	int64_t applied = ban(e, &d);
 
@@ -511,7 +511,7 @@ static int strike(struct engine *e, const struct record *r, const struct fold_re
 static int strike_now(struct engine *e, const struct record *r, const struct fold_result *res, bool events_ok)
 {
 	if (e->o.tally)
-		report_tally_strike(e->o.tally, r->usec >= 0 ? r->usec : wall_usec(e), res->reason, &res->addr);
+		tally_strike(e->o.tally, r->usec >= 0 ? r->usec : wall_usec(e), res->reason, &res->addr);
 	return strike(e, r, res, events_ok);
 }
 
@@ -711,7 +711,7 @@ static int judge(struct engine *e, const struct record *r, bool complete)
 		return ret;
 	werr = judge_late(e);
 	if (e->o.tally)
-		report_tally_sessions(e->o.tally, r->usec >= 0 ? r->usec : wall_usec(e), sc->opened + sc->adopted - opened);
+		tally_sessions(e->o.tally, r->usec >= 0 ? r->usec : wall_usec(e), sc->opened + sc->adopted - opened);
 	if (e->hold && r->usec >= 0) {
 		if (res.sasl_trouble)
 			hold_trouble(e->hold, r->host, r->tag, r->usec);

@@ -40,7 +40,7 @@ struct engine_options {
 	int64_t (*monotonic)(void);	/* µs, for the retry backoff; NULL: CLOCK_MONOTONIC */
 	bool explain;			/* write the deciding rule before each line (replay --explain) */
 	struct output *wal;		/* NULL, or where the lines that change state are copied */
-	struct report_tally *tally;	/* NULL, or the report's hourly and top tables (report(3)) */
+	struct tally *tally;	/* NULL, or the hourly and top tables (tally(3)) */
 	/* NULL, or called once per ban decided (never in quiet mode), after
 	   the backend was given it: publish(3) hangs here. */
 	void (*on_ban)(void *data, const struct engine_decided *d);
@@ -57,7 +57,7 @@ struct engine_counters {
 
 struct engine;
 struct hold;
-struct report_tally;
+struct tally;
 
 struct engine *engine_new(const struct config *c, const struct engine_options *o);
 void engine_free(struct engine *e);

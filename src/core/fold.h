@@ -76,6 +76,4 @@ size_t fold_pending_traced(const struct fold *f);	/* of those, waiting for a -v 
 /* Restores a session's deferred verdict from saved state. */
 void fold_pend(struct fold *f, struct session *s);
 
-#define SYNTHETIC_SUFFIX ": authentication not enabled"
-
 #endif

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#define POLICY_MAXRETRY_MAX	64
+#define POLICY_MAXRETRY_MAX	CONFIG_MAXRETRY_MAX
 
 enum policy_verdict {
 	POLICY_IGNORED,			/* ignoreip */

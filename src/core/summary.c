@@ -30,7 +30,7 @@
 #include "summary.h"
 #include "strlit.h"
 
-#include "fold.h"
+#include "session.h"
 
 #include <stdio.h>
 #include <string.h>

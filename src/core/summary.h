@@ -8,6 +8,9 @@
 #include "output.h"
 #include "record.h"
 
+/* the end of the synthetic line: "... warning: NAME[ADDR]" SYNTHETIC_SUFFIX */
+#define SYNTHETIC_SUFFIX ": authentication not enabled"
+
 int summary_write(struct output *o, const struct record *r, enum summary_format format,
 		  const char *msg, size_t msg_len, bool newline);
 int summary_synthetic(struct output *o, const struct record *r, enum summary_format format,

@@ -145,7 +145,6 @@
 
 #include "events.h"
 #include "statedir.h"
-#include "ipset.h"
 #include "output.h"
 
 #include <dirent.h>

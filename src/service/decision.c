@@ -117,19 +117,10 @@ bool decision_reason_ok(const char *s, size_t len)
 	return true;
 }
 
-static bool alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
+/* by=: a host name, as names(3) accepts them (config(3) checks publish_host the same way) */
 bool decision_by_ok(const char *s, size_t len)
 {
-	if (len == 0 || len > DECISION_BY_MAX || !alnum(s[0]))
-		return false;
-	for (size_t i = 1; i < len; i++)
-		if (!(alnum(s[i]) || s[i] == '.' || s[i] == '-' || s[i] == '_'))
-			return false;
-	return true;
+	return names_host_ok(s, len);
 }
 
 static bool prefix_ok(const struct cidr *c)

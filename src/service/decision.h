@@ -5,6 +5,7 @@
 /* decision - the one-line ban/unban decision a central authfold publishes; see decision.c */
 
 #include "addr.h"
+#include "names.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -15,7 +16,7 @@
 #define DECISION_LINE_MAX	512	/* longer lines are refused unread */
 #define DECISION_ID_LEN		16	/* hex digits */
 #define DECISION_REASON_MAX	31
-#define DECISION_BY_MAX		253	/* a DNS name */
+#define DECISION_BY_MAX		NAMES_HOST_MAX	/* a DNS name (names(3)) */
 #define DECISION_TIME_MAX	INT64_C(253402300799)	/* 9999-12-31T23:59:59Z */
 
 enum decision_op { DECISION_BAN, DECISION_UNBAN, DECISION_ALIVE };
