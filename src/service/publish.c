@@ -503,12 +503,14 @@ struct take {
 	int64_t now;
 };
 
-static int take_one(void *data, const struct cidr *t, const char *by, int64_t at, char *err, size_t errlen)
+static int take_one(void *data, const struct cidr *t, const char *by, int64_t at, bool kernel_done, char *err,
+		    size_t errlen)
 {
 	struct take *tk = data;
 	int r;
 
 	(void) by;
+	(void) kernel_done;	/* the central host has no kernel part to leave alone */
 	if (at > tk->now || at < 1)
 		at = tk->now;
 	r = publish_unban(tk->p, t, at, err, errlen);
