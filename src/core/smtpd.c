@@ -98,12 +98,44 @@ static bool name_char(char c)
 	return cclass[(unsigned char) c] & CC_NAME;
 }
 
-int smtpd_parse_client(const char *p, size_t len, struct span *ret_client, struct addr *ret_addr)
+/* The leading run of host-name bytes of p (smtpd_parse_client()'s NAME). */
+static size_t name_run(const char *p, size_t len)
 {
 	size_t i = 0;
 
 	while (i < len && name_char(p[i]))
 		i++;
+	return i;
+}
+
+/*
+ * addr_parse() of the last ADDR text, kept: a session's trace lines name
+ * the same client line after line.  The same bytes give the same address,
+ * so the kept result is returned only for text equal to the kept text.
+ */
+static int parse_addr_kept(const char *text, size_t len, struct addr *ret_addr)
+{
+	static char kept[ADDR_STRLEN];
+	static size_t kept_len;			/* 0: nothing kept */
+	static struct addr kept_addr;
+
+	if (len == kept_len && len > 0 && memcmp(text, kept, len) == 0) {
+		*ret_addr = kept_addr;
+		return 0;
+	}
+	if (addr_parse(text, len, ret_addr) < 0)
+		return -EINVAL;
+	if (len < sizeof(kept)) {
+		memcpy(kept, text, len);
+		kept_len = len;
+		kept_addr = *ret_addr;
+	}
+	return 0;
+}
+
+/* smtpd_parse_client() once NAME's end i is known (name_run()). */
+static int parse_client_from(const char *p, size_t len, size_t i, struct span *ret_client, struct addr *ret_addr)
+{
 	if (i == 0 || i >= len || p[i] != '[')
 		return -EINVAL;
 	size_t a0 = ++i;
@@ -112,7 +144,7 @@ int smtpd_parse_client(const char *p, size_t len, struct span *ret_client, struc
 		i++;
 	if (i >= len || p[i] != ']')
 		return -EINVAL;
-	if (addr_parse(p + a0, i - a0, ret_addr) < 0)
+	if (parse_addr_kept(p + a0, i - a0, ret_addr) < 0)
 		return -EINVAL;
 	i++;
 	/* ":PORT" (smtpd_client_port_logging = yes) */
@@ -127,6 +159,11 @@ int smtpd_parse_client(const char *p, size_t len, struct span *ret_client, struc
 	}
 	*ret_client = (struct span) {p, i};
 	return (int) i;
+}
+
+int smtpd_parse_client(const char *p, size_t len, struct span *ret_client, struct addr *ret_addr)
+{
+	return parse_client_from(p, len, name_run(p, len), ret_client, ret_addr);
 }
 
 struct span smtpd_client_base(struct span client)
@@ -200,25 +237,40 @@ static void parse_stats(struct span s, struct smtpd_line *l)
 	}
 }
 
-/* Queue ids: short (hex, >= 6) or long (base-52 digits, >= 10, with 'z'). */
-static bool queue_id(struct span s, size_t *ret_len)
+/*
+ * The leading run of host-name bytes of s, and what the queue-id rule
+ * needs of it.  Queue ids are short (hex, >= 6) or long (base-52 digits,
+ * >= 10, with 'z'); their bytes are host-name bytes and ':' is not, so a
+ * queue id followed by ':' is exactly such a run.  One scan serves the
+ * queue-id rule and the client token of the tls-client rule.
+ */
+struct lead {
+	size_t run;			/* host-name bytes at the start */
+	bool hex;			/* all of them hex digits */
+	bool qid;			/* all of them queue-id bytes */
+};
+
+static struct lead lead_of(struct span s)
 {
-	size_t i = 0;
-	bool hex = true;
+	struct lead ld = {0, true, true};
+	unsigned seen = 0;		/* 1 << class, for each byte's class */
+	unsigned char c;
 
-	while (i < s.len && i < 24) {
-		unsigned char c = cclass[(unsigned char) s.p[i]];
-
-		if (!(c & (CC_HEX | CC_QID)))
-			break;
-		if (!(c & CC_HEX))
-			hex = false;
-		i++;
+	while (ld.run < s.len && ((c = cclass[(unsigned char) s.p[ld.run]]) & CC_NAME)) {
+		seen |= 1u << c;
+		ld.run++;
 	}
-	if (i >= s.len || s.p[i] != ':')
+	ld.qid = !(seen & (1u << CC_NAME));
+	ld.hex = !(seen & ((1u << CC_NAME) | (1u << (CC_NAME | CC_QID))));
+	return ld;
+}
+
+static bool queue_id(struct span s, const struct lead *ld, size_t *ret_len)
+{
+	if (!ld->qid || ld->run > 24 || ld->run >= s.len || s.p[ld->run] != ':')
 		return false;
-	*ret_len = i;
-	return hex ? i >= 6 : i >= 10;
+	*ret_len = ld->run;
+	return ld->hex ? ld->run >= 6 : ld->run >= 10;
 }
 
 /* What follows "QUEUEID: " or "NOQUEUE: " in a non-verbose smtpd line.
@@ -235,13 +287,13 @@ static const char *const queue_actions[] = {
 	"reply filter out: ",
 };
 
-static bool queue_line(struct span s)
+static bool queue_line(struct span s, const struct lead *ld)
 {
 	size_t n;
 
 	if (STARTS(s, "NOQUEUE: "))
 		n = 7;
-	else if (!queue_id(s, &n))
+	else if (!queue_id(s, ld, &n))
 		return false;
 	if (n + 2 > s.len || s.p[n + 1] != ' ')
 		return false;
@@ -309,14 +361,16 @@ static bool keep_message(struct span s, struct smtpd_line *l)
 		l->rule = keep_prefixes[i].rule;
 		return true;
 	}
-	if (queue_line(s)) {
+	struct lead ld = lead_of(s);
+
+	if (queue_line(s, &ld)) {
 		l->rule = "queue-id";
 		return true;
 	}
 	/* smtpd_tls_loglevel >= 2: "NAME[ADDR]: TLS cipher list ...", "...: Issuing session ticket" */
 	struct span c;
 	struct addr a;
-	int n = smtpd_parse_client(s.p, s.len, &c, &a);
+	int n = parse_client_from(s.p, s.len, ld.run, &c, &a);
 
 	if (n > 0 && (size_t) n + 2 <= s.len && s.p[n] == ':' && s.p[n + 1] == ' ') {
 		l->rule = "tls-client";
