@@ -238,39 +238,27 @@ static void parse_stats(struct span s, struct smtpd_line *l)
 }
 
 /*
- * The leading run of host-name bytes of s, and what the queue-id rule
- * needs of it.  Queue ids are short (hex, >= 6) or long (base-52 digits,
- * >= 10, with 'z'); their bytes are host-name bytes and ':' is not, so a
- * queue id followed by ':' is exactly such a run.  One scan serves the
- * queue-id rule and the client token of the tls-client rule.
+ * Queue ids: short (hex, >= 6) or long (base-52 digits, >= 10, with
+ * 'z').  Their bytes are host-name bytes and ':' is not, so a queue id
+ * followed by ':' is exactly a message's leading run of host-name bytes
+ * (name_run()): one scan serves the queue-id and the tls-client rule.
  */
-struct lead {
-	size_t run;			/* host-name bytes at the start */
-	bool hex;			/* all of them hex digits */
-	bool qid;			/* all of them queue-id bytes */
-};
-
-static struct lead lead_of(struct span s)
+static bool queue_id(struct span s, size_t run, size_t *ret_len)
 {
-	struct lead ld = {0, true, true};
-	unsigned seen = 0;		/* 1 << class, for each byte's class */
-	unsigned char c;
+	bool hex = true;
 
-	while (ld.run < s.len && ((c = cclass[(unsigned char) s.p[ld.run]]) & CC_NAME)) {
-		seen |= 1u << c;
-		ld.run++;
-	}
-	ld.qid = !(seen & (1u << CC_NAME));
-	ld.hex = !(seen & ((1u << CC_NAME) | (1u << (CC_NAME | CC_QID))));
-	return ld;
-}
-
-static bool queue_id(struct span s, const struct lead *ld, size_t *ret_len)
-{
-	if (!ld->qid || ld->run > 24 || ld->run >= s.len || s.p[ld->run] != ':')
+	if (run > 24 || run >= s.len || s.p[run] != ':')
 		return false;
-	*ret_len = ld->run;
-	return ld->hex ? ld->run >= 6 : ld->run >= 10;
+	for (size_t i = 0; i < run; i++) {
+		unsigned char c = cclass[(unsigned char) s.p[i]];
+
+		if (!(c & (CC_HEX | CC_QID)))
+			return false;
+		if (!(c & CC_HEX))
+			hex = false;
+	}
+	*ret_len = run;
+	return hex ? run >= 6 : run >= 10;
 }
 
 /* What follows "QUEUEID: " or "NOQUEUE: " in a non-verbose smtpd line.
@@ -287,13 +275,13 @@ static const char *const queue_actions[] = {
 	"reply filter out: ",
 };
 
-static bool queue_line(struct span s, const struct lead *ld)
+static bool queue_line(struct span s, size_t run)
 {
 	size_t n;
 
 	if (STARTS(s, "NOQUEUE: "))
 		n = 7;
-	else if (!queue_id(s, ld, &n))
+	else if (!queue_id(s, run, &n))
 		return false;
 	if (n + 2 > s.len || s.p[n + 1] != ' ')
 		return false;
@@ -361,16 +349,16 @@ static bool keep_message(struct span s, struct smtpd_line *l)
 		l->rule = keep_prefixes[i].rule;
 		return true;
 	}
-	struct lead ld = lead_of(s);
+	size_t run = name_run(s.p, s.len);
 
-	if (queue_line(s, &ld)) {
+	if (queue_line(s, run)) {
 		l->rule = "queue-id";
 		return true;
 	}
 	/* smtpd_tls_loglevel >= 2: "NAME[ADDR]: TLS cipher list ...", "...: Issuing session ticket" */
 	struct span c;
 	struct addr a;
-	int n = parse_client_from(s.p, s.len, ld.run, &c, &a);
+	int n = parse_client_from(s.p, s.len, run, &c, &a);
 
 	if (n > 0 && (size_t) n + 2 <= s.len && s.p[n] == ':' && s.p[n + 1] == ' ') {
 		l->rule = "tls-client";
@@ -381,61 +369,61 @@ static bool keep_message(struct span s, struct smtpd_line *l)
 
 void smtpd_classify(struct span msg, struct smtpd_line *ret_line)
 {
-	struct smtpd_line l;
+	struct smtpd_line *l = ret_line;	/* written in place: no copy per line */
 	size_t n;
 
-	memset(&l, 0, sizeof(l));
-	l.kind = SMTPD_CHATTER;
-	l.rule = "not-written-without-v";
+	memset(l, 0, sizeof(*l));
+	l->kind = SMTPD_CHATTER;
+	l->rule = "not-written-without-v";
 
 	if (msg.len >= 2 && (msg.p[0] == '<' || msg.p[0] == '>') && msg.p[1] == ' ') {
 		bool command = msg.p[0] == '<';
 		struct span s = after(msg, 2);
-		int c = smtpd_parse_client(s.p, s.len, &l.client, &l.addr);
+		int c = smtpd_parse_client(s.p, s.len, &l->client, &l->addr);
 
 		if (c > 0 && (size_t) c + 2 <= s.len && s.p[c] == ':' && s.p[c + 1] == ' ') {
 			struct span text = after(s, (size_t) c + 2);
 
 			if (command) {
-				l.kind = SMTPD_COMMAND;
-				l.rule = "trace-command";
-				l.auth_command = text.len >= 4 && strncasecmp(text.p, "AUTH", 4) == 0 &&
+				l->kind = SMTPD_COMMAND;
+				l->rule = "trace-command";
+				l->auth_command = text.len >= 4 && strncasecmp(text.p, "AUTH", 4) == 0 &&
 				    (text.len == 4 || text.p[4] == ' ');
 			} else {
 				static const char noauth[] = "503 5.5.1 Error: authentication not enabled";
 
-				l.kind = SMTPD_REPLY;
-				l.rule = "trace-reply";
-				l.noauth_reply = text.len == sizeof(noauth) - 1 &&
+				l->kind = SMTPD_REPLY;
+				l->rule = "trace-reply";
+				l->noauth_reply = text.len == sizeof(noauth) - 1 &&
 				    memcmp(text.p, noauth, text.len) == 0;
 			}
 		} else {
-			l.rule = "trace";
+			l->rule = "trace";
 		}
 	} else if (STARTS(msg, "connect from ")) {
-		if (client_at(after(msg, 13), false, &l, &n)) {
-			l.kind = SMTPD_CONNECT;
-			l.rule = "connect";
+		if (client_at(after(msg, 13), false, l, &n)) {
+			l->kind = SMTPD_CONNECT;
+			l->rule = "connect";
 		} else {
-			l.kind = SMTPD_KEEP;
-			l.rule = "connect-unparsed";
+			l->kind = SMTPD_KEEP;
+			l->rule = "connect-unparsed";
 		}
 	} else if (STARTS(msg, "disconnect from ")) {
 		struct span s = after(msg, 16);
 
-		if (client_at(s, true, &l, &n)) {
-			l.kind = SMTPD_DISCONNECT;
-			l.rule = "disconnect";
-			parse_stats(after(s, n), &l);
+		if (client_at(s, true, l, &n)) {
+			l->kind = SMTPD_DISCONNECT;
+			l->rule = "disconnect";
+			parse_stats(after(s, n), l);
 		} else {
-			l.kind = SMTPD_KEEP;
-			l.rule = "disconnect-unparsed";
+			l->kind = SMTPD_KEEP;
+			l->rule = "disconnect-unparsed";
 		}
-	} else if (STARTS(msg, "warning: ") && smtpd_parse_client(msg.p + 9, msg.len - 9, &l.client, &l.addr) > 0) {
-		struct span s = after(msg, 9 + l.client.len);
+	} else if (STARTS(msg, "warning: ") && smtpd_parse_client(msg.p + 9, msg.len - 9, &l->client, &l->addr) > 0) {
+		struct span s = after(msg, 9 + l->client.len);
 
-		l.kind = SMTPD_KEEP;
-		l.rule = "warning";
+		l->kind = SMTPD_KEEP;
+		l->rule = "warning";
 		/* The mechanism is the client's word (even "x]: y"), but the line
 		   starts with Postfix's own "warning: CLIENT: SASL ": only
 		   smtpd_sasl_glue writes that, for a failed AUTH. */
@@ -445,19 +433,18 @@ void smtpd_classify(struct span msg, struct smtpd_line *ret_line)
 			/* Postfix splits the AUTH command at spaces: the mechanism
 			   has none, and the first match is Postfix's own text */
 			f += 22;
-			l.kind = SMTPD_SASL_FAIL;
-			l.sasl = saslreason_classify(f, (size_t) (s.p + s.len - f));
-			l.rule = l.sasl->cls == SASL_SERVER ? "sasl-server" :
-			    l.sasl->cls == SASL_BADMECH ? "sasl-badmech" : "sasl-failed";
+			l->kind = SMTPD_SASL_FAIL;
+			l->sasl = saslreason_classify(f, (size_t) (s.p + s.len - f));
+			l->rule = l->sasl->cls == SASL_SERVER ? "sasl-server" :
+			    l->sasl->cls == SASL_BADMECH ? "sasl-badmech" : "sasl-failed";
 		}
-	} else if (keep_message(msg, &l)) {
-		l.kind = SMTPD_KEEP;
+	} else if (keep_message(msg, l)) {
+		l->kind = SMTPD_KEEP;
 		if ((msg.p[0] == 'w' || msg.p[0] == 'f') && saslreason_is_trouble(msg.p, msg.len)) {
-			l.sasl_trouble = true;
-			l.rule = "sasl-trouble";
+			l->sasl_trouble = true;
+			l->rule = "sasl-trouble";
 		}
 	}
-	if (l.kind == SMTPD_KEEP || l.kind == SMTPD_CHATTER)
-		l.client = (struct span) {NULL, 0};
-	*ret_line = l;
+	if (l->kind == SMTPD_KEEP || l->kind == SMTPD_CHATTER)
+		l->client = (struct span) {NULL, 0};
 }
