@@ -400,7 +400,7 @@ void smtpd_classify(struct span msg, struct smtpd_line *ret_line)
 		} else {
 			l->rule = "trace";
 		}
-	} else if (STARTS(msg, "connect from ")) {
+	} else if (msg.len > 0 && msg.p[0] == 'c' && STARTS(msg, "connect from ")) {
 		if (client_at(after(msg, 13), false, l, &n)) {
 			l->kind = SMTPD_CONNECT;
 			l->rule = "connect";
@@ -408,7 +408,7 @@ void smtpd_classify(struct span msg, struct smtpd_line *ret_line)
 			l->kind = SMTPD_KEEP;
 			l->rule = "connect-unparsed";
 		}
-	} else if (STARTS(msg, "disconnect from ")) {
+	} else if (msg.len > 0 && msg.p[0] == 'd' && STARTS(msg, "disconnect from ")) {
 		struct span s = after(msg, 16);
 
 		if (client_at(s, true, l, &n)) {
@@ -419,7 +419,8 @@ void smtpd_classify(struct span msg, struct smtpd_line *ret_line)
 			l->kind = SMTPD_KEEP;
 			l->rule = "disconnect-unparsed";
 		}
-	} else if (STARTS(msg, "warning: ") && smtpd_parse_client(msg.p + 9, msg.len - 9, &l->client, &l->addr) > 0) {
+	} else if (msg.len > 0 && msg.p[0] == 'w' && STARTS(msg, "warning: ") &&
+	    smtpd_parse_client(msg.p + 9, msg.len - 9, &l->client, &l->addr) > 0) {
 		struct span s = after(msg, 9 + l->client.len);
 
 		l->kind = SMTPD_KEEP;
