@@ -548,7 +548,7 @@ static int hold_release(struct engine *e, int64_t now)
 	const struct hold_strike *s;
 	int ret, werr = 0;
 
-	if (e->hold == NULL)
+	if (e->hold == NULL || hold_count(e->hold) == 0)	/* most lines: nothing held */
 		return 0;
 	while ((s = hold_due(e->hold, now)) != NULL) {
 		if ((ret = judge_held(e, s)) < 0 && werr == 0)
@@ -594,7 +594,7 @@ static int wal_queue(struct engine *e, const char *p, size_t n);
  * line. Like a line's own (see judge()), a verdict whose output fails is
  * still counted: the first failure is returned, nothing is judged twice.
  */
-static int judge_late(struct engine *e)
+static int judge_late_all(struct engine *e)
 {
 	const struct fold_late *l;
 	struct fold_result res;
@@ -617,6 +617,13 @@ static int judge_late(struct engine *e)
 		fold_late_pop(e->fold);
 	}
 	return werr;
+}
+
+/* judge_late_all(), called only when there is a late result: most lines
+   have none, and the call costs more than the look (issue 24). */
+static int judge_late(struct engine *e)
+{
+	return fold_late_peek(e->fold) != NULL ? judge_late_all(e) : 0;
 }
 
 int engine_hold_flush(struct engine *e)

@@ -99,12 +99,44 @@ static bool name_char(char c)
 	return cclass[(unsigned char) c] & CC_NAME;
 }
 
-int smtpd_parse_client(const char *p, size_t len, struct span *ret_client, struct addr *ret_addr)
+/* The leading run of host-name bytes of p (smtpd_parse_client()'s NAME). */
+static size_t name_run(const char *p, size_t len)
 {
 	size_t i = 0;
 
 	while (i < len && name_char(p[i]))
 		i++;
+	return i;
+}
+
+/*
+ * addr_parse() of the last ADDR text, kept: a session's trace lines name
+ * the same client line after line.  The same bytes give the same address,
+ * so the kept result is returned only for text equal to the kept text.
+ */
+static int parse_addr_kept(const char *text, size_t len, struct addr *ret_addr)
+{
+	static char kept[ADDR_STRLEN];
+	static size_t kept_len;			/* 0: nothing kept */
+	static struct addr kept_addr;
+
+	if (len == kept_len && len > 0 && memcmp(text, kept, len) == 0) {
+		*ret_addr = kept_addr;
+		return 0;
+	}
+	if (addr_parse(text, len, ret_addr) < 0)
+		return -EINVAL;
+	if (len < sizeof(kept)) {
+		memcpy(kept, text, len);
+		kept_len = len;
+		kept_addr = *ret_addr;
+	}
+	return 0;
+}
+
+/* smtpd_parse_client() once NAME's end i is known (name_run()). */
+static int parse_client_from(const char *p, size_t len, size_t i, struct span *ret_client, struct addr *ret_addr)
+{
 	if (i == 0 || i >= len || p[i] != '[')
 		return -EINVAL;
 	size_t a0 = ++i;
@@ -113,7 +145,7 @@ int smtpd_parse_client(const char *p, size_t len, struct span *ret_client, struc
 		i++;
 	if (i >= len || p[i] != ']')
 		return -EINVAL;
-	if (addr_parse(p + a0, i - a0, ret_addr) < 0)
+	if (parse_addr_kept(p + a0, i - a0, ret_addr) < 0)
 		return -EINVAL;
 	i++;
 	/* ":PORT" (smtpd_client_port_logging = yes) */
@@ -128,6 +160,11 @@ int smtpd_parse_client(const char *p, size_t len, struct span *ret_client, struc
 	}
 	*ret_client = (struct span) {p, i};
 	return (int) i;
+}
+
+int smtpd_parse_client(const char *p, size_t len, struct span *ret_client, struct addr *ret_addr)
+{
+	return parse_client_from(p, len, name_run(p, len), ret_client, ret_addr);
 }
 
 struct span smtpd_client_base(struct span client)
@@ -201,25 +238,28 @@ static void parse_stats(struct span s, struct smtpd_line *l)
 	}
 }
 
-/* Queue ids: short (hex, >= 6) or long (base-52 digits, >= 10, with 'z'). */
-static bool queue_id(struct span s, size_t *ret_len)
+/*
+ * Queue ids: short (hex, >= 6) or long (base-52 digits, >= 10, with
+ * 'z').  Their bytes are host-name bytes and ':' is not, so a queue id
+ * followed by ':' is exactly a message's leading run of host-name bytes
+ * (name_run()): one scan serves the queue-id and the tls-client rule.
+ */
+static bool queue_id(struct span s, size_t run, size_t *ret_len)
 {
-	size_t i = 0;
 	bool hex = true;
 
-	while (i < s.len && i < 24) {
+	if (run > 24 || run >= s.len || s.p[run] != ':')
+		return false;
+	for (size_t i = 0; i < run; i++) {
 		unsigned char c = cclass[(unsigned char) s.p[i]];
 
 		if (!(c & (CC_HEX | CC_QID)))
-			break;
+			return false;
 		if (!(c & CC_HEX))
 			hex = false;
-		i++;
 	}
-	if (i >= s.len || s.p[i] != ':')
-		return false;
-	*ret_len = i;
-	return hex ? i >= 6 : i >= 10;
+	*ret_len = run;
+	return hex ? run >= 6 : run >= 10;
 }
 
 /* What follows "QUEUEID: " or "NOQUEUE: " in a non-verbose smtpd line.
@@ -236,13 +276,13 @@ static const char *const queue_actions[] = {
 	"reply filter out: ",
 };
 
-static bool queue_line(struct span s)
+static bool queue_line(struct span s, size_t run)
 {
 	size_t n;
 
 	if (STARTS(s, "NOQUEUE: "))
 		n = 7;
-	else if (!queue_id(s, &n))
+	else if (!queue_id(s, run, &n))
 		return false;
 	if (n + 2 > s.len || s.p[n + 1] != ' ')
 		return false;
@@ -310,14 +350,16 @@ static bool keep_message(struct span s, struct smtpd_line *l)
 		l->rule = keep_prefixes[i].rule;
 		return true;
 	}
-	if (queue_line(s)) {
+	size_t run = name_run(s.p, s.len);
+
+	if (queue_line(s, run)) {
 		l->rule = "queue-id";
 		return true;
 	}
 	/* smtpd_tls_loglevel >= 2: "NAME[ADDR]: TLS cipher list ...", "...: Issuing session ticket" */
 	struct span c;
 	struct addr a;
-	int n = smtpd_parse_client(s.p, s.len, &c, &a);
+	int n = parse_client_from(s.p, s.len, run, &c, &a);
 
 	if (n > 0 && (size_t) n + 2 <= s.len && s.p[n] == ':' && s.p[n + 1] == ' ') {
 		l->rule = "tls-client";
@@ -328,61 +370,62 @@ static bool keep_message(struct span s, struct smtpd_line *l)
 
 void smtpd_classify(struct span msg, struct smtpd_line *ret_line)
 {
-	struct smtpd_line l;
+	struct smtpd_line *l = ret_line;	/* written in place: no copy per line */
 	size_t n;
 
-	memset(&l, 0, sizeof(l));
-	l.kind = SMTPD_CHATTER;
-	l.rule = "not-written-without-v";
+	memset(l, 0, sizeof(*l));
+	l->kind = SMTPD_CHATTER;
+	l->rule = "not-written-without-v";
 
 	if (msg.len >= 2 && (msg.p[0] == '<' || msg.p[0] == '>') && msg.p[1] == ' ') {
 		bool command = msg.p[0] == '<';
 		struct span s = after(msg, 2);
-		int c = smtpd_parse_client(s.p, s.len, &l.client, &l.addr);
+		int c = smtpd_parse_client(s.p, s.len, &l->client, &l->addr);
 
 		if (c > 0 && (size_t) c + 2 <= s.len && s.p[c] == ':' && s.p[c + 1] == ' ') {
 			struct span text = after(s, (size_t) c + 2);
 
 			if (command) {
-				l.kind = SMTPD_COMMAND;
-				l.rule = "trace-command";
-				l.auth_command = text.len >= 4 && strncasecmp(text.p, "AUTH", 4) == 0 &&
+				l->kind = SMTPD_COMMAND;
+				l->rule = "trace-command";
+				l->auth_command = text.len >= 4 && strncasecmp(text.p, "AUTH", 4) == 0 &&
 				    (text.len == 4 || text.p[4] == ' ');
 			} else {
 				static const char noauth[] = "503 5.5.1 Error: authentication not enabled";
 
-				l.kind = SMTPD_REPLY;
-				l.rule = "trace-reply";
-				l.noauth_reply = text.len == sizeof(noauth) - 1 &&
+				l->kind = SMTPD_REPLY;
+				l->rule = "trace-reply";
+				l->noauth_reply = text.len == sizeof(noauth) - 1 &&
 				    memcmp(text.p, noauth, text.len) == 0;
 			}
 		} else {
-			l.rule = "trace";
+			l->rule = "trace";
 		}
-	} else if (STARTS(msg, "connect from ")) {
-		if (client_at(after(msg, 13), false, &l, &n)) {
-			l.kind = SMTPD_CONNECT;
-			l.rule = "connect";
+	} else if (msg.len > 0 && msg.p[0] == 'c' && STARTS(msg, "connect from ")) {
+		if (client_at(after(msg, 13), false, l, &n)) {
+			l->kind = SMTPD_CONNECT;
+			l->rule = "connect";
 		} else {
-			l.kind = SMTPD_KEEP;
-			l.rule = "connect-unparsed";
+			l->kind = SMTPD_KEEP;
+			l->rule = "connect-unparsed";
 		}
-	} else if (STARTS(msg, "disconnect from ")) {
+	} else if (msg.len > 0 && msg.p[0] == 'd' && STARTS(msg, "disconnect from ")) {
 		struct span s = after(msg, 16);
 
-		if (client_at(s, true, &l, &n)) {
-			l.kind = SMTPD_DISCONNECT;
-			l.rule = "disconnect";
-			parse_stats(after(s, n), &l);
+		if (client_at(s, true, l, &n)) {
+			l->kind = SMTPD_DISCONNECT;
+			l->rule = "disconnect";
+			parse_stats(after(s, n), l);
 		} else {
-			l.kind = SMTPD_KEEP;
-			l.rule = "disconnect-unparsed";
+			l->kind = SMTPD_KEEP;
+			l->rule = "disconnect-unparsed";
 		}
-	} else if (STARTS(msg, "warning: ") && smtpd_parse_client(msg.p + 9, msg.len - 9, &l.client, &l.addr) > 0) {
-		struct span s = after(msg, 9 + l.client.len);
+	} else if (msg.len > 0 && msg.p[0] == 'w' && STARTS(msg, "warning: ") &&
+	    smtpd_parse_client(msg.p + 9, msg.len - 9, &l->client, &l->addr) > 0) {
+		struct span s = after(msg, 9 + l->client.len);
 
-		l.kind = SMTPD_KEEP;
-		l.rule = "warning";
+		l->kind = SMTPD_KEEP;
+		l->rule = "warning";
 		/* The mechanism is the client's word (even "x]: y"), but the line
 		   starts with Postfix's own "warning: CLIENT: SASL ": only
 		   smtpd_sasl_glue writes that, for a failed AUTH. */
@@ -392,19 +435,18 @@ void smtpd_classify(struct span msg, struct smtpd_line *ret_line)
 			/* Postfix splits the AUTH command at spaces: the mechanism
 			   has none, and the first match is Postfix's own text */
 			f += 22;
-			l.kind = SMTPD_SASL_FAIL;
-			l.sasl = saslreason_classify(f, (size_t) (s.p + s.len - f));
-			l.rule = l.sasl->cls == SASL_SERVER ? "sasl-server" :
-			    l.sasl->cls == SASL_BADMECH ? "sasl-badmech" : "sasl-failed";
+			l->kind = SMTPD_SASL_FAIL;
+			l->sasl = saslreason_classify(f, (size_t) (s.p + s.len - f));
+			l->rule = l->sasl->cls == SASL_SERVER ? "sasl-server" :
+			    l->sasl->cls == SASL_BADMECH ? "sasl-badmech" : "sasl-failed";
 		}
-	} else if (keep_message(msg, &l)) {
-		l.kind = SMTPD_KEEP;
+	} else if (keep_message(msg, l)) {
+		l->kind = SMTPD_KEEP;
 		if ((msg.p[0] == 'w' || msg.p[0] == 'f') && saslreason_is_trouble(msg.p, msg.len)) {
-			l.sasl_trouble = true;
-			l.rule = "sasl-trouble";
+			l->sasl_trouble = true;
+			l->rule = "sasl-trouble";
 		}
 	}
-	if (l.kind == SMTPD_KEEP || l.kind == SMTPD_CHATTER)
-		l.client = (struct span) {NULL, 0};
-	*ret_line = l;
+	if (l->kind == SMTPD_KEEP || l->kind == SMTPD_CHATTER)
+		l->client = (struct span) {NULL, 0};
 }
