@@ -492,7 +492,7 @@ static int strike(struct engine *e, const struct record *r, const struct fold_re
 	int64_t applied = ban(e, &d);
 
 	if (e->o.on_ban) {
-		struct engine_decided ed = {d.net, d.prefix, d.until_usec, res->reason};
+		struct engine_decided ed = {d.net, d.prefix, d.until_usec, res->reason, now};
 
 		e->o.on_ban(e->o.on_ban_data, &ed);
 	}

@@ -30,6 +30,7 @@ struct engine_decided {
 	unsigned prefix;
 	int64_t until_usec;		/* wall clock */
 	enum reason reason;		/* of the strike that decided it */
+	int64_t at_usec;		/* that strike's (log) time: the ban's start */
 };
 
 struct engine_options {

@@ -46,7 +46,8 @@
  *	DAEMON_TRACED_QUIET_USEC, or at once when ops->settle_quiet_usec is
  *	0), a dirty state is checkpointed when the last
  *	checkpoint is ops->idle_save_usec old (else the outputs are
- *	flushed), unban requests are taken every DAEMON_BANS_USEC (and, with
+ *	flushed), unban requests are taken every DAEMON_BANS_USEC (a
+ *	checkpoint follows at once when one forgot something) (and, with
  *	publish = syslog, authfold unban's requests to publish, the decisions
  *	not published yet, the resync's share and the keep-alive, publish(3);
  *	its outbox is synced at each checkpoint and saved at the end),
@@ -558,8 +559,14 @@ static int daemon_idle(struct daemon *d)
 	if (woke)
 		return 0;
 	if (now - d->last_bans >= DAEMON_BANS_USEC) {	/* a quiet source still takes unban requests */
+		uint64_t unbans = d->m.unbans;
+
 		d->last_bans = now;
 		daemon_bans(d, false);
+		/* saved at once: the requests are gone, and a restart from the
+		   last checkpoint would hold those bans again */
+		if (d->m.unbans != unbans && (r = daemon_checkpoint(d)) < 0 && !ops->keep_going)
+			return r;
 	}
 	if (d->e == NULL)
 		return 0;

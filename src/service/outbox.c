@@ -11,6 +11,7 @@
  *	void	outbox_free(o)
  *	int	outbox_add(o, d, now, err, errlen)
  *	bool	outbox_covers(o, net, at, until)
+ *	bool	outbox_unbanned(o, net, at)
  *	const struct decision *outbox_pending_first(o)
  *	void	outbox_sent(o)
  *	size_t	outbox_pending(o)
@@ -66,6 +67,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -408,6 +410,21 @@ bool outbox_covers(const struct outbox *o, const struct cidr *net, int64_t at, i
 	if (x == NULL)
 		return false;
 	return x->d.op == DECISION_BAN ? x->d.until >= until : x->d.at >= at;
+}
+
+bool outbox_unbanned(const struct outbox *o, const struct cidr *net, int64_t at)
+{
+	unsigned widest = net->net.family == AF_INET ? 8u : 16u;
+
+	for (unsigned prefix = net->prefix + 1; prefix-- > widest;) {
+		struct cidr n = {net->net, prefix};
+		const struct entry *x;
+
+		addr_mask(&n.net, prefix);
+		if ((x = find(o, &n)) && x->d.op == DECISION_UNBAN && x->d.at >= at)
+			return true;
+	}
+	return false;
 }
 
 const struct decision *outbox_pending_first(const struct outbox *o)

@@ -38,6 +38,10 @@ int outbox_add(struct outbox *o, const struct decision *d, int64_t now, char *er
 /* Whether a decision of net covers a ban decided at at ending at until:
    a ban held to until or later, or an unban decided at at or later. */
 bool outbox_covers(const struct outbox *o, const struct cidr *net, int64_t at, int64_t until);
+/* Whether an unban of net or of a network holding it (/8 or /16 at the
+   widest), decided at at or later, is held: a ban that began by then is
+   one that unban lifted. */
+bool outbox_unbanned(const struct outbox *o, const struct cidr *net, int64_t at);
 /* The oldest pending decision (borrowed until the next call that changes
    o), or NULL; outbox_sent() marks it sent. */
 const struct decision *outbox_pending_first(const struct outbox *o);

@@ -59,6 +59,14 @@
  *	taken as a new decision with the ban's own start as at=, so a
  *	repeat strike that counts as "already banned" never hides it.
  *
+ *	A ban that began (its deciding strike's log time) no later than an
+ *	unban the outbox holds for its network or a wider one is not
+ *	published, neither by publish_on_ban() nor by the resync: it is one
+ *	that unban lifted, come back because the lines that decided it were
+ *	delivered again after a restart (RELP and omprog deliver at least
+ *	once) or because the policy's forgetting was not saved yet. An
+ *	unban `authfold unban` took is never undone by a restart.
+ *
  *	publish_tick(), called about once a second, sends what waits, the
  *	resync's share (waiting for rsyslog to read from a full socket for
  *	at most PUBLISH_TICK_WAIT_USEC in all: the socket holds only
@@ -412,7 +420,7 @@ static void reconcile(struct publish *p, int64_t now)
 		if (at < 1 || at > now)
 			at = now;
 		addr_mask(&net.net, net.prefix);
-		if (outbox_covers(p->o, &net, at, until))
+		if (outbox_covers(p->o, &net, at, until) || outbox_unbanned(p->o, &net, at))
 			continue;
 		(void) ban_at(p, &net, at, now, until, reason_name(x->last_reason), err, sizeof(err));
 		if (outbox_covers(p->o, &net, at, until))
@@ -560,5 +568,13 @@ void publish_on_ban(void *data, const struct engine_decided *d)
 
 	if (until <= now)
 		return;		/* an old log replayed: nothing left to enforce */
+	/* Strikes older than an unban the outbox holds (lines delivered again
+	   after a restart: RELP and omprog deliver at least once) decide a ban
+	   the admin already lifted: published with at = now, it would replace
+	   the unban on every MX. */
+	if (outbox_unbanned(p->o, &net, d->at_usec / 1000000)) {
+		p->counters.lifted++;
+		return;
+	}
 	(void) publish_ban(p, &net, now, until, reason_name(d->reason), NULL, 0);
 }

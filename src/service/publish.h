@@ -19,6 +19,7 @@ struct publish_counters {
 	uint64_t store_errors;		/* taken, but the outbox file could not be written */
 	uint64_t resent;		/* sent again by the resync */
 	uint64_t reconciled;		/* running bans of the policy the outbox lacked */
+	uint64_t lifted;		/* bans not published: a held unban decided later lifted them */
 	uint64_t rounds;		/* resync rounds completed */
 	int64_t last_round;		/* unix s of the last round's end; 0 */
 };

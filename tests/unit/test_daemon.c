@@ -4,7 +4,8 @@
  * the idle duties, the end, SIGHUP (checkpoint, reopen, checkpoint),
  * SIGTERM with and without draining, a failing checkpoint (fatal, or
  * retried with keep_going), the source's idle hook, and a source with its
- * own state (no engine, no state file, no state_dir lock).
+ * own state (no engine, no state file, no state_dir lock), and an unban
+ * request taken while idle saved at once.
  */
 
 #include "bans.h"
@@ -344,6 +345,35 @@ static void test_idle_hook(void **state)
 	stop(&d);
 }
 
+/* An unban request taken while idle is saved at once, not at the next
+   idle_save_usec: the request is gone, and a restart from the last
+   checkpoint would hold the ban again. */
+static void test_unban_saved(void **state)
+{
+	static const enum step steps[] = {IDLE, END};
+	struct script s = {steps, 2, 0, 0, 0, 0, false, 0, 0, false};
+	struct daemon_ops o = ops;
+	struct daemon d;
+	struct cidr t;
+	char path[256], err[256];
+	struct stat st;
+
+	(void) state;
+	o.idle_save_usec = 60000000;
+	start(&d, &s, &o);
+	assert_int_equal(s.extras, 1);
+	assert_int_equal(cidr_parse("192.0.2.66/32", 13, &t), 0);
+	assert_int_equal(bans_request_unban(conf->state_dir, &t, path, sizeof(path), err, sizeof(err)), 0);
+	usleep(DAEMON_BANS_USEC + 100000);	/* the idle pass takes requests again */
+	assert_int_equal(daemon_run(&d), 0);
+	assert_int_equal(stat(path, &st), -1);	/* taken */
+	assert_int_equal(d.m.unbans, 1);
+	assert_int_equal(s.extras, 2);		/* and saved at once */
+	assert_int_equal(d.dirty, 0);
+	assert_int_equal(daemon_finish(&d, 0), 0);
+	stop(&d);
+}
+
 static void test_own_state(void **state)
 {
 	static const enum step steps[] = {ITEM, IDLE, HUP, ITEM, ITEM, IDLE, TERM, ITEM, END};
@@ -386,6 +416,7 @@ int main(void)
 		cmocka_unit_test(test_drain),
 		cmocka_unit_test(test_failures),
 		cmocka_unit_test(test_idle_hook),
+		cmocka_unit_test(test_unban_saved),
 		cmocka_unit_test(test_own_state),
 	};
 

@@ -436,6 +436,91 @@ static void test_marker(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* An unban the central host took stays: after a restart, the same strikes
+   delivered again (RELP, omprog: at least once) decide the ban again, and
+   the policy may still hold it; neither is published over the unban. */
+static void test_unban_stays(void **state)
+{
+	char err[256], sock[96];
+	struct config *c;
+	struct publish *p;
+	struct policy *pol;
+	struct policy_decision pd;
+	struct decision d;
+	struct cidr net, wide, other;
+	struct addr a;
+	int64_t now = (int64_t) time(NULL), began = now - 20;
+	int fd;
+
+	(void) state;
+	clean();
+	snprintf(sock, sizeof(sock), "%s/publish.sock", dir);
+	c = central(sock);
+	fd = listen_at(sock);
+	assert_int_equal(cidr_parse("192.0.2.66/32", 13, &net), 0);
+	assert_int_equal(cidr_parse("192.0.2.0/24", 12, &wide), 0);
+	assert_int_equal(cidr_parse("198.51.100.7/32", 15, &other), 0);
+	assert_int_equal(publish_new(c, &p), 0);
+	assert_int_equal(publish_store(p, dir, now, err, sizeof(err)), 0);
+	/* the engine bans (strike at began), the admin unbans */
+	struct engine_decided ed = {net.net, 32, (began + 3600) * 1000000, REASON_NOAUTH, began * 1000000};
+
+	assert_int_equal(publish_ban(p, &net, now - 10, began + 3600, "noauth", err, sizeof(err)), 0);
+	assert_int_equal(next_decision(fd, &d), 0);
+	assert_int_equal(d.op, DECISION_BAN);
+	assert_int_equal(publish_unban(p, &net, now - 5, err, sizeof(err)), 0);
+	assert_int_equal(next_decision(fd, &d), 0);
+	assert_int_equal(d.op, DECISION_UNBAN);
+	assert_int_equal(publish_sync(p, now, err, sizeof(err)), 0);
+	publish_free(p);
+
+	/* restarted: the lines come again and the engine decides the same ban */
+	assert_int_equal(publish_new(c, &p), 0);
+	assert_int_equal(publish_store(p, dir, now + 1, err, sizeof(err)), 0);
+	publish_on_ban(p, &ed);
+	assert_int_equal(next_decision(fd, &d), -1);
+	assert_int_equal(publish_counters(p)->lifted, 1);
+	assert_true(outbox_unbanned(publish_outbox(p), &net, began));
+	/* the policy still holds it (its forgetting not saved): the resync's
+	   "never published" step leaves it out too */
+	assert_non_null(pol = policy_new(c));
+	assert_int_equal(addr_parse("192.0.2.66", 10, &a), 0);
+	assert_int_equal(policy_strike(pol, &a, REASON_NOAUTH, (began - 1) * 1000000, &pd), 0);
+	assert_int_equal(policy_strike(pol, &a, REASON_NOAUTH, began * 1000000, &pd), 0);
+	assert_int_equal(pd.verdict, POLICY_BAN);
+	publish_set_policy(p, pol);
+	assert_int_equal(publish_tick(p, now + 1, err, sizeof(err)), 0);
+	assert_int_equal(publish_tick(p, now + 11, err, sizeof(err)), 0);
+	assert_int_equal(publish_counters(p)->reconciled, 0);
+	while (next_decision(fd, &d) == 0)
+		assert_false(d.op == DECISION_BAN);	/* the unban resent, the marker */
+	/* a strike after the unban is a new ban: published */
+	ed.at_usec = (now + 1) * 1000000;
+	publish_on_ban(p, &ed);
+	assert_int_equal(next_decision(fd, &d), 0);
+	assert_int_equal(d.op, DECISION_BAN);
+	/* a wider unban lifts the bans inside it that began by then */
+	assert_int_equal(publish_unban(p, &wide, now + 3, err, sizeof(err)), 0);
+	assert_int_equal(next_decision(fd, &d), 0);
+	assert_int_equal(d.op, DECISION_UNBAN);
+	ed.at_usec = (now + 2) * 1000000;
+	publish_on_ban(p, &ed);
+	assert_int_equal(next_decision(fd, &d), -1);
+	assert_int_equal(publish_counters(p)->lifted, 2);
+	/* another network is not held back */
+	struct engine_decided eo = {other.net, 32, (began + 3600) * 1000000, REASON_NOAUTH, began * 1000000};
+
+	publish_on_ban(p, &eo);
+	assert_int_equal(next_decision(fd, &d), 0);
+	assert_int_equal(d.op, DECISION_BAN);
+	assert_int_equal(publish_counters(p)->lifted, 2);
+	publish_free(p);
+	policy_free(pol);
+	config_free(c);
+	close(fd);
+	clean();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -444,6 +529,7 @@ int main(void)
 		cmocka_unit_test(test_restart),
 		cmocka_unit_test(test_resync),
 		cmocka_unit_test(test_marker),
+		cmocka_unit_test(test_unban_stays),
 	};
 	int r;
 
