@@ -658,6 +658,11 @@ static void split(struct fold *f, struct session *from, struct session *to, int6
 	}
 	if (from->verbose)
 		to->verbose = true;
+	/* what moved lies in `to`'s interval now: a later split finds it */
+	if (to->reply_hi > to->hi_usec)
+		to->hi_usec = to->reply_hi;
+	if (to->auth_hi > to->hi_usec)
+		to->hi_usec = to->auth_hi;
 	if (from->hi_usec > t)
 		from->hi_usec = t;
 	reply_late(f, from);
@@ -789,6 +794,11 @@ static int on_disconnect(struct fold *f, const struct record *r, struct session_
 			if (ret < 0)
 				return ret == -ENOMEM ? ret : 0;
 		}
+	} else if (found->hi_usec > t && found->later && found->later->connect_usec >= 0 &&
+		   found->later->lo_usec <= found->hi_usec && session_client_is(found->later, l->client)) {
+		/* lines after its end that a later session of the client took
+		   over at its connect: what is left after t is that one's */
+		split(f, found, found->later, t, true);
 	} else if (found->hi_usec > t) {
 		/* lines after its end: a later session of the same client's */
 		struct session *later;
@@ -840,9 +850,10 @@ static void on_reply(struct fold *f, const struct record *r, struct session *s, 
 static void on_auth(struct fold *f, struct session *s, int64_t t)
 {
 	auth_add(s, t);
-	if (s->pending == SESSION_PENDING_REPLY && !s->synthetic && t <= s->pending_usec && late_room(f) > 0) {
+	if (s->pending == SESSION_PENDING_REPLY && !s->synthetic && t <= s->pending_usec && late_room(f) > 0)
 		give_late(f, s);
-	}
+	else
+		reply_late(f, s);	/* a reply that came with a split, before its AUTH */
 }
 
 /* The -v trace and SASL failures: lines of a session named by client. */

@@ -619,6 +619,123 @@ static void test_same_client_replies(void **state)
 	teardown(x);
 }
 
+/* The reduced capture of issue 22 (one process of a 2,000-session burst
+   through the shipped snippet, in the order rsyslog handed it over): the
+   later AUTH and 503 of 2001:db8::2386 come first, then lines of later
+   sessions of other clients, then the disconnect of the session before,
+   then the earlier AUTH and 503. The two replies are 2 ms apart with no
+   boundary of the process between them: one session, one strike. */
+#define V(ts) "2026-11-26T18:46:" ts "+00:00 vm postfix/smtpd[7267]: "
+static void test_issue22_capture(void **state)
+{
+	(void) state;
+	static const struct row rows[] = {
+		{V("49.095868") "< unknown[2001:db8::2386]: AUTH CRAM-MD5", "drop"},
+		{V("49.095874") "> unknown[2001:db8::2386]: 503 5.5.1 Error: authentication not enabled",
+		 "drop +synthetic +strike=noauth:2001:db8::2386:unknown[2001:db8::2386]"},
+		{V("49.490112") "connect from unknown[198.51.100.20]", "keep"},
+		{V("49.490300") "> unknown[198.51.100.20]: 220 mx.example.org ESMTP", "drop"},
+		{V("49.491020") "< unknown[198.51.100.20]: EHLO a.example", "drop"},
+		{V("49.491200") "> unknown[198.51.100.20]: 250-mx.example.org", "drop"},
+		{V("49.491210") "> unknown[198.51.100.20]: 250 CHUNKING", "drop"},
+		{V("49.492010") "< unknown[198.51.100.20]: QUIT", "drop"},
+		{V("49.492100") "> unknown[198.51.100.20]: 221 2.0.0 Bye", "drop"},
+		{V("49.492300") "match_hostname: smtpd_client_event_limit_exceptions: unknown ~? 127.0.0.0/8", "drop"},
+		{V("49.492400") "disconnect from unknown[198.51.100.20] ehlo=1 quit=1 commands=2", "keep"},
+		{V("50.101000") "connect from unknown[203.0.113.183]", "keep"},
+		{V("50.101200") "> unknown[203.0.113.183]: 220 mx.example.org ESMTP", "drop"},
+		{V("50.102000") "< unknown[203.0.113.183]: EHLO b.example", "drop"},
+		{V("50.102100") "> unknown[203.0.113.183]: 250-mx.example.org", "drop"},
+		{V("50.102110") "> unknown[203.0.113.183]: 250 CHUNKING", "drop"},
+		{V("50.103000") "< unknown[203.0.113.183]: MAIL FROM:<a@b.example>", "drop"},
+		{V("50.103100") "> unknown[203.0.113.183]: 250 2.1.0 Ok", "drop"},
+		{V("50.104000") "< unknown[203.0.113.183]: QUIT", "drop"},
+		{V("50.104100") "> unknown[203.0.113.183]: 221 2.0.0 Bye", "drop"},
+		{V("50.104300") "disconnect from unknown[203.0.113.183] ehlo=1 mail=1 quit=1 commands=3", "keep"},
+		{V("51.770000") "connect from unknown[2001:db8::2387]", "keep"},
+		{V("51.770200") "> unknown[2001:db8::2387]: 220 mx.example.org ESMTP", "drop"},
+		{V("51.771000") "< unknown[2001:db8::2387]: EHLO c.example", "drop"},
+		{V("51.771100") "> unknown[2001:db8::2387]: 250-mx.example.org", "drop"},
+		{V("51.771110") "> unknown[2001:db8::2387]: 250 CHUNKING", "drop"},
+		{V("51.772000") "< unknown[2001:db8::2387]: RSET", "drop"},
+		{V("51.772100") "> unknown[2001:db8::2387]: 250 2.0.0 Ok", "drop"},
+		{V("51.773000") "< unknown[2001:db8::2387]: QUIT", "drop"},
+		{V("51.773100") "> unknown[2001:db8::2387]: 221 2.0.0 Bye", "drop"},
+		{V("51.773300") "disconnect from unknown[2001:db8::2387] ehlo=1 rset=1 quit=1 commands=3", "keep"},
+		{V("51.780000") "connect from unknown[198.51.100.21]", "keep"},
+		{V("49.089248") "disconnect from unknown[203.0.113.182] ehlo=1 auth=0/1 rset=1 quit=1 commands=3/4",
+		 "keep"},
+		{V("49.093867") "< unknown[2001:db8::2386]: AUTH LOGIN", "drop"},
+		{V("49.093873") "> unknown[2001:db8::2386]: 503 5.5.1 Error: authentication not enabled", "drop"},
+		{V("49.097000") "< unknown[2001:db8::2386]: QUIT", "drop"},
+	};
+	struct fixture *x = setup(NULL);
+
+	RUN(x->f, rows);
+	assert_int_equal(fold_counters(x->f)->strikes[REASON_NOAUTH], 1);
+	assert_int_equal(fold_counters(x->f)->synthetic, 1);
+	teardown(x);
+}
+
+/* Found by tests/order/order-search (verbose.rfc3339.log, seed 12, shrunk):
+   two probing sessions of one client on one process; the second one's
+   503 comes while the first is open and lands in it, its connect then
+   takes it over, and its AUTH comes last, after both disconnects. The
+   second session is owed its own synthetic line and strike. */
+#define R(ts) "2026-11-26T19:27:" ts "+00:00 mx postfix/smtpd[21433]: "
+static void test_search_back_to_back(void **state)
+{
+	(void) state;
+	static const struct row rows[] = {
+		{R("41.028484") "connect from unknown[192.0.2.10]", "keep"},
+		{R("41.029340") "> unknown[192.0.2.10]: 503 5.5.1 Error: authentication not enabled", "drop"},
+		{R("41.029334") "< unknown[192.0.2.10]: AUTH LOGIN",
+		 "drop +late(2026-11-26T19:27:41.029340+00:00)+synthetic+strike=noauth:unknown[192.0.2.10]"},
+		{R("41.631497") "> unknown[192.0.2.10]: 503 5.5.1 Error: authentication not enabled", "drop"},
+		{R("41.630471") "connect from unknown[192.0.2.10]", "keep"},
+		{R("41.029615") "disconnect from unknown[192.0.2.10] ehlo=1 auth=0/1 quit=1 commands=2/3", "keep"},
+		{R("41.631863") "disconnect from unknown[192.0.2.10] ehlo=1 auth=0/1 quit=1 commands=2/3", "keep"},
+		{R("41.631467") "< unknown[192.0.2.10]: AUTH LOGIN",
+		 "drop +late(2026-11-26T19:27:41.631497+00:00)+synthetic+strike=noauth:unknown[192.0.2.10]"},
+	};
+	struct fixture *x = setup(NULL);
+
+	RUN(x->f, rows);
+	assert_int_equal(fold_counters(x->f)->strikes[REASON_NOAUTH], 2);
+	assert_int_equal(fold_counters(x->f)->synthetic, 2);
+	teardown(x);
+}
+
+/* The same with three sessions of the client (seed 3097, shrunk): the
+   third one's 503 comes first and lands in the first. */
+static void test_search_three_sessions(void **state)
+{
+	(void) state;
+	static const struct row rows[] = {
+		{R("40.419993") "connect from unknown[192.0.2.10]", "keep"},
+		{R("41.631497") "> unknown[192.0.2.10]: 503 5.5.1 Error: authentication not enabled", "drop"},
+		{R("40.427269") "> unknown[192.0.2.10]: 503 5.5.1 Error: authentication not enabled", "drop"},
+		{R("40.427250") "< unknown[192.0.2.10]: AUTH LOGIN",
+		 "drop +late(2026-11-26T19:27:40.427269+00:00)+synthetic+strike=noauth:unknown[192.0.2.10]"},
+		{R("41.028484") "connect from unknown[192.0.2.10]", "keep"},
+		{R("40.427605") "disconnect from unknown[192.0.2.10] ehlo=1 auth=0/1 quit=1 commands=2/3", "keep"},
+		{R("41.029340") "> unknown[192.0.2.10]: 503 5.5.1 Error: authentication not enabled", "drop"},
+		{R("41.029334") "< unknown[192.0.2.10]: AUTH LOGIN",
+		 "drop +late(2026-11-26T19:27:41.029340+00:00)+synthetic+strike=noauth:unknown[192.0.2.10]"},
+		{R("41.630471") "connect from unknown[192.0.2.10]", "keep"},
+		{R("41.029615") "disconnect from unknown[192.0.2.10] ehlo=1 auth=0/1 quit=1 commands=2/3", "keep"},
+		{R("41.631467") "< unknown[192.0.2.10]: AUTH LOGIN",
+		 "drop +late(2026-11-26T19:27:41.631497+00:00)+synthetic+strike=noauth:unknown[192.0.2.10]"},
+		{R("41.631863") "disconnect from unknown[192.0.2.10] ehlo=1 auth=0/1 quit=1 commands=2/3", "keep"},
+	};
+	struct fixture *x = setup(NULL);
+
+	RUN(x->f, rows);
+	assert_int_equal(fold_counters(x->f)->strikes[REASON_NOAUTH], 3);
+	assert_int_equal(fold_counters(x->f)->synthetic, 3);
+	teardown(x);
+}
+
 /* A disconnect that comes before any -v trace of its host: once the host
    writes the trace, the session waits for its own, past the grace. */
 static void test_traced_later(void **state)
@@ -735,6 +852,9 @@ int main(void)
 		cmocka_unit_test(test_traced_later),
 		cmocka_unit_test(test_same_client_replies),
 		cmocka_unit_test(test_same_client),
+		cmocka_unit_test(test_issue22_capture),
+		cmocka_unit_test(test_search_back_to_back),
+		cmocka_unit_test(test_search_three_sessions),
 		cmocka_unit_test(test_clock_step),
 		cmocka_unit_test(test_pid_reuse),
 	};
