@@ -607,6 +607,19 @@ static bool past(int64_t x, int64_t t, bool after)
 	return x >= 0 && (after ? x > t : x >= t);
 }
 
+/* The earliest evidence of s after t: where a session split off after t
+   begins (its place in the process's list); s's latest line if none. */
+static int64_t first_past(const struct session *s, int64_t t)
+{
+	const int64_t x[] = {s->sasl_lo, s->sasl_hi, s->reply_usec, s->reply_hi, s->auth_usec, s->auth_hi};
+	int64_t lo = s->hi_usec;
+
+	for (size_t i = 0; i < sizeof(x) / sizeof(x[0]); i++)
+		if (past(x[i], t, true) && x[i] < lo)
+			lo = x[i];
+	return lo;
+}
+
 static void split(struct fold *f, struct session *from, struct session *to, int64_t t, bool after)
 {
 	if (past(from->sasl_hi, t, after)) {
@@ -621,6 +634,8 @@ static void split(struct fold *f, struct session *from, struct session *to, int6
 			to->hi_usec = to->sasl_hi;
 		if (all)
 			from->saslfail = false, from->sasl_lo = from->sasl_hi = -1;
+		else
+			from->sasl_hi = from->sasl_lo;	/* the latest `from` still knows of */
 	}
 	if (from->struck && past(from->struck_usec, t, after)) {
 		to->struck = true;
@@ -694,7 +709,11 @@ static int on_connect(struct fold *f, struct session_proc *p, const struct smtpd
 		before = s;
 		break;
 	}
-	if (nearest && nearest->connect_usec < 0 && session_client_is(nearest, l->client)) {
+	/* The connect of a later session that came without one, unless a
+	   disconnect of the client lies between: a process serves one
+	   session at a time, so that session began after it. */
+	if (nearest && nearest->connect_usec < 0 && session_client_is(nearest, l->client) &&
+	    !(before && before->disconnect_usec > t && session_client_is(before, l->client))) {
 		nearest->connect_usec = t;	/* counted when it was adopted */
 		session_seen(f->sessions, nearest, t);
 		return 0;
@@ -794,16 +813,16 @@ static int on_disconnect(struct fold *f, const struct record *r, struct session_
 			if (ret < 0)
 				return ret == -ENOMEM ? ret : 0;
 		}
-	} else if (found->hi_usec > t && found->later && found->later->connect_usec >= 0 &&
-		   found->later->lo_usec <= found->hi_usec && session_client_is(found->later, l->client)) {
-		/* lines after its end that a later session of the client took
-		   over at its connect: what is left after t is that one's */
-		split(f, found, found->later, t, true);
+	} else if (found->hi_usec > t && !past(found->sasl_hi, t, true) && !past(found->reply_hi, t, true) &&
+		   !past(found->auth_hi, t, true)) {
+		/* lines after its end, none of them evidence (a later
+		   session's connect took that over): nothing to move */
+		found->hi_usec = t;
 	} else if (found->hi_usec > t) {
 		/* lines after its end: a later session of the same client's */
 		struct session *later;
 
-		if (session_new(f->sessions, p, l->client, &l->addr, found->hi_usec, &later) == 0) {
+		if (session_new(f->sessions, p, l->client, &l->addr, first_past(found, t), &later) == 0) {
 			session_counters(f->sessions)->adopted++;
 			/* session_new() may have dropped `found` */
 			for (found = later->earlier; found && !(session_is_open(found) && found->lo_usec <= t &&

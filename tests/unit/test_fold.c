@@ -736,6 +736,74 @@ static void test_search_three_sessions(void **state)
 	teardown(x);
 }
 
+/* A SASL failure's session, three sessions of one client (seed 3838,
+   shrunk): the middle one's disconnect comes first, the first one's
+   connect then opens it, and the middle one's own connect splits it. */
+static void test_search_sasl_middle(void **state)
+{
+	(void) state;
+	static const struct row rows[] = {
+		{R("09.189788") "disconnect from unknown[203.0.113.30] ehlo=2 starttls=1 auth=0/2 quit=1 commands=4/6",
+		 "keep"},
+		{R("09.798607") "< unknown[203.0.113.30]: AUTH x", "drop"},
+		{R("09.798621") "warning: unknown[203.0.113.30]: SASL x: authentication failed: x",
+		 "keep +strike=saslfail:203.0.113.30:unknown[203.0.113.30]"},
+		{R("09.802114") "disconnect from unknown[203.0.113.30] ehlo=2 starttls=1 auth=0/1 quit=1 commands=4/5",
+		 "keep"},
+		{R("08.571293") "connect from unknown[203.0.113.30]", "keep"},
+		{R("08.575797") "> unknown[203.0.113.30]: 221 2.7.0 Error: I can break rules, too. Goodbye.", "drop"},
+		{R("09.177378") "connect from unknown[203.0.113.30]", "keep"},
+		{R("08.576719") "disconnect from unknown[203.0.113.30] ehlo=1 unknown=0/1 commands=1/2", "keep"},
+		{R("09.188475") "< unknown[203.0.113.30]: AUTH PLAIN x", "drop"},
+		{R("09.188640") "warning: unknown[203.0.113.30]: SASL PLAIN authentication failed: authentication failure",
+		 "keep +strike=saslfail:203.0.113.30:unknown[203.0.113.30]"},
+		{R("09.188775") "< unknown[203.0.113.30]: AUTH LOGIN", "drop"},
+		{R("09.189105") "warning: unknown[203.0.113.30]: SASL LOGIN authentication failed: authentication failure",
+		 "keep"},
+		{R("09.790666") "connect from unknown[203.0.113.30]", "keep"},
+	};
+	struct fixture *x = setup(NULL);
+
+	RUN(x->f, rows);
+	assert_int_equal(fold_counters(x->f)->strikes[REASON_SASLFAIL], 2);
+	teardown(x);
+}
+
+/* The middle session's SASL failure comes while the first is open (seed
+   100014 with lines displaced by up to 2,000, shrunk): when the first
+   one's disconnect comes, it goes to a middle session, not to the third
+   one whose connect came before. */
+static void test_search_sasl_between(void **state)
+{
+	(void) state;
+	static const struct row rows[] = {
+		{R("08.571293") "connect from unknown[203.0.113.30]", "keep"},
+		{R("09.189105") "warning: unknown[203.0.113.30]: SASL LOGIN authentication failed: authentication failure",
+		 "keep +strike=saslfail:203.0.113.30:unknown[203.0.113.30]"},
+		{R("09.792614") "> unknown[203.0.113.30]: 250 CHUNKING", "drop"},
+		{R("09.790666") "connect from unknown[203.0.113.30]", "keep"},
+		{R("08.575766") "< unknown[203.0.113.30]: x", "drop"},
+		{R("08.576719") "disconnect from unknown[203.0.113.30] ehlo=1 unknown=0/1 commands=1/2", "keep"},
+		{R("09.798621") "warning: unknown[203.0.113.30]: SASL x: authentication failed: x",
+		 "keep +strike=saslfail:203.0.113.30:unknown[203.0.113.30]"},
+		{R("09.188775") "< unknown[203.0.113.30]: AUTH LOGIN", "drop"},
+		{R("09.177378") "connect from unknown[203.0.113.30]", "keep"},
+		{R("09.188640") "warning: unknown[203.0.113.30]: SASL PLAIN authentication failed: authentication failure",
+		 "keep"},
+		{R("09.189788") "disconnect from unknown[203.0.113.30] ehlo=2 starttls=1 auth=0/2 quit=1 commands=4/6",
+		 "keep"},
+		{R("09.188475") "< unknown[203.0.113.30]: AUTH PLAIN x", "drop"},
+		{R("09.798607") "< unknown[203.0.113.30]: AUTH x", "drop"},
+		{R("09.802114") "disconnect from unknown[203.0.113.30] ehlo=2 starttls=1 auth=0/1 quit=1 commands=4/5",
+		 "keep"},
+	};
+	struct fixture *x = setup(NULL);
+
+	RUN(x->f, rows);
+	assert_int_equal(fold_counters(x->f)->strikes[REASON_SASLFAIL], 2);
+	teardown(x);
+}
+
 /* A disconnect that comes before any -v trace of its host: once the host
    writes the trace, the session waits for its own, past the grace. */
 static void test_traced_later(void **state)
@@ -855,6 +923,8 @@ int main(void)
 		cmocka_unit_test(test_issue22_capture),
 		cmocka_unit_test(test_search_back_to_back),
 		cmocka_unit_test(test_search_three_sessions),
+		cmocka_unit_test(test_search_sasl_middle),
+		cmocka_unit_test(test_search_sasl_between),
 		cmocka_unit_test(test_clock_step),
 		cmocka_unit_test(test_pid_reuse),
 	};
