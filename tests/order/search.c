@@ -7,6 +7,7 @@
  * SYNOPSIS
  *	tests/order/order-search [-s SECONDS] [-n TRIALS] [-S SEED] [-d LINES]
  *		[-m SECONDS] [-o FILE] [-c KEY=VALUE]... LOG
+ *	tests/order/order-search -a CAPTURE [-o FILE] [-c KEY=VALUE]... LOG
  * DESCRIPTION
  *	Reads a real log (tests/data/verbose.*.log), replays it in order
  *	through engine(3) as `authfold replay` does, and then, trial after
@@ -43,6 +44,12 @@
  *	first trial's seed; trial i uses SEED + i, so a seed printed with a
  *	counterexample reproduces it with -S SEED -n 1. -c sets a configuration
  *	key (backend is always none).
+ *
+ *	With -a CAPTURE, no search: CAPTURE holds LOG's lines in the order a
+ *	real rsyslogd handed them to authfold-omprog (tests/rsyslog/burst.sh
+ *	tees them); that order is replayed, held to LOG's order of the same
+ *	lines, and shrunk the same way when it differs. Lines LOG does not
+ *	hold (a test's sentinels) are left out.
  */
 
 #include "config.h"
@@ -712,6 +719,99 @@ static size_t shrink(size_t *v, size_t n)
 	return shrink_pass(v, n, PASS_TRACE);
 }
 
+/* Shrinks the failing arrival order v[0..n), prints it and what differs,
+   and writes its lines to out_path (unless NULL). */
+static void counterexample(size_t *v, size_t n, const char *out_path)
+{
+	n = shrink(v, n);
+	size_t *sorted = xmalloc(n * sizeof(*sorted));
+	struct outcome a, b;
+
+	memcpy(sorted, v, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), cmp_size);
+	replay(sorted, n, &a);
+	replay(v, n, &b);
+	printf("shrunk to %zu lines; in arrival order (input line numbers):\n", n);
+	for (size_t k = 0; k < n; k++)
+		printf("%6zu %.*s\n", v[k] + 1, (int) lines[v[k]].len, lines[v[k]].p);
+	printf("which differs from those lines in order by:\n");
+	outcome_diff(stdout, &a, &b);
+	if (out_path) {
+		FILE *fp = fopen(out_path, "w");
+
+		if (fp) {
+			for (size_t k = 0; k < n; k++)
+				fprintf(fp, "%.*s\n", (int) lines[v[k]].len, lines[v[k]].p);
+			fclose(fp);
+		}
+	}
+	outcome_free(&a);
+	outcome_free(&b);
+	free(sorted);
+}
+
+/* The lines of capture (an arrival order of the recording's lines, as
+   tee saw them reach authfold-omprog) as indices into the recording, in
+   v; their number. Lines the recording does not hold (the tests' own)
+   are left out; a recording line counts once. */
+static int cmp_line_idx(const void *a, const void *b)
+{
+	size_t x = *(const size_t *) a, y = *(const size_t *) b;
+	size_t n = lines[x].len < lines[y].len ? lines[x].len : lines[y].len;
+	int c = memcmp(lines[x].p, lines[y].p, n);
+
+	if (c == 0 && lines[x].len != lines[y].len)
+		c = lines[x].len < lines[y].len ? -1 : 1;
+	return c ? c : x < y ? -1 : x > y;
+}
+
+static size_t arrival(const char *capture, size_t *v, size_t *ret_unknown)
+{
+	char *buf = slurp(capture);
+	size_t *byline = xmalloc(nlines * sizeof(*byline)), n = 0;
+	unsigned char *used = xmalloc(nlines);
+
+	*ret_unknown = 0;
+	for (size_t i = 0; i < nlines; i++)
+		byline[i] = i;
+	qsort(byline, nlines, sizeof(*byline), cmp_line_idx);
+	memset(used, 0, nlines);
+	for (char *s = buf, *nl; *s; s = nl + 1) {
+		if ((nl = strchr(s, '\n')) == NULL)
+			nl = s + strlen(s);
+		size_t len = (size_t) (nl - s), lo = 0, hi = nlines;
+
+		while (lo < hi) {	/* the first recording line >= s */
+			size_t mid = (lo + hi) / 2, m = byline[mid];
+			size_t k = lines[m].len < len ? lines[m].len : len;
+			int c = memcmp(lines[m].p, s, k);
+
+			if (c == 0)
+				c = lines[m].len < len ? -1 : lines[m].len > len;
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		while (lo < nlines && used[byline[lo]] && lines[byline[lo]].len == len &&
+		       memcmp(lines[byline[lo]].p, s, len) == 0)
+			lo++;
+		if (lo < nlines && !used[byline[lo]] && lines[byline[lo]].len == len &&
+		    memcmp(lines[byline[lo]].p, s, len) == 0) {
+			used[byline[lo]] = 1;
+			v[n++] = byline[lo];
+		} else {
+			(*ret_unknown)++;
+		}
+		if (*nl == 0)
+			break;
+	}
+	free(buf);
+	free(byline);
+	free(used);
+	return n;
+}
+
 /* --- main ----------------------------------------------------------------- */
 
 /* The line's kind, and its unit: a process's lines from one connect to
@@ -803,7 +903,7 @@ static void load(const char *path)
 static void usage(void)
 {
 	fprintf(stderr, "usage: order-search [-s SECONDS] [-n TRIALS] [-S SEED] [-d LINES] [-m SECONDS] "
-		"[-o FILE] [-c KEY=VALUE]... LOG\n");
+		"[-o FILE] [-c KEY=VALUE]... LOG\n       order-search -a CAPTURE [-o FILE] [-c KEY=VALUE]... LOG\n");
 	exit(2);
 }
 
@@ -811,15 +911,18 @@ int main(int argc, char **argv)
 {
 	double seconds = 20;
 	uint64_t trials = UINT64_MAX, seed = 1;
-	const char *out_path = NULL;
+	const char *out_path = NULL, *capture = NULL;
 	char err[256];
 	int opt;
 
 	if ((conf = config_new()) == NULL)
 		return 2;
 	config_set(conf, "backend", "none", err, sizeof(err));
-	while ((opt = getopt(argc, argv, "s:n:S:d:m:o:c:")) != -1) {
+	while ((opt = getopt(argc, argv, "a:s:n:S:d:m:o:c:")) != -1) {
 		switch (opt) {
+		case 'a':
+			capture = optarg;
+			break;
 		case 's':
 			seconds = strtod(optarg, NULL);
 			break;
@@ -874,6 +977,34 @@ int main(int argc, char **argv)
 	size_t *all = xmalloc(nlines * sizeof(*all)), *v = xmalloc(nlines * sizeof(*v));
 	struct outcome ref, got;
 
+	if (capture) {
+		size_t unknown, n = arrival(capture, v, &unknown), back = 0;
+		size_t *sorted = xmalloc(n * sizeof(*sorted));
+
+		for (size_t k = 1; k < n; k++)
+			back += v[k] < v[k - 1];
+		memcpy(sorted, v, n * sizeof(*sorted));
+		qsort(sorted, n, sizeof(*sorted), cmp_size);
+		replay(sorted, n, &ref);
+		replay(v, n, &got);
+		free(sorted);
+		size_t d = outcome_diff(NULL, &ref, &got);
+
+		printf("%s: %zu lines of %s (%zu not in it, %zu of the recording not in the capture), %zu "
+		       "after a later one: ", capture, n, argv[optind], unknown, nlines - n, back);
+		if (d == 0)
+			printf("the in-order result\n");
+		else {
+			printf("%zu difference(s) from the in-order replay:\n", d);
+			outcome_diff(stdout, &ref, &got);
+			counterexample(v, n, out_path);
+		}
+		outcome_free(&ref);
+		outcome_free(&got);
+		unlink(summary_path);
+		unlink(events_path);
+		return d ? 1 : 0;
+	}
 	for (size_t i = 0; i < nlines; i++)
 		all[i] = i;
 	replay(all, nlines, &ref);
@@ -901,31 +1032,7 @@ int main(int argc, char **argv)
 		printf("%s: seed %" PRIu64 ": %zu difference(s) from the in-order replay:\n", argv[optind], seed + i, d);
 		outcome_diff(stdout, &ref, &got);
 		outcome_free(&got);
-		size_t n = shrink(v, nlines);
-		size_t *sorted = xmalloc(n * sizeof(*sorted));
-		struct outcome a, b;
-
-		memcpy(sorted, v, n * sizeof(*sorted));
-		qsort(sorted, n, sizeof(*sorted), cmp_size);
-		replay(sorted, n, &a);
-		replay(v, n, &b);
-		printf("shrunk to %zu lines; in arrival order (input line numbers):\n", n);
-		for (size_t k = 0; k < n; k++)
-			printf("%6zu %.*s\n", v[k] + 1, (int) lines[v[k]].len, lines[v[k]].p);
-		printf("which differs from those lines in order by:\n");
-		outcome_diff(stdout, &a, &b);
-		if (out_path) {
-			FILE *fp = fopen(out_path, "w");
-
-			if (fp) {
-				for (size_t k = 0; k < n; k++)
-					fprintf(fp, "%.*s\n", (int) lines[v[k]].len, lines[v[k]].p);
-				fclose(fp);
-			}
-		}
-		outcome_free(&a);
-		outcome_free(&b);
-		free(sorted);
+		counterexample(v, nlines, out_path);
 		status = 1;
 		i++;
 		break;
