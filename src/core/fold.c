@@ -29,14 +29,16 @@
  *	session is an interval from "connect from" to "disconnect from", and
  *	a line belongs to the session of its process whose interval holds
  *	its timestamp, whatever order lines arrive in (rsyslog's queues
- *	reorder under a backlog). session(3) remembers ended sessions for
- *	session_idle of log time, so a late line still finds its session,
- *	and a line that arrives before its session's connect opens the
- *	session without it ("adopted"); the connect joins it when it comes.
- *	A line whose time is held by no known session of its client, and
- *	not inside a session of another client, is adopted the same way.
- *	When timestamps tie (one-second stamps), the client token decides,
- *	then arrival order.
+ *	reorder under a backlog). session(3) decides that placement and
+ *	remembers ended sessions for session_idle of log time, so a late
+ *	line still finds its session; a line that arrives before its
+ *	session's connect opens the session without it ("adopted"); the
+ *	connect joins it when it comes. When timestamps tie (one-second
+ *	stamps), the client token decides, then arrival order. This module
+ *	judges: each session's evidence gives its verdicts once, whenever the
+ *	evidence is complete; when placement says a session was two, the
+ *	evidence past the split moves to the later part and both are judged
+ *	again, a verdict already given is never given again.
  *
  *	A session is a probe (reason noauth) when
  *	  - the -v trace holds the reply "503 5.5.1 Error: authentication
@@ -548,76 +550,19 @@ static void settle_by_process(struct fold *f, struct session_proc *p, int64_t t)
 	}
 }
 
-/* --- placing a line in its session ---------------------------------------- */
-
-static bool holds_client(const struct session *s, const struct span *client)
-{
-	return client == NULL || session_client_is(s, *client);
-}
+/* --- moving evidence when a session was two ------------------------------ */
 
 /*
- * The session of p that holds time t for client (NULL: any client).
- * *ret_foreign is set when t lies inside the known interval of another
- * client's session.
+ * Evidence of `from` at or after t (after t when `after`) belongs to `to`,
+ * a later session of the same client: two sessions of one client on one
+ * process whose bounds came late (session(3) decided). Their SASL
+ * failures, replies and AUTH commands, and a strike and synthetic line
+ * they gave, move over; each session is then judged again, and whichever
+ * is owed its strike or synthetic line gets it.
  */
-static struct session *place(struct session_proc *p, int64_t t, const struct span *client, bool *ret_foreign)
-{
-	struct session *after = NULL;	/* the nearest session that starts after t */
-
-	*ret_foreign = false;
-	for (struct session *s = p->latest; s; s = s->earlier) {
-		if (s->lo_usec > t) {
-			after = s;
-			continue;
-		}
-		if (s->disconnect_usec >= 0 && s->disconnect_usec < t)
-			break;	/* s ended before t, and every earlier one too */
-		if (holds_client(s, client))
-			return s;
-		if (s->lo_usec == t)
-			continue;	/* a tie: an earlier session may hold t */
-		if (s->disconnect_usec >= 0) {
-			*ret_foreign = true;	/* inside another client's session */
-			return NULL;
-		}
-		break;		/* s is open and another client's: it ended before t */
-	}
-	if (after && after->connect_usec < 0 && holds_client(after, client))
-		return after;
-	return NULL;
-}
-
-static int adopt(struct fold *f, struct session_proc *p, const struct smtpd_line *l, int64_t t,
-		 struct session **ret_s)
-{
-	f->counters.no_session++;
-	session_counters(f->sessions)->adopted++;
-	return session_new(f->sessions, p, l->client, &l->addr, t, ret_s);
-}
-
-/*
- * Lines of `from` at or after t (after t when `after`) belong to `to`, a
- * later session of the same client: two sessions of one client on one
- * process whose bounds came late. Their SASL failures and a strike they
- * gave move over; whichever session is then owed its strike gets it.
- */
-/* Whether time x (-1: none) is at or after t, or after t when `after`. */
 static bool past(int64_t x, int64_t t, bool after)
 {
-	return x >= 0 && (after ? x > t : x >= t);
-}
-
-/* The earliest evidence of s after t: where a session split off after t
-   begins (its place in the process's list); s's latest line if none. */
-static int64_t first_past(const struct session *s, int64_t t)
-{
-	const int64_t x[] = {s->sasl_lo, s->sasl_hi, s->reply_usec, s->reply_hi, s->auth_usec, s->auth_hi};
-	int64_t lo = s->hi_usec;
-
-	for (size_t i = 0; i < sizeof(x) / sizeof(x[0]); i++)
-		if (past(x[i], t, true) && x[i] < lo)
-			lo = x[i];
-	return lo;
+	return session_past(x, t, after);
 }
 
 static void split(struct fold *f, struct session *from, struct session *to, int64_t t, bool after)
@@ -688,74 +633,15 @@ static void split(struct fold *f, struct session *from, struct session *to, int6
 		strike_late(f, to, REASON_SASLFAIL, to->sasl_lo);
 }
 
-/* From s to earlier ones: the ended session of client whose interval
-   holds t strictly (a session that was two, whose middle bounds came late). */
-static struct session *ended_around(struct session *s, int64_t t, struct span client)
+/* Applies what placing a line in its session moved (session(3)). */
+static void placed(struct fold *f, const struct session_placed *pl)
 {
-	while (s && !(s->lo_usec < t && s->disconnect_usec > t && session_client_is(s, client)))
-		s = s->earlier;
-	return s;
-}
-
-static int on_connect(struct fold *f, struct session_proc *p, const struct smtpd_line *l, int64_t t)
-{
-	struct session *nearest = NULL, *before = NULL, *s;
-
-	for (s = p->latest; s; s = s->earlier) {
-		if (s->lo_usec >= t) {
-			nearest = s;
-			continue;
-		}
-		before = s;
-		break;
-	}
-	/* The connect of a later session that came without one, unless a
-	   disconnect of the client lies between: a process serves one
-	   session at a time, so that session began after it. */
-	if (nearest && nearest->connect_usec < 0 && session_client_is(nearest, l->client) &&
-	    !(before && before->disconnect_usec > t && session_client_is(before, l->client))) {
-		nearest->connect_usec = t;	/* counted when it was adopted */
-		session_seen(f->sessions, nearest, t);
-		return 0;
-	}
-	/* A connect inside an ended session of the same client: that session
-	   was two, whose middle bounds came late. Inside another client's:
-	   the process's clock went back. */
-	if (before && before->disconnect_usec > t && session_client_is(before, l->client) &&
-	    session_new(f->sessions, p, l->client, &l->addr, t, &s) == 0) {
-		struct session *first = ended_around(s->earlier, t, l->client);	/* `before` may have gone */
-
-		s->connect_usec = t;
-		session_counters(f->sessions)->opened++;
-		if (first == NULL)
-			return 0;
-		s->disconnect_usec = first->disconnect_usec;
-		s->probe_stats = first->probe_stats;
-		if (first->hi_usec > s->hi_usec)
-			s->hi_usec = first->hi_usec;
-		first->disconnect_usec = -1;
-		session_reopened(f->sessions, first);
-		session_ended(f->sessions, s);
-		pend_move(f, first, s);
-		split(f, first, s, t, false);
-		return 0;
-	}
-	if (before && before->disconnect_usec > t) {
-		session_proc_reset(f->sessions, p);
-		return 1;	/* the caller looks the process up again */
-	}
-	int ret = session_new(f->sessions, p, l->client, &l->addr, t, &s);
-
-	if (ret < 0)
-		return ret == -ENOMEM ? ret : 0;
-	s->connect_usec = t;
-	session_counters(f->sessions)->opened++;
-	/* session_new() may have dropped `before`: look again */
-	for (before = s->earlier; before && before->lo_usec >= t; before = before->earlier)
-		;
-	if (before && session_is_open(before) && before->hi_usec >= t && session_client_is(before, l->client))
-		split(f, before, s, t, false);
-	return 0;
+	if (pl->adopted)
+		f->counters.no_session++;
+	if (pl->ended_from)
+		pend_move(f, pl->ended_from, pl->ended_to);
+	if (pl->split_from)
+		split(f, pl->split_from, pl->split_to, pl->split_usec, pl->split_after);
 }
 
 static void noauth_now(struct fold *f, struct session *s, int64_t t, bool before, struct fold_result *res)
@@ -775,68 +661,15 @@ static void noauth_now(struct fold *f, struct session *s, int64_t t, bool before
 static int on_disconnect(struct fold *f, const struct record *r, struct session_proc *p, const struct smtpd_line *l,
 			 struct fold_result *res)
 {
-	struct session *s, *found = NULL;
+	struct session_placed pl;
+	struct session *s;
 	int64_t t = r->usec;
+	int ret;
 
-	for (s = p->latest; s; s = s->earlier) {
-		if (s->lo_usec > t)
-			continue;
-		if (session_is_open(s) && session_client_is(s, l->client)) {
-			found = s;
-			break;
-		}
-		if (s->lo_usec == t)
-			continue;
-		break;
-	}
-	if (found == NULL) {
-		struct session *whole;
-
-		/* inside an ended session of the same client: that session was two */
-		whole = ended_around(p->latest, t, l->client);
-		if (whole && session_new(f->sessions, p, l->client, &l->addr, whole->hi_usec, &found) == 0) {
-			session_counters(f->sessions)->adopted++;
-			whole = ended_around(found->earlier, t, l->client);	/* session_new() may have dropped it */
-			if (whole) {
-				found->disconnect_usec = whole->disconnect_usec;
-				found->probe_stats = whole->probe_stats;
-				session_ended(f->sessions, found);
-				pend_move(f, whole, found);
-				whole->disconnect_usec = -1;
-				session_reopened(f->sessions, whole);
-				split(f, whole, found, t, true);
-				found = whole;	/* this disconnect ends the first part */
-			}
-		} else {
-			int ret = adopt(f, p, l, t, &found);
-
-			if (ret < 0)
-				return ret == -ENOMEM ? ret : 0;
-		}
-	} else if (found->hi_usec > t && !past(found->sasl_hi, t, true) && !past(found->reply_hi, t, true) &&
-		   !past(found->auth_hi, t, true)) {
-		/* lines after its end, none of them evidence (a later
-		   session's connect took that over): nothing to move */
-		found->hi_usec = t;
-	} else if (found->hi_usec > t) {
-		/* lines after its end: a later session of the same client's */
-		struct session *later;
-
-		if (session_new(f->sessions, p, l->client, &l->addr, first_past(found, t), &later) == 0) {
-			session_counters(f->sessions)->adopted++;
-			/* session_new() may have dropped `found` */
-			for (found = later->earlier; found && !(session_is_open(found) && found->lo_usec <= t &&
-								 session_client_is(found, l->client)); found = found->earlier)
-				;
-			if (found == NULL && adopt(f, p, l, t, &found) < 0)
-				return 0;
-			split(f, found, later, t, true);
-		}
-	}
-	s = found;
-	s->disconnect_usec = t;
-	session_seen(f->sessions, s, t);
-	session_ended(f->sessions, s);
+	if ((ret = session_place_disconnect(f->sessions, p, l->client, &l->addr, t, &pl)) < 0 || pl.s == NULL)
+		return ret;
+	placed(f, &pl);
+	s = pl.s;
 	s->probe_stats = l->auth_failed > 0 && !l->starttls && l->helo;
 	if (!s->probe_stats || s->synthetic || s->saslfail || s->verbose || p->verbose || s->reply_usec >= 0)
 		return 0;
@@ -879,19 +712,17 @@ static void on_auth(struct fold *f, struct session *s, int64_t t)
 static int on_session_line(struct fold *f, const struct record *r, struct session_proc *p, const struct smtpd_line *l,
 			   struct fold_result *res)
 {
+	struct session_placed pl;
 	struct session *s;
-	bool foreign;
 	int ret;
 
-	if ((s = place(p, r->usec, &l->client, &foreign)) == NULL) {
-		if (foreign) {
-			f->counters.foreign_client++;
-			return 0;
-		}
-		if ((ret = adopt(f, p, l, r->usec, &s)) < 0)
-			return ret == -ENOMEM ? ret : 0;
-	}
-	session_seen(f->sessions, s, r->usec);
+	if ((ret = session_place(f->sessions, p, l->client, &l->addr, r->usec, &pl)) < 0)
+		return ret;
+	if (pl.foreign)
+		f->counters.foreign_client++;
+	if ((s = pl.s) == NULL)
+		return 0;
+	placed(f, &pl);
 	switch (l->kind) {
 	case SMTPD_COMMAND:
 	case SMTPD_REPLY:
@@ -943,7 +774,7 @@ static void site_rule(struct fold *f, const struct record *r, bool smtpd, struct
 	if (hit.kind != RULES_STRIKE)
 		return;
 	if ((p = session_proc_find(f->sessions, r->host, r->tag, r->pid)) != NULL)
-		s = place(p, r->usec, NULL, &foreign);
+		s = session_find(p, r->usec, NULL, &foreign);
 	if (s == NULL) {
 		rules_counters(f->c->rules)->strike_no_session++;
 		return;
@@ -982,10 +813,17 @@ static int session_line(struct fold *f, const struct record *r, const struct smt
 		if (p->npending)
 			settle_by_process(f, p, r->usec);
 		switch (l->kind) {
-		case SMTPD_CONNECT:
-			if ((ret = on_connect(f, p, l, r->usec)) != 1)
+		case SMTPD_CONNECT: {
+			struct session_placed pl;
+
+			if ((ret = session_place_connect(f->sessions, p, l->client, &l->addr, r->usec, &pl)) < 0)
 				return ret;
-			continue;	/* the process was reset */
+			if (pl.reset)
+				continue;	/* look the process up again */
+			if (pl.s)
+				placed(f, &pl);
+			return 0;
+		}
 		case SMTPD_DISCONNECT:
 			return on_disconnect(f, r, p, l, res);
 		default:

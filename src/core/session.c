@@ -20,6 +20,12 @@
  *	int	session_new(t, p, client, addr, usec, ret_session)
  *	void	session_seen(t, s, usec)
  *
+ *	int	session_place(t, p, client, addr, usec, ret)
+ *	int	session_place_connect(t, p, client, addr, usec, ret)
+ *	int	session_place_disconnect(t, p, client, addr, usec, ret)
+ *	struct session *session_find(p, usec, client, ret_foreign)
+ *	bool	session_past(x, t, after)
+ *
  *	bool	session_clock(t, usec)
  *	void	session_expire(t, now_usec)
  * DESCRIPTION
@@ -29,8 +35,30 @@
  *	are disjoint intervals of time. This module keeps them: per process
  *	a list ordered by time (earliest first), each session with what is
  *	known of its interval (connect and disconnect times, or -1 while not
- *	seen, and the earliest and latest of its lines seen). Which session
- *	a line belongs to is fold(3)'s decision; this module stores.
+ *	seen, and the earliest and latest of its lines seen).
+ *
+ *	This module alone decides which session of its process a line
+ *	belongs to (placement); fold(3) judges what a session's evidence
+ *	proves. A line belongs to the session of its process whose interval
+ *	holds its time, whatever order lines arrive in. session_place() places
+ *	a -v trace line or a SASL failure: in the session that holds its time
+ *	for its client, or, when its time lies in no known session, in the
+ *	nearest later one of the client that has not seen its connect yet,
+ *	or in a new one ("adopted": its connect may come). A line inside an
+ *	ended session of another client has no session ("foreign").
+ *	session_place_connect() gives a connect to the nearest later session
+ *	of the client that came without one, unless a disconnect of the
+ *	client lies between (a process serves one session at a time); a
+ *	connect inside an ended session of the same client says that session
+ *	was two, whose middle bounds came late: the disconnect goes to the
+ *	later part; inside another client's, the process's clock went back
+ *	and it is reset. session_place_disconnect() ends the open session of
+ *	the client that holds its time; inside an ended one of the client,
+ *	that one was two. When two consecutive sessions of one client have
+ *	looked like one, the result names the session to split and where
+ *	(struct session_placed): the caller moves the evidence past that time
+ *	and judges both parts again. session_find() finds without adopting
+ *	(site rules strike only a session that exists).
  *
  *	Ended sessions stay for a window of log time (window_usec, the
  *	session_idle setting) so that lines that arrive late still find
@@ -482,4 +510,251 @@ struct session *session_oldest(struct session_table *t)
 struct session *session_newer(struct session *s)
 {
 	return lru_session(s->lru.newer);
+}
+
+/* --- placement: which session of its process a line belongs to --------- */
+
+bool session_past(int64_t x, int64_t t, bool after)
+{
+	return x >= 0 && (after ? x > t : x >= t);
+}
+
+static bool holds_client(const struct session *s, const struct span *client)
+{
+	return client == NULL || session_client_is(s, *client);
+}
+
+struct session *session_find(struct session_proc *p, int64_t usec, const struct span *client, bool *ret_foreign)
+{
+	struct session *after = NULL;	/* the nearest session that starts after usec */
+
+	*ret_foreign = false;
+	for (struct session *s = p->latest; s; s = s->earlier) {
+		if (s->lo_usec > usec) {
+			after = s;
+			continue;
+		}
+		if (s->disconnect_usec >= 0 && s->disconnect_usec < usec)
+			break;	/* s ended before usec, and every earlier one too */
+		if (holds_client(s, client))
+			return s;
+		if (s->lo_usec == usec)
+			continue;	/* a tie: an earlier session may hold usec */
+		if (s->disconnect_usec >= 0) {
+			*ret_foreign = true;	/* inside another client's session */
+			return NULL;
+		}
+		break;		/* s is open and another client's: it ended before usec */
+	}
+	if (after && after->connect_usec < 0 && holds_client(after, client))
+		return after;
+	return NULL;
+}
+
+/* From s to earlier ones: the ended session of client whose interval
+   holds usec strictly (a session that was two, whose middle bounds came late). */
+static struct session *ended_around(struct session *s, int64_t usec, struct span client)
+{
+	while (s && !(s->lo_usec < usec && s->disconnect_usec > usec && session_client_is(s, client)))
+		s = s->earlier;
+	return s;
+}
+
+/* The earliest evidence of s after usec: where a session split off after
+   usec begins (its place in the process's list); s's latest line if none. */
+static int64_t first_past(const struct session *s, int64_t usec)
+{
+	const int64_t x[] = {s->sasl_lo, s->sasl_hi, s->reply_usec, s->reply_hi, s->auth_usec, s->auth_hi};
+	int64_t lo = s->hi_usec;
+
+	for (size_t i = 0; i < sizeof(x) / sizeof(x[0]); i++)
+		if (session_past(x[i], usec, true) && x[i] < lo)
+			lo = x[i];
+	return lo;
+}
+
+static bool evidence_past(const struct session *s, int64_t usec)
+{
+	return session_past(s->sasl_hi, usec, true) || session_past(s->reply_hi, usec, true) ||
+	    session_past(s->auth_hi, usec, true);
+}
+
+/* A session first seen from a line that is not its connect. */
+static int adopt(struct session_table *t, struct session_proc *p, struct span client, const struct addr *addr,
+		 int64_t usec, struct session_placed *ret)
+{
+	int r = session_new(t, p, client, addr, usec, &ret->s);
+
+	if (r < 0)
+		return r == -ENOMEM ? r : 0;
+	t->counters.adopted++;
+	ret->adopted = true;
+	return 0;
+}
+
+static void split_at(struct session_placed *ret, struct session *from, struct session *to, int64_t usec, bool after)
+{
+	ret->split_from = from;
+	ret->split_to = to;
+	ret->split_usec = usec;
+	ret->split_after = after;
+}
+
+/* The disconnect of `from` is `to`'s: a session that was two. */
+static void move_disconnect(struct session_table *t, struct session_placed *ret, struct session *from,
+			    struct session *to)
+{
+	to->disconnect_usec = from->disconnect_usec;
+	to->probe_stats = from->probe_stats;
+	if (from->hi_usec > to->hi_usec)
+		to->hi_usec = from->hi_usec;
+	session_ended(t, to);
+	from->disconnect_usec = -1;
+	session_reopened(t, from);
+	ret->ended_from = from;
+	ret->ended_to = to;
+}
+
+int session_place(struct session_table *t, struct session_proc *p, struct span client, const struct addr *addr,
+		  int64_t usec, struct session_placed *ret)
+{
+	bool foreign;
+
+	memset(ret, 0, sizeof(*ret));
+	if ((ret->s = session_find(p, usec, &client, &foreign)) == NULL) {
+		if (foreign) {
+			ret->foreign = true;
+			return 0;
+		}
+		int r = adopt(t, p, client, addr, usec, ret);
+
+		if (r < 0 || ret->s == NULL)
+			return r;
+	}
+	session_seen(t, ret->s, usec);
+	return 0;
+}
+
+int session_place_connect(struct session_table *t, struct session_proc *p, struct span client,
+			  const struct addr *addr, int64_t usec, struct session_placed *ret)
+{
+	struct session *nearest = NULL, *before = NULL, *s;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	for (s = p->latest; s; s = s->earlier) {
+		if (s->lo_usec >= usec) {
+			nearest = s;
+			continue;
+		}
+		before = s;
+		break;
+	}
+	/* The connect of a later session that came without one, unless a
+	   disconnect of the client lies between: a process serves one
+	   session at a time, so that session began after it. */
+	if (nearest && nearest->connect_usec < 0 && session_client_is(nearest, client) &&
+	    !(before && before->disconnect_usec > usec && session_client_is(before, client))) {
+		nearest->connect_usec = usec;	/* counted when it was adopted */
+		session_seen(t, nearest, usec);
+		ret->s = nearest;
+		return 0;
+	}
+	/* A connect inside an ended session of the same client: that session
+	   was two, whose middle bounds came late. Inside another client's:
+	   the process's clock went back. */
+	if (before && before->disconnect_usec > usec && session_client_is(before, client) &&
+	    session_new(t, p, client, addr, usec, &s) == 0) {
+		struct session *first = ended_around(s->earlier, usec, client);	/* `before` may have gone */
+
+		s->connect_usec = usec;
+		t->counters.opened++;
+		ret->s = s;
+		if (first) {
+			move_disconnect(t, ret, first, s);
+			split_at(ret, first, s, usec, false);
+		}
+		return 0;
+	}
+	if (before && before->disconnect_usec > usec) {
+		session_proc_reset(t, p);
+		ret->reset = true;	/* p is gone: the caller looks the process up again */
+		return 0;
+	}
+	if ((r = session_new(t, p, client, addr, usec, &s)) < 0)
+		return r == -ENOMEM ? r : 0;
+	s->connect_usec = usec;
+	t->counters.opened++;
+	ret->s = s;
+	/* session_new() may have dropped `before`: look again */
+	for (before = s->earlier; before && before->lo_usec >= usec; before = before->earlier)
+		;
+	if (before && session_is_open(before) && before->hi_usec >= usec && session_client_is(before, client))
+		split_at(ret, before, s, usec, false);
+	return 0;
+}
+
+int session_place_disconnect(struct session_table *t, struct session_proc *p, struct span client,
+			     const struct addr *addr, int64_t usec, struct session_placed *ret)
+{
+	struct session *s, *found = NULL;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	for (s = p->latest; s; s = s->earlier) {
+		if (s->lo_usec > usec)
+			continue;
+		if (session_is_open(s) && session_client_is(s, client)) {
+			found = s;
+			break;
+		}
+		if (s->lo_usec == usec)
+			continue;
+		break;
+	}
+	if (found == NULL) {
+		struct session *whole;
+
+		/* inside an ended session of the same client: that session was two */
+		whole = ended_around(p->latest, usec, client);
+		if (whole && session_new(t, p, client, addr, whole->hi_usec, &found) == 0) {
+			t->counters.adopted++;
+			whole = ended_around(found->earlier, usec, client);	/* session_new() may have dropped it */
+			if (whole) {
+				move_disconnect(t, ret, whole, found);
+				split_at(ret, whole, found, usec, true);
+				found = whole;	/* this disconnect ends the first part */
+			}
+		} else {
+			if ((r = adopt(t, p, client, addr, usec, ret)) < 0 || ret->s == NULL)
+				return r;
+			found = ret->s;
+		}
+	} else if (found->hi_usec > usec && !evidence_past(found, usec)) {
+		/* lines after its end, none of them evidence (a later
+		   session's connect took that over): nothing to move */
+		found->hi_usec = usec;
+	} else if (found->hi_usec > usec) {
+		/* lines after its end: a later session of the same client's */
+		struct session *later;
+
+		if (session_new(t, p, client, addr, first_past(found, usec), &later) == 0) {
+			t->counters.adopted++;
+			/* session_new() may have dropped `found` */
+			for (found = later->earlier; found && !(session_is_open(found) && found->lo_usec <= usec &&
+								 session_client_is(found, client)); found = found->earlier)
+				;
+			if (found == NULL) {
+				if (adopt(t, p, client, addr, usec, ret) < 0 || ret->s == NULL)
+					return 0;
+				found = ret->s;
+			}
+			split_at(ret, found, later, usec, true);
+		}
+	}
+	found->disconnect_usec = usec;
+	session_seen(t, found, usec);
+	session_ended(t, found);
+	ret->s = found;
+	return 0;
 }

@@ -111,6 +111,37 @@ void session_reopened(struct session_table *t, struct session *s);
 bool session_client_is(const struct session *s, struct span client);
 bool session_is_open(const struct session *s);
 
+/*
+ * Placement: the session of its process a line belongs to (session.c).
+ * When the line shows that a session was two (its middle bounds came
+ * late), the evidence of split_from at or after split_usec (after it when
+ * split_after) is split_to's now, and when the disconnect of ended_from
+ * moved to ended_to, a verdict waiting for it goes along: the caller
+ * (fold(3)) moves both, then judges.
+ */
+struct session_placed {
+	struct session *s;		/* the line's session; NULL: none */
+	struct session *split_from, *split_to;
+	int64_t split_usec;
+	bool split_after;
+	struct session *ended_from, *ended_to;
+	bool adopted;			/* s was first seen from this line, not a connect */
+	bool foreign;			/* inside another client's session: no session */
+	bool reset;			/* the process's clock went back: it was reset (look it up again) */
+};
+
+/* A -v trace line or a SASL failure of client at usec. */
+int session_place(struct session_table *t, struct session_proc *p, struct span client, const struct addr *addr,
+		  int64_t usec, struct session_placed *ret);
+int session_place_connect(struct session_table *t, struct session_proc *p, struct span client,
+			  const struct addr *addr, int64_t usec, struct session_placed *ret);
+int session_place_disconnect(struct session_table *t, struct session_proc *p, struct span client,
+			     const struct addr *addr, int64_t usec, struct session_placed *ret);
+/* The session of p that holds usec for client (NULL: any client), adopting none. */
+struct session *session_find(struct session_proc *p, int64_t usec, const struct span *client, bool *ret_foreign);
+/* Whether time x (-1: none) is at or after t, or after t when `after`. */
+bool session_past(int64_t x, int64_t t, bool after);
+
 /* The clock of the stream: the latest time seen; a jump back past the
    window restarts it. Returns true for such a step. */
 bool session_clock(struct session_table *t, int64_t usec);
