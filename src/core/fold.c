@@ -404,58 +404,30 @@ static uint8_t reply_ts_of(const struct record *r, char buf[SESSION_TS_MAX])
 	return (uint8_t) r->ts.len;
 }
 
-/* A 503 reply of s at t (timestamp text ts): the earliest and the latest are kept. */
-static void reply_add(struct session *s, int64_t t, const char *ts, uint8_t ts_len)
-{
-	if (t < 0)
-		return;
-	if (s->reply_usec < 0 || t < s->reply_usec) {
-		s->reply_usec = t;
-		memcpy(s->reply_ts, ts, ts_len);
-		s->reply_ts_len = ts_len;
-	}
-	if (t > s->reply_hi) {
-		s->reply_hi = t;
-		memcpy(s->reply_hi_ts, ts, ts_len);
-		s->reply_hi_ts_len = ts_len;
-	}
-}
-
-static void auth_add(struct session *s, int64_t t)
-{
-	if (t < 0)
-		return;
-	if (s->auth_usec < 0 || t < s->auth_usec)
-		s->auth_usec = t;
-	if (t > s->auth_hi)
-		s->auth_hi = t;
-}
-
-/* s's own 503 reply with an AUTH before it (the earliest such of the two
-   kept), once evidence moved between sessions: its synthetic line and
-   strike, late, rebuilt. */
+/* s's own 503 reply with an AUTH before it (the earliest such), once
+   evidence moved between sessions or an AUTH came after its reply: its
+   synthetic line and strike, late, rebuilt. */
 static void reply_late(struct fold *f, struct session *s)
 {
 	char prefix[SESSION_TS_MAX + SESSION_ORIGIN_TEXT_MAX + 32];
 	struct span host, tag;
 	size_t n = 0;
-	bool lo = s->auth_usec >= 0 && s->reply_usec >= s->auth_usec;
-	int64_t t = lo ? s->reply_usec : s->reply_hi;
-	const char *ts = lo ? s->reply_ts : s->reply_hi_ts;
-	uint8_t ts_len = lo ? s->reply_ts_len : s->reply_hi_ts_len;
+	const struct session_reply *reply;
 
-	if (s->synthetic || t < 0 || s->auth_usec < 0 || s->auth_usec > t || late_room(f) == 0)
+	if (s->synthetic || s->auth_usec < 0 || (reply = session_reply_from(s, s->auth_usec)) == NULL ||
+	    late_room(f) == 0)
 		return;
 	if (s->reply_format != RECORD_JOURNAL) {
-		if (ts_len == 0)
+		if (reply->ts_len == 0)
 			return;		/* its prefix cannot be rebuilt: no line rather than a wrong one */
 		session_proc_origin(s->proc, &host, &tag);
-		n = (size_t) snprintf(prefix, sizeof(prefix), "%.*s %.*s %.*s[%ld]: ", (int) ts_len, ts, (int) host.len,
-				      host.p, (int) tag.len, tag.p, s->proc->pid);
+		n = (size_t) snprintf(prefix, sizeof(prefix), "%.*s %.*s %.*s[%ld]: ", (int) reply->ts_len, reply->ts,
+				      (int) host.len, host.p, (int) tag.len, tag.p, s->proc->pid);
 		if (n >= sizeof(prefix))
 			return;
 	}
-	noauth_late(f, s, late_slot(f, s, (enum record_format) s->reply_format, prefix, n, ts_len, t), "trace-reply", t);
+	noauth_late(f, s, late_slot(f, s, (enum record_format) s->reply_format, prefix, n, reply->ts_len, reply->usec),
+		    "trace-reply", reply->usec);
 }
 
 /* A strike given late with no line to show (a SASL failure moved to its
@@ -567,21 +539,10 @@ static bool past(int64_t x, int64_t t, bool after)
 
 static void split(struct fold *f, struct session *from, struct session *to, int64_t t, bool after)
 {
-	if (past(from->sasl_hi, t, after)) {
-		bool all = past(from->sasl_lo, t, after);
-
-		to->saslfail = true;
-		to->sasl_hi = from->sasl_hi;
-		to->sasl_lo = all ? from->sasl_lo : from->sasl_hi;
-		if (to->sasl_lo < to->lo_usec)
-			to->lo_usec = to->sasl_lo;
-		if (to->sasl_hi > to->hi_usec)
-			to->hi_usec = to->sasl_hi;
-		if (all)
-			from->saslfail = false, from->sasl_lo = from->sasl_hi = -1;
-		else
-			from->sasl_hi = from->sasl_lo;	/* the latest `from` still knows of */
-	}
+	if (session_marks_split(from, to, t, after) && from->reply_format)
+		to->reply_format = from->reply_format;
+	if (from->pending == SESSION_PENDING_REPLY && past(from->pending_usec, t, after))
+		pend_clear(f, from);	/* its reply is `to`'s now: judged from the marks */
 	if (from->struck && past(from->struck_usec, t, after)) {
 		to->struck = true;
 		to->struck_usec = from->struck_usec;
@@ -594,35 +555,17 @@ static void split(struct fold *f, struct session *from, struct session *to, int6
 		from->synthetic = false;
 		from->synthetic_usec = -1;
 	}
-	if (past(from->reply_hi, t, after)) {	/* the latest reply of `from` is `to`'s */
-		to->reply_format = from->reply_format;
-		reply_add(to, from->reply_hi, from->reply_hi_ts, from->reply_hi_ts_len);
-		if (past(from->reply_usec, t, after)) {	/* and every one */
-			reply_add(to, from->reply_usec, from->reply_ts, from->reply_ts_len);
-			from->reply_usec = from->reply_hi = -1;
-			from->reply_ts_len = from->reply_hi_ts_len = 0;
-		} else {	/* the earliest stays: the latest `from` still knows of */
-			from->reply_hi = from->reply_usec;
-			memcpy(from->reply_hi_ts, from->reply_ts, from->reply_ts_len);
-			from->reply_hi_ts_len = from->reply_ts_len;
-		}
-	}
-	if (past(from->auth_hi, t, after)) {
-		auth_add(to, from->auth_hi);
-		if (past(from->auth_usec, t, after)) {
-			auth_add(to, from->auth_usec);
-			from->auth_usec = from->auth_hi = -1;
-		} else {
-			from->auth_hi = from->auth_usec;
-		}
-	}
 	if (from->verbose)
 		to->verbose = true;
 	/* what moved lies in `to`'s interval now: a later split finds it */
-	if (to->reply_hi > to->hi_usec)
-		to->hi_usec = to->reply_hi;
-	if (to->auth_hi > to->hi_usec)
-		to->hi_usec = to->auth_hi;
+	const int64_t lo[] = {to->auth_usec, to->reply_usec, to->sasl_lo}, hi[] = {to->auth_hi, to->reply_hi, to->sasl_hi};
+
+	for (size_t i = 0; i < 3; i++) {
+		if (lo[i] >= 0 && lo[i] < to->lo_usec)
+			to->lo_usec = lo[i];
+		if (hi[i] > to->hi_usec)
+			to->hi_usec = hi[i];
+	}
 	if (from->hi_usec > t)
 		from->hi_usec = t;
 	reply_late(f, from);
@@ -688,7 +631,7 @@ static void on_reply(struct fold *f, const struct record *r, struct session *s, 
 	char ts[SESSION_TS_MAX];
 
 	s->reply_format = (uint8_t) r->format;
-	reply_add(s, t, ts, reply_ts_of(r, ts));
+	session_mark_reply(s, t, ts, reply_ts_of(r, ts));
 	if (s->synthetic)
 		return;
 	if (s->auth_usec >= 0 && s->auth_usec <= t) {
@@ -701,7 +644,7 @@ static void on_reply(struct fold *f, const struct record *r, struct session *s, 
 
 static void on_auth(struct fold *f, struct session *s, int64_t t)
 {
-	auth_add(s, t);
+	session_mark_auth(s, t);
 	if (s->pending == SESSION_PENDING_REPLY && !s->synthetic && t <= s->pending_usec && late_room(f) > 0)
 		give_late(f, s);
 	else
@@ -736,11 +679,7 @@ static int on_session_line(struct fold *f, const struct record *r, struct sessio
 			on_reply(f, r, s, res);
 		break;
 	case SMTPD_SASL_FAIL:
-		s->saslfail = true;
-		if (s->sasl_lo < 0 || r->usec < s->sasl_lo)
-			s->sasl_lo = r->usec;
-		if (r->usec > s->sasl_hi)
-			s->sasl_hi = r->usec;
+		session_mark_sasl(s, r->usec);
 		if (s->pending == SESSION_PENDING_DISCONNECT)
 			pend_clear(f, s);
 		if (evidence(f, s, REASON_SASLFAIL, r->usec)) {

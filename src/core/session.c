@@ -758,3 +758,160 @@ int session_place_disconnect(struct session_table *t, struct session_proc *p, st
 	ret->s = found;
 	return 0;
 }
+
+/* --- evidence: what a split divides ---------------------------------------- */
+
+/* The earliest and latest of each kind into the session's own fields. */
+static void marks_sync(struct session *s)
+{
+	const struct session_marks *m = &s->marks;
+
+	s->auth_usec = m->nauth ? m->auth[0] : -1;
+	s->auth_hi = m->nauth ? m->auth[m->nauth - 1] : -1;
+	s->sasl_lo = m->nsasl ? m->sasl[0] : -1;
+	s->sasl_hi = m->nsasl ? m->sasl[m->nsasl - 1] : -1;
+	s->saslfail = m->nsasl > 0;
+	s->reply_usec = m->nreply ? m->reply[0].usec : -1;
+	s->reply_hi = m->nreply ? m->reply[m->nreply - 1].usec : -1;
+	s->reply_ts_len = m->nreply ? m->reply[0].ts_len : 0;
+	s->reply_hi_ts_len = m->nreply ? m->reply[m->nreply - 1].ts_len : 0;
+	if (m->nreply) {
+		memcpy(s->reply_ts, m->reply[0].ts, s->reply_ts_len);
+		memcpy(s->reply_hi_ts, m->reply[m->nreply - 1].ts, s->reply_hi_ts_len);
+	}
+}
+
+/* Where usec goes into the sorted v[0..n) of times: its index, or -1
+   when it is there already. */
+static int time_slot(const int64_t *v, size_t stride, size_t n, int64_t usec)
+{
+	size_t i = n;
+
+	while (i > 0 && *(const int64_t *) ((const char *) v + (i - 1) * stride) > usec)
+		i--;
+	if (i > 0 && *(const int64_t *) ((const char *) v + (i - 1) * stride) == usec)
+		return -1;
+	return (int) i;
+}
+
+/* Inserts item (size bytes, its time first) into the sorted array v of
+   *n items; the second earliest goes when it is full. */
+static void insert(void *v, size_t size, uint8_t *n, const void *item, int64_t usec)
+{
+	int at = time_slot(v, size, *n, usec);
+	char *base = v;
+
+	if (at < 0)
+		return;
+	if (*n == SESSION_MARKS_MAX) {
+		if (at == 1)
+			return;		/* it would be the one to go */
+		if (at == 0) {
+			/* the new earliest: the old earliest becomes the second and goes */
+			memcpy(base, item, size);
+			return;
+		}
+		memmove(base + size, base + 2 * size, (size_t) (at - 2) * size);
+		memcpy(base + (size_t) (at - 1) * size, item, size);
+		return;
+	}
+	memmove(base + (size_t) (at + 1) * size, base + (size_t) at * size, (size_t) (*n - at) * size);
+	memcpy(base + (size_t) at * size, item, size);
+	(*n)++;
+}
+
+void session_mark_auth(struct session *s, int64_t usec)
+{
+	if (usec < 0)
+		return;
+	insert(s->marks.auth, sizeof(int64_t), &s->marks.nauth, &usec, usec);
+	marks_sync(s);
+}
+
+void session_mark_sasl(struct session *s, int64_t usec)
+{
+	if (usec < 0)
+		return;
+	insert(s->marks.sasl, sizeof(int64_t), &s->marks.nsasl, &usec, usec);
+	marks_sync(s);
+}
+
+void session_mark_reply(struct session *s, int64_t usec, const char *ts, uint8_t ts_len)
+{
+	struct session_reply r;
+
+	if (usec < 0)
+		return;
+	memset(&r, 0, sizeof(r));
+	r.usec = usec;
+	r.ts_len = ts_len < SESSION_TS_MAX ? ts_len : 0;
+	memcpy(r.ts, ts, r.ts_len);
+	insert(s->marks.reply, sizeof(r), &s->marks.nreply, &r, usec);
+	marks_sync(s);
+}
+
+const struct session_reply *session_reply_from(const struct session *s, int64_t usec)
+{
+	for (size_t i = 0; i < s->marks.nreply; i++)
+		if (s->marks.reply[i].usec >= usec)
+			return &s->marks.reply[i];
+	return NULL;
+}
+
+/* Moves the items of from's v (size bytes each, time first) past t to to's. */
+static bool split_kind(void *fv, uint8_t *fn, void *tv, uint8_t *tn, size_t size, int64_t t, bool after)
+{
+	char *base = fv;
+	uint8_t keep = 0, n = *fn;
+	bool moved = false;
+
+	for (uint8_t i = 0; i < n; i++) {
+		char *item = base + (size_t) i * size;
+		int64_t usec;
+
+		memcpy(&usec, item, sizeof(usec));
+		if (session_past(usec, t, after)) {
+			insert(tv, size, tn, item, usec);
+			moved = true;
+		} else {
+			if (keep != i)
+				memmove(base + (size_t) keep * size, item, size);
+			keep++;
+		}
+	}
+	*fn = keep;
+	return moved;
+}
+
+bool session_marks_split(struct session *from, struct session *to, int64_t t, bool after)
+{
+	struct session_marks *f = &from->marks, *m = &to->marks;
+	bool moved = split_kind(f->auth, &f->nauth, m->auth, &m->nauth, sizeof(int64_t), t, after);
+
+	moved |= split_kind(f->sasl, &f->nsasl, m->sasl, &m->nsasl, sizeof(int64_t), t, after);
+	moved |= split_kind(f->reply, &f->nreply, m->reply, &m->nreply, sizeof(struct session_reply), t, after);
+	marks_sync(from);
+	marks_sync(to);
+	return moved;
+}
+
+void session_marks_restore(struct session *s)
+{
+	int64_t auth_lo = s->auth_usec, auth_hi = s->auth_hi, sasl_lo = s->sasl_lo, sasl_hi = s->sasl_hi;
+	int64_t reply_lo = s->reply_usec, reply_hi = s->reply_hi;
+	char lo_ts[SESSION_TS_MAX], hi_ts[SESSION_TS_MAX];
+	uint8_t lo_len = s->reply_ts_len, hi_len = s->reply_hi_ts_len;
+	bool saslfail = s->saslfail;
+
+	memcpy(lo_ts, s->reply_ts, lo_len);
+	memcpy(hi_ts, s->reply_hi_ts, hi_len);
+	memset(&s->marks, 0, sizeof(s->marks));
+	session_mark_auth(s, auth_lo);
+	session_mark_auth(s, auth_hi);
+	session_mark_sasl(s, sasl_lo);
+	session_mark_sasl(s, sasl_hi);
+	session_mark_reply(s, reply_lo, lo_ts, lo_len);
+	session_mark_reply(s, reply_hi, hi_ts, hi_len);
+	marks_sync(s);
+	s->saslfail = saslfail || s->marks.nsasl > 0;
+}

@@ -17,6 +17,24 @@
 #define SESSION_PER_PROC_MAX	32	/* sessions remembered per process */
 #define SESSION_PREFIX_MAX	640	/* the kept prefix of a deferred verdict's line */
 #define SESSION_TS_MAX		40	/* a kept timestamp text (RFC 3339 with µs: 32) */
+#define SESSION_MARKS_MAX	4	/* AUTH commands, 503 replies, SASL failures kept, each */
+
+/* A 503 "not enabled" reply: its time and timestamp text (0: cannot be rebuilt). */
+struct session_reply {
+	int64_t usec;
+	uint8_t ts_len;
+	char ts[SESSION_TS_MAX];
+};
+
+/* The evidence of a session, each kind sorted by time: what a split
+   divides. The earliest and latest of each are also in the session's
+   auth_usec/auth_hi, reply_usec/reply_hi (with their texts) and
+   sasl_lo/sasl_hi (session_marks_sync()). */
+struct session_marks {
+	uint8_t nauth, nreply, nsasl;
+	int64_t auth[SESSION_MARKS_MAX], sasl[SESSION_MARKS_MAX];
+	struct session_reply reply[SESSION_MARKS_MAX];
+};
 
 enum session_pending {
 	SESSION_PENDING_NONE,
@@ -58,6 +76,7 @@ struct session {
 	int64_t pending_usec;		/* time of the line that will prove it */
 	char *pending_prefix;		/* owned; the line's bytes before its message */
 	struct session *pnext, *pprev;	/* the fold's list of pending verdicts */
+	struct session_marks marks;
 	uint16_t client_len;
 	char client[];			/* NAME[ADDR], not NUL-terminated */
 };
@@ -141,6 +160,19 @@ int session_place_disconnect(struct session_table *t, struct session_proc *p, st
 struct session *session_find(struct session_proc *p, int64_t usec, const struct span *client, bool *ret_foreign);
 /* Whether time x (-1: none) is at or after t, or after t when `after`. */
 bool session_past(int64_t x, int64_t t, bool after);
+
+/* Evidence: each kept once per time, sorted; when SESSION_MARKS_MAX are
+   kept, the second earliest goes (the earliest and the latest stay). */
+void session_mark_auth(struct session *s, int64_t usec);
+void session_mark_reply(struct session *s, int64_t usec, const char *ts, uint8_t ts_len);
+void session_mark_sasl(struct session *s, int64_t usec);
+/* Moves the evidence of `from` at or after t (after t when `after`) to
+   `to`; true when any moved. */
+bool session_marks_split(struct session *from, struct session *to, int64_t t, bool after);
+/* The earliest 503 reply at or after usec, NULL: none. */
+const struct session_reply *session_reply_from(const struct session *s, int64_t usec);
+/* The marks from the earliest and latest fields (a state file's session). */
+void session_marks_restore(struct session *s);
 
 /* The clock of the stream: the latest time seen; a jump back past the
    window restarts it. Returns true for such a step. */

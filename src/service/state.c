@@ -513,6 +513,7 @@ static int load_session(struct loader *l, char **f, int n)
 	else if (!his)
 		memcpy(s->reply_hi_ts, s->reply_ts, s->reply_ts_len);
 	s->reply_hi_ts_len = (uint8_t) (his ? hrl : rl);
+	session_marks_restore(s);	/* the evidence a split divides, from its ends */
 	if (s->disconnect_usec >= 0)
 		session_ended(t, s);
 	if (n == pf)

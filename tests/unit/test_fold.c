@@ -804,6 +804,39 @@ static void test_search_sasl_between(void **state)
 	teardown(x);
 }
 
+/* Three probing sessions of one client that looked like one before any of
+   their bounds came (the hour's search on verbose.rfc3339.log, seed
+   1127056, shrunk): the middle one's reply was lost when only the earliest
+   and latest reply of a session were kept; each part keeps its own now,
+   and each synthetic line carries its own session's reply. */
+static void test_search_three_merged(void **state)
+{
+	(void) state;
+	static const struct row rows[] = {
+		{R("41.029340") "> unknown[192.0.2.10]: 503 5.5.1 Error: authentication not enabled", "drop"},
+		{R("41.631467") "< unknown[192.0.2.10]: AUTH LOGIN", "drop"},
+		{R("41.631863") "disconnect from unknown[192.0.2.10] ehlo=1 auth=0/1 quit=1 commands=2/3", "keep"},
+		{R("41.631497") "> unknown[192.0.2.10]: 503 5.5.1 Error: authentication not enabled",
+		 "drop +synthetic +strike=noauth:192.0.2.10:unknown[192.0.2.10]"},
+		{R("40.419993") "connect from unknown[192.0.2.10]", "keep"},
+		{R("40.427269") "> unknown[192.0.2.10]: 503 5.5.1 Error: authentication not enabled", "drop"},
+		{R("40.427605") "disconnect from unknown[192.0.2.10] ehlo=1 auth=0/1 quit=1 commands=2/3", "keep"},
+		{R("40.427250") "< unknown[192.0.2.10]: AUTH LOGIN",
+		 "drop +late(2026-11-26T19:27:40.427269+00:00)+synthetic+strike=noauth:unknown[192.0.2.10]"},
+		{R("41.028484") "connect from unknown[192.0.2.10]", "keep"},
+		{R("41.029615") "disconnect from unknown[192.0.2.10] ehlo=1 auth=0/1 quit=1 commands=2/3", "keep"},
+		{R("41.630471") "connect from unknown[192.0.2.10]", "keep"},
+		{R("41.029334") "< unknown[192.0.2.10]: AUTH LOGIN",
+		 "drop +late(2026-11-26T19:27:41.029340+00:00)+synthetic+strike=noauth:unknown[192.0.2.10]"},
+	};
+	struct fixture *x = setup(NULL);
+
+	RUN(x->f, rows);
+	assert_int_equal(fold_counters(x->f)->strikes[REASON_NOAUTH], 3);
+	assert_int_equal(fold_counters(x->f)->synthetic, 3);
+	teardown(x);
+}
+
 /* A disconnect that comes before any -v trace of its host: once the host
    writes the trace, the session waits for its own, past the grace. */
 static void test_traced_later(void **state)
@@ -925,6 +958,7 @@ int main(void)
 		cmocka_unit_test(test_search_three_sessions),
 		cmocka_unit_test(test_search_sasl_middle),
 		cmocka_unit_test(test_search_sasl_between),
+		cmocka_unit_test(test_search_three_merged),
 		cmocka_unit_test(test_clock_step),
 		cmocka_unit_test(test_pid_reuse),
 	};
