@@ -113,7 +113,10 @@
  *	Two consecutive sessions of one client on one process cannot be told
  *	apart while the first one's disconnect and the second one's connect
  *	have both not arrived: the second one's lines then count for the
- *	first. A disconnect of a -v session that arrives before every -v
+ *	first until those bounds come and session(3) splits them; a session
+ *	keeps SESSION_MARKS_MAX of each kind of evidence, so past that many
+ *	in sessions merged that way a strike may be missed or given twice
+ *	(tests/order/order-search searches for such orders). A disconnect of a -v session that arrives before every -v
  *	line of its process and before its connect, and is then settled by
  *	the grace time before they come, gives the statistics verdict (one
  *	strike all the same, the synthetic line with the disconnect's time).

@@ -26,6 +26,13 @@
  *	struct session *session_find(p, usec, client, ret_foreign)
  *	bool	session_past(x, t, after)
  *
+ *	void	session_mark_auth(s, usec)
+ *	void	session_mark_reply(s, usec, ts, ts_len)
+ *	void	session_mark_sasl(s, usec)
+ *	bool	session_marks_split(from, to, t, after)
+ *	const struct session_reply *session_reply_from(s, usec)
+ *	void	session_marks_restore(s)
+ *
  *	bool	session_clock(t, usec)
  *	void	session_expire(t, now_usec)
  * DESCRIPTION
@@ -59,6 +66,19 @@
  *	(struct session_placed): the caller moves the evidence past that time
  *	and judges both parts again. session_find() finds without adopting
  *	(site rules strike only a session that exists).
+ *
+ *	A session keeps its evidence for fold(3) to judge: the times of its
+ *	AUTH commands, of its 503 "not enabled" replies (with their timestamp
+ *	text, to rebuild a synthetic line's prefix) and of its SASL failures,
+ *	SESSION_MARKS_MAX of each, sorted, each time once (a line sent twice
+ *	is one piece of evidence); past that, the second earliest goes.
+ *	session_marks_split() moves the evidence past a time to another
+ *	session, so that a session that was two parts exactly;
+ *	session_reply_from() finds the earliest reply at or after a time.
+ *	The earliest and latest of each kind are also kept in the session's
+ *	auth_usec/auth_hi, reply_usec/reply_hi and sasl_lo/sasl_hi, which
+ *	the state file saves; session_marks_restore() rebuilds the marks
+ *	from them.
  *
  *	Ended sessions stay for a window of log time (window_usec, the
  *	session_idle setting) so that lines that arrive late still find
@@ -94,7 +114,9 @@
  *	-EINVAL (a client token longer than SESSION_CLIENT_MAX).
  * SECURITY
  *	Memory is bounded by max_sessions sessions (each at most
- *	sizeof(struct session) + SESSION_CLIENT_MAX + SESSION_PREFIX_MAX),
+ *	sizeof(struct session) + SESSION_CLIENT_MAX + SESSION_PREFIX_MAX;
+ *	the struct is 592 bytes on x86-64, half of it the evidence marks:
+ *	SESSION_MARKS_MAX of each kind, whatever a client repeats),
  *	as many processes and origins at most, and one bucket array each.
  *	A flood of connects, of forged host names on a central log host, or
  *	of pids, evicts the least recently active sessions; it never grows
