@@ -7,7 +7,7 @@
  * SYNOPSIS
  *	tests/order/order-search [-s SECONDS] [-n TRIALS] [-S SEED] [-d LINES]
  *		[-m SECONDS] [-o FILE] [-c KEY=VALUE]... LOG
- *	tests/order/order-search -a CAPTURE [-o FILE] [-c KEY=VALUE]... LOG
+ *	tests/order/order-search -a CAPTURE [-s SECONDS ...] [-o FILE] [-c KEY=VALUE]... LOG
  * DESCRIPTION
  *	Reads a real log (tests/data/verbose.*.log), replays it in order
  *	through engine(3) as `authfold replay` does, and then, trial after
@@ -49,7 +49,9 @@
  *	real rsyslogd handed them to authfold-omprog (tests/rsyslog/burst.sh
  *	tees them); that order is replayed, held to LOG's order of the same
  *	lines, and shrunk the same way when it differs. Lines LOG does not
- *	hold (a test's sentinels) are left out.
+ *	hold (a test's sentinels) are left out. With -s as well, and when the
+ *	capture holds every line of LOG, the search then goes on around the
+ *	captured order: each trial reorders it further.
  */
 
 #include "config.h"
@@ -402,6 +404,7 @@ static int64_t max_block_usec = 300 * INT64_C(1000000);
 
 static size_t *tmp_order;
 static uint64_t *tmp_keys;
+static size_t *base;			/* the order searched around (-a with -s); NULL: the log's */
 
 static int cmp_key(const void *a, const void *b)
 {
@@ -559,7 +562,7 @@ static void reorder(uint64_t seed, size_t *v, size_t n)
 {
 	rnd_state = seed * UINT64_C(0x2545f4914f6cdd1d) + 1;
 	for (size_t i = 0; i < n; i++)
-		v[i] = i;
+		v[i] = base ? base[i] : i;
 	for (int ops = 1 + (int) rnd_below(3); ops > 0; ops--) {
 		switch (rnd_below(3)) {
 		case 0:
@@ -903,7 +906,7 @@ static void load(const char *path)
 static void usage(void)
 {
 	fprintf(stderr, "usage: order-search [-s SECONDS] [-n TRIALS] [-S SEED] [-d LINES] [-m SECONDS] "
-		"[-o FILE] [-c KEY=VALUE]... LOG\n       order-search -a CAPTURE [-o FILE] [-c KEY=VALUE]... LOG\n");
+		"[-o FILE] [-c KEY=VALUE]... LOG\n       order-search -a CAPTURE [-s SECONDS ...] [-o FILE] [-c KEY=VALUE]... LOG\n");
 	exit(2);
 }
 
@@ -912,6 +915,7 @@ int main(int argc, char **argv)
 	double seconds = 20;
 	uint64_t trials = UINT64_MAX, seed = 1;
 	const char *out_path = NULL, *capture = NULL;
+	bool search_capture = false;
 	char err[256];
 	int opt;
 
@@ -925,6 +929,7 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			seconds = strtod(optarg, NULL);
+			search_capture = true;
 			break;
 		case 'n':
 			trials = strtoull(optarg, NULL, 10);
@@ -999,15 +1004,21 @@ int main(int argc, char **argv)
 			outcome_diff(stdout, &ref, &got);
 			counterexample(v, n, out_path);
 		}
-		outcome_free(&ref);
 		outcome_free(&got);
-		unlink(summary_path);
-		unlink(events_path);
-		return d ? 1 : 0;
+		if (d || !search_capture || n != nlines) {
+			outcome_free(&ref);
+			unlink(summary_path);
+			unlink(events_path);
+			return d ? 1 : 0;
+		}
+		/* -s too: search around the captured order */
+		base = xmalloc(n * sizeof(*base));
+		memcpy(base, v, n * sizeof(*base));
+	} else {
+		for (size_t i = 0; i < nlines; i++)
+			all[i] = i;
+		replay(all, nlines, &ref);
 	}
-	for (size_t i = 0; i < nlines; i++)
-		all[i] = i;
-	replay(all, nlines, &ref);
 	if (ref.bad_synth) {
 		fprintf(stderr, "order-search: in order, a synthetic line with no proving line: %s\n", ref.bad_example);
 		return 1;
