@@ -837,6 +837,66 @@ static void test_search_three_merged(void **state)
 	teardown(x);
 }
 
+/* session(3)'s evidence marks: sorted, each time once, the second earliest
+   goes when full, and a split divides them at a time. */
+static void test_session_marks(void **state)
+{
+	(void) state;
+	struct session_table *t = session_table_new(8, 3600 * INT64_C(1000000));
+	struct session_proc *p;
+	struct session *a, *b;
+	struct addr addr;
+	const struct span client = {"unknown[192.0.2.1]", 18}, host = {"mx", 2}, tag = {"postfix/smtpd", 13};
+	static const int64_t times[] = {5, 1, 3, 9, 7, 3, 1};
+
+	assert_non_null(t);
+	assert_int_equal(addr_parse("192.0.2.1", 9, &addr), 0);
+	assert_int_equal(session_proc_get(t, host, tag, 1, &p), 0);
+	assert_int_equal(session_new(t, p, client, &addr, 0, &a), 0);
+	assert_int_equal(session_new(t, p, client, &addr, 6, &b), 0);
+	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		char ts[8];
+
+		snprintf(ts, sizeof(ts), "t%lld", (long long) times[i]);
+		session_mark_reply(a, times[i], ts, (uint8_t) strlen(ts));
+		session_mark_auth(a, times[i]);
+	}
+	/* 5; 1 5; 1 3 5; 1 3 5 9; 7 drops 3: 1 5 7 9; 3 would be the second: gone; 1 is there */
+	assert_int_equal(a->marks.nreply, SESSION_MARKS_MAX);
+	assert_int_equal(a->marks.reply[0].usec, 1);
+	assert_int_equal(a->marks.reply[1].usec, 5);
+	assert_int_equal(a->marks.reply[2].usec, 7);
+	assert_int_equal(a->marks.reply[3].usec, 9);
+	assert_int_equal(a->reply_usec, 1);
+	assert_int_equal(a->reply_hi, 9);
+	assert_memory_equal(a->reply_hi_ts, "t9", 2);
+	assert_int_equal(a->auth_usec, 1);
+	assert_int_equal(a->auth_hi, 9);
+	assert_int_equal(session_reply_from(a, 2)->usec, 5);
+	assert_null(session_reply_from(a, 10));
+	/* a split at 7: 7 and 9 go to b, 1 and 5 stay */
+	assert_true(session_marks_split(a, b, 7, false));
+	assert_int_equal(a->marks.nreply, 2);
+	assert_int_equal(a->reply_hi, 5);
+	assert_memory_equal(a->reply_hi_ts, "t5", 2);
+	assert_int_equal(b->marks.nreply, 2);
+	assert_int_equal(b->reply_usec, 7);
+	assert_int_equal(b->auth_usec, 7);
+	assert_false(b->saslfail);
+	session_mark_sasl(b, 8);
+	assert_true(b->saslfail);
+	assert_int_equal(b->sasl_lo, 8);
+	assert_false(session_marks_split(a, b, 6, true));	/* nothing of a past 6 */
+	/* a state file's ends rebuild the marks */
+	b->marks.nreply = b->marks.nauth = b->marks.nsasl = 0;
+	session_marks_restore(b);
+	assert_int_equal(b->marks.nreply, 2);
+	assert_int_equal(b->marks.nauth, 2);
+	assert_int_equal(b->marks.nsasl, 1);
+	assert_true(b->saslfail);
+	session_table_free(t);
+}
+
 /* A disconnect that comes before any -v trace of its host: once the host
    writes the trace, the session waits for its own, past the grace. */
 static void test_traced_later(void **state)
@@ -959,6 +1019,7 @@ int main(void)
 		cmocka_unit_test(test_search_sasl_middle),
 		cmocka_unit_test(test_search_sasl_between),
 		cmocka_unit_test(test_search_three_merged),
+		cmocka_unit_test(test_session_marks),
 		cmocka_unit_test(test_clock_step),
 		cmocka_unit_test(test_pid_reuse),
 	};
