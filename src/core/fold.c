@@ -627,31 +627,35 @@ static int on_disconnect(struct fold *f, const struct record *r, struct session_
 	return 0;
 }
 
-static void on_reply(struct fold *f, const struct record *r, struct session *s, struct fold_result *res)
+static int on_reply(struct fold *f, const struct record *r, struct session *s, struct fold_result *res)
 {
 	int64_t t = r->usec;
 
 	char ts[SESSION_TS_MAX];
 
 	s->reply_format = (uint8_t) r->format;
-	session_mark_reply(s, t, ts, reply_ts_of(r, ts));
+	if (session_mark_reply(s, t, ts, reply_ts_of(r, ts)) < 0)
+		return -ENOMEM;
 	if (s->synthetic)
-		return;
+		return 0;
 	if (s->auth_usec >= 0 && s->auth_usec <= t) {
 		noauth_now(f, s, t, false, res);
-		return;
+		return 0;
 	}
 	if (s->pending != SESSION_PENDING_REPLY || t < s->pending_usec)
 		pend(f, s, r, SESSION_PENDING_REPLY);
+	return 0;
 }
 
-static void on_auth(struct fold *f, struct session *s, int64_t t)
+static int on_auth(struct fold *f, struct session *s, int64_t t)
 {
-	session_mark_auth(s, t);
+	if (session_mark_auth(s, t) < 0)
+		return -ENOMEM;
 	if (s->pending == SESSION_PENDING_REPLY && !s->synthetic && t <= s->pending_usec && late_room(f) > 0)
 		give_late(f, s);
 	else
 		reply_late(f, s);	/* a reply that came with a split, before its AUTH */
+	return 0;
 }
 
 /* The -v trace and SASL failures: lines of a session named by client. */
@@ -677,12 +681,13 @@ static int on_session_line(struct fold *f, const struct record *r, struct sessio
 		if (s->pending == SESSION_PENDING_DISCONNECT)
 			pend_clear(f, s);	/* a -v session: the trace decides */
 		if (l->kind == SMTPD_COMMAND && l->auth_command)
-			on_auth(f, s, r->usec);
-		else if (l->kind == SMTPD_REPLY && l->noauth_reply)
-			on_reply(f, r, s, res);
+			return on_auth(f, s, r->usec);
+		if (l->kind == SMTPD_REPLY && l->noauth_reply)
+			return on_reply(f, r, s, res);
 		break;
 	case SMTPD_SASL_FAIL:
-		session_mark_sasl(s, r->usec);
+		if (session_mark_sasl(s, r->usec) < 0)
+			return -ENOMEM;
 		if (s->pending == SESSION_PENDING_DISCONNECT)
 			pend_clear(f, s);
 		if (evidence(f, s, REASON_SASLFAIL, r->usec)) {

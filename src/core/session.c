@@ -71,7 +71,10 @@
  *	AUTH commands, of its 503 "not enabled" replies (with their timestamp
  *	text, to rebuild a synthetic line's prefix) and of its SASL failures,
  *	SESSION_MARKS_MAX of each, sorted, each time once (a line sent twice
- *	is one piece of evidence); past that, the second earliest goes.
+ *	is one piece of evidence); past that, the second earliest goes. They
+ *	are allocated at a session's first evidence (most sessions have none),
+ *	and the session_mark_*() functions and session_marks_restore() return
+ *	0 or -ENOMEM.
  *	session_marks_split() moves the evidence past a time to another
  *	session, so that a session that was two parts exactly;
  *	session_reply_from() finds the earliest reply at or after a time.
@@ -115,8 +118,8 @@
  * SECURITY
  *	Memory is bounded by max_sessions sessions (each at most
  *	sizeof(struct session) + SESSION_CLIENT_MAX + SESSION_PREFIX_MAX;
- *	the struct is 592 bytes on x86-64, half of it the evidence marks:
- *	SESSION_MARKS_MAX of each kind, whatever a client repeats),
+ *	plus, once it has evidence, its marks: SESSION_MARKS_MAX of each
+ *	kind whatever a client repeats; 296 bytes each on x86-64),
  *	as many processes and origins at most, and one bucket array each.
  *	A flood of connects, of forged host names on a central log host, or
  *	of pids, evicts the least recently active sessions; it never grows
@@ -371,6 +374,7 @@ static void session_free(struct session_table *t, struct session *s)
 	if (session_is_open(s))
 		t->open--;
 	free(s->pending_prefix);
+	free(s->marks);
 	free(s);
 	if (p->nsessions == 0)
 		proc_free(t, p);
@@ -786,7 +790,10 @@ int session_place_disconnect(struct session_table *t, struct session_proc *p, st
 /* The earliest and latest of each kind into the session's own fields. */
 static void marks_sync(struct session *s)
 {
-	const struct session_marks *m = &s->marks;
+	const struct session_marks *m = s->marks;
+
+	if (m == NULL)
+		return;
 
 	s->auth_usec = m->nauth ? m->auth[0] : -1;
 	s->auth_hi = m->nauth ? m->auth[m->nauth - 1] : -1;
@@ -842,41 +849,58 @@ static void insert(void *v, size_t size, uint8_t *n, const void *item, int64_t u
 	(*n)++;
 }
 
-void session_mark_auth(struct session *s, int64_t usec)
+/* s's marks, made at its first evidence; NULL: no memory. */
+static struct session_marks *marks_of(struct session *s)
 {
-	if (usec < 0)
-		return;
-	insert(s->marks.auth, sizeof(int64_t), &s->marks.nauth, &usec, usec);
-	marks_sync(s);
+	if (s->marks == NULL)
+		s->marks = calloc(1, sizeof(*s->marks));
+	return s->marks;
 }
 
-void session_mark_sasl(struct session *s, int64_t usec)
+int session_mark_auth(struct session *s, int64_t usec)
 {
 	if (usec < 0)
-		return;
-	insert(s->marks.sasl, sizeof(int64_t), &s->marks.nsasl, &usec, usec);
+		return 0;
+	if (marks_of(s) == NULL)
+		return -ENOMEM;
+	insert(s->marks->auth, sizeof(int64_t), &s->marks->nauth, &usec, usec);
 	marks_sync(s);
+	return 0;
 }
 
-void session_mark_reply(struct session *s, int64_t usec, const char *ts, uint8_t ts_len)
+int session_mark_sasl(struct session *s, int64_t usec)
+{
+	if (usec < 0)
+		return 0;
+	if (marks_of(s) == NULL)
+		return -ENOMEM;
+	insert(s->marks->sasl, sizeof(int64_t), &s->marks->nsasl, &usec, usec);
+	marks_sync(s);
+	return 0;
+}
+
+int session_mark_reply(struct session *s, int64_t usec, const char *ts, uint8_t ts_len)
 {
 	struct session_reply r;
 
 	if (usec < 0)
-		return;
+		return 0;
+	if (marks_of(s) == NULL)
+		return -ENOMEM;
 	memset(&r, 0, sizeof(r));
 	r.usec = usec;
 	r.ts_len = ts_len < SESSION_TS_MAX ? ts_len : 0;
 	memcpy(r.ts, ts, r.ts_len);
-	insert(s->marks.reply, sizeof(r), &s->marks.nreply, &r, usec);
+	insert(s->marks->reply, sizeof(r), &s->marks->nreply, &r, usec);
 	marks_sync(s);
+	return 0;
 }
 
 const struct session_reply *session_reply_from(const struct session *s, int64_t usec)
 {
-	for (size_t i = 0; i < s->marks.nreply; i++)
-		if (s->marks.reply[i].usec >= usec)
-			return &s->marks.reply[i];
+	for (size_t i = 0; s->marks && i < s->marks->nreply; i++)
+		if (s->marks->reply[i].usec >= usec)
+			return &s->marks->reply[i];
 	return NULL;
 }
 
@@ -907,7 +931,15 @@ static bool split_kind(void *fv, uint8_t *fn, void *tv, uint8_t *tn, size_t size
 
 bool session_marks_split(struct session *from, struct session *to, int64_t t, bool after)
 {
-	struct session_marks *f = &from->marks, *m = &to->marks;
+	struct session_marks *f = from->marks, *m;
+
+	/* each kind is sorted: whether any moves is whether its latest does */
+	if (f == NULL || !((f->nauth && session_past(f->auth[f->nauth - 1], t, after)) ||
+			   (f->nsasl && session_past(f->sasl[f->nsasl - 1], t, after)) ||
+			   (f->nreply && session_past(f->reply[f->nreply - 1].usec, t, after))))
+		return false;
+	if ((m = marks_of(to)) == NULL)
+		return false;	/* no memory: the evidence stays where it was */
 	bool moved = split_kind(f->auth, &f->nauth, m->auth, &m->nauth, sizeof(int64_t), t, after);
 
 	moved |= split_kind(f->sasl, &f->nsasl, m->sasl, &m->nsasl, sizeof(int64_t), t, after);
@@ -917,7 +949,7 @@ bool session_marks_split(struct session *from, struct session *to, int64_t t, bo
 	return moved;
 }
 
-void session_marks_restore(struct session *s)
+int session_marks_restore(struct session *s)
 {
 	int64_t auth_lo = s->auth_usec, auth_hi = s->auth_hi, sasl_lo = s->sasl_lo, sasl_hi = s->sasl_hi;
 	int64_t reply_lo = s->reply_usec, reply_hi = s->reply_hi;
@@ -925,9 +957,13 @@ void session_marks_restore(struct session *s)
 	uint8_t lo_len = s->reply_ts_len, hi_len = s->reply_hi_ts_len;
 	bool saslfail = s->saslfail;
 
+	if (auth_lo < 0 && sasl_lo < 0 && reply_lo < 0)
+		return 0;
+	if (marks_of(s) == NULL)
+		return -ENOMEM;
 	memcpy(lo_ts, s->reply_ts, lo_len);
 	memcpy(hi_ts, s->reply_hi_ts, hi_len);
-	memset(&s->marks, 0, sizeof(s->marks));
+	memset(s->marks, 0, sizeof(*s->marks));
 	session_mark_auth(s, auth_lo);
 	session_mark_auth(s, auth_hi);
 	session_mark_sasl(s, sasl_lo);
@@ -935,5 +971,6 @@ void session_marks_restore(struct session *s)
 	session_mark_reply(s, reply_lo, lo_ts, lo_len);
 	session_mark_reply(s, reply_hi, hi_ts, hi_len);
 	marks_sync(s);
-	s->saslfail = saslfail || s->marks.nsasl > 0;
+	s->saslfail = saslfail || s->marks->nsasl > 0;
+	return 0;
 }

@@ -73,11 +73,11 @@ struct session {
 	uint8_t pending_format;		/* enum record_format of the deferred line */
 	uint16_t pending_ts_len;	/* the timestamp's bytes at the prefix's start */
 	uint16_t pending_len;		/* bytes of pending_prefix */
+	uint16_t client_len;		/* of client[] (here: a hole before pending_usec) */
 	int64_t pending_usec;		/* time of the line that will prove it */
 	char *pending_prefix;		/* owned; the line's bytes before its message */
 	struct session *pnext, *pprev;	/* the fold's list of pending verdicts */
-	struct session_marks marks;
-	uint16_t client_len;
+	struct session_marks *marks;	/* owned; NULL until its first evidence */
 	char client[];			/* NAME[ADDR], not NUL-terminated */
 };
 
@@ -163,16 +163,16 @@ bool session_past(int64_t x, int64_t t, bool after);
 
 /* Evidence: each kept once per time, sorted; when SESSION_MARKS_MAX are
    kept, the second earliest goes (the earliest and the latest stay). */
-void session_mark_auth(struct session *s, int64_t usec);
-void session_mark_reply(struct session *s, int64_t usec, const char *ts, uint8_t ts_len);
-void session_mark_sasl(struct session *s, int64_t usec);
+int session_mark_auth(struct session *s, int64_t usec);
+int session_mark_reply(struct session *s, int64_t usec, const char *ts, uint8_t ts_len);
+int session_mark_sasl(struct session *s, int64_t usec);
 /* Moves the evidence of `from` at or after t (after t when `after`) to
    `to`; true when any moved. */
 bool session_marks_split(struct session *from, struct session *to, int64_t t, bool after);
 /* The earliest 503 reply at or after usec, NULL: none. */
 const struct session_reply *session_reply_from(const struct session *s, int64_t usec);
 /* The marks from the earliest and latest fields (a state file's session). */
-void session_marks_restore(struct session *s);
+int session_marks_restore(struct session *s);
 
 /* The clock of the stream: the latest time seen; a jump back past the
    window restarts it. Returns true for such a step. */

@@ -858,15 +858,15 @@ static void test_session_marks(void **state)
 		char ts[8];
 
 		snprintf(ts, sizeof(ts), "t%lld", (long long) times[i]);
-		session_mark_reply(a, times[i], ts, (uint8_t) strlen(ts));
-		session_mark_auth(a, times[i]);
+		assert_int_equal(session_mark_reply(a, times[i], ts, (uint8_t) strlen(ts)), 0);
+		assert_int_equal(session_mark_auth(a, times[i]), 0);
 	}
 	/* 5; 1 5; 1 3 5; 1 3 5 9; 7 drops 3: 1 5 7 9; 3 would be the second: gone; 1 is there */
-	assert_int_equal(a->marks.nreply, SESSION_MARKS_MAX);
-	assert_int_equal(a->marks.reply[0].usec, 1);
-	assert_int_equal(a->marks.reply[1].usec, 5);
-	assert_int_equal(a->marks.reply[2].usec, 7);
-	assert_int_equal(a->marks.reply[3].usec, 9);
+	assert_int_equal(a->marks->nreply, SESSION_MARKS_MAX);
+	assert_int_equal(a->marks->reply[0].usec, 1);
+	assert_int_equal(a->marks->reply[1].usec, 5);
+	assert_int_equal(a->marks->reply[2].usec, 7);
+	assert_int_equal(a->marks->reply[3].usec, 9);
 	assert_int_equal(a->reply_usec, 1);
 	assert_int_equal(a->reply_hi, 9);
 	assert_memory_equal(a->reply_hi_ts, "t9", 2);
@@ -874,25 +874,26 @@ static void test_session_marks(void **state)
 	assert_int_equal(a->auth_hi, 9);
 	assert_int_equal(session_reply_from(a, 2)->usec, 5);
 	assert_null(session_reply_from(a, 10));
-	/* a split at 7: 7 and 9 go to b, 1 and 5 stay */
+	/* a split at 7: 7 and 9 go to b, 1 and 5 stay; b had no evidence, no marks */
+	assert_null(b->marks);
 	assert_true(session_marks_split(a, b, 7, false));
-	assert_int_equal(a->marks.nreply, 2);
+	assert_int_equal(a->marks->nreply, 2);
 	assert_int_equal(a->reply_hi, 5);
 	assert_memory_equal(a->reply_hi_ts, "t5", 2);
-	assert_int_equal(b->marks.nreply, 2);
+	assert_int_equal(b->marks->nreply, 2);
 	assert_int_equal(b->reply_usec, 7);
 	assert_int_equal(b->auth_usec, 7);
 	assert_false(b->saslfail);
-	session_mark_sasl(b, 8);
+	assert_int_equal(session_mark_sasl(b, 8), 0);
 	assert_true(b->saslfail);
 	assert_int_equal(b->sasl_lo, 8);
 	assert_false(session_marks_split(a, b, 6, true));	/* nothing of a past 6 */
 	/* a state file's ends rebuild the marks */
-	b->marks.nreply = b->marks.nauth = b->marks.nsasl = 0;
-	session_marks_restore(b);
-	assert_int_equal(b->marks.nreply, 2);
-	assert_int_equal(b->marks.nauth, 2);
-	assert_int_equal(b->marks.nsasl, 1);
+	b->marks->nreply = b->marks->nauth = b->marks->nsasl = 0;
+	assert_int_equal(session_marks_restore(b), 0);
+	assert_int_equal(b->marks->nreply, 2);
+	assert_int_equal(b->marks->nauth, 2);
+	assert_int_equal(b->marks->nsasl, 1);
 	assert_true(b->saslfail);
 	session_table_free(t);
 }
