@@ -450,6 +450,22 @@ static void strike_late(struct fold *f, struct session *s, enum reason reason, i
 	f->counters.settled_late++;
 }
 
+/*
+ * Judgement, idempotent: gives (late) what s's evidence proves and s has
+ * not given yet: its synthetic line and noauth strike when a 503 reply of
+ * it follows an AUTH command of it, its saslfail strike when it has a SASL
+ * failure. A verdict given is never given again (s->synthetic, s->struck);
+ * evidence after it is noted in the marks, not struck. Called whenever
+ * evidence came to s other than with the line at hand (a split, an AUTH
+ * after its reply).
+ */
+static void judge(struct fold *f, struct session *s)
+{
+	reply_late(f, s);
+	if (s->saslfail && !s->struck)
+		strike_late(f, s, REASON_SASLFAIL, s->sasl_lo);
+}
+
 static void on_drop(void *data, struct session *s)
 {
 	struct fold *f = data;
@@ -571,12 +587,8 @@ static void split(struct fold *f, struct session *from, struct session *to, int6
 	}
 	if (from->hi_usec > t)
 		from->hi_usec = t;
-	reply_late(f, from);
-	reply_late(f, to);
-	if (from->saslfail && !from->struck)
-		strike_late(f, from, REASON_SASLFAIL, from->sasl_lo);
-	if (to->saslfail && !to->struck)
-		strike_late(f, to, REASON_SASLFAIL, to->sasl_lo);
+	judge(f, from);
+	judge(f, to);
 }
 
 /* Applies what placing a line in its session moved (session(3)). */
@@ -654,7 +666,7 @@ static int on_auth(struct fold *f, struct session *s, int64_t t)
 	if (s->pending == SESSION_PENDING_REPLY && !s->synthetic && t <= s->pending_usec && late_room(f) > 0)
 		give_late(f, s);
 	else
-		reply_late(f, s);	/* a reply that came with a split, before its AUTH */
+		judge(f, s);	/* a reply that came with a split, before its AUTH */
 	return 0;
 }
 
