@@ -33,14 +33,16 @@
  *	session is an interval from "connect from" to "disconnect from", and
  *	a line belongs to the session of its process whose interval holds
  *	its timestamp, whatever order lines arrive in (rsyslog's queues
- *	reorder under a backlog). session(3) remembers ended sessions for
- *	session_idle of log time, so a late line still finds its session,
- *	and a line that arrives before its session's connect opens the
- *	session without it ("adopted"); the connect joins it when it comes.
- *	A line whose time is held by no known session of its client, and
- *	not inside a session of another client, is adopted the same way.
- *	When timestamps tie (one-second stamps), the client token decides,
- *	then arrival order.
+ *	reorder under a backlog). session(3) decides that placement and
+ *	remembers ended sessions for session_idle of log time, so a late
+ *	line still finds its session; a line that arrives before its
+ *	session's connect opens the session without it ("adopted"); the
+ *	connect joins it when it comes. When timestamps tie (one-second
+ *	stamps), the client token decides, then arrival order. This module
+ *	judges: each session's evidence gives its verdicts once, whenever the
+ *	evidence is complete; when placement says a session was two, the
+ *	evidence past the split moves to the later part and both are judged
+ *	again, a verdict already given is never given again.
  *
  *	A session is a probe (reason noauth) when
  *	  - the -v trace holds the reply "503 5.5.1 Error: authentication
@@ -122,7 +124,10 @@
  *	Two consecutive sessions of one client on one process cannot be told
  *	apart while the first one's disconnect and the second one's connect
  *	have both not arrived: the second one's lines then count for the
- *	first. A disconnect of a -v session that arrives before every -v
+ *	first until those bounds come and session(3) splits them; a session
+ *	keeps SESSION_MARKS_MAX of each kind of evidence, so past that many
+ *	in sessions merged that way a strike may be missed or given twice
+ *	(tests/order/order-search searches for such orders). A disconnect of a -v session that arrives before every -v
  *	line of its process and before its connect, and is then settled by
  *	the grace time before they come, gives the statistics verdict (one
  *	strike all the same, the synthetic line with the disconnect's time).
@@ -413,58 +418,30 @@ static uint8_t reply_ts_of(const struct record *r, char buf[SESSION_TS_MAX])
 	return (uint8_t) r->ts.len;
 }
 
-/* A 503 reply of s at t (timestamp text ts): the earliest and the latest are kept. */
-static void reply_add(struct session *s, int64_t t, const char *ts, uint8_t ts_len)
-{
-	if (t < 0)
-		return;
-	if (s->reply_usec < 0 || t < s->reply_usec) {
-		s->reply_usec = t;
-		memcpy(s->reply_ts, ts, ts_len);
-		s->reply_ts_len = ts_len;
-	}
-	if (t > s->reply_hi) {
-		s->reply_hi = t;
-		memcpy(s->reply_hi_ts, ts, ts_len);
-		s->reply_hi_ts_len = ts_len;
-	}
-}
-
-static void auth_add(struct session *s, int64_t t)
-{
-	if (t < 0)
-		return;
-	if (s->auth_usec < 0 || t < s->auth_usec)
-		s->auth_usec = t;
-	if (t > s->auth_hi)
-		s->auth_hi = t;
-}
-
-/* s's own 503 reply with an AUTH before it (the earliest such of the two
-   kept), once evidence moved between sessions: its synthetic line and
-   strike, late, rebuilt. */
+/* s's own 503 reply with an AUTH before it (the earliest such), once
+   evidence moved between sessions or an AUTH came after its reply: its
+   synthetic line and strike, late, rebuilt. */
 static void reply_late(struct fold *f, struct session *s)
 {
 	char prefix[SESSION_TS_MAX + SESSION_ORIGIN_TEXT_MAX + 32];
 	struct span host, tag;
 	size_t n = 0;
-	bool lo = s->auth_usec >= 0 && s->reply_usec >= s->auth_usec;
-	int64_t t = lo ? s->reply_usec : s->reply_hi;
-	const char *ts = lo ? s->reply_ts : s->reply_hi_ts;
-	uint8_t ts_len = lo ? s->reply_ts_len : s->reply_hi_ts_len;
+	const struct session_reply *reply;
 
-	if (s->synthetic || t < 0 || s->auth_usec < 0 || s->auth_usec > t || late_room(f) == 0)
+	if (s->synthetic || s->auth_usec < 0 || (reply = session_reply_from(s, s->auth_usec)) == NULL ||
+	    late_room(f) == 0)
 		return;
 	if (s->reply_format != RECORD_JOURNAL) {
-		if (ts_len == 0)
+		if (reply->ts_len == 0)
 			return;		/* its prefix cannot be rebuilt: no line rather than a wrong one */
 		session_proc_origin(s->proc, &host, &tag);
-		n = (size_t) snprintf(prefix, sizeof(prefix), "%.*s %.*s %.*s[%ld]: ", (int) ts_len, ts, (int) host.len,
-				      host.p, (int) tag.len, tag.p, s->proc->pid);
+		n = (size_t) snprintf(prefix, sizeof(prefix), "%.*s %.*s %.*s[%ld]: ", (int) reply->ts_len, reply->ts,
+				      (int) host.len, host.p, (int) tag.len, tag.p, s->proc->pid);
 		if (n >= sizeof(prefix))
 			return;
 	}
-	noauth_late(f, s, late_slot(f, s, (enum record_format) s->reply_format, prefix, n, ts_len, t), "trace-reply", t);
+	noauth_late(f, s, late_slot(f, s, (enum record_format) s->reply_format, prefix, n, reply->ts_len, reply->usec),
+		    "trace-reply", reply->usec);
 }
 
 /* A strike given late with no line to show (a SASL failure moved to its
@@ -482,6 +459,22 @@ static void strike_late(struct fold *f, struct session *s, enum reason reason, i
 	l->reason = reason;
 	f->late_len++;
 	f->counters.settled_late++;
+}
+
+/*
+ * Judgement, idempotent: gives (late) what s's evidence proves and s has
+ * not given yet: its synthetic line and noauth strike when a 503 reply of
+ * it follows an AUTH command of it, its saslfail strike when it has a SASL
+ * failure. A verdict given is never given again (s->synthetic, s->struck);
+ * evidence after it is noted in the marks, not struck. Called whenever
+ * evidence came to s other than with the line at hand (a split, an AUTH
+ * after its reply).
+ */
+static void judge(struct fold *f, struct session *s)
+{
+	reply_late(f, s);
+	if (s->saslfail && !s->struck)
+		strike_late(f, s, REASON_SASLFAIL, s->sasl_lo);
 }
 
 static void on_drop(void *data, struct session *s)
@@ -559,80 +552,27 @@ static void settle_by_process(struct fold *f, struct session_proc *p, int64_t t)
 	}
 }
 
-/* --- placing a line in its session ---------------------------------------- */
-
-static bool holds_client(const struct session *s, const struct span *client)
-{
-	return client == NULL || session_client_is(s, *client);
-}
+/* --- moving evidence when a session was two ------------------------------ */
 
 /*
- * The session of p that holds time t for client (NULL: any client).
- * *ret_foreign is set when t lies inside the known interval of another
- * client's session.
+ * Evidence of `from` at or after t (after t when `after`) belongs to `to`,
+ * a later session of the same client: two sessions of one client on one
+ * process whose bounds came late (session(3) decided). Their SASL
+ * failures, replies and AUTH commands, and a strike and synthetic line
+ * they gave, move over; each session is then judged again, and whichever
+ * is owed its strike or synthetic line gets it.
  */
-static struct session *place(struct session_proc *p, int64_t t, const struct span *client, bool *ret_foreign)
-{
-	struct session *after = NULL;	/* the nearest session that starts after t */
-
-	*ret_foreign = false;
-	for (struct session *s = p->latest; s; s = s->earlier) {
-		if (s->lo_usec > t) {
-			after = s;
-			continue;
-		}
-		if (s->disconnect_usec >= 0 && s->disconnect_usec < t)
-			break;	/* s ended before t, and every earlier one too */
-		if (holds_client(s, client))
-			return s;
-		if (s->lo_usec == t)
-			continue;	/* a tie: an earlier session may hold t */
-		if (s->disconnect_usec >= 0) {
-			*ret_foreign = true;	/* inside another client's session */
-			return NULL;
-		}
-		break;		/* s is open and another client's: it ended before t */
-	}
-	if (after && after->connect_usec < 0 && holds_client(after, client))
-		return after;
-	return NULL;
-}
-
-static int adopt(struct fold *f, struct session_proc *p, const struct smtpd_line *l, int64_t t,
-		 struct session **ret_s)
-{
-	f->counters.no_session++;
-	session_counters(f->sessions)->adopted++;
-	return session_new(f->sessions, p, l->client, &l->addr, t, ret_s);
-}
-
-/*
- * Lines of `from` at or after t (after t when `after`) belong to `to`, a
- * later session of the same client: two sessions of one client on one
- * process whose bounds came late. Their SASL failures and a strike they
- * gave move over; whichever session is then owed its strike gets it.
- */
-/* Whether time x (-1: none) is at or after t, or after t when `after`. */
 static bool past(int64_t x, int64_t t, bool after)
 {
-	return x >= 0 && (after ? x > t : x >= t);
+	return session_past(x, t, after);
 }
 
 static void split(struct fold *f, struct session *from, struct session *to, int64_t t, bool after)
 {
-	if (past(from->sasl_hi, t, after)) {
-		bool all = past(from->sasl_lo, t, after);
-
-		to->saslfail = true;
-		to->sasl_hi = from->sasl_hi;
-		to->sasl_lo = all ? from->sasl_lo : from->sasl_hi;
-		if (to->sasl_lo < to->lo_usec)
-			to->lo_usec = to->sasl_lo;
-		if (to->sasl_hi > to->hi_usec)
-			to->hi_usec = to->sasl_hi;
-		if (all)
-			from->saslfail = false, from->sasl_lo = from->sasl_hi = -1;
-	}
+	if (session_marks_split(from, to, t, after) && from->reply_format)
+		to->reply_format = from->reply_format;
+	if (from->pending == SESSION_PENDING_REPLY && past(from->pending_usec, t, after))
+		pend_clear(f, from);	/* its reply is `to`'s now: judged from the marks */
 	if (from->struck && past(from->struck_usec, t, after)) {
 		to->struck = true;
 		to->struck_usec = from->struck_usec;
@@ -645,106 +585,34 @@ static void split(struct fold *f, struct session *from, struct session *to, int6
 		from->synthetic = false;
 		from->synthetic_usec = -1;
 	}
-	if (past(from->reply_hi, t, after)) {	/* the latest reply of `from` is `to`'s */
-		to->reply_format = from->reply_format;
-		reply_add(to, from->reply_hi, from->reply_hi_ts, from->reply_hi_ts_len);
-		if (past(from->reply_usec, t, after)) {	/* and every one */
-			reply_add(to, from->reply_usec, from->reply_ts, from->reply_ts_len);
-			from->reply_usec = from->reply_hi = -1;
-			from->reply_ts_len = from->reply_hi_ts_len = 0;
-		} else {	/* the earliest stays: the latest `from` still knows of */
-			from->reply_hi = from->reply_usec;
-			memcpy(from->reply_hi_ts, from->reply_ts, from->reply_ts_len);
-			from->reply_hi_ts_len = from->reply_ts_len;
-		}
-	}
-	if (past(from->auth_hi, t, after)) {
-		auth_add(to, from->auth_hi);
-		if (past(from->auth_usec, t, after)) {
-			auth_add(to, from->auth_usec);
-			from->auth_usec = from->auth_hi = -1;
-		} else {
-			from->auth_hi = from->auth_usec;
-		}
-	}
 	if (from->verbose)
 		to->verbose = true;
 	if (from->sasl_other)	/* its time is not kept: both keep it */
 		to->sasl_other = true;
+	/* what moved lies in `to`'s interval now: a later split finds it */
+	const int64_t lo[] = {to->auth_usec, to->reply_usec, to->sasl_lo}, hi[] = {to->auth_hi, to->reply_hi, to->sasl_hi};
+
+	for (size_t i = 0; i < 3; i++) {
+		if (lo[i] >= 0 && lo[i] < to->lo_usec)
+			to->lo_usec = lo[i];
+		if (hi[i] > to->hi_usec)
+			to->hi_usec = hi[i];
+	}
 	if (from->hi_usec > t)
 		from->hi_usec = t;
-	reply_late(f, from);
-	reply_late(f, to);
-	if (from->saslfail && !from->struck)
-		strike_late(f, from, REASON_SASLFAIL, from->sasl_lo);
-	if (to->saslfail && !to->struck)
-		strike_late(f, to, REASON_SASLFAIL, to->sasl_lo);
+	judge(f, from);
+	judge(f, to);
 }
 
-/* From s to earlier ones: the ended session of client whose interval
-   holds t strictly (a session that was two, whose middle bounds came late). */
-static struct session *ended_around(struct session *s, int64_t t, struct span client)
+/* Applies what placing a line in its session moved (session(3)). */
+static void placed(struct fold *f, const struct session_placed *pl)
 {
-	while (s && !(s->lo_usec < t && s->disconnect_usec > t && session_client_is(s, client)))
-		s = s->earlier;
-	return s;
-}
-
-static int on_connect(struct fold *f, struct session_proc *p, const struct smtpd_line *l, int64_t t)
-{
-	struct session *nearest = NULL, *before = NULL, *s;
-
-	for (s = p->latest; s; s = s->earlier) {
-		if (s->lo_usec >= t) {
-			nearest = s;
-			continue;
-		}
-		before = s;
-		break;
-	}
-	if (nearest && nearest->connect_usec < 0 && session_client_is(nearest, l->client)) {
-		nearest->connect_usec = t;	/* counted when it was adopted */
-		session_seen(f->sessions, nearest, t);
-		return 0;
-	}
-	/* A connect inside an ended session of the same client: that session
-	   was two, whose middle bounds came late. Inside another client's:
-	   the process's clock went back. */
-	if (before && before->disconnect_usec > t && session_client_is(before, l->client) &&
-	    session_new(f->sessions, p, l->client, &l->addr, t, &s) == 0) {
-		struct session *first = ended_around(s->earlier, t, l->client);	/* `before` may have gone */
-
-		s->connect_usec = t;
-		session_counters(f->sessions)->opened++;
-		if (first == NULL)
-			return 0;
-		s->disconnect_usec = first->disconnect_usec;
-		s->probe_stats = first->probe_stats;
-		if (first->hi_usec > s->hi_usec)
-			s->hi_usec = first->hi_usec;
-		first->disconnect_usec = -1;
-		session_reopened(f->sessions, first);
-		session_ended(f->sessions, s);
-		pend_move(f, first, s);
-		split(f, first, s, t, false);
-		return 0;
-	}
-	if (before && before->disconnect_usec > t) {
-		session_proc_reset(f->sessions, p);
-		return 1;	/* the caller looks the process up again */
-	}
-	int ret = session_new(f->sessions, p, l->client, &l->addr, t, &s);
-
-	if (ret < 0)
-		return ret == -ENOMEM ? ret : 0;
-	s->connect_usec = t;
-	session_counters(f->sessions)->opened++;
-	/* session_new() may have dropped `before`: look again */
-	for (before = s->earlier; before && before->lo_usec >= t; before = before->earlier)
-		;
-	if (before && session_is_open(before) && before->hi_usec >= t && session_client_is(before, l->client))
-		split(f, before, s, t, false);
-	return 0;
+	if (pl->adopted)
+		f->counters.no_session++;
+	if (pl->ended_from)
+		pend_move(f, pl->ended_from, pl->ended_to);
+	if (pl->split_from)
+		split(f, pl->split_from, pl->split_to, pl->split_usec, pl->split_after);
 }
 
 static void noauth_now(struct fold *f, struct session *s, int64_t t, bool before, struct fold_result *res)
@@ -764,63 +632,15 @@ static void noauth_now(struct fold *f, struct session *s, int64_t t, bool before
 static int on_disconnect(struct fold *f, const struct record *r, struct session_proc *p, const struct smtpd_line *l,
 			 struct fold_result *res)
 {
-	struct session *s, *found = NULL;
+	struct session_placed pl;
+	struct session *s;
 	int64_t t = r->usec;
+	int ret;
 
-	for (s = p->latest; s; s = s->earlier) {
-		if (s->lo_usec > t)
-			continue;
-		if (session_is_open(s) && session_client_is(s, l->client)) {
-			found = s;
-			break;
-		}
-		if (s->lo_usec == t)
-			continue;
-		break;
-	}
-	if (found == NULL) {
-		struct session *whole;
-
-		/* inside an ended session of the same client: that session was two */
-		whole = ended_around(p->latest, t, l->client);
-		if (whole && session_new(f->sessions, p, l->client, &l->addr, whole->hi_usec, &found) == 0) {
-			session_counters(f->sessions)->adopted++;
-			whole = ended_around(found->earlier, t, l->client);	/* session_new() may have dropped it */
-			if (whole) {
-				found->disconnect_usec = whole->disconnect_usec;
-				found->probe_stats = whole->probe_stats;
-				session_ended(f->sessions, found);
-				pend_move(f, whole, found);
-				whole->disconnect_usec = -1;
-				session_reopened(f->sessions, whole);
-				split(f, whole, found, t, true);
-				found = whole;	/* this disconnect ends the first part */
-			}
-		} else {
-			int ret = adopt(f, p, l, t, &found);
-
-			if (ret < 0)
-				return ret == -ENOMEM ? ret : 0;
-		}
-	} else if (found->hi_usec > t) {
-		/* lines after its end: a later session of the same client's */
-		struct session *later;
-
-		if (session_new(f->sessions, p, l->client, &l->addr, found->hi_usec, &later) == 0) {
-			session_counters(f->sessions)->adopted++;
-			/* session_new() may have dropped `found` */
-			for (found = later->earlier; found && !(session_is_open(found) && found->lo_usec <= t &&
-								 session_client_is(found, l->client)); found = found->earlier)
-				;
-			if (found == NULL && adopt(f, p, l, t, &found) < 0)
-				return 0;
-			split(f, found, later, t, true);
-		}
-	}
-	s = found;
-	s->disconnect_usec = t;
-	session_seen(f->sessions, s, t);
-	session_ended(f->sessions, s);
+	if ((ret = session_place_disconnect(f->sessions, p, l->client, &l->addr, t, &pl)) < 0 || pl.s == NULL)
+		return ret;
+	placed(f, &pl);
+	s = pl.s;
 	s->probe_stats = l->auth_failed > 0 && !l->starttls && l->helo;
 	if (!s->probe_stats || s->synthetic || s->saslfail || s->sasl_other || s->verbose || p->verbose || s->reply_usec >= 0)
 		return 0;
@@ -832,49 +652,52 @@ static int on_disconnect(struct fold *f, const struct record *r, struct session_
 	return 0;
 }
 
-static void on_reply(struct fold *f, const struct record *r, struct session *s, struct fold_result *res)
+static int on_reply(struct fold *f, const struct record *r, struct session *s, struct fold_result *res)
 {
 	int64_t t = r->usec;
 
 	char ts[SESSION_TS_MAX];
 
 	s->reply_format = (uint8_t) r->format;
-	reply_add(s, t, ts, reply_ts_of(r, ts));
+	if (session_mark_reply(s, t, ts, reply_ts_of(r, ts)) < 0)
+		return -ENOMEM;
 	if (s->synthetic)
-		return;
+		return 0;
 	if (s->auth_usec >= 0 && s->auth_usec <= t) {
 		noauth_now(f, s, t, false, res);
-		return;
+		return 0;
 	}
 	if (s->pending != SESSION_PENDING_REPLY || t < s->pending_usec)
 		pend(f, s, r, SESSION_PENDING_REPLY);
+	return 0;
 }
 
-static void on_auth(struct fold *f, struct session *s, int64_t t)
+static int on_auth(struct fold *f, struct session *s, int64_t t)
 {
-	auth_add(s, t);
-	if (s->pending == SESSION_PENDING_REPLY && !s->synthetic && t <= s->pending_usec && late_room(f) > 0) {
+	if (session_mark_auth(s, t) < 0)
+		return -ENOMEM;
+	if (s->pending == SESSION_PENDING_REPLY && !s->synthetic && t <= s->pending_usec && late_room(f) > 0)
 		give_late(f, s);
-	}
+	else
+		judge(f, s);	/* a reply that came with a split, before its AUTH */
+	return 0;
 }
 
 /* The -v trace and SASL failures: lines of a session named by client. */
 static int on_session_line(struct fold *f, const struct record *r, struct session_proc *p, const struct smtpd_line *l,
 			   struct fold_result *res)
 {
+	struct session_placed pl;
 	struct session *s;
-	bool foreign;
 	int ret;
 
-	if ((s = place(p, r->usec, &l->client, &foreign)) == NULL) {
-		if (foreign) {
-			f->counters.foreign_client++;
-			return 0;
-		}
-		if ((ret = adopt(f, p, l, r->usec, &s)) < 0)
-			return ret == -ENOMEM ? ret : 0;
-	}
-	session_seen(f->sessions, s, r->usec);
+	if ((ret = session_place(f->sessions, p, l->client, &l->addr, r->usec, &pl)) < 0)
+		return ret;
+	if (pl.foreign)
+		f->counters.foreign_client++;
+	if ((s = pl.s) == NULL)
+		return 0;
+	placed(f, &pl);
 	switch (l->kind) {
 	case SMTPD_COMMAND:
 	case SMTPD_REPLY:
@@ -883,9 +706,9 @@ static int on_session_line(struct fold *f, const struct record *r, struct sessio
 		if (s->pending == SESSION_PENDING_DISCONNECT)
 			pend_clear(f, s);	/* a -v session: the trace decides */
 		if (l->kind == SMTPD_COMMAND && l->auth_command)
-			on_auth(f, s, r->usec);
-		else if (l->kind == SMTPD_REPLY && l->noauth_reply)
-			on_reply(f, r, s, res);
+			return on_auth(f, s, r->usec);
+		if (l->kind == SMTPD_REPLY && l->noauth_reply)
+			return on_reply(f, r, s, res);
 		break;
 	case SMTPD_SASL_FAIL:
 		if (s->pending == SESSION_PENDING_DISCONNECT)
@@ -910,6 +733,8 @@ static int on_session_line(struct fold *f, const struct record *r, struct sessio
 			s->sasl_lo = r->usec;
 		if (r->usec > s->sasl_hi)
 			s->sasl_hi = r->usec;
+		if (session_mark_sasl(s, r->usec) < 0)
+			return -ENOMEM;
 		if (s->pending == SESSION_PENDING_DISCONNECT)
 			pend_clear(f, s);
 		if (evidence(f, s, REASON_SASLFAIL, r->usec)) {
@@ -943,7 +768,7 @@ static void site_rule(struct fold *f, const struct record *r, bool smtpd, struct
 	if (hit.kind != RULES_STRIKE)
 		return;
 	if ((p = session_proc_find(f->sessions, r->host, r->tag, r->pid)) != NULL)
-		s = place(p, r->usec, NULL, &foreign);
+		s = session_find(p, r->usec, NULL, &foreign);
 	if (s == NULL) {
 		rules_counters(f->c->rules)->strike_no_session++;
 		return;
@@ -982,10 +807,17 @@ static int session_line(struct fold *f, const struct record *r, const struct smt
 		if (p->npending)
 			settle_by_process(f, p, r->usec);
 		switch (l->kind) {
-		case SMTPD_CONNECT:
-			if ((ret = on_connect(f, p, l, r->usec)) != 1)
+		case SMTPD_CONNECT: {
+			struct session_placed pl;
+
+			if ((ret = session_place_connect(f->sessions, p, l->client, &l->addr, r->usec, &pl)) < 0)
 				return ret;
-			continue;	/* the process was reset */
+			if (pl.reset)
+				continue;	/* look the process up again */
+			if (pl.s)
+				placed(f, &pl);
+			return 0;
+		}
 		case SMTPD_DISCONNECT:
 			return on_disconnect(f, r, p, l, res);
 		default:

@@ -20,6 +20,19 @@
  *	int	session_new(t, p, client, addr, usec, ret_session)
  *	void	session_seen(t, s, usec)
  *
+ *	int	session_place(t, p, client, addr, usec, ret)
+ *	int	session_place_connect(t, p, client, addr, usec, ret)
+ *	int	session_place_disconnect(t, p, client, addr, usec, ret)
+ *	struct session *session_find(p, usec, client, ret_foreign)
+ *	bool	session_past(x, t, after)
+ *
+ *	void	session_mark_auth(s, usec)
+ *	void	session_mark_reply(s, usec, ts, ts_len)
+ *	void	session_mark_sasl(s, usec)
+ *	bool	session_marks_split(from, to, t, after)
+ *	const struct session_reply *session_reply_from(s, usec)
+ *	void	session_marks_restore(s)
+ *
  *	bool	session_clock(t, usec)
  *	void	session_expire(t, now_usec)
  *	void	session_proc_origin(p, ret_host, ret_tag)
@@ -40,8 +53,46 @@
  *	are disjoint intervals of time. This module keeps them: per process
  *	a list ordered by time (earliest first), each session with what is
  *	known of its interval (connect and disconnect times, or -1 while not
- *	seen, and the earliest and latest of its lines seen). Which session
- *	a line belongs to is fold(3)'s decision; this module stores.
+ *	seen, and the earliest and latest of its lines seen).
+ *
+ *	This module alone decides which session of its process a line
+ *	belongs to (placement); fold(3) judges what a session's evidence
+ *	proves. A line belongs to the session of its process whose interval
+ *	holds its time, whatever order lines arrive in. session_place() places
+ *	a -v trace line or a SASL failure: in the session that holds its time
+ *	for its client, or, when its time lies in no known session, in the
+ *	nearest later one of the client that has not seen its connect yet,
+ *	or in a new one ("adopted": its connect may come). A line inside an
+ *	ended session of another client has no session ("foreign").
+ *	session_place_connect() gives a connect to the nearest later session
+ *	of the client that came without one, unless a disconnect of the
+ *	client lies between (a process serves one session at a time); a
+ *	connect inside an ended session of the same client says that session
+ *	was two, whose middle bounds came late: the disconnect goes to the
+ *	later part; inside another client's, the process's clock went back
+ *	and it is reset. session_place_disconnect() ends the open session of
+ *	the client that holds its time; inside an ended one of the client,
+ *	that one was two. When two consecutive sessions of one client have
+ *	looked like one, the result names the session to split and where
+ *	(struct session_placed): the caller moves the evidence past that time
+ *	and judges both parts again. session_find() finds without adopting
+ *	(site rules strike only a session that exists).
+ *
+ *	A session keeps its evidence for fold(3) to judge: the times of its
+ *	AUTH commands, of its 503 "not enabled" replies (with their timestamp
+ *	text, to rebuild a synthetic line's prefix) and of its SASL failures,
+ *	SESSION_MARKS_MAX of each, sorted, each time once (a line sent twice
+ *	is one piece of evidence); past that, the second earliest goes. They
+ *	are allocated at a session's first evidence (most sessions have none),
+ *	and the session_mark_*() functions and session_marks_restore() return
+ *	0 or -ENOMEM.
+ *	session_marks_split() moves the evidence past a time to another
+ *	session, so that a session that was two parts exactly;
+ *	session_reply_from() finds the earliest reply at or after a time.
+ *	The earliest and latest of each kind are also kept in the session's
+ *	auth_usec/auth_hi, reply_usec/reply_hi and sasl_lo/sasl_hi, which
+ *	the state file saves; session_marks_restore() rebuilds the marks
+ *	from them.
  *
  *	Ended sessions stay for a window of log time (window_usec, the
  *	session_idle setting) so that lines that arrive late still find
@@ -77,7 +128,9 @@
  *	-EINVAL (a client token longer than SESSION_CLIENT_MAX).
  * SECURITY
  *	Memory is bounded by max_sessions sessions (each at most
- *	sizeof(struct session) + SESSION_CLIENT_MAX + SESSION_PREFIX_MAX),
+ *	sizeof(struct session) + SESSION_CLIENT_MAX + SESSION_PREFIX_MAX;
+ *	plus, once it has evidence, its marks: SESSION_MARKS_MAX of each
+ *	kind whatever a client repeats; 296 bytes each on x86-64),
  *	as many processes and origins at most, and one bucket array each.
  *	A flood of connects, of forged host names on a central log host, or
  *	of pids, evicts the least recently active sessions; it never grows
@@ -346,6 +399,7 @@ static void session_free(struct session_table *t, struct session *s)
 	if (session_is_open(s))
 		t->open--;
 	free(s->pending_prefix);
+	free(s->marks);
 	free(s);
 	if (p->nsessions == 0)
 		proc_free(t, p);
@@ -507,4 +561,441 @@ struct session *session_oldest(struct session_table *t)
 struct session *session_newer(struct session *s)
 {
 	return lru_session(s->lru.newer);
+}
+
+/* --- placement: which session of its process a line belongs to --------- */
+
+bool session_past(int64_t x, int64_t t, bool after)
+{
+	return x >= 0 && (after ? x > t : x >= t);
+}
+
+static bool holds_client(const struct session *s, const struct span *client)
+{
+	return client == NULL || session_client_is(s, *client);
+}
+
+struct session *session_find(struct session_proc *p, int64_t usec, const struct span *client, bool *ret_foreign)
+{
+	struct session *after = NULL;	/* the nearest session that starts after usec */
+
+	*ret_foreign = false;
+	for (struct session *s = p->latest; s; s = s->earlier) {
+		if (s->lo_usec > usec) {
+			after = s;
+			continue;
+		}
+		if (s->disconnect_usec >= 0 && s->disconnect_usec < usec)
+			break;	/* s ended before usec, and every earlier one too */
+		if (holds_client(s, client))
+			return s;
+		if (s->lo_usec == usec)
+			continue;	/* a tie: an earlier session may hold usec */
+		if (s->disconnect_usec >= 0) {
+			*ret_foreign = true;	/* inside another client's session */
+			return NULL;
+		}
+		break;		/* s is open and another client's: it ended before usec */
+	}
+	if (after && after->connect_usec < 0 && holds_client(after, client))
+		return after;
+	return NULL;
+}
+
+/* From s to earlier ones: the ended session of client whose interval
+   holds usec strictly (a session that was two, whose middle bounds came late). */
+static struct session *ended_around(struct session *s, int64_t usec, struct span client)
+{
+	while (s && !(s->lo_usec < usec && s->disconnect_usec > usec && session_client_is(s, client)))
+		s = s->earlier;
+	return s;
+}
+
+/* The earliest evidence of s after usec: where a session split off after
+   usec begins (its place in the process's list); s's latest line if none. */
+static int64_t first_past(const struct session *s, int64_t usec)
+{
+	const int64_t x[] = {s->sasl_lo, s->sasl_hi, s->reply_usec, s->reply_hi, s->auth_usec, s->auth_hi};
+	int64_t lo = s->hi_usec;
+
+	for (size_t i = 0; i < sizeof(x) / sizeof(x[0]); i++)
+		if (session_past(x[i], usec, true) && x[i] < lo)
+			lo = x[i];
+	return lo;
+}
+
+static bool evidence_past(const struct session *s, int64_t usec)
+{
+	return session_past(s->sasl_hi, usec, true) || session_past(s->reply_hi, usec, true) ||
+	    session_past(s->auth_hi, usec, true);
+}
+
+/* A session first seen from a line that is not its connect. */
+static int adopt(struct session_table *t, struct session_proc *p, struct span client, const struct addr *addr,
+		 int64_t usec, struct session_placed *ret)
+{
+	int r = session_new(t, p, client, addr, usec, &ret->s);
+
+	if (r < 0)
+		return r == -ENOMEM ? r : 0;
+	t->counters.adopted++;
+	ret->adopted = true;
+	return 0;
+}
+
+static void split_at(struct session_placed *ret, struct session *from, struct session *to, int64_t usec, bool after)
+{
+	ret->split_from = from;
+	ret->split_to = to;
+	ret->split_usec = usec;
+	ret->split_after = after;
+}
+
+/* The disconnect of `from` is `to`'s: a session that was two. */
+static void move_disconnect(struct session_table *t, struct session_placed *ret, struct session *from,
+			    struct session *to)
+{
+	to->disconnect_usec = from->disconnect_usec;
+	to->probe_stats = from->probe_stats;
+	if (from->hi_usec > to->hi_usec)
+		to->hi_usec = from->hi_usec;
+	session_ended(t, to);
+	from->disconnect_usec = -1;
+	session_reopened(t, from);
+	ret->ended_from = from;
+	ret->ended_to = to;
+}
+
+int session_place(struct session_table *t, struct session_proc *p, struct span client, const struct addr *addr,
+		  int64_t usec, struct session_placed *ret)
+{
+	bool foreign;
+
+	memset(ret, 0, sizeof(*ret));
+	if ((ret->s = session_find(p, usec, &client, &foreign)) == NULL) {
+		if (foreign) {
+			ret->foreign = true;
+			return 0;
+		}
+		int r = adopt(t, p, client, addr, usec, ret);
+
+		if (r < 0 || ret->s == NULL)
+			return r;
+	}
+	session_seen(t, ret->s, usec);
+	return 0;
+}
+
+int session_place_connect(struct session_table *t, struct session_proc *p, struct span client,
+			  const struct addr *addr, int64_t usec, struct session_placed *ret)
+{
+	struct session *nearest = NULL, *before = NULL, *s;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	for (s = p->latest; s; s = s->earlier) {
+		if (s->lo_usec >= usec) {
+			nearest = s;
+			continue;
+		}
+		before = s;
+		break;
+	}
+	/* The connect of a later session that came without one, unless a
+	   disconnect of the client lies between: a process serves one
+	   session at a time, so that session began after it. */
+	if (nearest && nearest->connect_usec < 0 && session_client_is(nearest, client) &&
+	    !(before && before->disconnect_usec > usec && session_client_is(before, client))) {
+		nearest->connect_usec = usec;	/* counted when it was adopted */
+		session_seen(t, nearest, usec);
+		ret->s = nearest;
+		return 0;
+	}
+	/* A connect inside an ended session of the same client: that session
+	   was two, whose middle bounds came late. Inside another client's:
+	   the process's clock went back. */
+	if (before && before->disconnect_usec > usec && session_client_is(before, client) &&
+	    session_new(t, p, client, addr, usec, &s) == 0) {
+		struct session *first = ended_around(s->earlier, usec, client);	/* `before` may have gone */
+
+		s->connect_usec = usec;
+		t->counters.opened++;
+		ret->s = s;
+		if (first) {
+			move_disconnect(t, ret, first, s);
+			split_at(ret, first, s, usec, false);
+		}
+		return 0;
+	}
+	if (before && before->disconnect_usec > usec) {
+		session_proc_reset(t, p);
+		ret->reset = true;	/* p is gone: the caller looks the process up again */
+		return 0;
+	}
+	if ((r = session_new(t, p, client, addr, usec, &s)) < 0)
+		return r == -ENOMEM ? r : 0;
+	s->connect_usec = usec;
+	t->counters.opened++;
+	ret->s = s;
+	/* session_new() may have dropped `before`: look again */
+	for (before = s->earlier; before && before->lo_usec >= usec; before = before->earlier)
+		;
+	if (before && session_is_open(before) && before->hi_usec >= usec && session_client_is(before, client))
+		split_at(ret, before, s, usec, false);
+	return 0;
+}
+
+int session_place_disconnect(struct session_table *t, struct session_proc *p, struct span client,
+			     const struct addr *addr, int64_t usec, struct session_placed *ret)
+{
+	struct session *s, *found = NULL;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	for (s = p->latest; s; s = s->earlier) {
+		if (s->lo_usec > usec)
+			continue;
+		if (session_is_open(s) && session_client_is(s, client)) {
+			found = s;
+			break;
+		}
+		if (s->lo_usec == usec)
+			continue;
+		break;
+	}
+	if (found == NULL) {
+		struct session *whole;
+
+		/* inside an ended session of the same client: that session was two */
+		whole = ended_around(p->latest, usec, client);
+		if (whole && session_new(t, p, client, addr, whole->hi_usec, &found) == 0) {
+			t->counters.adopted++;
+			whole = ended_around(found->earlier, usec, client);	/* session_new() may have dropped it */
+			if (whole) {
+				move_disconnect(t, ret, whole, found);
+				split_at(ret, whole, found, usec, true);
+				found = whole;	/* this disconnect ends the first part */
+			}
+		} else {
+			if ((r = adopt(t, p, client, addr, usec, ret)) < 0 || ret->s == NULL)
+				return r;
+			found = ret->s;
+		}
+	} else if (found->hi_usec > usec && !evidence_past(found, usec)) {
+		/* lines after its end, none of them evidence (a later
+		   session's connect took that over): nothing to move */
+		found->hi_usec = usec;
+	} else if (found->hi_usec > usec) {
+		/* lines after its end: a later session of the same client's */
+		struct session *later;
+
+		if (session_new(t, p, client, addr, first_past(found, usec), &later) == 0) {
+			t->counters.adopted++;
+			/* session_new() may have dropped `found` */
+			for (found = later->earlier; found && !(session_is_open(found) && found->lo_usec <= usec &&
+								 session_client_is(found, client)); found = found->earlier)
+				;
+			if (found == NULL) {
+				if (adopt(t, p, client, addr, usec, ret) < 0 || ret->s == NULL)
+					return 0;
+				found = ret->s;
+			}
+			split_at(ret, found, later, usec, true);
+		}
+	}
+	found->disconnect_usec = usec;
+	session_seen(t, found, usec);
+	session_ended(t, found);
+	ret->s = found;
+	return 0;
+}
+
+/* --- evidence: what a split divides ---------------------------------------- */
+
+/* The earliest and latest of each kind into the session's own fields. */
+static void marks_sync(struct session *s)
+{
+	const struct session_marks *m = s->marks;
+
+	if (m == NULL)
+		return;
+
+	s->auth_usec = m->nauth ? m->auth[0] : -1;
+	s->auth_hi = m->nauth ? m->auth[m->nauth - 1] : -1;
+	s->sasl_lo = m->nsasl ? m->sasl[0] : -1;
+	s->sasl_hi = m->nsasl ? m->sasl[m->nsasl - 1] : -1;
+	s->saslfail = m->nsasl > 0;
+	s->reply_usec = m->nreply ? m->reply[0].usec : -1;
+	s->reply_hi = m->nreply ? m->reply[m->nreply - 1].usec : -1;
+	s->reply_ts_len = m->nreply ? m->reply[0].ts_len : 0;
+	s->reply_hi_ts_len = m->nreply ? m->reply[m->nreply - 1].ts_len : 0;
+	if (m->nreply) {
+		memcpy(s->reply_ts, m->reply[0].ts, s->reply_ts_len);
+		memcpy(s->reply_hi_ts, m->reply[m->nreply - 1].ts, s->reply_hi_ts_len);
+	}
+}
+
+/* Where usec goes into the sorted v[0..n) of times: its index, or -1
+   when it is there already. */
+static int time_slot(const int64_t *v, size_t stride, size_t n, int64_t usec)
+{
+	size_t i = n;
+
+	while (i > 0 && *(const int64_t *) ((const char *) v + (i - 1) * stride) > usec)
+		i--;
+	if (i > 0 && *(const int64_t *) ((const char *) v + (i - 1) * stride) == usec)
+		return -1;
+	return (int) i;
+}
+
+/* Inserts item (size bytes, its time first) into the sorted array v of
+   *n items; the second earliest goes when it is full. */
+static void insert(void *v, size_t size, uint8_t *n, const void *item, int64_t usec)
+{
+	int at = time_slot(v, size, *n, usec);
+	char *base = v;
+
+	if (at < 0)
+		return;
+	if (*n == SESSION_MARKS_MAX) {
+		if (at == 1)
+			return;		/* it would be the one to go */
+		if (at == 0) {
+			/* the new earliest: the old earliest becomes the second and goes */
+			memcpy(base, item, size);
+			return;
+		}
+		memmove(base + size, base + 2 * size, (size_t) (at - 2) * size);
+		memcpy(base + (size_t) (at - 1) * size, item, size);
+		return;
+	}
+	memmove(base + (size_t) (at + 1) * size, base + (size_t) at * size, (size_t) (*n - at) * size);
+	memcpy(base + (size_t) at * size, item, size);
+	(*n)++;
+}
+
+/* s's marks, made at its first evidence; NULL: no memory. */
+static struct session_marks *marks_of(struct session *s)
+{
+	if (s->marks == NULL)
+		s->marks = calloc(1, sizeof(*s->marks));
+	return s->marks;
+}
+
+int session_mark_auth(struct session *s, int64_t usec)
+{
+	if (usec < 0)
+		return 0;
+	if (marks_of(s) == NULL)
+		return -ENOMEM;
+	insert(s->marks->auth, sizeof(int64_t), &s->marks->nauth, &usec, usec);
+	marks_sync(s);
+	return 0;
+}
+
+int session_mark_sasl(struct session *s, int64_t usec)
+{
+	if (usec < 0)
+		return 0;
+	if (marks_of(s) == NULL)
+		return -ENOMEM;
+	insert(s->marks->sasl, sizeof(int64_t), &s->marks->nsasl, &usec, usec);
+	marks_sync(s);
+	return 0;
+}
+
+int session_mark_reply(struct session *s, int64_t usec, const char *ts, uint8_t ts_len)
+{
+	struct session_reply r;
+
+	if (usec < 0)
+		return 0;
+	if (marks_of(s) == NULL)
+		return -ENOMEM;
+	memset(&r, 0, sizeof(r));
+	r.usec = usec;
+	r.ts_len = ts_len < SESSION_TS_MAX ? ts_len : 0;
+	memcpy(r.ts, ts, r.ts_len);
+	insert(s->marks->reply, sizeof(r), &s->marks->nreply, &r, usec);
+	marks_sync(s);
+	return 0;
+}
+
+const struct session_reply *session_reply_from(const struct session *s, int64_t usec)
+{
+	for (size_t i = 0; s->marks && i < s->marks->nreply; i++)
+		if (s->marks->reply[i].usec >= usec)
+			return &s->marks->reply[i];
+	return NULL;
+}
+
+/* Moves the items of from's v (size bytes each, time first) past t to to's. */
+static bool split_kind(void *fv, uint8_t *fn, void *tv, uint8_t *tn, size_t size, int64_t t, bool after)
+{
+	char *base = fv;
+	uint8_t keep = 0, n = *fn;
+	bool moved = false;
+
+	for (uint8_t i = 0; i < n; i++) {
+		char *item = base + (size_t) i * size;
+		int64_t usec;
+
+		memcpy(&usec, item, sizeof(usec));
+		if (session_past(usec, t, after)) {
+			insert(tv, size, tn, item, usec);
+			moved = true;
+		} else {
+			if (keep != i)
+				memmove(base + (size_t) keep * size, item, size);
+			keep++;
+		}
+	}
+	*fn = keep;
+	return moved;
+}
+
+bool session_marks_split(struct session *from, struct session *to, int64_t t, bool after)
+{
+	struct session_marks *f = from->marks, *m;
+
+	/* each kind is sorted: whether any moves is whether its latest does */
+	if (f == NULL || !((f->nauth && session_past(f->auth[f->nauth - 1], t, after)) ||
+			   (f->nsasl && session_past(f->sasl[f->nsasl - 1], t, after)) ||
+			   (f->nreply && session_past(f->reply[f->nreply - 1].usec, t, after))))
+		return false;
+	if ((m = marks_of(to)) == NULL)
+		return false;	/* no memory: the evidence stays where it was */
+	bool moved = split_kind(f->auth, &f->nauth, m->auth, &m->nauth, sizeof(int64_t), t, after);
+
+	moved |= split_kind(f->sasl, &f->nsasl, m->sasl, &m->nsasl, sizeof(int64_t), t, after);
+	moved |= split_kind(f->reply, &f->nreply, m->reply, &m->nreply, sizeof(struct session_reply), t, after);
+	marks_sync(from);
+	marks_sync(to);
+	return moved;
+}
+
+int session_marks_restore(struct session *s)
+{
+	int64_t auth_lo = s->auth_usec, auth_hi = s->auth_hi, sasl_lo = s->sasl_lo, sasl_hi = s->sasl_hi;
+	int64_t reply_lo = s->reply_usec, reply_hi = s->reply_hi;
+	char lo_ts[SESSION_TS_MAX], hi_ts[SESSION_TS_MAX];
+	uint8_t lo_len = s->reply_ts_len, hi_len = s->reply_hi_ts_len;
+	bool saslfail = s->saslfail;
+
+	if (auth_lo < 0 && sasl_lo < 0 && reply_lo < 0)
+		return 0;
+	if (marks_of(s) == NULL)
+		return -ENOMEM;
+	memcpy(lo_ts, s->reply_ts, lo_len);
+	memcpy(hi_ts, s->reply_hi_ts, hi_len);
+	memset(s->marks, 0, sizeof(*s->marks));
+	session_mark_auth(s, auth_lo);
+	session_mark_auth(s, auth_hi);
+	session_mark_sasl(s, sasl_lo);
+	session_mark_sasl(s, sasl_hi);
+	session_mark_reply(s, reply_lo, lo_ts, lo_len);
+	session_mark_reply(s, reply_hi, hi_ts, hi_len);
+	marks_sync(s);
+	s->saslfail = saslfail || s->marks->nsasl > 0;
+	return 0;
 }

@@ -17,6 +17,24 @@
 #define SESSION_PER_PROC_MAX	32	/* sessions remembered per process */
 #define SESSION_PREFIX_MAX	640	/* the kept prefix of a deferred verdict's line */
 #define SESSION_TS_MAX		40	/* a kept timestamp text (RFC 3339 with µs: 32) */
+#define SESSION_MARKS_MAX	4	/* AUTH commands, 503 replies, SASL failures kept, each */
+
+/* A 503 "not enabled" reply: its time and timestamp text (0: cannot be rebuilt). */
+struct session_reply {
+	int64_t usec;
+	uint8_t ts_len;
+	char ts[SESSION_TS_MAX];
+};
+
+/* The evidence of a session, each kind sorted by time: what a split
+   divides. The earliest and latest of each are also in the session's
+   auth_usec/auth_hi, reply_usec/reply_hi (with their texts) and
+   sasl_lo/sasl_hi (session_marks_sync()). */
+struct session_marks {
+	uint8_t nauth, nreply, nsasl;
+	int64_t auth[SESSION_MARKS_MAX], sasl[SESSION_MARKS_MAX];
+	struct session_reply reply[SESSION_MARKS_MAX];
+};
 
 enum session_pending {
 	SESSION_PENDING_NONE,
@@ -56,10 +74,11 @@ struct session {
 	uint8_t pending_format;		/* enum record_format of the deferred line */
 	uint16_t pending_ts_len;	/* the timestamp's bytes at the prefix's start */
 	uint16_t pending_len;		/* bytes of pending_prefix */
+	uint16_t client_len;		/* of client[] (here: a hole before pending_usec) */
 	int64_t pending_usec;		/* time of the line that will prove it */
 	char *pending_prefix;		/* owned; the line's bytes before its message */
 	struct session *pnext, *pprev;	/* the fold's list of pending verdicts */
-	uint16_t client_len;
+	struct session_marks *marks;	/* owned; NULL until its first evidence */
 	char client[];			/* NAME[ADDR] or NAME[ADDR]:PORT as written, not NUL-terminated */
 };
 
@@ -111,6 +130,50 @@ void session_ended(struct session_table *t, struct session *s);
 void session_reopened(struct session_table *t, struct session *s);
 bool session_client_is(const struct session *s, struct span client);
 bool session_is_open(const struct session *s);
+
+/*
+ * Placement: the session of its process a line belongs to (session.c).
+ * When the line shows that a session was two (its middle bounds came
+ * late), the evidence of split_from at or after split_usec (after it when
+ * split_after) is split_to's now, and when the disconnect of ended_from
+ * moved to ended_to, a verdict waiting for it goes along: the caller
+ * (fold(3)) moves both, then judges.
+ */
+struct session_placed {
+	struct session *s;		/* the line's session; NULL: none */
+	struct session *split_from, *split_to;
+	int64_t split_usec;
+	bool split_after;
+	struct session *ended_from, *ended_to;
+	bool adopted;			/* s was first seen from this line, not a connect */
+	bool foreign;			/* inside another client's session: no session */
+	bool reset;			/* the process's clock went back: it was reset (look it up again) */
+};
+
+/* A -v trace line or a SASL failure of client at usec. */
+int session_place(struct session_table *t, struct session_proc *p, struct span client, const struct addr *addr,
+		  int64_t usec, struct session_placed *ret);
+int session_place_connect(struct session_table *t, struct session_proc *p, struct span client,
+			  const struct addr *addr, int64_t usec, struct session_placed *ret);
+int session_place_disconnect(struct session_table *t, struct session_proc *p, struct span client,
+			     const struct addr *addr, int64_t usec, struct session_placed *ret);
+/* The session of p that holds usec for client (NULL: any client), adopting none. */
+struct session *session_find(struct session_proc *p, int64_t usec, const struct span *client, bool *ret_foreign);
+/* Whether time x (-1: none) is at or after t, or after t when `after`. */
+bool session_past(int64_t x, int64_t t, bool after);
+
+/* Evidence: each kept once per time, sorted; when SESSION_MARKS_MAX are
+   kept, the second earliest goes (the earliest and the latest stay). */
+int session_mark_auth(struct session *s, int64_t usec);
+int session_mark_reply(struct session *s, int64_t usec, const char *ts, uint8_t ts_len);
+int session_mark_sasl(struct session *s, int64_t usec);
+/* Moves the evidence of `from` at or after t (after t when `after`) to
+   `to`; true when any moved. */
+bool session_marks_split(struct session *from, struct session *to, int64_t t, bool after);
+/* The earliest 503 reply at or after usec, NULL: none. */
+const struct session_reply *session_reply_from(const struct session *s, int64_t usec);
+/* The marks from the earliest and latest fields (a state file's session). */
+int session_marks_restore(struct session *s);
 
 /* The clock of the stream: the latest time seen; a jump back past the
    window restarts it. Returns true for such a step. */

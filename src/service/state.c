@@ -557,6 +557,8 @@ static int load_session(struct loader *l, char **f, int n)
 	else if (!his)
 		memcpy(s->reply_hi_ts, s->reply_ts, s->reply_ts_len);
 	s->reply_hi_ts_len = (uint8_t) (his ? hrl : rl);
+	if (session_marks_restore(s) < 0)	/* the evidence a split divides, from its ends */
+		return l->why = "out of memory", -1;
 	if (s->disconnect_usec >= 0)
 		session_ended(t, s);
 	if (n == pf)

@@ -680,6 +680,285 @@ static void test_same_client_replies(void **state)
 	teardown(x);
 }
 
+/* The reduced capture of issue 22 (one process of a 2,000-session burst
+   through the shipped snippet, in the order rsyslog handed it over): the
+   later AUTH and 503 of 2001:db8::2386 come first, then lines of later
+   sessions of other clients, then the disconnect of the session before,
+   then the earlier AUTH and 503. The two replies are 2 ms apart with no
+   boundary of the process between them: one session, one strike. */
+#define V(ts) "2026-11-26T18:46:" ts "+00:00 vm postfix/smtpd[7267]: "
+static void test_issue22_capture(void **state)
+{
+	(void) state;
+	static const struct row rows[] = {
+		{V("49.095868") "< unknown[2001:db8::2386]: AUTH CRAM-MD5", "drop"},
+		{V("49.095874") "> unknown[2001:db8::2386]: 503 5.5.1 Error: authentication not enabled",
+		 "drop +synthetic +strike=noauth:2001:db8::2386:unknown[2001:db8::2386]"},
+		{V("49.490112") "connect from unknown[198.51.100.20]", "keep"},
+		{V("49.490300") "> unknown[198.51.100.20]: 220 mx.example.org ESMTP", "drop"},
+		{V("49.491020") "< unknown[198.51.100.20]: EHLO a.example", "drop"},
+		{V("49.491200") "> unknown[198.51.100.20]: 250-mx.example.org", "drop"},
+		{V("49.491210") "> unknown[198.51.100.20]: 250 CHUNKING", "drop"},
+		{V("49.492010") "< unknown[198.51.100.20]: QUIT", "drop"},
+		{V("49.492100") "> unknown[198.51.100.20]: 221 2.0.0 Bye", "drop"},
+		{V("49.492300") "match_hostname: smtpd_client_event_limit_exceptions: unknown ~? 127.0.0.0/8", "drop"},
+		{V("49.492400") "disconnect from unknown[198.51.100.20] ehlo=1 quit=1 commands=2", "keep"},
+		{V("50.101000") "connect from unknown[203.0.113.183]", "keep"},
+		{V("50.101200") "> unknown[203.0.113.183]: 220 mx.example.org ESMTP", "drop"},
+		{V("50.102000") "< unknown[203.0.113.183]: EHLO b.example", "drop"},
+		{V("50.102100") "> unknown[203.0.113.183]: 250-mx.example.org", "drop"},
+		{V("50.102110") "> unknown[203.0.113.183]: 250 CHUNKING", "drop"},
+		{V("50.103000") "< unknown[203.0.113.183]: MAIL FROM:<a@b.example>", "drop"},
+		{V("50.103100") "> unknown[203.0.113.183]: 250 2.1.0 Ok", "drop"},
+		{V("50.104000") "< unknown[203.0.113.183]: QUIT", "drop"},
+		{V("50.104100") "> unknown[203.0.113.183]: 221 2.0.0 Bye", "drop"},
+		{V("50.104300") "disconnect from unknown[203.0.113.183] ehlo=1 mail=1 quit=1 commands=3", "keep"},
+		{V("51.770000") "connect from unknown[2001:db8::2387]", "keep"},
+		{V("51.770200") "> unknown[2001:db8::2387]: 220 mx.example.org ESMTP", "drop"},
+		{V("51.771000") "< unknown[2001:db8::2387]: EHLO c.example", "drop"},
+		{V("51.771100") "> unknown[2001:db8::2387]: 250-mx.example.org", "drop"},
+		{V("51.771110") "> unknown[2001:db8::2387]: 250 CHUNKING", "drop"},
+		{V("51.772000") "< unknown[2001:db8::2387]: RSET", "drop"},
+		{V("51.772100") "> unknown[2001:db8::2387]: 250 2.0.0 Ok", "drop"},
+		{V("51.773000") "< unknown[2001:db8::2387]: QUIT", "drop"},
+		{V("51.773100") "> unknown[2001:db8::2387]: 221 2.0.0 Bye", "drop"},
+		{V("51.773300") "disconnect from unknown[2001:db8::2387] ehlo=1 rset=1 quit=1 commands=3", "keep"},
+		{V("51.780000") "connect from unknown[198.51.100.21]", "keep"},
+		{V("49.089248") "disconnect from unknown[203.0.113.182] ehlo=1 auth=0/1 rset=1 quit=1 commands=3/4",
+		 "keep"},
+		{V("49.093867") "< unknown[2001:db8::2386]: AUTH LOGIN", "drop"},
+		{V("49.093873") "> unknown[2001:db8::2386]: 503 5.5.1 Error: authentication not enabled", "drop"},
+		{V("49.097000") "< unknown[2001:db8::2386]: QUIT", "drop"},
+	};
+	struct fixture *x = setup(NULL);
+
+	RUN(x->f, rows);
+	assert_int_equal(fold_counters(x->f)->strikes[REASON_NOAUTH], 1);
+	assert_int_equal(fold_counters(x->f)->synthetic, 1);
+	teardown(x);
+}
+
+/* Found by tests/order/order-search (verbose.rfc3339.log, seed 12, shrunk):
+   two probing sessions of one client on one process; the second one's
+   503 comes while the first is open and lands in it, its connect then
+   takes it over, and its AUTH comes last, after both disconnects. The
+   second session is owed its own synthetic line and strike. */
+#define R(ts) "2026-11-26T19:27:" ts "+00:00 mx postfix/smtpd[21433]: "
+static void test_search_back_to_back(void **state)
+{
+	(void) state;
+	static const struct row rows[] = {
+		{R("41.028484") "connect from unknown[192.0.2.10]", "keep"},
+		{R("41.029340") "> unknown[192.0.2.10]: 503 5.5.1 Error: authentication not enabled", "drop"},
+		{R("41.029334") "< unknown[192.0.2.10]: AUTH LOGIN",
+		 "drop +late(2026-11-26T19:27:41.029340+00:00)+synthetic+strike=noauth:unknown[192.0.2.10]"},
+		{R("41.631497") "> unknown[192.0.2.10]: 503 5.5.1 Error: authentication not enabled", "drop"},
+		{R("41.630471") "connect from unknown[192.0.2.10]", "keep"},
+		{R("41.029615") "disconnect from unknown[192.0.2.10] ehlo=1 auth=0/1 quit=1 commands=2/3", "keep"},
+		{R("41.631863") "disconnect from unknown[192.0.2.10] ehlo=1 auth=0/1 quit=1 commands=2/3", "keep"},
+		{R("41.631467") "< unknown[192.0.2.10]: AUTH LOGIN",
+		 "drop +late(2026-11-26T19:27:41.631497+00:00)+synthetic+strike=noauth:unknown[192.0.2.10]"},
+	};
+	struct fixture *x = setup(NULL);
+
+	RUN(x->f, rows);
+	assert_int_equal(fold_counters(x->f)->strikes[REASON_NOAUTH], 2);
+	assert_int_equal(fold_counters(x->f)->synthetic, 2);
+	teardown(x);
+}
+
+/* The same with three sessions of the client (seed 3097, shrunk): the
+   third one's 503 comes first and lands in the first. */
+static void test_search_three_sessions(void **state)
+{
+	(void) state;
+	static const struct row rows[] = {
+		{R("40.419993") "connect from unknown[192.0.2.10]", "keep"},
+		{R("41.631497") "> unknown[192.0.2.10]: 503 5.5.1 Error: authentication not enabled", "drop"},
+		{R("40.427269") "> unknown[192.0.2.10]: 503 5.5.1 Error: authentication not enabled", "drop"},
+		{R("40.427250") "< unknown[192.0.2.10]: AUTH LOGIN",
+		 "drop +late(2026-11-26T19:27:40.427269+00:00)+synthetic+strike=noauth:unknown[192.0.2.10]"},
+		{R("41.028484") "connect from unknown[192.0.2.10]", "keep"},
+		{R("40.427605") "disconnect from unknown[192.0.2.10] ehlo=1 auth=0/1 quit=1 commands=2/3", "keep"},
+		{R("41.029340") "> unknown[192.0.2.10]: 503 5.5.1 Error: authentication not enabled", "drop"},
+		{R("41.029334") "< unknown[192.0.2.10]: AUTH LOGIN",
+		 "drop +late(2026-11-26T19:27:41.029340+00:00)+synthetic+strike=noauth:unknown[192.0.2.10]"},
+		{R("41.630471") "connect from unknown[192.0.2.10]", "keep"},
+		{R("41.029615") "disconnect from unknown[192.0.2.10] ehlo=1 auth=0/1 quit=1 commands=2/3", "keep"},
+		{R("41.631467") "< unknown[192.0.2.10]: AUTH LOGIN",
+		 "drop +late(2026-11-26T19:27:41.631497+00:00)+synthetic+strike=noauth:unknown[192.0.2.10]"},
+		{R("41.631863") "disconnect from unknown[192.0.2.10] ehlo=1 auth=0/1 quit=1 commands=2/3", "keep"},
+	};
+	struct fixture *x = setup(NULL);
+
+	RUN(x->f, rows);
+	assert_int_equal(fold_counters(x->f)->strikes[REASON_NOAUTH], 3);
+	assert_int_equal(fold_counters(x->f)->synthetic, 3);
+	teardown(x);
+}
+
+/* A SASL failure's session, three sessions of one client (seed 3838,
+   shrunk): the middle one's disconnect comes first, the first one's
+   connect then opens it, and the middle one's own connect splits it. */
+static void test_search_sasl_middle(void **state)
+{
+	(void) state;
+	static const struct row rows[] = {
+		{R("09.189788") "disconnect from unknown[203.0.113.30] ehlo=2 starttls=1 auth=0/2 quit=1 commands=4/6",
+		 "keep"},
+		{R("09.798607") "< unknown[203.0.113.30]: AUTH x", "drop"},
+		{R("09.798621") "warning: unknown[203.0.113.30]: SASL x: authentication failed: x",
+		 "keep +strike=saslfail:203.0.113.30:unknown[203.0.113.30]"},
+		{R("09.802114") "disconnect from unknown[203.0.113.30] ehlo=2 starttls=1 auth=0/1 quit=1 commands=4/5",
+		 "keep"},
+		{R("08.571293") "connect from unknown[203.0.113.30]", "keep"},
+		{R("08.575797") "> unknown[203.0.113.30]: 221 2.7.0 Error: I can break rules, too. Goodbye.", "drop"},
+		{R("09.177378") "connect from unknown[203.0.113.30]", "keep"},
+		{R("08.576719") "disconnect from unknown[203.0.113.30] ehlo=1 unknown=0/1 commands=1/2", "keep"},
+		{R("09.188475") "< unknown[203.0.113.30]: AUTH PLAIN x", "drop"},
+		{R("09.188640") "warning: unknown[203.0.113.30]: SASL PLAIN authentication failed: authentication failure",
+		 "keep +strike=saslfail:203.0.113.30:unknown[203.0.113.30]"},
+		{R("09.188775") "< unknown[203.0.113.30]: AUTH LOGIN", "drop"},
+		{R("09.189105") "warning: unknown[203.0.113.30]: SASL LOGIN authentication failed: authentication failure",
+		 "keep"},
+		{R("09.790666") "connect from unknown[203.0.113.30]", "keep"},
+	};
+	struct fixture *x = setup(NULL);
+
+	RUN(x->f, rows);
+	assert_int_equal(fold_counters(x->f)->strikes[REASON_SASLFAIL], 2);
+	teardown(x);
+}
+
+/* The middle session's SASL failure comes while the first is open (seed
+   100014 with lines displaced by up to 2,000, shrunk): when the first
+   one's disconnect comes, it goes to a middle session, not to the third
+   one whose connect came before. */
+static void test_search_sasl_between(void **state)
+{
+	(void) state;
+	static const struct row rows[] = {
+		{R("08.571293") "connect from unknown[203.0.113.30]", "keep"},
+		{R("09.189105") "warning: unknown[203.0.113.30]: SASL LOGIN authentication failed: authentication failure",
+		 "keep +strike=saslfail:203.0.113.30:unknown[203.0.113.30]"},
+		{R("09.792614") "> unknown[203.0.113.30]: 250 CHUNKING", "drop"},
+		{R("09.790666") "connect from unknown[203.0.113.30]", "keep"},
+		{R("08.575766") "< unknown[203.0.113.30]: x", "drop"},
+		{R("08.576719") "disconnect from unknown[203.0.113.30] ehlo=1 unknown=0/1 commands=1/2", "keep"},
+		{R("09.798621") "warning: unknown[203.0.113.30]: SASL x: authentication failed: x",
+		 "keep +strike=saslfail:203.0.113.30:unknown[203.0.113.30]"},
+		{R("09.188775") "< unknown[203.0.113.30]: AUTH LOGIN", "drop"},
+		{R("09.177378") "connect from unknown[203.0.113.30]", "keep"},
+		{R("09.188640") "warning: unknown[203.0.113.30]: SASL PLAIN authentication failed: authentication failure",
+		 "keep"},
+		{R("09.189788") "disconnect from unknown[203.0.113.30] ehlo=2 starttls=1 auth=0/2 quit=1 commands=4/6",
+		 "keep"},
+		{R("09.188475") "< unknown[203.0.113.30]: AUTH PLAIN x", "drop"},
+		{R("09.798607") "< unknown[203.0.113.30]: AUTH x", "drop"},
+		{R("09.802114") "disconnect from unknown[203.0.113.30] ehlo=2 starttls=1 auth=0/1 quit=1 commands=4/5",
+		 "keep"},
+	};
+	struct fixture *x = setup(NULL);
+
+	RUN(x->f, rows);
+	assert_int_equal(fold_counters(x->f)->strikes[REASON_SASLFAIL], 2);
+	teardown(x);
+}
+
+/* Three probing sessions of one client that looked like one before any of
+   their bounds came (the hour's search on verbose.rfc3339.log, seed
+   1127056, shrunk): the middle one's reply was lost when only the earliest
+   and latest reply of a session were kept; each part keeps its own now,
+   and each synthetic line carries its own session's reply. */
+static void test_search_three_merged(void **state)
+{
+	(void) state;
+	static const struct row rows[] = {
+		{R("41.029340") "> unknown[192.0.2.10]: 503 5.5.1 Error: authentication not enabled", "drop"},
+		{R("41.631467") "< unknown[192.0.2.10]: AUTH LOGIN", "drop"},
+		{R("41.631863") "disconnect from unknown[192.0.2.10] ehlo=1 auth=0/1 quit=1 commands=2/3", "keep"},
+		{R("41.631497") "> unknown[192.0.2.10]: 503 5.5.1 Error: authentication not enabled",
+		 "drop +synthetic +strike=noauth:192.0.2.10:unknown[192.0.2.10]"},
+		{R("40.419993") "connect from unknown[192.0.2.10]", "keep"},
+		{R("40.427269") "> unknown[192.0.2.10]: 503 5.5.1 Error: authentication not enabled", "drop"},
+		{R("40.427605") "disconnect from unknown[192.0.2.10] ehlo=1 auth=0/1 quit=1 commands=2/3", "keep"},
+		{R("40.427250") "< unknown[192.0.2.10]: AUTH LOGIN",
+		 "drop +late(2026-11-26T19:27:40.427269+00:00)+synthetic+strike=noauth:unknown[192.0.2.10]"},
+		{R("41.028484") "connect from unknown[192.0.2.10]", "keep"},
+		{R("41.029615") "disconnect from unknown[192.0.2.10] ehlo=1 auth=0/1 quit=1 commands=2/3", "keep"},
+		{R("41.630471") "connect from unknown[192.0.2.10]", "keep"},
+		{R("41.029334") "< unknown[192.0.2.10]: AUTH LOGIN",
+		 "drop +late(2026-11-26T19:27:41.029340+00:00)+synthetic+strike=noauth:unknown[192.0.2.10]"},
+	};
+	struct fixture *x = setup(NULL);
+
+	RUN(x->f, rows);
+	assert_int_equal(fold_counters(x->f)->strikes[REASON_NOAUTH], 3);
+	assert_int_equal(fold_counters(x->f)->synthetic, 3);
+	teardown(x);
+}
+
+/* session(3)'s evidence marks: sorted, each time once, the second earliest
+   goes when full, and a split divides them at a time. */
+static void test_session_marks(void **state)
+{
+	(void) state;
+	struct session_table *t = session_table_new(8, 3600 * INT64_C(1000000));
+	struct session_proc *p;
+	struct session *a, *b;
+	struct addr addr;
+	const struct span client = {"unknown[192.0.2.1]", 18}, host = {"mx", 2}, tag = {"postfix/smtpd", 13};
+	static const int64_t times[] = {5, 1, 3, 9, 7, 3, 1};
+
+	assert_non_null(t);
+	assert_int_equal(addr_parse("192.0.2.1", 9, &addr), 0);
+	assert_int_equal(session_proc_get(t, host, tag, 1, &p), 0);
+	assert_int_equal(session_new(t, p, client, &addr, 0, &a), 0);
+	assert_int_equal(session_new(t, p, client, &addr, 6, &b), 0);
+	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		char ts[8];
+
+		snprintf(ts, sizeof(ts), "t%lld", (long long) times[i]);
+		assert_int_equal(session_mark_reply(a, times[i], ts, (uint8_t) strlen(ts)), 0);
+		assert_int_equal(session_mark_auth(a, times[i]), 0);
+	}
+	/* 5; 1 5; 1 3 5; 1 3 5 9; 7 drops 3: 1 5 7 9; 3 would be the second: gone; 1 is there */
+	assert_int_equal(a->marks->nreply, SESSION_MARKS_MAX);
+	assert_int_equal(a->marks->reply[0].usec, 1);
+	assert_int_equal(a->marks->reply[1].usec, 5);
+	assert_int_equal(a->marks->reply[2].usec, 7);
+	assert_int_equal(a->marks->reply[3].usec, 9);
+	assert_int_equal(a->reply_usec, 1);
+	assert_int_equal(a->reply_hi, 9);
+	assert_memory_equal(a->reply_hi_ts, "t9", 2);
+	assert_int_equal(a->auth_usec, 1);
+	assert_int_equal(a->auth_hi, 9);
+	assert_int_equal(session_reply_from(a, 2)->usec, 5);
+	assert_null(session_reply_from(a, 10));
+	/* a split at 7: 7 and 9 go to b, 1 and 5 stay; b had no evidence, no marks */
+	assert_null(b->marks);
+	assert_true(session_marks_split(a, b, 7, false));
+	assert_int_equal(a->marks->nreply, 2);
+	assert_int_equal(a->reply_hi, 5);
+	assert_memory_equal(a->reply_hi_ts, "t5", 2);
+	assert_int_equal(b->marks->nreply, 2);
+	assert_int_equal(b->reply_usec, 7);
+	assert_int_equal(b->auth_usec, 7);
+	assert_false(b->saslfail);
+	assert_int_equal(session_mark_sasl(b, 8), 0);
+	assert_true(b->saslfail);
+	assert_int_equal(b->sasl_lo, 8);
+	assert_false(session_marks_split(a, b, 6, true));	/* nothing of a past 6 */
+	/* a state file's ends rebuild the marks */
+	b->marks->nreply = b->marks->nauth = b->marks->nsasl = 0;
+	assert_int_equal(session_marks_restore(b), 0);
+	assert_int_equal(b->marks->nreply, 2);
+	assert_int_equal(b->marks->nauth, 2);
+	assert_int_equal(b->marks->nsasl, 1);
+	assert_true(b->saslfail);
+	session_table_free(t);
+}
+
 /* A disconnect that comes before any -v trace of its host: once the host
    writes the trace, the session waits for its own, past the grace. */
 static void test_traced_later(void **state)
@@ -797,6 +1076,13 @@ int main(void)
 		cmocka_unit_test(test_traced_later),
 		cmocka_unit_test(test_same_client_replies),
 		cmocka_unit_test(test_same_client),
+		cmocka_unit_test(test_issue22_capture),
+		cmocka_unit_test(test_search_back_to_back),
+		cmocka_unit_test(test_search_three_sessions),
+		cmocka_unit_test(test_search_sasl_middle),
+		cmocka_unit_test(test_search_sasl_between),
+		cmocka_unit_test(test_search_three_merged),
+		cmocka_unit_test(test_session_marks),
 		cmocka_unit_test(test_clock_step),
 		cmocka_unit_test(test_pid_reuse),
 	};
