@@ -45,6 +45,7 @@
 #include "enforcelog.h"
 
 #include "errmsg.h"
+#include "output.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -205,21 +206,6 @@ int enforcelog_open(struct enforcelog *l, char *err, size_t errlen)
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t) w;
-	}
-	return 0;
-}
-
 int enforcelog_append(struct enforcelog *l, const char *line, size_t n, char *err, size_t errlen)
 {
 	int r;
@@ -234,7 +220,7 @@ int enforcelog_append(struct enforcelog *l, const char *line, size_t n, char *er
 		}
 		l->torn = false;
 	}
-	if ((r = write_all(l->fd, line, n)) < 0 || (fdatasync(l->fd) < 0 && (r = -errno) < 0)) {
+	if ((r = output_write_fd(l->fd, line, n)) < 0 || (fdatasync(l->fd) < 0 && (r = -errno) < 0)) {
 		set_err(err, errlen, "cannot write '%s': %s", l->path, strerror(-r));
 		l->torn = ftruncate(l->fd, l->end) < 0;
 		return r;
@@ -261,7 +247,7 @@ int enforcelog_rewrite_begin(const struct enforcelog *l, struct enforcelog_rewri
 
 void enforcelog_rewrite_line(struct enforcelog_rewrite *w, const char *line, size_t n)
 {
-	if (w->r == 0 && (w->r = write_all(w->fd, line, n)) == 0)
+	if (w->r == 0 && (w->r = output_write_fd(w->fd, line, n)) == 0)
 		w->lines++;
 }
 

@@ -59,6 +59,7 @@
 #include "outbox.h"
 
 #include "errmsg.h"
+#include "output.h"
 #include "lru.h"
 #include "table.h"
 
@@ -206,21 +207,6 @@ static int take(struct outbox *o, const struct decision *d, int64_t now, bool pe
 	set_pending(o, x, pending);
 	o->k.added++;
 	return 1;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t) w;
-	}
-	return 0;
 }
 
 static int format_line(const struct entry *x, char *buf, size_t len)
@@ -394,7 +380,7 @@ int outbox_add(struct outbox *o, const struct decision *d, int64_t now, char *er
 		set_err(err, errlen, "cannot open '%s': %s", o->path, strerror(-r));
 		return r;
 	}
-	if ((r = write_all(o->fd, line, (size_t) len)) < 0) {
+	if ((r = output_write_fd(o->fd, line, (size_t) len)) < 0) {
 		set_err(err, errlen, "cannot write '%s': %s", o->path, strerror(-r));
 		return r;
 	}

@@ -20,11 +20,16 @@
  *	const char *output_path(o)
  *	int64_t	output_cut(o, size)
  *	const char *output_strerror(r)
+ *	int	output_write_fd(fd, p, n)
  * DESCRIPTION
  *	output_open() opens path for appending (O_APPEND|O_CLOEXEC, mode
  *	0640), or standard output for "-". A symbolic link is followed only
  *	when root or the effective user owns it (see SECURITY); a directory
  *	is refused.
+ *
+ *	output_write_fd() writes all n bytes of p to the file descriptor fd
+ *	straight away (no buffer), again after EINTR and short writes: 0, or
+ *	the first error as a negative errno.
  *
  *	output_write() appends to a memory buffer and writes it out when it
  *	passes 64 KiB. output_flush() writes everything buffered. Bytes
@@ -460,4 +465,21 @@ int64_t output_cut(struct output *o, int64_t size)
 	if (ftruncate(o->fd, size) < 0)
 		return -errno;
 	return (int64_t) st.st_size - size;
+}
+
+int output_write_fd(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n > 0) {
+		ssize_t w = write(fd, c, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		c += w;
+		n -= (size_t) w;
+	}
+	return 0;
 }

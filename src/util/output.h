@@ -17,6 +17,7 @@ int output_open_mapped(const char *path, size_t window, struct output **ret_outp
 int output_open_discard(struct output **ret_output);
 void output_free(struct output *o);	/* flushes what it can; accepts NULL */
 int output_write(struct output *o, const void *p, size_t n);
+int output_write_fd(int fd, const void *p, size_t n);	/* unbuffered, all n bytes or -errno */
 int output_flush(struct output *o);
 int output_reopen(struct output *o);
 int output_truncate(struct output *o);	/* drops what is buffered and empties the file */
