@@ -248,15 +248,9 @@ static struct entry *entry_at(const struct enforce *e, int32_t i)
 
 static uint64_t net_hash(const struct enforce *e, const struct cidr *net)
 {
-	struct {
-		uint8_t bytes[16];
-		uint32_t family, prefix;
-	} key;
+	struct cidr_key key;
 
-	memset(&key, 0, sizeof(key));
-	memcpy(key.bytes, net->net.bytes, net->net.family == AF_INET ? 4 : 16);
-	key.family = (uint32_t) net->net.family;
-	key.prefix = net->prefix;
+	cidr_key(net, &key);
 	return table_hash(&e->tab, &key, sizeof(key));
 }
 

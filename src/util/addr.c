@@ -19,6 +19,7 @@
  *	bool	cidr_overlaps(a, b)
  *	bool	cidr_inside(outer, n)
  *	bool	cidr_equal(a, b)
+ *	void	cidr_key(net, ret_key)
  * DESCRIPTION
  *	addr_parse() converts a numeric address of exactly len bytes
  *	(not necessarily NUL-terminated) with inet_pton(3). An IPv4-mapped
@@ -41,6 +42,9 @@
  *	cidr_inside() tells whether n lies wholly inside outer (or is it).
  *
  *	cidr_equal() tells whether a and b are the same network and prefix.
+ *
+ *	cidr_key() fills the bytes that name net (address, family, prefix;
+ *	every other byte zero), so equal networks hash alike.
  * DIAGNOSTICS
  *	addr_parse() and cidr_parse() return 0, or -EINVAL for text that is
  *	not an address (empty, too long, a bad prefix); ret_* is written only
@@ -180,4 +184,12 @@ bool cidr_inside(const struct cidr *outer, const struct cidr *n)
 bool cidr_equal(const struct cidr *a, const struct cidr *b)
 {
 	return a->prefix == b->prefix && addr_equal(&a->net, &b->net);
+}
+
+void cidr_key(const struct cidr *net, struct cidr_key *ret_key)
+{
+	memset(ret_key, 0, sizeof(*ret_key));
+	memcpy(ret_key->bytes, net->net.bytes, net->net.family == AF_INET ? 4 : 16);
+	ret_key->family = (uint32_t) net->net.family;
+	ret_key->prefix = net->prefix;
 }

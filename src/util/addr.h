@@ -33,5 +33,11 @@ bool cidr_contains(const struct cidr *c, const struct addr *a);
 bool cidr_overlaps(const struct cidr *a, const struct cidr *b);
 bool cidr_inside(const struct cidr *outer, const struct cidr *n);
 bool cidr_equal(const struct cidr *a, const struct cidr *b);
+/* The bytes that name a network, for hashing: no padding, unused bytes zero. */
+struct cidr_key {
+	uint8_t bytes[16];
+	uint32_t family, prefix;
+};
+void cidr_key(const struct cidr *net, struct cidr_key *ret_key);
 
 #endif
