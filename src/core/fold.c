@@ -639,6 +639,8 @@ static int on_disconnect(struct fold *f, const struct record *r, struct session_
 
 	if ((ret = session_place_disconnect(f->sessions, p, l->client, &l->addr, t, &pl)) < 0 || pl.s == NULL)
 		return ret;
+	if (pl.duplicate)
+		return 0;	/* its verdict was judged when it came first */
 	placed(f, &pl);
 	s = pl.s;
 	s->probe_stats = l->auth_failed > 0 && !l->starttls && l->helo;

@@ -78,6 +78,18 @@
  *	and judges both parts again. session_find() finds without adopting
  *	(site rules strike only a session that exists).
  *
+ *	A transport may deliver a line twice (rsyslog RELP resends a window
+ *	after a restart). A connect of the client at the time of a remembered
+ *	session's connect, or a disconnect at its disconnect time, is that
+ *	session's line sent again: it goes to that session, which is never
+ *	opened or ended twice, and the result says so (duplicate). With
+ *	whole-second times (the traditional timestamp) a connect is taken so
+ *	only when that session ended in a later second, and a disconnect only
+ *	when no open session of the client holds it: one client's next session
+ *	may begin and end in the second of its last one. Evidence sent twice
+ *	finds its session as any late line does, and its marks keep each time
+ *	once. The walk is the same bounded one as any placement's.
+ *
  *	A session keeps its evidence for fold(3) to judge: the times of its
  *	AUTH commands, of its 503 "not enabled" replies (with their timestamp
  *	text, to rebuild a synthetic line's prefix) and of its SASL failures,
@@ -666,6 +678,17 @@ static void move_disconnect(struct session_table *t, struct session_placed *ret,
 	ret->ended_to = to;
 }
 
+/*
+ * Whether usec has a part below the second: a clock that fine tells lines
+ * apart, so the same time and client is the same line sent twice. With
+ * whole seconds (the traditional syslog timestamp) one client's next
+ * session may begin in the second its last one began and ended.
+ */
+static bool fine_time(int64_t usec)
+{
+	return usec % 1000000 != 0;
+}
+
 int session_place(struct session_table *t, struct session_proc *p, struct span client, const struct addr *addr,
 		  int64_t usec, struct session_placed *ret)
 {
@@ -694,6 +717,15 @@ int session_place_connect(struct session_table *t, struct session_proc *p, struc
 
 	memset(ret, 0, sizeof(*ret));
 	for (s = p->latest; s; s = s->earlier) {
+		if (s->connect_usec == usec && session_client_is(s, client) &&
+		    (fine_time(usec) || s->disconnect_usec > usec)) {
+			/* a line sent twice (a transport that redelivers):
+			   the session it opened, never a second one */
+			session_seen(t, s, usec);
+			ret->s = s;
+			ret->duplicate = true;
+			return 0;
+		}
 		if (s->lo_usec >= usec) {
 			nearest = s;
 			continue;
@@ -758,6 +790,13 @@ int session_place_disconnect(struct session_table *t, struct session_proc *p, st
 		if (session_is_open(s) && session_client_is(s, client)) {
 			found = s;
 			break;
+		}
+		if (s->disconnect_usec == usec && session_client_is(s, client)) {
+			/* a line sent twice: the session it ended */
+			session_seen(t, s, usec);
+			ret->s = s;
+			ret->duplicate = true;
+			return 0;
 		}
 		if (s->lo_usec == usec)
 			continue;

@@ -148,6 +148,7 @@ struct session_placed {
 	bool adopted;			/* s was first seen from this line, not a connect */
 	bool foreign;			/* inside another client's session: no session */
 	bool reset;			/* the process's clock went back: it was reset (look it up again) */
+	bool duplicate;			/* a connect or disconnect s already has (sent twice): it adds nothing */
 };
 
 /* A -v trace line or a SASL failure of client at usec. */

@@ -6,7 +6,7 @@
  *	search bounded reorderings of a recording for a fold that differs
  * SYNOPSIS
  *	tests/order/order-search [-s SECONDS] [-n TRIALS] [-S SEED] [-d LINES]
- *		[-m SECONDS] [-o FILE] [-c KEY=VALUE]... LOG
+ *		[-m SECONDS] [-w LINES] [-o FILE] [-c KEY=VALUE]... LOG
  *	tests/order/order-search -a CAPTURE [-s SECONDS ...] [-o FILE] [-c KEY=VALUE]... LOG
  * DESCRIPTION
  *	Reads a real log (tests/data/verbose.*.log), replays it in order
@@ -32,6 +32,12 @@
  *		     memory parts at once, as tests/rsyslog/spill.sh saw).
  *	Lines of one process with the same timestamp keep their order: the
  *	fold cannot know another (authfold(8), ORDER).
+ *
+ *	With -w LINES, each trial then sends a window of up to LINES of its
+ *	arrival order a second time, later (rsyslog RELP resending after a
+ *	restart), and is held to the in-order replay of the same lines (each
+ *	sent line next to its copy): the kept lines twice, every verdict
+ *	once. Times must have microseconds (authfold(8), ORDER).
  *
  *	On the first difference the reordering is shrunk (delta debugging:
  *	lines are removed while the subset, replayed in the reordering's
@@ -400,6 +406,7 @@ static size_t outcome_diff(FILE *out, const struct outcome *a, const struct outc
 /* --- reorderings ---------------------------------------------------------- */
 
 static size_t max_displace = 64;
+static size_t dup_window;		/* -w: lines resent later; 0: none */
 static int64_t max_block_usec = 300 * INT64_C(1000000);
 
 static size_t *tmp_order;
@@ -577,6 +584,21 @@ static void reorder(uint64_t seed, size_t *v, size_t n)
 		}
 	}
 	keep_ties(v, n);
+}
+
+/* -w: a window of the arrival order v[0..n) sent again, later; the new
+   length (v has room for n + dup_window). */
+static size_t resend(size_t *v, size_t n)
+{
+	size_t k = 1 + rnd_below(dup_window < n ? dup_window : n);
+	size_t a = rnd_below(n - k + 1), b = a + k + rnd_below(n - a - k + 1);
+	size_t *w = xmalloc(k * sizeof(*w));
+
+	memcpy(w, v + a, k * sizeof(*w));
+	memmove(v + b + k, v + b, (n - b) * sizeof(*v));
+	memcpy(v + b, w, k * sizeof(*w));
+	free(w);
+	return n + k;
 }
 
 /* --- shrinking ------------------------------------------------------------ */
@@ -906,7 +928,7 @@ static void load(const char *path)
 static void usage(void)
 {
 	fprintf(stderr, "usage: order-search [-s SECONDS] [-n TRIALS] [-S SEED] [-d LINES] [-m SECONDS] "
-		"[-o FILE] [-c KEY=VALUE]... LOG\n       order-search -a CAPTURE [-s SECONDS ...] [-o FILE] [-c KEY=VALUE]... LOG\n");
+		"[-w LINES] [-o FILE] [-c KEY=VALUE]... LOG\n       order-search -a CAPTURE [-s SECONDS ...] [-o FILE] [-c KEY=VALUE]... LOG\n");
 	exit(2);
 }
 
@@ -922,7 +944,7 @@ int main(int argc, char **argv)
 	if ((conf = config_new()) == NULL)
 		return 2;
 	config_set(conf, "backend", "none", err, sizeof(err));
-	while ((opt = getopt(argc, argv, "a:s:n:S:d:m:o:c:")) != -1) {
+	while ((opt = getopt(argc, argv, "a:s:n:S:d:m:w:o:c:")) != -1) {
 		switch (opt) {
 		case 'a':
 			capture = optarg;
@@ -944,6 +966,9 @@ int main(int argc, char **argv)
 			break;
 		case 'm':
 			max_block_usec = (int64_t) (strtod(optarg, NULL) * 1e6);
+			break;
+		case 'w':
+			dup_window = strtoul(optarg, NULL, 10);
 			break;
 		case 'o':
 			out_path = optarg;
@@ -979,7 +1004,7 @@ int main(int argc, char **argv)
 	tmp_order = xmalloc(nlines * sizeof(*tmp_order));
 	tmp_keys = xmalloc(nlines * sizeof(*tmp_keys));
 
-	size_t *all = xmalloc(nlines * sizeof(*all)), *v = xmalloc(nlines * sizeof(*v));
+	size_t *all = xmalloc(nlines * sizeof(*all)), *v = xmalloc((nlines + dup_window) * sizeof(*v));
 	struct outcome ref, got;
 
 	if (capture) {
@@ -1032,18 +1057,36 @@ int main(int argc, char **argv)
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		if ((double) (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9 >= seconds)
 			break;
+		size_t n = nlines;
+		struct outcome dref, *want = &ref;
+
 		reorder(seed + i, v, nlines);
-		replay(v, nlines, &got);
-		size_t d = outcome_diff(NULL, &ref, &got);
+		if (dup_window) {
+			/* held to the same lines in order, each next to its copy */
+			size_t *sorted = xmalloc((nlines + dup_window) * sizeof(*sorted));
+
+			n = resend(v, nlines);
+			memcpy(sorted, v, n * sizeof(*sorted));
+			qsort(sorted, n, sizeof(*sorted), cmp_size);
+			replay(sorted, n, &dref);
+			free(sorted);
+			want = &dref;
+		}
+		replay(v, n, &got);
+		size_t d = outcome_diff(NULL, want, &got);
 
 		if (d == 0) {
 			outcome_free(&got);
+			if (dup_window)
+				outcome_free(&dref);
 			continue;
 		}
 		printf("%s: seed %" PRIu64 ": %zu difference(s) from the in-order replay:\n", argv[optind], seed + i, d);
-		outcome_diff(stdout, &ref, &got);
+		outcome_diff(stdout, want, &got);
 		outcome_free(&got);
-		counterexample(v, nlines, out_path);
+		if (dup_window)
+			outcome_free(&dref);
+		counterexample(v, n, out_path);
 		status = 1;
 		i++;
 		break;

@@ -1058,6 +1058,80 @@ static void test_pid_reuse(void **state)
 	teardown(x);
 }
 
+/* A transport that redelivers (rsyslog RELP after a restart) sends lines
+   a second time, later: the whole stream again, or a window of it that
+   begins inside a session. A line the session already has (its connect,
+   its disconnect, evidence at a time it has) belongs to that session and
+   adds nothing: one strike and one synthetic line per session, and the
+   kept lines still pass through. The times have microseconds: with whole
+   seconds a connect in the second its client's last session began and
+   ended, or one while that session is open, may be a next session (it
+   is taken as one, as before). */
+#define DUP_A1 P("20:00.25", 21) "connect from unknown[192.0.2.21]"
+#define DUP_A2 P("20:01.25", 21) "< unknown[192.0.2.21]: AUTH LOGIN"
+#define DUP_A3 P("20:02.25", 21) "> unknown[192.0.2.21]: 503 5.5.1 Error: authentication not enabled"
+#define DUP_A4 P("20:03.25", 21) "disconnect from unknown[192.0.2.21] ehlo=1 auth=0/1 commands=1/2"
+#define DUP_B1 P("20:04.25", 21) "connect from unknown[192.0.2.22]"
+#define DUP_B2 P("20:05.25", 21) "warning: unknown[192.0.2.22]: SASL LOGIN authentication failed: UGFzc3dvcmQ6"
+#define DUP_B3 P("20:06.25", 21) "disconnect from unknown[192.0.2.22] ehlo=1 auth=0/1 commands=1/2"
+#define DUP_C1 PLAIN("20:07.25", 31) "connect from unknown[192.0.2.31]"
+#define DUP_C2 PLAIN("20:08.25", 31) "disconnect from unknown[192.0.2.31] ehlo=1 auth=0/1 quit=1 commands=2/3"
+#define DUP_D1 P("20:10.25", 21) "connect from unknown[192.0.2.23]"
+#define DUP_D2 P("20:11.25", 21) "< unknown[192.0.2.23]: AUTH PLAIN"
+#define DUP_D3 P("20:12.25", 21) "> unknown[192.0.2.23]: 503 5.5.1 Error: authentication not enabled"
+#define DUP_D4 P("20:13.25", 21) "disconnect from unknown[192.0.2.23] ehlo=1 auth=0/1 commands=1/2"
+
+static void test_duplicates(void **state)
+{
+	(void) state;
+	static const struct row first[] = {
+		{DUP_A1, "keep"},
+		{DUP_A2, "drop"},
+		{DUP_A3, "drop +synthetic +strike=noauth:192.0.2.21:unknown[192.0.2.21]"},
+		{DUP_A4, "keep"},
+		{DUP_B1, "keep"},
+		{DUP_B2, "keep +strike=saslfail:192.0.2.22:unknown[192.0.2.22]"},
+		{DUP_B3, "keep"},
+		{DUP_C1, "keep"},
+		{DUP_C2, "keep +synthetic-before +strike=noauth:192.0.2.31:unknown[192.0.2.31]"},
+	};
+	/* the whole stream again */
+	static const struct row again[] = {
+		{DUP_A1, "keep"}, {DUP_A2, "drop"}, {DUP_A3, "drop"}, {DUP_A4, "keep"},
+		{DUP_B1, "keep"}, {DUP_B2, "keep"}, {DUP_B3, "keep"},
+		{DUP_C1, "keep"}, {DUP_C2, "keep"},
+	};
+	/* a session still open when the window from inside B is resent */
+	static const struct row later[] = {
+		{DUP_D1, "keep"},
+		{DUP_D2, "drop"},
+		{DUP_D3, "drop +synthetic +strike=noauth:192.0.2.23:unknown[192.0.2.23]"},
+		{DUP_B2, "keep"}, {DUP_B3, "keep"}, {DUP_C1, "keep"}, {DUP_C2, "keep"},
+		{DUP_D1, "keep"}, {DUP_D2, "drop"}, {DUP_D3, "drop"},
+		{DUP_D4, "keep"},
+		{DUP_D4, "keep"},
+	};
+	struct fixture *x = setup(NULL);
+	const struct fold_counters *c = fold_counters(x->f);
+	struct session_table *t = fold_sessions(x->f);
+
+	RUN(x->f, first);
+	RUN(x->f, again);
+	RUN(x->f, later);
+	assert_int_equal(c->strikes[REASON_NOAUTH], 3);
+	assert_int_equal(c->strikes[REASON_SASLFAIL], 1);
+	assert_int_equal(c->synthetic, 3);
+	assert_int_equal(c->kept, 7 + 7 + 8);
+	assert_int_equal(fold_pending(x->f), 0);
+	assert_int_equal(session_total(t), 4);
+	assert_int_equal(session_count(t), 0);
+	assert_int_equal(session_counters(t)->opened, 4);
+	assert_int_equal(session_counters(t)->adopted, 0);
+	assert_int_equal(session_counters(t)->disconnected, 4);
+	assert_int_equal(session_counters(t)->clock_steps, 0);
+	teardown(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1085,6 +1159,7 @@ int main(void)
 		cmocka_unit_test(test_session_marks),
 		cmocka_unit_test(test_clock_step),
 		cmocka_unit_test(test_pid_reuse),
+		cmocka_unit_test(test_duplicates),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
