@@ -37,6 +37,12 @@ JPID=$!
 trap 'kill "$JPID" 2>/dev/null; wait "$JPID" 2>/dev/null' EXIT
 for i in $(seq 100); do [ -S /run/systemd/journal/dev-log ] && [ -S /run/systemd/journal/socket ] && break; sleep 0.1; done
 [ -S /run/systemd/journal/dev-log ] || { cat "$T/journald.err" >&2; fail "journald made no socket"; }
+# systemd 257's journald makes its sockets, then exits when it cannot find
+# its cgroup (no cgroup file system on /sys/fs/cgroup): every write after
+# that fails ("logger: journald entry could not be written").
+alive() { kill -0 "$JPID" 2>/dev/null || { cat "$T/journald.err" >&2; fail "systemd-journald exited${1:+ $1} (see its messages above; a cgroup file system on /sys/fs/cgroup is needed by systemd >= 257)"; }; }
+sleep 0.2
+alive "after making its sockets"
 DIR=/run/log/journal/$(cat /etc/machine-id)
 NOBODY=(setpriv --reuid nobody --regid "$(id -g nobody)" --clear-groups)
 POSTFIX=(setpriv --reuid postfix --regid "$(id -g postfix)" --clear-groups)
@@ -56,7 +62,7 @@ native_session() {	# ADDR PID: logger --journald as nobody, trusted fields forge
 	for m in "connect from unknown[$1]" "disconnect from unknown[$1] ehlo=1 auth=0/1 quit=1 commands=2/3"; do
 		printf 'MESSAGE=%s\nSYSLOG_IDENTIFIER=postfix/smtpd\nSYSLOG_PID=%s\nSYSLOG_FACILITY=2\n_UID=%s\n_COMM=smtpd\n_EXE=/usr/lib/postfix/sbin/smtpd\n' \
 			"$m" "$2" "$(id -u postfix)" >"$T/fields"
-		"${NOBODY[@]}" logger --journald="$T/fields" || fail "logger --journald failed"
+		"${NOBODY[@]}" logger --journald="$T/fields" || { alive; fail "logger --journald failed"; }
 	done
 }
 syslog_session "${NOBODY[@]}" -- "$T/smtpd" 198.51.100.7 4242

@@ -12,7 +12,8 @@
 #   trixie_enter ROOT DIR  (inside a private mount namespace) mounts an
 #                          overlay of ROOT at DIR/root (changes go to
 #                          DIR/upper: the cache is never written), with
-#                          /proc, a small private /dev and /sys
+#                          /proc, a small private /dev and /sys (with a
+#                          cgroup file system on /sys/fs/cgroup)
 #   trixie_run DIR CMD...  runs CMD in DIR/root (chroot), PATH and locale set
 #
 # The cache is TRIXIE_CACHE (default /var/cache/authfold-tests/trixie); its
@@ -99,6 +100,10 @@ trixie_enter() {
 	mount -t overlay authfold-trixie -o "lowerdir=$root,upperdir=$d/upper,workdir=$d/work" "$d/root" || return 1
 	mount -t proc proc "$d/root/proc" || return 1
 	mount -t sysfs sysfs "$d/root/sys" 2>/dev/null || mount --rbind /sys "$d/root/sys" || return 1
+	# As on a booted Debian 13: systemd 257's journald exits (status 1,
+	# "Failed to acquire cgroup root path: No medium found") right after
+	# making its sockets when no cgroup file system is on /sys/fs/cgroup.
+	mountpoint -q "$d/root/sys/fs/cgroup" || mount -t cgroup2 cgroup2 "$d/root/sys/fs/cgroup" || return 1
 	mount -t tmpfs -o mode=0755,size=1m authfold-trixie-dev "$d/root/dev" || return 1
 	for n in null zero random urandom full tty; do
 		touch "$d/root/dev/$n" && mount --bind "/dev/$n" "$d/root/dev/$n" || return 1
