@@ -63,6 +63,7 @@
 #include "smtpd.h"
 
 #include "saslreason.h"
+#include "strlit.h"
 
 #include <errno.h>
 #include <string.h>
@@ -182,7 +183,8 @@ static bool starts(struct span s, const char *lit, size_t n)
 {
 	return s.len >= n && memcmp(s.p, lit, n) == 0;
 }
-#define STARTS(s, lit) starts((s), (lit), sizeof(lit) - 1)
+#define STARTS(s, lit) starts((s), (lit), STRLIT_LEN(lit))
+#define SASL_FAILED " authentication failed"
 
 static struct span after(struct span s, size_t n)
 {
@@ -402,7 +404,7 @@ void smtpd_classify(struct span msg, struct smtpd_line *ret_line)
 			l->rule = "trace";
 		}
 	} else if (msg.len > 0 && msg.p[0] == 'c' && STARTS(msg, "connect from ")) {
-		if (client_at(after(msg, 13), false, l, &n)) {
+		if (client_at(after(msg, STRLIT_LEN("connect from ")), false, l, &n)) {
 			l->kind = SMTPD_CONNECT;
 			l->rule = "connect";
 		} else {
@@ -410,7 +412,7 @@ void smtpd_classify(struct span msg, struct smtpd_line *ret_line)
 			l->rule = "connect-unparsed";
 		}
 	} else if (msg.len > 0 && msg.p[0] == 'd' && STARTS(msg, "disconnect from ")) {
-		struct span s = after(msg, 16);
+		struct span s = after(msg, STRLIT_LEN("disconnect from "));
 
 		if (client_at(s, true, l, &n)) {
 			l->kind = SMTPD_DISCONNECT;
@@ -421,8 +423,8 @@ void smtpd_classify(struct span msg, struct smtpd_line *ret_line)
 			l->rule = "disconnect-unparsed";
 		}
 	} else if (msg.len > 0 && msg.p[0] == 'w' && STARTS(msg, "warning: ") &&
-	    smtpd_parse_client(msg.p + 9, msg.len - 9, &l->client, &l->addr) > 0) {
-		struct span s = after(msg, 9 + l->client.len);
+	    smtpd_parse_client(msg.p + STRLIT_LEN("warning: "), msg.len - STRLIT_LEN("warning: "), &l->client, &l->addr) > 0) {
+		struct span s = after(msg, STRLIT_LEN("warning: ") + l->client.len);
 
 		l->kind = SMTPD_KEEP;
 		l->rule = "warning";
@@ -431,10 +433,11 @@ void smtpd_classify(struct span msg, struct smtpd_line *ret_line)
 		   smtpd_sasl_glue writes that, for a failed AUTH. */
 		const char *f;
 
-		if (STARTS(s, ": SASL ") && (f = memmem(s.p + 7, s.len - 7, " authentication failed", 22)) != NULL) {
+		if (STARTS(s, ": SASL ") &&
+		    (f = memmem(s.p + STRLIT_LEN(": SASL "), s.len - STRLIT_LEN(": SASL "), SASL_FAILED, STRLIT_LEN(SASL_FAILED))) != NULL) {
 			/* Postfix splits the AUTH command at spaces: the mechanism
 			   has none, and the first match is Postfix's own text */
-			f += 22;
+			f += STRLIT_LEN(SASL_FAILED);
 			l->kind = SMTPD_SASL_FAIL;
 			l->sasl = saslreason_classify(f, (size_t) (s.p + s.len - f));
 			l->rule = l->sasl->cls == SASL_SERVER ? "sasl-server" :
