@@ -18,7 +18,10 @@
 # real log.  Each round runs the old build then the new one (the order
 # flips every round), pinned to core 0, output to files; the best and the
 # median of each are printed, with lines/s, the ratio new/old, peak RSS, and
-# whether the two summaries and strike counts agree.
+# whether the two summaries and strike counts agree.  With valgrind
+# installed, it also counts each build's instructions with callgrind (the
+# same count for the same binary and input whatever else the machine does:
+# the figure to trust on a shared machine).
 # Timings are not asserted anywhere: the machine is shared and noisy.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -88,6 +91,13 @@ same=differ
 cmp -s "$work/old.summary" "$work/new.summary" && same=identical
 ostr=$(grep -c '"event":"strike"' "$work/old.events" || true)
 nstr=$(grep -c '"event":"strike"' "$work/new.events" || true)
+instr() {	# instructions of one replay under callgrind, or '-'
+	command -v valgrind >/dev/null || { echo -; return; }
+	TZ=UTC valgrind --tool=callgrind --callgrind-out-file="$work/$1.cg" "$work/$1/authfold" replay \
+		--summary /dev/null --events /dev/null "$work/big.log" 2>&1 >/dev/null |
+		sed -n 's/.*Collected : *\([0-9]*\).*/\1/p'
+}
+oi=$(instr old) ni=$(instr new)
 cat <<OUT
 ### authfold replay: this tree against $rev ($(date -u +%F), $(nproc) cores, pinned to core 0)
 
@@ -102,4 +112,5 @@ $rounds alternating rounds.
 
 Ratio this tree / $rev: $(awk -v a="$ob" -v b="$nb" 'BEGIN { printf "%.2f", a / b }')x (best),
 $(awk -v a="$om" -v b="$nm" 'BEGIN { printf "%.2f", a / b }')x (median). Summaries: $same.
+Instructions (callgrind): $rev $oi, this tree $ni, ratio $(awk -v a="$oi" -v b="$ni" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2fx", a / b; else printf "-" }').
 OUT
