@@ -258,94 +258,79 @@ static int add_reason(struct config *c, const char *w, char *err, size_t errlen)
 	return -EINVAL;
 }
 
-static int add_tag(struct config *c, const char *w, char *err, size_t errlen)
+/* One word more in a list of at most CONFIG_MAX_LIST owned strings. */
+static int list_add(char **v, size_t *n, const char *w, char *err, size_t errlen)
 {
-	if (c->n_smtpd_tags >= CONFIG_MAX_LIST) {
+	if (*n >= CONFIG_MAX_LIST) {
 		snprintf(err, errlen, "more than %d entries", CONFIG_MAX_LIST);
 		return -EINVAL;
 	}
-	if ((c->smtpd_tags[c->n_smtpd_tags] = strdup(w)) == NULL)
+	if ((v[*n] = strdup(w)) == NULL)
 		return -ENOMEM;
-	c->n_smtpd_tags++;
+	(*n)++;
 	return 0;
+}
+
+static void list_clear(char **v, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		free(v[i]);
+	*n = 0;
+}
+
+static int add_tag(struct config *c, const char *w, char *err, size_t errlen)
+{
+	return list_add(c->smtpd_tags, &c->n_smtpd_tags, w, err, errlen);
 }
 
 static void clear_tags(struct config *c)
 {
-	for (size_t i = 0; i < c->n_smtpd_tags; i++)
-		free(c->smtpd_tags[i]);
-	c->n_smtpd_tags = 0;
+	list_clear(c->smtpd_tags, &c->n_smtpd_tags);
 }
 
 static int add_journal_comm(struct config *c, const char *w, char *err, size_t errlen)
 {
-	if (c->n_journal_trusted_comm >= CONFIG_MAX_LIST) {
-		snprintf(err, errlen, "more than %d entries", CONFIG_MAX_LIST);
-		return -EINVAL;
-	}
-	if (strlen(w) > 15) {
+	if (c->n_journal_trusted_comm < CONFIG_MAX_LIST && strlen(w) > 15) {
 		snprintf(err, errlen, "'%s' is longer than _COMM can be (15 bytes)", w);
 		return -EINVAL;
 	}
-	if ((c->journal_trusted_comm[c->n_journal_trusted_comm] = strdup(w)) == NULL)
-		return -ENOMEM;
-	c->n_journal_trusted_comm++;
-	return 0;
+	return list_add(c->journal_trusted_comm, &c->n_journal_trusted_comm, w, err, errlen);
 }
 
 static void clear_journal_comm(struct config *c)
 {
-	for (size_t i = 0; i < c->n_journal_trusted_comm; i++)
-		free(c->journal_trusted_comm[i]);
-	c->n_journal_trusted_comm = 0;
+	list_clear(c->journal_trusted_comm, &c->n_journal_trusted_comm);
 }
 
 static int add_user(struct config *c, const char *w, char *err, size_t errlen)
 {
 	size_t len = strlen(w);
 
-	if (c->n_trusted_users >= CONFIG_MAX_LIST) {
-		snprintf(err, errlen, "more than %d entries", CONFIG_MAX_LIST);
-		return -EINVAL;
-	}
-	if (len == 0 || len > 32 || strspn(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.$") != len) {
+	if (c->n_trusted_users < CONFIG_MAX_LIST &&
+	    (len == 0 || len > 32 || strspn(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.$") != len)) {
 		snprintf(err, errlen, "'%s' is not a user name or uid", w);
 		return -EINVAL;
 	}
-	if ((c->trusted_users[c->n_trusted_users] = strdup(w)) == NULL)
-		return -ENOMEM;
-	c->n_trusted_users++;
-	return 0;
+	return list_add(c->trusted_users, &c->n_trusted_users, w, err, errlen);
 }
 
 static void clear_users(struct config *c)
 {
-	for (size_t i = 0; i < c->n_trusted_users; i++)
-		free(c->trusted_users[i]);
-	c->n_trusted_users = 0;
+	list_clear(c->trusted_users, &c->n_trusted_users);
 }
 
 static int add_journal_exe(struct config *c, const char *w, char *err, size_t errlen)
 {
-	if (c->n_journal_trusted_exe >= CONFIG_MAX_LIST) {
-		snprintf(err, errlen, "more than %d entries", CONFIG_MAX_LIST);
-		return -EINVAL;
-	}
-	if (w[0] != '/' || strlen(w) > 255) {
+	if (c->n_journal_trusted_exe < CONFIG_MAX_LIST && (w[0] != '/' || strlen(w) > 255)) {
 		snprintf(err, errlen, "'%s' is not an absolute path of at most 255 bytes", w);
 		return -EINVAL;
 	}
-	if ((c->journal_trusted_exe[c->n_journal_trusted_exe] = strdup(w)) == NULL)
-		return -ENOMEM;
-	c->n_journal_trusted_exe++;
-	return 0;
+	return list_add(c->journal_trusted_exe, &c->n_journal_trusted_exe, w, err, errlen);
 }
 
 static void clear_journal_exe(struct config *c)
 {
-	for (size_t i = 0; i < c->n_journal_trusted_exe; i++)
-		free(c->journal_trusted_exe[i]);
-	c->n_journal_trusted_exe = 0;
+	list_clear(c->journal_trusted_exe, &c->n_journal_trusted_exe);
 }
 
 static int bad(char *err, size_t errlen, const char *key, const char *why, const char *value)
