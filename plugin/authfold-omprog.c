@@ -366,6 +366,8 @@ static const struct daemon_ops om_ops = {
 	.saved = om_saved,
 };
 
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 static void say(const char *fmt, ...)
 {
 	va_list ap;

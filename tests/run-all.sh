@@ -15,7 +15,9 @@
 #    gcc 14, -Werror and ASan: unit, oracle, journal, ipset tests; about 3 min
 #    with its cached chroot, skipped only when Debian's packages cannot be
 #    reached),
-# 5. `make distcheck` (build, install, uninstall and dist from a tarball).
+# 5. `make distcheck` (build, install, uninstall and dist from a tarball),
+# 6. builds everything (programs and test programs) once more with clang and
+#    -Werror, so a warning only clang sees does not wait for the next release.
 # It ends with one line "N passed, N failed, N expected failures, N skipped":
 # an expected failure (XFAIL, a known bug that tests/hostile/reorder.sh and
 # the like name) is not a pass and not a failure; an unexpected pass (XPASS)
@@ -63,5 +65,15 @@ case $? in
 *) runall_fail "(debian13): tests/trixie/run.sh" "$trixie_log" ;;
 esac
 step "make distcheck" bash -c "cd '$top/build-ci' && make -s distcheck TESTS= >/dev/null 2>&1"
+if command -v clang >/dev/null; then
+	clang_log=$top/build-ci/clang.log
+	if (mkdir -p "$top/build-clang" && cd "$top/build-clang" &&
+		CC=clang "$top/configure" -q --enable-werror && make -s -j"$jobs" &&
+		make -s -j"$jobs" check TESTS=) >"$clang_log" 2>&1; then
+		runall_passed=$((runall_passed + 1))
+	else
+		runall_fail ": clang -Werror build" "$clang_log"
+	fi
+fi
 
 runall_summary
