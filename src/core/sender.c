@@ -90,6 +90,7 @@
  */
 
 #include "sender.h"
+#include "replacefile.h"
 #include "strlit.h"
 
 #include "record.h"
@@ -316,36 +317,19 @@ const char *sender_kind_name(enum sender_kind k)
 
 int sender_counters_save(const char *path, const struct sender_counters *c, const struct sender_trust *t)
 {
-	char tmp[4096];
-	FILE *fp;
-	int fd, r = 0;
+	struct replacefile rf;
+	int r = replacefile_open(&rf, path, 0644);
 
-	if ((size_t) snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644)) < 0)
-		return -errno;
-	if ((fp = fdopen(fd, "w")) == NULL) {
-		r = -errno;
-		close(fd);
-		(void) unlink(tmp);
+	if (r < 0)
 		return r;
-	}
-	fprintf(fp, "%s\npostfix %" PRIu64 "\nrelayed %" PRIu64 "\nother %" PRIu64 "\nuncredited %" PRIu64 "\nlast_other_uid %" PRId64
+	fprintf(rf.fp, "%s\npostfix %" PRIu64 "\nrelayed %" PRIu64 "\nother %" PRIu64 "\nuncredited %" PRIu64 "\nlast_other_uid %" PRId64
 		"\nlast_uncredited %" PRId64 "\nuncredited_decide %d\ntrusted_uids",
 		SENDER_MAGIC, c->postfix, c->relayed, c->other, c->uncredited, c->last_other_uid, c->last_uncredited_usec,
 		t->uncredited_decide ? 1 : 0);
 	for (size_t i = 0; i < t->n_uids; i++)
-		fprintf(fp, " %lu", (unsigned long) t->uids[i]);
-	fputc('\n', fp);
-	if (ferror(fp))
-		r = -EIO;
-	if (fclose(fp) != 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		(void) unlink(tmp);
-	return r;
+		fprintf(rf.fp, " %lu", (unsigned long) t->uids[i]);
+	fputc('\n', rf.fp);
+	return replacefile_commit(&rf, 0);
 }
 
 int sender_counters_load(const char *path, struct sender_counters *ret_c, bool *ret_decide)

@@ -154,6 +154,7 @@
 
 #include "bans.h"
 #include "enforcelog.h"
+#include "replacefile.h"
 #include "table.h"
 #include "errmsg.h"
 #include "strlit.h"
@@ -894,36 +895,22 @@ static void read_counters(const char *path, struct enforce_counters *k)
 
 static int save_status(struct enforce *e, char *err, size_t errlen)
 {
-	char tmp[4200];
-	FILE *fp;
-	int r = 0;
+	struct replacefile rf;
+	int r = replacefile_open(&rf, e->status_path, 0640);
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", e->status_path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-
-	if (fd < 0 || (fp = fdopen(fd, "w")) == NULL) {
-		r = -errno;
-		if (fd >= 0)
-			close(fd);
-		set_err(err, errlen, "cannot write '%s': %s", tmp, strerror(-r));
+	if (r < 0) {
+		set_err(err, errlen, "cannot write '%s.tmp': %s", e->status_path, strerror(-r));
 		return r;
 	}
-	fprintf(fp, "authfold-enforce-status 1\nlast_arrival %" PRId64 "\nlast_by %s\nmalformed %" PRIu64
+	fprintf(rf.fp, "authfold-enforce-status 1\nlast_arrival %" PRId64 "\nlast_by %s\nmalformed %" PRIu64
 		"\nkernel_errors %" PRIu64 "\n", e->k.last_arrival, e->k.last_by[0] ? e->k.last_by : "-",
 		e->k.malformed, e->k.kernel_errors);
 	for (int k = 0; k < ENFORCE_RESULTS; k++)
-		fprintf(fp, "%s %" PRIu64 "\n", result_names[k], e->k.results[k]);
-	fprintf(fp, "last_full_set %" PRId64 "\nfull_set_bans %" PRIu64 "\nrounds_short %" PRIu64 "\n",
+		fprintf(rf.fp, "%s %" PRIu64 "\n", result_names[k], e->k.results[k]);
+	fprintf(rf.fp, "last_full_set %" PRId64 "\nfull_set_bans %" PRIu64 "\nrounds_short %" PRIu64 "\n",
 		e->k.last_full_set, e->k.full_set_bans, e->k.rounds_short);
-	if (fflush(fp) != 0 || ferror(fp))
-		r = errno ? -errno : -EIO;
-	if (fclose(fp) != 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, e->status_path) < 0)
-		r = -errno;
-	if (r < 0) {
+	if ((r = replacefile_commit(&rf, 0)) < 0) {
 		set_err(err, errlen, "cannot write '%s': %s", e->status_path, strerror(-r));
-		unlink(tmp);
 		return r;
 	}
 	e->counters_dirty = false;

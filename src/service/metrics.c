@@ -51,6 +51,7 @@
 
 #include "enforce.h"
 #include "hold.h"
+#include "replacefile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -288,43 +289,24 @@ int metrics_format(struct engine *e, const struct config *c, const struct metric
 int metrics_write(const char *path, struct engine *e, const struct config *c, const struct metrics_source *m,
 		  int64_t now_usec)
 {
-	char tmp[4096], *buf = malloc(METRICS_BUF_MAX);
+	struct replacefile rf;
+	char *buf = malloc(METRICS_BUF_MAX);
 	size_t len = 0;
-	int fd, r;
+	int r;
 
 	if (buf == NULL)
 		return -ENOMEM;
-	if ((size_t) snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
-		free(buf);
-		return -ENAMETOOLONG;
-	}
-	if ((r = metrics_format(e, c, m, now_usec, buf, METRICS_BUF_MAX, &len)) < 0) {
+	if ((r = metrics_format(e, c, m, now_usec, buf, METRICS_BUF_MAX, &len)) < 0 ||
+	    (r = replacefile_open(&rf, path, 0644)) < 0) {
 		free(buf);
 		return r;
 	}
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644)) < 0) {
-		r = -errno;
-		free(buf);
-		return r;
-	}
-	for (size_t off = 0; off < len;) {
-		ssize_t n = write(fd, buf + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			r = n < 0 ? -errno : -EIO;
-			break;
-		}
-		off += (size_t) n;
-	}
+	if (fwrite(buf, 1, len, rf.fp) != len) {
+		r = errno ? -errno : -EIO;
+		replacefile_abort(&rf);
+	} else
+		r = replacefile_commit(&rf, 0);
 	free(buf);
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		(void) unlink(tmp);
 	return r;
 }
 

@@ -60,6 +60,7 @@
 
 #include "errmsg.h"
 #include "output.h"
+#include "replacefile.h"
 #include "lru.h"
 #include "table.h"
 
@@ -268,38 +269,29 @@ static void drop_expired(struct outbox *o, int64_t now)
 
 int outbox_save(struct outbox *o, int64_t now, char *err, size_t errlen)
 {
-	char tmp[4200], line[DECISION_LINE_MAX + 8];
-	FILE *fp;
-	int fd, r = 0;
+	struct replacefile rf;
+	char line[DECISION_LINE_MAX + 8];
+	int r;
 
 	if (o->path == NULL)
 		return 0;
 	drop_expired(o, now);
-	if ((size_t) snprintf(tmp, sizeof(tmp), "%s.tmp", o->path) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640)) < 0 ||
-	    (fp = fdopen(fd, "w")) == NULL) {
-		r = -errno;
-		if (fd >= 0)
-			close(fd);
-		set_err(err, errlen, "cannot create '%s': %s", tmp, strerror(-r));
+	if ((r = replacefile_open(&rf, o->path, 0640)) < 0) {
+		set_err(err, errlen, "cannot create '%s.tmp': %s", o->path, strerror(-r));
 		return r;
 	}
 	/* oldest first: replaying the file gives the same set */
 	for (struct lru_node *n = o->all.oldest; n && r == 0; n = n->newer) {
 		int len = format_line(lru_entry(n, struct entry, all), line, sizeof(line));
 
-		if (len < 0 || fwrite(line, 1, (size_t) len, fp) != (size_t) len)
+		if (len < 0 || fwrite(line, 1, (size_t) len, rf.fp) != (size_t) len)
 			r = len < 0 ? len : -EIO;
 	}
-	if (r == 0 && (fflush(fp) != 0 || fsync(fd) < 0))
-		r = -errno;
-	if (fclose(fp) != 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, o->path) < 0)
-		r = -errno;
+	if (r < 0)
+		replacefile_abort(&rf);
+	else
+		r = replacefile_commit(&rf, REPLACEFILE_SYNC);
 	if (r < 0) {
-		(void) unlink(tmp);
 		set_err(err, errlen, "cannot write '%s': %s", o->path, strerror(-r));
 		return r;
 	}
