@@ -98,16 +98,12 @@ void report_tables(FILE *fp, struct tally *t)
 	top_print(fp, &t->nets64, "IPv6 /64 networks", 64);
 }
 
-void report_write(FILE *fp, struct engine *e, const struct config *c, bool dry_run, uint64_t bytes, double seconds)
+/* What was read, and the sessions it made. */
+static void report_input(FILE *fp, struct engine *e, uint64_t bytes, double seconds)
 {
 	const struct fold_counters *f = fold_counters(engine_fold(e));
 	const struct session_counters *s = session_counters(fold_sessions(engine_fold(e)));
-	const struct policy_counters *p = policy_counters(engine_policy(e));
-	const struct engine_counters *ec = engine_counters(e);
-	char dur[64], ts[64], a[ADDR_STRLEN];
-	unsigned nbans = 0;
 
-	fprintf(fp, "\nResults\n=======\n\n");
 	fprintf(fp, "Lines: %" PRIu64 " read (%" PRIu64 " bytes", f->lines, bytes);
 	if (seconds > 0)
 		fprintf(fp, " in %.3f s, %.0f lines/s", seconds, (double) f->lines / seconds);
@@ -125,8 +121,16 @@ void report_write(FILE *fp, struct engine *e, const struct config *c, bool dry_r
 		" sessions seen before their connect, %" PRIu64 " verdicts given after their line, %" PRIu64
 		" still waiting, %" PRIu64 " clock steps\n", f->late, s->adopted, f->settled_late,
 		(uint64_t) fold_pending(engine_fold(e)), s->clock_steps);
+}
+
+/* The strikes per reason, and the SASL failures that did not strike. */
+static void report_strikes(FILE *fp, struct engine *e, const struct config *c)
+{
+	const struct fold_counters *f = fold_counters(engine_fold(e));
+	const struct policy_counters *p = policy_counters(engine_policy(e));
+	const struct hold_counters *hc = engine_hold(e) ? hold_counters(engine_hold(e)) : NULL;
 	/* the SASL strikes held during auth server trouble were never given */
-	const uint64_t *held = engine_hold(e) ? hold_counters(engine_hold(e))->cancelled_reason : NULL;
+	const uint64_t *held = hc ? hc->cancelled_reason : NULL;
 
 	fprintf(fp, "Strikes: %" PRIu64 " noauth, %" PRIu64 " saslfail", f->strikes[REASON_NOAUTH],
 		f->strikes[REASON_SASLFAIL] - (held ? held[REASON_SASLFAIL] : 0));
@@ -136,14 +140,20 @@ void report_write(FILE *fp, struct engine *e, const struct config *c, bool dry_r
 			fprintf(fp, ", %" PRIu64 " %s", f->strikes[i] - (held ? held[i] : 0), reason_name(i));
 	fprintf(fp, " (ignoreip: %" PRIu64 ", during a running ban: %" PRIu64 ", untracked: %" PRIu64 ")\n",
 		p->ignored, p->already_banned, p->untracked);
-	if (f->sasl_server || f->sasl_trouble) {
-		const struct hold_counters *hc = engine_hold(e) ? hold_counters(engine_hold(e)) : NULL;
-
+	if (f->sasl_server || f->sasl_trouble)
 		fprintf(fp, "Auth server trouble: %" PRIu64 " SASL failures the server caused (never strike), %" PRIu64
 			" warnings that its SASL backend is unreachable; %" PRIu64
 			" SASL failures held during auth server trouble (not struck)\n", f->sasl_server, f->sasl_trouble,
 			hc ? hc->cancelled : 0);
-	}
+}
+
+/* The bans, each banned address, and what the kernel made of them. */
+static void report_bans(FILE *fp, struct engine *e, const struct config *c, bool dry_run)
+{
+	const struct policy_counters *p = policy_counters(engine_policy(e));
+	const struct engine_counters *ec = engine_counters(e);
+	char dur[64], ts[64], a[ADDR_STRLEN];
+	unsigned nbans = 0;
 
 	for (struct policy_entry *pe = policy_first(engine_policy(e)); pe; pe = policy_next(pe))
 		nbans += pe->times_banned > 0;
@@ -167,19 +177,37 @@ void report_write(FILE *fp, struct engine *e, const struct config *c, bool dry_r
 			" (refusals); still waiting: %zu, given after a wait: %" PRIu64 ", dropped: %" PRIu64 "\n",
 			ec->bans_applied, ec->bans_expired, ec->ban_errors, engine_pending_bans(e), ec->bans_retried,
 			ec->pending_dropped);
-	if (c->rules) {
-		struct rules_counters *rc = rules_counters(c->rules);
-		uint64_t hits;
-		const char *name;
+}
 
-		fprintf(fp, "Site rules: %zu (%s), tried on %" PRIu64 " lines; %" PRIu64
-			" matches over the match limits (taken as no match), %" PRIu64 " match errors, %" PRIu64
-			" strike matches outside a session\n", rules_count(c->rules),
-			rules_jit(c->rules) ? "JIT" : "interpreter", rc->lines, rc->limit, rc->errors,
-			rc->strike_no_session);
-		for (size_t i = 0; (name = rules_name(c->rules, i, &hits)) != NULL; i++)
-			fprintf(fp, "  %s  %" PRIu64 " match%s\n", name, hits, hits == 1 ? "" : "es");
-	}
+/* The site rules and their matches. */
+static void report_rules(FILE *fp, const struct config *c)
+{
+	struct rules_counters *rc = rules_counters(c->rules);
+	uint64_t hits;
+	const char *name;
+
+	fprintf(fp, "Site rules: %zu (%s), tried on %" PRIu64 " lines; %" PRIu64
+		" matches over the match limits (taken as no match), %" PRIu64 " match errors, %" PRIu64
+		" strike matches outside a session\n", rules_count(c->rules),
+		rules_jit(c->rules) ? "JIT" : "interpreter", rc->lines, rc->limit, rc->errors,
+		rc->strike_no_session);
+	for (size_t i = 0; (name = rules_name(c->rules, i, &hits)) != NULL; i++)
+		fprintf(fp, "  %s  %" PRIu64 " match%s\n", name, hits, hits == 1 ? "" : "es");
+}
+
+void report_write(FILE *fp, struct engine *e, const struct config *c, bool dry_run, uint64_t bytes, double seconds)
+{
+	const struct fold_counters *f = fold_counters(engine_fold(e));
+	const struct session_counters *s = session_counters(fold_sessions(engine_fold(e)));
+	const struct policy_counters *p = policy_counters(engine_policy(e));
+	const struct engine_counters *ec = engine_counters(e);
+
+	fprintf(fp, "\nResults\n=======\n\n");
+	report_input(fp, e, bytes, seconds);
+	report_strikes(fp, e, c);
+	report_bans(fp, e, c, dry_run);
+	if (c->rules)
+		report_rules(fp, c);
 	fprintf(fp, "Diagnostics: %" PRIu64 " overlong lines, %" PRIu64 " trace lines inside another client's session, %"
 		PRIu64 " sessions adopted mid-way, %" PRIu64 " untrusted smtpd lines, %" PRIu64
 		" host+tag pairs over the limit, %" PRIu64 " addresses evicted\n",
