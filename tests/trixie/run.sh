@@ -15,7 +15,10 @@
 #     3.7 and 3.10), run-all's counting (tests/runall), the journal tests
 #     (their journals written by Debian 13's systemd-journal-remote 257, read
 #     by `authfold journal` linked with its libsystemd) and the ipset tests
-#     (Debian 13's libipset, in a private network namespace);
+#     (Debian 13's libipset, in a private network namespace), and
+#     tests/rsyslog/journalfwd.sh (Debian 13's journald forwarding to its
+#     rsyslog, with the imuxsock line of its own /etc/rsyslog.conf) and
+#     tests/rsyslog/chrootlog.sh (Postfix 3.10's chrooted smtpd through it);
 #  3. the Debian package, dpkg-buildpackage -us -uc -b (its build-time tests
 #     run), units in /usr/lib/systemd/system;
 #  4. the same build with --enable-sanitizers (ASan+UBSan) and the same tests.
@@ -38,7 +41,7 @@ if [ "${1:-}" = --inner ]; then
 	mkdir -p "$T/root/src" "$T/root/out"
 	tar -C "$T/src" -cf - . | tar -C "$T/root/src" -xf - || exit 1
 	cp "$src/tests/trixie/inside.sh" "$T/root/inside.sh" || exit 1
-	trixie_run "$T" /bin/bash /inside.sh "${TRIXIE_TESTS:-^tests/(unit|oracle|runall|journal|ipset)/}" \
+	trixie_run "$T" /bin/bash /inside.sh "${TRIXIE_TESTS:-^tests/((unit|oracle|runall|journal|ipset)/|rsyslog/(journalfwd|chrootlog))}" \
 		>"$T/root/out/inside.log" 2>&1
 	echo $? >"$T/root/out/inside.rc"
 	cp -a "$T/root/out" "$T/out"
