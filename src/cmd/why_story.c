@@ -494,7 +494,8 @@ int why_story_gather(const struct why_options *o, struct why_story *y)
 	else if ((r = read_events(y)) < 0 || (r = events_by_time(y)) < 0)
 		return r;
 	if (o->summary == NULL || strcmp(o->summary, "-") == 0)
-		why_note(y, "no summary log: the strikes' sessions are not shown");
+		why_note(y, "no summary log: the strikes' sessions, and the SASL failures that gave no strike because of "
+			 "auth server trouble, are not shown");
 	else if ((r = why_sources_add_log(y, o->summary, "summary")) < 0 || (r = why_sessions_find(y)) < 0)
 		return r;
 	return read_state(y);
