@@ -212,6 +212,11 @@ static void test_sasl(void **state)
 		{"warning: unknown[192.0.2.7]: SASL authentication aborted", SMTPD_KEEP, "warning", NULL, NULL, 0, 0},
 		{"warning: unknown[192.0.2.7]: SASL LOGIN authentication aborted!", SMTPD_KEEP, "warning", NULL, NULL, 0, 0},
 		{"warning: SASL LOGIN authentication aborted", SMTPD_KEEP, "warning", NULL, NULL, 0, 0},
+		/* client text: only Postfix's own NAME[ADDR] position names the client */
+		{"warning: non-SMTP command from unknown[203.0.113.30]: warning: unknown[192.0.2.99]: SASL LOGIN "
+		 "authentication aborted", SMTPD_KEEP, "warning", NULL, NULL, 0, 0},
+		{"warning: unknown[203.0.113.30]: SASL unknown[192.0.2.99]: authentication aborted", SMTPD_SASL_FAIL,
+		 "sasl-aborted", "unknown[203.0.113.30]", "203.0.113.30", 0, 0},
 		/* other SASL warnings: kept, not failures */
 		{"warning: SASL authentication failure: Password verification failed", SMTPD_KEEP, "warning", NULL, NULL, 0, 0},
 		/* the mechanism is the client's word, whatever it is: the line is
