@@ -192,10 +192,6 @@ static void text_sources(const struct why_story *y, struct out *w)
 		putf(w, "  %-7s ", s->kind);
 		put_texts(w, s->path);
 		puts_(w, ": ");
-		if (s->not_needed) {
-			putf(w, "not needed (%s)\n", s->not_needed);
-			continue;
-		}
 		if (!s->read) {
 			puts_(w, "NOT READ (");
 			put_texts(w, buf[0] ? buf : "never opened");
@@ -228,6 +224,9 @@ static void text_notes(const struct why_story *y, struct out *w)
 	if (y->strikes_without_search)
 		putf(w, "  note: the sessions of the %" PRIu64 " oldest strikes were not looked for (at most %d)\n",
 		     y->strikes_without_search, WHY_STRIKES_MAX);
+	if (y->ns_dropped)
+		putf(w, "  note: %" PRIu64 " older SASL failures of this address without a strike are not told (at most "
+		     "%d)\n", y->ns_dropped, WHY_NOSTRIKE_MAX);
 }
 
 static void text_session(struct out *w, const struct why_session *s)
@@ -271,6 +270,28 @@ static void text_strike(struct out *w, const struct why_event *e)
 	put_texts(w, e->client);
 	puts_(w, "\n");
 	text_session(w, e->session);
+}
+
+/* A SASL failure without a strike: its verdict and its line. */
+static void text_nostrike(const struct why_story *y, struct out *w, const struct why_nostrike *n)
+{
+	char a[ADDR_STRLEN], v[WHY_SHOWN_LINE_MAX + 256];
+
+	addr_format(&n->addr, a);
+	put_time(w, n->usec, false);
+	puts_(w, "  no strike  ");
+	puts_(w, n->reason ? n->reason : "-");
+	putf(w, "  %s  rule %s  ", a, n->rule);
+	put_text(w, n->line + n->host, n->host_len);
+	puts_(w, " ");
+	put_text(w, n->line + n->tag, n->tag_len);
+	putf(w, "[%ld]  client ", n->pid);
+	put_text(w, n->line + n->client, n->client_len);
+	puts_(w, "\n    ");
+	put_texts(w, why_trouble_verdict(y, n, v, sizeof(v)));
+	puts_(w, "\n    ");
+	put_texts(w, n->line);
+	puts_(w, "\n");
 }
 
 static void text_ban(const struct why_story *y, struct out *w, size_t bi)
@@ -343,13 +364,20 @@ int why_render_text(const struct why_story *y, struct output *out)
 	text_sources(y, &w);
 	text_notes(y, &w);
 	puts_(&w, "\n");
-	for (size_t i = 0; i < y->nev; i++, shown++) {
-		const struct why_event *e = &y->ev[i];
+	for (size_t i = 0, j = 0; i < y->nev || j < y->nns;) {
+		/* the SASL failures without a strike in the order of time, among the events */
+		if (j < y->nns && (i == y->nev || (y->ev[i].usec >= 0 && y->ns[j].usec < y->ev[i].usec))) {
+			text_nostrike(y, &w, &y->ns[j++]);
+			continue;
+		}
+		size_t bi = i++;
+		const struct why_event *e = &y->ev[bi];
 
+		shown++;
 		if (e->kind == WHY_STRIKE) {
 			text_strike(&w, e);
 		} else if (e->kind == WHY_BAN) {
-			text_ban(y, &w, i);
+			text_ban(y, &w, bi);
 		} else {
 			addr_format(&e->net.net, a);
 			put_time(&w, e->usec, false);
@@ -360,6 +388,19 @@ int why_render_text(const struct why_story *y, struct output *out)
 	}
 	if (shown == 0)
 		putf(&w, "No strike and no ban of %s/%u in the events logs read.\n", tn, y->o->target.prefix);
+	if (y->nns) {
+		char hold[64];
+
+		format_duration(y->o->config->authserver_hold, hold, sizeof(hold));
+		putf(&w, "Verdict: %zu SASL failure%s of %s/%u gave no strike because of auth server trouble:", y->nns,
+		     y->nns == 1 ? "" : "s", tn, y->o->target.prefix);
+		if (y->ns_server)
+			putf(&w, " %zu failed by the auth server itself%s", y->ns_server, y->ns_held ? "," : "");
+		if (y->ns_held)
+			putf(&w, " %zu held (the host logged auth server trouble within authserver_hold %s)", y->ns_held,
+			     hold);
+		puts_(&w, ".\n");
+	}
 	text_state(y, &w);
 	return w.err;
 }
@@ -397,7 +438,7 @@ static void json_sources(const struct why_story *y, struct out *w)
 		     ",\"overlong_lines\":%" PRIu64, s->read ? "true" : "false",
 		     s->read && !s->detail[0] && !s->err ? "true" : "false", s->lines, s->bad, s->overlong);
 		why_source_problem(s, buf, sizeof(buf));
-		jstr(w, "error", buf[0] ? buf : s->not_needed ? "not needed" : NULL);
+		jstr(w, "error", buf[0] ? buf : NULL);
 		puts_(w, "}");
 	}
 	puts_(w, "],\"notes\":[");
@@ -442,6 +483,33 @@ static void json_strike(struct out *w, const struct why_event *e)
 	else
 		puts_(w, ",\"pid\":null");
 	json_session(w, e->session);
+}
+
+static void json_nostrike(const struct why_story *y, struct out *w, const struct why_nostrike *n)
+{
+	char a[ADDR_STRLEN], v[WHY_SHOWN_LINE_MAX + 256], buf[WHY_SHOWN_LINE_MAX + 1];
+
+	addr_format(&n->addr, a);
+	puts_(w, "{\"event\":\"no_strike\",\"ts\":");
+	put_time(w, n->usec, true);
+	putf(w, ",\"addr\":\"%s\",\"because\":\"%s\"", a, n->server ? "auth_server_trouble" : "held");
+	jstr(w, "verdict", why_trouble_verdict(y, n, v, sizeof(v)));
+	jstr(w, "reason", n->reason);
+	jstr(w, "rule", n->rule);
+	snprintf(buf, sizeof(buf), "%.*s", (int) n->client_len, n->line + n->client);
+	jstr(w, "client", buf);
+	snprintf(buf, sizeof(buf), "%.*s", (int) n->host_len, n->line + n->host);
+	jstr(w, "host", buf);
+	snprintf(buf, sizeof(buf), "%.*s", (int) n->tag_len, n->line + n->tag);
+	jstr(w, "tag", buf);
+	putf(w, ",\"pid\":%ld", n->pid);
+	jstr(w, "line", n->line);
+	puts_(w, ",\"trouble_ts\":");
+	put_time(w, n->held ? n->trouble_usec : -1, true);
+	if (n->held)
+		putf(w, ",\"authserver_hold\":%" PRId64 "}", y->o->config->authserver_hold);
+	else
+		puts_(w, ",\"authserver_hold\":null}");
 }
 
 static void json_ban(const struct why_story *y, struct out *w, size_t bi)
@@ -502,24 +570,31 @@ int why_render_json(const struct why_story *y, struct output *out)
 	put_time(&w, y->o->now_usec, true);
 	json_sources(y, &w);
 	puts_(&w, ",\"story\":[");
-	for (size_t i = 0; i < y->nev; i++) {
-		const struct why_event *e = &y->ev[i];
+	for (size_t i = 0, j = 0; i < y->nev || j < y->nns;) {
+		if (j < y->nns && (i == y->nev || (y->ev[i].usec >= 0 && y->ns[j].usec < y->ev[i].usec))) {
+			puts_(&w, i + j ? "," : "");
+			json_nostrike(y, &w, &y->ns[j++]);
+			continue;
+		}
+		size_t bi = i++;
+		const struct why_event *e = &y->ev[bi];
 
-		putf(&w, "%s{\"event\":\"%s\"", i ? "," : "", kinds[e->kind]);
+		putf(&w, "%s{\"event\":\"%s\"", bi + j ? "," : "", kinds[e->kind]);
 		jstr(&w, "ts", e->ts);
 		addr_format(&e->net.net, a);
 		jstr(&w, "addr", a);
 		if (e->kind == WHY_STRIKE)
 			json_strike(&w, e);
 		else if (e->kind == WHY_BAN)
-			json_ban(y, &w, i);
+			json_ban(y, &w, bi);
 		else {
 			putf(&w, ",\"prefix\":%u", e->net.prefix);
 			jstr(&w, "by", e->by);
 		}
 		puts_(&w, "}");
 	}
-	puts_(&w, "]");
+	putf(&w, "],\"no_strikes\":{\"auth_server_trouble\":%zu,\"held\":%zu,\"not_shown\":%" PRIu64 "}",
+	     y->ns_server, y->ns_held, y->ns_dropped);
 	json_state(y, &w);
 	puts_(&w, "}\n");
 	return w.err;

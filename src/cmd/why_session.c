@@ -42,7 +42,11 @@
  *	4. The lines of the chosen sessions are read again and copied, oldest
  *	   first: from a plain file with pread(2) at each line's offset, from
  *	   a .gz by reading it again up to its last line wanted.
- *	A summary log with no strike to look for is "not needed".
+ *	The same pass gives why_trouble(3) every smtpd SASL failure and
+ *	every warning that the SASL backend is unreachable, whatever the
+ *	process: the summary logs are read also when no strike is to be
+ *	looked for. A failure whose line lies in a strike's session is told
+ *	there.
  *
  *	why_session_free() frees a session; it accepts NULL.
  * DIAGNOSTICS
@@ -261,12 +265,41 @@ static enum mark_kind classify(const struct table *t, struct span m, uint64_t *r
 	return MARK_OTHER;
 }
 
+/* A SASL failure or a sign of auth server trouble of an smtpd (why_trouble(3)). */
+static void trouble_line(struct sessions *ss, const struct record *r, uint64_t seq)
+{
+	struct table_hasher h;
+	struct smtpd_line l;
+	struct key *k;
+	bool struck = false;
+
+	if ((!span_startswith(r->msg, "warning: ") && !span_startswith(r->msg, "fatal: ")) ||
+	    !config_smtpd_tag(ss->y->o->config, r->tag.p, r->tag.len))
+		return;
+	smtpd_classify(r->msg, &l);
+	if (l.kind != SMTPD_SASL_FAIL && !l.sasl_trouble)
+		return;
+	/* a strike of the events log at its process and time: it struck */
+	if (l.kind == SMTPD_SASL_FAIL && r->pid >= 0 && (k = key_find(ss, r->host, r->tag, r->pid)) != NULL) {
+		size_t i = strike_at(k, r->usec);
+
+		struck = i < k->n && k->strike[i]->usec == r->usec;
+	}
+	table_hasher_init(&ss->t, &h);
+	table_hasher_add(&h, r->host.p, r->host.len);
+	table_hasher_add(&h, "", 1);
+	table_hasher_add(&h, r->tag.p, r->tag.len);
+	why_trouble_line(ss->y, r, &l, table_hasher_end(&h), struck, seq);
+}
+
 static void mark_line(struct sessions *ss, const char *p, size_t n, int64_t ref, uint64_t seq)
 {
 	struct record rec;
 	struct key *k;
 
 	record_parse(p, n, ref, &rec);
+	if (rec.format != RECORD_OTHER && rec.usec >= 0 && rec.msg.len > 0 && (rec.msg.p[0] == 'w' || rec.msg.p[0] == 'f'))
+		trouble_line(ss, &rec, seq);
 	if (rec.format == RECORD_OTHER || rec.pid < 0 || rec.usec < 0 ||
 	    !(ss->pids[(rec.pid & 0xffff) / 64] & UINT64_C(1) << (rec.pid & 63)) ||
 	    (k = key_find(ss, rec.host, rec.tag, rec.pid)) == NULL || !near_strike(k, rec.usec))
@@ -553,13 +586,6 @@ static void sessions_fini(struct sessions *ss)
 	table_fini(&ss->t);
 }
 
-static void not_needed(struct why_story *y)
-{
-	for (size_t si = 0; si < y->nsrc; si++)
-		if (strcmp(y->src[si].kind, "summary") == 0)
-			y->src[si].not_needed = "no strike with a process to look for";
-}
-
 int why_sessions_find(struct why_story *y)
 {
 	struct sessions ss = {.y = y};
@@ -568,10 +594,6 @@ int why_sessions_find(struct why_story *y)
 
 	if ((r = keys_build(&ss)) < 0)
 		goto out;
-	if (ss.nkeys == 0) {
-		not_needed(y);
-		goto out;
-	}
 	ss.owner = calloc(WHY_STRIKES_MAX, sizeof(*ss.owner));
 	if (ss.owner == NULL) {
 		r = -ENOMEM;
@@ -586,8 +608,12 @@ int why_sessions_find(struct why_story *y)
 		r = cut_sessions(&ss, ss.m + a, b - a);
 	}
 	for (size_t i = 0; i < ss.nm; i++)
-		if (ss.m[i].owner)
+		if (ss.m[i].owner) {
+			why_trouble_in_session(y, ss.m[i].seq);	/* told in the strike's session */
 			ss.m[kept++] = ss.m[i];
+		}
+	if (r == 0)
+		r = why_trouble_judge(y);
 	marks_sort(ss.m, kept, mark_by_seq);
 	if (r == 0)
 		read_lines(&ss, ss.m, kept);

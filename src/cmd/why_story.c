@@ -20,6 +20,12 @@
  *	const struct why_state_row *why_state_ban(y, net)
  *	int	why_sessions_find(y)
  *	void	why_session_free(s)
+ *
+ *	void	why_trouble_line(y, r, l, origin, struck, seq)
+ *	void	why_trouble_in_session(y, seq)
+ *	int	why_trouble_judge(y)
+ *	const char *why_trouble_verdict(y, ns, buf, len)
+ *	void	why_trouble_fini(y)
  * DESCRIPTION
  *	why_story_gather() gathers every ban and every strike of the
  *	addresses inside o->target, and for each strike the lines of its
@@ -33,7 +39,9 @@
  *	   order of their times (for equal times, strikes before bans before
  *	   unbans, then the order read), whatever
  *	   the order of the file, and the strikes numbered 1, 2, ...
- *	2. The summary logs give each strike its session (why_session(3)).
+ *	2. The summary logs give each strike its session (why_session(3)),
+ *	   and the SASL failures of the target that gave no strike because
+ *	   of auth server trouble (why_trouble(3)).
  *	3. The state files (every STATE_DIR/NAME.state, by name, at most
  *	   WHY_STATE_FILES_MAX, read through a scratch engine, never
  *	   changed) say whether a ban still runs and what the policy
@@ -486,7 +494,8 @@ int why_story_gather(const struct why_options *o, struct why_story *y)
 	else if ((r = read_events(y)) < 0 || (r = events_by_time(y)) < 0)
 		return r;
 	if (o->summary == NULL || strcmp(o->summary, "-") == 0)
-		why_note(y, "no summary log: the strikes' sessions are not shown");
+		why_note(y, "no summary log: the strikes' sessions, and the SASL failures that gave no strike because of "
+			 "auth server trouble, are not shown");
 	else if ((r = why_sources_add_log(y, o->summary, "summary")) < 0 || (r = why_sessions_find(y)) < 0)
 		return r;
 	return read_state(y);
@@ -505,6 +514,7 @@ void why_story_fini(struct why_story *y)
 		free(y->notes[i]);
 	free(y->notes);
 	free(y->state);
+	why_trouble_fini(y);
 	memset(y, 0, sizeof(*y));
 }
 

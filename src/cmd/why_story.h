@@ -6,6 +6,8 @@
 
 #include "addr.h"
 #include "config.h"
+#include "record.h"
+#include "smtpd.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -22,6 +24,8 @@
 #define WHY_STATE_FILES_MAX	4096	/* state files read, by name */
 #define WHY_NOTES_MAX		256
 #define WHY_BAN_SECONDS_MAX	(100LL * 366 * 86400)	/* a longer ban's line is refused */
+#define WHY_NOSTRIKE_MAX	1024	/* SASL failures without a strike kept, the newest */
+#define WHY_TROUBLE_MAX		(128u * 1024)	/* signs of auth server trouble kept (16 bytes each) */
 
 /* what why(3) was asked; gathered by why_story_gather() */
 struct why_options {
@@ -65,7 +69,6 @@ struct why_source {
 	char *path;
 	const char *kind;		/* "events", "summary", "state" */
 	int err;			/* -errno, 0 */
-	const char *not_needed;		/* why it was not opened, or NULL */
 	char detail[256];		/* a reading problem at the end, or "" */
 	uint64_t lines, bad, overlong;
 	bool read;
@@ -76,6 +79,28 @@ struct why_state_row {
 	unsigned times_banned, strikes;
 	int64_t until_usec, last_ban_seconds, last_strike_usec;
 	char file[256];
+};
+
+/* a sign of auth server trouble at an origin (keyed hash of host and tag) */
+struct why_sign {
+	int64_t usec;
+	uint64_t origin;
+};
+
+/* a SASL failure of the target that gave no strike (why_trouble(3)) */
+struct why_nostrike {
+	char *line;			/* as written, at most WHY_SHOWN_LINE_MAX bytes */
+	int64_t usec;
+	int64_t trouble_usec;		/* held: the sign of trouble nearest; -1 */
+	uint64_t seq, origin;
+	struct addr addr;
+	long pid;
+	const char *reason;		/* static: "saslfail", "badmech"; NULL the server's */
+	const char *rule;		/* static: smtpd(3)'s rule */
+	uint32_t host, host_len, tag, tag_len, client, client_len, words;	/* in line */
+	bool server;			/* the server's failure: auth server trouble */
+	bool held;			/* the client's, held for trouble at its origin */
+	bool in_session;		/* in a strike's session: told there */
 };
 
 struct why_story {
@@ -91,6 +116,12 @@ struct why_story {
 	struct why_state_row *state;
 	size_t nstate;
 	size_t text_bytes;		/* session text kept, at most WHY_TEXT_MAX */
+	struct why_nostrike *ns;	/* while reading: a ring of the newest; then kept, by time */
+	size_t nns, ns_head, ns_server, ns_held;
+	uint64_t ns_dropped;
+	struct why_sign *signs;
+	size_t nsigns, capsigns;
+	uint64_t signs_dropped;
 };
 
 int why_story_gather(const struct why_options *o, struct why_story *ret);
@@ -109,5 +140,14 @@ const struct why_state_row *why_state_ban(const struct why_story *y, const struc
 /* why_session.c: each strike's session from the summary logs, by time */
 int why_sessions_find(struct why_story *y);
 void why_session_free(struct why_session *s);
+
+/* why_trouble.c: SASL failures that gave no strike for auth server trouble */
+void why_trouble_line(struct why_story *y, const struct record *r, const struct smtpd_line *l, uint64_t origin,
+		      bool struck, uint64_t seq);
+void why_trouble_in_session(struct why_story *y, uint64_t seq);
+int why_trouble_judge(struct why_story *y);
+/* "no strike: ..." in buf */
+const char *why_trouble_verdict(const struct why_story *y, const struct why_nostrike *n, char *buf, size_t len);
+void why_trouble_fini(struct why_story *y);
 
 #endif

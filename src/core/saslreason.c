@@ -8,6 +8,7 @@
  *	#include "saslreason.h"
  *
  *	const struct saslreason_row *saslreason_classify(tail, len)
+ *	const struct saslreason_row *saslreason_aborted(void)
  *	bool	saslreason_is_trouble(msg, len)
  *	const struct saslreason_row *saslreason_rows(ret_n)
  *	const struct saslreason_trouble *saslreason_troubles(ret_n)
@@ -48,6 +49,14 @@
  *	row also with ": '"). The client's own words (its user name, the
  *	mechanism it named) come after the fixed text, so they cannot
  *	change the class.
+ *
+ *	saslreason_aborted() returns the row of the other form of a failed
+ *	AUTH, "warning: NAME[ADDR]: SASL M authentication aborted" (every
+ *	Postfix from 3.7.0 to 3.11 and 3.12's snapshots writes it so, with
+ *	no REASON and no sasl_username, and answers 501 5.7.0): the client
+ *	answered a challenge with "*" (RFC 4954), the aborted exchange of a
+ *	client that has no password to give or gives up guessing. SASL_CLIENT:
+ *	it strikes as saslfail. saslreason_classify() never returns it.
  *
  *	saslreason_is_trouble() tells whether a whole smtpd message is one
  *	of Postfix's (or libsasl2's) own warnings that the SASL backend is
@@ -112,11 +121,16 @@ static const struct saslreason_row rows[] = {
 	{"user exists, but no verifier for user", false, SASL_CLIENT, 535, CYRUS " SASL_NOVERIFY"},
 	{"passphrase locked", false, SASL_CLIENT, 535, CYRUS " SASL_PWLOCK"},
 	{"no mechanism available", false, SASL_BADMECH, 535, CYRUS " SASL_NOMECH"},
+	/* next to last: not a REASON but the line "SASL M authentication aborted" (saslreason_aborted()) */
+	{"authentication aborted", false, SASL_CLIENT, 501, GLUE " (\"SASL M authentication aborted\": the client "
+	 "answered a challenge with \"*\", 3.7.0-3.11)"},
 	/* last: any other text (Dovecot's reason=, a stale challenge before 3.9) */
 	{NULL, true, SASL_CLIENT, 0, "any other REASON: Dovecot's reason= text, a stale challenge (before 3.9)"},
 };
 
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
+#define ROW_ABORTED (NROWS - 2)
+#define ROW_OTHER (NROWS - 1)
 
 static const struct saslreason_trouble troubles[] = {
 	{"warning: SASL: Connect to ", DOVECOT " (\"Connect to Dovecot auth socket 'P' failed: %m\")"},
@@ -182,7 +196,7 @@ const struct saslreason_row *saslreason_classify(const char *tail, size_t len)
 		tail++, len--;
 	if (len > 0 && tail[0] == ' ')
 		tail++, len--;
-	for (size_t i = 0; i < NROWS - 1; i++) {
+	for (size_t i = 0; i < ROW_ABORTED; i++) {
 		size_t n = strlen(rows[i].text);
 
 		if (!at(tail, len, rows[i].text))
@@ -190,7 +204,12 @@ const struct saslreason_row *saslreason_classify(const char *tail, size_t len)
 		if (n == len || at(tail + n, len - n, USER) || (rows[i].prefix && at(tail + n, len - n, ": '")))
 			return &rows[i];
 	}
-	return &rows[NROWS - 1];
+	return &rows[ROW_OTHER];
+}
+
+const struct saslreason_row *saslreason_aborted(void)
+{
+	return &rows[ROW_ABORTED];
 }
 
 bool saslreason_is_trouble(const char *msg, size_t len)

@@ -46,6 +46,9 @@
  *	A SASL failure carries the saslreason(3) row of its REASON (the
  *	class: the client's fault, the server's, or an unoffered
  *	mechanism); its rule is sasl-failed, sasl-server or sasl-badmech.
+ *	"warning: NAME[ADDR]: SASL M authentication aborted" (the whole
+ *	message: the client answered a challenge with "*") is a SASL failure
+ *	too, of the client's fault (saslreason_aborted()), rule sasl-aborted.
  *	Postfix's own warnings that the SASL backend is unreachable (no
  *	client named) are kept with rule sasl-trouble and sasl_trouble set.
  * DIAGNOSTICS
@@ -185,6 +188,7 @@ static bool starts(struct span s, const char *lit, size_t n)
 }
 #define STARTS(s, lit) starts((s), (lit), STRLIT_LEN(lit))
 #define SASL_FAILED " authentication failed"
+#define SASL_ABORTED " authentication aborted"
 
 static struct span after(struct span s, size_t n)
 {
@@ -442,6 +446,12 @@ void smtpd_classify(struct span msg, struct smtpd_line *ret_line)
 			l->sasl = saslreason_classify(f, (size_t) (s.p + s.len - f));
 			l->rule = l->sasl->cls == SASL_SERVER ? "sasl-server" :
 			    l->sasl->cls == SASL_BADMECH ? "sasl-badmech" : "sasl-failed";
+		} else if (STARTS(s, ": SASL ") && s.len > STRLIT_LEN(": SASL ") + STRLIT_LEN(SASL_ABORTED) &&
+			   memcmp(s.p + s.len - STRLIT_LEN(SASL_ABORTED), SASL_ABORTED, STRLIT_LEN(SASL_ABORTED)) == 0) {
+			/* the client answered a challenge with "*": its own doing */
+			l->kind = SMTPD_SASL_FAIL;
+			l->sasl = saslreason_aborted();
+			l->rule = "sasl-aborted";
 		}
 	} else if (keep_message(msg, l)) {
 		l->kind = SMTPD_KEEP;

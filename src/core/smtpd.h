@@ -13,7 +13,7 @@ enum smtpd_kind {
 	SMTPD_KEEP,			/* written without -v; no meaning for the fold */
 	SMTPD_CONNECT,			/* "connect from NAME[ADDR]" */
 	SMTPD_DISCONNECT,		/* "disconnect from NAME[ADDR] stats..." */
-	SMTPD_SASL_FAIL,		/* "warning: NAME[ADDR]: SASL M authentication failed..." */
+	SMTPD_SASL_FAIL,		/* "warning: NAME[ADDR]: SASL M authentication failed..." (or aborted) */
 	SMTPD_COMMAND,			/* -v "< NAME[ADDR]: command" */
 	SMTPD_REPLY,			/* -v "> NAME[ADDR]: reply" */
 };

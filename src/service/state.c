@@ -660,7 +660,7 @@ static int load_banerror(struct loader *l, char **f, int n)
 /* held USEC PID REASON ADDR FORMAT TS HOST TAG CLIENT RULE */
 static int load_held(struct loader *l, char **f, int n)
 {
-	static const char *const rules[] = {"sasl-failed", "sasl-badmech"};
+	static const char *const rules[] = {"sasl-failed", "sasl-aborted", "sasl-badmech"};
 	struct record r;
 	struct addr a;
 	enum reason reason;

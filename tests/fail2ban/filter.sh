@@ -44,6 +44,8 @@ for line in open(sys.argv[1], encoding='utf-8', errors='replace'):
     key, msg = (m.group(1), m.group(2)), m.group(3)
     if msg.startswith('connect from '):
         sasl.discard(key)
+    elif re.match(r'warning: [^\[\]\s]*\[[^\]]+\]: SASL \S+ authentication aborted$', msg):
+        sasl.add(key)     # the client answered the challenge with "*"
     elif re.match(r'warning: [^\[\]\s]*\[[^\]]+\]: SASL \S+ authentication failed:', msg):
         # not the server's failures, nor an unoffered mechanism (badmech)
         if not re.search(r"authentication failed: (no mechanism available|Invalid authentication mechanism|"
@@ -151,6 +153,32 @@ LOG
 failures "$tmp/port.summary" >"$tmp/port.got"
 check "port-logged clients: one failure per session ($(tr '\n' ' ' <"$tmp/port.got"))" \
 	test "$(tr '\n' ' ' <"$tmp/port.got")" = "192.0.2.40 1 2001:db8::41 1 "
+
+# "SASL M authentication aborted" (the client answered the challenge with
+# "*", Postfix 3.7 to 3.11): a failure of its own, once per session; through
+# authfold, whose strikes must be the same sessions
+E="$T mx1 postfix/smtpd[402]:"
+F="$T mx1 postfix/smtpd[403]:"
+G="$T mx1 postfix/smtpd[404]:"
+cat >"$tmp/aborted.log" <<LOG
+$E connect from unknown[192.0.2.42]
+$E warning: unknown[192.0.2.42]: SASL LOGIN authentication aborted
+$E disconnect from unknown[192.0.2.42] ehlo=1 auth=0/1 quit=1 commands=2/3
+$F connect from unknown[2001:db8::43]:41000
+$F warning: unknown[2001:db8::43]:41000: SASL PLAIN authentication failed: authentication failure
+$F warning: unknown[2001:db8::43]:41000: SASL LOGIN authentication aborted
+$F disconnect from unknown[2001:db8::43]:41000 ehlo=1 auth=0/2 quit=1 commands=2/4
+$G connect from unknown[192.0.2.44]
+$G warning: unknown[192.0.2.44]: SASL LOGIN authentication aborted by the client
+$G disconnect from unknown[192.0.2.44] ehlo=2 starttls=1 auth=1 quit=1 commands=5
+LOG
+TZ=UTC "$af" replay --events "$tmp/aborted.events" "$tmp/aborted.log" >"$tmp/aborted.summary" 2>/dev/null
+failures "$tmp/aborted.summary" >"$tmp/aborted.got"
+check "aborted AUTH: one failure per session ($(tr '\n' ' ' <"$tmp/aborted.got"))" \
+	test "$(tr '\n' ' ' <"$tmp/aborted.got")" = "192.0.2.42 1 2001:db8::43 1 "
+check "...and authfold strikes the same sessions as saslfail" \
+	test "$(grep -o '"reason":"saslfail","addr":"[^"]*"' "$tmp/aborted.events" | tr '\n' ' ')" = \
+	'"reason":"saslfail","addr":"192.0.2.42" "reason":"saslfail","addr":"2001:db8::43" '
 
 # the example jail loads with the filter (a private copy of /etc/fail2ban
 # without Debian's jail defaults, whose sshd jail needs a log this host may lack)

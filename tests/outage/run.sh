@@ -13,6 +13,9 @@
 # then no socket) and the SMTP clients; then `authfold replay` (maxretry =
 # 2, authserver_hold = 5s: the guesser comes 7 s before the outage, to keep
 # the test short) of all.log must strike and ban the password guesser only.
+# `authfold why` on its summary and events then tells a user's failure as
+# "no strike: auth server trouble (...)" (and, when Postfix logged one of
+# its failures plainly, "no strike: held, ..."), the guesser's as strikes.
 # As a measure, the same log with authserver_hold = 0 and with the default
 # (60s) is replayed too and its strikes printed.
 #
@@ -122,8 +125,9 @@ ip netns del "$NS"
 sed 's/^/  client: /' "$T/out/clients.txt" >&2
 grep -E 'SASL|authentication' "$T/out/all.log" | sed 's/^/  log: /' >&2
 
-printf 'maxretry = 2\nbackend = none\nauthserver_hold = 5s\n' >"$T/authfold.conf"
-"$AUTHFOLD" replay -c "$T/authfold.conf" --summary /dev/null --events "$T/events.log" "$T/out/all.log" \
+printf 'maxretry = 2\nbackend = none\nauthserver_hold = 5s\nstate_dir = %s/state\n' "$T" >"$T/authfold.conf"
+mkdir -p "$T/state"
+"$AUTHFOLD" replay -c "$T/authfold.conf" --summary "$T/summary.log" --events "$T/events.log" "$T/out/all.log" \
     2>"$T/report.txt" || die "authfold replay failed: $(cat "$T/report.txt")"
 for hold in 0 60s; do
     printf 'maxretry = 2\nbackend = none\nauthserver_hold = %s\n' "$hold" >"$T/hold$hold.conf"
@@ -134,4 +138,24 @@ for hold in 0 60s; do
 done
 grep -E '^(Strikes|Auth server trouble|Would ban)' "$T/report.txt" | sed 's/^/  report: /' >&2
 python3 "$OUTAGE" check "$T/events.log" "$T/report.txt" | tee "$T/check.tap"
-! grep -q '^not ok' "$T/check.tap"
+! grep -q '^not ok' "$T/check.tap" || exit 1
+
+# authfold why on the same logs tells each user's failure that gave no
+# strike, in the words of authfold(8), and the guesser's strikes as strikes
+why() { "$AUTHFOLD" why -c "$T/authfold.conf" --events "$T/events.log" --summary-log "$T/summary.log" "$1" >"$T/why-$1.txt" ||
+    die "authfold why $1 failed"; }
+why 203.0.113.50
+grep -qF "no strike: auth server trouble (SASL PLAIN authentication failed: Connection lost to authentication server" \
+    "$T/why-203.0.113.50.txt" || die "why 203.0.113.50 does not say 'no strike: auth server trouble (...)': $(cat "$T/why-203.0.113.50.txt")"
+say "ok: why 203.0.113.50: $(grep -m1 'no strike: ' "$T/why-203.0.113.50.txt" | sed 's/^ *//')"
+if grep -q 'unknown\[203.0.113.60\]: SASL PLAIN authentication failed: (reason unavailable)' "$T/out/all.log"; then
+    why 203.0.113.60
+    grep -qE "no strike: held, mx postfix/smtpd logged auth server trouble at .* \(authserver_hold 5s\)" \
+        "$T/why-203.0.113.60.txt" || die "why 203.0.113.60 does not say 'no strike: held, ...': $(cat "$T/why-203.0.113.60.txt")"
+    say "ok: why 203.0.113.60: $(grep -m1 'no strike: ' "$T/why-203.0.113.60.txt" | sed 's/^ *//')"
+fi
+why 198.51.100.50
+[ "$(grep -c '  strike #[0-9]*  saslfail  198.51.100.50' "$T/why-198.51.100.50.txt")" = 2 ] &&
+    ! grep -q 'no strike' "$T/why-198.51.100.50.txt" ||
+    die "why 198.51.100.50 does not tell two strikes and nothing else: $(cat "$T/why-198.51.100.50.txt")"
+say "ok: why 198.51.100.50: two saslfail strikes, no 'no strike'"

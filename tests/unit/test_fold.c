@@ -185,6 +185,12 @@ static void test_stats_rule(void **state)
 		{MX1(6) "warning: unknown[192.0.2.6]: SASL LOGIN authentication failed: UGFzc3dvcmQ6", "keep"},
 		{MX1(6) "lost connection after AUTH from unknown[192.0.2.6]", "keep"},
 		{MX1(6) "disconnect from unknown[192.0.2.6] ehlo=1 auth=0/2 commands=1/3", "keep"},
+		/* the client answered the challenge with "*": an aborted exchange is its
+		   own doing, a SASL failure (no noauth for its auth=0/1) */
+		{MX1(11) "connect from unknown[192.0.2.11]", "keep"},
+		{MX1(11) "warning: unknown[192.0.2.11]: SASL LOGIN authentication aborted",
+		 "keep +strike=saslfail:192.0.2.11:unknown[192.0.2.11]"},
+		{MX1(11) "disconnect from unknown[192.0.2.11] ehlo=1 auth=0/1 quit=1 commands=2/3", "keep"},
 		/* a disconnect with no session (connect before the log began, or
 		   still to come): its verdict waits for its session (fold_settle below) */
 		{MX1(7) "disconnect from unknown[192.0.2.7] ehlo=1 auth=0/1 quit=1 commands=2/3", "keep"},
@@ -222,7 +228,7 @@ static void test_stats_rule(void **state)
 	}
 	assert_null(fold_late_peek(x->f));
 	assert_int_equal(fold_counters(x->f)->strikes[REASON_NOAUTH], 4);
-	assert_int_equal(fold_counters(x->f)->strikes[REASON_SASLFAIL], 1);
+	assert_int_equal(fold_counters(x->f)->strikes[REASON_SASLFAIL], 2);
 	assert_int_equal(fold_counters(x->f)->synthetic, 4);
 	teardown(x);
 }

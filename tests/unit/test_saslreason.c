@@ -83,6 +83,12 @@ static const struct {
 	/* Cyrus, an unoffered mechanism (the recording's forger: the mechanism is its own word) */
 	{"warning: unknown[203.0.113.30]: SASL unknown[192.0.2.97]: authentication failed: no mechanism available"
 	 ", sasl_username=(unavailable)", SASL_BADMECH, CYRUS, "sasl-badmech"},
+	/* smtpd_sasl_glue.c, every version 3.7.0 to 3.11: the client answered a
+	   challenge with "*" (501 5.7.0 Authentication aborted), no REASON */
+	{"warning: unknown[192.0.2.7]: SASL LOGIN authentication aborted", SASL_CLIENT, GLUE, "sasl-aborted"},
+	{"warning: unknown[192.0.2.7]:41000: SASL PLAIN authentication aborted", SASL_CLIENT, GLUE, "sasl-aborted"},
+	/* ...which is not a REASON: as one, it is any other text */
+	{C("authentication aborted" U), SASL_CLIENT, "other", "sasl-failed"},
 	/* any other text: Dovecot's reason=, a stale challenge before 3.9 */
 	{"warning: unknown[192.0.2.7]: SASL LOGIN authentication failed: UGFzc3dvcmQ6", SASL_CLIENT, "other",
 	 "sasl-failed"},
