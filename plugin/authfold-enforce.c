@@ -16,7 +16,14 @@
  *	with the blank after the tag's colon).
  *
  *	Each valid decision goes through enforce(3): table, log (written
- *	and fdatasync()ed) and kernel set; then "OK" is answered. A line
+ *	and fdatasync()ed) and kernel set; then "OK" is answered. A ban
+ *	with more lines already in the input buffer behind it starts a
+ *	batch: the bans that follow it there (at most ENFORCE_BATCH_MAX) go
+ *	to enforce_apply_batch() together, which logs a run of new bans
+ *	with one fdatasync(), and are then answered in order. With
+ *	confirmMessages="on" rsyslog writes the next line only after the
+ *	reply, so every batch is one line; a backlog read at once
+ *	(confirmMessages="off", a pipe) gets the batches. A line
  *	that is not a valid decision is counted, logged on stderr and
  *	answered "OK" too (there is no "drop" reply in omprog, and sending
  *	it again would not make it valid). Only a failure to write the log
@@ -69,6 +76,7 @@
 #include "daemon.h"
 #include "decision.h"
 #include "enforce.h"
+#include "linereader.h"
 #include "omprog.h"
 
 #include <errno.h>
@@ -126,6 +134,12 @@ struct enforcer {
 	uint64_t burst_start;		/* daemon_now() of this minute of refusals */
 	unsigned burst, suppressed;
 	bool tick_failing;
+	/* a batch of bans read together (batch()): the decisions, and the
+	   head of each line for what refused() shows */
+	size_t nbatch;
+	struct decision batch[ENFORCE_BATCH_MAX];
+	char shown[ENFORCE_BATCH_MAX][81];
+	size_t shown_len[ENFORCE_BATCH_MAX];
 };
 
 /* A refused or not applied line, logged with at most 80 of its bytes,
@@ -204,6 +218,93 @@ static int reply(struct enforcer *en, const char *why)
 	return r;
 }
 
+/* What a valid decision's result says on stderr (p, n: its line). */
+static void result_said(struct enforcer *en, enum enforce_result res, const char *p, size_t n)
+{
+	switch (res) {
+	case ENFORCE_NOT_FROM:
+		refused(en, false, "refused", "by= is not in enforce_from", p, n);
+		break;
+	case ENFORCE_IGNORED:
+	case ENFORCE_UNSUPPORTED:
+	case ENFORCE_FULL:
+		refused(en, false, "not applied", enforce_result_name(res), p, n);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The batch: applied (enforce_apply_batch(): one sync for a run of new
+   bans), then each line's reply in order; those it could not log are
+   answered ERROR, so rsyslog sends them again. */
+static int batch_flush(struct enforcer *en)
+{
+	enum enforce_result res[ENFORCE_BATCH_MAX];
+	char err[512] = "";
+	size_t done = 0, n = en->nbatch;
+	int r = enforce_apply_batch(en->e, en->batch, n, (int64_t) time(NULL), res, &done, err, sizeof(err));
+
+	en->nbatch = 0;
+	if (r < 0)
+		say("%s", err[0] ? err : strerror(-r));
+	else if (err[0])
+		say("%s (retried every second)", err);
+	for (size_t i = 0; i < n; i++) {
+		if (i < done)
+			result_said(en, res[i], en->shown[i], en->shown_len[i]);
+		if (reply(en, i < done ? NULL : err[0] ? err : strerror(-r)) < 0)
+			return -EPIPE;
+	}
+	return r < 0 ? DAEMON_AGAIN : DAEMON_ITEM;
+}
+
+static int piece(struct enforcer *en, const char *p, size_t n, enum line_piece kind);
+
+/* A ban with more lines already read behind it (a backlog, the resync's
+   flood): it and the bans that follow it in the buffer go as one batch;
+   the first other line read is handled after the batch. */
+static int batch(struct enforcer *en, const struct decision *d, const char *p, size_t n)
+{
+	struct decision next;
+	const char *q;
+	size_t m;
+	enum line_piece kind;
+	char err[512];
+	int r;
+
+	for (;;) {
+		en->batch[en->nbatch] = *d;
+		en->shown_len[en->nbatch] = n < sizeof(en->shown[0]) ? n : sizeof(en->shown[0]);
+		memcpy(en->shown[en->nbatch], p, en->shown_len[en->nbatch]);
+		en->nbatch++;
+		if (en->nbatch == ENFORCE_BATCH_MAX || !linereader_buffered(en->in.lr))
+			return batch_flush(en);
+		/* a complete line is buffered: this does not block */
+		if ((r = omprog_input_next(&en->in, &q, &m, &kind, err, sizeof(err))) != OMPROG_PIECE) {
+			int f = batch_flush(en);
+
+			if (r < 0)
+				say("%s", err);
+			return f < 0 ? f : r;
+		}
+		while (kind == LINE_COMPLETE && m > 0 && (*q == ' ' || *q == '\t')) {
+			q++;
+			m--;
+		}
+		if (kind != LINE_COMPLETE || omprog_mark(q, m) != OMPROG_MESSAGE || decision_parse(q, m, &next, NULL) < 0 ||
+		    next.op != DECISION_BAN) {
+			/* the piece stays valid: nothing is read before it is handled */
+			if ((r = batch_flush(en)) < 0)
+				return r;
+			return piece(en, q, m, kind);
+		}
+		d = &next;
+		p = q;
+		n = m;
+	}
+}
+
 /* One complete message line and its reply: DAEMON_ITEM when applied (or
    refused for good), DAEMON_AGAIN when rsyslog is asked to send it again,
    <0 when the reply cannot be written. */
@@ -223,59 +324,52 @@ static int message(struct enforcer *en, const char *p, size_t n)
 		refused(en, true, "refused", decision_strerror(de), p, n);
 		return reply(en, NULL) < 0 ? -EPIPE : DAEMON_ITEM;
 	}
+	if (d.op == DECISION_BAN && linereader_buffered(en->in.lr))
+		return batch(en, &d, p, n);
 	if ((r = enforce_apply(en->e, &d, (int64_t) time(NULL), &res, err, sizeof(err))) < 0) {
 		say("%s", err[0] ? err : strerror(-r));
 		return reply(en, err[0] ? err : strerror(-r)) < 0 ? -EPIPE : DAEMON_AGAIN;
 	}
 	if (err[0])
 		say("%s (retried every second)", err);
-	switch (res) {
-	case ENFORCE_NOT_FROM:
-		refused(en, false, "refused", "by= is not in enforce_from", p, n);
-		break;
-	case ENFORCE_IGNORED:
-	case ENFORCE_UNSUPPORTED:
-	case ENFORCE_FULL:
-		refused(en, false, "not applied", enforce_result_name(res), p, n);
-		break;
-	default:
-		break;
-	}
+	result_said(en, res, p, n);
 	return reply(en, NULL) < 0 ? -EPIPE : DAEMON_ITEM;
 }
 
-/* daemon(3)'s read: one piece of stdin (omprog(3)'s input). */
+/* One piece of stdin: a mark, a message, or part of an overlong line. */
+static int piece(struct enforcer *en, const char *p, size_t n, enum line_piece kind)
+{
+	switch (kind) {
+	case LINE_COMPLETE:
+		if (omprog_mark(p, n) != OMPROG_MESSAGE)
+			return reply(en, NULL) < 0 ? -EPIPE : DAEMON_AGAIN;
+		return message(en, p, n);
+	case LINE_HEAD:
+		refused(en, true, "refused", decision_strerror(DECISION_E_LONG), p, n);
+		return DAEMON_AGAIN;
+	case LINE_TAIL:
+		return DAEMON_AGAIN;
+	case LINE_TAIL_LAST:
+		return reply(en, NULL) < 0 ? -EPIPE : DAEMON_ITEM;
+	}
+	return DAEMON_AGAIN;
+}
+
+/* daemon(3)'s read: one piece of stdin (omprog(3)'s input), or a batch. */
 static int en_read(struct daemon *d, void *data)
 {
 	struct enforcer *en = data;
 	const char *p;
 	size_t n;
-	enum line_piece piece;
+	enum line_piece kind;
 	char err[512];
-	int r = omprog_input_next(&en->in, &p, &n, &piece, err, sizeof(err));
+	int r = omprog_input_next(&en->in, &p, &n, &kind, err, sizeof(err));
 
 	if (r < 0)
 		say("%s", err);
 	if (r != OMPROG_PIECE)
 		return r;
-	switch (piece) {
-	case LINE_COMPLETE:
-		if (omprog_mark(p, n) != OMPROG_MESSAGE)
-			r = reply(en, NULL) < 0 ? -EPIPE : DAEMON_AGAIN;
-		else
-			r = message(en, p, n);
-		break;
-	case LINE_HEAD:
-		refused(en, true, "refused", decision_strerror(DECISION_E_LONG), p, n);
-		r = DAEMON_AGAIN;
-		break;
-	case LINE_TAIL:
-		r = DAEMON_AGAIN;
-		break;
-	case LINE_TAIL_LAST:
-		r = reply(en, NULL) < 0 ? -EPIPE : DAEMON_ITEM;
-		break;
-	}
+	r = piece(en, p, n, kind);
 	/* a steady stream leaves no idle pass: the second's duties here too */
 	if (r >= 0)
 		(void) en_idle(d, en, daemon_now());
