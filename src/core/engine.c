@@ -474,7 +474,7 @@ static int strike(struct engine *e, const struct record *r, const struct fold_re
 	   Only with sub-second timestamps: in one second one process serves
 	   several sessions of one client, which only the order tells apart. */
 	uint64_t key = r->usec >= 0 && r->usec % 1000000 != 0 ?
-		policy_strike_key(r->host.p, r->host.len, r->tag.p, r->tag.len, r->pid, &res->addr) : 0;
+		policy_strike_key(r->host.p, r->host.len, r->tag.p, r->tag.len, r->pid, &res->addr, r->usec) : 0;
 
 	if ((ret = policy_strike_seen(e->policy, &res->addr, res->reason, now, key, &d)) < 0)
 		return ret;

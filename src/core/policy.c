@@ -10,8 +10,9 @@
  *	struct policy *policy_new(c)
  *	int	policy_strike(p, client, reason, now_usec, ret_decision)
  *	int	policy_strike_seen(p, client, reason, now_usec, key, ret_decision)
- *	uint64_t policy_strike_key(host, host_len, tag, tag_len, pid, client)
+ *	uint64_t policy_strike_key(host, host_len, tag, tag_len, pid, client, usec)
  *	unsigned policy_seen_max(p)
+ *	unsigned policy_seen_keys(e, ret)
  *	void	policy_free(p)
  *	void	policy_key(p, client, ret_net, ret_prefix)
  *	struct policy_entry *policy_find(p, net)
@@ -20,7 +21,7 @@
  *	struct policy_entry *policy_first(p)
  *	struct policy_entry *policy_next(e)
  *	int	policy_restore(p, saved, strikes, nstrikes)
- *	int	policy_restore_seen(p, net, seen, nseen)
+ *	int	policy_restore_seen(p, net, keys, nkeys)
  *	unsigned policy_strikes_within(p, e, now_usec)
  * DESCRIPTION
  *	The policy is pure logic: it never touches the kernel and never
@@ -46,13 +47,14 @@
  *	A line delivered again after its session was forgotten (RELP
  *	resends, rsyslog's disk queue replays hours later, fold(3) remembers
  *	sessions for session_idle only) gives its strike again. So each
- *	entry also keeps the identity of its latest strikes (time and
- *	policy_strike_key(): host, tag, pid and the client's address, the
- *	session's own), the ring's size plus POLICY_SEEN_EXTRA of them, also
- *	those a ban cleared from the ring: policy_strike_seen() of one seen
- *	before is POLICY_REDELIVERED, counted apart (redelivered) and
- *	changes nothing. The check is a look at those few; the memory is
- *	that of the entry the strike counts in anyway.
+ *	entry also keeps the identity of its latest strikes (a 64-bit key,
+ *	policy_strike_key() of the evidence's time and the session's host,
+ *	tag, pid and client address), the ring's size plus POLICY_SEEN_EXTRA
+ *	of them in arrival order, also those a ban cleared from the ring:
+ *	policy_strike_seen() of one seen before is POLICY_REDELIVERED,
+ *	counted apart (redelivered) and changes nothing. The check is a look
+ *	at those few keys (8 bytes each) in the entry the strike counts in
+ *	anyway.
  *
  *	Entries live in table(3); policy_first() and policy_next() visit
  *	them all, those without a running ban first. Returned entries are
@@ -62,8 +64,8 @@
  *	policy_strike() returns 0, or -ENOMEM.
  * BUGS
  *	A redelivered strike is known only while its address keeps its
- *	entry and the strike is among its latest policy_seen_max(): one
- *	older than those, or whose entry was evicted (max_addresses) or
+ *	entry and the strike is among the last policy_seen_max() it heard:
+ *	one before those, or whose entry was evicted (max_addresses) or
  *	forgotten (authfold unban), counts again. Two strikes of one client
  *	on one process at the same time are one identity: engine(3) gives
  *	a key only to strikes with sub-second timestamps (with whole
@@ -86,6 +88,7 @@
 #include "policy.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,12 +234,10 @@ unsigned policy_seen_max(const struct policy *p)
 static struct policy_entry *entry_new(struct policy *p, const struct addr *net, unsigned prefix)
 {
 	unsigned ring = p->c->maxretry < POLICY_MAXRETRY_MAX ? p->c->maxretry : POLICY_MAXRETRY_MAX;
-	struct policy_entry *e = calloc(1, sizeof(*e) + ring * sizeof(int64_t) +
-					   policy_seen_max(p) * sizeof(struct policy_seen));
+	struct policy_entry *e = calloc(1, sizeof(*e) + ring * sizeof(int64_t) + policy_seen_max(p) * sizeof(uint64_t));
 
 	if (e == NULL)
 		return NULL;
-	e->seen = (struct policy_seen *) (void *) (e->strikes + ring);
 	e->owner = p;
 	e->net = *net;
 	e->prefix = prefix;
@@ -302,14 +303,13 @@ static unsigned window(const struct policy *p, const struct policy_entry *e, int
 }
 
 uint64_t policy_strike_key(const char *host, size_t host_len, const char *tag, size_t tag_len, long pid,
-			   const struct addr *client)
+			   const struct addr *client, int64_t usec)
 {
 	/* FNV-1a: the same on every host and after a restart (the state file
 	   keeps the keys). Nothing in it is the client's choice but its own
 	   address, so nobody picks a collision with someone else's strike. */
 	uint64_t h = UINT64_C(14695981039346656037);
-	char num[24];
-	int n = snprintf(num, sizeof(num), "%ld", pid);
+	const uint64_t nums[2] = {(uint64_t) (int64_t) pid, (uint64_t) usec};
 
 #define MIX(p, len) \
 	for (size_t i_ = 0; i_ < (len); i_++) \
@@ -318,38 +318,58 @@ uint64_t policy_strike_key(const char *host, size_t host_len, const char *tag, s
 	MIX("", 1);
 	MIX(tag, tag_len);
 	MIX("", 1);
-	MIX(num, n > 0 ? (size_t) n : 0);
-	MIX("", 1);
+	/* the numbers' bytes lowest first, whatever the host's byte order */
+	for (size_t k = 0; k < 2; k++)
+		for (unsigned b = 0; b < 64; b += 8)
+			h = (h ^ ((nums[k] >> b) & 0xff)) * UINT64_C(1099511628211);
 	h = (h ^ (unsigned char) client->family) * UINT64_C(1099511628211);
 	MIX(client->bytes, sizeof(client->bytes));
 #undef MIX
 	return h ? h : 1;
 }
 
-static bool seen_has(const struct policy_entry *e, int64_t usec, uint64_t key)
+/* e's keys, after its ring of strike times. */
+static uint64_t *seen_of(const struct policy_entry *e)
 {
+	const struct policy *p = e->owner;
+	unsigned ring = p->c->maxretry < POLICY_MAXRETRY_MAX ? p->c->maxretry : POLICY_MAXRETRY_MAX;
+
+	return (uint64_t *) (uintptr_t) (e->strikes + ring);
+}
+
+static bool seen_has(const struct policy_entry *e, uint64_t key)
+{
+	const uint64_t *seen = seen_of(e);
+
 	for (unsigned i = 0; i < e->nseen; i++)
-		if (e->seen[i].usec == usec && e->seen[i].key == key)
+		if (seen[i] == key)
 			return true;
 	return false;
 }
 
-/* Keeps the latest identities: a full list drops its earliest. */
-static void seen_add(const struct policy *p, struct policy_entry *e, int64_t usec, uint64_t key)
+/* Keeps the last keys heard: a full list drops the oldest. */
+static void seen_add(const struct policy *p, struct policy_entry *e, uint64_t key)
 {
-	unsigned earliest = 0;
+	uint64_t *seen = seen_of(e);
+	unsigned max = policy_seen_max(p);
 
-	if (key == 0 || seen_has(e, usec, key))
+	if (key == 0 || seen_has(e, key))
 		return;
-	if (e->nseen < policy_seen_max(p)) {
-		e->seen[e->nseen++] = (struct policy_seen) {usec, key};
+	if (e->nseen < max) {
+		seen[e->nseen++] = key;
 		return;
 	}
-	for (unsigned i = 1; i < e->nseen; i++)
-		if (e->seen[i].usec < e->seen[earliest].usec)
-			earliest = i;
-	if (usec > e->seen[earliest].usec)
-		e->seen[earliest] = (struct policy_seen) {usec, key};
+	seen[e->seen_next] = key;
+	e->seen_next = (uint8_t) ((e->seen_next + 1u) % max);
+}
+
+unsigned policy_seen_keys(const struct policy_entry *e, uint64_t *ret)
+{
+	const uint64_t *seen = seen_of(e);
+
+	for (unsigned i = 0; i < e->nseen; i++)
+		ret[i] = seen[(e->seen_next + i) % e->nseen];
+	return e->nseen;
 }
 
 int policy_strike(struct policy *p, const struct addr *client, enum reason reason, int64_t now_usec,
@@ -368,7 +388,8 @@ int policy_strike_seen(struct policy *p, const struct addr *client, enum reason 
 
 	memset(&d, 0, sizeof(d));
 	policy_key(p, client, &d.net, &d.prefix);
-	if (key != 0 && (e = policy_find(p, &d.net)) != NULL && seen_has(e, now_usec, key)) {
+	e = policy_find(p, &d.net);
+	if (key != 0 && e != NULL && seen_has(e, key)) {
 		p->counters.redelivered++;
 		p->counters.redelivered_reason[(unsigned) reason < REASON_COUNT ? reason : 0]++;
 		d.verdict = POLICY_REDELIVERED;
@@ -383,7 +404,7 @@ int policy_strike_seen(struct policy *p, const struct addr *client, enum reason 
 		*ret_decision = d;
 		return 0;
 	}
-	if ((e = policy_find(p, &d.net)) == NULL) {
+	if (e == NULL) {
 		if (!make_room(p, now_usec)) {
 			p->counters.untracked++;
 			d.verdict = POLICY_UNTRACKED;
@@ -396,7 +417,7 @@ int policy_strike_seen(struct policy *p, const struct addr *client, enum reason 
 	if (now_usec > e->last_strike_usec)
 		e->last_strike_usec = now_usec;
 	e->last_reason = reason;
-	seen_add(p, e, now_usec, key);
+	seen_add(p, e, key);
 	d.times_banned = e->times_banned;
 
 	if (e->ban_until_usec > now_usec) {
@@ -480,13 +501,13 @@ int policy_restore(struct policy *p, const struct policy_entry *saved, const int
 	return 0;
 }
 
-int policy_restore_seen(struct policy *p, const struct addr *net, const struct policy_seen *seen, unsigned nseen)
+int policy_restore_seen(struct policy *p, const struct addr *net, const uint64_t *keys, unsigned nkeys)
 {
 	struct policy_entry *e = policy_find(p, net);
 
 	if (e == NULL)
 		return -ENOENT;
-	for (unsigned i = 0; i < nseen; i++)
-		seen_add(p, e, seen[i].usec, seen[i].key);
+	for (unsigned i = 0; i < nkeys; i++)
+		seen_add(p, e, keys[i]);
 	return 0;
 }

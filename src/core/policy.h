@@ -22,12 +22,6 @@ enum policy_verdict {
 	POLICY_REDELIVERED,		/* this strike was counted already: not again */
 };
 
-/* A strike's identity: its time and policy_strike_key() of its origin. */
-struct policy_seen {
-	int64_t usec;
-	uint64_t key;
-};
-
 #define POLICY_SEEN_EXTRA	4	/* identities kept past the ring of strike times */
 
 struct policy;
@@ -44,8 +38,7 @@ struct policy_entry {
 	int64_t last_ban_seconds;
 	int64_t last_strike_usec;
 	enum reason last_reason;
-	unsigned nseen;			/* valid entries of seen[] */
-	struct policy_seen *seen;	/* the latest strikes' identities (after strikes[]) */
+	uint8_t nseen, seen_next;	/* the identities kept after strikes[] (policy_seen_keys()) */
 	unsigned nstrikes;		/* valid entries of strikes[] */
 	int64_t strikes[];		/* ring of the last maxretry strike times */
 };
@@ -76,11 +69,14 @@ int policy_strike(struct policy *p, const struct addr *client, enum reason reaso
    for this address is POLICY_REDELIVERED and changes nothing. */
 int policy_strike_seen(struct policy *p, const struct addr *client, enum reason reason, int64_t now_usec,
 		       uint64_t key, struct policy_decision *ret_decision);
-/* The identity of a strike's session: host, tag, pid, the client's address. Never 0. */
+/* A strike's identity: its time and its session's origin (host, tag,
+   pid) and client address. Never 0. */
 uint64_t policy_strike_key(const char *host, size_t host_len, const char *tag, size_t tag_len, long pid,
-			   const struct addr *client);
+			   const struct addr *client, int64_t usec);
 /* How many identities an entry keeps (the ring plus POLICY_SEEN_EXTRA). */
 unsigned policy_seen_max(const struct policy *p);
+/* e's identities into ret (room for policy_seen_max()), oldest first: how many. */
+unsigned policy_seen_keys(const struct policy_entry *e, uint64_t *ret);
 void policy_key(const struct policy *p, const struct addr *client, struct addr *ret_net, unsigned *ret_prefix);
 struct policy_entry *policy_find(struct policy *p, const struct addr *net);
 int policy_forget(struct policy *p, const struct addr *net);
@@ -91,7 +87,7 @@ struct policy_entry *policy_next(struct policy_entry *e);
 /* Adds or replaces an entry from saved state. */
 int policy_restore(struct policy *p, const struct policy_entry *saved, const int64_t *strikes, unsigned nstrikes);
 /* Adds identities from saved state to net's entry (the latest that fit). */
-int policy_restore_seen(struct policy *p, const struct addr *net, const struct policy_seen *seen, unsigned nseen);
+int policy_restore_seen(struct policy *p, const struct addr *net, const uint64_t *keys, unsigned nkeys);
 unsigned policy_strikes_within(const struct policy *p, const struct policy_entry *e, int64_t now_usec);
 
 #endif

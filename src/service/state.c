@@ -25,7 +25,7 @@
  *		  FLAGS REPLY_FORMAT REPLY_TS CLIENT AUTH_HI REPLY_HI REPLY_HI_TS
  *		  [PENDING FORMAT USEC TS_LEN PREFIX]
  *	  addr NET PREFIX TIMES_BANNED BAN_UNTIL_USEC LAST_BAN_SECONDS LAST_STRIKE_USEC REASON N T1..TN
- *		  [M USEC1:KEY1..USECM:KEYM]
+ *		  [M KEY1..KEYM]
  *	  pending NET PREFIX UNTIL_USEC
  *	  held USEC PID REASON ADDR FORMAT TS HOST TAG CLIENT RULE
  *	  trouble HOST TAG LO_USEC HI_USEC
@@ -46,10 +46,10 @@
  *	waiting for its AUTH) or 2 (a statistics verdict), the proving line's
  *	record format, time, timestamp length and prefix. Sessions are
  *	written least recently active first.
- *	An addr record's M USEC:KEY fields are the identities of its latest
- *	strikes (policy(3): a line delivered again is not counted again),
- *	the time with microseconds and the key in 16 hex digits; a record
- *	without them (as written before them) has none.
+ *	An addr record's M KEY fields are the identities of the last strikes
+ *	it heard, oldest first (policy(3): a line delivered again is not
+ *	counted again), each 16 hex digits, not 0; a record without them
+ *	(as written before them) has none.
  *	A pending record is a ban the backend refused, waiting for a retry;
  *	banerror, written only while some wait, is the last refusal and the
  *	wall clock of the first one (engine_ban_state()), for authfold status.
@@ -249,9 +249,12 @@ static void put_records(FILE *fp, struct engine *e, const struct state_extra *x,
 		fprintf(fp, " %u", p->nstrikes);
 		for (unsigned i = 0; i < p->nstrikes; i++)
 			fprintf(fp, " %" PRId64, p->strikes[i]);
-		fprintf(fp, " %u", p->nseen);
-		for (unsigned i = 0; i < p->nseen; i++)
-			fprintf(fp, " %" PRId64 ":%016" PRIx64, p->seen[i].usec, p->seen[i].key);
+		uint64_t keys[POLICY_MAXRETRY_MAX + POLICY_SEEN_EXTRA];
+		unsigned nkeys = policy_seen_keys(p, keys);
+
+		fprintf(fp, " %u", nkeys);
+		for (unsigned i = 0; i < nkeys; i++)
+			fprintf(fp, " %016" PRIx64, keys[i]);
 		putc('\n', fp);
 		(*lines)++;
 	}
@@ -612,27 +615,21 @@ static int parse_reason(const char *s, enum reason *ret)
 	return 0;
 }
 
-/* USEC:KEY, as engine(3) gives them: a time with microseconds (not a
-   whole second), not past max, and 16 lowercase hex digits, not 0. */
-static int parse_seen(char *s, int64_t max, struct policy_seen *ret)
+/* A strike's key, as policy(3) gives them: 16 lowercase hex digits, not 0. */
+static int parse_key(const char *s, uint64_t *ret)
 {
-	char *colon = strchr(s, ':');
 	uint64_t key = 0;
-	int64_t usec;
 
-	if (colon == NULL || strlen(colon + 1) != 16)
+	if (strlen(s) != 16)
 		return -1;
-	*colon = '\0';
-	if (parse_i64(s, &usec) < 0 || usec < 0 || usec > max || usec % 1000000 == 0)
-		return -1;
-	for (const char *p = colon + 1; *p; p++) {
+	for (const char *p = s; *p; p++) {
 		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
 			return -1;
 		key = key << 4 | (uint64_t) (*p <= '9' ? *p - '0' : *p - 'a' + 10);
 	}
 	if (key == 0)
 		return -1;
-	*ret = (struct policy_seen) {usec, key};
+	*ret = key;
 	return 0;
 }
 
@@ -642,7 +639,7 @@ static int load_addr(struct loader *l, char **f, int n)
 	const int64_t strike_max = l->now_usec + DAY_USEC;
 	struct policy_entry pe;
 	int64_t strikes[POLICY_MAXRETRY_MAX], times, nstrikes, nseen = 0;
-	struct policy_seen seen[POLICY_MAXRETRY_MAX + POLICY_SEEN_EXTRA];
+	uint64_t keys[POLICY_MAXRETRY_MAX + POLICY_SEEN_EXTRA];
 
 	memset(&pe, 0, sizeof(pe));
 	if (n < 9)
@@ -667,10 +664,10 @@ static int load_addr(struct loader *l, char **f, int n)
 		if (parse_time(f[9 + i], strike_max, &strikes[i]) < 0)
 			return l->why = "bad strike time", -1;
 	for (int i = 0; i < nseen; i++)
-		if (parse_seen(f[10 + nstrikes + i], strike_max, &seen[i]) < 0)
+		if (parse_key(f[10 + nstrikes + i], &keys[i]) < 0)
 			return l->why = "bad strike identity", -1;
 	if (policy_restore(engine_policy(l->e), &pe, strikes, (unsigned) nstrikes) < 0 ||
-	    policy_restore_seen(engine_policy(l->e), &pe.net, seen, (unsigned) nseen) < 0)
+	    policy_restore_seen(engine_policy(l->e), &pe.net, keys, (unsigned) nseen) < 0)
 		return l->why = "address table refused an entry", -1;
 	return 0;
 }

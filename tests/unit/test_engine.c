@@ -456,19 +456,19 @@ static void test_state_roundtrip(void **state)
 /* A probe's lines delivered again after its session was forgotten
    (session_idle) strike once, also after a restart through the state file;
    with one-second timestamps they still count again (authfold(8) BUGS). A
-   strike identity the daemon could not have written makes the file corrupt. */
+   strike key the daemon could not have written makes the file corrupt. */
 static void test_redelivered(void **state)
 {
 	static const char *const kv[] = {"maxretry", "3", "session_idle", "10s", NULL};
 	static const char *const bad[] = {
-		"1795718795000001:0000000000000001",	/* the only good one */
-		"1795718795000001:00000000000000000",	/* 17 hex digits */
-		"1795718795000001:000000000000000g",
-		"1795718795000001:0000000000000000",	/* key 0 */
-		"1795718795000000:0000000000000001",	/* a whole second: never keyed */
-		"1795718795000001",
-		"-1:0000000000000001",
-		"9795718795000001:0000000000000001",	/* far in the future */
+		"00000000000000a1",	/* the only good one */
+		"000000000000000a1",	/* 17 hex digits */
+		"00000000000000a",
+		"000000000000000g",
+		"00000000000000A1",
+		"0000000000000000",	/* key 0 */
+		"-000000000000001",
+		"1795718795000001:00000000000000a1",
 	};
 	(void) state;
 	struct fixture *f = setup(kv);

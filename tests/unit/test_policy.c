@@ -440,7 +440,7 @@ static void test_forget_restore(void **state)
 /* A strike given again with its identity (a line delivered again after its
    session was forgotten) counts once: before the ban, the strikes a ban
    cleared, while the ban runs, after it ended and after a restore; the
-   latest policy_seen_max() identities are kept. Columns: address, time,
+   last policy_seen_max() identities heard are kept. Columns: address, time,
    key (0: none), the verdict. */
 static void test_redelivered(void **state)
 {
@@ -495,7 +495,7 @@ static void test_redelivered(void **state)
 	assert_int_equal(d.verdict, POLICY_REDELIVERED);
 	policy_strike_seen(p, &a, REASON_NOAUTH, EPOCH + DAY * 2 * SEC, 101, &d);
 	assert_int_equal(d.verdict, POLICY_REDELIVERED);
-	policy_strike_seen(p, &a, REASON_NOAUTH, EPOCH, 100, &d);	/* the earliest went */
+	policy_strike_seen(p, &a, REASON_NOAUTH, EPOCH, 100, &d);	/* the first heard went */
 	assert_int_equal(d.verdict, POLICY_COUNTED);
 
 	/* what a state file gives back */
@@ -503,13 +503,22 @@ static void test_redelivered(void **state)
 	struct policy_entry *e = policy_find(p, &a), saved = *e;
 	int64_t strikes[POLICY_MAXRETRY_MAX];
 
+	uint64_t keys[POLICY_MAXRETRY_MAX + POLICY_SEEN_EXTRA], keys2[POLICY_MAXRETRY_MAX + POLICY_SEEN_EXTRA];
+	unsigned nkeys = policy_seen_keys(e, keys);
+
+	assert_int_equal(nkeys, max);
+	assert_int_equal(keys[nkeys - 1], 100);	/* oldest first: the last heard last */
+	assert_int_equal(keys[0], 102);
 	memcpy(strikes, e->strikes, e->nstrikes * sizeof(strikes[0]));
-	assert_int_equal(policy_restore_seen(q, &a, e->seen, e->nseen), -ENOENT);
+	assert_int_equal(policy_restore_seen(q, &a, keys, nkeys), -ENOENT);
 	assert_int_equal(policy_restore(q, &saved, strikes, e->nstrikes), 0);
-	assert_int_equal(policy_restore_seen(q, &a, e->seen, e->nseen), 0);
-	assert_int_equal(policy_find(q, &a)->nseen, max);
-	policy_strike_seen(q, &a, REASON_NOAUTH, EPOCH + DAY * 2 * SEC, 101, &d);
+	assert_int_equal(policy_restore_seen(q, &a, keys, nkeys), 0);
+	assert_int_equal(policy_seen_keys(policy_find(q, &a), keys2), max);
+	assert_memory_equal(keys, keys2, max * sizeof(keys[0]));
+	policy_strike_seen(q, &a, REASON_NOAUTH, EPOCH + DAY * 4 * SEC, 102, &d);
 	assert_int_equal(d.verdict, POLICY_REDELIVERED);
+	policy_strike_seen(q, &a, REASON_NOAUTH, EPOCH + DAY * 2 * SEC, 101, &d);	/* 100 pushed it out */
+	assert_int_equal(d.verdict, POLICY_COUNTED);
 	policy_free(q);
 	policy_free(p);
 	config_free(c);
