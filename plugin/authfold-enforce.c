@@ -23,7 +23,16 @@
  *	with one fdatasync(), and are then answered in order. With
  *	confirmMessages="on" rsyslog writes the next line only after the
  *	reply, so every batch is one line; a backlog read at once
- *	(confirmMessages="off", a pipe) gets the batches. A line
+ *	(confirmMessages="off", a pipe) gets the batches. With
+ *	useTransactions="on" each decision between BEGIN TRANSACTION and
+ *	COMMIT TRANSACTION is answered DEFER_COMMIT and kept; at the COMMIT
+ *	they go to enforce_apply_batch() together (at ENFORCE_BATCH_MAX
+ *	already on the way), and the COMMIT is answered OK, or ERROR when a
+ *	part could not be logged: rsyslog then sends every decision of the
+ *	transaction again (rsyslog 8.2302, tests/enforce/transaction.sh);
+ *	what was applied comes back as a duplicate. A line refused inside a
+ *	transaction is answered DEFER_COMMIT too (an OK would end it). When
+ *	the input ends inside a transaction, what it held is applied. A line
  *	that is not a valid decision is counted, logged on stderr and
  *	answered "OK" too (there is no "drop" reply in omprog, and sending
  *	it again would not make it valid). Only a failure to write the log
@@ -137,6 +146,9 @@ struct enforcer {
 	/* a batch of bans read together (batch()): the decisions, and the
 	   head of each line for what refused() shows */
 	size_t nbatch;
+	bool in_tx;			/* between BEGIN and COMMIT TRANSACTION */
+	bool tx_failed;			/* part of it could not be logged: COMMIT answers ERROR */
+	char tx_err[256];
 	struct decision batch[ENFORCE_BATCH_MAX];
 	char shown[ENFORCE_BATCH_MAX][81];
 	size_t shown_len[ENFORCE_BATCH_MAX];
@@ -218,6 +230,26 @@ static int reply(struct enforcer *en, const char *why)
 	return r;
 }
 
+/* Inside a transaction: DEFER_COMMIT (an OK there would tell rsyslog that
+   the messages deferred before it are done). */
+static int deferred(struct enforcer *en)
+{
+	int r;
+
+	if (!en->confirm)
+		return 0;
+	if ((r = omprog_reply_deferred(STDOUT_FILENO)) < 0)
+		say("cannot write a reply to rsyslog: %s", strerror(-r));
+	return r;
+}
+
+/* The reply to a line that is done for good (refused): OK, or DEFER_COMMIT
+   inside a transaction. */
+static int done_reply(struct enforcer *en)
+{
+	return en->in_tx ? deferred(en) : reply(en, NULL);
+}
+
 /* What a valid decision's result says on stderr (p, n: its line). */
 static void result_said(struct enforcer *en, enum enforce_result res, const char *p, size_t n)
 {
@@ -238,25 +270,82 @@ static void result_said(struct enforcer *en, enum enforce_result res, const char
 /* The batch: applied (enforce_apply_batch(): one sync for a run of new
    bans), then each line's reply in order; those it could not log are
    answered ERROR, so rsyslog sends them again. */
-static int batch_flush(struct enforcer *en)
+/* Applies the batch (enforce_apply_batch()); each applied one's result
+   said. *ret_done: how many from the first were applied; <0 with the
+   cause in err (also said) when the rest could not be logged. */
+static int batch_apply(struct enforcer *en, size_t *ret_done, char *err, size_t errlen)
 {
 	enum enforce_result res[ENFORCE_BATCH_MAX];
-	char err[512] = "";
-	size_t done = 0, n = en->nbatch;
-	int r = enforce_apply_batch(en->e, en->batch, n, (int64_t) time(NULL), res, &done, err, sizeof(err));
+	size_t n = en->nbatch;
+	int r;
 
+	err[0] = '\0';
+	r = enforce_apply_batch(en->e, en->batch, n, (int64_t) time(NULL), res, ret_done, err, errlen);
 	en->nbatch = 0;
-	if (r < 0)
-		say("%s", err[0] ? err : strerror(-r));
-	else if (err[0])
+	if (r < 0) {
+		if (!err[0])
+			snprintf(err, errlen, "%s", strerror(-r));
+		say("%s", err);
+	} else if (err[0]) {
 		say("%s (retried every second)", err);
-	for (size_t i = 0; i < n; i++) {
-		if (i < done)
-			result_said(en, res[i], en->shown[i], en->shown_len[i]);
-		if (reply(en, i < done ? NULL : err[0] ? err : strerror(-r)) < 0)
-			return -EPIPE;
 	}
+	for (size_t i = 0; i < *ret_done; i++)
+		result_said(en, res[i], en->shown[i], en->shown_len[i]);
+	return r;
+}
+
+static int batch_flush(struct enforcer *en)
+{
+	char err[512];
+	size_t done = 0, n = en->nbatch;
+	int r = batch_apply(en, &done, err, sizeof(err));
+
+	for (size_t i = 0; i < n; i++)
+		if (reply(en, i < done ? NULL : err) < 0)
+			return -EPIPE;
 	return r < 0 ? DAEMON_AGAIN : DAEMON_ITEM;
+}
+
+/* Keeps d (its line p, n for what refused() shows) in the batch. */
+static void batch_add(struct enforcer *en, const struct decision *d, const char *p, size_t n)
+{
+	en->batch[en->nbatch] = *d;
+	en->shown_len[en->nbatch] = n < sizeof(en->shown[0]) ? n : sizeof(en->shown[0]);
+	memcpy(en->shown[en->nbatch], p, en->shown_len[en->nbatch]);
+	en->nbatch++;
+}
+
+/* A decision inside a transaction: kept for its COMMIT (applied at once
+   when the batch is full), answered DEFER_COMMIT. After a part of the
+   transaction could not be logged nothing more is done: the COMMIT is
+   answered ERROR and rsyslog sends the whole transaction again (what was
+   applied then is a duplicate). */
+static int tx_message(struct enforcer *en, const struct decision *d, const char *p, size_t n)
+{
+	if (!en->tx_failed) {
+		batch_add(en, d, p, n);
+		if (en->nbatch == ENFORCE_BATCH_MAX) {
+			size_t done;
+
+			if (batch_apply(en, &done, en->tx_err, sizeof(en->tx_err)) < 0)
+				en->tx_failed = true;
+		}
+	}
+	return deferred(en) < 0 ? -EPIPE : DAEMON_AGAIN;
+}
+
+/* COMMIT TRANSACTION: the transaction's decisions are logged (one sync
+   for each run of new bans) and applied, then OK; ERROR when a part of
+   them could not be logged. */
+static int tx_commit(struct enforcer *en)
+{
+	size_t done;
+
+	en->in_tx = false;
+	if (!en->tx_failed && en->nbatch > 0 && batch_apply(en, &done, en->tx_err, sizeof(en->tx_err)) < 0)
+		en->tx_failed = true;
+	en->nbatch = 0;
+	return reply(en, en->tx_failed ? en->tx_err : NULL) < 0 ? -EPIPE : DAEMON_ITEM;
 }
 
 static int piece(struct enforcer *en, const char *p, size_t n, enum line_piece kind);
@@ -274,10 +363,7 @@ static int batch(struct enforcer *en, const struct decision *d, const char *p, s
 	int r;
 
 	for (;;) {
-		en->batch[en->nbatch] = *d;
-		en->shown_len[en->nbatch] = n < sizeof(en->shown[0]) ? n : sizeof(en->shown[0]);
-		memcpy(en->shown[en->nbatch], p, en->shown_len[en->nbatch]);
-		en->nbatch++;
+		batch_add(en, d, p, n);
 		if (en->nbatch == ENFORCE_BATCH_MAX || !linereader_buffered(en->in.lr))
 			return batch_flush(en);
 		/* a complete line is buffered: this does not block */
@@ -322,8 +408,10 @@ static int message(struct enforcer *en, const char *p, size_t n)
 	}
 	if (decision_parse(p, n, &d, &de) < 0) {
 		refused(en, true, "refused", decision_strerror(de), p, n);
-		return reply(en, NULL) < 0 ? -EPIPE : DAEMON_ITEM;
+		return done_reply(en) < 0 ? -EPIPE : DAEMON_ITEM;
 	}
+	if (en->in_tx)
+		return tx_message(en, &d, p, n);
 	if (d.op == DECISION_BAN && linereader_buffered(en->in.lr))
 		return batch(en, &d, p, n);
 	if ((r = enforce_apply(en->e, &d, (int64_t) time(NULL), &res, err, sizeof(err))) < 0) {
@@ -341,8 +429,19 @@ static int piece(struct enforcer *en, const char *p, size_t n, enum line_piece k
 {
 	switch (kind) {
 	case LINE_COMPLETE:
-		if (omprog_mark(p, n) != OMPROG_MESSAGE)
+		switch (omprog_mark(p, n)) {
+		case OMPROG_BEGIN:
+			en->in_tx = true;
+			en->tx_failed = false;
+			en->nbatch = 0;
 			return reply(en, NULL) < 0 ? -EPIPE : DAEMON_AGAIN;
+		case OMPROG_COMMIT:
+			if (en->in_tx)
+				return tx_commit(en);
+			return reply(en, NULL) < 0 ? -EPIPE : DAEMON_AGAIN;
+		case OMPROG_MESSAGE:
+			break;
+		}
 		return message(en, p, n);
 	case LINE_HEAD:
 		refused(en, true, "refused", decision_strerror(DECISION_E_LONG), p, n);
@@ -350,7 +449,7 @@ static int piece(struct enforcer *en, const char *p, size_t n, enum line_piece k
 	case LINE_TAIL:
 		return DAEMON_AGAIN;
 	case LINE_TAIL_LAST:
-		return reply(en, NULL) < 0 ? -EPIPE : DAEMON_ITEM;
+		return done_reply(en) < 0 ? -EPIPE : DAEMON_ITEM;
 	}
 	return DAEMON_AGAIN;
 }
@@ -500,6 +599,13 @@ int main(int argc, char **argv)
 	if (reply(&en, NULL) < 0)
 		goto out;
 	status = daemon_run(&d) < 0 ? 1 : 0;
+	if (en.nbatch > 0 && !en.tx_failed) {
+		/* the input ended inside a transaction: what it held is
+		   applied (rsyslog may send it again: duplicates) */
+		size_t done;
+
+		(void) batch_apply(&en, &done, err, sizeof(err));
+	}
 out:
 	status = daemon_finish(&d, status);
 	if (en.suppressed)

@@ -4,7 +4,7 @@
 # input behind one another as one batch (one fdatasync of enforce.log for a
 # run of new bans, enforce_apply_batch()), and keeps the write-ahead rule:
 # - a backlog read at once (a pipe, confirmMessages="off"): 300 new bans,
-#   a line that is no decision, a transaction mark, an unban, a resent ban,
+#   a line that is no decision, an empty transaction, an unban, a resent ban,
 #   an overlong line and 10 more bans get one reply each, in order, all OK;
 #   enforce.log holds exactly the decisions that changed the table, and a
 #   restart (--restore with backend = none) finds the 309 running bans;
@@ -41,7 +41,7 @@ def ban(i):
             % (0xc000 + i, net(i), now - 60, now + 86400))
 lines = [ban(i) for i in range(300)]
 lines.append(" this is no decision")
-lines.append("BEGIN TRANSACTION")
+lines += ["BEGIN TRANSACTION", "COMMIT TRANSACTION"]
 lines.append(" authfold-decision v1 id=%016x op=unban net=%s at=%d until=0 reason=admin by=central.example.org"
              % (0xd000, net(5), now - 30))
 lines.append(ban(7))
