@@ -102,9 +102,15 @@ if [ -s "$tmp/strace" ]; then
 else
 	echo "# useTransactions=on: $N new bans in ${t_on}s (no strace: syncs not counted)"
 fi
-run off $N
+if [ -s "$tmp/strace" ]; then	# the same wrapper, for a fair time
+	rm -f "$tmp/strace"
+	run off $N "$tmp/traced"
+else
+	run off $N
+fi
 stop
-echo "# useTransactions=off: $N new bans in ${secs}s (one fdatasync each)"
+syncs=$(awk '$NF == "fdatasync" { print $(NF-1) }' "$tmp/strace" 2>/dev/null)
+echo "# useTransactions=off: $N new bans in ${secs}s, ${syncs:-one a ban} fdatasync"
 [ "$lines" = $N ] || fail "useTransactions=off: $lines of $N bans in enforce.log"
 
 # 2. a full disk: the COMMIT is refused, the transaction sent again
