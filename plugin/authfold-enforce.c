@@ -16,7 +16,23 @@
  *	with the blank after the tag's colon).
  *
  *	Each valid decision goes through enforce(3): table, log (written
- *	and fdatasync()ed) and kernel set; then "OK" is answered. A line
+ *	and fdatasync()ed) and kernel set; then "OK" is answered. A ban
+ *	with more lines already in the input buffer behind it starts a
+ *	batch: the bans that follow it there (at most ENFORCE_BATCH_MAX) go
+ *	to enforce_apply_batch() together, which logs a run of new bans
+ *	with one fdatasync(), and are then answered in order. With
+ *	confirmMessages="on" rsyslog writes the next line only after the
+ *	reply, so every batch is one line; a backlog read at once
+ *	(confirmMessages="off", a pipe) gets the batches. With
+ *	useTransactions="on" each decision between BEGIN TRANSACTION and
+ *	COMMIT TRANSACTION is answered DEFER_COMMIT and kept; at the COMMIT
+ *	they go to enforce_apply_batch() together (at ENFORCE_BATCH_MAX
+ *	already on the way), and the COMMIT is answered OK, or ERROR when a
+ *	part could not be logged: rsyslog then sends every decision of the
+ *	transaction again (rsyslog 8.2302, tests/enforce/transaction.sh);
+ *	what was applied comes back as a duplicate. A line refused inside a
+ *	transaction is answered DEFER_COMMIT too (an OK would end it). When
+ *	the input ends inside a transaction, what it held is applied. A line
  *	that is not a valid decision is counted, logged on stderr and
  *	answered "OK" too (there is no "drop" reply in omprog, and sending
  *	it again would not make it valid). Only a failure to write the log
@@ -69,6 +85,7 @@
 #include "daemon.h"
 #include "decision.h"
 #include "enforce.h"
+#include "linereader.h"
 #include "omprog.h"
 
 #include <errno.h>
@@ -126,6 +143,15 @@ struct enforcer {
 	uint64_t burst_start;		/* daemon_now() of this minute of refusals */
 	unsigned burst, suppressed;
 	bool tick_failing;
+	/* a batch of bans read together (batch()): the decisions, and the
+	   head of each line for what refused() shows */
+	size_t nbatch;
+	bool in_tx;			/* between BEGIN and COMMIT TRANSACTION */
+	bool tx_failed;			/* part of it could not be logged: COMMIT answers ERROR */
+	char tx_err[256];
+	struct decision batch[ENFORCE_BATCH_MAX];
+	char shown[ENFORCE_BATCH_MAX][81];
+	size_t shown_len[ENFORCE_BATCH_MAX];
 };
 
 /* A refused or not applied line, logged with at most 80 of its bytes,
@@ -204,6 +230,167 @@ static int reply(struct enforcer *en, const char *why)
 	return r;
 }
 
+/* Inside a transaction: DEFER_COMMIT (an OK there would tell rsyslog that
+   the messages deferred before it are done). */
+static int deferred(struct enforcer *en)
+{
+	int r;
+
+	if (!en->confirm)
+		return 0;
+	if ((r = omprog_reply_deferred(STDOUT_FILENO)) < 0)
+		say("cannot write a reply to rsyslog: %s", strerror(-r));
+	return r;
+}
+
+/* The reply to a line that is done for good (refused): OK, or DEFER_COMMIT
+   inside a transaction. */
+static int done_reply(struct enforcer *en)
+{
+	return en->in_tx ? deferred(en) : reply(en, NULL);
+}
+
+/* What a valid decision's result says on stderr (p, n: its line). */
+static void result_said(struct enforcer *en, enum enforce_result res, const char *p, size_t n)
+{
+	switch (res) {
+	case ENFORCE_NOT_FROM:
+		refused(en, false, "refused", "by= is not in enforce_from", p, n);
+		break;
+	case ENFORCE_IGNORED:
+	case ENFORCE_UNSUPPORTED:
+	case ENFORCE_FULL:
+		refused(en, false, "not applied", enforce_result_name(res), p, n);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The batch: applied (enforce_apply_batch(): one sync for a run of new
+   bans), then each line's reply in order; those it could not log are
+   answered ERROR, so rsyslog sends them again. */
+/* Applies the batch (enforce_apply_batch()); each applied one's result
+   said. *ret_done: how many from the first were applied; <0 with the
+   cause in err (also said) when the rest could not be logged. */
+static int batch_apply(struct enforcer *en, size_t *ret_done, char *err, size_t errlen)
+{
+	enum enforce_result res[ENFORCE_BATCH_MAX];
+	size_t n = en->nbatch;
+	int r;
+
+	err[0] = '\0';
+	r = enforce_apply_batch(en->e, en->batch, n, (int64_t) time(NULL), res, ret_done, err, errlen);
+	en->nbatch = 0;
+	if (r < 0) {
+		if (!err[0])
+			snprintf(err, errlen, "%s", strerror(-r));
+		say("%s", err);
+	} else if (err[0]) {
+		say("%s (retried every second)", err);
+	}
+	for (size_t i = 0; i < *ret_done; i++)
+		result_said(en, res[i], en->shown[i], en->shown_len[i]);
+	return r;
+}
+
+static int batch_flush(struct enforcer *en)
+{
+	char err[512];
+	size_t done = 0, n = en->nbatch;
+	int r = batch_apply(en, &done, err, sizeof(err));
+
+	for (size_t i = 0; i < n; i++)
+		if (reply(en, i < done ? NULL : err) < 0)
+			return -EPIPE;
+	return r < 0 ? DAEMON_AGAIN : DAEMON_ITEM;
+}
+
+/* Keeps d (its line p, n for what refused() shows) in the batch. */
+static void batch_add(struct enforcer *en, const struct decision *d, const char *p, size_t n)
+{
+	en->batch[en->nbatch] = *d;
+	en->shown_len[en->nbatch] = n < sizeof(en->shown[0]) ? n : sizeof(en->shown[0]);
+	memcpy(en->shown[en->nbatch], p, en->shown_len[en->nbatch]);
+	en->nbatch++;
+}
+
+/* A decision inside a transaction: kept for its COMMIT (applied at once
+   when the batch is full), answered DEFER_COMMIT. After a part of the
+   transaction could not be logged nothing more is done: the COMMIT is
+   answered ERROR and rsyslog sends the whole transaction again (what was
+   applied then is a duplicate). */
+static int tx_message(struct enforcer *en, const struct decision *d, const char *p, size_t n)
+{
+	if (!en->tx_failed) {
+		batch_add(en, d, p, n);
+		if (en->nbatch == ENFORCE_BATCH_MAX) {
+			size_t done;
+
+			if (batch_apply(en, &done, en->tx_err, sizeof(en->tx_err)) < 0)
+				en->tx_failed = true;
+		}
+	}
+	return deferred(en) < 0 ? -EPIPE : DAEMON_AGAIN;
+}
+
+/* COMMIT TRANSACTION: the transaction's decisions are logged (one sync
+   for each run of new bans) and applied, then OK; ERROR when a part of
+   them could not be logged. */
+static int tx_commit(struct enforcer *en)
+{
+	size_t done;
+
+	en->in_tx = false;
+	if (!en->tx_failed && en->nbatch > 0 && batch_apply(en, &done, en->tx_err, sizeof(en->tx_err)) < 0)
+		en->tx_failed = true;
+	en->nbatch = 0;
+	return reply(en, en->tx_failed ? en->tx_err : NULL) < 0 ? -EPIPE : DAEMON_ITEM;
+}
+
+static int piece(struct enforcer *en, const char *p, size_t n, enum line_piece kind);
+
+/* A ban with more lines already read behind it (a backlog, the resync's
+   flood): it and the bans that follow it in the buffer go as one batch;
+   the first other line read is handled after the batch. */
+static int batch(struct enforcer *en, const struct decision *d, const char *p, size_t n)
+{
+	struct decision next;
+	const char *q;
+	size_t m;
+	enum line_piece kind;
+	char err[512];
+	int r;
+
+	for (;;) {
+		batch_add(en, d, p, n);
+		if (en->nbatch == ENFORCE_BATCH_MAX || !linereader_buffered(en->in.lr))
+			return batch_flush(en);
+		/* a complete line is buffered: this does not block */
+		if ((r = omprog_input_next(&en->in, &q, &m, &kind, err, sizeof(err))) != OMPROG_PIECE) {
+			int f = batch_flush(en);
+
+			if (r < 0)
+				say("%s", err);
+			return f < 0 ? f : r;
+		}
+		while (kind == LINE_COMPLETE && m > 0 && (*q == ' ' || *q == '\t')) {
+			q++;
+			m--;
+		}
+		if (kind != LINE_COMPLETE || omprog_mark(q, m) != OMPROG_MESSAGE || decision_parse(q, m, &next, NULL) < 0 ||
+		    next.op != DECISION_BAN) {
+			/* the piece stays valid: nothing is read before it is handled */
+			if ((r = batch_flush(en)) < 0)
+				return r;
+			return piece(en, q, m, kind);
+		}
+		d = &next;
+		p = q;
+		n = m;
+	}
+}
+
 /* One complete message line and its reply: DAEMON_ITEM when applied (or
    refused for good), DAEMON_AGAIN when rsyslog is asked to send it again,
    <0 when the reply cannot be written. */
@@ -221,61 +408,67 @@ static int message(struct enforcer *en, const char *p, size_t n)
 	}
 	if (decision_parse(p, n, &d, &de) < 0) {
 		refused(en, true, "refused", decision_strerror(de), p, n);
-		return reply(en, NULL) < 0 ? -EPIPE : DAEMON_ITEM;
+		return done_reply(en) < 0 ? -EPIPE : DAEMON_ITEM;
 	}
+	if (en->in_tx)
+		return tx_message(en, &d, p, n);
+	if (d.op == DECISION_BAN && linereader_buffered(en->in.lr))
+		return batch(en, &d, p, n);
 	if ((r = enforce_apply(en->e, &d, (int64_t) time(NULL), &res, err, sizeof(err))) < 0) {
 		say("%s", err[0] ? err : strerror(-r));
 		return reply(en, err[0] ? err : strerror(-r)) < 0 ? -EPIPE : DAEMON_AGAIN;
 	}
 	if (err[0])
 		say("%s (retried every second)", err);
-	switch (res) {
-	case ENFORCE_NOT_FROM:
-		refused(en, false, "refused", "by= is not in enforce_from", p, n);
-		break;
-	case ENFORCE_IGNORED:
-	case ENFORCE_UNSUPPORTED:
-	case ENFORCE_FULL:
-		refused(en, false, "not applied", enforce_result_name(res), p, n);
-		break;
-	default:
-		break;
-	}
+	result_said(en, res, p, n);
 	return reply(en, NULL) < 0 ? -EPIPE : DAEMON_ITEM;
 }
 
-/* daemon(3)'s read: one piece of stdin (omprog(3)'s input). */
+/* One piece of stdin: a mark, a message, or part of an overlong line. */
+static int piece(struct enforcer *en, const char *p, size_t n, enum line_piece kind)
+{
+	switch (kind) {
+	case LINE_COMPLETE:
+		switch (omprog_mark(p, n)) {
+		case OMPROG_BEGIN:
+			en->in_tx = true;
+			en->tx_failed = false;
+			en->nbatch = 0;
+			return reply(en, NULL) < 0 ? -EPIPE : DAEMON_AGAIN;
+		case OMPROG_COMMIT:
+			if (en->in_tx)
+				return tx_commit(en);
+			return reply(en, NULL) < 0 ? -EPIPE : DAEMON_AGAIN;
+		case OMPROG_MESSAGE:
+			break;
+		}
+		return message(en, p, n);
+	case LINE_HEAD:
+		refused(en, true, "refused", decision_strerror(DECISION_E_LONG), p, n);
+		return DAEMON_AGAIN;
+	case LINE_TAIL:
+		return DAEMON_AGAIN;
+	case LINE_TAIL_LAST:
+		return done_reply(en) < 0 ? -EPIPE : DAEMON_ITEM;
+	}
+	return DAEMON_AGAIN;
+}
+
+/* daemon(3)'s read: one piece of stdin (omprog(3)'s input), or a batch. */
 static int en_read(struct daemon *d, void *data)
 {
 	struct enforcer *en = data;
 	const char *p;
 	size_t n;
-	enum line_piece piece;
+	enum line_piece kind;
 	char err[512];
-	int r = omprog_input_next(&en->in, &p, &n, &piece, err, sizeof(err));
+	int r = omprog_input_next(&en->in, &p, &n, &kind, err, sizeof(err));
 
 	if (r < 0)
 		say("%s", err);
 	if (r != OMPROG_PIECE)
 		return r;
-	switch (piece) {
-	case LINE_COMPLETE:
-		if (omprog_mark(p, n) != OMPROG_MESSAGE)
-			r = reply(en, NULL) < 0 ? -EPIPE : DAEMON_AGAIN;
-		else
-			r = message(en, p, n);
-		break;
-	case LINE_HEAD:
-		refused(en, true, "refused", decision_strerror(DECISION_E_LONG), p, n);
-		r = DAEMON_AGAIN;
-		break;
-	case LINE_TAIL:
-		r = DAEMON_AGAIN;
-		break;
-	case LINE_TAIL_LAST:
-		r = reply(en, NULL) < 0 ? -EPIPE : DAEMON_ITEM;
-		break;
-	}
+	r = piece(en, p, n, kind);
 	/* a steady stream leaves no idle pass: the second's duties here too */
 	if (r >= 0)
 		(void) en_idle(d, en, daemon_now());
@@ -406,6 +599,13 @@ int main(int argc, char **argv)
 	if (reply(&en, NULL) < 0)
 		goto out;
 	status = daemon_run(&d) < 0 ? 1 : 0;
+	if (en.nbatch > 0 && !en.tx_failed) {
+		/* the input ended inside a transaction: what it held is
+		   applied (rsyslog may send it again: duplicates) */
+		size_t done;
+
+		(void) batch_apply(&en, &done, err, sizeof(err));
+	}
 out:
 	status = daemon_finish(&d, status);
 	if (en.suppressed)

@@ -9,6 +9,7 @@
  *
  *	enum omprog_mark omprog_mark(line, len)
  *	int	omprog_reply(fd, why)
+ *	int	omprog_reply_deferred(fd)
  *	struct omprog_resend *omprog_resend_new(max)
  *	void	omprog_resend_set(rs, p, n, overlong)
  *	bool	omprog_resend_match(rs, p, n, overlong)
@@ -26,6 +27,11 @@
  *	rsyslog takes as a recoverable error and answers by sending the same
  *	message again. The reply goes out in a single write(2) on the
  *	unbuffered fd, so nothing waits in a stdio buffer.
+ *	omprog_reply_deferred() writes "DEFER_COMMIT": inside a transaction,
+ *	the message is taken, and done once its COMMIT TRANSACTION is
+ *	answered OK (measured with rsyslog 8.2302: such messages come in one
+ *	transaction, and an ERROR answer to the COMMIT makes rsyslog send
+ *	every one of them again).
  *
  *	An omprog_resend remembers the message whose flush failed. rsyslog
  *	sends that message again; the caller has folded it already (its
@@ -92,21 +98,11 @@ enum omprog_mark omprog_mark(const char *line, size_t len)
 	return OMPROG_MESSAGE;
 }
 
-int omprog_reply(int fd, const char *why)
+/* n bytes of buf in write(2)s, EINTR retried. */
+static int write_all(int fd, const char *buf, size_t n)
 {
-	char buf[OMPROG_REPLY_MAX + 8];
-	size_t n, done = 0;
+	size_t done = 0;
 
-	if (why == NULL) {
-		memcpy(buf, "OK\n", STRLIT_LEN("OK\n"));
-		n = STRLIT_LEN("OK\n");
-	} else {
-		memcpy(buf, "ERROR ", STRLIT_LEN("ERROR "));
-		n = STRLIT_LEN("ERROR ");
-		for (const char *p = why[0] ? why : "unknown failure"; *p && n < OMPROG_REPLY_MAX; p++)
-			buf[n++] = (unsigned char) *p < 0x20 || *p == 0x7f ? '?' : *p;
-		buf[n++] = '\n';
-	}
 	while (done < n) {
 		ssize_t w = write(fd, buf + done, n - done);
 
@@ -118,6 +114,29 @@ int omprog_reply(int fd, const char *why)
 		done += (size_t) w;
 	}
 	return 0;
+}
+
+int omprog_reply_deferred(int fd)
+{
+	return write_all(fd, "DEFER_COMMIT\n", STRLIT_LEN("DEFER_COMMIT\n"));
+}
+
+int omprog_reply(int fd, const char *why)
+{
+	char buf[OMPROG_REPLY_MAX + 8];
+	size_t n;
+
+	if (why == NULL) {
+		memcpy(buf, "OK\n", STRLIT_LEN("OK\n"));
+		n = STRLIT_LEN("OK\n");
+	} else {
+		memcpy(buf, "ERROR ", STRLIT_LEN("ERROR "));
+		n = STRLIT_LEN("ERROR ");
+		for (const char *p = why[0] ? why : "unknown failure"; *p && n < OMPROG_REPLY_MAX; p++)
+			buf[n++] = (unsigned char) *p < 0x20 || *p == 0x7f ? '?' : *p;
+		buf[n++] = '\n';
+	}
+	return write_all(fd, buf, n);
 }
 
 struct omprog_resend *omprog_resend_new(size_t max)

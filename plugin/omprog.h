@@ -22,6 +22,8 @@ enum omprog_mark omprog_mark(const char *line, size_t len);
    write(2). why is cut and stripped of control bytes so the reply stays
    one short line. 0 or -errno (-EPIPE: rsyslog closed the pipe). */
 int omprog_reply(int fd, const char *why);
+/* Writes "DEFER_COMMIT\n" (inside a transaction: done at its COMMIT). */
+int omprog_reply_deferred(int fd);
 
 /* The message whose flush failed, so that its resend is not folded twice. */
 struct omprog_resend;

@@ -130,7 +130,7 @@ static void jd_status(struct daemon *d, void *data, const char *what, char *buf,
 		snprintf(waiting, sizeof(waiting), " (%zu waiting for the kernel)", engine_pending_bans(d->e));
 	snprintf(buf, len, "%s: %" PRIu64 " entries (%" PRIu64 " untrusted, %" PRIu64 " cut), %" PRIu64
 		 " kept, %" PRIu64 " folded away, %" PRIu64 " strikes, %" PRIu64 " bans%s", what, jc->entries,
-		 jc->untrusted, jc->truncated, f->kept, f->dropped, f->strikes[REASON_NOAUTH] + f->strikes[REASON_SASLFAIL] + f->strikes[REASON_BADMECH],
+		 jc->untrusted, jc->truncated, f->kept, f->dropped, f->strikes[REASON_NOAUTH] + f->strikes[REASON_SASLFAIL] + f->strikes[REASON_BADMECH] - p->redelivered,
 		 p->bans, waiting);
 }
 

@@ -131,15 +131,20 @@ static void report_strikes(FILE *fp, struct engine *e, const struct config *c)
 	const struct hold_counters *hc = engine_hold(e) ? hold_counters(engine_hold(e)) : NULL;
 	/* the SASL strikes held during auth server trouble were never given */
 	const uint64_t *held = hc ? hc->cancelled_reason : NULL;
+	/* and those of lines delivered again were counted once (policy(3)) */
+	const uint64_t *again = p->redelivered_reason;
 
-	fprintf(fp, "Strikes: %" PRIu64 " noauth, %" PRIu64 " saslfail", f->strikes[REASON_NOAUTH],
-		f->strikes[REASON_SASLFAIL] - (held ? held[REASON_SASLFAIL] : 0));
+	fprintf(fp, "Strikes: %" PRIu64 " noauth, %" PRIu64 " saslfail", f->strikes[REASON_NOAUTH] - again[REASON_NOAUTH],
+		f->strikes[REASON_SASLFAIL] - (held ? held[REASON_SASLFAIL] : 0) - again[REASON_SASLFAIL]);
 	/* the reasons this configuration's strike rules define */
 	for (int i = REASON_BADMECH; i < REASON_COUNT; i++)
 		if (c->reasons_defined & UINT32_C(1) << i)
-			fprintf(fp, ", %" PRIu64 " %s", f->strikes[i] - (held ? held[i] : 0), reason_name(i));
+			fprintf(fp, ", %" PRIu64 " %s", f->strikes[i] - (held ? held[i] : 0) - again[i], reason_name(i));
 	fprintf(fp, " (ignoreip: %" PRIu64 ", during a running ban: %" PRIu64 ", untracked: %" PRIu64 ")\n",
 		p->ignored, p->already_banned, p->untracked);
+	if (p->redelivered)
+		fprintf(fp, "  delivered again after their session was forgotten, not counted again: %" PRIu64 "\n",
+			p->redelivered);
 	if (f->sasl_server || f->sasl_trouble)
 		fprintf(fp, "Auth server trouble: %" PRIu64 " SASL failures the server caused (never strike), %" PRIu64
 			" warnings that its SASL backend is unreachable; %" PRIu64

@@ -461,18 +461,31 @@ static int64_t ban(struct engine *e, const struct policy_decision *d)
 	return e->counters.bans_applied > before ? (d->until_usec - wall_usec(e) + 999999) / 1000000 : 0;
 }
 
-/* A strike: events (unless events_ok is false: an output failed for this
-   line already), policy, ban. <0 only when an output or memory fails. */
+/* A strike: policy, then (unless the policy knew it: redelivered) its
+   tally, events (unless events_ok is false: an output failed for this
+   line already), ban. <0 only when an output or memory fails. */
 static int strike(struct engine *e, const struct record *r, const struct fold_result *res, bool events_ok)
 {
 	struct policy_decision d;
 	int ret;
 	int64_t now = r->usec >= 0 ? r->usec : wall_usec(e);
+	/* the session's identity: a line delivered again after its session
+	   was forgotten gives the same strike again, counted once (policy(3)).
+	   Only with sub-second timestamps: in one second one process serves
+	   several sessions of one client, which only the order tells apart. */
+	uint64_t key = r->usec >= 0 && r->usec % 1000000 != 0 ?
+		policy_strike_key(r->host.p, r->host.len, r->tag.p, r->tag.len, r->pid, &res->addr, r->usec) : 0;
 
-	if (e->quiet) {
-		if ((ret = policy_strike(e->policy, &res->addr, res->reason, now, &d)) == 0 && d.verdict == POLICY_BAN)
-			tally_ban(e->o.tally, now, &d.net, d.prefix);
+	if ((ret = policy_strike_seen(e->policy, &res->addr, res->reason, now, key, &d)) < 0)
 		return ret;
+	if (d.verdict == POLICY_REDELIVERED)
+		return 0;
+	if (e->o.tally)
+		tally_strike(e->o.tally, now, res->reason, &res->addr);
+	if (e->quiet) {
+		if (d.verdict == POLICY_BAN)
+			tally_ban(e->o.tally, now, &d.net, d.prefix);
+		return 0;
 	}
 
 	int werr = 0;
@@ -483,8 +496,6 @@ static int strike(struct engine *e, const struct record *r, const struct fold_re
 		if ((ret = events_strike(e->o.events, &s)) < 0)
 			werr = output_failed(e, e->o.events, ret);
 	}
-	if ((ret = policy_strike(e->policy, &res->addr, res->reason, now, &d)) < 0)
-		return ret;
 	if (d.verdict != POLICY_BAN)
 		return werr;
 	tally_ban(e->o.tally, now, &d.net, d.prefix);
@@ -507,11 +518,9 @@ static int strike(struct engine *e, const struct record *r, const struct fold_re
 	return werr;
 }
 
-/* A strike given now: its tally, then strike(). */
+/* A strike given now. */
 static int strike_now(struct engine *e, const struct record *r, const struct fold_result *res, bool events_ok)
 {
-	if (e->o.tally)
-		tally_strike(e->o.tally, r->usec >= 0 ? r->usec : wall_usec(e), res->reason, &res->addr);
 	return strike(e, r, res, events_ok);
 }
 

@@ -9,6 +9,10 @@
  *
  *	struct policy *policy_new(c)
  *	int	policy_strike(p, client, reason, now_usec, ret_decision)
+ *	int	policy_strike_seen(p, client, reason, now_usec, key, ret_decision)
+ *	uint64_t policy_strike_key(host, host_len, tag, tag_len, pid, client, usec)
+ *	unsigned policy_seen_max(p)
+ *	unsigned policy_seen_keys(e, ret)
  *	void	policy_free(p)
  *	void	policy_key(p, client, ret_net, ret_prefix)
  *	struct policy_entry *policy_find(p, net)
@@ -17,6 +21,7 @@
  *	struct policy_entry *policy_first(p)
  *	struct policy_entry *policy_next(e)
  *	int	policy_restore(p, saved, strikes, nstrikes)
+ *	int	policy_restore_seen(p, net, keys, nkeys)
  *	unsigned policy_strikes_within(p, e, now_usec)
  * DESCRIPTION
  *	The policy is pure logic: it never touches the kernel and never
@@ -39,12 +44,33 @@
  *	order. Only the latest min(maxretry, POLICY_MAXRETRY_MAX) strike
  *	times are kept per address.
  *
+ *	A line delivered again after its session was forgotten (RELP
+ *	resends, rsyslog's disk queue replays hours later, fold(3) remembers
+ *	sessions for session_idle only) gives its strike again. So each
+ *	entry also keeps the identity of its latest strikes (a 64-bit key,
+ *	policy_strike_key() of the evidence's time and the session's host,
+ *	tag, pid and client address), the ring's size plus POLICY_SEEN_EXTRA
+ *	of them in arrival order, also those a ban cleared from the ring:
+ *	policy_strike_seen() of one seen before is POLICY_REDELIVERED,
+ *	counted apart (redelivered) and changes nothing. The check is a look
+ *	at those few keys (8 bytes each) in the entry the strike counts in
+ *	anyway.
+ *
  *	Entries live in table(3); policy_first() and policy_next() visit
  *	them all, those without a running ban first. Returned entries are
  *	owned by the policy and valid until the next call that adds or
  *	forgets one.
  * DIAGNOSTICS
  *	policy_strike() returns 0, or -ENOMEM.
+ * BUGS
+ *	A redelivered strike is known only while its address keeps its
+ *	entry and the strike is among the last policy_seen_max() it heard:
+ *	one before those, or whose entry was evicted (max_addresses) or
+ *	forgotten (authfold unban), counts again. Two strikes of one client
+ *	on one process at the same time are one identity: engine(3) gives
+ *	a key only to strikes with sub-second timestamps (with whole
+ *	seconds, back-to-back sessions would be one), so with traditional
+ *	timestamps a redelivery still counts again.
  * SECURITY
  *	Memory is bounded by max_addresses entries, found through table(3)
  *	(keyed SipHash). Entries without a running ban sit in one list by
@@ -198,10 +224,15 @@ static bool make_room(struct policy *p, int64_t now_usec)
 	return false;
 }
 
+unsigned policy_seen_max(const struct policy *p)
+{
+	return (p->c->maxretry < POLICY_MAXRETRY_MAX ? p->c->maxretry : POLICY_MAXRETRY_MAX) + POLICY_SEEN_EXTRA;
+}
+
 static struct policy_entry *entry_new(struct policy *p, const struct addr *net, unsigned prefix)
 {
 	unsigned ring = p->c->maxretry < POLICY_MAXRETRY_MAX ? p->c->maxretry : POLICY_MAXRETRY_MAX;
-	struct policy_entry *e = calloc(1, sizeof(*e) + ring * sizeof(int64_t));
+	struct policy_entry *e = calloc(1, sizeof(*e) + ring * sizeof(int64_t) + policy_seen_max(p) * sizeof(uint64_t));
 
 	if (e == NULL)
 		return NULL;
@@ -269,8 +300,84 @@ static unsigned window(const struct policy *p, const struct policy_entry *e, int
 	return best < ring ? best : ring;
 }
 
+uint64_t policy_strike_key(const char *host, size_t host_len, const char *tag, size_t tag_len, long pid,
+			   const struct addr *client, int64_t usec)
+{
+	/* FNV-1a: the same on every host and after a restart (the state file
+	   keeps the keys). Nothing in it is the client's choice but its own
+	   address, so nobody picks a collision with someone else's strike. */
+	uint64_t h = UINT64_C(14695981039346656037);
+	const uint64_t nums[2] = {(uint64_t) (int64_t) pid, (uint64_t) usec};
+
+#define MIX(p, len) \
+	for (size_t i_ = 0; i_ < (len); i_++) \
+		h = (h ^ ((const unsigned char *) (p))[i_]) * UINT64_C(1099511628211)
+	MIX(host, host_len);
+	MIX("", 1);
+	MIX(tag, tag_len);
+	MIX("", 1);
+	/* the numbers' bytes lowest first, whatever the host's byte order */
+	for (size_t k = 0; k < 2; k++)
+		for (unsigned b = 0; b < 64; b += 8)
+			h = (h ^ ((nums[k] >> b) & 0xff)) * UINT64_C(1099511628211);
+	h = (h ^ (unsigned char) client->family) * UINT64_C(1099511628211);
+	MIX(client->bytes, sizeof(client->bytes));
+#undef MIX
+	return h ? h : 1;
+}
+
+/* e's keys, after its ring of strike times. */
+static uint64_t *seen_of(const struct policy_entry *e)
+{
+	const struct policy *p = e->owner;
+	unsigned ring = p->c->maxretry < POLICY_MAXRETRY_MAX ? p->c->maxretry : POLICY_MAXRETRY_MAX;
+
+	return (uint64_t *) (uintptr_t) (e->strikes + ring);
+}
+
+static bool seen_has(const struct policy_entry *e, uint64_t key)
+{
+	const uint64_t *seen = seen_of(e);
+
+	for (unsigned i = 0; i < e->nseen; i++)
+		if (seen[i] == key)
+			return true;
+	return false;
+}
+
+/* Keeps the last keys heard: a full list drops the oldest. */
+static void seen_add(const struct policy *p, struct policy_entry *e, uint64_t key)
+{
+	uint64_t *seen = seen_of(e);
+	unsigned max = policy_seen_max(p);
+
+	if (key == 0 || seen_has(e, key))
+		return;
+	if (e->nseen < max) {
+		seen[e->nseen++] = key;
+		return;
+	}
+	seen[e->seen_next] = key;
+	e->seen_next = (uint8_t) ((e->seen_next + 1u) % max);
+}
+
+unsigned policy_seen_keys(const struct policy_entry *e, uint64_t *ret)
+{
+	const uint64_t *seen = seen_of(e);
+
+	for (unsigned i = 0; i < e->nseen; i++)
+		ret[i] = seen[(e->seen_next + i) % e->nseen];
+	return e->nseen;
+}
+
 int policy_strike(struct policy *p, const struct addr *client, enum reason reason, int64_t now_usec,
 		  struct policy_decision *ret_decision)
+{
+	return policy_strike_seen(p, client, reason, now_usec, 0, ret_decision);
+}
+
+int policy_strike_seen(struct policy *p, const struct addr *client, enum reason reason, int64_t now_usec,
+		       uint64_t key, struct policy_decision *ret_decision)
 {
 	const struct config *c = p->c;
 	struct policy_decision d;
@@ -279,6 +386,15 @@ int policy_strike(struct policy *p, const struct addr *client, enum reason reaso
 
 	memset(&d, 0, sizeof(d));
 	policy_key(p, client, &d.net, &d.prefix);
+	e = policy_find(p, &d.net);
+	if (key != 0 && e != NULL && seen_has(e, key)) {
+		p->counters.redelivered++;
+		p->counters.redelivered_reason[(unsigned) reason < REASON_COUNT ? reason : 0]++;
+		d.verdict = POLICY_REDELIVERED;
+		d.strikes = policy_strikes_within(p, e, now_usec);
+		*ret_decision = d;
+		return 0;
+	}
 	p->counters.strikes++;
 	if (config_ignored(c, client)) {
 		p->counters.ignored++;
@@ -286,7 +402,7 @@ int policy_strike(struct policy *p, const struct addr *client, enum reason reaso
 		*ret_decision = d;
 		return 0;
 	}
-	if ((e = policy_find(p, &d.net)) == NULL) {
+	if (e == NULL) {
 		if (!make_room(p, now_usec)) {
 			p->counters.untracked++;
 			d.verdict = POLICY_UNTRACKED;
@@ -299,6 +415,7 @@ int policy_strike(struct policy *p, const struct addr *client, enum reason reaso
 	if (now_usec > e->last_strike_usec)
 		e->last_strike_usec = now_usec;
 	e->last_reason = reason;
+	seen_add(p, e, key);
 	d.times_banned = e->times_banned;
 
 	if (e->ban_until_usec > now_usec) {
@@ -379,5 +496,16 @@ int policy_restore(struct policy *p, const struct policy_entry *saved, const int
 	for (unsigned i = 0; i < nstrikes; i++)
 		add_strike(p, e, strikes[i]);
 	file_entry(p, e, e->ban_until_usec > 0);
+	return 0;
+}
+
+int policy_restore_seen(struct policy *p, const struct addr *net, const uint64_t *keys, unsigned nkeys)
+{
+	struct policy_entry *e = policy_find(p, net);
+
+	if (e == NULL)
+		return -ENOENT;
+	for (unsigned i = 0; i < nkeys; i++)
+		seen_add(p, e, keys[i]);
 	return 0;
 }

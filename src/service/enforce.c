@@ -11,6 +11,7 @@
  *	int	enforce_open(c, b, now, ret, err, errlen)
  *	int	enforce_restore(e, now, err, errlen)
  *	int	enforce_apply(e, d, now, ret_result, err, errlen)
+ *	int	enforce_apply_batch(e, ds, n, now, ret_results, ret_done, err, errlen)
  *	void	enforce_refused(e)
  *	int	enforce_tick(e, now, err, errlen)
  *	int	enforce_take_requests(e, now, ret_msg, msglen)
@@ -98,7 +99,12 @@
  *	failed append and a torn last line), and only then applied to the
  *	table and the kernel: when the log cannot be written nothing
  *	changed, the caller answers ERROR, and rsyslog's retry does the
- *	work. enforce_open()
+ *	work. enforce_apply_batch() takes the decisions read together: a
+ *	run of bans of different networks (the resync's flood to a rebuilt
+ *	MX) has its lines written, then one fdatasync() for the run, then
+ *	the table and the kernel; any other decision goes alone. Bans of
+ *	different networks do not change each other's dry run, so the lines
+ *	are those enforce_apply() would write one by one. enforce_open()
  *	replays that log (expired entries drop out) and rewrites it
  *	compacted (ENFORCE_LOG_NAME.tmp, fsync, rename; on a full disk the
  *	log is kept as it is and err says so); it is compacted again when
@@ -147,7 +153,10 @@
  *	network when it arrives, also one the MX's own authfold added after
  *	the unban was decided (a late delivery); that daemon keeps its ban.
  *	The enforce_from names are resolved at enforce_open(): a resolver
- *	that does not answer delays the start.
+ *	that does not answer delays the start. In a batch, a ban that finds
+ *	the table full (ENFORCE_ENTRIES_MAX) after the run's earlier bans
+ *	took the last free entries is logged all the same and refused
+ *	(full); a restart that finds room then applies it.
  */
 
 #include "enforce.h"
@@ -1115,6 +1124,39 @@ static void round_note(struct enforce *e, const struct decision *d, enum enforce
 	e->round_heard = 0;
 }
 
+/* The write-ahead line of d into buf: its length, or <0 (err). */
+static int log_line(const struct enforce *e, const struct decision *d, int64_t now, char *buf, size_t len, char *err,
+		    size_t errlen)
+{
+	struct entry tmp = {.d = *d, .arrived = now};
+	int n = format_entry(&tmp, buf, len);
+
+	if (n < 0)
+		set_err(err, errlen, "cannot format the decision for '%s'", e->log.path);
+	return n;
+}
+
+/* What follows the log: the decision applied (when logged: it changes
+   the table), the counters, the resync's round. res: the dry run's. */
+static void apply_logged(struct enforce *e, const struct decision *d, int64_t now, bool logged,
+			 enum enforce_result res, enum enforce_result *ret_result, char *err, size_t errlen)
+{
+	bool changed = false;
+
+	if (logged)
+		res = decide(e, d, now, now, true, false, &changed, err, errlen);
+	if (res != ENFORCE_NOT_FROM) {
+		e->k.last_arrival = now;
+		snprintf(e->k.last_by, sizeof(e->k.last_by), "%s", d->by);
+	}
+	e->k.results[res]++;
+	e->counters_dirty = true;
+	*ret_result = res;
+	round_note(e, d, res, now);
+	if (!changed && res == ENFORCE_DUPLICATE)
+		(void) decide(e, d, now, now, true, false, &changed, err, errlen);	/* a kernel entry missing */
+}
+
 int enforce_apply(struct enforce *e, const struct decision *d, int64_t now, enum enforce_result *ret_result,
 		  char *err, size_t errlen)
 {
@@ -1127,26 +1169,70 @@ int enforce_apply(struct enforce *e, const struct decision *d, int64_t now, enum
 	int n, r;
 
 	if (changed) {
-		struct entry tmp = {.d = *d, .arrived = now};
-
-		if ((n = format_entry(&tmp, line, sizeof(line))) < 0) {
-			set_err(err, errlen, "cannot format the decision for '%s'", e->log.path);
+		if ((n = log_line(e, d, now, line, sizeof(line), err, errlen)) < 0)
 			return n;
-		}
 		if ((r = enforcelog_append(&e->log, line, (size_t) n, err, errlen)) < 0)
 			return r;
-		res = decide(e, d, now, now, true, false, &changed, err, errlen);
 	}
-	if (res != ENFORCE_NOT_FROM) {
-		e->k.last_arrival = now;
-		snprintf(e->k.last_by, sizeof(e->k.last_by), "%s", d->by);
+	apply_logged(e, d, now, changed, res, ret_result, err, errlen);
+	return 0;
+}
+
+/* The end of the run of bans from ds[k] whose networks differ: each one's
+   dry run is then that of the table it will be applied to. */
+static size_t ban_run(const struct decision *ds, size_t k, size_t n)
+{
+	size_t end = k;
+
+	while (end < n && ds[end].op == DECISION_BAN) {
+		for (size_t i = k; i < end; i++)
+			if (ds[i].net.prefix == ds[end].net.prefix && addr_equal(&ds[i].net.net, &ds[end].net.net))
+				return end;
+		end++;
 	}
-	e->k.results[res]++;
-	e->counters_dirty = true;
-	*ret_result = res;
-	round_note(e, d, res, now);
-	if (!changed && res == ENFORCE_DUPLICATE)
-		(void) decide(e, d, now, now, true, false, &changed, err, errlen);	/* a kernel entry missing */
+	return end;
+}
+
+int enforce_apply_batch(struct enforce *e, const struct decision *ds, size_t n, int64_t now,
+			enum enforce_result *ret_results, size_t *ret_done, char *err, size_t errlen)
+{
+	char line[ENFORCE_LOG_LINE_MAX + 2];
+	bool changed[ENFORCE_BATCH_MAX];
+	enum enforce_result dry[ENFORCE_BATCH_MAX];
+	size_t k = 0;
+	int r;
+
+	*ret_done = 0;
+	if (n > ENFORCE_BATCH_MAX)
+		return -EINVAL;
+	while (k < n) {
+		size_t end = ban_run(ds, k, n);
+
+		if (end <= k + 1) {	/* an unban, a keep-alive, a lone ban: as ever */
+			if ((r = enforce_apply(e, &ds[k], now, &ret_results[k], err, errlen)) < 0)
+				return r;
+			*ret_done = ++k;
+			continue;
+		}
+		/* Write-ahead for the run: every line that changes the table
+		   written, one sync, and only then the table and the kernel. */
+		for (size_t i = k; i < end; i++) {
+			int len;
+
+			dry[i] = decide(e, &ds[i], now, now, false, true, &changed[i], NULL, 0);
+			if (!changed[i])
+				continue;
+			if ((len = log_line(e, &ds[i], now, line, sizeof(line), err, errlen)) < 0)
+				return len;
+			if ((r = enforcelog_write(&e->log, line, (size_t) len, err, errlen)) < 0)
+				return r;
+		}
+		if ((r = enforcelog_sync(&e->log, err, errlen)) < 0)
+			return r;
+		for (size_t i = k; i < end; i++)
+			apply_logged(e, &ds[i], now, changed[i], dry[i], &ret_results[i], err, errlen);
+		*ret_done = k = end;
+	}
 	return 0;
 }
 

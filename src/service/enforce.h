@@ -70,6 +70,14 @@ int enforce_restore(struct enforce *e, int64_t now, char *err, size_t errlen);
    caller asks for the decision again). */
 int enforce_apply(struct enforce *e, const struct decision *d, int64_t now, enum enforce_result *ret_result,
 		  char *err, size_t errlen);
+/* Decisions read together (at most ENFORCE_BATCH_MAX), in order, as
+   enforce_apply() each, but a run of bans of different networks is
+   logged with one sync before any of it is applied. *ret_done: how many,
+   from the first, are done (their results in ret_results) also when it
+   fails: the rest changed nothing and must be asked for again. */
+#define ENFORCE_BATCH_MAX	256
+int enforce_apply_batch(struct enforce *e, const struct decision *ds, size_t n, int64_t now,
+			enum enforce_result *ret_results, size_t *ret_done, char *err, size_t errlen);
 void enforce_refused(struct enforce *e);	/* a malformed line: counted */
 /* About once a second: forgets what ended, retries kernel failures,
    saves the counters (enforce.status). 0 or the first -errno. */

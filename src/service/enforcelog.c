@@ -14,6 +14,8 @@
  *	int	enforcelog_replay(l, fn, data, ret_bad, err, errlen)
  *	int	enforcelog_open(l, err, errlen)
  *	int	enforcelog_append(l, line, n, err, errlen)
+ *	int	enforcelog_write(l, line, n, err, errlen)
+ *	int	enforcelog_sync(l, err, errlen)
  *	int	enforcelog_rewrite_begin(l, w, err, errlen)
  *	void	enforcelog_rewrite_line(w, line, n)
  *	int	enforcelog_rewrite_end(l, w, err, errlen)
@@ -29,7 +31,11 @@
  *	table or the kernel. A failed write or sync (a full disk) is cut off
  *	again (ftruncate to the last whole line); if even that fails the
  *	next append cuts it first, so the log never holds part of a line nor
- *	a line that was not confirmed. enforcelog_open() cuts a last line
+ *	a line that was not confirmed. enforcelog_write() and
+ *	enforcelog_sync() are that step for a batch: lines written one by
+ *	one, then one fdatasync() for them all, and only a 0 return of the
+ *	sync lets the caller change anything; a failed write or sync cuts
+ *	off every line written since the last sync. enforcelog_open() cuts a last line
  *	torn by a crash. enforcelog_replay() hands each whole line that
  *	parses to the caller, in order. A rewrite (compaction) goes through
  *	PATH.tmp, fsync, rename and an fsync of the directory, so a crash
@@ -201,12 +207,22 @@ int enforcelog_open(struct enforcelog *l, char *err, size_t errlen)
 		l->fd = -1;
 		return r;
 	}
-	l->end = end;
+	l->end = l->written = end;
+	l->unsynced = 0;
 	l->torn = false;
 	return 0;
 }
 
-int enforcelog_append(struct enforcelog *l, const char *line, size_t n, char *err, size_t errlen)
+/* Cuts the log back to its last synced whole line (a failed write or
+   sync); if even that fails the next write cuts it first. */
+static void cut_back(struct enforcelog *l)
+{
+	l->torn = ftruncate(l->fd, l->end) < 0;
+	l->written = l->end;
+	l->unsynced = 0;
+}
+
+int enforcelog_write(struct enforcelog *l, const char *line, size_t n, char *err, size_t errlen)
 {
 	int r;
 
@@ -220,14 +236,41 @@ int enforcelog_append(struct enforcelog *l, const char *line, size_t n, char *er
 		}
 		l->torn = false;
 	}
-	if ((r = output_write_fd(l->fd, line, n)) < 0 || (fdatasync(l->fd) < 0 && (r = -errno) < 0)) {
+	if ((r = output_write_fd(l->fd, line, n)) < 0) {
 		set_err(err, errlen, "cannot write '%s': %s", l->path, strerror(-r));
-		l->torn = ftruncate(l->fd, l->end) < 0;
+		cut_back(l);
 		return r;
 	}
-	l->end += (off_t) n;
-	l->lines++;
+	l->written += (off_t) n;
+	l->unsynced++;
 	return 0;
+}
+
+int enforcelog_sync(struct enforcelog *l, char *err, size_t errlen)
+{
+	int r;
+
+	if (l->unsynced == 0)
+		return 0;
+	if (fdatasync(l->fd) < 0) {
+		r = -errno;
+		set_err(err, errlen, "cannot write '%s': %s", l->path, strerror(-r));
+		cut_back(l);
+		return r;
+	}
+	l->end = l->written;
+	l->lines += l->unsynced;
+	l->unsynced = 0;
+	return 0;
+}
+
+int enforcelog_append(struct enforcelog *l, const char *line, size_t n, char *err, size_t errlen)
+{
+	int r;
+
+	if ((r = enforcelog_write(l, line, n, err, errlen)) < 0)
+		return r;
+	return enforcelog_sync(l, err, errlen);
 }
 
 int enforcelog_rewrite_begin(const struct enforcelog *l, struct enforcelog_rewrite *w, char *err, size_t errlen)

@@ -15,7 +15,9 @@
 struct enforcelog {
 	char *path;			/* owned */
 	int fd;				/* for appending; -1 until enforcelog_open() */
-	off_t end;			/* the size after the last whole line */
+	off_t end;			/* the size after the last synced whole line */
+	off_t written;			/* ...and after the lines written since (enforcelog_write()) */
+	uint64_t unsynced;		/* lines written since the last sync */
 	bool torn;			/* a failed append may have left bytes past end */
 	uint64_t lines;			/* read by the last replay, written since */
 };
@@ -41,6 +43,11 @@ int enforcelog_open(struct enforcelog *l, char *err, size_t errlen);
 /* Appends one formatted line and fdatasync()s it: done when it returns 0.
    On failure nothing of it stays (cut off now, or before the next append). */
 int enforcelog_append(struct enforcelog *l, const char *line, size_t n, char *err, size_t errlen);
+/* A batch: lines written without a sync, then one sync for them all; done
+   when enforcelog_sync() returns 0. A failed write or sync cuts off every
+   line written since the last sync (now, or before the next write). */
+int enforcelog_write(struct enforcelog *l, const char *line, size_t n, char *err, size_t errlen);
+int enforcelog_sync(struct enforcelog *l, char *err, size_t errlen);
 
 /* A rewrite: PATH.tmp filled line by line, then fsync, rename over the
    log, fsync of its directory, and the log opened again. On any failure

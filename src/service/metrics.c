@@ -173,7 +173,8 @@ static void strike_metrics(struct buf *b, const char *d, struct engine *e, const
 			continue;
 		label(r, sizeof(r), reason_name(i));
 		add(b, "authfold_strikes_total{daemon=\"%s\",reason=\"%s\"} %" PRIu64 "\n", d, r,
-		    f->strikes[i] - (engine_hold(e) ? hold_counters(engine_hold(e))->cancelled_reason[i] : 0));
+		    f->strikes[i] - (engine_hold(e) ? hold_counters(engine_hold(e))->cancelled_reason[i] : 0) -
+		    p->redelivered_reason[i]);
 	}
 	counter(b, d, "authfold_sasl_server_failures_total",
 		"SASL failures the auth server caused (never strike).", f->sasl_server);
@@ -185,6 +186,8 @@ static void strike_metrics(struct buf *b, const char *d, struct engine *e, const
 	counter(b, d, "authfold_strikes_ignored_total", "Strikes of ignoreip addresses.", p->ignored);
 	counter(b, d, "authfold_strikes_untracked_total", "Strikes not counted: the address table was full of running bans.",
 		p->untracked);
+	counter(b, d, "authfold_strikes_redelivered_total",
+		"Strikes of lines delivered again after their session was forgotten: counted once.", p->redelivered);
 	counter(b, d, "authfold_bans_total", "Bans decided.", p->bans);
 	counter(b, d, "authfold_unbans_total", "Unban requests taken (authfold unban).", m->unbans);
 	counter(b, d, "authfold_backend_errors_total", "Bans the backend refused (retried).", ec->ban_errors);

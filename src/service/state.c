@@ -25,6 +25,7 @@
  *		  FLAGS REPLY_FORMAT REPLY_TS CLIENT AUTH_HI REPLY_HI REPLY_HI_TS
  *		  [PENDING FORMAT USEC TS_LEN PREFIX]
  *	  addr NET PREFIX TIMES_BANNED BAN_UNTIL_USEC LAST_BAN_SECONDS LAST_STRIKE_USEC REASON N T1..TN
+ *		  [M KEY1..KEYM]
  *	  pending NET PREFIX UNTIL_USEC
  *	  held USEC PID REASON ADDR FORMAT TS HOST TAG CLIENT RULE
  *	  trouble HOST TAG LO_USEC HI_USEC
@@ -45,6 +46,10 @@
  *	waiting for its AUTH) or 2 (a statistics verdict), the proving line's
  *	record format, time, timestamp length and prefix. Sessions are
  *	written least recently active first.
+ *	An addr record's M KEY fields are the identities of the last strikes
+ *	it heard, oldest first (policy(3): a line delivered again is not
+ *	counted again), each 16 hex digits, not 0; a record without them
+ *	(as written before them) has none.
  *	A pending record is a ban the backend refused, waiting for a retry;
  *	banerror, written only while some wait, is the last refusal and the
  *	wall clock of the first one (engine_ban_state()), for authfold status.
@@ -244,6 +249,12 @@ static void put_records(FILE *fp, struct engine *e, const struct state_extra *x,
 		fprintf(fp, " %u", p->nstrikes);
 		for (unsigned i = 0; i < p->nstrikes; i++)
 			fprintf(fp, " %" PRId64, p->strikes[i]);
+		uint64_t keys[POLICY_MAXRETRY_MAX + POLICY_SEEN_EXTRA];
+		unsigned nkeys = policy_seen_keys(p, keys);
+
+		fprintf(fp, " %u", nkeys);
+		for (unsigned i = 0; i < nkeys; i++)
+			fprintf(fp, " %016" PRIx64, keys[i]);
 		putc('\n', fp);
 		(*lines)++;
 	}
@@ -604,12 +615,31 @@ static int parse_reason(const char *s, enum reason *ret)
 	return 0;
 }
 
+/* A strike's key, as policy(3) gives them: 16 lowercase hex digits, not 0. */
+static int parse_key(const char *s, uint64_t *ret)
+{
+	uint64_t key = 0;
+
+	if (strlen(s) != 16)
+		return -1;
+	for (const char *p = s; *p; p++) {
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return -1;
+		key = key << 4 | (uint64_t) (*p <= '9' ? *p - '0' : *p - 'a' + 10);
+	}
+	if (key == 0)
+		return -1;
+	*ret = key;
+	return 0;
+}
+
 static int load_addr(struct loader *l, char **f, int n)
 {
 	const int64_t ban_max = l->now_usec + l->c->bantime_max * INT64_C(1000000);
 	const int64_t strike_max = l->now_usec + DAY_USEC;
 	struct policy_entry pe;
-	int64_t strikes[POLICY_MAXRETRY_MAX], times, nstrikes;
+	int64_t strikes[POLICY_MAXRETRY_MAX], times, nstrikes, nseen = 0;
+	uint64_t keys[POLICY_MAXRETRY_MAX + POLICY_SEEN_EXTRA];
 
 	memset(&pe, 0, sizeof(pe));
 	if (n < 9)
@@ -623,13 +653,21 @@ static int load_addr(struct loader *l, char **f, int n)
 		return l->why = "bad number in addr record", -1;
 	if (parse_reason(f[7], &pe.last_reason) < 0)
 		return l->why = "bad reason", -1;
-	if (parse_i64(f[8], &nstrikes) < 0 || nstrikes < 0 || nstrikes > POLICY_MAXRETRY_MAX || n != 9 + nstrikes)
+	if (parse_i64(f[8], &nstrikes) < 0 || nstrikes < 0 || nstrikes > POLICY_MAXRETRY_MAX || n < 9 + nstrikes)
+		return l->why = "bad strike count", -1;
+	/* the identities of the latest strikes (policy(3)); none before them */
+	if (n > 9 + nstrikes && (parse_i64(f[9 + nstrikes], &nseen) < 0 || nseen < 0 ||
+	    nseen > POLICY_MAXRETRY_MAX + POLICY_SEEN_EXTRA || n != 10 + nstrikes + nseen))
 		return l->why = "bad strike count", -1;
 	pe.times_banned = (unsigned) times;
 	for (int i = 0; i < nstrikes; i++)
 		if (parse_time(f[9 + i], strike_max, &strikes[i]) < 0)
 			return l->why = "bad strike time", -1;
-	if (policy_restore(engine_policy(l->e), &pe, strikes, (unsigned) nstrikes) < 0)
+	for (int i = 0; i < nseen; i++)
+		if (parse_key(f[10 + nstrikes + i], &keys[i]) < 0)
+			return l->why = "bad strike identity", -1;
+	if (policy_restore(engine_policy(l->e), &pe, strikes, (unsigned) nstrikes) < 0 ||
+	    policy_restore_seen(engine_policy(l->e), &pe.net, keys, (unsigned) nseen) < 0)
 		return l->why = "address table refused an entry", -1;
 	return 0;
 }
@@ -731,7 +769,7 @@ static const struct {
 
 static int load_line(struct loader *l, char *line)
 {
-	char *f[23 + 9 + POLICY_MAXRETRY_MAX + 1];
+	char *f[23 + 10 + 2 * POLICY_MAXRETRY_MAX + POLICY_SEEN_EXTRA + 1];
 	int n = split(line, f, (int) (sizeof(f) / sizeof(f[0])));
 
 	for (size_t i = 0; n > 0 && i < sizeof(records) / sizeof(records[0]); i++)

@@ -477,6 +477,130 @@ static void test_write_ahead(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* The file's bytes after each line's arrival field: what a batch logs
+   must be what the same decisions log one by one. */
+static char *log_body(const char *path)
+{
+	FILE *fp = fopen(path, "re");
+	char line[1024], *out = calloc(1, 1 << 16);
+	size_t len = 0;
+
+	assert_non_null(fp);
+	assert_non_null(out);
+	while (fgets(line, sizeof(line), fp)) {
+		const char *sp = strchr(line, ' ');
+
+		assert_non_null(sp);
+		assert_true(len + strlen(sp) < (1 << 16));
+		memcpy(out + len, sp, strlen(sp));
+		len += strlen(sp);
+	}
+	fclose(fp);
+	return out;
+}
+
+/* enforce_apply_batch(): the results and the log of enforce_apply() one
+   by one (runs of bans split at an unban, a keep-alive and a second ban
+   of one network); a batch whose log cannot be written changes nothing,
+   says how many were done, and its retry does the work. */
+static void test_batch(void **state)
+{
+	const int64_t T = 1764470000;
+	struct decision ds[8];
+	enum enforce_result one[8], many[8];
+	char *body[2];
+	char err[512], cmd[160], path[128];
+	size_t n = 0, done;
+
+	(void) state;
+	ds[n++] = dec("00000000000000c1", DECISION_BAN, "198.51.100.11/32", T, T + 100);
+	ds[n++] = dec("00000000000000c2", DECISION_BAN, "198.51.100.12/32", T, T + 100);
+	ds[n++] = dec("00000000000000c3", DECISION_BAN, "2001:db8:5::/64", T, T + 100);
+	ds[n++] = dec("00000000000000c4", DECISION_BAN, "198.51.100.11/32", T, T + 200);	/* extends c1 */
+	ds[n++] = dec("00000000000000c1", DECISION_BAN, "198.51.100.11/32", T, T + 100);	/* resent: kept */
+	ds[n++] = dec("00000000000000d1", DECISION_UNBAN, "198.51.100.12/32", T + 1, 0);
+	ds[n++] = dec("00000000000000c5", DECISION_BAN, "198.51.100.12/32", T, T + 100);	/* stale */
+	ds[n++] = dec("00000000000000c6", DECISION_BAN, "198.51.100.19/32", T + 2, T + 100);
+	for (int pass = 0; pass < 2; pass++) {
+		struct config *c = config_new();
+		struct enforce *e;
+
+		snprintf(dir, sizeof(dir), "/tmp/test_decision.XXXXXX");
+		assert_non_null(mkdtemp(dir));
+		snprintf(path, sizeof(path), "%s/%s", dir, ENFORCE_LOG_NAME);
+		assert_int_equal(config_set(c, "state_dir", dir, err, sizeof(err)), 0);
+		assert_int_equal(enforce_open(c, NULL, T, &e, err, sizeof(err)), 0);
+		if (pass == 0) {
+			for (size_t i = 0; i < n; i++)
+				one[i] = apply(e, ds[i], T + 3);
+		} else {
+			assert_int_equal(enforce_apply_batch(e, ds, n, T + 3, many, &done, err, sizeof(err)), 0);
+			assert_int_equal(done, n);
+		}
+		body[pass] = log_body(path);
+		assert_int_equal(enforce_entries(e), 4);
+		enforce_free(e);
+		config_free(c);
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		assert_int_equal(system(cmd), 0);
+	}
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(many[i], one[i]);
+	assert_int_equal(one[3], ENFORCE_BANNED);
+	assert_int_equal(one[4], ENFORCE_KEPT);
+	assert_int_equal(one[6], ENFORCE_STALE);
+	assert_int_equal(one[7], ENFORCE_BANNED);
+	assert_string_equal(body[1], body[0]);
+	free(body[0]);
+	free(body[1]);
+
+	/* a full disk: nothing of the run is logged or applied, then the retry */
+	struct config *c = config_new();
+	struct enforce *e;
+	struct rlimit old, lim;
+	struct sigaction sa = {.sa_handler = SIG_IGN}, old_sa;
+
+	snprintf(dir, sizeof(dir), "/tmp/test_decision.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/%s", dir, ENFORCE_LOG_NAME);
+	assert_int_equal(config_set(c, "state_dir", dir, err, sizeof(err)), 0);
+	assert_int_equal(enforce_open(c, NULL, T, &e, err, sizeof(err)), 0);
+	assert_int_equal(apply(e, dec("00000000000000e0", DECISION_BAN, "198.51.100.1/32", T, T + 100), T), ENFORCE_BANNED);
+	off_t size = file_size(path);
+
+	assert_int_equal(sigaction(SIGXFSZ, &sa, &old_sa), 0);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t) size * 2 + 10;	/* the first line and part of the second fit */
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	err[0] = 0;
+	assert_true(enforce_apply_batch(e, ds, 3, T + 3, many, &done, err, sizeof(err)) < 0);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	assert_int_equal(sigaction(SIGXFSZ, &old_sa, NULL), 0);
+	assert_non_null(strstr(err, "cannot write"));
+	assert_int_equal(done, 0);
+	assert_int_equal(enforce_entries(e), 1);
+	assert_int_equal(file_size(path), size);
+	assert_true(ends_with_newline(path));
+	assert_int_equal(enforce_apply_batch(e, ds, 3, T + 3, many, &done, err, sizeof(err)), 0);
+	assert_int_equal(done, 3);
+	assert_int_equal(many[0], ENFORCE_BANNED);
+	assert_int_equal(enforce_entries(e), 4);
+	assert_int_equal(enforce_apply_batch(e, ds, ENFORCE_BATCH_MAX + 1, T + 3, many, &done, err, sizeof(err)),
+			 -EINVAL);
+	enforce_free(e);
+	/* the restart reads the batch back */
+	{
+		size_t running = 0;
+
+		assert_int_equal(enforce_running(c, T + 4, &running, err, sizeof(err)), 0);
+		assert_int_equal(running, 4);
+	}
+	config_free(c);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 struct fake_kernel {
 	unsigned adds;
 	unsigned last_seconds;
@@ -920,6 +1044,7 @@ int main(void)
 		cmocka_unit_test(test_enforce),
 		cmocka_unit_test(test_enforce_full),
 		cmocka_unit_test(test_write_ahead),
+		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_local_unban),
 		cmocka_unit_test(test_publish),

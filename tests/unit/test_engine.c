@@ -453,6 +453,84 @@ static void test_state_roundtrip(void **state)
 	teardown(f);
 }
 
+/* A probe's lines delivered again after its session was forgotten
+   (session_idle) strike once, also after a restart through the state file;
+   with one-second timestamps they still count again (authfold(8) BUGS). A
+   strike key the daemon could not have written makes the file corrupt. */
+static void test_redelivered(void **state)
+{
+	static const char *const kv[] = {"maxretry", "3", "session_idle", "10s", NULL};
+	static const char *const bad[] = {
+		"00000000000000a1",	/* the only good one */
+		"000000000000000a1",	/* 17 hex digits */
+		"00000000000000a",
+		"000000000000000g",
+		"00000000000000A1",
+		"0000000000000000",	/* key 0 */
+		"-000000000000001",
+		"1795718795000001:00000000000000a1",
+	};
+	(void) state;
+	struct fixture *f = setup(kv);
+	char path[64] = "/tmp/test_engine.state.XXXXXX", err[512], buf[4096];
+	struct engine_options o = {.summary = f->summary, .events = f->events, .backend = &f->backend,
+				   .clock = wall_clock, .monotonic = mono_clock};
+	int fd;
+
+	wall_now = utc(2026, 11, 26, 18, 50, 0);
+	mono_now = 5 * SEC;
+	probe(f, "2026-11-26T18:46:35.100000+00:00", 7, "192.0.2.1");
+	probe(f, "2026-11-26T18:46:50.100000+00:00", 7, "198.51.100.1");	/* 15 s later: the first forgotten */
+	probe(f, "2026-11-26T18:46:35.100000+00:00", 7, "192.0.2.1");	/* delivered again */
+	assert_int_equal(engine_flush(f->e), 0);
+	assert_int_equal(count_lines(f->events_path, "\"event\":\"strike\""), 2);
+	assert_int_equal(policy_counters(engine_policy(f->e))->redelivered, 1);
+	assert_true(session_counters(fold_sessions(engine_fold(f->e)))->opened >= 3);	/* it was opened anew */
+
+	/* a restart: the identities are in the state file */
+	assert_true((fd = mkstemp(path)) >= 0);
+	close(fd);
+	assert_int_equal(state_save(f->e, path, NULL, err, sizeof(err)), 0);
+	struct engine *e2 = engine_new(f->c, &o);
+
+	assert_non_null(e2);
+	assert_int_equal(state_load(e2, f->c, wall_now, path, NULL, NULL), 0);
+	engine_free(f->e);
+	f->e = e2;
+	probe(f, "2026-11-26T18:47:10.100000+00:00", 8, "203.0.113.1");
+	probe(f, "2026-11-26T18:46:35.100000+00:00", 7, "192.0.2.1");
+	probe(f, "2026-11-26T18:46:50.100000+00:00", 7, "198.51.100.1");
+	assert_int_equal(engine_flush(f->e), 0);
+	assert_int_equal(count_lines(f->events_path, "\"event\":\"strike\""), 3);
+	assert_int_equal(policy_counters(engine_policy(f->e))->redelivered, 2);
+
+	/* one-second timestamps: no identity, counted again */
+	probe(f, "Nov 26 18:48:00", 9, "192.0.2.9");
+	probe(f, "Nov 26 18:48:20", 9, "198.51.100.9");
+	probe(f, "Nov 26 18:48:00", 9, "192.0.2.9");
+	assert_int_equal(engine_flush(f->e), 0);
+	assert_int_equal(count_lines(f->events_path, "\"event\":\"strike\""), 6);
+
+	/* hostile identities in an addr record */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		FILE *fp = fopen(path, "we");
+		struct state_fault fault = {0, NULL};
+
+		assert_non_null(fp);
+		snprintf(buf, sizeof(buf), "addr 192.0.2.1 32 0 0 0 1795718795000001 0 1 1795718795000001 1 %s\n", bad[i]);
+		fprintf(fp, "authfold-state 1\n%send 2\n", buf);
+		fclose(fp);
+		assert_non_null(e2 = engine_new(f->c, &o));
+		int r = state_load(e2, f->c, wall_now, path, NULL, &fault);
+
+		if (i == 0 ? r != 0 : r != -EBADMSG)
+			fail_msg("'%s': %d (%s)", bad[i], r, fault.why ? fault.why : "");
+		engine_free(e2);
+	}
+	unlink(path);
+	teardown(f);
+}
+
 /* Traditional timestamps: the clock is read for every line. After two days
    of silence the next lines are this year's, and the ban is given for its
    full time (a stale clock put them a year back: no ban, or one "over"). */
@@ -500,6 +578,7 @@ int main(void)
 		cmocka_unit_test(test_queue_bounds),
 		cmocka_unit_test(test_expired_while_waiting),
 		cmocka_unit_test(test_state_roundtrip),
+		cmocka_unit_test(test_redelivered),
 		cmocka_unit_test(test_output_refused),
 		cmocka_unit_test(test_clock_after_silence),
 	};

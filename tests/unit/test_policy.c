@@ -10,6 +10,7 @@
 #include "policy.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -41,7 +42,7 @@ static const char *verdict_name(enum policy_verdict v)
 	static const char *const names[] = {
 		[POLICY_IGNORED] = "ignored", [POLICY_COUNTED] = "counted",
 		[POLICY_ALREADY_BANNED] = "already-banned", [POLICY_BAN] = "ban",
-		[POLICY_UNTRACKED] = "untracked",
+		[POLICY_UNTRACKED] = "untracked", [POLICY_REDELIVERED] = "redelivered",
 	};
 	return names[v];
 }
@@ -436,6 +437,93 @@ static void test_forget_restore(void **state)
 	config_free(c);
 }
 
+/* A strike given again with its identity (a line delivered again after its
+   session was forgotten) counts once: before the ban, the strikes a ban
+   cleared, while the ban runs, after it ended and after a restore; the
+   last policy_seen_max() identities heard are kept. Columns: address, time,
+   key (0: none), the verdict. */
+static void test_redelivered(void **state)
+{
+	static const struct {
+		const char *addr;
+		int64_t at;
+		uint64_t key;
+		enum policy_verdict verdict;
+	} rows[] = {
+		{"192.0.2.7", 0, 11, POLICY_COUNTED},
+		{"192.0.2.7", 0, 11, POLICY_REDELIVERED},	/* resent: no second strike */
+		{"192.0.2.7", 0, 12, POLICY_BAN},		/* same time, another session */
+		{"192.0.2.7", 0, 11, POLICY_REDELIVERED},	/* the ban's strikes are known */
+		{"192.0.2.7", 0, 12, POLICY_REDELIVERED},
+		{"192.0.2.8", 0, 11, POLICY_COUNTED},		/* the key is per address */
+		/* after the ban (bantime 1h, findtime 1d): the old ones do not ban anew */
+		{"192.0.2.7", 2 * HOUR, 21, POLICY_COUNTED},
+		{"192.0.2.7", 0, 11, POLICY_REDELIVERED},
+		{"192.0.2.7", 0, 12, POLICY_REDELIVERED},
+		{"192.0.2.7", 2 * HOUR, 21, POLICY_REDELIVERED},
+		{"192.0.2.7", 2 * HOUR + 1, 22, POLICY_BAN},
+		{"192.0.2.7", 2 * HOUR + 5, 13, POLICY_ALREADY_BANNED},
+		{"192.0.2.7", 2 * HOUR + 5, 13, POLICY_REDELIVERED},
+		{"192.0.2.7", 2 * HOUR + 5, 0, POLICY_ALREADY_BANNED},	/* no identity: counted */
+	};
+	static const char *const kv[] = {"bantime", "1h", NULL};
+	struct config *c = conf(kv);
+	struct policy *p = policy_new(c);
+	struct policy_decision d;
+
+	(void) state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct addr a = A(rows[i].addr);
+
+		assert_int_equal(policy_strike_seen(p, &a, REASON_NOAUTH, EPOCH + rows[i].at * SEC, rows[i].key, &d), 0);
+		if (d.verdict != rows[i].verdict)
+			fail_msg("row %zu: %s at %" PRId64 " key %" PRIu64 ": %s, want %s", i, rows[i].addr, rows[i].at,
+				 rows[i].key, verdict_name(d.verdict), verdict_name(rows[i].verdict));
+	}
+	assert_int_equal(policy_counters(p)->redelivered, 7);
+	assert_int_equal(policy_counters(p)->redelivered_reason[REASON_NOAUTH], 7);
+	assert_int_equal(policy_counters(p)->bans, 2);
+
+	/* only the latest policy_seen_max() identities stay */
+	struct addr a = A("198.51.100.9");
+	unsigned max = policy_seen_max(p);
+
+	assert_int_equal(max, 2 + POLICY_SEEN_EXTRA);
+	for (unsigned i = 0; i <= max; i++)
+		policy_strike_seen(p, &a, REASON_NOAUTH, EPOCH + (int64_t) i * DAY * 2 * SEC, 100 + i, &d);
+	policy_strike_seen(p, &a, REASON_NOAUTH, EPOCH + (int64_t) max * DAY * 2 * SEC, 100 + max, &d);
+	assert_int_equal(d.verdict, POLICY_REDELIVERED);
+	policy_strike_seen(p, &a, REASON_NOAUTH, EPOCH + DAY * 2 * SEC, 101, &d);
+	assert_int_equal(d.verdict, POLICY_REDELIVERED);
+	policy_strike_seen(p, &a, REASON_NOAUTH, EPOCH, 100, &d);	/* the first heard went */
+	assert_int_equal(d.verdict, POLICY_COUNTED);
+
+	/* what a state file gives back */
+	struct policy *q = policy_new(c);
+	struct policy_entry *e = policy_find(p, &a), saved = *e;
+	int64_t strikes[POLICY_MAXRETRY_MAX];
+
+	uint64_t keys[POLICY_MAXRETRY_MAX + POLICY_SEEN_EXTRA], keys2[POLICY_MAXRETRY_MAX + POLICY_SEEN_EXTRA];
+	unsigned nkeys = policy_seen_keys(e, keys);
+
+	assert_int_equal(nkeys, max);
+	assert_int_equal(keys[nkeys - 1], 100);	/* oldest first: the last heard last */
+	assert_int_equal(keys[0], 102);
+	memcpy(strikes, e->strikes, e->nstrikes * sizeof(strikes[0]));
+	assert_int_equal(policy_restore_seen(q, &a, keys, nkeys), -ENOENT);
+	assert_int_equal(policy_restore(q, &saved, strikes, e->nstrikes), 0);
+	assert_int_equal(policy_restore_seen(q, &a, keys, nkeys), 0);
+	assert_int_equal(policy_seen_keys(policy_find(q, &a), keys2), max);
+	assert_memory_equal(keys, keys2, max * sizeof(keys[0]));
+	policy_strike_seen(q, &a, REASON_NOAUTH, EPOCH + DAY * 4 * SEC, 102, &d);
+	assert_int_equal(d.verdict, POLICY_REDELIVERED);
+	policy_strike_seen(q, &a, REASON_NOAUTH, EPOCH + DAY * 2 * SEC, 101, &d);	/* 100 pushed it out */
+	assert_int_equal(d.verdict, POLICY_COUNTED);
+	policy_free(q);
+	policy_free(p);
+	config_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -449,6 +537,7 @@ int main(void)
 		cmocka_unit_test(test_table_full_stale_first),
 		cmocka_unit_test(test_flood_speed),
 		cmocka_unit_test(test_forget_restore),
+		cmocka_unit_test(test_redelivered),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
