@@ -42,6 +42,10 @@ mirror=${TRIXIE_MIRROR:-http://deb.debian.org/debian}
 if [ "${1:-}" = --inner ]; then
 	r=$2/root
 	mount --make-rprivate / || exit 1
+	# On a machine / is a mount point; tests that make a private mount
+	# namespace (unshare -m) change its propagation, which a plain
+	# directory refuses ("cannot change root filesystem propagation").
+	mount --bind "$r" "$r" || exit 1
 	mount -t proc proc "$r/proc" || exit 1
 	mount -t sysfs sysfs "$r/sys" 2>/dev/null || mount --rbind /sys "$r/sys" || exit 1
 	mountpoint -q "$r/sys/fs/cgroup" || mount -t cgroup2 cgroup2 "$r/sys/fs/cgroup" || exit 1
