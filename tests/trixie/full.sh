@@ -69,8 +69,11 @@ if [ "${1:-}" = --inner ]; then
 		HOME=/root LANG=C.UTF-8 TERM=dumb /bin/bash -c '
 		cd /root && git clone -q /srv/authfold.git authfold && cd authfold || exit 2
 		echo "# clone: $(git log --oneline -1)"
+		t0=$(date +%s)
 		./demo.sh >/root/demo.log 2>&1; echo $? >/root/demo.rc
+		t1=$(date +%s)
 		tests/run-all.sh >/root/run-all.log 2>&1; echo $? >/root/run-all.rc
+		echo "# ./demo.sh took $((t1 - t0)) s, tests/run-all.sh $(($(date +%s) - t1)) s (both with their apt-get installs)"
 	'
 	exit $?
 fi
