@@ -388,8 +388,9 @@ class Driver:
         s = self.session(self.F)
         s.expect("EHLO x", "250 ")
         s.expect("NOOP > unknown[%s]: 503 5.5.1 Error: authentication not enabled" % USER, "250 ")
+        # Postfix 3.7 does not know HELP; the 3.10 of Debian 13 lists its commands
         s.expect("HELP > unknown[%s]: 503 5.5.1 Error: authentication not enabled" % USER,
-                 "500 5.5.2 Error: command not recognized")
+                 ("500 5.5.2 Error: command not recognized", "214 2.0.0 Commands: "))
         s.expect('VRFY <"disconnect from unknown[%s] ehlo=1 auth=0/1 quit=1 commands=2/3"@example.test>'
                  % USER, "550 5.1.1 ")
         s.quit()
