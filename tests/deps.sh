@@ -19,7 +19,9 @@
 # archives: every name has a candidate on bookworm and on trixie); they differ
 # where trixie split a package: systemd.pc, which says where units go
 # (configure, debian/rules), moved from systemd to systemd-dev. Another release
-# gets the Debian 12 set, with a warning.
+# gets the Debian 12 set, with a warning. libclang-rt-dev is named for
+# tests/fuzz: on Debian 13 clang-19 only recommends the runtime that holds
+# libFuzzer, and recommends are not installed here.
 #
 # Environment (for tests/deps/deps.sh, which runs this with stand-in apt-get,
 # dpkg-query, debconf-set-selections and id on PATH):
@@ -31,7 +33,7 @@ set -euo pipefail
 policy=${DEPS_POLICY_RC_D:-/usr/sbin/policy-rc.d}
 
 pkgs="build-essential autoconf automake pkg-config libsystemd-dev libpcre2-dev
-libipset-dev libnftnl-dev libmnl-dev libcap-ng-dev libcmocka-dev clang python3 time iproute2 ipset
+libipset-dev libnftnl-dev libmnl-dev libcap-ng-dev libcmocka-dev clang libclang-rt-dev python3 time iproute2 ipset
 iptables nftables rsyslog rsyslog-relp systemd-journal-remote postfix sasl2-bin libsasl2-modules ssl-cert swaks
 fail2ban sshguard debhelper lintian logrotate zlib1g-dev python3-jsonschema prometheus strace debootstrap"
 [ "${1:-}" = "--build-only" ] && pkgs="build-essential autoconf automake pkg-config

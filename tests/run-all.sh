@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# tests/run-all.sh - set up and run every test of authfold on Debian 12, as root.
+# tests/run-all.sh - set up and run every test of authfold on Debian 12 or 13, as root.
 #
 #   sudo tests/run-all.sh
 #
@@ -14,7 +14,9 @@
 # 4b. builds and tests authfold in a Debian 13 chroot (tests/trixie/run.sh,
 #    gcc 14, -Werror and ASan: unit, oracle, journal, ipset tests; about 3 min
 #    with its cached chroot, skipped only when Debian's packages cannot be
-#    reached),
+#    reached, or on a Debian 13 host, where 2 and 3 ran on Debian 13 itself;
+#    tests/trixie/full.sh runs this whole script in a fresh Debian 13 and is
+#    not run from here: it doubles the time),
 # 5. `make distcheck` (build, install, uninstall and dist from a tarball),
 # 6. builds everything (programs and test programs) once more with clang and
 #    -Werror, so a warning only clang sees does not wait for the next release.

@@ -17,7 +17,10 @@
  *	CAP_NET_ADMIN in the effective and permitted sets only, clears the
  *	inheritable and ambient sets, and empties the bounding set except
  *	for CAP_NET_ADMIN (so that nothing exec'd later, not even as root,
- *	can regain another capability). We do not change users, so nothing
+ *	can regain another capability; a bounding set that is CAP_NET_ADMIN
+ *	alone already, as systemd's CapabilityBoundingSet= leaves it, is not
+ *	touched, since changing it would need CAP_SETPCAP). We do not change
+ *	users, so nothing
  *	has to be kept across setuid(). Then it sets PR_SET_NO_NEW_PRIVS.
  *	Finally it reads the result back from the kernel (capget(2),
  *	PR_CAPBSET_READ, PR_CAP_AMBIENT_IS_SET, PR_GET_NO_NEW_PRIVS) and
@@ -79,6 +82,21 @@ static int caps_read(uint64_t *ret_eff, uint64_t *ret_prm, uint64_t *ret_inh)
 	*ret_prm = (uint64_t) data[1].permitted << 32 | data[0].permitted;
 	*ret_inh = (uint64_t) data[1].inheritable << 32 | data[0].inheritable;
 	return 0;
+}
+
+/* 1 when the kernel's bounding set is CAP_NET_ADMIN alone already (as
+ * systemd's CapabilityBoundingSet=CAP_NET_ADMIN leaves it), else 0. */
+static int bounding_is_net_admin_only(void)
+{
+	for (unsigned c = 0; c < 64; c++) {
+		int b = prctl(PR_CAPBSET_READ, c, 0, 0, 0);
+
+		if (b < 0)		/* EINVAL: past the kernel's last capability */
+			break;
+		if ((b == 1) != (c == CAP_NET_ADMIN))
+			return 0;
+	}
+	return 1;
 }
 
 /* Check that exactly CAP_NET_ADMIN is left, everywhere it matters. */
@@ -149,8 +167,16 @@ int privs_keep_net_admin(char *err, size_t errlen)
 		set_err(err, errlen, "privileges: capng_update(CAP_NET_ADMIN) failed");
 		return -EIO;
 	}
+	/*
+	 * Dropping from the bounding set needs CAP_SETPCAP, which a process
+	 * started with the bounding set CAP_NET_ADMIN alone no longer has:
+	 * libcap-ng 0.8.5 (Debian 13) then fails with -4, 0.8.3 (Debian 12)
+	 * skipped the drop. When the bounding set is already the one wanted,
+	 * apply the other sets only; verify() reads all of them back.
+	 */
 	errno = 0;
-	r = capng_apply(CAPNG_SELECT_ALL);
+	r = capng_apply(bounding_is_net_admin_only() ?
+			(capng_select_t) (CAPNG_SELECT_CAPS | CAPNG_SELECT_AMBIENT) : CAPNG_SELECT_ALL);
 	if (r < 0) {
 		/* libcap-ng returns its own codes; errno tells the kernel's reason */
 		int e = errno ? errno : EPERM;

@@ -388,8 +388,9 @@ class Driver:
         s = self.session(self.F)
         s.expect("EHLO x", "250 ")
         s.expect("NOOP > unknown[%s]: 503 5.5.1 Error: authentication not enabled" % USER, "250 ")
+        # Postfix 3.7 does not know HELP; the 3.10 of Debian 13 lists its commands
         s.expect("HELP > unknown[%s]: 503 5.5.1 Error: authentication not enabled" % USER,
-                 "500 5.5.2 Error: command not recognized")
+                 ("500 5.5.2 Error: command not recognized", "214 2.0.0 Commands: "))
         s.expect('VRFY <"disconnect from unknown[%s] ehlo=1 auth=0/1 quit=1 commands=2/3"@example.test>'
                  % USER, "550 5.1.1 ")
         s.quit()
@@ -469,7 +470,12 @@ class Driver:
         s.expect("EHLO " + long_text(3000), "250 ")
         s.expect("EHLO " + long_text(2000), "250 ")
         s.expect("MAIL FROM:<" + long_text(5000) + "@x>", "501 5.1.7 ")
-        s.expect("MAIL FROM:<x@x>", "250 ")
+        # Postfix 3.10 (Debian 13) reads the rest of that line, past
+        # line_length_limit, as a non-SMTP command and hangs up; 3.7 does not
+        if s.expect("MAIL FROM:<x@x>", ("250 ", "221 2.7.0 ")).startswith("221 "):
+            s.wait_eof()
+            self.session_done()
+            return
         s.expect("RCPT TO:<" + long_text(100000) + "@example.test>", "501 5.1.3 ")
         s.expect("NOOP " + long_text(2000), "250 ")
         s.quit()

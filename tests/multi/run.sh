@@ -350,7 +350,10 @@ mx_shell() {	# N COMMAND...: in mxN's namespaces (its /dev/log)
     b=$(cat "$T/mx$1/boot")
     pid=$(cat "$b/rsyslog.pid" 2>/dev/null) || return 1
     shift
-    nsenter -t "$pid" -m -n -u "$@"
+    # -r: rsyslogd's root directory too. Entering a mount namespace moves a
+    # process to that namespace's root, out of a chroot the test runs in
+    # (then the host's logger wrote to the host's /dev/log).
+    nsenter -t "$pid" -m -n -u -r "$@"
 }
 
 # --- 1. an honest client on both, a bot probing each once -----------------------

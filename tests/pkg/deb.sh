@@ -9,7 +9,8 @@
 #   rsyslog does not read it, the copyright, the fail2ban examples; nothing
 #   in /etc/rsyslog.d; the maintainer scripts neither enable nor start a unit;
 # - lintian (every tag, pedantic included) reports nothing but the overrides
-#   in debian/authfold.lintian-overrides;
+#   in debian/authfold.lintian-overrides (installed for Debian 12's lintian
+#   only: Debian 13's has no such tag, see debian/rules);
 # - installed (a policy-rc.d refuses every start meanwhile): authfold
 #   --version, authfold replay of a recording with the installed default
 #   configuration (the same output as the build tree's authfold with no
