@@ -27,22 +27,15 @@
 if [ "${1:-}" != --inner ]; then
 	. "$(dirname "$0")/lib.sh"
 	. "$top_srcdir/tests/lib/mxns.sh"
-	JOURNALD=
-	for j in /lib/systemd/systemd-journald /usr/lib/systemd/systemd-journald; do
-		[ -x "$j" ] && { JOURNALD=$j; break; }
-	done
-	[ -n "$JOURNALD" ] || skip "no systemd-journald (Debian package systemd)"
-	[ -s /etc/machine-id ] || skip "no /etc/machine-id (journald needs it)"
+	. "$(dirname "$0")/journald.sh"
+	jd_find
 	[ -f /etc/systemd/journald.conf ] || skip "no /etc/systemd/journald.conf"
 	for c in unshare ip postfix postconf saslpasswd2 mountpoint; do command -v "$c" >/dev/null || skip "no $c"; done
 	[ -f /etc/postfix/master.cf ] || skip "no /etc/postfix/master.cf (Debian package postfix)"
 	[ -f /etc/rsyslog.d/postfix.conf ] || skip "no /etc/rsyslog.d/postfix.conf (Debian's postfix package ships it)"
 	grep -q '^\$AddUnixListenSocket /var/spool/postfix/dev/log$' /etc/rsyslog.d/postfix.conf ||
 		fail "/etc/rsyslog.d/postfix.conf no longer adds /var/spool/postfix/dev/log as this test and README.md expect"
-	[ "$(grep -Ec '^module\(load="imuxsock"' /etc/rsyslog.conf 2>/dev/null)" = 1 ] ||
-		fail "/etc/rsyslog.conf has no single module(load=\"imuxsock\" ...) line to edit as README.md says"
-	MODLINE=$(grep -E '^module\(load="imuxsock"' /etc/rsyslog.conf |
-		sed -E 's/^module\(load="imuxsock"[^)]*\)/module(load="imuxsock" SysSock.Annotate="on" SysSock.ParseTrusted="on")/')
+	MODLINE=$(jd_modline) || exit 1
 	PF_UID=$(id -u postfix 2>/dev/null) || skip "no user postfix"
 	NS=afchroot$$
 	trap 'rc=$?; mx_netns_del "$NS"; (exit $rc); cleanup' EXIT
@@ -62,8 +55,7 @@ if [ "${1:-}" != --inner ]; then
 		backend = none
 		uncredited = pass
 		EOF
-		sed -e "s|/usr/sbin/authfold-omprog|$OMPROG|" -e "s|/etc/authfold/authfold.conf|$W/authfold.conf|" \
-			-e "s|/var/log/authfold-omprog.log|$W/omprog.err|" "$SNIPPET" >"$W/snippet.conf"
+		jd_snippet "$W"
 		if [ "$PASS" = debian ]; then
 			PFCONF='include(file="/etc/rsyslog.d/postfix.conf")'
 		else
@@ -116,27 +108,19 @@ set -u
 say() { echo "chrootlog: $*" >&2; }
 fail() { say "FAIL ($PASS): $*"; exit 1; }
 . "$top_srcdir/tests/lib/mxns.sh"
+. "$(dirname "$0")/journald.sh"
 RS= JP= PF=
 stop() {
 	[ -n "$PF" ] && postfix stop >/dev/null 2>&1
-	local p
-	for p in $RS $JP; do kill -TERM "$p" 2>/dev/null; done
-	for p in $RS $JP; do
-		for i in $(seq 150); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	RS= JP= PF=
+	PF=
+	jd_stop
 }
 trap stop EXIT
 mx_private_root "$W/mx" || fail "cannot set up the private mail server root"
 # journald (systemd >= 252 here) needs a cgroup file system; ip netns exec
 # mounted a fresh /sys without one
 mountpoint -q /sys/fs/cgroup || mount -t cgroup2 cgroup2 /sys/fs/cgroup || fail "cannot mount cgroup2"
-mount -t tmpfs -o mode=0755 authfold-chrootlog-run /run || fail "cannot mount /run"
-mkdir -p /run/systemd/system /run/systemd/journal
-printf '[Journal]\nStorage=volatile\n' >"$W/journald.conf"
-mount --bind "$W/journald.conf" /etc/systemd/journald.conf || fail "cannot bind journald.conf"
+jd_mounts chrootlog "$W"
 cp /etc/postfix/master.cf "$W/master.cf"
 mx_postfix_config "chrootlog" 30 "$W/master.cf" || fail "cannot configure Postfix"
 postconf -F 'smtp/inet/chroot = y' || fail "postconf -F failed"
@@ -145,19 +129,9 @@ postconf -F 'smtp/inet/chroot = y' || fail "postconf -F failed"
 mkdir -p /var/spool/postfix/etc /var/spool/postfix/dev
 cp /etc/services /etc/hosts /etc/resolv.conf /var/spool/postfix/etc/ 2>/dev/null
 
-SYSLOG=/run/systemd/journal/syslog DEVLOG=/run/systemd/journal/dev-log
 python3 "$top_srcdir/tests/rsyslog/sockact.py" "$SYSLOG" rsyslogd -n -f "$W/rsyslog.conf" -i "$W/rsyslog.pid" 2>>"$W/rsyslog.err" &
 RS=$!
-start_journald() {
-	rm -f "$DEVLOG"
-	"$JOURNALD" 2>>"$W/journald.err" &
-	JP=$!
-	for i in $(seq 100); do [ -S "$DEVLOG" ] && break; sleep 0.1; done
-	[ -S "$DEVLOG" ] || { cat "$W/journald.err" >&2; fail "journald made no socket $DEVLOG"; }
-	sleep 0.2
-	kill -0 "$JP" 2>/dev/null || { cat "$W/journald.err" >&2; fail "systemd-journald exited"; }
-}
-start_journald
+jd_start "$W"
 ln -s "$DEVLOG" /dev/log
 for i in $(seq 50); do [ -S /var/spool/postfix/dev/log ] && break; sleep 0.1; done
 [ -S /var/spool/postfix/dev/log ] || { cat "$W/rsyslog.err" >&2; fail "rsyslogd made no socket /var/spool/postfix/dev/log"; }
@@ -192,7 +166,7 @@ probe 198.51.100.7
 wait_line 198.51.100.7
 # journald anew: a new /dev/log socket; smtpd's connection is gone
 kill -TERM "$JP"; wait "$JP" 2>/dev/null
-start_journald
+jd_start "$W"
 probe 198.51.100.8
 wait_line 198.51.100.8
 [ "$(smtpd_of 198.51.100.7)" = "$(smtpd_of 198.51.100.8)" ] ||

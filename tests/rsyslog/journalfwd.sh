@@ -35,12 +35,8 @@
 
 if [ "${1:-}" != --inner ]; then
 	. "$(dirname "$0")/lib.sh"
-	JOURNALD=
-	for j in /lib/systemd/systemd-journald /usr/lib/systemd/systemd-journald; do
-		[ -x "$j" ] && { JOURNALD=$j; break; }
-	done
-	[ -n "$JOURNALD" ] || skip "no systemd-journald (Debian package systemd)"
-	[ -s /etc/machine-id ] || skip "no /etc/machine-id (journald needs it)"
+	. "$(dirname "$0")/journald.sh"
+	jd_find
 	for c in unshare setpriv logger mountpoint; do command -v "$c" >/dev/null || skip "no $c"; done
 	[ -x /usr/bin/python3 ] || skip "no /usr/bin/python3 (run as nobody)"
 	PF_UID=$(id -u postfix 2>/dev/null) || skip "no user postfix (trusted_users' default)"
@@ -51,10 +47,7 @@ if [ "${1:-}" != --inner ]; then
 	# no imjournal. Edited as README.md says.
 	grep -Eq '^[[:space:]]*(module\(load="imjournal"|\$ModLoad[[:space:]]+imjournal)' /etc/rsyslog.conf &&
 		fail "/etc/rsyslog.conf loads imjournal: this test covers the default input of Debian 12 and 13 (imuxsock on journald's forward socket)"
-	[ "$(grep -Ec '^module\(load="imuxsock"' /etc/rsyslog.conf)" = 1 ] ||
-		fail "/etc/rsyslog.conf has no single module(load=\"imuxsock\" ...) line to edit as README.md says"
-	MODLINE=$(grep -E '^module\(load="imuxsock"' /etc/rsyslog.conf |
-		sed -E 's/^module\(load="imuxsock"[^)]*\)/module(load="imuxsock" SysSock.Annotate="on" SysSock.ParseTrusted="on")/')
+	MODLINE=$(jd_modline) || exit 1
 
 	run_mode() {	# MODE: imuxsock (Debian's default) or imjournal
 		local MODE=$1 INPUT SEEN a
@@ -70,8 +63,7 @@ if [ "${1:-}" != --inner ]; then
 	backend = none
 	maxretry = 2
 	EOF
-		sed -e "s|/usr/sbin/authfold-omprog|$OMPROG|" -e "s|/etc/authfold/authfold.conf|$W/authfold.conf|" \
-			-e "s|/var/log/authfold-omprog.log|$W/omprog.err|" "$SNIPPET" >"$W/snippet.conf"
+		jd_snippet "$W"
 		if [ "$MODE" = imuxsock ]; then
 			INPUT="# the input of this release's /etc/rsyslog.conf, edited as README.md says:
 	$MODLINE"
@@ -161,48 +153,23 @@ fi
 set -u
 say() { echo "journalfwd: $*" >&2; }
 fail() { say "FAIL: $*"; exit 1; }
+. "$(dirname "$0")/journald.sh"
 RS= JP=
-stop() {
-	local p
-	for p in $RS $JP; do kill -CONT "$p" 2>/dev/null; kill -TERM "$p" 2>/dev/null; done
-	for p in $RS $JP; do
-		for i in $(seq 150); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	RS= JP=
-}
-trap stop EXIT
-mount -t tmpfs -o mode=0755 authfold-journalfwd-run /run || fail "cannot mount /run"
-# /run/systemd/system makes sd_booted() true: rsyslog's imuxsock then takes
-# journald's forward socket /run/systemd/journal/syslog as its system socket.
-mkdir -p /run/systemd/system /run/systemd/journal
-# The release's journald defaults, but volatile (never the host's disk).
-printf '[Journal]\nStorage=volatile\n' >"$W/journald.conf"
-mount --bind "$W/journald.conf" /etc/systemd/journald.conf || fail "cannot bind journald.conf"
-
-SYSLOG=/run/systemd/journal/syslog DEVLOG=/run/systemd/journal/dev-log
-start_journald() {
-	"$JOURNALD" 2>"$W/journald.err" &
-	JP=$!
-	for i in $(seq 100); do [ -S "$DEVLOG" ] && break; sleep 0.1; done
-	[ -S "$DEVLOG" ] || { cat "$W/journald.err" >&2; fail "journald made no socket $DEVLOG"; }
-	sleep 0.2
-	kill -0 "$JP" 2>/dev/null || { cat "$W/journald.err" >&2; fail "systemd-journald exited (a cgroup file system on /sys/fs/cgroup is needed by systemd >= 257)"; }
-}
+trap jd_stop EXIT
+jd_mounts journalfwd "$W"
 if [ "$MODE" = imuxsock ]; then
 	python3 "$SOCKACT" "$SYSLOG" rsyslogd -n -f "$W/rsyslog.conf" -i "$W/rsyslog.pid" 2>>"$W/rsyslog.err" &
 	RS=$!
 	for i in $(seq 50); do [ -S "$SYSLOG" ] && break; sleep 0.1; done
 	[ -S "$SYSLOG" ] || fail "no socket $SYSLOG"
 	INODE=$(stat -c %i "$SYSLOG")
-	start_journald
+	jd_start "$W"
 else
 	# imjournal reads every local journal: not the host's persistent one
 	if [ -d /var/log/journal ]; then
 		mount -t tmpfs -o mode=0755 authfold-journalfwd-journal /var/log/journal || fail "cannot mount /var/log/journal"
 	fi
-	start_journald
+	jd_start "$W"
 	rsyslogd -n -f "$W/rsyslog.conf" -i "$W/rsyslog.pid" 2>>"$W/rsyslog.err" &
 	RS=$!
 fi
