@@ -224,14 +224,20 @@ static bool make_room(struct policy *p, int64_t now_usec)
 	return false;
 }
 
+/* The strike times kept per address: min(maxretry, POLICY_MAXRETRY_MAX). */
+static unsigned ring_size(const struct policy *p)
+{
+	return p->c->maxretry < POLICY_MAXRETRY_MAX ? p->c->maxretry : POLICY_MAXRETRY_MAX;
+}
+
 unsigned policy_seen_max(const struct policy *p)
 {
-	return (p->c->maxretry < POLICY_MAXRETRY_MAX ? p->c->maxretry : POLICY_MAXRETRY_MAX) + POLICY_SEEN_EXTRA;
+	return ring_size(p) + POLICY_SEEN_EXTRA;
 }
 
 static struct policy_entry *entry_new(struct policy *p, const struct addr *net, unsigned prefix)
 {
-	unsigned ring = p->c->maxretry < POLICY_MAXRETRY_MAX ? p->c->maxretry : POLICY_MAXRETRY_MAX;
+	unsigned ring = ring_size(p);
 	struct policy_entry *e = calloc(1, sizeof(*e) + ring * sizeof(int64_t) + policy_seen_max(p) * sizeof(uint64_t));
 
 	if (e == NULL)
@@ -248,7 +254,7 @@ static struct policy_entry *entry_new(struct policy *p, const struct addr *net, 
 /* Keeps the latest strike times: a full ring drops its earliest. */
 static void add_strike(struct policy *p, struct policy_entry *e, int64_t t)
 {
-	unsigned ring = p->c->maxretry < POLICY_MAXRETRY_MAX ? p->c->maxretry : POLICY_MAXRETRY_MAX;
+	unsigned ring = ring_size(p);
 	unsigned earliest = 0;
 
 	if (e->nstrikes < ring) {
@@ -295,7 +301,7 @@ static unsigned window(const struct policy *p, const struct policy_entry *e, int
 	}
 	*ret_end = best_end;
 	/* as many as the ring keeps once t is in it */
-	unsigned ring = p->c->maxretry < POLICY_MAXRETRY_MAX ? p->c->maxretry : POLICY_MAXRETRY_MAX;
+	unsigned ring = ring_size(p);
 
 	return best < ring ? best : ring;
 }
@@ -330,7 +336,7 @@ uint64_t policy_strike_key(const char *host, size_t host_len, const char *tag, s
 static uint64_t *seen_of(const struct policy_entry *e)
 {
 	const struct policy *p = e->owner;
-	unsigned ring = p->c->maxretry < POLICY_MAXRETRY_MAX ? p->c->maxretry : POLICY_MAXRETRY_MAX;
+	unsigned ring = ring_size(p);
 
 	return (uint64_t *) (uintptr_t) (e->strikes + ring);
 }
